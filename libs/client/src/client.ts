@@ -1,0 +1,237 @@
+import { randomBytes } from 'node:crypto';
+import * as net from 'node:net';
+import * as path from 'node:path';
+import picomatch from 'picomatch';
+import { KsiConnectionError, KsiEventError, KsiTimeoutError } from './errors';
+import type { KsiEventMap, KsiEventName, ParamsOf, ResultOf } from './events';
+import { LINE_TOO_LONG, LineSplitter, type Frame } from './framing';
+import { isErrorResult, type ErrorResult, type KsiErrorReply, type KsiPush, type KsiReply } from './protocol';
+
+export interface KsiClientOptions {
+  /** Defaults to `KSI_SOCKET_PATH`, else `$KSI_VAR_DIR/run/daemon.sock`, else `var/run/daemon.sock`. */
+  socketPath?: string;
+  /** Per-request timeout; 0 waits forever. Default 30 s. */
+  timeoutMs?: number;
+}
+
+export type ErrorMode = 'fail_fast' | 'collect' | 'warn';
+export type PushHandler = (line: KsiPush) => void;
+
+interface Pending {
+  event: string;
+  resolve: (reply: KsiReply | KsiErrorReply) => void;
+  reject: (error: Error) => void;
+  timer?: NodeJS.Timeout;
+}
+
+type Data = Record<string, unknown>;
+type AnyResult = Record<string, unknown>;
+
+export function defaultSocketPath(env: NodeJS.ProcessEnv = process.env): string {
+  return env.KSI_SOCKET_PATH || path.join(env.KSI_VAR_DIR || 'var', 'run', 'daemon.sock');
+}
+
+/** A promise-based NDJSON client for the KSI daemon, usable from any Node program. */
+export class KsiClient {
+  readonly socketPath: string;
+  readonly timeoutMs: number;
+  private socket?: net.Socket;
+  private connecting?: Promise<void>;
+  private readonly pending = new Map<string, Pending>();
+  private readonly subscribers = new Set<{ matches: (event: string) => boolean; handler: PushHandler }>();
+  private readonly idPrefix = randomBytes(4).toString('hex');
+  private sequence = 0;
+
+  constructor(options: KsiClientOptions = {}) {
+    this.socketPath = options.socketPath ?? defaultSocketPath();
+    this.timeoutMs = options.timeoutMs ?? 30_000;
+  }
+
+  get connected(): boolean {
+    return this.socket !== undefined && !this.socket.destroyed;
+  }
+
+  connect(): Promise<void> {
+    if (this.connected) return Promise.resolve();
+    this.connecting ??= new Promise<void>((resolve, reject) => {
+      const socket = net.createConnection(this.socketPath);
+      const splitter = new LineSplitter();
+      const frames: Frame[] = [];
+      socket.once('connect', () => {
+        this.socket = socket;
+        this.connecting = undefined;
+        resolve();
+      });
+      socket.on('data', (chunk) => {
+        splitter.push(chunk, frames);
+        for (const frame of frames.splice(0)) if (frame !== LINE_TOO_LONG) this.onLine(frame);
+      });
+      socket.once('error', (error: NodeJS.ErrnoException) => {
+        if (this.socket !== socket) {
+          this.connecting = undefined;
+          reject(unreachable(this.socketPath, error));
+        }
+      });
+      socket.once('close', () => {
+        if (this.socket === socket) this.socket = undefined;
+        this.failPending(new KsiConnectionError(`Connection to the KSI daemon at ${this.socketPath} was closed`, this.socketPath));
+      });
+    });
+    return this.connecting;
+  }
+
+  async close(): Promise<void> {
+    const socket = this.socket;
+    if (!socket) return;
+    this.socket = undefined;
+    await new Promise<void>((resolve) => {
+      socket.once('close', () => resolve());
+      socket.end();
+    });
+    this.failPending(new KsiConnectionError('Client closed', this.socketPath));
+  }
+
+  /** Sends one request and resolves with the whole reply line (request-level errors included). */
+  async request(event: string, data: Data = {}, timeoutMs = this.timeoutMs): Promise<KsiReply | KsiErrorReply> {
+    await this.connect();
+    const socket = this.socket;
+    if (!socket) throw new KsiConnectionError(`Not connected to the KSI daemon at ${this.socketPath}`, this.socketPath);
+    const correlationId = `${this.idPrefix}-${++this.sequence}`;
+    return new Promise((resolve, reject) => {
+      const entry: Pending = { event, resolve, reject };
+      if (timeoutMs > 0) {
+        entry.timer = setTimeout(() => {
+          this.pending.delete(correlationId);
+          reject(new KsiTimeoutError(event, timeoutMs));
+        }, timeoutMs);
+      }
+      this.pending.set(correlationId, entry);
+      socket.write(`${JSON.stringify({ event, data, correlation_id: correlationId })}\n`);
+    });
+  }
+
+  /** Resolves with `data` exactly as the daemon sent it; a request-level error rejects with KsiEventError. */
+  sendEvent<E extends KsiEventName>(event: E, data?: ParamsOf<E>): Promise<ResultOf<E> | ResultOf<E>[]>;
+  sendEvent(event: string, data?: Data): Promise<unknown>;
+  async sendEvent(event: string, data: Data = {}): Promise<unknown> {
+    const reply = await this.request(event, data);
+    if ('error' in reply) throw new KsiEventError(event, reply.code, reply.error, reply);
+    return reply.data;
+  }
+
+  /** Exactly one result; none or several reject. */
+  sendSingle<E extends KsiEventName>(event: E, data?: ParamsOf<E>): Promise<ResultOf<E>>;
+  sendSingle(event: string, data?: Data): Promise<AnyResult>;
+  async sendSingle(event: string, data: Data = {}): Promise<unknown> {
+    const results = await this.sendAll(event, data);
+    if (results.length === 0) throw new KsiEventError(event, 'no_response', `No handler answered ${event}`);
+    if (results.length > 1) throw new KsiEventError(event, 'multiple_responses', `Expected one response to ${event}, got ${results.length}`);
+    return results[0];
+  }
+
+  /** Always a list of results. */
+  sendAll<E extends KsiEventName>(event: E, data?: ParamsOf<E>): Promise<ResultOf<E>[]>;
+  sendAll(event: string, data?: Data): Promise<AnyResult[]>;
+  async sendAll(event: string, data: Data = {}): Promise<unknown[]> {
+    const payload = await this.sendEvent(event, data);
+    if (payload === null || payload === undefined) return [];
+    return Array.isArray(payload) ? payload : [payload];
+  }
+
+  /** The first result, or undefined when no handler answered. */
+  async sendFirst(event: string, data: Data = {}): Promise<AnyResult | undefined> {
+    return (await this.sendAll(event, data))[0];
+  }
+
+  /** One field of the single result; `defaultValue` when it is absent, null, or the request failed. */
+  async getValue<T = unknown>(event: string, data: Data = {}, key = 'value', defaultValue?: T): Promise<T | undefined> {
+    try {
+      const value = (await this.sendSingle(event, data))[key];
+      return value === undefined || value === null ? defaultValue : (value as T);
+    } catch (error) {
+      if (error instanceof KsiEventError) return defaultValue;
+      throw error;
+    }
+  }
+
+  /** Merges several handlers' results into one object (objects under `mergeKey` merged, lists joined). */
+  async sendAndMerge(event: string, data: Data = {}, mergeKey?: string): Promise<AnyResult> {
+    const [first = {}, ...rest] = await this.sendAll(event, data);
+    const merged: AnyResult = { ...first };
+    for (const next of rest) {
+      const mine = mergeKey ? merged[mergeKey] : undefined;
+      const theirs = mergeKey ? next[mergeKey] : undefined;
+      if (mergeKey && Array.isArray(mine) && Array.isArray(theirs)) merged[mergeKey] = [...mine, ...theirs];
+      else if (mergeKey && isPlainObject(mine) && isPlainObject(theirs)) merged[mergeKey] = { ...mine, ...theirs };
+      else Object.assign(merged, next);
+    }
+    return merged;
+  }
+
+  /** The results that are not error results. */
+  async sendSuccessOnly(event: string, data: Data = {}): Promise<AnyResult[]> {
+    return (await this.sendAll(event, data)).filter((result) => !isErrorResult(result));
+  }
+
+  sendWithErrors(event: string, data: Data, mode: 'collect'): Promise<{ results: AnyResult[]; errors: ErrorResult[]; has_errors: boolean }>;
+  sendWithErrors(event: string, data?: Data, mode?: 'fail_fast' | 'warn'): Promise<AnyResult[]>;
+  async sendWithErrors(event: string, data: Data = {}, mode: ErrorMode = 'fail_fast'): Promise<unknown> {
+    const all = await this.sendAll(event, data);
+    const errors = all.filter(isErrorResult);
+    const results = all.filter((result) => !isErrorResult(result));
+    if (mode === 'collect') return { results, errors, has_errors: errors.length > 0 };
+    if (errors.length > 0 && mode === 'fail_fast') throw new KsiEventError(event, String(errors[0].code ?? 'error'), errors[0].error, errors[0]);
+    for (const error of errors) process.emitWarning(`${event}: ${error.error}`);
+    return results;
+  }
+
+  /** Receives pushed lines whose event matches the glob (`completion:*`, `**`). Returns the unsubscribe function. */
+  subscribe(pattern: string, handler: PushHandler): () => void {
+    const subscriber = { matches: picomatch(pattern), handler };
+    this.subscribers.add(subscriber);
+    return () => this.subscribers.delete(subscriber);
+  }
+
+  private onLine(line: string): void {
+    let message: (KsiReply | KsiErrorReply | KsiPush) & { correlation_id?: unknown };
+    try {
+      message = JSON.parse(line);
+    } catch {
+      return;
+    }
+    if (typeof message !== 'object' || message === null) return;
+    const id = message.correlation_id;
+    const pending = typeof id === 'string' ? this.pending.get(id) : undefined;
+    if (pending && !('push' in message)) {
+      this.pending.delete(id as string);
+      clearTimeout(pending.timer);
+      pending.resolve(message as KsiReply | KsiErrorReply);
+      return;
+    }
+    if ('push' in message && typeof message.event === 'string') {
+      for (const subscriber of this.subscribers) if (subscriber.matches(message.event)) subscriber.handler(message);
+    }
+  }
+
+  private failPending(error: Error): void {
+    for (const [id, pending] of this.pending) {
+      this.pending.delete(id);
+      clearTimeout(pending.timer);
+      pending.reject(error);
+    }
+  }
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function unreachable(socketPath: string, error: NodeJS.ErrnoException): KsiConnectionError {
+  const why = error.code === 'ENOENT' ? 'no socket file' : error.code === 'ECONNREFUSED' ? 'nothing is listening' : error.message;
+  return new KsiConnectionError(
+    `Cannot reach the KSI daemon at ${socketPath} (${why}). Start it with \`npx ksi daemon start\` or \`npm start\`.`,
+    socketPath,
+  );
+}
+
+export type { KsiEventMap };

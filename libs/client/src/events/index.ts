@@ -1,0 +1,13 @@
+import type { StateEvents } from './state.events';
+import type { SystemEvents } from './system.events';
+
+export * from './schema';
+export * from './state.events';
+export * from './system.events';
+
+/** Every external event with its parameters and its result, for typed calls. */
+export interface KsiEventMap extends StateEvents, SystemEvents {}
+
+export type KsiEventName = keyof KsiEventMap;
+export type ParamsOf<E extends KsiEventName> = KsiEventMap[E]['params'];
+export type ResultOf<E extends KsiEventName> = KsiEventMap[E]['result'];

@@ -1,0 +1,73 @@
+/** The NDJSON wire format (CONTRACT §2), shared by the daemon, the client and the CLI. */
+
+export type CorrelationId = string | number | boolean | null;
+
+export interface KsiRequest {
+  event: string;
+  data?: Record<string, unknown> | null;
+  correlation_id?: CorrelationId;
+}
+
+export interface KsiReply<T = unknown> {
+  event: string;
+  data: T;
+  count: number;
+  correlation_id: CorrelationId;
+  timestamp: number;
+}
+
+/** A request-level error: replaces `data`/`count`. */
+export interface KsiErrorReply {
+  event?: string;
+  error: string;
+  code: RequestErrorCode;
+  details?: ParamIssue[];
+  suggestions?: string[];
+  correlation_id?: CorrelationId;
+  timestamp: number;
+}
+
+export interface KsiPush<T = unknown> {
+  event: string;
+  data: T;
+  timestamp: number;
+  push: true;
+}
+
+export type KsiLine = KsiReply | KsiErrorReply | KsiPush;
+
+export interface ParamIssue {
+  path: string;
+  message: string;
+}
+
+/** An application error is an ordinary handler result of this shape. */
+export interface ErrorResult {
+  error: string;
+  code: string;
+  [extra: string]: unknown;
+}
+
+export const REQUEST_ERROR_CODES = [
+  'invalid_json',
+  'invalid_request',
+  'unknown_event',
+  'invalid_params',
+  'forbidden_event',
+  'permission_denied',
+  'line_too_long',
+  'shutting_down',
+  'internal_error',
+] as const;
+export type RequestErrorCode = (typeof REQUEST_ERROR_CODES)[number];
+
+/** Events the daemon emits for its own lifecycle; the socket refuses them with `forbidden_event`. */
+export const LIFECYCLE_EVENTS = ['system:startup', 'system:context', 'system:ready', 'system:shutdown_complete'] as const;
+
+export function isErrorReply(line: KsiLine): line is KsiErrorReply {
+  return typeof (line as KsiErrorReply).error === 'string' && typeof (line as KsiErrorReply).code === 'string' && !('data' in line);
+}
+
+export function isErrorResult(value: unknown): value is ErrorResult {
+  return typeof value === 'object' && value !== null && typeof (value as ErrorResult).error === 'string';
+}

@@ -1,0 +1,34 @@
+import { Module, type DynamicModule } from '@nestjs/common';
+import type { Logger } from 'pino';
+import type { Clock } from './common/clock';
+import type { KsiConfig } from './config/config';
+import { ConfigModule } from './config/config.module';
+import { DatabaseModule } from './database/database.module';
+import { EventsModule } from './events/events.module';
+import { PidFile } from './lifecycle/pid-file';
+import { LoggingModule } from './logging/logging.module';
+import { DiscoveryModule } from './modules/discovery/discovery.module';
+import { HealthModule } from './modules/health/health.module';
+import { StateModule } from './modules/state/state.module';
+import { TransportModule } from './transport/transport.module';
+
+/** The daemon: infrastructure (config, log, events, database, transport) and the feature modules. */
+@Module({})
+export class AppModule {
+  static forRoot(config: KsiConfig, log: Logger, clock?: Clock): DynamicModule {
+    return {
+      module: AppModule,
+      imports: [
+        ConfigModule.forRoot(config, clock),
+        LoggingModule.forRoot(log),
+        EventsModule,
+        DatabaseModule,
+        TransportModule,
+        StateModule,
+        HealthModule,
+        DiscoveryModule,
+      ],
+      providers: [PidFile],
+    };
+  }
+}

@@ -1,0 +1,96 @@
+import { existsSync, readFileSync } from 'node:fs';
+import * as path from 'node:path';
+import { z } from 'zod';
+
+const positiveInt = (name: string, fallback: number) =>
+  z.coerce
+    .number({ error: `${name} must be a number` })
+    .int(`${name} must be a whole number`)
+    .positive(`${name} must be greater than 0`)
+    .default(fallback);
+
+/** Every environment variable the daemon reads, validated once at start. */
+const environment = z.object({
+  KSI_VAR_DIR: z.string().min(1).default('var'),
+  KSI_SOCKET_PATH: z.string().min(1).optional(),
+  KSI_DB_PATH: z.string().min(1).optional(),
+  KSI_LIB_DIR: z.string().min(1).optional(),
+  KSI_LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error'], { error: 'KSI_LOG_LEVEL must be one of debug, info, warn, error' }).default('info'),
+  KSI_MAX_LINE_BYTES: positiveInt('KSI_MAX_LINE_BYTES', 1024 * 1024),
+  KSI_MAX_OUTPUT_BYTES: positiveInt('KSI_MAX_OUTPUT_BYTES', 16 * 1024 * 1024),
+  KSI_SHUTDOWN_TIMEOUT_MS: positiveInt('KSI_SHUTDOWN_TIMEOUT_MS', 30_000),
+  CLAUDE_BIN: z.string().min(1).default('claude'),
+});
+
+export interface KsiConfig {
+  /** The installed package's version. */
+  version: string;
+  varDir: string;
+  socketPath: string;
+  pidFile: string;
+  dbPath: string;
+  libDir: string;
+  logDir: string;
+  daemonLogFile: string;
+  responseLogDir: string;
+  sandboxDir: string;
+  logLevel: 'debug' | 'info' | 'warn' | 'error';
+  maxLineBytes: number;
+  /** Unread output a connection may hold before it is dropped. */
+  maxOutputBytes: number;
+  shutdownTimeoutMs: number;
+  claudeBin: string;
+}
+
+export class ConfigError extends Error {}
+
+/** Reads and validates the environment; throws ConfigError with one line naming the variable. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): KsiConfig {
+  const parsed = environment.safeParse(env);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    const variable = String(issue.path[0]);
+    const message = issue.message.startsWith(variable) ? issue.message : `${variable}: ${issue.message}`;
+    throw new ConfigError(`Invalid configuration: ${message} (got ${JSON.stringify(env[variable])})`);
+  }
+  const e = parsed.data;
+  const varDir = path.resolve(cwd, e.KSI_VAR_DIR);
+  const logDir = path.join(varDir, 'logs');
+  return {
+    version: (JSON.parse(readFileSync(path.join(installRoot(), 'package.json'), 'utf8')) as { version: string }).version,
+    varDir,
+    socketPath: path.resolve(cwd, e.KSI_SOCKET_PATH ?? path.join(varDir, 'run', 'daemon.sock')),
+    pidFile: path.join(varDir, 'run', 'ksi_daemon.pid'),
+    dbPath: path.resolve(cwd, e.KSI_DB_PATH ?? path.join(varDir, 'db', 'ksi.db')),
+    libDir: e.KSI_LIB_DIR ? path.resolve(cwd, e.KSI_LIB_DIR) : defaultLibDir(varDir),
+    logDir,
+    daemonLogFile: path.join(logDir, 'daemon', 'daemon.log'),
+    responseLogDir: path.join(logDir, 'responses'),
+    sandboxDir: path.join(varDir, 'sandbox'),
+    logLevel: e.KSI_LOG_LEVEL,
+    maxLineBytes: e.KSI_MAX_LINE_BYTES,
+    maxOutputBytes: e.KSI_MAX_OUTPUT_BYTES,
+    shutdownTimeoutMs: e.KSI_SHUTDOWN_TIMEOUT_MS,
+    claudeBin: e.CLAUDE_BIN,
+  };
+}
+
+/** Injection token for the validated configuration. */
+export const KSI_CONFIG = Symbol('KSI_CONFIG');
+
+/** The installation's root: the nearest folder above this file that holds package.json. */
+export function installRoot(from = __dirname): string {
+  let dir = from;
+  while (!existsSync(path.join(dir, 'package.json'))) {
+    const parent = path.dirname(dir);
+    if (parent === dir) return from;
+    dir = parent;
+  }
+  return dir;
+}
+
+/** `$KSI_VAR_DIR/lib` when the operator made one, else the library shipped in git. */
+function defaultLibDir(varDir: string): string {
+  const local = path.join(varDir, 'lib');
+  return existsSync(local) ? local : path.join(installRoot(), 'var', 'lib');
+}

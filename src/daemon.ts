@@ -1,0 +1,36 @@
+import 'reflect-metadata';
+import { NestFactory } from '@nestjs/core';
+import type { INestMicroservice } from '@nestjs/common';
+import type { AsyncMicroserviceOptions } from '@nestjs/microservices';
+import * as fs from 'node:fs';
+import { AppModule } from './app.module';
+import { loadConfig, type KsiConfig } from './config/config';
+import { EventBus } from './events/event-bus';
+import { PidFile } from './lifecycle/pid-file';
+import { assertNotRunning } from './lifecycle/single-instance';
+import { createDaemonLog, NestLogAdapter } from './logging/logger';
+import { NdjsonServer } from './transport/ndjson.server';
+
+export interface RunningDaemon {
+  app: INestMicroservice;
+  config: KsiConfig;
+}
+
+/** Boots the daemon in this process: validated config, the var tree, the Nest microservice on the socket. */
+export async function startDaemon(env: NodeJS.ProcessEnv = process.env): Promise<RunningDaemon> {
+  const config = loadConfig(env);
+  await assertNotRunning(config);
+  for (const dir of [config.varDir, config.logDir, config.responseLogDir, config.sandboxDir]) fs.mkdirSync(dir, { recursive: true });
+  const log = createDaemonLog(config);
+  const app = await NestFactory.createMicroservice<AsyncMicroserviceOptions>(AppModule.forRoot(config, log), {
+    logger: new NestLogAdapter(log),
+    inject: [NdjsonServer],
+    useFactory: (server: NdjsonServer) => ({ strategy: server }),
+  });
+  app.enableShutdownHooks(['SIGTERM', 'SIGINT'], { useProcessExit: true });
+  await app.listen();
+  app.get(PidFile).write();
+  app.get(EventBus).emit('system:ready', {});
+  log.info({ socket: config.socketPath, version: config.version }, 'daemon ready');
+  return { app, config };
+}

@@ -1,0 +1,147 @@
+import { Injectable } from '@nestjs/common';
+import { randomUUID } from 'node:crypto';
+import { distance } from 'fastest-levenshtein';
+import type { CorrelationId, ParamIssue, RequestErrorCode } from '../../libs/client/src';
+import type { ClientConnection, EventContext } from './event-context';
+import { errorResult } from './event-error';
+import { EventCatalogue, namespaceOf, type CatalogueEntry } from './event-catalogue';
+import { describeIssues, validate } from './handles.decorator';
+
+interface RequestError {
+  error: string;
+  code: RequestErrorCode;
+  details?: ParamIssue[];
+  suggestions?: string[];
+}
+
+/** Events still served while the daemon drains for shutdown. */
+const SERVED_WHILE_DRAINING = new Set(['shutdown:acknowledge', 'system:health']);
+
+/**
+ * Turns one request line into exactly one reply line (CONTRACT §2): parse, route, validate, run the
+ * handlers, apply the REST rule. It never throws; every failure becomes a reply.
+ */
+@Injectable()
+export class Dispatcher {
+  /** Set when shutdown begins: new requests get `shutting_down`. */
+  draining = false;
+
+  constructor(private readonly catalogue: EventCatalogue) {}
+
+  handleLine(line: string, connection: ClientConnection): string | Promise<string> {
+    let request: unknown;
+    try {
+      request = JSON.parse(line);
+    } catch (error) {
+      return errorLine(undefined, undefined, { code: 'invalid_json', error: `Line is not valid JSON: ${(error as Error).message}` });
+    }
+    if (typeof request !== 'object' || request === null || Array.isArray(request)) {
+      return errorLine(undefined, undefined, { code: 'invalid_request', error: `A request must be a JSON object like {"event": "system:health", "data": {}}, got ${describe(request)}` });
+    }
+    const { event, data = {}, correlation_id } = request as { event?: unknown; data?: unknown; correlation_id?: unknown };
+    const hasId = correlation_id !== undefined && correlation_id !== null;
+    if (hasId && typeof correlation_id === 'object') {
+      return errorLine(typeof event === 'string' ? event : undefined, undefined, { code: 'invalid_request', error: 'correlation_id must be a string, number or boolean' });
+    }
+    const correlationId = hasId ? (correlation_id as CorrelationId) : randomUUID();
+    if (typeof event !== 'string' || event.length === 0) {
+      return errorLine(undefined, correlationId, { code: 'invalid_request', error: 'The request has no "event" string; send {"event": "<namespace>:<name>", "data": {...}}' });
+    }
+    const handlers = this.catalogue.handlersOf(event);
+    if (!handlers) return errorLine(event, correlationId, this.unroutable(event));
+    if (this.draining && !SERVED_WHILE_DRAINING.has(event)) {
+      return errorLine(event, correlationId, { code: 'shutting_down', error: 'The daemon is shutting down and accepts no new requests; retry after it restarts' });
+    }
+    return this.run(handlers, data ?? {}, { event, correlationId, connection });
+  }
+
+  lineTooLong(maxLineBytes: number): string {
+    return errorLine(undefined, undefined, { code: 'line_too_long', error: `Request line longer than ${maxLineBytes} bytes; the rest of the line was discarded (limit: KSI_MAX_LINE_BYTES)` });
+  }
+
+  private async run(handlers: CatalogueEntry[], data: unknown, context: EventContext): Promise<string> {
+    const outcome = await this.collect(handlers, data, context);
+    if ('code' in outcome) return errorLine(context.event, context.correlationId, outcome);
+    return replyLine(context.event, context.correlationId, outcome);
+  }
+
+  private async collect(handlers: CatalogueEntry[], data: unknown, context: EventContext): Promise<unknown[] | RequestError> {
+    if (handlers.length === 1) {
+      const parsed = validate(handlers[0].declaration, data);
+      if (!parsed.ok) return invalidParams(context.event, parsed.issues);
+      const result = await invokeSafely(handlers[0], parsed.data, context);
+      return result === undefined || result === null ? [] : [result];
+    }
+    const inputs: Record<string, unknown>[] = [];
+    for (const handler of handlers) {
+      const parsed = validate(handler.declaration, data);
+      if (!parsed.ok) return invalidParams(context.event, parsed.issues);
+      inputs.push(parsed.data);
+    }
+    const results = await Promise.all(handlers.map((handler, index) => invokeSafely(handler, inputs[index], context)));
+    return results.filter((result) => result !== undefined && result !== null);
+  }
+
+  private unroutable(event: string): RequestError {
+    if (this.catalogue.isInternal(event)) {
+      return { code: 'forbidden_event', error: `${event} is raised inside the daemon only and cannot be sent over the socket` };
+    }
+    const suggestions = this.closeNames(event);
+    const hint = suggestions.length > 0 ? ` Did you mean ${suggestions.join(', ')}?` : ' Send system:discover for the list of events.';
+    return { code: 'unknown_event', error: `Unknown event "${event}".${hint}`, suggestions };
+  }
+
+  private closeNames(event: string): string[] {
+    const names = this.catalogue.eventNames();
+    const limit = Math.max(2, Math.floor(event.length / 4));
+    const close = names
+      .map((name) => ({ name, score: distance(event, name) }))
+      .filter(({ score }) => score <= limit)
+      .sort((a, b) => a.score - b.score)
+      .map(({ name }) => name);
+    if (close.length > 0) return close.slice(0, 3);
+    const namespace = namespaceOf(event);
+    return names.filter((name) => namespaceOf(name) === namespace).slice(0, 5);
+  }
+}
+
+async function invokeSafely(handler: CatalogueEntry, data: Record<string, unknown>, context: EventContext): Promise<unknown> {
+  try {
+    return await handler.invoke(data, context);
+  } catch (error) {
+    return errorResult(error);
+  }
+}
+
+function invalidParams(event: string, issues: ParamIssue[]): RequestError {
+  return { code: 'invalid_params', error: `Invalid parameters for ${event}: ${describeIssues(issues)}`, details: issues };
+}
+
+const now = () => Date.now() / 1000;
+
+function replyLine(event: string, correlationId: CorrelationId, results: unknown[]): string {
+  const count = results.length;
+  try {
+    return JSON.stringify({ event, data: count === 1 ? results[0] : results, count, correlation_id: correlationId, timestamp: now() });
+  } catch (error) {
+    return errorLine(event, correlationId, { code: 'internal_error', error: `The result of ${event} could not be serialised as JSON: ${(error as Error).message}` });
+  }
+}
+
+function errorLine(event: string | undefined, correlationId: CorrelationId | undefined, failure: RequestError): string {
+  const { error, code, details, suggestions } = failure;
+  return JSON.stringify({
+    event,
+    error,
+    code,
+    details,
+    suggestions: suggestions?.length ? suggestions : undefined,
+    correlation_id: correlationId,
+    timestamp: now(),
+  });
+}
+
+function describe(value: unknown): string {
+  if (Array.isArray(value)) return 'an array';
+  return value === null ? 'null' : `a ${typeof value}`;
+}

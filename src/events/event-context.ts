@@ -1,0 +1,25 @@
+import type { CorrelationId } from '../../libs/client/src';
+
+/** A connection as handlers see it: an id, and a way to push lines to it. */
+export interface ClientConnection {
+  readonly id: string;
+  readonly closed: boolean;
+  /** Writes a pushed line; false when the connection is gone or was dropped for being too slow. */
+  push(event: string, data: unknown): boolean;
+  /** Runs once when the connection closes. */
+  onClose(listener: () => void): void;
+}
+
+/** Who asked, and under which correlation id; passed to every handler as its second argument. */
+export interface EventContext {
+  event: string;
+  correlationId: CorrelationId;
+  /** The socket connection that sent the request; absent for events raised inside the daemon. */
+  connection?: ClientConnection;
+  /** Set once a connection identified itself as an agent. */
+  agentId?: string;
+}
+
+export function internalContext(event: string, parent?: EventContext): EventContext {
+  return { event, correlationId: parent?.correlationId ?? null, agentId: parent?.agentId };
+}

@@ -1,0 +1,14 @@
+import { Global, Module } from '@nestjs/common';
+import { DiscoveryModule } from '@nestjs/core';
+import { EventEmitterModule } from '@nestjs/event-emitter';
+import { Dispatcher } from './dispatcher';
+import { EventBus } from './event-bus';
+import { EventCatalogue } from './event-catalogue';
+
+@Global()
+@Module({
+  imports: [DiscoveryModule, EventEmitterModule.forRoot({ wildcard: true, delimiter: ':', maxListeners: 200 })],
+  providers: [EventCatalogue, Dispatcher, EventBus],
+  exports: [EventCatalogue, Dispatcher, EventBus],
+})
+export class EventsModule {}

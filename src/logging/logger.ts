@@ -1,0 +1,41 @@
+import type { LoggerService } from '@nestjs/common';
+import pino, { type Logger } from 'pino';
+import type { KsiConfig } from '../config/config';
+
+/** JSON lines to `var/logs/daemon/daemon.log`, written asynchronously off the hot path. */
+export function createDaemonLog(config: KsiConfig): Logger {
+  return pino(
+    {
+      level: config.logLevel,
+      base: { pid: process.pid },
+      messageKey: 'msg',
+      timestamp: pino.stdTimeFunctions.isoTime,
+      formatters: { level: (label) => ({ level: label }) },
+    },
+    pino.destination({ dest: config.daemonLogFile, mkdir: true, sync: false }),
+  );
+}
+
+/** Nest's logger interface over the daemon log, so framework messages land in the same file. */
+export class NestLogAdapter implements LoggerService {
+  constructor(private readonly sink: Logger) {}
+
+  log(message: unknown, context?: string): void {
+    this.sink.info({ context }, String(message));
+  }
+  error(message: unknown, trace?: string, context?: string): void {
+    this.sink.error({ context, trace }, message instanceof Error ? message.message : String(message));
+  }
+  warn(message: unknown, context?: string): void {
+    this.sink.warn({ context }, String(message));
+  }
+  debug(message: unknown, context?: string): void {
+    this.sink.debug({ context }, String(message));
+  }
+  verbose(message: unknown, context?: string): void {
+    this.sink.trace({ context }, String(message));
+  }
+}
+
+/** Injection token for the daemon's pino logger. */
+export const DAEMON_LOG = Symbol('DAEMON_LOG');

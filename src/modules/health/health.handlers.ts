@@ -1,0 +1,52 @@
+import { Inject, Injectable } from '@nestjs/common';
+import type { Database } from 'better-sqlite3';
+import { emptyParams, type HealthResult } from '../../../libs/client/src';
+import { KSI_CONFIG, type KsiConfig } from '../../config/config';
+import { SQLITE } from '../../database/sqlite.provider';
+import { EventCatalogue } from '../../events/event-catalogue';
+import { Handles } from '../../events/handles.decorator';
+import { ConnectionRegistry } from '../../transport/connection-registry';
+
+const megabytes = (bytes: number) => Math.round((bytes / 1024 / 1024) * 10) / 10;
+
+@Injectable()
+export class HealthHandlers {
+  private readonly startedAt = Date.now() / 1000;
+
+  constructor(
+    @Inject(KSI_CONFIG) private readonly config: KsiConfig,
+    @Inject(SQLITE) private readonly db: Database,
+    private readonly catalogue: EventCatalogue,
+    private readonly connections: ConnectionRegistry,
+  ) {}
+
+  @Handles('system:health', { summary: 'Daemon status: version, pid, uptime, modules, events, database, memory', params: emptyParams })
+  health(): HealthResult {
+    const database = this.checkDatabase();
+    const memory = process.memoryUsage();
+    const modules = this.catalogue.modules();
+    return {
+      status: database.status === 'ok' ? 'healthy' : 'degraded',
+      version: this.config.version,
+      pid: process.pid,
+      uptime: process.uptime(),
+      started_at: this.startedAt,
+      socket: this.config.socketPath,
+      modules,
+      modules_loaded: modules.length,
+      events_registered: this.catalogue.eventNames().length,
+      connections: this.connections.size,
+      database,
+      memory: { rss_mb: megabytes(memory.rss), heap_used_mb: megabytes(memory.heapUsed) },
+    };
+  }
+
+  private checkDatabase(): HealthResult['database'] {
+    try {
+      this.db.prepare('SELECT 1').get();
+      return { status: 'ok', path: this.config.dbPath };
+    } catch (error) {
+      return { status: 'error', path: this.config.dbPath, error: (error as Error).message };
+    }
+  }
+}

@@ -1,0 +1,159 @@
+import type { Socket } from 'node:net';
+import type { Logger } from 'pino';
+import { LINE_TOO_LONG, LineSplitter, type Frame } from '../../libs/client/src';
+import type { Dispatcher } from '../events/dispatcher';
+import type { ClientConnection } from '../events/event-context';
+
+export interface ConnectionLimits {
+  maxLineBytes: number;
+  /** Unread output beyond which the connection is dropped. */
+  maxOutputBytes: number;
+}
+
+/** Replies are gathered and written in one syscall once this much is pending or the input runs dry. */
+const FLUSH_BYTES = 64 * 1024;
+
+let nextId = 0;
+
+/**
+ * One client connection: frames lines, runs them strictly in order, and writes exactly one reply
+ * per line. Pushed lines are interleaved between replies. Reading pauses while the client is not
+ * reading its replies; a client whose unread output passes the limit is dropped.
+ */
+export class Connection implements ClientConnection {
+  readonly id = `conn-${++nextId}`;
+  private readonly splitter: LineSplitter;
+  private frames: Frame[] = [];
+  private head = 0;
+  private processing = false;
+  private inputEnded = false;
+  private output: string[] = [];
+  private outputBytes = 0;
+  private readonly closeListeners: (() => void)[] = [];
+  private idleWaiters: (() => void)[] = [];
+  closed = false;
+
+  constructor(
+    private readonly socket: Socket,
+    private readonly dispatcher: Dispatcher,
+    private readonly limits: ConnectionLimits,
+    private readonly log: Logger,
+  ) {
+    this.splitter = new LineSplitter(limits.maxLineBytes);
+    socket.on('data', (chunk: Buffer) => {
+      this.splitter.push(chunk, this.frames);
+      if (!this.processing) void this.pump();
+    });
+    socket.on('end', () => {
+      this.splitter.end(this.frames);
+      this.inputEnded = true;
+      if (!this.processing) void this.pump();
+    });
+    socket.on('error', (error: NodeJS.ErrnoException) => {
+      if (error.code !== 'ECONNRESET' && error.code !== 'EPIPE') this.log.warn({ connection: this.id, err: error.message }, 'connection error');
+    });
+    socket.on('close', () => {
+      this.closed = true;
+      this.frames = [];
+      this.head = 0;
+      for (const listener of this.closeListeners.splice(0)) listener();
+      this.notifyIdle();
+    });
+  }
+
+  get busy(): boolean {
+    return this.processing;
+  }
+
+  onClose(listener: () => void): void {
+    if (this.closed) listener();
+    else this.closeListeners.push(listener);
+  }
+
+  push(event: string, data: unknown): boolean {
+    if (this.closed) return false;
+    let line: string;
+    try {
+      line = JSON.stringify({ event, data, timestamp: Date.now() / 1000, push: true });
+    } catch (error) {
+      this.log.error({ connection: this.id, event, err: (error as Error).message }, 'pushed event could not be serialised');
+      return false;
+    }
+    if (this.socket.writableLength + this.outputBytes + line.length > this.limits.maxOutputBytes) {
+      this.log.warn({ connection: this.id, unread: this.socket.writableLength }, 'dropping a connection that does not read its output');
+      this.socket.destroy();
+      return false;
+    }
+    this.output.push(line);
+    this.outputBytes += line.length + 1;
+    this.flush();
+    return true;
+  }
+
+  /** Resolves once the lines already received have been answered. */
+  whenIdle(): Promise<void> {
+    if (!this.processing || this.closed) return Promise.resolve();
+    return new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  /** Ends the connection after its pending replies are written. */
+  end(): void {
+    if (!this.closed) this.socket.end();
+  }
+
+  destroy(): void {
+    this.socket.destroy();
+  }
+
+  private async pump(): Promise<void> {
+    this.processing = true;
+    try {
+      while (this.head < this.frames.length && !this.closed) {
+        const frame = this.frames[this.head++];
+        const reply = frame === LINE_TOO_LONG ? this.dispatcher.lineTooLong(this.limits.maxLineBytes) : await this.dispatcher.handleLine(frame, this);
+        this.output.push(reply);
+        this.outputBytes += reply.length + 1;
+        if (this.outputBytes >= FLUSH_BYTES) {
+          this.flush();
+          if (this.socket.writableLength >= FLUSH_BYTES * 16) await this.drained();
+        }
+      }
+    } catch (error) {
+      this.log.error({ connection: this.id, err: (error as Error).message }, 'request loop failed');
+    } finally {
+      this.frames = [];
+      this.head = 0;
+      this.flush();
+      this.processing = false;
+      this.notifyIdle();
+    }
+    if (this.inputEnded && !this.closed) this.socket.end();
+  }
+
+  private flush(): void {
+    if (this.output.length === 0 || this.closed) return;
+    const text = this.output.length === 1 ? `${this.output[0]}\n` : `${this.output.join('\n')}\n`;
+    this.output = [];
+    this.outputBytes = 0;
+    this.socket.write(text);
+  }
+
+  /** Stops reading until the client has read what it was sent. */
+  private drained(): Promise<void> {
+    this.socket.pause();
+    return new Promise((resolve) => {
+      const done = () => {
+        this.socket.off('drain', done);
+        this.socket.off('close', done);
+        if (!this.closed) this.socket.resume();
+        resolve();
+      };
+      this.socket.on('drain', done);
+      this.socket.on('close', done);
+    });
+  }
+
+  private notifyIdle(): void {
+    for (const resolve of this.idleWaiters.splice(0)) resolve();
+  }
+}
