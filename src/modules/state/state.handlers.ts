@@ -47,7 +47,7 @@ export class StateHandlers {
     return { status: 'deleted', namespace, key, deleted };
   }
 
-  @Handles('state:list', { summary: "List a namespace's keys, most recently written first, optionally filtered by a glob", params: stateListParams })
+  @Handles('state:list', { summary: "List a namespace's keys in order, optionally filtered by a glob (* ? [...])", params: stateListParams })
   list({ namespace, pattern }: z.output<typeof stateListParams>): StateListResult {
     const keys = this.state.list(namespace, pattern);
     return { keys, count: keys.length, namespace };

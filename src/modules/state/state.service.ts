@@ -36,9 +36,9 @@ export class StateService implements OnModuleInit, OnModuleDestroy {
            updated_at = excluded.updated_at, expires_at = excluded.expires_at`,
       ),
       delete: db.prepare('DELETE FROM state_entries WHERE namespace = ? AND key = ?'),
-      list: db.prepare(`SELECT key FROM state_entries WHERE namespace = @namespace AND ${live} ORDER BY updated_at DESC, key`).pluck(),
+      list: db.prepare(`SELECT key FROM state_entries WHERE namespace = @namespace AND ${live} ORDER BY key`).pluck(),
       listGlob: db
-        .prepare(`SELECT key FROM state_entries WHERE namespace = @namespace AND key GLOB @pattern AND ${live} ORDER BY updated_at DESC, key`)
+        .prepare(`SELECT key FROM state_entries WHERE namespace = @namespace AND key GLOB @pattern AND ${live} ORDER BY key`)
         .pluck(),
       sweep: db.prepare('DELETE FROM state_entries WHERE expires_at IS NOT NULL AND expires_at <= ?'),
       push: db.prepare('INSERT INTO queue_items (namespace, queue, value, created_at) VALUES (?, ?, ?, ?)'),

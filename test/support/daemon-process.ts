@@ -1,0 +1,103 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { KsiClient } from '../../libs/client/src';
+
+const ROOT = path.resolve(__dirname, '../..');
+export const DAEMON_MAIN = path.join(ROOT, 'dist/apps/daemon/main.js');
+
+export interface DaemonOptions {
+  env?: Record<string, string>;
+  /** Reuse a var dir (for restarts); a fresh temporary one otherwise. */
+  varDir?: string;
+}
+
+/** The built daemon as a real child process on a temporary var dir and socket. */
+export class DaemonProcess {
+  readonly varDir: string;
+  readonly socketPath: string;
+  readonly env: Record<string, string>;
+  private child?: ChildProcess;
+  private exited?: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  output = '';
+
+  constructor(options: DaemonOptions = {}) {
+    this.varDir = options.varDir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'ksi-test-'));
+    this.socketPath = path.join(this.varDir, 'run', 'daemon.sock');
+    this.env = { KSI_VAR_DIR: this.varDir, KSI_LOG_LEVEL: 'warn', ...options.env };
+  }
+
+  get pid(): number | undefined {
+    return this.child?.pid;
+  }
+
+  /** Spawns the daemon and resolves once it answers system:health. */
+  async start(): Promise<this> {
+    this.output = '';
+    const child = spawn(process.execPath, [DAEMON_MAIN], { env: { ...process.env, ...this.env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    this.child = child;
+    child.stdout?.on('data', (chunk) => (this.output += chunk));
+    child.stderr?.on('data', (chunk) => (this.output += chunk));
+    this.exited = new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
+    const deadline = Date.now() + 15_000;
+    while (Date.now() < deadline) {
+      if (child.exitCode !== null) throw new Error(`daemon exited with ${child.exitCode}: ${this.output}`);
+      if (await this.answers()) return this;
+      await sleep(50);
+    }
+    throw new Error(`daemon did not become ready: ${this.output}`);
+  }
+
+  /** Sends a signal and waits for the process to exit. */
+  async stop(signal: NodeJS.Signals = 'SIGTERM'): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
+    if (!this.child || !this.exited) throw new Error('daemon not started');
+    if (this.child.exitCode === null && this.child.signalCode === null) this.child.kill(signal);
+    return this.exited;
+  }
+
+  waitForExit(): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
+    if (!this.exited) throw new Error('daemon not started');
+    return this.exited;
+  }
+
+  client(timeoutMs = 10_000): KsiClient {
+    return new KsiClient({ socketPath: this.socketPath, timeoutMs });
+  }
+
+  /** Stops the daemon (if running) and removes the var dir. */
+  async dispose(): Promise<void> {
+    if (this.child && this.child.exitCode === null && this.child.signalCode === null) await this.stop('SIGKILL');
+    fs.rmSync(this.varDir, { recursive: true, force: true });
+  }
+
+  private async answers(): Promise<boolean> {
+    const client = this.client(2_000);
+    try {
+      const health = (await client.sendSingle('system:health')) as { pid: number };
+      return health.pid === this.child?.pid;
+    } catch {
+      return false;
+    } finally {
+      await client.close();
+    }
+  }
+}
+
+export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Polls until `check` returns a truthy value, or fails after `timeoutMs`. */
+export async function eventually<T>(check: () => T | Promise<T>, timeoutMs = 10_000, intervalMs = 50): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  while (Date.now() < deadline) {
+    try {
+      const value = await check();
+      if (value) return value;
+    } catch (error) {
+      last = error;
+    }
+    await sleep(intervalMs);
+  }
+  throw new Error(`condition not met within ${timeoutMs} ms${last ? `: ${String(last)}` : ''}`);
+}
