@@ -1,0 +1,111 @@
+import * as fs from 'node:fs';
+import * as net from 'node:net';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { KsiClient, KsiConnectionError, KsiEventError, KsiTimeoutError } from '../libs/client/src';
+import { DaemonProcess } from './support/daemon-process';
+
+describe('KsiClient against the real daemon', () => {
+  const daemon = new DaemonProcess();
+  let client: KsiClient;
+
+  beforeAll(async () => {
+    await daemon.start();
+    client = daemon.client();
+  });
+  afterAll(async () => {
+    await client.close();
+    await daemon.dispose();
+  });
+
+  it('sendEvent returns data as sent; request-level errors reject with KsiEventError and their code', async () => {
+    expect(await client.sendEvent('state:set', { key: 'c', value: 1 })).toEqual({ status: 'set', namespace: 'global', key: 'c' });
+    const error = await client.sendEvent('nope:nope').catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(KsiEventError);
+    expect(error).toMatchObject({ code: 'unknown_event', event: 'nope:nope' });
+    const invalid = await client.sendEvent('state:get', {}).catch((e: KsiEventError) => e);
+    expect(invalid).toMatchObject({ code: 'invalid_params', details: [{ path: 'key', message: 'Required' }] });
+  });
+
+  it('sendSingle, sendAll and sendFirst shape the results', async () => {
+    expect(await client.sendSingle('state:get', { key: 'c' })).toMatchObject({ value: 1 });
+    expect(await client.sendAll('state:get', { key: 'c' })).toHaveLength(1);
+    expect(await client.sendFirst('state:get', { key: 'c' })).toMatchObject({ value: 1 });
+  });
+
+  it('getValue returns the default when the key is absent, null, or the request fails', async () => {
+    await client.sendEvent('state:set', { key: 'five', value: 5 });
+    expect(await client.getValue('state:get', { key: 'five' })).toBe(5);
+    expect(await client.getValue('state:get', { key: 'absent-key' }, 'value', 'fallback')).toBe('fallback');
+    expect(await client.getValue('no:such', {}, 'value', 'fallback')).toBe('fallback');
+  });
+
+  it('sendAndMerge, sendSuccessOnly and sendWithErrors handle results and error results', async () => {
+    expect(await client.sendAndMerge('system:discover', { namespace: 'state' }, 'events')).toHaveProperty('events.state:get');
+    expect(await client.sendSuccessOnly('module:inspect', { module_name: 'nope' })).toEqual([]);
+    const collected = await client.sendWithErrors('module:inspect', { module_name: 'nope' }, 'collect');
+    expect(collected).toMatchObject({ results: [], has_errors: true, errors: [{ code: 'not_found' }] });
+    await expect(client.sendWithErrors('module:inspect', { module_name: 'nope' })).rejects.toMatchObject({ code: 'not_found' });
+  });
+
+  it('matches replies by correlation id when requests overlap', async () => {
+    const keys = Array.from({ length: 100 }, (_, i) => `overlap-${i}`);
+    await Promise.all(keys.map((key, i) => client.sendEvent('state:set', { key, value: i })));
+    const values = await Promise.all(keys.map((key) => client.getValue('state:get', { key })));
+    expect(values).toEqual(keys.map((_, i) => i));
+  });
+});
+
+describe('KsiClient failure modes', () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ksi-client-'));
+  afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  /** A peer that accepts connections and does what `onLine` says with each request line. */
+  const peer = (name: string, onLine: (socket: net.Socket) => void) =>
+    new Promise<{ socketPath: string; server: net.Server }>((resolve) => {
+      const socketPath = path.join(dir, name);
+      const server = net.createServer((socket) => socket.on('data', () => onLine(socket)));
+      server.listen(socketPath, () => resolve({ socketPath, server }));
+    });
+
+  it('rejects with KsiConnectionError and says how to start the daemon when nothing listens', async () => {
+    const client = new KsiClient({ socketPath: path.join(dir, 'missing.sock') });
+    const error = await client.sendEvent('system:health').catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(KsiConnectionError);
+    expect((error as Error).message).toMatch(/Cannot reach the KSI daemon .*no socket file.*npx ksi daemon start/);
+  });
+
+  it('rejects with KsiTimeoutError when no reply comes', async () => {
+    const { socketPath, server } = await peer('silent.sock', () => undefined);
+    const client = new KsiClient({ socketPath, timeoutMs: 100 });
+    await expect(client.sendEvent('system:health')).rejects.toBeInstanceOf(KsiTimeoutError);
+    await client.close();
+    server.close();
+  });
+
+  it('fails every pending request at once when the connection drops', async () => {
+    const { socketPath, server } = await peer('drop.sock', (socket) => socket.destroy());
+    const client = new KsiClient({ socketPath, timeoutMs: 10_000 });
+    const started = Date.now();
+    const results = await Promise.allSettled([client.sendEvent('a:b'), client.sendEvent('c:d')]);
+    expect(results.map((r) => r.status)).toEqual(['rejected', 'rejected']);
+    expect((results[0] as PromiseRejectedResult).reason).toBeInstanceOf(KsiConnectionError);
+    expect(Date.now() - started).toBeLessThan(2_000);
+    server.close();
+  });
+
+  it('delivers pushed lines to subscribers whose glob matches', async () => {
+    const { socketPath, server } = await peer('push.sock', (socket) => {
+      socket.write(`${JSON.stringify({ event: 'completion:progress', data: { n: 1 }, timestamp: 1, push: true })}\n`);
+      socket.write(`${JSON.stringify({ event: 'message:delivered', data: { n: 2 }, timestamp: 1, push: true })}\n`);
+    });
+    const client = new KsiClient({ socketPath, timeoutMs: 200 });
+    const seen: string[] = [];
+    const unsubscribe = client.subscribe('completion:*', (line) => seen.push(line.event));
+    await client.sendEvent('system:health').catch(() => undefined);
+    expect(seen).toEqual(['completion:progress']);
+    unsubscribe();
+    await client.close();
+    server.close();
+  });
+});
