@@ -110,7 +110,8 @@ export class Connection implements ClientConnection {
     try {
       while (this.head < this.frames.length && !this.closed) {
         const frame = this.frames[this.head++];
-        const reply = frame === LINE_TOO_LONG ? this.dispatcher.lineTooLong(this.limits.maxLineBytes) : await this.dispatcher.handleLine(frame, this);
+        const handled = frame === LINE_TOO_LONG ? this.dispatcher.lineTooLong(this.limits.maxLineBytes) : this.dispatcher.handleLine(frame, this);
+        const reply = typeof handled === 'string' ? handled : await handled;
         this.output.push(reply);
         this.outputBytes += reply.length + 1;
         if (this.outputBytes >= FLUSH_BYTES) {

@@ -1,5 +1,6 @@
 import { Inject, Injectable, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
 import type { Database, Statement } from 'better-sqlite3';
+import { LRUCache } from 'lru-cache';
 import { CLOCK, type Clock } from '../../common/clock';
 import { SQLITE } from '../../database/sqlite.provider';
 import { WriteQueue } from '../../database/write-queue';
@@ -11,8 +12,18 @@ export interface Found {
 }
 
 const SWEEP_INTERVAL_MS = 60_000;
+/** Recently used entries kept in memory: a SQLite lookup costs more than the rest of a state:get. */
+const CACHED_ENTRIES = 20_000;
 
-/** Key/value state and FIFO queues in SQLite. Reads are prepared statements; writes go through the WriteQueue. */
+interface CachedEntry {
+  json: string;
+  expiresAt: number | null;
+}
+
+/**
+ * Key/value state and FIFO queues in SQLite. Reads are prepared statements behind a write-through
+ * cache that is updated only after a write committed; writes go through the WriteQueue.
+ */
 @Injectable()
 export class StateService implements OnModuleInit, OnModuleDestroy {
   private readonly sql: Record<
@@ -20,6 +31,7 @@ export class StateService implements OnModuleInit, OnModuleDestroy {
     Statement
   >;
   private sweepTimer?: NodeJS.Timeout;
+  private readonly cache = new LRUCache<string, CachedEntry>({ max: CACHED_ENTRIES });
 
   constructor(
     @Inject(SQLITE) db: Database,
@@ -60,9 +72,19 @@ export class StateService implements OnModuleInit, OnModuleDestroy {
   }
 
   get(namespace: string, key: string): Found {
-    const row = this.sql.get.get(namespace, key) as { value: string; expires_at: number | null } | undefined;
-    if (!row || (row.expires_at !== null && row.expires_at <= this.clock.now())) return { found: false, value: null };
-    return { found: true, value: JSON.parse(row.value), expiresAt: row.expires_at ?? undefined };
+    const cacheKey = `${namespace}\0${key}`;
+    let entry = this.cache.get(cacheKey);
+    if (!entry) {
+      const row = this.sql.get.get(namespace, key) as { value: string; expires_at: number | null } | undefined;
+      if (!row) return { found: false, value: null };
+      entry = { json: row.value, expiresAt: row.expires_at };
+      this.cache.set(cacheKey, entry);
+    }
+    if (entry.expiresAt !== null && entry.expiresAt <= this.clock.now()) {
+      this.cache.delete(cacheKey);
+      return { found: false, value: null };
+    }
+    return { found: true, value: JSON.parse(entry.json), expiresAt: entry.expiresAt ?? undefined };
   }
 
   /** Resolves once committed, with the expiry time (epoch ms) when a TTL was given. */
@@ -70,14 +92,21 @@ export class StateService implements OnModuleInit, OnModuleDestroy {
     const now = this.clock.now();
     const expiresAt = ttlSeconds === undefined ? null : now + ttlSeconds * 1000;
     const row = { namespace, key, value: JSON.stringify(value), metadata: metadata ? JSON.stringify(metadata) : null, now, expiresAt };
-    return this.writes.run(() => {
-      this.sql.upsert.run(row);
-      return expiresAt ?? undefined;
-    });
+    return this.writes
+      .run(() => this.sql.upsert.run(row))
+      .then(() => {
+        this.cache.set(`${namespace}\0${key}`, { json: row.value, expiresAt });
+        return expiresAt ?? undefined;
+      });
   }
 
   delete(namespace: string, key: string): Promise<boolean> {
-    return this.writes.run(() => this.sql.delete.run(namespace, key).changes > 0);
+    return this.writes
+      .run(() => this.sql.delete.run(namespace, key).changes > 0)
+      .then((deleted) => {
+        this.cache.delete(`${namespace}\0${key}`);
+        return deleted;
+      });
   }
 
   list(namespace: string, pattern?: string): string[] {

@@ -1,0 +1,39 @@
+import * as fs from 'node:fs';
+import * as net from 'node:net';
+
+/**
+ * The baseline: a bare Node NDJSON server over a Unix socket doing the least possible work —
+ * parse, a Map, the same envelope, one write per chunk of input. Every KSI figure is a ratio to it.
+ */
+const socketPath = process.argv[2];
+const store = new Map<string, unknown>();
+fs.rmSync(socketPath, { force: true });
+
+net
+  .createServer((socket) => {
+    let pending = '';
+    socket.setEncoding('utf8');
+    socket.on('data', (chunk: string) => {
+      pending += chunk;
+      let out = '';
+      let start = 0;
+      let newline: number;
+      while ((newline = pending.indexOf('\n', start)) !== -1) {
+        const request = JSON.parse(pending.slice(start, newline));
+        start = newline + 1;
+        const { key, value, namespace = 'global' } = request.data;
+        let data: unknown;
+        if (request.event === 'state:set') {
+          store.set(`${namespace}\0${key}`, value);
+          data = { status: 'set', namespace, key };
+        } else {
+          const stored = store.get(`${namespace}\0${key}`);
+          data = { value: stored ?? null, found: stored !== undefined, namespace, key };
+        }
+        out += `${JSON.stringify({ event: request.event, data, count: 1, correlation_id: request.correlation_id, timestamp: Date.now() / 1000 })}\n`;
+      }
+      pending = pending.slice(start);
+      if (out) socket.write(out);
+    });
+  })
+  .listen(socketPath, () => process.send?.('ready'));

@@ -1,0 +1,133 @@
+import { fork, spawn, type ChildProcess } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as net from 'node:net';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { drive, type LoadResult, type RequestFactory } from './load';
+
+/**
+ * `npm run bench`: the daemon beside a bare Node NDJSON server measured in the same run, so every
+ * figure is also a ratio. Prints a table; asserts nothing (targets are read off the output).
+ */
+const DAEMON_MAIN = path.resolve(__dirname, '../apps/daemon/main.js');
+const BARE_SERVER = path.resolve(__dirname, 'bare-server.js');
+const PYTHON_KSI_OPS = 1_000;
+
+const workloads = [
+  { name: 'sequential, 1 connection', connections: 1, window: 1, total: 10_000 },
+  { name: '16 connections', connections: 16, window: 1, total: 40_000 },
+  { name: 'pipelined 64, 1 connection', connections: 1, window: 64, total: 100_000 },
+];
+
+const setRequest: RequestFactory = (c, i) => ({ event: 'state:set', data: { key: `k${c}-${i % 1000}`, value: { n: i, text: 'bench' } } });
+const getRequest: RequestFactory = (c, i) => ({ event: 'state:get', data: { key: `k${c}-${i % 1000}` } });
+
+async function main(): Promise<void> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ksi-bench-'));
+  const bareSocket = path.join(dir, 'bare.sock');
+  const bare = fork(BARE_SERVER, [bareSocket], { stdio: 'ignore' });
+  await new Promise((resolve) => bare.once('message', resolve));
+  const daemon = await startDaemon(path.join(dir, 'main'));
+  try {
+    console.log(`KSI bench — node ${process.version}, ${os.cpus().length} cores, ${os.cpus()[0]?.model ?? ''}\n`);
+    console.log('State over the socket (KSI daemon vs bare Node NDJSON server with an in-memory Map)');
+    const rows: string[][] = [['op', 'workload', 'KSI ops/s', 'bare ops/s', 'ratio', 'KSI p50/p99 ms', 'bare p50/p99 ms', 'x Python']];
+    for (const [op, request] of [['state:set', setRequest], ['state:get', getRequest]] as const) {
+      for (const workload of workloads) {
+        const options = { ...workload, request };
+        await drive(daemon.socket, { ...options, total: Math.min(2_000, workload.total) });
+        await drive(bareSocket, { ...options, total: Math.min(2_000, workload.total) });
+        const ksi = await drive(daemon.socket, options);
+        const base = await drive(bareSocket, options);
+        rows.push([op, workload.name, fmt(ksi.opsPerSecond), fmt(base.opsPerSecond), pct(ksi, base), latency(ksi), latency(base), `${(ksi.opsPerSecond / PYTHON_KSI_OPS).toFixed(0)}x`]);
+      }
+    }
+    printTable(rows);
+    console.log(`(x Python: against the original Python KSI's ~${PYTHON_KSI_OPS} state ops/s in every mode)\n`);
+
+    const idle = rssMb(daemon.child.pid!);
+    await drive(daemon.socket, { connections: 1, window: 64, total: 100_000, request: (_c, i) => ({ event: 'state:set', data: { key: `mem-${i}`, value: { n: i, text: 'a value of some length' } } }) });
+    const loaded = rssMb(daemon.child.pid!);
+    const bareRss = rssMb(bare.pid!);
+    console.log('Memory (RSS)');
+    printTable([
+      ['process', 'RSS MB'],
+      ['KSI daemon, idle after the runs above', idle.toFixed(1)],
+      ['KSI daemon, after 100k more keys', loaded.toFixed(1)],
+      ['bare server, after the runs above', bareRss.toFixed(1)],
+    ]);
+
+    const readyTimes: number[] = [];
+    let freshRss = 0;
+    for (let i = 0; i < 3; i++) {
+      const fresh = await startDaemon(path.join(dir, `ready-${i}`));
+      readyTimes.push(fresh.readyMs);
+      freshRss = rssMb(fresh.child.pid!);
+      await stopDaemon(fresh.child);
+    }
+    readyTimes.sort((a, b) => a - b);
+    console.log('\nStart-up');
+    printTable([
+      ['measure', 'value'],
+      ['daemon start to ready (spawn → first system:health reply), median of 3', `${readyTimes[1].toFixed(0)} ms`],
+      ['daemon RSS right after start (idle)', `${freshRss.toFixed(1)} MB`],
+    ]);
+  } finally {
+    await stopDaemon(daemon.child);
+    bare.kill();
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+async function startDaemon(varDir: string): Promise<{ child: ChildProcess; socket: string; readyMs: number }> {
+  const socket = path.join(varDir, 'run', 'daemon.sock');
+  const started = performance.now();
+  const child = spawn(process.execPath, [DAEMON_MAIN], { env: { ...process.env, KSI_VAR_DIR: varDir, KSI_LOG_LEVEL: 'warn' }, stdio: 'ignore' });
+  while (!(await answers(socket))) {
+    if (child.exitCode !== null) throw new Error(`daemon exited with ${child.exitCode}`);
+    if (performance.now() - started > 15_000) throw new Error('daemon did not start');
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+  return { child, socket, readyMs: performance.now() - started };
+}
+
+function answers(socketPath: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = net.createConnection(socketPath);
+    socket.once('error', () => resolve(false));
+    socket.once('connect', () => socket.write('{"event":"system:health"}\n'));
+    socket.once('data', () => {
+      socket.destroy();
+      resolve(true);
+    });
+  });
+}
+
+async function stopDaemon(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null) return;
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  child.kill('SIGTERM');
+  await exited;
+}
+
+function rssMb(pid: number): number {
+  const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
+  return Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0) / 1024;
+}
+
+const fmt = (n: number) => Math.round(n).toLocaleString('en-US');
+const pct = (ksi: LoadResult, base: LoadResult) => `${((ksi.opsPerSecond / base.opsPerSecond) * 100).toFixed(0)}%`;
+const latency = (r: LoadResult) => `${r.p50Ms.toFixed(3)} / ${r.p99Ms.toFixed(3)}`;
+
+function printTable(rows: string[][]): void {
+  const widths = rows[0].map((_, col) => Math.max(...rows.map((row) => row[col].length)));
+  rows.forEach((row, index) => {
+    console.log(row.map((cell, col) => cell.padEnd(widths[col])).join('  '));
+    if (index === 0) console.log(widths.map((width) => '-'.repeat(width)).join('  '));
+  });
+}
+
+main().catch((error) => {
+  console.error(error);
+  process.exit(1);
+});
