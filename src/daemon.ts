@@ -22,6 +22,8 @@ export async function startDaemon(env: NodeJS.ProcessEnv = process.env): Promise
   await assertNotRunning(config);
   for (const dir of [config.varDir, config.logDir, config.responseLogDir, config.sandboxDir]) fs.mkdirSync(dir, { recursive: true });
   const log = createDaemonLog(config);
+  // A stray promise in one module must not take the daemon and every client down with it.
+  process.on('unhandledRejection', (reason) => log.error({ err: reason instanceof Error ? reason.stack : String(reason) }, 'unhandled rejection'));
   const app = await NestFactory.createMicroservice<AsyncMicroserviceOptions>(AppModule.forRoot(config, log), {
     logger: new NestLogAdapter(log),
     inject: [NdjsonServer],

@@ -1,6 +1,6 @@
 import * as fs from 'node:fs';
 import * as net from 'node:net';
-import { DaemonProcess } from './support/daemon-process';
+import { DaemonProcess, sleep } from './support/daemon-process';
 import { RawConnection } from './support/raw-connection';
 
 describe('wire protocol (real daemon over the Unix socket)', () => {
@@ -155,5 +155,35 @@ describe('wire protocol (real daemon over the Unix socket)', () => {
     rude.close();
     expect((await conn.request({ event: 'system:health' })).data.status).toBe('healthy');
     expect((await conn.request({ event: 'state:get', data: { key: 'rude' } })).data).toMatchObject({ found: true, value: 1 });
+  });
+});
+
+describe('a client that sends without reading', () => {
+  const daemon = new DaemonProcess();
+  beforeAll(() => daemon.start());
+  afterAll(() => daemon.dispose());
+
+  it('is paused instead of buffered without bound, gets every reply once it reads, and does not slow others', async () => {
+    const greedy = await RawConnection.open(daemon.socketPath);
+    greedy.socket.pause();
+    const line = `${JSON.stringify({ event: 'system:discover', data: { namespace: 'state' } })}\n`;
+    const total = 20_000;
+    const batch = line.repeat(1_000);
+    for (let i = 0; i < total / 1_000; i++) greedy.write(batch);
+
+    const other = await RawConnection.open(daemon.socketPath);
+    const started = Date.now();
+    expect((await other.request({ event: 'system:health' })).data.status).toBe('healthy');
+    expect(Date.now() - started).toBeLessThan(1_000);
+    other.close();
+    // The daemon stopped reading once its unread replies passed its high-water mark, so most of the
+    // requests are still waiting on the client's side instead of as ~30 MB of replies in the daemon.
+    await sleep(300);
+    expect(greedy.socket.writableLength).toBeGreaterThan(500_000);
+
+    greedy.socket.resume();
+    const replies = await greedy.read(total, 30_000);
+    expect(replies.every((reply) => reply.data?.total === 4)).toBe(true);
+    greedy.close();
   });
 });
