@@ -1,10 +1,9 @@
 import { Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
-import { distance } from 'fastest-levenshtein';
 import type { CorrelationId, ParamIssue, RequestErrorCode } from '../../libs/client/src';
 import type { ClientConnection, EventContext } from './event-context';
 import { errorResult } from './event-error';
-import { EventCatalogue, namespaceOf, type CatalogueEntry } from './event-catalogue';
+import { EventCatalogue, type CatalogueEntry } from './event-catalogue';
 import { describeIssues, validate } from './handles.decorator';
 
 interface RequestError {
@@ -98,22 +97,9 @@ export class Dispatcher {
     if (this.catalogue.isInternal(event)) {
       return { code: 'forbidden_event', error: `${event} is raised inside the daemon only and cannot be sent over the socket` };
     }
-    const suggestions = this.closeNames(event);
+    const suggestions = this.catalogue.suggest(event);
     const hint = suggestions.length > 0 ? ` Did you mean ${suggestions.join(', ')}?` : ' Send system:discover for the list of events.';
     return { code: 'unknown_event', error: `Unknown event "${event}".${hint}`, suggestions };
-  }
-
-  private closeNames(event: string): string[] {
-    const names = this.catalogue.eventNames();
-    const limit = Math.max(2, Math.floor(event.length / 4));
-    const close = names
-      .map((name) => ({ name, score: distance(event, name) }))
-      .filter(({ score }) => score <= limit)
-      .sort((a, b) => a.score - b.score)
-      .map(({ name }) => name);
-    if (close.length > 0) return close.slice(0, 3);
-    const namespace = namespaceOf(event);
-    return names.filter((name) => namespaceOf(name) === namespace).slice(0, 5);
   }
 }
 

@@ -1,5 +1,6 @@
 import { Injectable, type OnModuleInit } from '@nestjs/common';
 import { DiscoveryService, MetadataScanner } from '@nestjs/core';
+import { distance } from 'fastest-levenshtein';
 import { z } from 'zod';
 import { LIFECYCLE_EVENTS } from '../../libs/client/src';
 import type { EventContext } from './event-context';
@@ -54,6 +55,19 @@ export class EventCatalogue implements OnModuleInit {
   /** Names of every event a client may send, sorted. */
   eventNames(): readonly string[] {
     return this.externalNames;
+  }
+
+  /** Close names for a mistyped event: by edit distance, else the events of the same namespace. */
+  suggest(event: string): string[] {
+    const limit = Math.max(2, Math.floor(event.length / 4));
+    const close = this.externalNames
+      .map((name) => ({ name, score: distance(event, name) }))
+      .filter(({ score }) => score <= limit)
+      .sort((a, b) => a.score - b.score)
+      .map(({ name }) => name);
+    if (close.length > 0) return close.slice(0, 3);
+    const namespace = namespaceOf(event);
+    return this.externalNames.filter((name) => namespaceOf(name) === namespace).slice(0, 5);
   }
 
   entries(): CatalogueEntry[] {

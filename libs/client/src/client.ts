@@ -39,6 +39,7 @@ export class KsiClient {
   private connecting?: Promise<void>;
   private readonly pending = new Map<string, Pending>();
   private readonly subscribers = new Set<{ matches: (event: string) => boolean; handler: PushHandler }>();
+  private readonly closeListeners = new Set<() => void>();
   private readonly idPrefix = randomBytes(4).toString('hex');
   private sequence = 0;
 
@@ -75,6 +76,7 @@ export class KsiClient {
       socket.once('close', () => {
         if (this.socket === socket) this.socket = undefined;
         this.failPending(new KsiConnectionError(`Connection to the KSI daemon at ${this.socketPath} was closed`, this.socketPath));
+        for (const listener of this.closeListeners) listener();
       });
     });
     return this.connecting;
@@ -183,6 +185,12 @@ export class KsiClient {
     if (errors.length > 0 && mode === 'fail_fast') throw new KsiEventError(event, String(errors[0].code ?? 'error'), errors[0].error, errors[0]);
     for (const error of errors) process.emitWarning(`${event}: ${error.error}`);
     return results;
+  }
+
+  /** Runs when the connection closes, whoever closed it. Returns the function that removes the listener. */
+  onClose(listener: () => void): () => void {
+    this.closeListeners.add(listener);
+    return () => this.closeListeners.delete(listener);
   }
 
   /** Receives pushed lines whose event matches the glob (`completion:*`, `**`). Returns the unsubscribe function. */

@@ -35,8 +35,7 @@ export class DiscoveryHandlers {
   help({ event, format_style }: z.output<typeof helpParams>): HelpResult {
     const entry = this.catalogue.handlersOf(event)?.[0];
     if (!entry) {
-      const close = this.catalogue.eventNames().filter((name) => name.startsWith(event.split(':')[0]));
-      throw new EventError('not_found', `Event not found: ${event}`, { suggestions: close.slice(0, 5) });
+      throw new EventError('not_found', `Event not found: ${event}`, { suggestions: this.catalogue.suggest(event) });
     }
     const description = this.format.describe(entry, format_style === 'mcp' ? 'mcp' : 'verbose');
     if (format_style === 'mcp') return description as HelpResult;

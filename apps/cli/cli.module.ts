@@ -1,0 +1,61 @@
+import { Injectable, Module, type OnApplicationBootstrap } from '@nestjs/common';
+import type { Command as Program } from 'commander';
+import { InjectCommander } from 'nest-commander';
+import { EXIT } from './cli-error';
+import { daemonSubCommands, DaemonCommand } from './commands/daemon/daemon.command';
+import { DiscoverCommand } from './commands/discover.command';
+import { HelpCommand } from './commands/help.command';
+import { MonitorCommand } from './commands/monitor.command';
+import { SendCommand } from './commands/send.command';
+import { GetCommand, GetStateCommand, SetCommand, SetStateCommand } from './commands/state.command';
+
+const EXAMPLES = `
+Examples:
+  $ ksi daemon start                              start the daemon in the background
+  $ ksi send system:health                        send any event
+  $ ksi send state:set --key config --value '{"theme":"dark"}'
+  $ ksi get state --key config
+  $ ksi discover --namespace state                list events
+  $ ksi help state:set                            describe one event
+  $ ksi monitor 'state:*'                         stream events live
+  $ ksi daemon stop
+
+Exit status: 0 success, 1 the daemon answered with an error, 2 usage error, 3 daemon not reachable.
+Every command takes --socket PATH (default: $KSI_SOCKET_PATH, else $KSI_VAR_DIR/run/daemon.sock).`;
+
+const SUCCESS_CODES = new Set(['commander.helpDisplayed', 'commander.help', 'commander.version']);
+
+/**
+ * Finishes the program nest-commander built: examples in `ksi --help`, and usage errors exit 2 on
+ * every command (commands added with addCommand do not inherit the root's exit handling).
+ */
+@Injectable()
+class ProgramSetup implements OnApplicationBootstrap {
+  constructor(@InjectCommander() private readonly program: Program) {}
+
+  onApplicationBootstrap(): void {
+    this.program.addHelpText('after', EXAMPLES);
+    const exitOnUsageError = (command: Program) => {
+      command.exitOverride((error) => process.exit(SUCCESS_CODES.has(error.code) ? EXIT.ok : EXIT.usage));
+      command.commands.forEach(exitOnUsageError);
+    };
+    exitOnUsageError(this.program);
+  }
+}
+
+@Module({
+  providers: [
+    ProgramSetup,
+    SendCommand,
+    GetCommand,
+    GetStateCommand,
+    SetCommand,
+    SetStateCommand,
+    DiscoverCommand,
+    HelpCommand,
+    MonitorCommand,
+    DaemonCommand,
+    ...daemonSubCommands,
+  ],
+})
+export class CliModule {}

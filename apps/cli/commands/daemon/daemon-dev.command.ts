@@ -1,0 +1,62 @@
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import * as path from 'node:path';
+import { watch } from 'chokidar';
+import { SubCommand } from 'nest-commander';
+import { DAEMON_MAIN } from '../../daemon-control';
+import { KsiCommand, type SocketOptions } from '../../ksi-command';
+import { dim, green, red } from '../../output';
+
+const ROOT = path.resolve(DAEMON_MAIN, '../../../..');
+const WATCHED = ['src', 'apps', 'libs'].map((dir) => path.join(ROOT, dir));
+
+@SubCommand({ name: 'dev', description: 'Run the daemon in the foreground, rebuilding and restarting it when src/, apps/ or libs/ change' })
+export class DaemonDevCommand extends KsiCommand {
+  private daemon?: ChildProcess;
+
+  protected async execute(_params: string[], options: SocketOptions): Promise<void> {
+    const env = { ...process.env, ...(options.socket && { KSI_SOCKET_PATH: this.socketPath(options) }) };
+    this.daemon = this.launch(env);
+    let timer: NodeJS.Timeout | undefined;
+    const changed = new Set<string>();
+    const watcher = watch(WATCHED, { ignoreInitial: true, ignored: (file, stats) => Boolean(stats?.isFile() && !file.endsWith('.ts')) });
+    watcher.on('all', (_event, file) => {
+      changed.add(path.relative(ROOT, file));
+      clearTimeout(timer);
+      timer = setTimeout(() => {
+        const files = [...changed];
+        changed.clear();
+        void this.reload(files, env);
+      }, 300);
+    });
+    await new Promise<void>((resolve) => {
+      process.once('SIGINT', resolve);
+      process.once('SIGTERM', resolve);
+    });
+    await watcher.close();
+    await this.stop();
+  }
+
+  private async reload(files: string[], env: NodeJS.ProcessEnv): Promise<void> {
+    process.stdout.write(dim(`\nChanged: ${files.slice(0, 5).join(', ')}${files.length > 5 ? ` and ${files.length - 5} more` : ''}\nRebuilding…\n`));
+    const build = spawnSync('npm', ['run', '--silent', 'build'], { cwd: ROOT, stdio: 'inherit' });
+    if (build.status !== 0) {
+      process.stdout.write(red('Build failed; the running daemon was left as it is.\n'));
+      return;
+    }
+    await this.stop();
+    this.daemon = this.launch(env);
+    process.stdout.write(green('✓ Restarted\n'));
+  }
+
+  private launch(env: NodeJS.ProcessEnv): ChildProcess {
+    return spawn(process.execPath, [DAEMON_MAIN], { stdio: 'inherit', env });
+  }
+
+  private async stop(): Promise<void> {
+    const daemon = this.daemon;
+    if (!daemon || daemon.exitCode !== null) return;
+    const exited = new Promise((resolve) => daemon.once('exit', resolve));
+    daemon.kill('SIGTERM');
+    await exited;
+  }
+}

@@ -1,0 +1,20 @@
+import { execFile } from 'node:child_process';
+import * as path from 'node:path';
+
+export const KSI_BIN = path.resolve(__dirname, '../../bin/ksi');
+
+export interface CliResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs the built `ksi` binary as its own process, the way a user does. */
+export function ksi(args: string[], env: Record<string, string> = {}, cwd?: string): Promise<CliResult> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, [KSI_BIN, ...args], { env: { ...process.env, NO_COLOR: '1', ...env }, cwd, timeout: 60_000 }, (error, stdout, stderr) => {
+      const code = error ? (typeof error.code === 'number' ? error.code : 1) : 0;
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
