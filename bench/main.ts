@@ -3,6 +3,7 @@ import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { ksiCommand, timeCommand } from './cli';
 import { drive, type LoadResult, type RequestFactory } from './load';
 
 /**
@@ -44,6 +45,17 @@ async function main(): Promise<void> {
     }
     printTable(rows);
     console.log(`(x Python: against the original Python KSI's ~${PYTHON_KSI_OPS} state ops/s in every mode)\n`);
+
+    const cliEnv = { ...process.env, KSI_SOCKET_PATH: daemon.socket };
+    const cli = timeCommand(ksiCommand('send', 'system:health'), cliEnv);
+    const bareNode = timeCommand(['-e', ''], cliEnv);
+    console.log('CLI, process start to exit (15 runs)');
+    printTable([
+      ['command', 'p50 ms', 'p90 ms'],
+      ['ksi send system:health', cli.p50Ms.toFixed(0), cli.p90Ms.toFixed(0)],
+      ["node -e ''", bareNode.p50Ms.toFixed(0), bareNode.p90Ms.toFixed(0)],
+    ]);
+    console.log('');
 
     const idle = rssMb(daemon.child.pid!);
     await drive(daemon.socket, { connections: 1, window: 64, total: 100_000, request: (_c, i) => ({ event: 'state:set', data: { key: `mem-${i}`, value: { n: i, text: 'a value of some length' } } }) });

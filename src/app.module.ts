@@ -9,6 +9,7 @@ import { PidFile } from './lifecycle/pid-file';
 import { LoggingModule } from './logging/logging.module';
 import { DiscoveryModule } from './modules/discovery/discovery.module';
 import { HealthModule } from './modules/health/health.module';
+import { MonitorModule } from './modules/monitor/monitor.module';
 import { ShutdownModule } from './modules/shutdown/shutdown.module';
 import { StateModule } from './modules/state/state.module';
 import { TransportModule } from './transport/transport.module';
@@ -29,6 +30,7 @@ export class AppModule {
         HealthModule,
         DiscoveryModule,
         ShutdownModule,
+        MonitorModule,
       ],
       providers: [PidFile],
     };

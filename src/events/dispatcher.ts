@@ -4,6 +4,7 @@ import type { CorrelationId, ParamIssue, RequestErrorCode } from '../../libs/cli
 import type { ClientConnection, EventContext } from './event-context';
 import { errorResult } from './event-error';
 import { EventCatalogue, type CatalogueEntry } from './event-catalogue';
+import { EventTap } from './event-tap';
 import { describeIssues, validate } from './handles.decorator';
 
 interface RequestError {
@@ -25,7 +26,10 @@ export class Dispatcher {
   /** Set when shutdown begins: new requests get `shutting_down`. */
   draining = false;
 
-  constructor(private readonly catalogue: EventCatalogue) {}
+  constructor(
+    private readonly catalogue: EventCatalogue,
+    private readonly tap: EventTap,
+  ) {}
 
   handleLine(line: string, connection: ClientConnection): string | Promise<string> {
     let request: unknown;
@@ -51,7 +55,28 @@ export class Dispatcher {
     if (this.draining && !SERVED_WHILE_DRAINING.has(event)) {
       return errorLine(event, correlationId, { code: 'shutting_down', error: 'The daemon is shutting down and accepts no new requests; retry after it restarts' });
     }
-    return this.run(handlers, data ?? {}, { event, correlationId, connection });
+    const context: EventContext = { event, correlationId, connection };
+    if (!this.tap.active) return this.run(handlers, data ?? {}, context);
+    const started = performance.now();
+    const reply = this.run(handlers, data ?? {}, context);
+    const observe = (line: string) => (this.observe(context, data, started, line), line);
+    return typeof reply === 'string' ? observe(reply) : reply.then(observe);
+  }
+
+  private observe(context: EventContext, data: unknown, started: number, reply: string): void {
+    // Every reply line has "count"; a request-level error line never does.
+    const failed = !reply.includes('"count":');
+    this.tap.record({
+      event_name: context.event,
+      data,
+      timestamp: Date.now() / 1000,
+      correlation_id: context.correlationId,
+      client_id: context.connection?.id,
+      agent_id: context.agentId,
+      source: 'external',
+      outcome: failed ? (/"code":"([a-z_]+)"/.exec(reply)?.[1] ?? 'error') : 'ok',
+      duration_ms: Math.round((performance.now() - started) * 1000) / 1000,
+    });
   }
 
   lineTooLong(maxLineBytes: number): string {

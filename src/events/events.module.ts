@@ -4,11 +4,12 @@ import { EventEmitterModule } from '@nestjs/event-emitter';
 import { Dispatcher } from './dispatcher';
 import { EventBus } from './event-bus';
 import { EventCatalogue } from './event-catalogue';
+import { EventTap } from './event-tap';
 
 @Global()
 @Module({
   imports: [DiscoveryModule, EventEmitterModule.forRoot({ wildcard: true, delimiter: ':', maxListeners: 200 })],
-  providers: [EventCatalogue, Dispatcher, EventBus],
-  exports: [EventCatalogue, Dispatcher, EventBus],
+  providers: [EventCatalogue, Dispatcher, EventBus, EventTap],
+  exports: [EventCatalogue, Dispatcher, EventBus, EventTap],
 })
 export class EventsModule {}

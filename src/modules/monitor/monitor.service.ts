@@ -1,0 +1,59 @@
+import { Injectable, type OnModuleDestroy } from '@nestjs/common';
+import picomatch from 'picomatch';
+import type { ClientConnection } from '../../events/event-context';
+import { EventTap, type EventRecord } from '../../events/event-tap';
+
+interface Subscription {
+  patterns: string[];
+  matches: (event: string) => boolean;
+}
+
+const SECRET_KEY = /token|secret|password|authorization|api[_-]?key/i;
+
+/** Live event streams: each subscribed connection gets every matching event pushed as `monitor:event`. */
+@Injectable()
+export class MonitorService implements OnModuleDestroy {
+  private readonly subscriptions = new Map<ClientConnection, Subscription>();
+  private stopObserving?: () => void;
+
+  constructor(private readonly tap: EventTap) {}
+
+  onModuleDestroy(): void {
+    this.stopObserving?.();
+  }
+
+  subscribe(connection: ClientConnection, patterns: string[]): void {
+    const isNew = !this.subscriptions.has(connection);
+    this.subscriptions.set(connection, { patterns, matches: picomatch(patterns, { dot: true }) });
+    if (isNew) connection.onClose(() => this.unsubscribe(connection));
+    // The tap is observed only while someone subscribed: it costs nothing otherwise.
+    this.stopObserving ??= this.tap.observe((record) => this.deliver(record));
+  }
+
+  unsubscribe(connection: ClientConnection): boolean {
+    const removed = this.subscriptions.delete(connection);
+    if (this.subscriptions.size === 0 && this.stopObserving) {
+      this.stopObserving();
+      this.stopObserving = undefined;
+    }
+    return removed;
+  }
+
+  private deliver(record: EventRecord): void {
+    let redacted: EventRecord | undefined;
+    for (const [connection, subscription] of this.subscriptions) {
+      if (!subscription.matches(record.event_name)) continue;
+      redacted ??= { ...record, data: redact(record.data) };
+      connection.push('monitor:event', redacted);
+    }
+  }
+}
+
+/** Values under secret-looking keys never leave the daemon in a monitor stream. */
+function redact(value: unknown, depth = 0): unknown {
+  if (depth > 4 || typeof value !== 'object' || value === null) return value;
+  if (Array.isArray(value)) return value.map((item) => redact(item, depth + 1));
+  const out: Record<string, unknown> = {};
+  for (const [key, item] of Object.entries(value)) out[key] = SECRET_KEY.test(key) ? '[redacted]' : redact(item, depth + 1);
+  return out;
+}
