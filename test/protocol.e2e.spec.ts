@@ -1,6 +1,6 @@
 import * as fs from 'node:fs';
 import * as net from 'node:net';
-import { DaemonProcess, sleep } from './support/daemon-process';
+import { DaemonProcess, eventually, sleep } from './support/daemon-process';
 import { RawConnection } from './support/raw-connection';
 
 describe('wire protocol (real daemon over the Unix socket)', () => {
@@ -149,12 +149,15 @@ describe('wire protocol (real daemon over the Unix socket)', () => {
     }
   });
 
-  it('a client that disconnects mid-request does not disturb others', async () => {
+  it('runs the complete lines of a client that disconnects mid-line, drops the partial one, and disturbs nobody', async () => {
     const rude = await RawConnection.open(daemon.socketPath);
-    rude.write(`${JSON.stringify({ event: 'state:set', data: { key: 'rude', value: 1 } })}\n{"event":`);
+    const lines = Array.from({ length: 50 }, (_, i) => JSON.stringify({ event: 'state:set', data: { key: `rude-${i}`, value: i } }));
+    await new Promise<void>((resolve) => rude.socket.write(`${lines.join('\n')}\n{"event":"state:set","data":{"key":"partial"`, () => resolve()));
     rude.close();
     expect((await conn.request({ event: 'system:health' })).data.status).toBe('healthy');
-    expect((await conn.request({ event: 'state:get', data: { key: 'rude' } })).data).toMatchObject({ found: true, value: 1 });
+    await eventually(async () => (await conn.request({ event: 'state:get', data: { key: 'rude-49' } })).data.found);
+    expect((await conn.request({ event: 'state:list', data: { pattern: 'rude-*' } })).data.count).toBe(50);
+    expect((await conn.request({ event: 'state:get', data: { key: 'partial' } })).data.found).toBe(false);
   });
 });
 

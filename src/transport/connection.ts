@@ -52,10 +52,9 @@ export class Connection implements ClientConnection {
     socket.on('error', (error: NodeJS.ErrnoException) => {
       if (error.code !== 'ECONNRESET' && error.code !== 'EPIPE') this.log.warn({ connection: this.id, err: error.message }, 'connection error');
     });
+    // Lines already received still run after the client has gone: what was accepted is not dropped.
     socket.on('close', () => {
       this.closed = true;
-      this.frames = [];
-      this.head = 0;
       for (const listener of this.closeListeners.splice(0)) listener();
       this.notifyIdle();
     });
@@ -90,9 +89,9 @@ export class Connection implements ClientConnection {
     return true;
   }
 
-  /** Resolves once the lines already received have been answered. */
+  /** Resolves once the lines already received have been handled. */
   whenIdle(): Promise<void> {
-    if (!this.processing || this.closed) return Promise.resolve();
+    if (!this.processing) return Promise.resolve();
     return new Promise((resolve) => this.idleWaiters.push(resolve));
   }
 
@@ -108,7 +107,7 @@ export class Connection implements ClientConnection {
   private async pump(): Promise<void> {
     this.processing = true;
     try {
-      while (this.head < this.frames.length && !this.closed) {
+      while (this.head < this.frames.length) {
         const frame = this.frames[this.head++];
         const handled = frame === LINE_TOO_LONG ? this.dispatcher.lineTooLong(this.limits.maxLineBytes) : this.dispatcher.handleLine(frame, this);
         const reply = typeof handled === 'string' ? handled : await handled;
