@@ -3,7 +3,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { spawn } from 'node:child_process';
 import { eventually } from './support/daemon-process';
-import { ksi, KSI_BIN } from './support/ksi-cli';
+import { ksi, KSI_BIN, type CliResult } from './support/ksi-cli';
 
 describe('the ksi CLI (built binary, real daemon)', () => {
   const varDir = fs.mkdtempSync(path.join(os.tmpdir(), 'ksi-cli-'));
@@ -105,10 +105,10 @@ describe('the ksi CLI (built binary, real daemon)', () => {
     await ksi(['daemon', 'start'], env);
     const pid = Number(fs.readFileSync(pidFile, 'utf8'));
     process.kill(pid, 'SIGKILL');
-    const status = await eventually(async () => {
+    const status = (await eventually(async () => {
       const result = await ksi(['daemon', 'status'], env);
       return result.stdout.includes('stale PID file') ? result : undefined;
-    });
+    })) as CliResult;
     expect(status.code).toBe(1);
     expect(status.stdout).toContain(`stale PID file for PID ${pid}`);
     const start = await ksi(['daemon', 'start'], env);

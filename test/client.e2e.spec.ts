@@ -3,20 +3,12 @@ import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { KsiClient, KsiConnectionError, KsiEventError, KsiTimeoutError } from '../libs/client/src';
-import { DaemonProcess } from './support/daemon-process';
+import { useDaemon } from './support/daemon-process';
 
 describe('KsiClient against the real daemon', () => {
-  const daemon = new DaemonProcess();
+  const { client: connected } = useDaemon();
   let client: KsiClient;
-
-  beforeAll(async () => {
-    await daemon.start();
-    client = daemon.client();
-  });
-  afterAll(async () => {
-    await client.close();
-    await daemon.dispose();
-  });
+  beforeAll(() => (client = connected()));
 
   it('sendEvent returns data as sent; request-level errors reject with KsiEventError and their code', async () => {
     expect(await client.sendEvent('state:set', { key: 'c', value: 1 })).toEqual({ status: 'set', namespace: 'global', key: 'c' });

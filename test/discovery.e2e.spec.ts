@@ -1,18 +1,10 @@
 import type { KsiClient } from '../libs/client/src';
-import { DaemonProcess } from './support/daemon-process';
+import { useDaemon } from './support/daemon-process';
 
 describe('health and discovery (real daemon)', () => {
-  const daemon = new DaemonProcess();
+  const { daemon, client: connected } = useDaemon();
   let client: KsiClient;
-
-  beforeAll(async () => {
-    await daemon.start();
-    client = daemon.client();
-  });
-  afterAll(async () => {
-    await client.close();
-    await daemon.dispose();
-  });
+  beforeAll(() => (client = connected()));
 
   it('system:health reports version, pid, uptime, modules, events, database and memory', async () => {
     const health = await client.sendSingle('system:health');
@@ -67,7 +59,7 @@ describe('health and discovery (real daemon)', () => {
   });
 
   it('system:help describes one event with example commands, and names unknown ones', async () => {
-    const help = await client.sendSingle('system:help', { event: 'state:get' });
+    const help = (await client.sendSingle('system:help', { event: 'state:get' })) as { examples: { command: string }[] };
     expect(help).toMatchObject({ event: 'state:get', module: 'state', parameters: { required: ['key'] } });
     expect(help.examples.map((example: { command: string }) => example.command)).toEqual([
       "npx ksi send state:get --key '<key>'",
@@ -85,6 +77,6 @@ describe('health and discovery (real daemon)', () => {
     expect(events.events['state:get']).toEqual([{ module: 'state', handler: 'StateHandlers.get' }]);
     const inspect = await client.sendSingle('module:inspect', { module_name: 'health' });
     expect(inspect.module).toMatchObject({ name: 'health', handlers: [{ event: 'system:health' }], stats: { handler_count: 1 } });
-    expect((await client.sendSingle('module:inspect', { module_name: 'nope' })).code).toBe('not_found');
+    expect(await client.sendSingle('module:inspect', { module_name: 'nope' })).toMatchObject({ code: 'not_found' });
   });
 });

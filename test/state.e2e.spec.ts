@@ -1,18 +1,10 @@
 import type { KsiClient } from '../libs/client/src';
-import { DaemonProcess, sleep } from './support/daemon-process';
+import { sleep, useDaemon } from './support/daemon-process';
 
 describe('state and async_state (real daemon)', () => {
-  const daemon = new DaemonProcess();
+  const { daemon, client: connected } = useDaemon();
   let client: KsiClient;
-
-  beforeAll(async () => {
-    await daemon.start();
-    client = daemon.client();
-  });
-  afterAll(async () => {
-    await client.close();
-    await daemon.dispose();
-  });
+  beforeAll(() => (client = connected()));
 
   describe('state:*', () => {
     it.each([

@@ -44,7 +44,7 @@ describe('database (real SQLite files)', () => {
       const jobs = Array.from({ length: 20 }, (_, i) =>
         queue.run((conn) => {
           conn.prepare('INSERT INTO t VALUES (?)').run(`v${i}`);
-          visibleToOthers.push(observer.prepare('SELECT COUNT(*) AS n FROM t').get().n as number);
+          visibleToOthers.push((observer.prepare('SELECT COUNT(*) AS n FROM t').get() as { n: number }).n);
           return i;
         }),
       );

@@ -101,3 +101,24 @@ export async function eventually<T>(check: () => T | Promise<T>, timeoutMs = 10_
   }
   throw new Error(`condition not met within ${timeoutMs} ms${last ? `: ${String(last)}` : ''}`);
 }
+
+/** One daemon for a describe block, with a client connected to it; both are gone after the block. */
+export function useDaemon(options: DaemonOptions = {}): { daemon: DaemonProcess; client: () => KsiClient } {
+  const daemon = new DaemonProcess(options);
+  let client: KsiClient | undefined;
+  beforeAll(async () => {
+    await daemon.start();
+    client = daemon.client();
+  });
+  afterAll(async () => {
+    await client?.close();
+    await daemon.dispose();
+  });
+  return {
+    daemon,
+    client: () => {
+      if (!client) throw new Error('the daemon has not started');
+      return client;
+    },
+  };
+}
