@@ -52,3 +52,24 @@ describe('monitor: live event streams (real daemon)', () => {
     expect(await exited).toBe(0);
   });
 });
+
+describe('a subscriber that stops reading', () => {
+  const daemon = new DaemonProcess({ env: { KSI_MAX_OUTPUT_BYTES: String(256 * 1024) } });
+  beforeAll(() => daemon.start());
+  afterAll(() => daemon.dispose());
+
+  it('is dropped once its unread output passes KSI_MAX_OUTPUT_BYTES; the daemon and other clients carry on', async () => {
+    const slow = await RawConnection.open(daemon.socketPath);
+    await slow.request({ event: 'monitor:subscribe', data: { patterns: ['state:*'] } });
+    slow.socket.pause();
+    const busy = await RawConnection.open(daemon.socketPath);
+    const value = 'v'.repeat(2_000);
+    const lines = Array.from({ length: 2_000 }, (_, i) => JSON.stringify({ event: 'state:set', data: { key: `flood-${i % 10}`, value } }));
+    busy.write(`${lines.join('\n')}\n`);
+    expect((await busy.read(2_000)).every((reply) => reply.data?.status === 'set')).toBe(true);
+    slow.socket.resume();
+    await slow.whenClosed();
+    expect((await busy.request({ event: 'system:health' })).data.connections).toBe(1);
+    busy.close();
+  });
+});
