@@ -7,6 +7,7 @@ import { DatabaseModule } from './database/database.module';
 import { EventsModule } from './events/events.module';
 import { PidFile } from './lifecycle/pid-file';
 import { LoggingModule } from './logging/logging.module';
+import { CompletionModule } from './modules/completion/completion.module';
 import { DiscoveryModule } from './modules/discovery/discovery.module';
 import { HealthModule } from './modules/health/health.module';
 import { MonitorModule } from './modules/monitor/monitor.module';
@@ -31,6 +32,7 @@ export class AppModule {
         DiscoveryModule,
         ShutdownModule,
         MonitorModule,
+        CompletionModule,
       ],
       providers: [PidFile],
     };

@@ -20,6 +20,12 @@ const environment = z.object({
   KSI_MAX_OUTPUT_BYTES: positiveInt('KSI_MAX_OUTPUT_BYTES', 16 * 1024 * 1024),
   KSI_SHUTDOWN_TIMEOUT_MS: positiveInt('KSI_SHUTDOWN_TIMEOUT_MS', 30_000),
   CLAUDE_BIN: z.string().min(1).default('claude'),
+  KSI_MAX_CONCURRENT: positiveInt('KSI_MAX_CONCURRENT', 4),
+  KSI_COMPLETION_TIMEOUT_MS: positiveInt('KSI_COMPLETION_TIMEOUT_MS', 300_000),
+  KSI_RETRY_MAX_ATTEMPTS: positiveInt('KSI_RETRY_MAX_ATTEMPTS', 3),
+  KSI_RETRY_INITIAL_MS: positiveInt('KSI_RETRY_INITIAL_MS', 2_000),
+  KSI_RETRY_MAX_MS: positiveInt('KSI_RETRY_MAX_MS', 60_000),
+  KSI_RETRY_MULTIPLIER: z.coerce.number({ error: 'KSI_RETRY_MULTIPLIER must be a number' }).min(1, 'KSI_RETRY_MULTIPLIER must be at least 1').default(2),
 });
 
 export interface KsiConfig {
@@ -40,6 +46,19 @@ export interface KsiConfig {
   maxOutputBytes: number;
   shutdownTimeoutMs: number;
   claudeBin: string;
+  /** Claude processes running at once. */
+  maxConcurrent: number;
+  /** Per attempt, unless the request gives `timeout` (seconds). */
+  completionTimeoutMs: number;
+  retry: RetryPolicy;
+}
+
+/** Exponential backoff with full jitter: attempt n waits random(0, min(max, initial × multiplier^(n-1))). */
+export interface RetryPolicy {
+  maxAttempts: number;
+  initialDelayMs: number;
+  maxDelayMs: number;
+  multiplier: number;
 }
 
 export class ConfigError extends Error {}
@@ -72,6 +91,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     maxOutputBytes: e.KSI_MAX_OUTPUT_BYTES,
     shutdownTimeoutMs: e.KSI_SHUTDOWN_TIMEOUT_MS,
     claudeBin: e.CLAUDE_BIN,
+    maxConcurrent: e.KSI_MAX_CONCURRENT,
+    completionTimeoutMs: e.KSI_COMPLETION_TIMEOUT_MS,
+    retry: { maxAttempts: e.KSI_RETRY_MAX_ATTEMPTS, initialDelayMs: e.KSI_RETRY_INITIAL_MS, maxDelayMs: e.KSI_RETRY_MAX_MS, multiplier: e.KSI_RETRY_MULTIPLIER },
   };
 }
 

@@ -3,6 +3,8 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { DataSource } from 'typeorm';
+import { CompletionRequest } from '../modules/completion/completion-request.entity';
+import { SessionLink } from '../modules/completion/session-link.entity';
 import { QueueItem } from '../modules/state/queue-item.entity';
 import { StateEntry } from '../modules/state/state-entry.entity';
 import { migrations } from './migrations';
@@ -17,7 +19,7 @@ describe('database (real SQLite files)', () => {
     const dataSource = new DataSource({
       type: 'better-sqlite3',
       database: path.join(dir, 'schema.db'),
-      entities: [StateEntry, QueueItem],
+      entities: [StateEntry, QueueItem, CompletionRequest, SessionLink],
       migrations,
       migrationsRun: true,
     });

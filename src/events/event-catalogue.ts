@@ -2,7 +2,7 @@ import { Injectable, type OnModuleInit } from '@nestjs/common';
 import { DiscoveryService, MetadataScanner } from '@nestjs/core';
 import { distance } from 'fastest-levenshtein';
 import { z } from 'zod';
-import { LIFECYCLE_EVENTS } from '../../libs/client/src';
+import { BROADCAST_ONLY_EVENTS, LIFECYCLE_EVENTS } from '../../libs/client/src';
 import type { EventContext } from './event-context';
 import { EVENT_DECLARATION, type EventDeclaration } from './handles.decorator';
 
@@ -22,7 +22,7 @@ export interface CatalogueEntry {
 export class EventCatalogue implements OnModuleInit {
   private readonly byEvent = new Map<string, CatalogueEntry[]>();
   private readonly schemas = new WeakMap<EventDeclaration, Record<string, unknown>>();
-  private readonly internal = new Set<string>(LIFECYCLE_EVENTS);
+  private readonly internal = new Set<string>([...LIFECYCLE_EVENTS, ...BROADCAST_ONLY_EVENTS]);
   private externalNames: string[] = [];
 
   constructor(

@@ -64,6 +64,18 @@ export type RequestErrorCode = (typeof REQUEST_ERROR_CODES)[number];
 /** Events the daemon emits for its own lifecycle; the socket refuses them with `forbidden_event`. */
 export const LIFECYCLE_EVENTS = ['system:startup', 'system:context', 'system:ready', 'system:shutdown_complete'] as const;
 
+/** Events the daemon pushes or raises for its modules; the socket refuses them with `forbidden_event`. */
+export const BROADCAST_ONLY_EVENTS = [
+  'completion:progress',
+  'completion:result',
+  'completion:error',
+  'completion:cancelled',
+  'completion:failed',
+  'monitor:event',
+  'message:delivered',
+  'system:shutdown_notification',
+] as const;
+
 export function isErrorReply(line: KsiLine): line is KsiErrorReply {
   return typeof (line as KsiErrorReply).error === 'string' && typeof (line as KsiErrorReply).code === 'string' && !('data' in line);
 }

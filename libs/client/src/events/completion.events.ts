@@ -1,0 +1,116 @@
+import { nonEmpty, z } from './schema';
+
+/** Aliases the Claude CLI accepts for --model; full names (claude-…) pass through. */
+export const MODEL_ALIASES = ['sonnet', 'opus', 'haiku', 'default', 'opusplan'] as const;
+
+/** `claude-cli/<alias>` or a bare alias → the alias the CLI gets; undefined when unknown. */
+export function modelAlias(model: string): string | undefined {
+  const name = model.startsWith('claude-cli/') ? model.slice('claude-cli/'.length) : model;
+  if ((MODEL_ALIASES as readonly string[]).includes(name) || /^claude-[a-z0-9][a-z0-9.-]*$/.test(name)) return name;
+  return undefined;
+}
+
+const message = z.object({ role: z.string(), content: z.union([z.string(), z.array(z.unknown())]) });
+
+export const completionAsyncParams = z
+  .looseObject({
+    prompt: z.string().min(1, 'Must not be empty').optional().describe('The turn to send (or messages)'),
+    messages: z.array(message).min(1).optional().describe('Chat messages; the last user message is the prompt'),
+    model: z
+      .string()
+      .default('claude-cli/sonnet')
+      .refine((model) => modelAlias(model) !== undefined, {
+        message: `Unknown model: use claude-cli/<alias> with one of ${MODEL_ALIASES.join(', ')}, or a full claude-… model name`,
+      })
+      .describe('claude-cli/<alias> or a bare alias'),
+    session_id: nonEmpty('Claude session to continue (its newest descendant is resumed)').optional(),
+    conversation_id: nonEmpty('Queue key for turn-taking; defaults to session_id').optional(),
+    priority: z.enum(['high', 'normal', 'low']).default('normal').describe('Order among queues competing for the concurrency limit'),
+    timeout: z.number().positive().optional().describe('Seconds per attempt'),
+    max_turns: z.number().int().positive().optional(),
+    max_attempts: z.number().int().min(1).max(10).optional().describe('Attempts for retryable failures (default KSI_RETRY_MAX_ATTEMPTS)'),
+    allowed_tools: z.array(z.string()).optional(),
+    disallowed_tools: z.array(z.string()).optional(),
+    system_prompt: z.string().optional().describe('Appended to the system prompt (--append-system-prompt)'),
+    cwd: z.string().optional().describe('Working directory of the Claude process'),
+    mcp_config: z.string().optional().describe('Path of an MCP config file (--mcp-config)'),
+    agent_id: z.string().optional(),
+    client_id: z.string().optional(),
+  })
+  .refine((data) => data.prompt !== undefined || data.messages !== undefined, { message: 'Required (prompt or messages)', path: ['prompt'] });
+
+export const requestIdParams = z.object({ request_id: nonEmpty('The request_id completion:async returned') });
+export const completionStatusParams = z.object({ request_id: nonEmpty('One request (omit for a summary)').optional() });
+export const sessionStatusParams = z.object({ session_id: nonEmpty('A session id') });
+export const noCompletionParams = z.object({});
+
+export type CompletionState = 'queued' | 'processing' | 'completed' | 'failed' | 'cancelled';
+
+export interface CompletionAsyncResult {
+  request_id: string;
+  status: 'queued';
+  queue_key: string;
+  message: string;
+}
+
+/** What completion:result carries and what the response log holds. */
+export interface StandardResponse {
+  ksi: { provider: 'claude-cli'; request_id: string; timestamp: string; duration_ms: number; client_id?: string; agent_id?: string; attempt: number };
+  response: Record<string, unknown> & { result?: string; session_id?: string; is_error?: boolean };
+}
+
+export interface CompletionRecord {
+  request_id: string;
+  status: CompletionState;
+  attempts: number;
+  max_attempts: number;
+  session_id: string | null;
+  result_session_id: string | null;
+  queue_key: string;
+  model: string;
+  priority: 'high' | 'normal' | 'low';
+  result?: StandardResponse;
+  error?: string;
+  error_code?: string;
+  queued_at: number;
+  started_at?: number;
+  completed_at?: number;
+  next_attempt_at?: number;
+}
+
+export interface CompletionSummary {
+  status_counts: Record<CompletionState, number>;
+  active_completions: number;
+  concurrency: { limit: number; running: number };
+  service_ready: boolean;
+}
+
+export interface RetryStatusResult {
+  policy: { max_attempts: number; initial_delay_ms: number; max_delay_ms: number; multiplier: number; jitter: 'full' };
+  retrying: { request_id: string; attempts: number; max_attempts: number; next_attempt_at: number; last_error: string | null }[];
+  count: number;
+}
+
+export interface QueueStatusResult {
+  queued: number;
+  processing: number;
+  limit: number;
+  queues: { queue_key: string; queued: number; processing: number }[];
+}
+
+export interface SessionStatusResult {
+  session_id: string;
+  root_session_id: string;
+  newest_session_id: string;
+  chain: string[];
+  completions: Pick<CompletionRecord, 'request_id' | 'status' | 'session_id' | 'result_session_id' | 'queued_at' | 'completed_at'>[];
+}
+
+export interface CompletionEvents {
+  'completion:async': { params: z.input<typeof completionAsyncParams>; result: CompletionAsyncResult };
+  'completion:status': { params: z.input<typeof completionStatusParams>; result: CompletionRecord | CompletionSummary };
+  'completion:cancel': { params: z.input<typeof requestIdParams>; result: { request_id: string; status: 'cancelled' } };
+  'completion:retry_status': { params: z.input<typeof noCompletionParams>; result: RetryStatusResult };
+  'completion:queue_status': { params: z.input<typeof noCompletionParams>; result: QueueStatusResult };
+  'completion:session_status': { params: z.input<typeof sessionStatusParams>; result: SessionStatusResult };
+}

@@ -1,0 +1,140 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { spawn } from 'node:child_process';
+import { KSI_CONFIG, type KsiConfig } from '../../config/config';
+import { classifyFailure, type AttemptOutcome } from './attempt-outcome';
+
+export interface CliRequest {
+  prompt: string;
+  /** The CLI's model alias (sonnet, opus, …). */
+  model: string;
+  resume?: string;
+  allowedTools?: string[];
+  disallowedTools?: string[];
+  maxTurns?: number;
+  mcpConfig?: string;
+  systemPrompt?: string;
+  cwd?: string;
+  timeoutMs: number;
+  env?: Record<string, string>;
+}
+
+/** After SIGTERM, how long a process group gets before SIGKILL. */
+const KILL_GRACE_MS = 2_000;
+
+/**
+ * Runs one turn of the Claude CLI: `-p --output-format json`, the prompt on stdin (then closed), in
+ * its own process group so that timeouts and cancellation stop everything it started.
+ */
+@Injectable()
+export class ClaudeCliProvider {
+  constructor(@Inject(KSI_CONFIG) private readonly config: KsiConfig) {}
+
+  argv(request: CliRequest): string[] {
+    const args = ['-p', '--output-format', 'json', '--model', request.model];
+    if (request.allowedTools?.length) args.push('--allowedTools', ...request.allowedTools);
+    if (request.disallowedTools?.length) args.push('--disallowedTools', ...request.disallowedTools);
+    if (request.maxTurns !== undefined) args.push('--max-turns', String(request.maxTurns));
+    if (request.resume) args.push('--resume', request.resume);
+    if (request.mcpConfig) args.push('--mcp-config', request.mcpConfig);
+    if (request.systemPrompt) args.push('--append-system-prompt', request.systemPrompt);
+    return args;
+  }
+
+  /** Resolves with the outcome; never rejects. `onSpawn` learns the process group id. */
+  run(request: CliRequest, signal: AbortSignal, onSpawn: (pid: number) => void): Promise<AttemptOutcome> {
+    const started = Date.now();
+    const elapsed = () => Date.now() - started;
+    return new Promise((resolve) => {
+      const child = spawn(this.config.claudeBin, this.argv(request), {
+        cwd: request.cwd,
+        detached: true,
+        stdio: ['pipe', 'pipe', 'pipe'],
+        env: { ...process.env, ...request.env },
+      });
+      let stdout = '';
+      let stderr = '';
+      let stoppedFor: 'timeout' | 'cancelled' | undefined;
+      const stop = (why: 'timeout' | 'cancelled') => {
+        if (stoppedFor || child.pid === undefined) return;
+        stoppedFor = why;
+        killGroup(child.pid, 'SIGTERM');
+        setTimeout(() => killGroup(child.pid as number, 'SIGKILL'), KILL_GRACE_MS).unref();
+      };
+      const timer = setTimeout(() => stop('timeout'), request.timeoutMs);
+      const onAbort = () => stop('cancelled');
+      signal.addEventListener('abort', onAbort, { once: true });
+      const finish = (outcome: AttemptOutcome) => {
+        clearTimeout(timer);
+        signal.removeEventListener('abort', onAbort);
+        resolve(outcome);
+      };
+
+      child.once('spawn', () => {
+        onSpawn(child.pid as number);
+        if (signal.aborted) onAbort();
+      });
+      child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
+      child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+      child.stdin.on('error', () => undefined);
+      child.stdin.end(request.prompt);
+      child.once('error', (error: NodeJS.ErrnoException) => {
+        const missing = error.code === 'ENOENT';
+        finish({
+          ok: false,
+          code: missing ? 'cli_not_found' : 'cli_failed',
+          message: missing ? `Claude CLI not found at ${this.config.claudeBin} (set CLAUDE_BIN)` : `Claude CLI could not start: ${error.message}`,
+          retryable: !missing,
+          durationMs: elapsed(),
+        });
+      });
+      child.once('close', (code, exitSignal) => {
+        const durationMs = elapsed();
+        if (stoppedFor === 'cancelled') return finish({ ok: false, code: 'cancelled', message: 'Cancelled', retryable: false, durationMs });
+        if (stoppedFor === 'timeout') {
+          return finish({ ok: false, code: 'timeout', message: `Claude CLI timed out after ${request.timeoutMs} ms and was killed`, retryable: true, durationMs });
+        }
+        if (code !== 0) {
+          const output = `${stderr}\n${stdout}`.trim();
+          const failure = classifyFailure(output, { code, signal: exitSignal });
+          const how = exitSignal ? `was killed by ${exitSignal}` : `exited with status ${code}`;
+          return finish({ ok: false, ...failure, message: `Claude CLI ${how}${output ? `: ${output.slice(0, 500)}` : ''}`, durationMs });
+        }
+        const response = parseResult(stdout);
+        if (!response) {
+          return finish({ ok: false, code: 'invalid_output', message: `Claude CLI printed no JSON result: ${stdout.slice(0, 200) || '(nothing)'}`, retryable: true, durationMs });
+        }
+        if (response.is_error === true) {
+          const text = String(response.result ?? response.subtype ?? 'error');
+          const failure = classifyFailure(text, { code, signal: null });
+          const retryable = response.subtype !== 'error_max_turns' && failure.code !== 'auth_error' && failure.code !== 'invalid_request';
+          return finish({ ok: false, code: failure.code === 'cli_failed' ? 'cli_error_result' : failure.code, message: `Claude reported an error: ${text.slice(0, 500)}`, retryable, retryAt: failure.retryAt, durationMs });
+        }
+        finish({ ok: true, response, durationMs });
+      });
+    });
+  }
+}
+
+/** The CLI's JSON output: one result object, or (newer versions) a list whose last entry is the result. */
+function parseResult(stdout: string): (Record<string, unknown> & { session_id?: string }) | undefined {
+  const text = stdout.trim();
+  const candidates = [text, text.split('\n').pop() ?? ''];
+  for (const candidate of candidates) {
+    try {
+      const parsed = JSON.parse(candidate) as unknown;
+      const result = Array.isArray(parsed) ? parsed.findLast((item) => item?.type === 'result') : parsed;
+      if (typeof result === 'object' && result !== null && !Array.isArray(result)) return result as Record<string, unknown>;
+    } catch {
+      // not JSON; try the next candidate
+    }
+  }
+  return undefined;
+}
+
+export function killGroup(pid: number, signal: NodeJS.Signals): void {
+  try {
+    process.kill(-pid, signal);
+  } catch {
+    // already gone
+  }
+}

@@ -1,0 +1,79 @@
+import { Column, Entity, Index, PrimaryColumn } from 'typeorm';
+
+export type CompletionStatus = 'queued' | 'processing' | 'completed' | 'failed' | 'cancelled';
+
+/** One completion request, from the moment it is accepted: the row is the truth, not memory. */
+@Entity('completion_requests')
+@Index('idx_completion_requests_runnable', ['status', 'nextAttemptAt'])
+@Index('idx_completion_requests_active', ['queueKey', 'seq'], { where: "status IN ('queued', 'processing')" })
+export class CompletionRequest {
+  @PrimaryColumn('text', { name: 'request_id' })
+  requestId: string;
+
+  /** Acceptance order; FIFO within a queue. */
+  @Column('integer', { unique: true })
+  seq: number;
+
+  @Column('text')
+  status: CompletionStatus;
+
+  /** conversation_id, else session_id, else "default": one request at a time per key. */
+  @Column('text', { name: 'queue_key' })
+  queueKey: string;
+
+  @Column('text', { name: 'session_id', nullable: true })
+  sessionId: string | null;
+
+  /** The session the CLI returned; the next turn resumes it. */
+  @Column('text', { name: 'result_session_id', nullable: true })
+  resultSessionId: string | null;
+
+  /** 0 high, 1 normal, 2 low. */
+  @Column('integer')
+  priority: number;
+
+  @Column('text')
+  model: string;
+
+  /** The request's data as accepted (JSON). */
+  @Column('text')
+  payload: string;
+
+  @Column('integer')
+  attempts: number;
+
+  @Column('integer', { name: 'max_attempts' })
+  maxAttempts: number;
+
+  @Column('real', { name: 'next_attempt_at' })
+  nextAttemptAt: number;
+
+  @Column('text', { name: 'last_error', nullable: true })
+  lastError: string | null;
+
+  @Column('text', { name: 'error_code', nullable: true })
+  errorCode: string | null;
+
+  /** The standardised response (JSON) once completed. */
+  @Column('text', { nullable: true })
+  result: string | null;
+
+  @Column('text', { name: 'client_id', nullable: true })
+  clientId: string | null;
+
+  @Column('text', { name: 'agent_id', nullable: true })
+  agentId: string | null;
+
+  /** Process group of the running attempt, so a restarted daemon can kill orphans. */
+  @Column('integer', { nullable: true })
+  pid: number | null;
+
+  @Column('real', { name: 'queued_at' })
+  queuedAt: number;
+
+  @Column('real', { name: 'started_at', nullable: true })
+  startedAt: number | null;
+
+  @Column('real', { name: 'completed_at', nullable: true })
+  completedAt: number | null;
+}

@@ -1,0 +1,166 @@
+import { Inject, Injectable } from '@nestjs/common';
+import type { Database, Statement } from 'better-sqlite3';
+import { SQLITE } from '../../database/sqlite.provider';
+import { WriteQueue } from '../../database/write-queue';
+import type { CompletionStatus } from './completion-request.entity';
+
+/** A completion_requests row as SQLite returns it. */
+export interface RequestRow {
+  request_id: string;
+  seq: number;
+  status: CompletionStatus;
+  queue_key: string;
+  session_id: string | null;
+  result_session_id: string | null;
+  priority: number;
+  model: string;
+  payload: string;
+  attempts: number;
+  max_attempts: number;
+  next_attempt_at: number;
+  last_error: string | null;
+  error_code: string | null;
+  result: string | null;
+  client_id: string | null;
+  agent_id: string | null;
+  pid: number | null;
+  queued_at: number;
+  started_at: number | null;
+  completed_at: number | null;
+}
+
+export type NewRequest = Omit<RequestRow, 'seq' | 'result_session_id' | 'last_error' | 'error_code' | 'result' | 'pid' | 'started_at' | 'completed_at'>;
+
+const ACTIVE = "status IN ('queued', 'processing')";
+
+/** Completion rows and the session chain, as prepared statements; every write through the WriteQueue. */
+@Injectable()
+export class CompletionRepository {
+  private readonly sql: Record<string, Statement>;
+
+  constructor(
+    @Inject(SQLITE) db: Database,
+    private readonly writes: WriteQueue,
+  ) {
+    this.sql = {
+      insert: db.prepare(
+        `INSERT INTO completion_requests (request_id, seq, status, queue_key, session_id, priority, model, payload, attempts, max_attempts, next_attempt_at, client_id, agent_id, queued_at)
+         VALUES (@request_id, (SELECT COALESCE(MAX(seq), 0) + 1 FROM completion_requests), @status, @queue_key, @session_id, @priority, @model, @payload, @attempts, @max_attempts, @next_attempt_at, @client_id, @agent_id, @queued_at)`,
+      ),
+      byId: db.prepare('SELECT * FROM completion_requests WHERE request_id = ?'),
+      // The head of every queue is its oldest active request; a processing head blocks its queue.
+      runnable: db.prepare(
+        `SELECT r.* FROM (SELECT MIN(seq) AS head FROM completion_requests WHERE ${ACTIVE} GROUP BY queue_key) h
+         JOIN completion_requests r ON r.seq = h.head
+         WHERE r.status = 'queued' AND r.next_attempt_at <= ? ORDER BY r.priority, r.seq LIMIT ?`,
+      ),
+      nextWake: db.prepare(`SELECT MIN(next_attempt_at) FROM completion_requests WHERE status = 'queued'`).pluck(),
+      start: db.prepare(`UPDATE completion_requests SET status = 'processing', attempts = attempts + 1, started_at = @now, pid = NULL WHERE request_id = @id AND status = 'queued'`),
+      setPid: db.prepare('UPDATE completion_requests SET pid = ? WHERE request_id = ?'),
+      complete: db.prepare(
+        `UPDATE completion_requests SET status = 'completed', result = @result, result_session_id = @session, completed_at = @now, pid = NULL, last_error = NULL, error_code = NULL WHERE request_id = @id`,
+      ),
+      retry: db.prepare(
+        `UPDATE completion_requests SET status = 'queued', next_attempt_at = @at, last_error = @error, error_code = @code, pid = NULL, max_attempts = MAX(max_attempts, @minMax) WHERE request_id = @id`,
+      ),
+      fail: db.prepare(`UPDATE completion_requests SET status = @status, last_error = @error, error_code = @code, completed_at = @now, pid = NULL WHERE request_id = @id`),
+      cancelQueued: db.prepare(`UPDATE completion_requests SET status = 'cancelled', completed_at = ?, error_code = 'cancelled' WHERE request_id = ? AND status = 'queued'`),
+      interrupted: db.prepare(`SELECT * FROM completion_requests WHERE status = 'processing'`),
+      counts: db.prepare('SELECT status, COUNT(*) AS n FROM completion_requests GROUP BY status'),
+      retrying: db.prepare(`SELECT * FROM completion_requests WHERE status = 'queued' AND attempts > 0 ORDER BY next_attempt_at`),
+      queues: db.prepare(
+        `SELECT queue_key, SUM(status = 'queued') AS queued, SUM(status = 'processing') AS processing FROM completion_requests WHERE ${ACTIVE} GROUP BY queue_key ORDER BY MIN(seq)`,
+      ),
+      bySessions: db.prepare(
+        `SELECT * FROM completion_requests WHERE session_id IN (SELECT value FROM json_each(?)) OR result_session_id IN (SELECT value FROM json_each(?)) ORDER BY seq`,
+      ),
+      link: db.prepare(
+        'INSERT OR IGNORE INTO session_links (session_id, parent_session_id, root_session_id, request_id, created_at) VALUES (@session, @parent, @root, @request, @now)',
+      ),
+      linkOf: db.prepare('SELECT root_session_id FROM session_links WHERE session_id = ?').pluck(),
+      newestOf: db.prepare('SELECT session_id FROM session_links WHERE root_session_id = ? ORDER BY created_at DESC, rowid DESC LIMIT 1').pluck(),
+      chainOf: db.prepare('SELECT session_id FROM session_links WHERE root_session_id = ? ORDER BY created_at, rowid').pluck(),
+    };
+  }
+
+  insert(row: NewRequest): Promise<void> {
+    return this.writes.run(() => void this.sql.insert.run(row));
+  }
+
+  byId(requestId: string): RequestRow | undefined {
+    return this.sql.byId.get(requestId) as RequestRow | undefined;
+  }
+
+  runnable(now: number, limit: number): RequestRow[] {
+    return this.sql.runnable.all(now, limit) as RequestRow[];
+  }
+
+  nextWake(): number | null {
+    return this.sql.nextWake.get() as number | null;
+  }
+
+  /** Moves a queued request to processing; false when it is no longer queued (say, cancelled). */
+  start(id: string, now: number): Promise<boolean> {
+    return this.writes.run(() => this.sql.start.run({ id, now }).changes === 1);
+  }
+
+  setPid(id: string, pid: number): Promise<void> {
+    return this.writes.run(() => void this.sql.setPid.run(pid, id));
+  }
+
+  /** Completed, and the returned session linked to the session it resumed. */
+  complete(id: string, result: string, session: string | undefined, resumed: string | undefined, now: number): Promise<void> {
+    return this.writes.run(() => {
+      this.sql.complete.run({ id, result, session: session ?? null, now });
+      if (!session) return;
+      const root = resumed ? ((this.sql.linkOf.get(resumed) as string | undefined) ?? resumed) : session;
+      this.sql.link.run({ session, parent: resumed ?? null, root, request: id, now });
+    });
+  }
+
+  /** Back to the queue until `at`; `minMax` lets a daemon restart add an attempt beyond the budget. */
+  retry(id: string, at: number, error: string, code: string, minMax = 0): Promise<void> {
+    return this.writes.run(() => void this.sql.retry.run({ id, at, error, code, minMax }));
+  }
+
+  fail(id: string, status: 'failed' | 'cancelled', error: string, code: string, now: number): Promise<void> {
+    return this.writes.run(() => void this.sql.fail.run({ id, status, error, code, now }));
+  }
+
+  cancelQueued(id: string, now: number): Promise<boolean> {
+    return this.writes.run(() => this.sql.cancelQueued.run(now, id).changes === 1);
+  }
+
+  interrupted(): RequestRow[] {
+    return this.sql.interrupted.all() as RequestRow[];
+  }
+
+  counts(): Record<string, number> {
+    const rows = this.sql.counts.all() as { status: string; n: number }[];
+    return Object.fromEntries(rows.map((row) => [row.status, row.n]));
+  }
+
+  retrying(): RequestRow[] {
+    return this.sql.retrying.all() as RequestRow[];
+  }
+
+  queues(): { queue_key: string; queued: number; processing: number }[] {
+    return this.sql.queues.all() as { queue_key: string; queued: number; processing: number }[];
+  }
+
+  /** The newest session of the chain `sessionId` belongs to; an unknown id is its own newest. */
+  newestSession(sessionId: string): string {
+    const root = (this.sql.linkOf.get(sessionId) as string | undefined) ?? sessionId;
+    return (this.sql.newestOf.get(root) as string | undefined) ?? sessionId;
+  }
+
+  chain(sessionId: string): { root: string; sessions: string[] } {
+    const root = (this.sql.linkOf.get(sessionId) as string | undefined) ?? sessionId;
+    return { root, sessions: [root, ...(this.sql.chainOf.all(root) as string[]).filter((id) => id !== root)] };
+  }
+
+  bySessions(sessions: string[]): RequestRow[] {
+    const json = JSON.stringify(sessions);
+    return this.sql.bySessions.all(json, json) as RequestRow[];
+  }
+}

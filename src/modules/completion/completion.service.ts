@@ -1,0 +1,345 @@
+import { Inject, Injectable, type OnModuleDestroy } from '@nestjs/common';
+import { OnEvent } from '@nestjs/event-emitter';
+import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import * as path from 'node:path';
+import type { Logger } from 'pino';
+import {
+  modelAlias,
+  type CompletionAsyncResult,
+  type CompletionRecord,
+  type CompletionSummary,
+  type completionAsyncParams,
+  type QueueStatusResult,
+  type RetryStatusResult,
+  type SessionStatusResult,
+  type StandardResponse,
+  type z,
+} from '../../../libs/client/src';
+import { CLOCK, type Clock } from '../../common/clock';
+import { KSI_CONFIG, type KsiConfig } from '../../config/config';
+import { EventBus } from '../../events/event-bus';
+import type { ClientConnection, EventContext } from '../../events/event-context';
+import { EventError } from '../../events/event-error';
+import { DAEMON_LOG } from '../../logging/logger';
+import type { AttemptOutcome } from './attempt-outcome';
+import { ClaudeCliProvider, killGroup, type CliRequest } from './claude-cli.provider';
+import { CompletionRepository, type RequestRow } from './completion.repository';
+import { ResponseLog } from './response-log';
+import { backoffDelay } from './retry-policy';
+
+type AsyncParams = z.output<typeof completionAsyncParams>;
+const PRIORITIES = ['high', 'normal', 'low'] as const;
+
+/**
+ * The completion queue: durable rows, one request at a time per queue key, at most
+ * KSI_MAX_CONCURRENT Claude processes, retries with backoff, cancellation that kills the process group.
+ */
+@Injectable()
+export class CompletionService implements OnModuleDestroy {
+  private readonly running = new Map<string, AbortController>();
+  private readonly attempts = new Set<Promise<void>>();
+  private readonly requesters = new Map<string, ClientConnection>();
+  private started = false;
+  private stopping = false;
+  private pumpScheduled = false;
+  private wakeTimer?: NodeJS.Timeout;
+
+  constructor(
+    @Inject(KSI_CONFIG) private readonly config: KsiConfig,
+    @Inject(CLOCK) private readonly clock: Clock,
+    @Inject(DAEMON_LOG) private readonly log: Logger,
+    private readonly repo: CompletionRepository,
+    private readonly provider: ClaudeCliProvider,
+    private readonly responses: ResponseLog,
+    private readonly bus: EventBus,
+  ) {}
+
+  /** Work starts once the daemon is ready, so agents' MCP servers can reach the socket. */
+  @OnEvent('system:ready')
+  async start(): Promise<void> {
+    if (this.started) return;
+    await this.recoverInterrupted();
+    this.started = true;
+    this.schedulePump();
+  }
+
+  async onModuleDestroy(): Promise<void> {
+    this.stopping = true;
+    clearTimeout(this.wakeTimer);
+    for (const abort of this.running.values()) abort.abort('shutdown');
+    await Promise.allSettled([...this.attempts]);
+  }
+
+  async accept(params: AsyncParams, context: EventContext): Promise<CompletionAsyncResult> {
+    const requestId = randomUUID();
+    const queueKey = params.conversation_id ?? params.session_id ?? 'default';
+    const now = this.clock.now();
+    await this.repo.insert({
+      request_id: requestId,
+      status: 'queued',
+      queue_key: queueKey,
+      session_id: params.session_id ?? null,
+      priority: PRIORITIES.indexOf(params.priority),
+      model: params.model,
+      payload: JSON.stringify(params),
+      attempts: 0,
+      max_attempts: params.max_attempts ?? this.config.retry.maxAttempts,
+      next_attempt_at: now,
+      client_id: params.client_id ?? context.connection?.id ?? null,
+      agent_id: params.agent_id ?? context.agentId ?? null,
+      queued_at: now,
+    });
+    if (context.connection) this.requesters.set(requestId, context.connection);
+    this.schedulePump();
+    return { request_id: requestId, status: 'queued', queue_key: queueKey, message: 'Completion request queued for processing' };
+  }
+
+  async cancel(requestId: string): Promise<{ request_id: string; status: 'cancelled' }> {
+    const row = this.repo.byId(requestId);
+    if (!row) throw new EventError('not_found', `Unknown request_id: ${requestId}`);
+    const running = this.running.get(requestId);
+    if (running) {
+      running.abort('cancel');
+      await this.settled(requestId);
+    } else if (await this.repo.cancelQueued(requestId, this.clock.now())) {
+      this.notify('completion:cancelled', { request_id: requestId, session_id: row.session_id }, requestId, true);
+      this.schedulePump();
+    } else {
+      const current = this.repo.byId(requestId);
+      throw new EventError('invalid_state', `Request ${requestId} is already ${current?.status}`, { status: current?.status });
+    }
+    return { request_id: requestId, status: 'cancelled' };
+  }
+
+  record(requestId: string): CompletionRecord {
+    const row = this.repo.byId(requestId);
+    if (!row) throw new EventError('not_found', `Unknown request_id: ${requestId}`);
+    return toRecord(row);
+  }
+
+  summary(): CompletionSummary {
+    const counts = this.repo.counts();
+    const statusCounts = { queued: 0, processing: 0, completed: 0, failed: 0, cancelled: 0, ...counts };
+    return {
+      status_counts: statusCounts,
+      active_completions: statusCounts.queued + statusCounts.processing,
+      concurrency: { limit: this.config.maxConcurrent, running: this.running.size },
+      service_ready: this.started && !this.stopping,
+    };
+  }
+
+  retryStatus(): RetryStatusResult {
+    const { maxAttempts, initialDelayMs, maxDelayMs, multiplier } = this.config.retry;
+    const retrying = this.repo.retrying().map((row) => ({
+      request_id: row.request_id,
+      attempts: row.attempts,
+      max_attempts: row.max_attempts,
+      next_attempt_at: row.next_attempt_at / 1000,
+      last_error: row.last_error,
+    }));
+    return {
+      policy: { max_attempts: maxAttempts, initial_delay_ms: initialDelayMs, max_delay_ms: maxDelayMs, multiplier, jitter: 'full' },
+      retrying,
+      count: retrying.length,
+    };
+  }
+
+  queueStatus(): QueueStatusResult {
+    const queues = this.repo.queues();
+    return {
+      queued: queues.reduce((sum, queue) => sum + queue.queued, 0),
+      processing: queues.reduce((sum, queue) => sum + queue.processing, 0),
+      limit: this.config.maxConcurrent,
+      queues,
+    };
+  }
+
+  sessionStatus(sessionId: string): SessionStatusResult {
+    const { root, sessions } = this.repo.chain(sessionId);
+    return {
+      session_id: sessionId,
+      root_session_id: root,
+      newest_session_id: this.repo.newestSession(sessionId),
+      chain: sessions,
+      completions: this.repo.bySessions(sessions).map((row) => {
+        const { request_id, status, session_id, result_session_id, queued_at, completed_at } = toRecord(row);
+        return { request_id, status, session_id, result_session_id, queued_at, completed_at };
+      }),
+    };
+  }
+
+  /** Requests a crashed daemon left `processing`: their orphaned processes are killed and they run again. */
+  private async recoverInterrupted(): Promise<void> {
+    const now = this.clock.now();
+    for (const row of this.repo.interrupted()) {
+      if (row.pid !== null && this.isOurCli(row.pid)) killGroup(row.pid, 'SIGKILL');
+      await this.repo.retry(row.request_id, now, 'Interrupted by a daemon restart', 'daemon_restart', row.attempts + 1);
+      this.log.warn({ request_id: row.request_id }, 'requeued a completion interrupted by a daemon restart');
+    }
+  }
+
+  private isOurCli(pid: number): boolean {
+    try {
+      return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(path.basename(this.config.claudeBin));
+    } catch {
+      return false;
+    }
+  }
+
+  private schedulePump(): void {
+    if (this.pumpScheduled) return;
+    this.pumpScheduled = true;
+    setImmediate(() => {
+      this.pumpScheduled = false;
+      this.pump();
+    });
+  }
+
+  private pump(): void {
+    if (!this.started || this.stopping) return;
+    const free = this.config.maxConcurrent - this.running.size;
+    if (free > 0) {
+      const now = this.clock.now();
+      const rows = this.repo.runnable(now, free + this.running.size).filter((row) => !this.running.has(row.request_id));
+      for (const row of rows.slice(0, free)) this.launch(row);
+    }
+    this.armWakeTimer();
+  }
+
+  /** Wakes the pump when the earliest backoff ends. */
+  private armWakeTimer(): void {
+    clearTimeout(this.wakeTimer);
+    const next = this.repo.nextWake();
+    if (next === null) return;
+    const delay = next - this.clock.now();
+    if (delay > 0) this.wakeTimer = setTimeout(() => this.schedulePump(), Math.min(delay, 2 ** 31 - 1)).unref();
+  }
+
+  private launch(row: RequestRow): void {
+    const abort = new AbortController();
+    this.running.set(row.request_id, abort);
+    const attempt = this.attempt(row, abort)
+      .catch((error: Error) => this.log.error({ request_id: row.request_id, err: error.stack }, 'completion attempt failed unexpectedly'))
+      .finally(() => {
+        this.running.delete(row.request_id);
+        this.attempts.delete(attempt);
+        this.schedulePump();
+      });
+    this.attempts.add(attempt);
+  }
+
+  private async attempt(row: RequestRow, abort: AbortController): Promise<void> {
+    const id = row.request_id;
+    if (!(await this.repo.start(id, this.clock.now()))) return;
+    const attempt = row.attempts + 1;
+    const payload = JSON.parse(row.payload) as AsyncParams;
+    const resume = row.session_id ? this.repo.newestSession(row.session_id) : undefined;
+    this.notify('completion:progress', { request_id: id, session_id: row.session_id, status: 'calling_llm', attempt, resume_session_id: resume ?? null }, id);
+    const outcome = await this.provider.run(this.cliRequest(payload, resume), abort.signal, (pid) => void this.repo.setPid(id, pid));
+    await this.settle(row, attempt, resume, abort.signal, outcome);
+  }
+
+  private async settle(row: RequestRow, attempt: number, resume: string | undefined, signal: AbortSignal, outcome: AttemptOutcome): Promise<void> {
+    const id = row.request_id;
+    const now = this.clock.now();
+    if (signal.aborted && signal.reason === 'shutdown') {
+      await this.repo.retry(id, now, 'Interrupted by a daemon shutdown', 'daemon_restart', attempt + 1);
+      return;
+    }
+    if (signal.aborted) {
+      await this.repo.fail(id, 'cancelled', 'Cancelled', 'cancelled', now);
+      this.notify('completion:cancelled', { request_id: id, session_id: row.session_id }, id, true);
+      return;
+    }
+    if (outcome.ok) {
+      const sessionId = outcome.response.session_id;
+      const standard: StandardResponse = {
+        ksi: {
+          provider: 'claude-cli',
+          request_id: id,
+          timestamp: new Date(now).toISOString(),
+          duration_ms: outcome.durationMs,
+          attempt,
+          ...(row.client_id && { client_id: row.client_id }),
+          ...(row.agent_id && { agent_id: row.agent_id }),
+        },
+        response: outcome.response,
+      };
+      await this.repo.complete(id, JSON.stringify(standard), sessionId, resume, now);
+      if (sessionId) await this.responses.append(sessionId, standard).catch((error: Error) => this.log.warn({ err: error.message }, 'response log not written'));
+      this.notify('completion:result', { request_id: id, session_id: sessionId ?? null, result: standard }, id, true);
+      return;
+    }
+    if (outcome.retryable && attempt < row.max_attempts) {
+      const at = outcome.retryAt ?? now + backoffDelay(this.config.retry, attempt);
+      await this.repo.retry(id, at, outcome.message, outcome.code);
+      this.notify('completion:progress', { request_id: id, session_id: row.session_id, status: 'retry_scheduled', attempt, next_attempt_at: at / 1000, error: outcome.message, code: outcome.code }, id);
+      return;
+    }
+    await this.repo.fail(id, 'failed', outcome.message, outcome.code, now);
+    const failure = { request_id: id, session_id: row.session_id, error: outcome.message, code: outcome.code, attempts: attempt };
+    this.notify('completion:error', failure, id, true);
+    this.bus.emit('completion:failed', failure);
+  }
+
+  /** Resolves once a running request's attempt has finished. */
+  private async settled(requestId: string): Promise<void> {
+    while (this.running.has(requestId)) await Promise.allSettled([...this.attempts]);
+  }
+
+  private cliRequest(payload: AsyncParams, resume: string | undefined): CliRequest {
+    const ksi = (payload.extra_body as { ksi?: Record<string, any> } | undefined)?.ksi ?? {};
+    return {
+      prompt: promptOf(payload),
+      model: modelAlias(payload.model) as string,
+      resume,
+      allowedTools: payload.allowed_tools ?? ksi.permissions?.allowed_tools,
+      disallowedTools: payload.disallowed_tools ?? ksi.permissions?.disallowed_tools,
+      maxTurns: payload.max_turns,
+      mcpConfig: payload.mcp_config ?? ksi.mcp_config_path,
+      systemPrompt: payload.system_prompt,
+      cwd: payload.cwd ?? ksi.sandbox_dir,
+      timeoutMs: payload.timeout !== undefined ? payload.timeout * 1000 : this.config.completionTimeoutMs,
+    };
+  }
+
+  /** Pushes to the requesting connection and raises the event inside the daemon (monitors, agents). */
+  private notify(event: string, payload: Record<string, unknown>, requestId: string, final = false): void {
+    const connection = this.requesters.get(requestId);
+    if (connection && !connection.push(event, payload)) this.requesters.delete(requestId);
+    if (final) this.requesters.delete(requestId);
+    this.bus.emit(event, payload);
+  }
+}
+
+/** The prompt: `prompt`, else the text of the last user message. */
+function promptOf(payload: AsyncParams): string {
+  if (payload.prompt !== undefined) return payload.prompt;
+  const messages = payload.messages ?? [];
+  const last = [...messages].reverse().find((message) => message.role === 'user') ?? messages[messages.length - 1];
+  if (!last) return '';
+  if (typeof last.content === 'string') return last.content;
+  return last.content.map((part) => (typeof part === 'object' && part !== null && 'text' in part ? String((part as { text: unknown }).text) : '')).join('');
+}
+
+function toRecord(row: RequestRow): CompletionRecord {
+  return {
+    request_id: row.request_id,
+    status: row.status,
+    attempts: row.attempts,
+    max_attempts: row.max_attempts,
+    session_id: row.session_id,
+    result_session_id: row.result_session_id,
+    queue_key: row.queue_key,
+    model: row.model,
+    priority: PRIORITIES[row.priority] ?? 'normal',
+    ...(row.result && { result: JSON.parse(row.result) as StandardResponse }),
+    ...(row.last_error && row.status !== 'completed' && { error: row.last_error }),
+    ...(row.error_code && { error_code: row.error_code }),
+    queued_at: row.queued_at / 1000,
+    ...(row.started_at !== null && { started_at: row.started_at / 1000 }),
+    ...(row.completed_at !== null && { completed_at: row.completed_at / 1000 }),
+    ...(row.status === 'queued' && row.attempts > 0 && { next_attempt_at: row.next_attempt_at / 1000 }),
+  };
+}
