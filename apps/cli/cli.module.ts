@@ -3,6 +3,7 @@ import type { Command as Program } from 'commander';
 import { InjectCommander } from 'nest-commander';
 import { EXIT } from './cli-error';
 import { daemonSubCommands, DaemonCommand } from './commands/daemon/daemon.command';
+import { CompleteCommand } from './commands/complete.command';
 import { DiscoverCommand } from './commands/discover.command';
 import { HelpCommand } from './commands/help.command';
 import { MonitorCommand } from './commands/monitor.command';
@@ -18,6 +19,7 @@ Examples:
   $ ksi discover --namespace state                list events
   $ ksi help state:set                            describe one event
   $ ksi monitor 'state:*'                         stream events live
+  $ ksi complete "Summarise README.md" --wait     run a Claude turn and print the result
   $ ksi daemon stop
 
 Exit status: 0 success, 1 the daemon answered with an error, 2 usage error, 3 daemon not reachable.
@@ -54,6 +56,7 @@ class ProgramSetup implements OnApplicationBootstrap {
     DiscoverCommand,
     HelpCommand,
     MonitorCommand,
+    CompleteCommand,
     DaemonCommand,
     ...daemonSubCommands,
   ],

@@ -1,0 +1,203 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import type { KsiClient } from '../libs/client/src';
+import { eventually } from './support/daemon-process';
+import { CompletionWatcher, fakeClaudeDaemon } from './support/completions';
+import { ksi } from './support/ksi-cli';
+
+const alive = (pid: number) => {
+  try {
+    process.kill(pid, 0);
+    return !/^\d+ \(.*\) Z/.test(fs.readFileSync(`/proc/${pid}/stat`, 'utf8'));
+  } catch {
+    return false;
+  }
+};
+
+describe('completions with the fake Claude CLI', () => {
+  const daemon = fakeClaudeDaemon({ env: { KSI_MAX_CONCURRENT: '2', KSI_RETRY_INITIAL_MS: '300' } });
+  let client: KsiClient;
+  let watcher: CompletionWatcher;
+
+  beforeAll(async () => {
+    await daemon.start();
+    client = daemon.client();
+    watcher = new CompletionWatcher(client);
+  });
+  afterAll(async () => {
+    await client.close();
+    await daemon.dispose();
+  });
+
+  const submit = async (data: Record<string, unknown>): Promise<string> => ((await client.sendSingle('completion:async', data)) as { request_id: string }).request_id;
+  const status = (requestId: string) => client.sendSingle('completion:status', { request_id: requestId }) as Promise<Record<string, any>>;
+
+  it('pushes progress and the result to the requester, with the real event names, and keeps the result readable', async () => {
+    const id = await submit({ prompt: 'hello world', model: 'claude-cli/sonnet' });
+    const end = await watcher.end(id);
+    expect(watcher.of(id).map((line) => line.event)).toEqual(['completion:progress', 'completion:result']);
+    expect(watcher.of(id)[0].data).toMatchObject({ status: 'calling_llm', attempt: 1 });
+    expect(end.data).toMatchObject({
+      request_id: id,
+      session_id: expect.any(String),
+      result: { ksi: { provider: 'claude-cli', request_id: id, attempt: 1 }, response: { type: 'result', result: 'echo: hello world' } },
+    });
+    const record = await status(id);
+    expect(record).toMatchObject({ request_id: id, status: 'completed', attempts: 1, max_attempts: 3, result_session_id: end.data.session_id });
+    expect(record.result.response.result).toBe('echo: hello world');
+    const invocation = daemon.invocations().find((entry) => entry.stdin === 'hello world');
+    expect(invocation?.argv).toEqual(['-p', '--output-format', 'json', '--model', 'sonnet']);
+  });
+
+  it('writes a valid response log line under the returned session id', async () => {
+    const id = await submit({ prompt: 'log me' });
+    const end = await watcher.end(id);
+    const file = path.join(daemon.varDir, 'logs', 'responses', `${end.data.session_id}.jsonl`);
+    const lines = fs.readFileSync(file, 'utf8').trim().split('\n').map((line) => JSON.parse(line));
+    expect(lines).toEqual([
+      {
+        ksi: { provider: 'claude-cli', request_id: id, timestamp: expect.any(String), duration_ms: expect.any(Number), attempt: 1, client_id: expect.stringMatching(/^conn-/) },
+        response: expect.objectContaining({ session_id: end.data.session_id, result: 'echo: log me' }),
+      },
+    ]);
+  });
+
+  it('resumes the newest session of the chain and records it', async () => {
+    const first = await watcher.end(await submit({ prompt: 'turn one', session_id: 'chat-1' }));
+    const second = await watcher.end(await submit({ prompt: 'turn two', session_id: 'chat-1' }));
+    const third = await watcher.end(await submit({ prompt: 'turn three', session_id: first.data.session_id }));
+    const resumed = (stdin: string) => {
+      const argv = daemon.invocations().find((entry) => entry.stdin === stdin)?.argv ?? [];
+      return argv[argv.indexOf('--resume') + 1];
+    };
+    expect(resumed('turn one')).toBe('chat-1');
+    expect(resumed('turn two')).toBe(first.data.session_id);
+    expect(resumed('turn three')).toBe(second.data.session_id);
+    const session = await client.sendSingle('completion:session_status', { session_id: 'chat-1' });
+    expect(session).toMatchObject({ root_session_id: 'chat-1', newest_session_id: third.data.session_id });
+    expect(session.chain).toEqual(['chat-1', first.data.session_id, second.data.session_id, third.data.session_id]);
+    expect(session.completions).toHaveLength(3);
+  });
+
+  it('runs two sessions in parallel while each session stays serial', async () => {
+    const ids = await Promise.all([
+      submit({ prompt: 'A1 [[sleep:400]]', session_id: 'sess-a' }),
+      submit({ prompt: 'A2 [[sleep:400]]', session_id: 'sess-a' }),
+      submit({ prompt: 'B1 [[sleep:400]]', session_id: 'sess-b' }),
+    ]);
+    await Promise.all(ids.map((id) => watcher.end(id)));
+    const [a1, a2, b1] = await Promise.all(ids.map(status));
+    expect(a2.started_at).toBeGreaterThanOrEqual(a1.completed_at);
+    expect(b1.started_at).toBeLessThan(a1.completed_at);
+  });
+
+  it('never runs more than KSI_MAX_CONCURRENT processes at once', async () => {
+    const ids = await Promise.all(Array.from({ length: 6 }, (_, i) => submit({ prompt: `limit ${i} [[sleep:300]]`, session_id: `limit-${i}` })));
+    await Promise.all(ids.map((id) => watcher.end(id)));
+    const records = await Promise.all(ids.map(status));
+    const overlapAt = (t: number) => records.filter((r) => r.started_at <= t && t < r.completed_at).length;
+    const peak = Math.max(...records.map((r) => overlapAt(r.started_at)));
+    expect(peak).toBe(2);
+  });
+
+  it('retries a request that fails twice and succeeds on the third attempt, with the backoff visible', async () => {
+    const id = await submit({ prompt: 'flaky [[fail:2]]' });
+    const end = await watcher.end(id);
+    expect(end.event).toBe('completion:result');
+    const progress = watcher.of(id).filter((line) => line.event === 'completion:progress');
+    expect(progress.map((line) => line.data.status)).toEqual(['calling_llm', 'retry_scheduled', 'calling_llm', 'retry_scheduled', 'calling_llm']);
+    // Full jitter: each wait is random, bounded by 300 ms × 2^(attempt-1).
+    progress
+      .filter((line) => line.data.status === 'retry_scheduled')
+      .forEach((line, i) => {
+        expect(line.data).toMatchObject({ code: 'cli_failed', attempt: i + 1, error: expect.stringContaining('simulated transient failure') });
+        expect(line.data.next_attempt_at - line.timestamp).toBeLessThanOrEqual((300 * 2 ** i) / 1000 + 0.05);
+      });
+    expect(await status(id)).toMatchObject({ status: 'completed', attempts: 3 });
+    expect(daemon.invocations().filter((entry) => entry.stdin === 'flaky [[fail:2]]')).toHaveLength(3);
+  });
+
+  it('fails a non-retryable request once, with its code', async () => {
+    const id = await submit({ prompt: 'no auth [[auth]]' });
+    const end = await watcher.end(id);
+    expect(end).toMatchObject({ event: 'completion:error', data: { request_id: id, code: 'auth_error', attempts: 1 } });
+    expect(await status(id)).toMatchObject({ status: 'failed', attempts: 1, error_code: 'auth_error' });
+    expect(daemon.invocations().filter((entry) => entry.stdin === 'no auth [[auth]]')).toHaveLength(1);
+  });
+
+  it.each([
+    ['garbage output', 'noise [[garbage]]', 'invalid_output'],
+    ['an is_error result', 'oops [[is_error]]', 'cli_error_result'],
+  ])('maps %s to a clear error code', async (_name, prompt, code) => {
+    const end = await watcher.end(await submit({ prompt, max_attempts: 1 }));
+    expect(end).toMatchObject({ event: 'completion:error', data: { code } });
+  });
+
+  it('waits until the reset time a rate limit reports', async () => {
+    const id = await submit({ prompt: 'limited [[rate_limit:2]]', max_attempts: 2 });
+    const waiting = await eventually(async () => (await client.sendSingle('completion:retry_status')).retrying.find((entry) => entry.request_id === id));
+    expect(waiting).toMatchObject({ attempts: 1, max_attempts: 2, last_error: expect.stringContaining('usage limit reached') });
+    expect(waiting?.next_attempt_at).toBeGreaterThan(Date.now() / 1000 + 0.5);
+    const end = await watcher.end(id);
+    expect(end.data).toMatchObject({ code: 'rate_limited', attempts: 2 });
+  });
+
+  it('kills a hung CLI at the timeout', async () => {
+    const id = await submit({ prompt: 'stuck [[hang]]', timeout: 0.5, max_attempts: 1 });
+    const end = await watcher.end(id);
+    expect(end.data).toMatchObject({ code: 'timeout' });
+    const pid = daemon.invocations().find((entry) => entry.stdin === 'stuck [[hang]]')?.pid as number;
+    await eventually(() => !alive(pid));
+  });
+
+  it('cancels a running request: its process is gone and no result ever comes', async () => {
+    const id = await submit({ prompt: 'cancel me [[hang]]', session_id: 'cancel-session' });
+    const queued = await submit({ prompt: 'behind it', session_id: 'cancel-session' });
+    const pid = (await eventually(() => daemon.invocations().find((entry) => entry.stdin === 'cancel me [[hang]]')))!.pid;
+    expect(await client.sendSingle('completion:cancel', { request_id: queued })).toEqual({ request_id: queued, status: 'cancelled' });
+    expect(await client.sendSingle('completion:cancel', { request_id: id })).toEqual({ request_id: id, status: 'cancelled' });
+    await eventually(() => !alive(pid));
+    expect((await watcher.end(id)).event).toBe('completion:cancelled');
+    expect((await watcher.end(queued)).event).toBe('completion:cancelled');
+    expect(await status(id)).toMatchObject({ status: 'cancelled' });
+    expect(daemon.invocations().some((entry) => entry.stdin === 'behind it')).toBe(false);
+    expect(await client.sendSingle('completion:cancel', { request_id: id })).toMatchObject({ code: 'invalid_state' });
+    expect(await client.sendSingle('completion:cancel', { request_id: 'nope' })).toMatchObject({ code: 'not_found' });
+  });
+
+  it('refuses unknown models and requests without a prompt', async () => {
+    await expect(client.sendEvent('completion:async', { prompt: 'x', model: 'gpt-4' })).rejects.toMatchObject({ code: 'invalid_params', details: [{ path: 'model' }] });
+    await expect(client.sendEvent('completion:async', { model: 'sonnet' })).rejects.toMatchObject({ code: 'invalid_params', details: [{ path: 'prompt' }] });
+  });
+
+  it('refuses completion:result and friends from clients', async () => {
+    await expect(client.sendEvent('completion:result', {})).rejects.toMatchObject({ code: 'forbidden_event' });
+  });
+
+  it('`ksi complete --wait` prints the result, or the error with exit 1', async () => {
+    const ok = await ksi(['complete', 'from the cli', '--wait'], { KSI_SOCKET_PATH: daemon.socketPath });
+    expect(ok).toMatchObject({ code: 0, stdout: 'echo: from the cli\n' });
+    const failed = await ksi(['complete', 'cli auth [[auth]]', '--wait'], { KSI_SOCKET_PATH: daemon.socketPath });
+    expect(failed.code).toBe(1);
+    expect(failed.stderr).toContain('Error (auth_error)');
+  });
+});
+
+describe('completions at volume', () => {
+  const daemon = fakeClaudeDaemon({ env: { KSI_MAX_CONCURRENT: '4' } });
+  beforeAll(() => daemon.start());
+  afterAll(() => daemon.dispose());
+
+  it('finishes 200 queued requests exactly once each', async () => {
+    const client = daemon.client();
+    const watcher = new CompletionWatcher(client);
+    const ids = await Promise.all(Array.from({ length: 200 }, (_, i) => client.sendSingle('completion:async', { prompt: `bulk ${i}`, session_id: `bulk-${i % 10}` }).then((r) => r.request_id)));
+    const ends = await Promise.all(ids.map((id) => watcher.end(id, 60_000)));
+    expect(ends.every((end) => end.event === 'completion:result')).toBe(true);
+    const prompts = daemon.invocations().map((entry) => entry.stdin);
+    expect(prompts).toHaveLength(200);
+    expect(new Set(prompts).size).toBe(200);
+    expect((await client.sendSingle('completion:status', {})) as Record<string, any>).toMatchObject({ status_counts: { completed: 200, queued: 0, processing: 0 } });
+    await client.close();
+  });
+});

@@ -1,0 +1,67 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import type { KsiClient, KsiPush } from '../../libs/client/src';
+import { DaemonProcess, type DaemonOptions } from './daemon-process';
+
+export const FAKE_CLAUDE = path.resolve(__dirname, '../fixtures/fake-claude');
+
+export interface Invocation {
+  argv: string[];
+  cwd: string;
+  stdin: string;
+  pid: number;
+  time: number;
+}
+
+/** A daemon whose Claude CLI is the fake, logging every invocation into its var dir. */
+export function fakeClaudeDaemon(options: DaemonOptions = {}): DaemonProcess & { invocations(): Invocation[] } {
+  const daemon = new DaemonProcess(options);
+  const log = path.join(daemon.varDir, 'fake-claude.jsonl');
+  Object.assign(daemon.env, {
+    CLAUDE_BIN: FAKE_CLAUDE,
+    FAKE_CLAUDE_LOG: log,
+    FAKE_CLAUDE_STATE_DIR: path.join(daemon.varDir, 'fake-claude-state'),
+    ...options.env,
+  });
+  return Object.assign(daemon, {
+    invocations: (): Invocation[] =>
+      fs.existsSync(log)
+        ? fs
+            .readFileSync(log, 'utf8')
+            .trim()
+            .split('\n')
+            .map((line) => JSON.parse(line))
+        : [],
+  });
+}
+
+/** Every completion push a client receives, and a way to wait for a request's last one. */
+export class CompletionWatcher {
+  readonly lines: KsiPush<Record<string, any>>[] = [];
+  private waiters: (() => void)[] = [];
+
+  constructor(client: KsiClient) {
+    client.subscribe('completion:*', (line) => {
+      this.lines.push(line as KsiPush<Record<string, any>>);
+      for (const wake of this.waiters.splice(0)) wake();
+    });
+  }
+
+  of(requestId: string): KsiPush<Record<string, any>>[] {
+    return this.lines.filter((line) => line.data.request_id === requestId);
+  }
+
+  /** Resolves with the request's result, error or cancelled line. */
+  async end(requestId: string, timeoutMs = 20_000): Promise<KsiPush<Record<string, any>>> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const final = this.of(requestId).find((line) => line.event !== 'completion:progress');
+      if (final) return final;
+      if (Date.now() > deadline) throw new Error(`no final event for ${requestId}; saw ${JSON.stringify(this.of(requestId))}`);
+      await new Promise<void>((resolve) => {
+        this.waiters.push(resolve);
+        setTimeout(resolve, 200);
+      });
+    }
+  }
+}
