@@ -4,6 +4,7 @@ import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { ksiCommand, timeCommand } from './cli';
+import { countLines, drainCompletions, FAKE_CLAUDE, spawnDirectly } from './completions';
 import { drive, type LoadResult, type RequestFactory } from './load';
 
 /**
@@ -78,6 +79,25 @@ async function main(): Promise<void> {
       await stopDaemon(fresh.child);
     }
     readyTimes.sort((a, b) => a - b);
+
+    console.log('\nCompletions with a fake Claude CLI that answers at once');
+    const serialCount = 200;
+    const direct = await spawnDirectly(serialCount);
+    const serial = await startDaemon(path.join(dir, 'serial'), { CLAUDE_BIN: FAKE_CLAUDE, KSI_MAX_CONCURRENT: '1' });
+    const viaDaemon = await drainCompletions(serial.socket, serialCount, 'serial');
+    await stopDaemon(serial.child);
+    const drainLog = path.join(dir, 'drain-invocations.jsonl');
+    const drain = await startDaemon(path.join(dir, 'drain'), { CLAUDE_BIN: FAKE_CLAUDE, KSI_MAX_CONCURRENT: '4', FAKE_CLAUDE_LOG: drainLog });
+    const thousand = await drainCompletions(drain.socket, 1_000, 'drain');
+    await stopDaemon(drain.child);
+    printTable([
+      ['measure', 'value'],
+      [`spawn the fake directly, ${serialCount} in a row`, `${(direct / serialCount).toFixed(1)} ms each`],
+      [`${serialCount} queued through the daemon, KSI_MAX_CONCURRENT=1`, `${(viaDaemon.ms / serialCount).toFixed(1)} ms each (${viaDaemon.results} results)`],
+      ['daemon overhead per completion', `${((viaDaemon.ms / direct - 1) * 100).toFixed(1)}%`],
+      ['1,000 queued, KSI_MAX_CONCURRENT=4: drain time', `${(thousand.ms / 1000).toFixed(1)} s (${((1000 / thousand.ms) * 1000).toFixed(0)} completions/s)`],
+      ['1,000 queued: results / errors / CLI invocations', `${thousand.results} / ${thousand.errors} / ${countLines(drainLog)}`],
+    ]);
     console.log('\nStart-up');
     printTable([
       ['measure', 'value'],
@@ -91,10 +111,10 @@ async function main(): Promise<void> {
   }
 }
 
-async function startDaemon(varDir: string): Promise<{ child: ChildProcess; socket: string; readyMs: number }> {
+async function startDaemon(varDir: string, env: Record<string, string> = {}): Promise<{ child: ChildProcess; socket: string; readyMs: number }> {
   const socket = path.join(varDir, 'run', 'daemon.sock');
   const started = performance.now();
-  const child = spawn(process.execPath, [DAEMON_MAIN], { env: { ...process.env, KSI_VAR_DIR: varDir, KSI_LOG_LEVEL: 'warn' }, stdio: 'ignore' });
+  const child = spawn(process.execPath, [DAEMON_MAIN], { env: { ...process.env, KSI_VAR_DIR: varDir, KSI_LOG_LEVEL: 'warn', ...env }, stdio: 'ignore' });
   while (!(await answers(socket))) {
     if (child.exitCode !== null) throw new Error(`daemon exited with ${child.exitCode}`);
     if (performance.now() - started > 15_000) throw new Error('daemon did not start');

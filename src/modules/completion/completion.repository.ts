@@ -48,11 +48,12 @@ export class CompletionRepository {
          VALUES (@request_id, (SELECT COALESCE(MAX(seq), 0) + 1 FROM completion_requests), @status, @queue_key, @session_id, @priority, @model, @payload, @attempts, @max_attempts, @next_attempt_at, @client_id, @agent_id, @queued_at)`,
       ),
       byId: db.prepare('SELECT * FROM completion_requests WHERE request_id = ?'),
-      // The head of every queue is its oldest active request; a processing head blocks its queue.
+      // A queue's head is its oldest active request; a processing head blocks the rest of its queue.
       runnable: db.prepare(
-        `SELECT r.* FROM (SELECT MIN(seq) AS head FROM completion_requests WHERE ${ACTIVE} GROUP BY queue_key) h
-         JOIN completion_requests r ON r.seq = h.head
-         WHERE r.status = 'queued' AND r.next_attempt_at <= ? ORDER BY r.priority, r.seq LIMIT ?`,
+        `SELECT r.* FROM completion_requests r
+         WHERE r.status = 'queued' AND r.next_attempt_at <= ?
+           AND NOT EXISTS (SELECT 1 FROM completion_requests p WHERE p.queue_key = r.queue_key AND p.seq < r.seq AND p.${ACTIVE})
+         ORDER BY r.priority, r.seq LIMIT ?`,
       ),
       nextWake: db.prepare(`SELECT MIN(next_attempt_at) FROM completion_requests WHERE status = 'queued'`).pluck(),
       start: db.prepare(`UPDATE completion_requests SET status = 'processing', attempts = attempts + 1, started_at = @now, pid = NULL WHERE request_id = @id AND status = 'queued'`),
