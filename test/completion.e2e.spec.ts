@@ -79,6 +79,40 @@ describe('completions with the fake Claude CLI', () => {
     expect(session.completions).toHaveLength(3);
   });
 
+  it('passes tools, turns, system prompt and MCP config as flags, and runs in the requested directory', async () => {
+    const cwd = fs.mkdtempSync(path.join(daemon.varDir, 'work-'));
+    await watcher.end(
+      await submit({
+        prompt: 'flags please',
+        model: 'opus',
+        allowed_tools: ['Read', 'Grep'],
+        disallowed_tools: ['Bash'],
+        max_turns: 3,
+        system_prompt: 'Be brief.',
+        mcp_config: '/tmp/mcp.json',
+        cwd,
+      }),
+    );
+    const invocation = daemon.invocations().find((entry) => entry.stdin === 'flags please');
+    expect(invocation?.argv).toEqual([
+      '-p', '--output-format', 'json', '--model', 'opus',
+      '--allowedTools', 'Read', 'Grep', '--disallowedTools', 'Bash', '--max-turns', '3',
+      '--mcp-config', '/tmp/mcp.json', '--append-system-prompt', 'Be brief.',
+    ]);
+    expect(invocation?.cwd).toBe(cwd);
+  });
+
+  it('starts higher-priority requests first when they compete for the limit', async () => {
+    const blockers = await Promise.all([0, 1].map((i) => submit({ prompt: `blocker ${i} [[sleep:400]]`, session_id: `blocker-${i}` })));
+    const low = await submit({ prompt: 'low one', session_id: 'prio-low', priority: 'low' });
+    const high = await submit({ prompt: 'high one', session_id: 'prio-high', priority: 'high' });
+    const queue = await client.sendSingle('completion:queue_status');
+    expect(queue).toMatchObject({ limit: 2, processing: 2 });
+    expect(queue.queues.map((q) => q.queue_key)).toEqual(expect.arrayContaining(['prio-low', 'prio-high']));
+    await Promise.all([...blockers, low, high].map((id) => watcher.end(id)));
+    expect((await status(high)).started_at).toBeLessThan((await status(low)).started_at);
+  });
+
   it('runs two sessions in parallel while each session stays serial', async () => {
     const ids = await Promise.all([
       submit({ prompt: 'A1 [[sleep:400]]', session_id: 'sess-a' }),
@@ -198,6 +232,22 @@ describe('completions at volume', () => {
     expect(prompts).toHaveLength(200);
     expect(new Set(prompts).size).toBe(200);
     expect((await client.sendSingle('completion:status', {})) as Record<string, any>).toMatchObject({ status_counts: { completed: 200, queued: 0, processing: 0 } });
+    await client.close();
+  });
+});
+
+describe('completions without a Claude CLI', () => {
+  const daemon = fakeClaudeDaemon({ env: { CLAUDE_BIN: '/nonexistent/claude' } });
+  beforeAll(() => daemon.start());
+  afterAll(() => daemon.dispose());
+
+  it('fails at once with cli_not_found and says how to fix it', async () => {
+    const client = daemon.client();
+    const watcher = new CompletionWatcher(client);
+    const { request_id } = (await client.sendSingle('completion:async', { prompt: 'anyone there?' })) as { request_id: string };
+    const end = await watcher.end(request_id);
+    expect(end).toMatchObject({ event: 'completion:error', data: { code: 'cli_not_found', attempts: 1 } });
+    expect(end.data.error).toContain('CLAUDE_BIN');
     await client.close();
   });
 });
