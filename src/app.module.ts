@@ -5,8 +5,9 @@ import type { KsiConfig } from './config/config';
 import { ConfigModule } from './config/config.module';
 import { DatabaseModule } from './database/database.module';
 import { EventsModule } from './events/events.module';
-import { PidFile } from './lifecycle/pid-file';
+import { LifecycleModule } from './lifecycle/lifecycle.module';
 import { LoggingModule } from './logging/logging.module';
+import { CheckpointModule } from './modules/checkpoint/checkpoint.module';
 import { CompletionModule } from './modules/completion/completion.module';
 import { DiscoveryModule } from './modules/discovery/discovery.module';
 import { HealthModule } from './modules/health/health.module';
@@ -27,14 +28,15 @@ export class AppModule {
         EventsModule,
         DatabaseModule,
         TransportModule,
+        LifecycleModule,
         StateModule,
         HealthModule,
         DiscoveryModule,
         ShutdownModule,
         MonitorModule,
         CompletionModule,
+        CheckpointModule,
       ],
-      providers: [PidFile],
     };
   }
 }

@@ -30,6 +30,16 @@ export async function startDaemon(env: NodeJS.ProcessEnv = process.env): Promise
     useFactory: (server: NdjsonServer) => ({ strategy: server }),
   });
   app.enableShutdownHooks(['SIGTERM', 'SIGINT'], { useProcessExit: true });
+  // Nest ignores signals once shutdown runs; a second Ctrl-C means "now".
+  let signals = 0;
+  const forceOnSecond = (signal: NodeJS.Signals) => () => {
+    if (++signals < 2) return;
+    log.warn({ signal }, 'second signal during shutdown: exiting immediately');
+    log.flush();
+    process.exit(130);
+  };
+  process.on('SIGINT', forceOnSecond('SIGINT'));
+  process.on('SIGTERM', forceOnSecond('SIGTERM'));
   await app.listen();
   app.get(PidFile).write();
   app.get(EventBus).emit('system:ready', {});

@@ -3,6 +3,8 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { DataSource } from 'typeorm';
+import { DaemonRun } from '../lifecycle/daemon-run.entity';
+import { Checkpoint } from '../modules/checkpoint/checkpoint.entity';
 import { CompletionRequest } from '../modules/completion/completion-request.entity';
 import { SessionLink } from '../modules/completion/session-link.entity';
 import { QueueItem } from '../modules/state/queue-item.entity';
@@ -19,7 +21,7 @@ describe('database (real SQLite files)', () => {
     const dataSource = new DataSource({
       type: 'better-sqlite3',
       database: path.join(dir, 'schema.db'),
-      entities: [StateEntry, QueueItem, CompletionRequest, SessionLink],
+      entities: [StateEntry, QueueItem, CompletionRequest, SessionLink, DaemonRun, Checkpoint],
       migrations,
       migrationsRun: true,
     });

@@ -11,10 +11,12 @@ export interface Invocation {
   stdin: string;
   pid: number;
   time: number;
+  /** True on the line the fake writes when it printed a result. */
+  answered?: boolean;
 }
 
 /** A daemon whose Claude CLI is the fake, logging every invocation into its var dir. */
-export function fakeClaudeDaemon(options: DaemonOptions = {}): DaemonProcess & { invocations(): Invocation[] } {
+export function fakeClaudeDaemon(options: DaemonOptions = {}): DaemonProcess & { invocations(): Invocation[]; answered(): Invocation[] } {
   const daemon = new DaemonProcess(options);
   const log = path.join(daemon.varDir, 'fake-claude.jsonl');
   Object.assign(daemon.env, {
@@ -23,15 +25,19 @@ export function fakeClaudeDaemon(options: DaemonOptions = {}): DaemonProcess & {
     FAKE_CLAUDE_STATE_DIR: path.join(daemon.varDir, 'fake-claude-state'),
     ...options.env,
   });
+  const lines = (): Invocation[] =>
+    fs.existsSync(log)
+      ? fs
+          .readFileSync(log, 'utf8')
+          .trim()
+          .split('\n')
+          .map((line) => JSON.parse(line))
+      : [];
   return Object.assign(daemon, {
-    invocations: (): Invocation[] =>
-      fs.existsSync(log)
-        ? fs
-            .readFileSync(log, 'utf8')
-            .trim()
-            .split('\n')
-            .map((line) => JSON.parse(line))
-        : [],
+    /** Every start of the fake CLI. */
+    invocations: () => lines().filter((entry) => !entry.answered),
+    /** Every result the fake CLI printed. */
+    answered: () => lines().filter((entry) => entry.answered),
   });
 }
 

@@ -6,11 +6,15 @@ import * as path from 'node:path';
 import pino from 'pino';
 import { AppModule } from '../../src/app.module';
 import { loadConfig, type KsiConfig } from '../../src/config/config';
+import { EventBus } from '../../src/events/event-bus';
 import { NdjsonServer } from '../../src/transport/ndjson.server';
 
 export interface InProcessDaemon {
   app: INestMicroservice;
   config: KsiConfig;
+  /** Runs the shutdown sequence (as SIGTERM would) and keeps the var dir. */
+  stop(): Promise<void>;
+  /** Stops and removes the var dir. */
   close(): Promise<void>;
 }
 
@@ -18,17 +22,24 @@ export interface InProcessDaemon {
  * The real AppModule, transport and SQLite file, in the test's own process, with extra modules
  * (test-only handlers) added: for behaviour no shipped event exhibits on demand.
  */
-export async function startInProcess(extraModules: Type[] = []): Promise<InProcessDaemon> {
-  const varDir = fs.mkdtempSync(path.join(os.tmpdir(), 'ksi-inproc-'));
-  const config = loadConfig({ KSI_VAR_DIR: varDir });
+export async function startInProcess(extraModules: Type[] = [], options: { env?: Record<string, string>; varDir?: string } = {}): Promise<InProcessDaemon> {
+  const varDir = options.varDir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'ksi-inproc-'));
+  const config = loadConfig({ KSI_VAR_DIR: varDir, ...options.env });
   const moduleRef = await Test.createTestingModule({ imports: [AppModule.forRoot(config, pino({ level: 'silent' })), ...extraModules] }).compile();
   const app = moduleRef.createNestMicroservice({ strategy: moduleRef.get(NdjsonServer) });
   await app.listen();
+  app.get(EventBus).emit('system:ready', {});
+  let stopped = false;
+  const stop = async () => {
+    if (!stopped) await app.close();
+    stopped = true;
+  };
   return {
     app,
     config,
+    stop,
     close: async () => {
-      await app.close();
+      await stop();
       fs.rmSync(varDir, { recursive: true, force: true });
     },
   };

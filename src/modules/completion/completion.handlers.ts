@@ -5,6 +5,7 @@ import {
   noCompletionParams,
   requestIdParams,
   sessionStatusParams,
+  checkpointRestoreParams,
   type CompletionAsyncResult,
   type CompletionRecord,
   type CompletionSummary,
@@ -47,6 +48,16 @@ export class CompletionHandlers {
   @Handles('completion:queue_status', { summary: 'Queued and running requests per queue', params: noCompletionParams })
   queueStatus(): QueueStatusResult {
     return this.completions.queueStatus();
+  }
+
+  @Handles('checkpoint:collect', { summary: 'Requests in flight, for the checkpoint', params: noCompletionParams, internal: true })
+  collect(): Record<string, unknown> {
+    return { module: 'completion', ...this.completions.inFlight() };
+  }
+
+  @Handles('checkpoint:restore', { summary: 'Check a checkpoint against the rows', params: checkpointRestoreParams, internal: true })
+  restore({ data }: z.output<typeof checkpointRestoreParams>): Record<string, unknown> {
+    return { module: 'completion', ...this.completions.restoreFrom(data.completion as Parameters<CompletionService['restoreFrom']>[0]) };
   }
 
   @Handles('completion:session_status', { summary: "A session's chain, its newest session and its requests", params: sessionStatusParams })

@@ -67,6 +67,7 @@ export class CompletionRepository {
       fail: db.prepare(`UPDATE completion_requests SET status = @status, last_error = @error, error_code = @code, completed_at = @now, pid = NULL WHERE request_id = @id`),
       cancelQueued: db.prepare(`UPDATE completion_requests SET status = 'cancelled', completed_at = ?, error_code = 'cancelled' WHERE request_id = ? AND status = 'queued'`),
       interrupted: db.prepare(`SELECT * FROM completion_requests WHERE status = 'processing'`),
+      active: db.prepare(`SELECT request_id, status, attempts, queue_key FROM completion_requests WHERE ${ACTIVE} ORDER BY seq`),
       counts: db.prepare('SELECT status, COUNT(*) AS n FROM completion_requests GROUP BY status'),
       retrying: db.prepare(`SELECT * FROM completion_requests WHERE status = 'queued' AND attempts > 0 ORDER BY next_attempt_at`),
       queues: db.prepare(
@@ -134,6 +135,10 @@ export class CompletionRepository {
 
   interrupted(): RequestRow[] {
     return this.sql.interrupted.all() as RequestRow[];
+  }
+
+  active(): Pick<RequestRow, 'request_id' | 'status' | 'attempts' | 'queue_key'>[] {
+    return this.sql.active.all() as Pick<RequestRow, 'request_id' | 'status' | 'attempts' | 'queue_key'>[];
   }
 
   counts(): Record<string, number> {

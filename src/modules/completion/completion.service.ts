@@ -1,4 +1,4 @@
-import { Inject, Injectable, type OnModuleDestroy } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import { OnEvent } from '@nestjs/event-emitter';
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
@@ -21,6 +21,7 @@ import { KSI_CONFIG, type KsiConfig } from '../../config/config';
 import { EventBus } from '../../events/event-bus';
 import type { ClientConnection, EventContext } from '../../events/event-context';
 import { EventError } from '../../events/event-error';
+import { ShutdownHandler } from '../../lifecycle/shutdown-handler.decorator';
 import { DAEMON_LOG } from '../../logging/logger';
 import type { AttemptOutcome } from './attempt-outcome';
 import { ClaudeCliProvider, killGroup, type CliRequest } from './claude-cli.provider';
@@ -29,6 +30,11 @@ import { ResponseLog } from './response-log';
 import { backoffDelay } from './retry-policy';
 
 type AsyncParams = z.output<typeof completionAsyncParams>;
+interface InFlight {
+  request_id: string;
+  attempts: number;
+  queue_key: string;
+}
 const PRIORITIES = ['high', 'normal', 'low'] as const;
 
 /**
@@ -36,10 +42,12 @@ const PRIORITIES = ['high', 'normal', 'low'] as const;
  * KSI_MAX_CONCURRENT Claude processes, retries with backoff, cancellation that kills the process group.
  */
 @Injectable()
-export class CompletionService implements OnModuleDestroy {
+export class CompletionService {
   private readonly running = new Map<string, AbortController>();
   private readonly attempts = new Set<Promise<void>>();
   private readonly requesters = new Map<string, ClientConnection>();
+  /** Requests whose attempt this stop interrupted; the checkpoint lists them as processing. */
+  private readonly interrupted: string[] = [];
   private started = false;
   private stopping = false;
   private pumpScheduled = false;
@@ -64,7 +72,9 @@ export class CompletionService implements OnModuleDestroy {
     this.schedulePump();
   }
 
-  async onModuleDestroy(): Promise<void> {
+  /** Running attempts are stopped (process groups killed) and go back to the queue for the next start. */
+  @ShutdownHandler('completion')
+  async stop(): Promise<void> {
     this.stopping = true;
     clearTimeout(this.wakeTimer);
     for (const abort of this.running.values()) abort.abort('shutdown');
@@ -169,6 +179,38 @@ export class CompletionService implements OnModuleDestroy {
     };
   }
 
+  /** The checkpoint's view: every accepted request not finished yet. */
+  inFlight(): { queued: InFlight[]; processing: InFlight[] } {
+    const active = this.repo.active();
+    const wasRunning = (row: { request_id: string; status: string }) => row.status === 'processing' || this.interrupted.includes(row.request_id);
+    const slice = ({ request_id, attempts, queue_key }: InFlight) => ({ request_id, attempts, queue_key });
+    return { queued: active.filter((row) => !wasRunning(row)).map(slice), processing: active.filter(wasRunning).map(slice) };
+  }
+
+  /**
+   * The rows are the truth, so a restore re-runs nothing by itself: it checks that what the
+   * checkpoint lists is still pending (it runs) or already finished (it must not run again).
+   */
+  restoreFrom(slice: { queued?: InFlight[]; processing?: InFlight[] } | undefined): Record<string, unknown> {
+    const listed = [...(slice?.queued ?? []), ...(slice?.processing ?? [])];
+    const pending: string[] = [];
+    const finished: string[] = [];
+    const missing: string[] = [];
+    for (const { request_id } of listed) {
+      const row = this.repo.byId(request_id);
+      if (!row) missing.push(request_id);
+      else if (row.status === 'queued' || row.status === 'processing') pending.push(request_id);
+      else finished.push(request_id);
+    }
+    this.schedulePump();
+    return {
+      restored_requests: pending.length,
+      retried_after_restart: (slice?.processing ?? []).filter(({ request_id }) => pending.includes(request_id)).length,
+      already_finished: finished.length,
+      missing,
+    };
+  }
+
   /** Requests a crashed daemon left `processing`: their orphaned processes are killed and they run again. */
   private async recoverInterrupted(): Promise<void> {
     const now = this.clock.now();
@@ -245,6 +287,7 @@ export class CompletionService implements OnModuleDestroy {
     const now = this.clock.now();
     if (signal.aborted && signal.reason === 'shutdown') {
       await this.repo.retry(id, now, 'Interrupted by a daemon shutdown', 'daemon_restart', attempt + 1);
+      this.interrupted.push(id);
       return;
     }
     if (signal.aborted) {

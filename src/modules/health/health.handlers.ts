@@ -5,6 +5,7 @@ import { KSI_CONFIG, type KsiConfig } from '../../config/config';
 import { SQLITE } from '../../database/sqlite.provider';
 import { EventCatalogue } from '../../events/event-catalogue';
 import { Handles } from '../../events/handles.decorator';
+import { ShutdownCoordinator } from '../../lifecycle/shutdown-coordinator';
 import { ConnectionRegistry } from '../../transport/connection-registry';
 
 const megabytes = (bytes: number) => Math.round((bytes / 1024 / 1024) * 10) / 10;
@@ -18,6 +19,7 @@ export class HealthHandlers {
     @Inject(SQLITE) private readonly db: Database,
     private readonly catalogue: EventCatalogue,
     private readonly connections: ConnectionRegistry,
+    private readonly coordinator: ShutdownCoordinator,
   ) {}
 
   @Handles('system:health', { summary: 'Daemon status: version, pid, uptime, modules, events, database, memory', params: emptyParams })
@@ -38,6 +40,9 @@ export class HealthHandlers {
       connections: this.connections.size,
       database,
       memory: { rss_mb: megabytes(memory.rss), heap_used_mb: megabytes(memory.heapUsed) },
+      last_shutdown: { ...this.coordinator.lastShutdown },
+      restored: this.coordinator.lastRestore,
+      critical_services: this.coordinator.criticalServices,
     };
   }
 

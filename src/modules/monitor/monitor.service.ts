@@ -1,4 +1,4 @@
-import { Injectable, type OnModuleDestroy } from '@nestjs/common';
+import { Injectable, type OnApplicationShutdown } from '@nestjs/common';
 import picomatch from 'picomatch';
 import type { ClientConnection } from '../../events/event-context';
 import { EventTap, type EventRecord } from '../../events/event-tap';
@@ -12,13 +12,13 @@ const SECRET_KEY = /token|secret|password|authorization|api[_-]?key/i;
 
 /** Live event streams: each subscribed connection gets every matching event pushed as `monitor:event`. */
 @Injectable()
-export class MonitorService implements OnModuleDestroy {
+export class MonitorService implements OnApplicationShutdown {
   private readonly subscriptions = new Map<ClientConnection, Subscription>();
   private stopObserving?: () => void;
 
   constructor(private readonly tap: EventTap) {}
 
-  onModuleDestroy(): void {
+  onApplicationShutdown(): void {
     this.stopObserving?.();
   }
 

@@ -1,4 +1,4 @@
-import { Inject, Injectable, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
+import { Inject, Injectable, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
 import type { Database, Statement } from 'better-sqlite3';
 import { LRUCache } from 'lru-cache';
 import { CLOCK, type Clock } from '../../common/clock';
@@ -25,7 +25,7 @@ interface CachedEntry {
  * cache that is updated only after a write committed; writes go through the WriteQueue.
  */
 @Injectable()
-export class StateService implements OnModuleInit, OnModuleDestroy {
+export class StateService implements OnModuleInit, OnApplicationShutdown {
   private readonly sql: Record<
     'get' | 'upsert' | 'delete' | 'list' | 'listGlob' | 'sweep' | 'push' | 'head' | 'deleteItem' | 'length' | 'deleteQueue' | 'queues',
     Statement
@@ -67,7 +67,7 @@ export class StateService implements OnModuleInit, OnModuleDestroy {
     this.sweepTimer = setInterval(() => void this.sweepExpired().catch(() => undefined), SWEEP_INTERVAL_MS).unref();
   }
 
-  onModuleDestroy(): void {
+  onApplicationShutdown(): void {
     clearInterval(this.sweepTimer);
   }
 

@@ -28,6 +28,11 @@ export interface HealthResult {
   connections: number;
   database: { status: 'ok' | 'error'; path: string; error?: string };
   memory: { rss_mb: number; heap_used_mb: number };
+  /** How the previous run ended: clean, timeout (with the services that did not acknowledge), crash, or first_start. */
+  last_shutdown: { kind: 'clean' | 'timeout' | 'crash' | 'first_start'; [detail: string]: unknown };
+  /** What the restore at this start did, if a checkpoint was there. */
+  restored: unknown;
+  critical_services: string[];
 }
 
 export interface EventDescription {

@@ -1,0 +1,28 @@
+import { nonEmpty, z } from './schema';
+
+export const acknowledgeParams = z.object({ service_name: nonEmpty('The critical service acknowledging shutdown') });
+export const noLifecycleParams = z.object({});
+/** Internal: what `checkpoint:restore` hands each module. */
+export const checkpointRestoreParams = z.object({ checkpoint_id: z.number(), data: z.record(z.string(), z.unknown()) });
+
+export interface CheckpointSaved {
+  status: 'saved';
+  checkpoint_id: number;
+  timestamp: number;
+  modules: Record<string, unknown>;
+}
+
+export interface RestoreSummary {
+  status: 'restored';
+  checkpoint_id: number;
+  checkpoint_time: number;
+  reason: string;
+  results: Record<string, unknown>;
+}
+
+export interface LifecycleEvents {
+  'system:shutdown': { params: z.input<typeof noLifecycleParams>; result: { status: 'shutting_down'; pid: number } };
+  'shutdown:acknowledge': { params: z.input<typeof acknowledgeParams>; result: { acknowledged: string; critical: boolean } };
+  'dev:checkpoint': { params: z.input<typeof noLifecycleParams>; result: CheckpointSaved };
+  'dev:restore': { params: z.input<typeof noLifecycleParams>; result: RestoreSummary };
+}

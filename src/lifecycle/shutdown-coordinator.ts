@@ -1,0 +1,171 @@
+import { Inject, Injectable, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
+import { DiscoveryService, MetadataScanner } from '@nestjs/core';
+import type { Database } from 'better-sqlite3';
+import type { Logger } from 'pino';
+import { CLOCK, type Clock } from '../common/clock';
+import { KSI_CONFIG, type KsiConfig } from '../config/config';
+import { SQLITE } from '../database/sqlite.provider';
+import { WriteQueue } from '../database/write-queue';
+import { Dispatcher } from '../events/dispatcher';
+import { EventBus } from '../events/event-bus';
+import { DAEMON_LOG } from '../logging/logger';
+import { ConnectionRegistry } from '../transport/connection-registry';
+import { SHUTDOWN_HANDLER } from './shutdown-handler.decorator';
+
+export interface ShutdownReport {
+  reason: string;
+  clean: boolean;
+  acknowledged: string[];
+  timed_out_services: string[];
+  checkpoint_id: number | null;
+  started_at: number;
+  duration_ms: number;
+}
+
+/** How the previous run ended, as the next start sees it. */
+export type LastShutdown = ({ kind: 'clean' | 'timeout' } & ShutdownReport) | { kind: 'crash'; pid: number; started_at: number } | { kind: 'first_start' };
+
+interface CriticalService {
+  name: string;
+  run: () => unknown;
+}
+
+/**
+ * The one shutdown path (SIGTERM, SIGINT and system:shutdown alike), run once: drain the transport,
+ * notify every connection, raise system:shutdown, wait for every critical service under a timeout,
+ * raise system:shutdown_complete and write the checkpoint while the database is still open. It lives in
+ * the root module, so its onModuleDestroy runs before any feature module's.
+ */
+@Injectable()
+export class ShutdownCoordinator implements OnModuleInit, OnModuleDestroy {
+  private readonly services: CriticalService[] = [];
+  private readonly acknowledged = new Set<string>();
+  private ackListener?: () => void;
+  private sequence?: Promise<void>;
+  private runId = 0;
+  private restoreSummary: unknown = null;
+  lastShutdown: LastShutdown = { kind: 'first_start' };
+  /** Why the daemon stops; `system:shutdown` sets "requested". */
+  reason = 'signal';
+
+  constructor(
+    @Inject(KSI_CONFIG) private readonly config: KsiConfig,
+    @Inject(CLOCK) private readonly clock: Clock,
+    @Inject(DAEMON_LOG) private readonly log: Logger,
+    @Inject(SQLITE) private readonly db: Database,
+    private readonly writes: WriteQueue,
+    private readonly discovery: DiscoveryService,
+    private readonly scanner: MetadataScanner,
+    private readonly dispatcher: Dispatcher,
+    private readonly connections: ConnectionRegistry,
+    private readonly bus: EventBus,
+  ) {}
+
+  async onModuleInit(): Promise<void> {
+    for (const wrapper of this.discovery.getProviders()) {
+      const instance = wrapper.instance as Record<string, (...args: unknown[]) => unknown> | undefined;
+      if (!instance || typeof instance !== 'object') continue;
+      const prototype = Object.getPrototypeOf(instance);
+      for (const method of this.scanner.getAllMethodNames(prototype)) {
+        const name: string | undefined = Reflect.getMetadata(SHUTDOWN_HANDLER, prototype[method]);
+        if (name) this.services.push({ name, run: () => instance[method].call(instance) });
+      }
+    }
+    this.lastShutdown = this.readLastRun();
+    this.runId = await this.writes.run(
+      (db) => db.prepare('INSERT INTO daemon_runs (pid, started_at) VALUES (?, ?)').run(process.pid, this.clock.now()).lastInsertRowid as number,
+    );
+  }
+
+  onModuleDestroy(): Promise<void> {
+    this.sequence ??= this.shutdown();
+    return this.sequence;
+  }
+
+  get criticalServices(): string[] {
+    return this.services.map((service) => service.name);
+  }
+
+  /** `shutdown:acknowledge`, or a critical handler finishing. */
+  acknowledge(serviceName: string): void {
+    this.acknowledged.add(serviceName);
+    this.ackListener?.();
+  }
+
+  recordRestore(summary: unknown): void {
+    this.restoreSummary = summary;
+  }
+
+  get lastRestore(): unknown {
+    return this.restoreSummary;
+  }
+
+  private async shutdown(): Promise<void> {
+    const startedAt = this.clock.now();
+    this.log.info({ reason: this.reason, services: this.criticalServices }, 'shutdown started');
+    this.dispatcher.draining = true;
+    this.connections.broadcast('system:shutdown_notification', { reason: 'daemon_shutdown', timestamp: startedAt / 1000 });
+    const deadline = startedAt + this.config.shutdownTimeoutMs;
+    await this.until(deadline, Promise.all(this.connections.all().map((connection) => connection.whenIdle())));
+
+    await this.until(deadline, this.bus.request('system:shutdown', { reason: this.reason }));
+    for (const service of this.services) {
+      Promise.resolve()
+        .then(service.run)
+        .then(
+          () => this.acknowledge(service.name),
+          (error: Error) => {
+            this.log.error({ service: service.name, err: error.stack }, 'shutdown handler failed');
+            this.acknowledge(service.name);
+          },
+        );
+    }
+    await this.until(deadline, this.allAcknowledged());
+    const timedOut = this.criticalServices.filter((name) => !this.acknowledged.has(name));
+    if (timedOut.length > 0) this.log.error({ services: timedOut, timeout_ms: this.config.shutdownTimeoutMs }, 'shutdown timed out waiting for services');
+    this.bus.emit('system:shutdown_complete', { services: [...this.acknowledged], timed_out_services: timedOut });
+
+    const checkpoint = await this.bus
+      .requestOne<{ checkpoint_id: number }>('checkpoint:write', { reason: 'shutdown' })
+      .catch((error: Error) => (this.log.error({ err: error.message }, 'checkpoint not written'), undefined));
+    const report: ShutdownReport = {
+      reason: this.reason,
+      clean: timedOut.length === 0,
+      acknowledged: [...this.acknowledged],
+      timed_out_services: timedOut,
+      checkpoint_id: checkpoint?.checkpoint_id ?? null,
+      started_at: startedAt / 1000,
+      duration_ms: this.clock.now() - startedAt,
+    };
+    await this.writes.run((db) => db.prepare('UPDATE daemon_runs SET ended_at = ?, shutdown = ? WHERE id = ?').run(this.clock.now(), JSON.stringify(report), this.runId));
+    this.log.info(report, 'shutdown barrier done');
+  }
+
+  private allAcknowledged(): Promise<void> {
+    return new Promise((resolve) => {
+      const check = () => {
+        if (this.criticalServices.every((name) => this.acknowledged.has(name))) resolve();
+      };
+      this.ackListener = check;
+      check();
+    });
+  }
+
+  /** Waits for `work`, or until the shutdown deadline passes, whichever is first. */
+  private async until(deadline: number, work: Promise<unknown>): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<void>((resolve) => (timer = setTimeout(resolve, Math.max(0, deadline - this.clock.now()))));
+    await Promise.race([work.then(() => undefined, () => undefined), timeout]);
+    clearTimeout(timer);
+  }
+
+  private readLastRun(): LastShutdown {
+    const row = this.db.prepare('SELECT pid, started_at, ended_at, shutdown FROM daemon_runs ORDER BY id DESC LIMIT 1').get() as
+      | { pid: number; started_at: number; ended_at: number | null; shutdown: string | null }
+      | undefined;
+    if (!row) return { kind: 'first_start' };
+    if (row.ended_at === null || row.shutdown === null) return { kind: 'crash', pid: row.pid, started_at: row.started_at / 1000 };
+    const report = JSON.parse(row.shutdown) as ShutdownReport;
+    return { kind: report.clean ? 'clean' : 'timeout', ...report };
+  }
+}

@@ -1,0 +1,34 @@
+import { Injectable, Module } from '@nestjs/common';
+import { ShutdownHandler } from '../src/lifecycle/shutdown-handler.decorator';
+import { startInProcess } from './support/in-process-daemon';
+import { RawConnection } from './support/raw-connection';
+
+@Injectable()
+class StuckService {
+  @ShutdownHandler('stuck')
+  stop(): Promise<void> {
+    return new Promise(() => undefined);
+  }
+}
+
+@Module({ providers: [StuckService] })
+class StuckModule {}
+
+describe('shutdown barrier (real AppModule and SQLite, with a service that never acknowledges)', () => {
+  it('finishes at the timeout, says which service did not acknowledge, and the next start reports it', async () => {
+    const first = await startInProcess([StuckModule], { env: { KSI_SHUTDOWN_TIMEOUT_MS: '400' } });
+    const started = Date.now();
+    await first.stop();
+    const took = Date.now() - started;
+    expect(took).toBeGreaterThanOrEqual(350);
+    expect(took).toBeLessThan(3_000);
+
+    const second = await startInProcess([], { varDir: first.config.varDir });
+    const client = await RawConnection.open(second.config.socketPath);
+    const health = (await client.request({ event: 'system:health' })).data;
+    expect(health.last_shutdown).toMatchObject({ kind: 'timeout', clean: false, timed_out_services: ['stuck'], acknowledged: ['completion'] });
+    expect(health.last_shutdown.checkpoint_id).toEqual(expect.any(Number));
+    client.close();
+    await second.close();
+  });
+});
