@@ -28,7 +28,7 @@ async function queueJobs(client: KsiClient): Promise<string[]> {
   return ids;
 }
 
-async function allCompleted(daemon: DaemonProcess, count: number): Promise<Record<string, any>> {
+async function allCompleted(daemon: DaemonProcess, count: number): Promise<Record<string, any> | undefined> {
   const client = daemon.client();
   try {
     return await eventually(async () => {
