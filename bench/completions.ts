@@ -55,3 +55,33 @@ export function drainCompletions(socketPath: string, count: number, prefix: stri
 export function countLines(file: string): number {
   return fs.existsSync(file) ? fs.readFileSync(file, 'utf8').trim().split('\n').length : 0;
 }
+
+/** Pipelines `count` completion:async requests and resolves once every one was accepted. */
+export function queueMany(socketPath: string, count: number, data: (i: number) => Record<string, unknown>): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const socket = net.createConnection(socketPath);
+    let pending = '';
+    let accepted = 0;
+    socket.setEncoding('utf8');
+    socket.once('connect', () => {
+      let out = '';
+      for (let i = 0; i < count; i++) out += `${JSON.stringify({ event: 'completion:async', data: data(i) })}\n`;
+      socket.write(out);
+    });
+    socket.on('error', reject);
+    socket.on('data', (chunk: string) => {
+      pending += chunk;
+      let newline: number;
+      while ((newline = pending.indexOf('\n')) !== -1) {
+        const line = JSON.parse(pending.slice(0, newline));
+        pending = pending.slice(newline + 1);
+        if (line.code) return reject(new Error(line.error));
+        if (line.event === 'completion:async') accepted++;
+      }
+      if (accepted === count) {
+        socket.destroy();
+        resolve();
+      }
+    });
+  });
+}

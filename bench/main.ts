@@ -4,7 +4,7 @@ import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { ksiCommand, timeCommand } from './cli';
-import { countLines, drainCompletions, FAKE_CLAUDE, spawnDirectly } from './completions';
+import { countLines, drainCompletions, FAKE_CLAUDE, queueMany, spawnDirectly } from './completions';
 import { drive, type LoadResult, type RequestFactory } from './load';
 
 /**
@@ -98,6 +98,24 @@ async function main(): Promise<void> {
       ['1,000 queued, KSI_MAX_CONCURRENT=4: drain time', `${(thousand.ms / 1000).toFixed(1)} s (${((1000 / thousand.ms) * 1000).toFixed(0)} completions/s)`],
       ['1,000 queued: results / errors / CLI invocations', `${thousand.results} / ${thousand.errors} / ${countLines(drainLog)}`],
     ]);
+    console.log('\nResilience');
+    const idleStop = await startDaemon(path.join(dir, 'idle-stop'));
+    const idleStopMs = await timedStop(idleStop.child);
+    const restoreDir = path.join(dir, 'restore');
+    const held = { CLAUDE_BIN: FAKE_CLAUDE, KSI_MAX_CONCURRENT: '1' };
+    const loaded10k = await startDaemon(restoreDir, held);
+    await queueMany(loaded10k.socket, 10_000, (i) => ({ prompt: i === 0 ? 'hold [[sleep:600000]]' : `queued ${i}`, session_id: 'held' }));
+    const busyStopMs = await timedStop(loaded10k.child);
+    const restarted = await startDaemon(restoreDir, held);
+    const restoredMs = await untilRestored(restarted.socket, restarted.readyMs);
+    await stopDaemon(restarted.child);
+    printTable([
+      ['measure', 'value'],
+      ['graceful stop, nothing in flight (SIGTERM → exit)', `${idleStopMs.toFixed(0)} ms`],
+      ['graceful stop, 10,000 queued and 1 running', `${busyStopMs.toFixed(0)} ms`],
+      ['start with 10,000 queued: spawn → restore done', `${restoredMs.toFixed(0)} ms`],
+    ]);
+
     console.log('\nStart-up');
     printTable([
       ['measure', 'value'],
@@ -133,6 +151,38 @@ function answers(socketPath: string): Promise<boolean> {
       resolve(true);
     });
   });
+}
+
+async function timedStop(child: ChildProcess): Promise<number> {
+  const started = performance.now();
+  await stopDaemon(child);
+  return performance.now() - started;
+}
+
+/** Polls system:health until the start-up restore reports; returns ms since the spawn. */
+async function untilRestored(socketPath: string, readyMs: number): Promise<number> {
+  const started = performance.now() - readyMs;
+  for (;;) {
+    const health = await new Promise<{ restored?: { results?: { completion?: { restored_requests?: number } } } }>((resolve, reject) => {
+      const socket = net.createConnection(socketPath);
+      let text = '';
+      socket.once('error', reject);
+      socket.once('connect', () => socket.write('{"event":"system:health"}\n'));
+      socket.on('data', (chunk) => {
+        text += chunk;
+        if (text.includes('\n')) {
+          socket.destroy();
+          resolve(JSON.parse(text).data);
+        }
+      });
+    });
+    if (health.restored) {
+      const restored = health.restored.results?.completion?.restored_requests;
+      if (restored !== 10_000) throw new Error(`restored ${restored} of 10000`);
+      return performance.now() - started;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
 }
 
 async function stopDaemon(child: ChildProcess): Promise<void> {

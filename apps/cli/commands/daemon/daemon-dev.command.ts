@@ -25,7 +25,7 @@ export class DaemonDevCommand extends KsiCommand {
       timer = setTimeout(() => {
         const files = [...changed];
         changed.clear();
-        void this.reload(files, env);
+        void this.reload(files, env, options);
       }, 300);
     });
     await new Promise<void>((resolve) => {
@@ -36,16 +36,19 @@ export class DaemonDevCommand extends KsiCommand {
     await this.stop();
   }
 
-  private async reload(files: string[], env: NodeJS.ProcessEnv): Promise<void> {
+  private async reload(files: string[], env: NodeJS.ProcessEnv, options: SocketOptions): Promise<void> {
     process.stdout.write(dim(`\nChanged: ${files.slice(0, 5).join(', ')}${files.length > 5 ? ` and ${files.length - 5} more` : ''}\nRebuilding…\n`));
     const build = spawnSync('npm', ['run', '--silent', 'build'], { cwd: ROOT, stdio: 'inherit' });
     if (build.status !== 0) {
       process.stdout.write(red('Build failed; the running daemon was left as it is.\n'));
       return;
     }
+    // The stop writes a checkpoint too; this one is taken while everything still runs, as a record.
+    const saved = await this.withClient(options, (client) => client.sendSingle('dev:checkpoint'), 10_000).catch(() => undefined);
+    process.stdout.write(dim(saved ? `Checkpoint ${saved.checkpoint_id} written\n` : 'No checkpoint: the daemon did not answer\n'));
     await this.stop();
     this.daemon = this.launch(env);
-    process.stdout.write(green('✓ Restarted\n'));
+    process.stdout.write(green('✓ Restarted (the new daemon restores the checkpoint its predecessor wrote at stop)\n'));
   }
 
   private launch(env: NodeJS.ProcessEnv): ChildProcess {
