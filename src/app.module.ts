@@ -9,6 +9,7 @@ import { LifecycleModule } from './lifecycle/lifecycle.module';
 import { LoggingModule } from './logging/logging.module';
 import { CheckpointModule } from './modules/checkpoint/checkpoint.module';
 import { CompletionModule } from './modules/completion/completion.module';
+import { CompositionModule } from './modules/composition/composition.module';
 import { DiscoveryModule } from './modules/discovery/discovery.module';
 import { HealthModule } from './modules/health/health.module';
 import { MonitorModule } from './modules/monitor/monitor.module';
@@ -36,6 +37,7 @@ export class AppModule {
         MonitorModule,
         CompletionModule,
         CheckpointModule,
+        CompositionModule,
       ],
     };
   }

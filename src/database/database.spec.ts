@@ -6,6 +6,8 @@ import { DataSource } from 'typeorm';
 import { DaemonRun } from '../lifecycle/daemon-run.entity';
 import { Checkpoint } from '../modules/checkpoint/checkpoint.entity';
 import { CompletionRequest } from '../modules/completion/completion-request.entity';
+import { CompositionIndexEntry } from '../modules/composition/composition-index.entity';
+import { DynamicComposition } from '../modules/composition/dynamic-composition.entity';
 import { SessionLink } from '../modules/completion/session-link.entity';
 import { QueueItem } from '../modules/state/queue-item.entity';
 import { StateEntry } from '../modules/state/state-entry.entity';
@@ -21,7 +23,7 @@ describe('database (real SQLite files)', () => {
     const dataSource = new DataSource({
       type: 'better-sqlite3',
       database: path.join(dir, 'schema.db'),
-      entities: [StateEntry, QueueItem, CompletionRequest, SessionLink, DaemonRun, Checkpoint],
+      entities: [StateEntry, QueueItem, CompletionRequest, SessionLink, DaemonRun, Checkpoint, CompositionIndexEntry, DynamicComposition],
       migrations,
       migrationsRun: true,
     });

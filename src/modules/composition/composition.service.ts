@@ -1,0 +1,226 @@
+import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
+import type { Database } from 'better-sqlite3';
+import { randomBytes } from 'node:crypto';
+import type { Logger } from 'pino';
+import type { ComposedProfile, CompositionSummary, compositionCreateParams, compositionDiscoverParams, compositionSelectParams, z } from '../../../libs/client/src';
+import { CLOCK, type Clock } from '../../common/clock';
+import { SQLITE } from '../../database/sqlite.provider';
+import { WriteQueue } from '../../database/write-queue';
+import { EventError } from '../../events/event-error';
+import { DAEMON_LOG } from '../../logging/logger';
+import { CompositionLibrary } from './composition.library';
+import { CompositionResolver } from './composition.resolver';
+import { CompositionError, type Composition } from './composition.schema';
+
+type Vars = Record<string, unknown>;
+interface IndexRow {
+  name: string;
+  type: string;
+  version: string;
+  description: string;
+  author: string | null;
+  extends: string | null;
+  role: string | null;
+  tags: string;
+  capabilities: string;
+  source: 'file' | 'dynamic';
+  file_path: string | null;
+}
+
+const stringList = (value: unknown): string[] => (Array.isArray(value) ? value.filter((item): item is string => typeof item === 'string') : []);
+
+/** Compositions: resolution, the SQLite index (rebuilt at start and on reload), selection and run-time creation. */
+@Injectable()
+export class CompositionService implements OnModuleInit {
+  constructor(
+    @Inject(SQLITE) private readonly db: Database,
+    @Inject(CLOCK) private readonly clock: Clock,
+    @Inject(DAEMON_LOG) private readonly log: Logger,
+    private readonly writes: WriteQueue,
+    private readonly library: CompositionLibrary,
+    private readonly resolver: CompositionResolver,
+  ) {}
+
+  async onModuleInit(): Promise<void> {
+    const { problems } = await this.reload();
+    for (const problem of problems) this.log.warn({ problem }, 'composition left out');
+  }
+
+  /** Reads the library from disk again and rebuilds the index. */
+  async reload(): Promise<{ indexed: number; problems: string[] }> {
+    const dynamic = (this.db.prepare('SELECT body FROM dynamic_compositions').pluck().all() as string[]).map((body) => JSON.parse(body) as Composition);
+    const { loaded, problems } = this.library.load(dynamic);
+    const now = this.clock.now();
+    const rows = this.library.all().map(({ composition, file }) => ({
+      name: composition.name,
+      type: composition.type,
+      version: composition.version,
+      description: composition.description,
+      author: composition.author ?? null,
+      extends: composition.extends ?? null,
+      role: typeof composition.metadata.role === 'string' ? composition.metadata.role : null,
+      tags: JSON.stringify(stringList(composition.metadata.tags)),
+      capabilities: JSON.stringify(stringList(composition.metadata.capabilities)),
+      source: file === null ? 'dynamic' : 'file',
+      file_path: file,
+      now,
+    }));
+    await this.writes.run((db) => {
+      db.prepare('DELETE FROM composition_index').run();
+      const insert = db.prepare(
+        `INSERT OR REPLACE INTO composition_index (name, type, version, description, author, extends, role, tags, capabilities, source, file_path, indexed_at)
+         VALUES (@name, @type, @version, @description, @author, @extends, @role, @tags, @capabilities, @source, @file_path, @now)`,
+      );
+      for (const row of rows) insert.run(row);
+    });
+    return { indexed: loaded, problems };
+  }
+
+  compose(name: string, type: string | undefined, variables: Vars): Record<string, unknown> {
+    return this.guard(() => this.resolver.resolve(name, type, variables));
+  }
+
+  /** A profile with the keys agents use at its top level: model, prompt, permission_profile, role, capabilities. */
+  profile(name: string, variables: Vars): ComposedProfile {
+    const resolved = this.compose(name, 'profile', variables);
+    return {
+      ...resolved,
+      name: typeof resolved.name === 'string' ? resolved.name : name,
+      type: 'profile',
+      model: typeof resolved.model === 'string' ? resolved.model : 'claude-cli/sonnet',
+      prompt: typeof resolved.prompt === 'string' ? resolved.prompt : '',
+      permission_profile: typeof resolved.permission_profile === 'string' ? resolved.permission_profile : 'standard',
+      role: typeof resolved.role === 'string' ? resolved.role : 'assistant',
+      capabilities: stringList(resolved.capabilities),
+    };
+  }
+
+  /** A prompt composition's components joined in order (non-strings as JSON), separated by blank lines. */
+  prompt(name: string, variables: Vars): string {
+    const resolved = this.compose(name, 'prompt', variables);
+    return Object.values(resolved)
+      .map((value) => (typeof value === 'string' ? value.trim() : JSON.stringify(value, null, 2)))
+      .filter((text) => text.length > 0)
+      .join('\n\n');
+  }
+
+  validate(name: string, type?: string): { status: 'success' | 'error'; valid: boolean; issues: string[]; composition?: { name: string; type: string; version: string } } {
+    try {
+      const { composition } = this.library.get(name, type);
+      this.resolver.resolve(name, type, {});
+      return { status: 'success', valid: true, issues: [], composition: { name: composition.name, type: composition.type, version: composition.version } };
+    } catch (error) {
+      if (!(error instanceof CompositionError)) throw error;
+      return { status: 'error', valid: false, issues: [error.message] };
+    }
+  }
+
+  get(name: string, type?: string): Record<string, unknown> {
+    const { composition, file } = this.guard(() => this.library.get(name, type));
+    return {
+      ...composition,
+      file_path: file,
+      components: composition.components.map((component) => ({
+        name: component.name,
+        kind: component.source !== undefined ? 'source' : component.composition !== undefined ? 'composition' : component.template !== undefined ? 'template' : 'inline',
+        ...(component.source !== undefined && { source: component.source }),
+        ...(component.composition !== undefined && { composition: component.composition }),
+        ...(component.condition !== undefined && { condition: component.condition }),
+      })),
+    };
+  }
+
+  list(type: string): CompositionSummary[] {
+    const rows = this.db
+      .prepare(`SELECT * FROM composition_index ${type === 'all' ? '' : 'WHERE type = ?'} ORDER BY type, name`)
+      .all(...(type === 'all' ? [] : [type])) as IndexRow[];
+    return rows.map(toSummary);
+  }
+
+  discover(filters: z.output<typeof compositionDiscoverParams>): CompositionSummary[] {
+    const rows = this.db
+      .prepare(
+        `SELECT * FROM composition_index
+         WHERE (@type IS NULL OR type = @type) AND (@name IS NULL OR instr(name, @name) > 0) AND (@role IS NULL OR role = @role)
+           AND NOT EXISTS (SELECT 1 FROM json_each(@capabilities) wanted WHERE wanted.value NOT IN (SELECT value FROM json_each(capabilities)))
+           AND NOT EXISTS (SELECT 1 FROM json_each(@tags) wanted WHERE wanted.value NOT IN (SELECT value FROM json_each(tags)))
+         ORDER BY type, name`,
+      )
+      .all({ type: filters.type ?? null, name: filters.name ?? null, role: filters.role ?? null, capabilities: JSON.stringify(filters.capabilities), tags: JSON.stringify(filters.tags) }) as IndexRow[];
+    return rows.map(toSummary);
+  }
+
+  /** The best profile for a role, capabilities and task; base_agent when nothing scores. */
+  select(request: z.output<typeof compositionSelectParams>): Record<string, unknown> {
+    const words = (request.task ?? '').toLowerCase().match(/[a-z]{4,}/g) ?? [];
+    const scored = this.list('profile')
+      .map((profile) => {
+        const reasons: string[] = [];
+        let score = 0;
+        if (request.role && profile.role === request.role) (score += 30), reasons.push(`role ${request.role}`);
+        if (request.capabilities.length > 0) {
+          const matched = request.capabilities.filter((capability) => profile.capabilities.includes(capability));
+          if (matched.length > 0) (score += (matched.length / request.capabilities.length) * 25), reasons.push(`capabilities ${matched.join(', ')}`);
+        }
+        const text = `${profile.description} ${profile.tags.join(' ')}`.toLowerCase();
+        const hits = [...new Set(words.filter((word) => text.includes(word)))];
+        if (hits.length > 0) (score += Math.min(15, hits.length * 5)), reasons.push(`task words ${hits.join(', ')}`);
+        return { name: profile.name, score: Math.round(score * 10) / 10, reasons };
+      })
+      .filter((candidate) => candidate.score > 0)
+      .sort((a, b) => b.score - a.score || a.name.localeCompare(b.name));
+    const best = scored[0];
+    const fallback = { selected: 'base_agent', score: 0, reasons: ['Fallback: no profile matched'], fallback_used: true };
+    return {
+      status: 'success',
+      ...(best ? { selected: best.name, score: best.score, reasons: best.reasons, fallback_used: false } : fallback),
+      ...(request.max_suggestions > 1 && { suggestions: scored.slice(0, request.max_suggestions) }),
+    };
+  }
+
+  /** Stores a new composition (validated, resolvable) that survives restarts. */
+  async create(request: z.output<typeof compositionCreateParams>): Promise<{ status: 'success'; name: string; composition: Composition }> {
+    const name = request.name ?? `dynamic_${randomBytes(4).toString('hex')}`;
+    const components =
+      request.components ??
+      [
+        request.model !== undefined && { name: 'model', inline: request.model },
+        request.role !== undefined && { name: 'role', inline: request.role },
+        request.capabilities !== undefined && { name: 'capabilities', inline: request.capabilities },
+        request.permission_profile !== undefined && { name: 'permission_profile', inline: request.permission_profile },
+        request.prompt !== undefined && { name: 'prompt', template: request.prompt },
+      ].filter(Boolean);
+    const body = {
+      name,
+      type: request.type,
+      version: '1.0.0',
+      description: request.description,
+      author: 'dynamic',
+      ...((request.extends ?? (request.type === 'profile' ? 'base_agent' : undefined)) && { extends: request.extends ?? 'base_agent' }),
+      components,
+      metadata: request.metadata,
+    };
+    const composition = this.guard(() => this.library.validate(body, `composition:create ${name}`));
+    await this.writes.run((db) =>
+      db.prepare('INSERT OR REPLACE INTO dynamic_compositions (name, body, created_at) VALUES (?, ?, ?)').run(name, JSON.stringify(composition), this.clock.now()),
+    );
+    await this.reload();
+    this.guard(() => this.resolver.resolve(name, request.type, {}));
+    return { status: 'success', name, composition };
+  }
+
+  /** Composition mistakes become application errors with their code. */
+  private guard<T>(work: () => T): T {
+    try {
+      return work();
+    } catch (error) {
+      if (error instanceof CompositionError) throw new EventError(error.code, error.message);
+      throw error;
+    }
+  }
+}
+
+function toSummary(row: IndexRow): CompositionSummary {
+  const { indexed_at: _indexedAt, ...summary } = row as IndexRow & { indexed_at?: number };
+  return { ...summary, tags: JSON.parse(row.tags) as string[], capabilities: JSON.parse(row.capabilities) as string[] };
+}
