@@ -13,6 +13,7 @@ import { CompositionModule } from './modules/composition/composition.module';
 import { DiscoveryModule } from './modules/discovery/discovery.module';
 import { HealthModule } from './modules/health/health.module';
 import { MonitorModule } from './modules/monitor/monitor.module';
+import { PermissionModule } from './modules/permission/permission.module';
 import { ShutdownModule } from './modules/shutdown/shutdown.module';
 import { StateModule } from './modules/state/state.module';
 import { TransportModule } from './transport/transport.module';
@@ -38,6 +39,7 @@ export class AppModule {
         CompletionModule,
         CheckpointModule,
         CompositionModule,
+        PermissionModule,
       ],
     };
   }

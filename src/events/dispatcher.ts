@@ -5,6 +5,7 @@ import type { ClientConnection, EventContext } from './event-context';
 import { errorResult } from './event-error';
 import { EventCatalogue, type CatalogueEntry } from './event-catalogue';
 import { EventTap } from './event-tap';
+import { RequestGuards } from './request-guard';
 import { describeIssues, validate } from './handles.decorator';
 
 interface RequestError {
@@ -29,6 +30,7 @@ export class Dispatcher {
   constructor(
     private readonly catalogue: EventCatalogue,
     private readonly tap: EventTap,
+    private readonly guards: RequestGuards,
   ) {}
 
   handleLine(line: string, connection: ClientConnection): string | Promise<string> {
@@ -55,7 +57,11 @@ export class Dispatcher {
     if (this.draining && !SERVED_WHILE_DRAINING.has(event)) {
       return errorLine(event, correlationId, { code: 'shutting_down', error: 'The daemon is shutting down and accepts no new requests; retry after it restarts' });
     }
-    const context: EventContext = { event, correlationId, connection };
+    const context: EventContext = { event, correlationId, connection, agentId: connection.agentId };
+    if (context.agentId !== undefined) {
+      const denied = this.guards.deny(event, context);
+      if (denied) return errorLine(event, correlationId, { code: 'permission_denied', error: denied });
+    }
     if (!this.tap.active) return this.run(handlers, data ?? {}, context);
     const started = performance.now();
     const reply = this.run(handlers, data ?? {}, context);

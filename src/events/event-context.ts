@@ -8,6 +8,9 @@ export interface ClientConnection {
   push(event: string, data: unknown): boolean;
   /** Runs once when the connection closes. */
   onClose(listener: () => void): void;
+  /** The agent this connection identified as (system:identify); absent for the local operator. */
+  readonly agentId?: string;
+  identify(agentId: string): void;
 }
 
 /** Who asked, and under which correlation id; passed to every handler as its second argument. */

@@ -5,11 +5,12 @@ import { Dispatcher } from './dispatcher';
 import { EventBus } from './event-bus';
 import { EventCatalogue } from './event-catalogue';
 import { EventTap } from './event-tap';
+import { RequestGuards } from './request-guard';
 
 @Global()
 @Module({
   imports: [DiscoveryModule, EventEmitterModule.forRoot({ wildcard: true, delimiter: ':', maxListeners: 200 })],
-  providers: [EventCatalogue, Dispatcher, EventBus, EventTap],
-  exports: [EventCatalogue, Dispatcher, EventBus, EventTap],
+  providers: [EventCatalogue, Dispatcher, EventBus, EventTap, RequestGuards],
+  exports: [EventCatalogue, Dispatcher, EventBus, EventTap, RequestGuards],
 })
 export class EventsModule {}

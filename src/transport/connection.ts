@@ -32,6 +32,7 @@ export class Connection implements ClientConnection {
   private readonly closeListeners: (() => void)[] = [];
   private idleWaiters: (() => void)[] = [];
   closed = false;
+  agentId?: string;
 
   constructor(
     private readonly socket: Socket,
@@ -62,6 +63,10 @@ export class Connection implements ClientConnection {
 
   get busy(): boolean {
     return this.processing;
+  }
+
+  identify(agentId: string): void {
+    this.agentId = agentId;
   }
 
   onClose(listener: () => void): void {

@@ -81,7 +81,8 @@ export class CompletionService {
     await Promise.allSettled([...this.attempts]);
   }
 
-  async accept(params: AsyncParams, context: EventContext): Promise<CompletionAsyncResult> {
+  async accept(request: AsyncParams, context: EventContext): Promise<CompletionAsyncResult> {
+    const params = await this.withAgentLimits(request, context);
     const requestId = randomUUID();
     const queueKey = params.conversation_id ?? params.session_id ?? 'default';
     const now = this.clock.now();
@@ -97,12 +98,35 @@ export class CompletionService {
       max_attempts: params.max_attempts ?? this.config.retry.maxAttempts,
       next_attempt_at: now,
       client_id: params.client_id ?? context.connection?.id ?? null,
-      agent_id: params.agent_id ?? context.agentId ?? null,
+      agent_id: params.agent_id ?? null,
       queued_at: now,
     });
     if (context.connection) this.requesters.set(requestId, context.connection);
     this.schedulePump();
     return { request_id: requestId, status: 'queued', queue_key: queueKey, message: 'Completion request queued for processing' };
+  }
+
+  /**
+   * A request made by or for an agent runs with that agent's permissions: its effective tools (never
+   * more than the request asks), its disallowed tools, and its sandbox as working directory. An
+   * identified connection always acts as itself.
+   */
+  private async withAgentLimits(request: AsyncParams, context: EventContext): Promise<AsyncParams> {
+    const agentId = context.agentId ?? request.agent_id;
+    if (agentId === undefined) return request;
+    const limited: AsyncParams = { ...request, agent_id: agentId };
+    const permissions = await this.bus
+      .requestOne<{ effective_tools: string[]; permissions: { tools: { disallowed: string[] } } }>('permission:get_agent', { agent_id: agentId }, context)
+      .catch(() => undefined);
+    if (!permissions && context.agentId !== undefined) throw new EventError('permission_denied', `Agent ${agentId} has no permissions`);
+    if (permissions) {
+      const wanted = request.allowed_tools;
+      limited.allowed_tools = wanted ? wanted.filter((tool) => permissions.effective_tools.includes(tool)) : permissions.effective_tools;
+      limited.disallowed_tools = [...new Set([...(request.disallowed_tools ?? []), ...permissions.permissions.tools.disallowed])];
+    }
+    const sandbox = await this.bus.requestOne<{ sandbox: { workspace: string } }>('sandbox:get', { agent_id: agentId }, context).catch(() => undefined);
+    if (sandbox && (context.agentId !== undefined || request.cwd === undefined)) limited.cwd = sandbox.sandbox.workspace;
+    return limited;
   }
 
   async cancel(requestId: string): Promise<{ request_id: string; status: 'cancelled' }> {

@@ -2,6 +2,7 @@ import type { CompletionEvents } from './completion.events';
 import type { CompositionEvents } from './composition.events';
 import type { LifecycleEvents } from './lifecycle.events';
 import type { MonitorEvents } from './monitor.events';
+import type { PermissionEvents } from './permission.events';
 import type { StateEvents } from './state.events';
 import type { SystemEvents } from './system.events';
 
@@ -9,12 +10,13 @@ export * from './completion.events';
 export * from './composition.events';
 export * from './lifecycle.events';
 export * from './monitor.events';
+export * from './permission.events';
 export * from './schema';
 export * from './state.events';
 export * from './system.events';
 
 /** Every external event with its parameters and its result, for typed calls. */
-export interface KsiEventMap extends StateEvents, SystemEvents, MonitorEvents, CompletionEvents, LifecycleEvents, CompositionEvents {}
+export interface KsiEventMap extends StateEvents, SystemEvents, MonitorEvents, CompletionEvents, LifecycleEvents, CompositionEvents, PermissionEvents {}
 
 export type KsiEventName = keyof KsiEventMap;
 export type ParamsOf<E extends KsiEventName> = KsiEventMap[E]['params'];

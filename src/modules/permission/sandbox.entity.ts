@@ -1,0 +1,24 @@
+import { Column, Entity, PrimaryColumn } from 'typeorm';
+
+/** An agent's working directory under var/sandbox. */
+@Entity('sandboxes')
+export class Sandbox {
+  @PrimaryColumn('text', { name: 'agent_id' })
+  agentId: string;
+
+  @Column('text')
+  path: string;
+
+  /** isolated, shared or nested */
+  @Column('text')
+  mode: string;
+
+  @Column('text', { name: 'parent_agent_id', nullable: true })
+  parentAgentId: string | null;
+
+  @Column('text', { name: 'session_id', nullable: true })
+  sessionId: string | null;
+
+  @Column('real', { name: 'created_at' })
+  createdAt: number;
+}

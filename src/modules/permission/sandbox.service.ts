@@ -1,0 +1,93 @@
+import { Inject, Injectable } from '@nestjs/common';
+import type { Database } from 'better-sqlite3';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import type { SandboxInfo } from '../../../libs/client/src';
+import { CLOCK, type Clock } from '../../common/clock';
+import { KSI_CONFIG, type KsiConfig } from '../../config/config';
+import { SQLITE } from '../../database/sqlite.provider';
+import { WriteQueue } from '../../database/write-queue';
+import { EventError } from '../../events/event-error';
+
+interface SandboxRow {
+  agent_id: string;
+  path: string;
+  mode: SandboxInfo['mode'];
+  parent_agent_id: string | null;
+  session_id: string | null;
+  created_at: number;
+}
+
+const SAFE_ID = /^[A-Za-z0-9._-]+$/;
+
+/** Agents' working directories under var/sandbox: isolated, shared per session, or nested in a parent's. */
+@Injectable()
+export class SandboxService {
+  constructor(
+    @Inject(KSI_CONFIG) private readonly config: KsiConfig,
+    @Inject(SQLITE) private readonly db: Database,
+    @Inject(CLOCK) private readonly clock: Clock,
+    private readonly writes: WriteQueue,
+  ) {}
+
+  async create(agentId: string, mode: SandboxInfo['mode'], parentAgentId?: string, sessionId?: string): Promise<SandboxInfo> {
+    const existing = this.find(agentId);
+    if (existing) return existing;
+    if (!SAFE_ID.test(agentId)) throw new EventError('invalid_params', `agent_id ${agentId} cannot name a folder (use letters, digits, . _ -)`);
+    let dir: string;
+    if (mode === 'shared') {
+      if (!sessionId || !SAFE_ID.test(sessionId)) throw new EventError('invalid_params', 'A shared sandbox needs a session_id made of letters, digits, . _ -');
+      dir = path.join(this.config.sandboxDir, 'shared', sessionId);
+    } else if (mode === 'nested') {
+      const parent = parentAgentId ? this.find(parentAgentId) : undefined;
+      if (!parent) throw new EventError('not_found', `A nested sandbox needs the sandbox of its parent; none for ${parentAgentId ?? '(no parent_agent_id)'}`);
+      dir = path.join(parent.path, 'nested', agentId);
+    } else {
+      dir = path.join(this.config.sandboxDir, 'agents', agentId);
+    }
+    for (const sub of ['workspace', 'shared', 'exports', '.claude']) fs.mkdirSync(path.join(dir, sub), { recursive: true });
+    if (mode === 'nested' && parentAgentId) {
+      const link = path.join(dir, 'parent');
+      if (!fs.existsSync(link)) fs.symlinkSync(path.join(this.find(parentAgentId)!.path, 'workspace'), link);
+    }
+    const row: SandboxRow = { agent_id: agentId, path: dir, mode, parent_agent_id: parentAgentId ?? null, session_id: sessionId ?? null, created_at: this.clock.now() };
+    fs.writeFileSync(path.join(dir, '.sandbox_metadata.json'), `${JSON.stringify(row, null, 2)}\n`);
+    await this.writes.run((db) =>
+      db.prepare('INSERT INTO sandboxes (agent_id, path, mode, parent_agent_id, session_id, created_at) VALUES (@agent_id, @path, @mode, @parent_agent_id, @session_id, @created_at)').run(row),
+    );
+    return toInfo(row);
+  }
+
+  find(agentId: string): SandboxInfo | undefined {
+    const row = this.db.prepare('SELECT * FROM sandboxes WHERE agent_id = ?').get(agentId) as SandboxRow | undefined;
+    return row && toInfo(row);
+  }
+
+  get(agentId: string): SandboxInfo {
+    const sandbox = this.find(agentId);
+    if (!sandbox) throw new EventError('not_found', `No sandbox found for agent: ${agentId}`);
+    return sandbox;
+  }
+
+  list(): SandboxInfo[] {
+    return (this.db.prepare('SELECT * FROM sandboxes ORDER BY created_at').all() as SandboxRow[]).map(toInfo);
+  }
+
+  /** Deletes the folder (a shared one stays for the rest of its session); nested children need force. */
+  async remove(agentId: string, force: boolean): Promise<boolean> {
+    const sandbox = this.find(agentId);
+    if (!sandbox) return false;
+    const children = this.list().filter((other) => other.parent_agent_id === agentId);
+    if (children.length > 0 && !force) {
+      throw new EventError('invalid_state', `Sandbox of ${agentId} has nested sandboxes (${children.map((c) => c.agent_id).join(', ')}); pass force: true`);
+    }
+    for (const child of children) await this.remove(child.agent_id, true);
+    if (sandbox.mode !== 'shared') fs.rmSync(sandbox.path, { recursive: true, force: true });
+    await this.writes.run((db) => db.prepare('DELETE FROM sandboxes WHERE agent_id = ?').run(agentId));
+    return true;
+  }
+}
+
+function toInfo(row: SandboxRow): SandboxInfo {
+  return { ...row, workspace: path.join(row.path, 'workspace'), created_at: row.created_at / 1000 };
+}
