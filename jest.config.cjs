@@ -23,4 +23,6 @@ module.exports = {
   },
   transformIgnorePatterns: [`/node_modules/(?!(${esm.join('|')})/)`],
   testTimeout: 30000,
+  // A failed assertion can skip a suite's client.close(); the run must still end (CI has a time limit).
+  forceExit: true,
 };

@@ -12,6 +12,7 @@ import { CompletionModule } from './modules/completion/completion.module';
 import { CompositionModule } from './modules/composition/composition.module';
 import { DiscoveryModule } from './modules/discovery/discovery.module';
 import { HealthModule } from './modules/health/health.module';
+import { McpModule } from './modules/mcp/mcp.module';
 import { MonitorModule } from './modules/monitor/monitor.module';
 import { PermissionModule } from './modules/permission/permission.module';
 import { ShutdownModule } from './modules/shutdown/shutdown.module';
@@ -40,6 +41,7 @@ export class AppModule {
         CheckpointModule,
         CompositionModule,
         PermissionModule,
+        McpModule,
       ],
     };
   }

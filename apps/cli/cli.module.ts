@@ -6,6 +6,7 @@ import { daemonSubCommands, DaemonCommand } from './commands/daemon/daemon.comma
 import { CompleteCommand } from './commands/complete.command';
 import { DiscoverCommand } from './commands/discover.command';
 import { HelpCommand } from './commands/help.command';
+import { McpCommand } from './commands/mcp.command';
 import { MonitorCommand } from './commands/monitor.command';
 import { SendCommand } from './commands/send.command';
 import { GetCommand, GetStateCommand, SetCommand, SetStateCommand } from './commands/state.command';
@@ -57,6 +58,7 @@ class ProgramSetup implements OnApplicationBootstrap {
     HelpCommand,
     MonitorCommand,
     CompleteCommand,
+    McpCommand,
     DaemonCommand,
     ...daemonSubCommands,
   ],

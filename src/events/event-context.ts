@@ -11,6 +11,8 @@ export interface ClientConnection {
   /** The agent this connection identified as (system:identify); absent for the local operator. */
   readonly agentId?: string;
   identify(agentId: string): void;
+  /** Ends the connection after its pending replies are written. */
+  end(): void;
 }
 
 /** Who asked, and under which correlation id; passed to every handler as its second argument. */

@@ -11,9 +11,11 @@ import {
   type ModuleListResult,
   type z,
 } from '../../../libs/client/src';
+import type { EventContext } from '../../events/event-context';
 import { EventCatalogue } from '../../events/event-catalogue';
 import { EventError } from '../../events/event-error';
 import { Handles } from '../../events/handles.decorator';
+import { RequestGuards } from '../../events/request-guard';
 import { CatalogueFormatService } from './catalogue-format.service';
 
 @Injectable()
@@ -21,11 +23,13 @@ export class DiscoveryHandlers {
   constructor(
     private readonly format: CatalogueFormatService,
     private readonly catalogue: EventCatalogue,
+    private readonly guards: RequestGuards,
   ) {}
 
   @Handles('system:discover', { summary: 'Every event with its module, summary and JSON Schema of parameters', params: discoverParams })
-  discover({ namespace, event, format_style, detail }: z.output<typeof discoverParams>): DiscoverResult {
-    const entries = this.format.select(namespace, event);
+  discover({ namespace, event, format_style, detail }: z.output<typeof discoverParams>, context: EventContext): DiscoverResult {
+    // An agent sees only the events it may send: what an MCP bridge offers it as tools.
+    const entries = this.format.select(namespace, event).filter((entry) => context.agentId === undefined || !this.guards.deny(entry.event, context));
     const events: DiscoverResult['events'] = {};
     for (const entry of entries) events[entry.event] = this.format.describe(entry, format_style, detail);
     return { events, total: entries.length, namespaces: [...new Set(entries.map((entry) => entry.namespace))].sort() };

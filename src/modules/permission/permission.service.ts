@@ -19,7 +19,7 @@ import { DAEMON_LOG } from '../../logging/logger';
 export const BUILTIN_TOOLS = ['Task', 'Bash', 'Glob', 'Grep', 'LS', 'exit_plan_mode', 'Read', 'Edit', 'MultiEdit', 'Write', 'NotebookRead', 'NotebookEdit', 'WebFetch', 'TodoRead', 'TodoWrite', 'WebSearch'];
 
 /** Events an identified agent may always send. */
-const ALWAYS_ALLOWED = new Set(['system:identify']);
+const ALWAYS_ALLOWED = new Set(['system:identify', 'mcp:session_start']);
 
 type Overrides = z.output<typeof overridesSchema>;
 interface AccessRule {
