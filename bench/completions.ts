@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as path from 'node:path';
+import { onJsonLines } from './lines';
 
 export const FAKE_CLAUDE = path.resolve(__dirname, '../../test/fixtures/fake-claude');
 
@@ -25,26 +26,18 @@ export function drainCompletions(socketPath: string, count: number, prefix: stri
   return new Promise((resolve, reject) => {
     const socket = net.createConnection(socketPath);
     const started = performance.now();
-    let pending = '';
     let results = 0;
     let errors = 0;
-    socket.setEncoding('utf8');
     socket.once('connect', () => {
       let out = '';
       for (let i = 0; i < count; i++) out += `${JSON.stringify({ event: 'completion:async', data: { prompt: `${prefix} ${i}`, session_id: `${prefix}-${i}` } })}\n`;
       socket.write(out);
     });
     socket.on('error', reject);
-    socket.on('data', (chunk: string) => {
-      pending += chunk;
-      let newline: number;
-      while ((newline = pending.indexOf('\n')) !== -1) {
-        const line = JSON.parse(pending.slice(0, newline));
-        pending = pending.slice(newline + 1);
-        if (line.event === 'completion:result') results++;
-        if (line.event === 'completion:error' || line.code) errors++;
-      }
-      if (results + errors >= count) {
+    onJsonLines(socket, (line) => {
+      if (line.event === 'completion:result') results++;
+      if (line.event === 'completion:error' || line.code) errors++;
+      if (results + errors === count) {
         socket.destroy();
         resolve({ ms: performance.now() - started, results, errors });
       }
@@ -52,32 +45,25 @@ export function drainCompletions(socketPath: string, count: number, prefix: stri
   });
 }
 
-export function countLines(file: string): number {
-  return fs.existsSync(file) ? fs.readFileSync(file, 'utf8').trim().split('\n').length : 0;
+/** CLI starts the fake recorded (it also records each answer, on lines of their own). */
+export function countInvocations(file: string): number {
+  return fs.existsSync(file) ? fs.readFileSync(file, 'utf8').trim().split('\n').filter((line) => !line.includes('"answered":true')).length : 0;
 }
 
 /** Pipelines `count` completion:async requests and resolves once every one was accepted. */
 export function queueMany(socketPath: string, count: number, data: (i: number) => Record<string, unknown>): Promise<void> {
   return new Promise((resolve, reject) => {
     const socket = net.createConnection(socketPath);
-    let pending = '';
     let accepted = 0;
-    socket.setEncoding('utf8');
     socket.once('connect', () => {
       let out = '';
       for (let i = 0; i < count; i++) out += `${JSON.stringify({ event: 'completion:async', data: data(i) })}\n`;
       socket.write(out);
     });
     socket.on('error', reject);
-    socket.on('data', (chunk: string) => {
-      pending += chunk;
-      let newline: number;
-      while ((newline = pending.indexOf('\n')) !== -1) {
-        const line = JSON.parse(pending.slice(0, newline));
-        pending = pending.slice(newline + 1);
-        if (line.code) return reject(new Error(line.error));
-        if (line.event === 'completion:async') accepted++;
-      }
+    onJsonLines(socket, (line) => {
+      if (line.code) return reject(new Error(line.error));
+      if (line.event === 'completion:async') accepted++;
       if (accepted === count) {
         socket.destroy();
         resolve();

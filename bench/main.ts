@@ -4,7 +4,8 @@ import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { ksiCommand, timeCommand } from './cli';
-import { countLines, drainCompletions, FAKE_CLAUDE, queueMany, spawnDirectly } from './completions';
+import { countInvocations, drainCompletions, FAKE_CLAUDE, queueMany, spawnDirectly } from './completions';
+import { onJsonLines } from './lines';
 import { drive, type LoadResult, type RequestFactory } from './load';
 
 /**
@@ -96,7 +97,7 @@ async function main(): Promise<void> {
       [`${serialCount} queued through the daemon, KSI_MAX_CONCURRENT=1`, `${(viaDaemon.ms / serialCount).toFixed(1)} ms each (${viaDaemon.results} results)`],
       ['daemon overhead per completion', `${((viaDaemon.ms / direct - 1) * 100).toFixed(1)}%`],
       ['1,000 queued, KSI_MAX_CONCURRENT=4: drain time', `${(thousand.ms / 1000).toFixed(1)} s (${((1000 / thousand.ms) * 1000).toFixed(0)} completions/s)`],
-      ['1,000 queued: results / errors / CLI invocations', `${thousand.results} / ${thousand.errors} / ${countLines(drainLog)}`],
+      ['1,000 queued: results / errors / CLI invocations', `${thousand.results} / ${thousand.errors} / ${countInvocations(drainLog)}`],
     ]);
     console.log('\nResilience');
     const idleStop = await startDaemon(path.join(dir, 'idle-stop'));
@@ -165,15 +166,11 @@ async function untilRestored(socketPath: string, readyMs: number): Promise<numbe
   for (;;) {
     const health = await new Promise<{ restored?: { results?: { completion?: { restored_requests?: number } } } }>((resolve, reject) => {
       const socket = net.createConnection(socketPath);
-      let text = '';
       socket.once('error', reject);
       socket.once('connect', () => socket.write('{"event":"system:health"}\n'));
-      socket.on('data', (chunk) => {
-        text += chunk;
-        if (text.includes('\n')) {
-          socket.destroy();
-          resolve(JSON.parse(text).data);
-        }
+      onJsonLines(socket, (reply) => {
+        socket.destroy();
+        resolve(reply.data);
       });
     });
     if (health.restored) {
