@@ -13,6 +13,7 @@ import { CompositionModule } from './modules/composition/composition.module';
 import { DiscoveryModule } from './modules/discovery/discovery.module';
 import { HealthModule } from './modules/health/health.module';
 import { McpModule } from './modules/mcp/mcp.module';
+import { MessageModule } from './modules/message/message.module';
 import { MonitorModule } from './modules/monitor/monitor.module';
 import { PermissionModule } from './modules/permission/permission.module';
 import { ShutdownModule } from './modules/shutdown/shutdown.module';
@@ -42,6 +43,7 @@ export class AppModule {
         CompositionModule,
         PermissionModule,
         McpModule,
+        MessageModule,
       ],
     };
   }

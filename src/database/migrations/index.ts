@@ -3,6 +3,14 @@ import { Completions1763960000000 } from './1763960000000-completions';
 import { Lifecycle1763970000000 } from './1763970000000-lifecycle';
 import { Compositions1763980000000 } from './1763980000000-compositions';
 import { Permissions1763990000000 } from './1763990000000-permissions';
+import { Messages1764000000000 } from './1764000000000-messages';
 
 /** Every migration, oldest first; run at start (the daemon never uses `synchronize`). */
-export const migrations = [State1763950000000, Completions1763960000000, Lifecycle1763970000000, Compositions1763980000000, Permissions1763990000000];
+export const migrations = [
+  State1763950000000,
+  Completions1763960000000,
+  Lifecycle1763970000000,
+  Compositions1763980000000,
+  Permissions1763990000000,
+  Messages1764000000000,
+];

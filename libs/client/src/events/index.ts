@@ -2,6 +2,7 @@ import type { CompletionEvents } from './completion.events';
 import type { CompositionEvents } from './composition.events';
 import type { LifecycleEvents } from './lifecycle.events';
 import type { McpEvents } from './mcp.events';
+import type { MessageEvents } from './message.events';
 import type { MonitorEvents } from './monitor.events';
 import type { PermissionEvents } from './permission.events';
 import type { StateEvents } from './state.events';
@@ -11,6 +12,7 @@ export * from './completion.events';
 export * from './composition.events';
 export * from './lifecycle.events';
 export * from './mcp.events';
+export * from './message.events';
 export * from './monitor.events';
 export * from './permission.events';
 export * from './schema';
@@ -18,7 +20,7 @@ export * from './state.events';
 export * from './system.events';
 
 /** Every external event with its parameters and its result, for typed calls. */
-export interface KsiEventMap extends StateEvents, SystemEvents, MonitorEvents, CompletionEvents, LifecycleEvents, CompositionEvents, PermissionEvents, McpEvents {}
+export interface KsiEventMap extends StateEvents, SystemEvents, MonitorEvents, CompletionEvents, LifecycleEvents, CompositionEvents, PermissionEvents, McpEvents, MessageEvents {}
 
 export type KsiEventName = keyof KsiEventMap;
 export type ParamsOf<E extends KsiEventName> = KsiEventMap[E]['params'];

@@ -1,0 +1,168 @@
+import { Inject, Injectable } from '@nestjs/common';
+import type { Database } from 'better-sqlite3';
+import { randomUUID } from 'node:crypto';
+import type { BusMessage } from '../../../libs/client/src';
+import { CLOCK, type Clock } from '../../common/clock';
+import { SQLITE } from '../../database/sqlite.provider';
+import { WriteQueue } from '../../database/write-queue';
+import { EventBus } from '../../events/event-bus';
+import type { ClientConnection, EventContext } from '../../events/event-context';
+import { EventError } from '../../events/event-error';
+import { ShutdownHandler } from '../../lifecycle/shutdown-handler.decorator';
+
+/** Messages kept in the history (offline messages are kept until delivered, whatever their age). */
+const HISTORY = 10_000;
+
+interface Subscriber {
+  id: string;
+  types: Set<string>;
+  /** A socket connection receives pushed lines; without one, the subscriber is a managed agent. */
+  connection?: ClientConnection;
+}
+
+export interface PublishOutcome {
+  status: 'delivered' | 'queued' | 'broadcast' | 'published';
+  id: string;
+  delivered: string[];
+  queued: string[];
+}
+
+/**
+ * Pub/sub between agents and clients. Subscribers are socket connections (lines pushed as
+ * message:delivered) and managed agents (raised as agent:inbox for the agent module). A direct
+ * message to someone not connected is stored and delivered, in order, when they connect or subscribe.
+ */
+@Injectable()
+export class MessageBusService {
+  private readonly subscribers = new Map<string, Subscriber>();
+  /** Managed agents that are running (message:connect): direct messages reach them without a subscription. */
+  private readonly agents = new Set<string>();
+  private published = 0;
+
+  constructor(
+    @Inject(SQLITE) private readonly db: Database,
+    @Inject(CLOCK) private readonly clock: Clock,
+    private readonly writes: WriteQueue,
+    private readonly bus: EventBus,
+  ) {}
+
+  async subscribe(types: string[], context: EventContext, agentId?: string): Promise<{ subscriber: string; delivered: number }> {
+    const id = agentId ?? context.agentId ?? context.connection?.id;
+    if (!id) throw new EventError('invalid_params', 'agent_id is required when no connection subscribes');
+    const existing = this.subscribers.get(id);
+    const connection = context.connection;
+    this.subscribers.set(id, { id, types: new Set([...(existing?.types ?? []), ...types]), connection });
+    if (connection && existing?.connection !== connection) connection.onClose(() => this.subscribers.get(id)?.connection === connection && this.subscribers.delete(id));
+    return { subscriber: id, delivered: await this.deliverPending(id) };
+  }
+
+  unsubscribe(id: string, types?: string[]): string[] {
+    const subscriber = this.subscribers.get(id);
+    if (!subscriber) return [];
+    const removed = types ?? [...subscriber.types];
+    for (const type of removed) subscriber.types.delete(type);
+    if (subscriber.types.size === 0) this.subscribers.delete(id);
+    return removed;
+  }
+
+  async connect(agentId: string): Promise<number> {
+    this.agents.add(agentId);
+    return this.deliverPending(agentId);
+  }
+
+  disconnect(agentId: string): void {
+    this.agents.delete(agentId);
+  }
+
+  subscriptions(id?: string): Record<string, string[]> {
+    const entries = [...this.subscribers.values()].filter((subscriber) => id === undefined || subscriber.id === id);
+    return Object.fromEntries(entries.map((subscriber) => [subscriber.id, [...subscriber.types]]));
+  }
+
+  async publish(type: string, body: Record<string, unknown>, from: string, to: string | undefined, context?: EventContext): Promise<PublishOutcome> {
+    const message: BusMessage = { ...body, id: randomUUID(), type, from, ...(to && { to }), timestamp: this.clock.now() / 1000 };
+    if (type === 'DIRECT_MESSAGE' || type === 'TASK_ASSIGNMENT') {
+      const recipient = to ?? (type === 'TASK_ASSIGNMENT' ? await this.capableAgent(body, context) : undefined);
+      if (!recipient) throw new EventError('invalid_params', type === 'TASK_ASSIGNMENT' ? 'No capable agent found' : 'A DIRECT_MESSAGE needs a recipient (to)');
+      message.to = recipient;
+      if (this.reachable(recipient)) {
+        await this.record(message, null);
+        this.deliver(recipient, message);
+        return { status: 'delivered', id: message.id, delivered: [recipient], queued: [] };
+      }
+      await this.record(message, recipient);
+      return { status: 'queued', id: message.id, delivered: [], queued: [recipient] };
+    }
+    await this.record(message, null);
+    // A broadcast reaches every subscriber but its sender, once; what an agent receives is never re-published.
+    const targets = [...this.subscribers.values()].filter((subscriber) => subscriber.types.has(type) && subscriber.id !== from).map((subscriber) => subscriber.id);
+    for (const target of targets) this.deliver(target, message);
+    return { status: type === 'BROADCAST' ? 'broadcast' : 'published', id: message.id, delivered: targets, queued: [] };
+  }
+
+  stats(): Record<string, unknown> {
+    const pending = this.db.prepare('SELECT recipient, COUNT(*) AS n FROM bus_messages WHERE delivered_at IS NULL AND recipient IS NOT NULL GROUP BY recipient').all() as { recipient: string; n: number }[];
+    const byType: Record<string, string[]> = {};
+    for (const subscriber of this.subscribers.values()) for (const type of subscriber.types) (byType[type] ??= []).push(subscriber.id);
+    return {
+      connected_agents: [...this.agents],
+      subscriptions: byType,
+      offline_queues: Object.fromEntries(pending.map((row) => [row.recipient, row.n])),
+      history_size: this.db.prepare('SELECT COUNT(*) FROM bus_messages').pluck().get(),
+    };
+  }
+
+  /** Rows are durable: nothing to flush. Subscriptions end with their connections. */
+  @ShutdownHandler('message_bus')
+  stop(): void {
+    this.agents.clear();
+  }
+
+  private reachable(id: string): boolean {
+    return this.agents.has(id) || this.subscribers.get(id)?.connection?.closed === false;
+  }
+
+  private deliver(id: string, message: BusMessage): boolean {
+    const connection = this.subscribers.get(id)?.connection;
+    if (connection && !connection.closed) return connection.push('message:delivered', message);
+    if (this.agents.has(id) || this.subscribers.has(id)) {
+      this.bus.emit('agent:inbox', { agent_id: id, message });
+      return true;
+    }
+    return false;
+  }
+
+  /** Stored messages for `id`, oldest first, marked delivered as they go out. */
+  private async deliverPending(id: string): Promise<number> {
+    const rows = this.db.prepare('SELECT id, body FROM bus_messages WHERE recipient = ? AND delivered_at IS NULL ORDER BY seq').all(id) as { id: string; body: string }[];
+    const sent = rows.filter((row) => this.deliver(id, JSON.parse(row.body) as BusMessage)).map((row) => row.id);
+    if (sent.length > 0) {
+      const now = this.clock.now();
+      await this.writes.run((db) => {
+        const mark = db.prepare('UPDATE bus_messages SET delivered_at = ? WHERE id = ?');
+        for (const messageId of sent) mark.run(now, messageId);
+      });
+    }
+    return sent.length;
+  }
+
+  private async record(message: BusMessage, recipient: string | null): Promise<void> {
+    const prune = ++this.published % 100 === 0;
+    await this.writes.run((db) => {
+      db.prepare(`INSERT INTO bus_messages (id, seq, type, body, recipient, created_at) VALUES (?, (SELECT COALESCE(MAX(seq), 0) + 1 FROM bus_messages), ?, ?, ?, ?)`).run(
+        message.id,
+        message.type,
+        JSON.stringify(message),
+        recipient,
+        this.clock.now(),
+      );
+      if (prune) db.prepare(`DELETE FROM bus_messages WHERE (recipient IS NULL OR delivered_at IS NOT NULL) AND seq <= (SELECT MAX(seq) FROM bus_messages) - ?`).run(HISTORY);
+    });
+  }
+
+  private async capableAgent(body: Record<string, unknown>, context?: EventContext): Promise<string | undefined> {
+    const capabilities = Array.isArray(body.required_capabilities) ? body.required_capabilities : [];
+    const [found] = (await this.bus.request('agent:find_idle', { capabilities }, context)) as { agent_id?: string }[];
+    return found?.agent_id;
+  }
+}
