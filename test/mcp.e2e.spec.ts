@@ -28,7 +28,17 @@ describe('the MCP bridge: a real MCP client over stdio', () => {
     const client = new Client({ name: 'ksi-test', version: '1' });
     await client.connect(new StdioClientTransport({ command: server.command, args: server.args, env: { ...server.env, PATH: process.env.PATH ?? '' } }));
     const { tools } = await client.listTools();
-    expect(tools.map((tool) => tool.name).sort()).toEqual(['ksi_state_get', 'ksi_state_list', 'ksi_system_discover', 'ksi_system_health', 'ksi_system_help']);
+    expect(tools.map((tool) => tool.name).sort()).toEqual([
+      'ksi_message_publish',
+      'ksi_message_subscribe',
+      'ksi_message_subscriptions',
+      'ksi_message_unsubscribe',
+      'ksi_state_get',
+      'ksi_state_list',
+      'ksi_system_discover',
+      'ksi_system_health',
+      'ksi_system_help',
+    ]);
     expect(tools.find((tool) => tool.name === 'ksi_state_get')?.inputSchema).toMatchObject({ type: 'object', required: ['key'] });
 
     const got = await client.callTool({ name: 'ksi_state_get', arguments: { key: 'shared-fact' } });
