@@ -7,6 +7,7 @@ import { DatabaseModule } from './database/database.module';
 import { EventsModule } from './events/events.module';
 import { LifecycleModule } from './lifecycle/lifecycle.module';
 import { LoggingModule } from './logging/logging.module';
+import { AgentModule } from './modules/agent/agent.module';
 import { CheckpointModule } from './modules/checkpoint/checkpoint.module';
 import { CompletionModule } from './modules/completion/completion.module';
 import { CompositionModule } from './modules/composition/composition.module';
@@ -44,6 +45,7 @@ export class AppModule {
         PermissionModule,
         McpModule,
         MessageModule,
+        AgentModule,
       ],
     };
   }

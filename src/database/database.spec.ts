@@ -9,6 +9,8 @@ import { CompletionRequest } from '../modules/completion/completion-request.enti
 import { CompositionIndexEntry } from '../modules/composition/composition-index.entity';
 import { DynamicComposition } from '../modules/composition/dynamic-composition.entity';
 import { SessionLink } from '../modules/completion/session-link.entity';
+import { Agent } from '../modules/agent/agent.entity';
+import { AgentMessage } from '../modules/agent/agent-message.entity';
 import { BusMessageRow } from '../modules/message/bus-message.entity';
 import { AgentPermission } from '../modules/permission/agent-permission.entity';
 import { Sandbox } from '../modules/permission/sandbox.entity';
@@ -26,7 +28,7 @@ describe('database (real SQLite files)', () => {
     const dataSource = new DataSource({
       type: 'better-sqlite3',
       database: path.join(dir, 'schema.db'),
-      entities: [StateEntry, QueueItem, CompletionRequest, SessionLink, DaemonRun, Checkpoint, CompositionIndexEntry, DynamicComposition, AgentPermission, Sandbox, BusMessageRow],
+      entities: [StateEntry, QueueItem, CompletionRequest, SessionLink, DaemonRun, Checkpoint, CompositionIndexEntry, DynamicComposition, AgentPermission, Sandbox, BusMessageRow, Agent, AgentMessage],
       migrations,
       migrationsRun: true,
     });

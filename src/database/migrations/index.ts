@@ -4,6 +4,7 @@ import { Lifecycle1763970000000 } from './1763970000000-lifecycle';
 import { Compositions1763980000000 } from './1763980000000-compositions';
 import { Permissions1763990000000 } from './1763990000000-permissions';
 import { Messages1764000000000 } from './1764000000000-messages';
+import { Agents1764010000000 } from './1764010000000-agents';
 
 /** Every migration, oldest first; run at start (the daemon never uses `synchronize`). */
 export const migrations = [
@@ -13,4 +14,5 @@ export const migrations = [
   Compositions1763980000000,
   Permissions1763990000000,
   Messages1764000000000,
+  Agents1764010000000,
 ];

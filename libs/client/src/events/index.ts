@@ -1,3 +1,4 @@
+import type { AgentEvents } from './agent.events';
 import type { CompletionEvents } from './completion.events';
 import type { CompositionEvents } from './composition.events';
 import type { LifecycleEvents } from './lifecycle.events';
@@ -8,6 +9,7 @@ import type { PermissionEvents } from './permission.events';
 import type { StateEvents } from './state.events';
 import type { SystemEvents } from './system.events';
 
+export * from './agent.events';
 export * from './completion.events';
 export * from './composition.events';
 export * from './lifecycle.events';
@@ -20,7 +22,7 @@ export * from './state.events';
 export * from './system.events';
 
 /** Every external event with its parameters and its result, for typed calls. */
-export interface KsiEventMap extends StateEvents, SystemEvents, MonitorEvents, CompletionEvents, LifecycleEvents, CompositionEvents, PermissionEvents, McpEvents, MessageEvents {}
+export interface KsiEventMap extends StateEvents, SystemEvents, MonitorEvents, CompletionEvents, LifecycleEvents, CompositionEvents, PermissionEvents, McpEvents, MessageEvents, AgentEvents {}
 
 export type KsiEventName = keyof KsiEventMap;
 export type ParamsOf<E extends KsiEventName> = KsiEventMap[E]['params'];

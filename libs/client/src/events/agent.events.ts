@@ -1,0 +1,49 @@
+import { jsonObject, nonEmpty, z } from './schema';
+
+const agentId = nonEmpty('The agent');
+
+export const agentSpawnParams = z
+  .object({
+    profile: z.string().min(1).optional().describe('Composition (profile) to compose'),
+    composition: z.string().min(1).optional().describe('Alias of profile; wins when both are given'),
+    agent_id: z.string().regex(/^[A-Za-z0-9._-]+$/, 'Letters, digits, . _ - only').optional(),
+    session_id: z.string().optional().describe('Continue this Claude session'),
+    context: jsonObject().default({}).describe('Variables for the composition'),
+    permission_profile: z.string().optional().describe('Overrides the profile\'s permission_profile'),
+    parent_id: z.string().optional().describe('The spawning agent: the child never gets more than it has'),
+    sandbox_config: z.object({ mode: z.enum(['isolated', 'shared', 'nested']).default('isolated'), session_id: z.string().optional() }).default({ mode: 'isolated' }),
+  })
+  .refine((data) => data.profile !== undefined || data.composition !== undefined, { message: 'Required (profile or composition)', path: ['profile'] });
+export const agentIdParams = z.object({ agent_id: agentId });
+export const agentTerminateParams = z.object({ agent_id: agentId, force: z.boolean().default(false) });
+export const agentListParams = z.object({ status: z.string().optional() });
+export const agentSendParams = z.object({ agent_id: agentId, message: jsonObject().describe('prompt (or content) is the next turn') });
+export const agentBroadcastParams = z.object({ message: jsonObject(), sender: z.string().default('operator') });
+export const agentPeersParams = z.object({ agent_id: z.string().optional(), capabilities: z.array(z.string()).default([]), roles: z.array(z.string()).default([]) });
+export const agentInboxParams = z.object({ agent_id: agentId, message: jsonObject() });
+export const agentFindIdleParams = z.object({ capabilities: z.array(z.string()).default([]) });
+
+export type AgentStatus = 'initializing' | 'idle' | 'busy' | 'stopped' | 'failed';
+
+export interface AgentInfo {
+  agent_id: string;
+  status: AgentStatus;
+  profile: string;
+  session_id: string | null;
+  model: string;
+  role: string;
+  capabilities: string[];
+  permission_profile: string;
+  sandbox: string | null;
+  restarts: number;
+  pending_messages: number;
+  created_at: number;
+}
+
+export interface AgentEvents {
+  'agent:spawn': { params: z.input<typeof agentSpawnParams>; result: AgentInfo & { token_written_to: string } };
+  'agent:list': { params: z.input<typeof agentListParams>; result: { agents: AgentInfo[]; count: number } };
+  'agent:info': { params: z.input<typeof agentIdParams>; result: AgentInfo };
+  'agent:send_message': { params: z.input<typeof agentSendParams>; result: { status: 'sent'; agent_id: string; message_id: number } };
+  'agent:terminate': { params: z.input<typeof agentTerminateParams>; result: { agent_id: string; status: 'terminated' } };
+}

@@ -1,0 +1,75 @@
+import { Injectable } from '@nestjs/common';
+import {
+  agentBroadcastParams,
+  agentFindIdleParams,
+  agentIdParams,
+  agentInboxParams,
+  agentListParams,
+  agentPeersParams,
+  agentSendParams,
+  agentSpawnParams,
+  agentTerminateParams,
+  type z,
+} from '../../../libs/client/src';
+import type { EventContext } from '../../events/event-context';
+import { Handles } from '../../events/handles.decorator';
+import { AgentService } from './agent.service';
+
+@Injectable()
+export class AgentHandlers {
+  constructor(private readonly agents: AgentService) {}
+
+  @Handles('agent:spawn', { summary: 'Start an agent from a profile: permissions, sandbox, MCP config, durable inbox', params: agentSpawnParams })
+  spawn(params: z.output<typeof agentSpawnParams>, context: EventContext) {
+    return this.agents.spawn(params, context);
+  }
+
+  @Handles('agent:terminate', { summary: 'Stop an agent: its running turn is cancelled, its token and sandbox removed', params: agentTerminateParams })
+  async terminate({ agent_id }: z.output<typeof agentTerminateParams>) {
+    await this.agents.terminate(agent_id);
+    return { agent_id, status: 'terminated' };
+  }
+
+  @Handles('agent:list', { summary: 'Running agents, optionally by status', params: agentListParams })
+  list({ status }: z.output<typeof agentListParams>) {
+    const agents = this.agents.list(status);
+    return { agents, count: agents.length };
+  }
+
+  @Handles('agent:info', { summary: 'One agent', params: agentIdParams })
+  info({ agent_id }: z.output<typeof agentIdParams>) {
+    return this.agents.info(agent_id);
+  }
+
+  @Handles('agent:send_message', { summary: "Queue a message for an agent; message.prompt (or content) is the agent's next turn", params: agentSendParams })
+  async send({ agent_id, message }: z.output<typeof agentSendParams>) {
+    return { status: 'sent', agent_id, message_id: await this.agents.enqueue(agent_id, message) };
+  }
+
+  @Handles('agent:broadcast', { summary: 'Send a message to every other agent once', params: agentBroadcastParams })
+  async broadcast({ message, sender }: z.output<typeof agentBroadcastParams>, context: EventContext) {
+    return { status: 'broadcast', ...(await this.agents.broadcast(message, context.agentId ?? sender)) };
+  }
+
+  @Handles('agent:discover_peers', { summary: 'Other agents, filtered by capabilities (any) and roles', params: agentPeersParams })
+  peers({ agent_id, capabilities, roles }: z.output<typeof agentPeersParams>, context: EventContext) {
+    const self = context.agentId ?? agent_id;
+    const peers = this.agents
+      .list()
+      .filter((agent) => agent.agent_id !== self && agent.status !== 'stopped')
+      .filter((agent) => capabilities.length === 0 || capabilities.some((capability) => agent.capabilities.includes(capability)))
+      .filter((agent) => roles.length === 0 || roles.includes(agent.role));
+    return { status: 'success', requesting_agent: self ?? null, peers, discovered_count: peers.length };
+  }
+
+  @Handles('agent:inbox', { summary: 'A bus message for a managed agent', params: agentInboxParams, internal: true })
+  async inbox({ agent_id, message }: z.output<typeof agentInboxParams>) {
+    return { message_id: await this.agents.enqueue(agent_id, message) };
+  }
+
+  @Handles('agent:find_idle', { summary: 'An idle agent with these capabilities', params: agentFindIdleParams, internal: true })
+  findIdle({ capabilities }: z.output<typeof agentFindIdleParams>) {
+    const agentId = this.agents.findIdle(capabilities);
+    return agentId ? { agent_id: agentId } : undefined;
+  }
+}

@@ -1,0 +1,268 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { OnEvent } from '@nestjs/event-emitter';
+import type { Database } from 'better-sqlite3';
+import { randomBytes } from 'node:crypto';
+import type { Logger } from 'pino';
+import type { AgentInfo, AgentStatus, ComposedProfile, agentSpawnParams, z } from '../../../libs/client/src';
+import { CLOCK, type Clock } from '../../common/clock';
+import { SQLITE } from '../../database/sqlite.provider';
+import { WriteQueue } from '../../database/write-queue';
+import { EventBus } from '../../events/event-bus';
+import { internalContext, type EventContext } from '../../events/event-context';
+import { EventError } from '../../events/event-error';
+import { DAEMON_LOG } from '../../logging/logger';
+
+interface AgentRow {
+  agent_id: string;
+  profile: string;
+  status: AgentStatus;
+  session_id: string | null;
+  config: string;
+  sandbox_dir: string | null;
+  mcp_config_path: string | null;
+  restarts: number;
+  created_at: number;
+}
+interface AgentConfig {
+  model: string;
+  prompt: string;
+  role: string;
+  capabilities: string[];
+  permission_profile: string;
+}
+interface CompletionEnd {
+  request_id: string;
+  session_id?: string | null;
+  result?: { response?: { result?: unknown } };
+  error?: string;
+}
+
+/** Restarts after failures, like pm2: 1 s, 2 s, 4 s … up to this many, then the agent stays failed. */
+const MAX_RESTARTS = 5;
+
+/**
+ * Managed agents: a durable record and a durable inbox. Each message becomes one completion on the
+ * agent's session (the composed profile's model; its prompt as system prompt on the first turn; its
+ * permissions and sandbox through the completion module), and each reply's session becomes the
+ * agent's, so the next turn resumes it. Results are published on the bus as AGENT_RESULT.
+ */
+@Injectable()
+export class AgentService {
+  private readonly pumping = new Set<string>();
+  private readonly restartTimers = new Map<string, NodeJS.Timeout>();
+
+  constructor(
+    @Inject(SQLITE) private readonly db: Database,
+    @Inject(CLOCK) private readonly clock: Clock,
+    @Inject(DAEMON_LOG) private readonly log: Logger,
+    private readonly writes: WriteQueue,
+    private readonly bus: EventBus,
+  ) {}
+
+  /** Agents outlive the daemon: at start every one that was not stopped runs again. */
+  @OnEvent('system:ready')
+  async adopt(): Promise<void> {
+    for (const row of this.rows()) {
+      if (row.status === 'stopped') continue;
+      if (row.status === 'failed') await this.setStatus(row.agent_id, 'idle');
+      await this.bus.request('message:connect', { agent_id: row.agent_id });
+      void this.pump(row.agent_id);
+    }
+  }
+
+  async spawn(params: z.output<typeof agentSpawnParams>, context: EventContext): Promise<AgentInfo & { token_written_to: string }> {
+    const agentId = params.agent_id ?? `agent_${randomBytes(4).toString('hex')}`;
+    if (this.row(agentId)) throw new EventError('already_exists', `Agent ${agentId} exists; terminate it first or pick another agent_id`);
+    const name = (params.composition ?? params.profile) as string;
+    const { profile } = await this.bus.requestOne<{ profile: ComposedProfile }>('composition:profile', { name, variables: { ...params.context, agent_id: agentId } }, context);
+    const level = params.permission_profile ?? profile.permission_profile;
+    await this.bus.requestOne('permission:set_agent', { agent_id: agentId, profile: level, ...(params.parent_id && { parent_id: params.parent_id }) }, context);
+    const { sandbox } = await this.bus.requestOne<{ sandbox: { workspace: string } }>('sandbox:create', { agent_id: agentId, config: params.sandbox_config }, context);
+    const { path: mcpConfig } = await this.bus.requestOne<{ path: string }>('mcp:agent_config', { agent_id: agentId }, context);
+    const config: AgentConfig = { model: profile.model, prompt: profile.prompt, role: profile.role, capabilities: profile.capabilities, permission_profile: level };
+    await this.writes.run((db) =>
+      db
+        .prepare('INSERT INTO agents (agent_id, profile, status, session_id, config, sandbox_dir, mcp_config_path, restarts, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, 0, ?)')
+        .run(agentId, name, 'idle', params.session_id ?? null, JSON.stringify(config), sandbox.workspace, mcpConfig, this.clock.now()),
+    );
+    await this.bus.request('message:connect', { agent_id: agentId }, context);
+    return { ...this.info(agentId), token_written_to: mcpConfig };
+  }
+
+  /** Adds a message to the agent's inbox; it runs when the agent is idle, in order. */
+  async enqueue(agentId: string, message: Record<string, unknown>): Promise<number> {
+    const row = this.row(agentId);
+    if (!row || row.status === 'stopped') throw new EventError('not_found', `Agent ${agentId} not found`);
+    const id = await this.writes.run(
+      (db) => db.prepare(`INSERT INTO agent_messages (agent_id, message, status, created_at) VALUES (?, ?, 'pending', ?)`).run(agentId, JSON.stringify(message), this.clock.now()).lastInsertRowid as number,
+    );
+    void this.pump(agentId);
+    return Number(id);
+  }
+
+  /** A broadcast is delivered once to every other running agent and is never broadcast again. */
+  async broadcast(message: Record<string, unknown>, sender: string): Promise<{ agents_reached: number; total_agents: number }> {
+    const running = this.rows().filter((row) => row.status !== 'stopped' && row.agent_id !== sender);
+    for (const row of running) await this.enqueue(row.agent_id, { ...message, type: 'broadcast', from: sender });
+    return { agents_reached: running.length, total_agents: this.rows().length };
+  }
+
+  async terminate(agentId: string): Promise<void> {
+    const row = this.row(agentId);
+    if (!row) throw new EventError('not_found', `Agent ${agentId} not found`);
+    clearTimeout(this.restartTimers.get(agentId));
+    await this.setStatus(agentId, 'stopped');
+    const running = this.db.prepare(`SELECT request_id FROM agent_messages WHERE agent_id = ? AND status = 'processing' AND request_id IS NOT NULL`).pluck().all(agentId) as string[];
+    for (const requestId of running) await this.bus.request('completion:cancel', { request_id: requestId });
+    await this.bus.request('message:disconnect', { agent_id: agentId });
+    await this.bus.request('permission:remove_agent', { agent_id: agentId });
+    await this.bus.request('sandbox:remove', { agent_id: agentId, force: true });
+    await this.writes.run((db) => {
+      db.prepare('DELETE FROM agent_messages WHERE agent_id = ?').run(agentId);
+      db.prepare('DELETE FROM agents WHERE agent_id = ?').run(agentId);
+    });
+  }
+
+  list(status?: string): AgentInfo[] {
+    return this.rows()
+      .filter((row) => status === undefined || row.status === status)
+      .map((row) => this.toInfo(row));
+  }
+
+  info(agentId: string): AgentInfo {
+    const row = this.row(agentId);
+    if (!row) throw new EventError('not_found', `Agent ${agentId} not found`);
+    return this.toInfo(row);
+  }
+
+  /** The first idle agent with every capability (for TASK_ASSIGNMENT). */
+  findIdle(capabilities: string[]): string | undefined {
+    return this.list('idle').find((agent) => capabilities.every((capability) => agent.capabilities.includes(capability)))?.agent_id;
+  }
+
+  @OnEvent('completion:result')
+  async onResult(end: CompletionEnd): Promise<void> {
+    const item = this.itemFor(end.request_id);
+    if (!item) return;
+    await this.writes.run((db) => {
+      db.prepare(`UPDATE agent_messages SET status = 'done' WHERE id = ?`).run(item.id);
+      db.prepare(`UPDATE agents SET session_id = COALESCE(?, session_id), status = 'idle', restarts = 0 WHERE agent_id = ? AND status != 'stopped'`).run(end.session_id ?? null, item.agent_id);
+    });
+    const text = end.result?.response?.result;
+    await this.bus
+      .request('message:publish', { event_type: 'AGENT_RESULT', agent_id: item.agent_id, message: { request_id: end.request_id, session_id: end.session_id, text, in_reply_to: JSON.parse(item.message) } })
+      .catch((error: Error) => this.log.warn({ err: error.message }, 'agent result not published'));
+    void this.pump(item.agent_id);
+  }
+
+  @OnEvent('completion:error')
+  async onError(end: CompletionEnd): Promise<void> {
+    const item = this.itemFor(end.request_id);
+    if (!item) return;
+    await this.writes.run((db) => db.prepare(`UPDATE agent_messages SET status = 'failed' WHERE id = ?`).run(item.id));
+    const row = this.row(item.agent_id);
+    if (!row || row.status === 'stopped') return;
+    await this.setStatus(item.agent_id, 'failed');
+    if (row.restarts >= MAX_RESTARTS) {
+      this.log.error({ agent_id: item.agent_id, error: end.error }, 'agent failed too often; it stays failed');
+      return;
+    }
+    const delay = 1_000 * 2 ** row.restarts;
+    this.restartTimers.set(
+      item.agent_id,
+      setTimeout(() => {
+        void this.writes
+          .run((db) => db.prepare(`UPDATE agents SET status = 'idle', restarts = restarts + 1 WHERE agent_id = ? AND status = 'failed'`).run(item.agent_id))
+          .then(() => this.pump(item.agent_id));
+      }, delay).unref(),
+    );
+  }
+
+  @OnEvent('completion:cancelled')
+  async onCancelled(end: CompletionEnd): Promise<void> {
+    const item = this.itemFor(end.request_id);
+    if (!item) return;
+    await this.writes.run((db) => {
+      db.prepare(`UPDATE agent_messages SET status = 'failed' WHERE id = ?`).run(item.id);
+      db.prepare(`UPDATE agents SET status = 'idle' WHERE agent_id = ? AND status = 'busy'`).run(item.agent_id);
+    });
+    void this.pump(item.agent_id);
+  }
+
+  /** Starts the agent's next message when it is idle. */
+  private async pump(agentId: string): Promise<void> {
+    if (this.pumping.has(agentId)) return;
+    this.pumping.add(agentId);
+    try {
+      const row = this.row(agentId);
+      if (!row || row.status !== 'idle') return;
+      const next = this.db.prepare(`SELECT id, message FROM agent_messages WHERE agent_id = ? AND status = 'pending' ORDER BY id LIMIT 1`).get(agentId) as { id: number; message: string } | undefined;
+      if (!next) return;
+      const message = JSON.parse(next.message) as Record<string, unknown>;
+      const config = JSON.parse(row.config) as AgentConfig;
+      await this.writes.run((db) => {
+        db.prepare(`UPDATE agent_messages SET status = 'processing' WHERE id = ?`).run(next.id);
+        db.prepare(`UPDATE agents SET status = 'busy' WHERE agent_id = ?`).run(agentId);
+      });
+      const accepted = await this.bus.requestOne<{ request_id: string }>(
+        'completion:async',
+        {
+          prompt: promptOf(message),
+          model: config.model,
+          agent_id: agentId,
+          conversation_id: `agent:${agentId}`,
+          ...(row.session_id ? { session_id: row.session_id } : { system_prompt: config.prompt }),
+          ...(row.mcp_config_path && { mcp_config: row.mcp_config_path }),
+        },
+        internalContext('completion:async'),
+      );
+      await this.writes.run((db) => db.prepare('UPDATE agent_messages SET request_id = ? WHERE id = ?').run(accepted.request_id, next.id));
+    } catch (error) {
+      this.log.error({ agent_id: agentId, err: (error as Error).message }, 'agent could not start its next message');
+      await this.setStatus(agentId, 'failed');
+    } finally {
+      this.pumping.delete(agentId);
+    }
+  }
+
+  private itemFor(requestId: string): { id: number; agent_id: string; message: string } | undefined {
+    return this.db.prepare('SELECT id, agent_id, message FROM agent_messages WHERE request_id = ?').get(requestId) as { id: number; agent_id: string; message: string } | undefined;
+  }
+
+  private setStatus(agentId: string, status: AgentStatus): Promise<unknown> {
+    return this.writes.run((db) => db.prepare('UPDATE agents SET status = ? WHERE agent_id = ?').run(status, agentId));
+  }
+
+  private row(agentId: string): AgentRow | undefined {
+    return this.db.prepare('SELECT * FROM agents WHERE agent_id = ?').get(agentId) as AgentRow | undefined;
+  }
+
+  private rows(): AgentRow[] {
+    return this.db.prepare('SELECT * FROM agents ORDER BY created_at').all() as AgentRow[];
+  }
+
+  private toInfo(row: AgentRow): AgentInfo {
+    const config = JSON.parse(row.config) as AgentConfig;
+    const pending = this.db.prepare(`SELECT COUNT(*) FROM agent_messages WHERE agent_id = ? AND status IN ('pending', 'processing')`).pluck().get(row.agent_id) as number;
+    return {
+      agent_id: row.agent_id,
+      status: row.status,
+      profile: row.profile,
+      session_id: row.session_id,
+      model: config.model,
+      role: config.role,
+      capabilities: config.capabilities,
+      permission_profile: config.permission_profile,
+      sandbox: row.sandbox_dir,
+      restarts: row.restarts,
+      pending_messages: pending,
+      created_at: row.created_at / 1000,
+    };
+  }
+}
+
+/** The turn's text: prompt, else content, else text, else the message as JSON. */
+function promptOf(message: Record<string, unknown>): string {
+  for (const key of ['prompt', 'content', 'text']) if (typeof message[key] === 'string' && message[key]) return message[key] as string;
+  return JSON.stringify(message);
+}

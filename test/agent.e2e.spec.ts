@@ -1,0 +1,97 @@
+import * as fs from 'node:fs';
+import type { KsiClient } from '../libs/client/src';
+import { eventually } from './support/daemon-process';
+import { fakeClaudeDaemon } from './support/completions';
+import { RawConnection } from './support/raw-connection';
+
+const alive = (pid: number) => {
+  try {
+    process.kill(pid, 0);
+    return !/^\d+ \(.*\) Z/.test(fs.readFileSync(`/proc/${pid}/stat`, 'utf8'));
+  } catch {
+    return false;
+  }
+};
+
+describe('agents with the fake Claude CLI (real daemon)', () => {
+  const daemon = fakeClaudeDaemon();
+  let client: KsiClient;
+  beforeAll(async () => {
+    await daemon.start();
+    client = daemon.client();
+  });
+  afterAll(async () => {
+    await client.close();
+    await daemon.dispose();
+  });
+  const send = (event: string, data: Record<string, unknown> = {}) => client.sendSingle(event, data) as Promise<Record<string, any>>;
+  const answered = (prompt: string) => daemon.answered().filter((entry) => entry.stdin === prompt).length;
+  const invocation = (prompt: string) => daemon.invocations().find((entry) => entry.stdin === prompt);
+
+  it('runs messages as turns on the agent’s session, with the profile’s model and prompt, and publishes the results', async () => {
+    const watcher = await RawConnection.open(daemon.socketPath);
+    await watcher.request({ event: 'message:subscribe', data: { event_types: ['AGENT_RESULT'] } });
+    const spawned = await send('agent:spawn', { profile: 'conversationalist', agent_id: 'talker' });
+    expect(spawned).toMatchObject({ agent_id: 'talker', status: 'idle', role: 'conversationalist', permission_profile: 'standard', model: 'claude-cli/sonnet' });
+    await send('agent:spawn', { profile: 'conversationalist', agent_id: 'listener' });
+
+    await send('agent:send_message', { agent_id: 'talker', message: { prompt: 'first turn' } });
+    const [first] = await watcher.read(1);
+    expect(first).toMatchObject({ event: 'message:delivered', data: { type: 'AGENT_RESULT', from: 'talker', text: 'echo: first turn', in_reply_to: { prompt: 'first turn' } } });
+    await send('agent:send_message', { agent_id: 'talker', message: { content: 'second turn' } });
+    const [second] = await watcher.read(1);
+    expect(second.data.text).toBe('echo: second turn');
+
+    const one = invocation('first turn')?.argv ?? [];
+    expect(one.slice(0, 5)).toEqual(['-p', '--output-format', 'json', '--model', 'sonnet']);
+    expect(one[one.indexOf('--append-system-prompt') + 1]).toContain('You are talker');
+    expect(one).not.toContain('--resume');
+    const two = invocation('second turn')?.argv ?? [];
+    expect(two[two.indexOf('--resume') + 1]).toBe(first.data.session_id);
+    expect(two).not.toContain('--append-system-prompt');
+    expect(invocation('second turn')?.cwd).toBe(spawned.sandbox);
+    expect((await send('agent:info', { agent_id: 'talker' })).session_id).toBe(second.data.session_id);
+    expect(answered('first turn') + answered('second turn')).toBe(2);
+    watcher.close();
+  });
+
+  it('delivers a direct message sent before the agent existed once it starts', async () => {
+    expect(await send('message:publish', { event_type: 'DIRECT_MESSAGE', to: 'latecomer', message: { prompt: 'waiting for you' } })).toMatchObject({ status: 'queued' });
+    await send('agent:spawn', { profile: 'base_agent', agent_id: 'latecomer' });
+    await eventually(() => answered('waiting for you') === 1);
+  });
+
+  it('delivers a broadcast exactly once to each of five agents, with no echo', async () => {
+    for (let i = 0; i < 5; i++) await send('agent:spawn', { profile: 'base_agent', agent_id: `crowd-${i}` });
+    const result = await send('agent:broadcast', { message: { prompt: 'everyone listen' }, sender: 'crowd-0' });
+    expect(result).toMatchObject({ agents_reached: expect.any(Number) });
+    await eventually(() => answered('everyone listen') === result.agents_reached);
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    expect(answered('everyone listen')).toBe(result.agents_reached);
+    for (let i = 1; i < 5; i++) expect(daemon.invocations().filter((entry) => entry.stdin === 'everyone listen' && entry.cwd.includes(`crowd-${i}`))).toHaveLength(1);
+    expect(daemon.invocations().some((entry) => entry.stdin === 'everyone listen' && entry.cwd.includes('crowd-0'))).toBe(false);
+  });
+
+  it('terminate stops the running turn and the agent disappears', async () => {
+    await send('agent:spawn', { profile: 'base_agent', agent_id: 'doomed' });
+    await send('agent:send_message', { agent_id: 'doomed', message: { prompt: 'forever [[hang]]' } });
+    const pid = (await eventually(() => invocation('forever [[hang]]')))!.pid;
+    expect(await send('agent:terminate', { agent_id: 'doomed' })).toEqual({ agent_id: 'doomed', status: 'terminated' });
+    await eventually(() => !alive(pid));
+    expect((await send('agent:list')).agents.map((agent: { agent_id: string }) => agent.agent_id)).not.toContain('doomed');
+    expect(await send('agent:send_message', { agent_id: 'doomed', message: { prompt: 'x' } })).toMatchObject({ code: 'not_found' });
+  });
+
+  it('agents come back after a daemon restart and continue their session', async () => {
+    const before = (await send('agent:info', { agent_id: 'talker' })).session_id;
+    await client.close();
+    await daemon.stop('SIGTERM');
+    await daemon.start();
+    client = daemon.client();
+    expect((await send('agent:list')).agents.map((agent: { agent_id: string }) => agent.agent_id)).toContain('talker');
+    await send('agent:send_message', { agent_id: 'talker', message: { prompt: 'after restart' } });
+    await eventually(() => answered('after restart') === 1);
+    const argv = invocation('after restart')?.argv ?? [];
+    expect(argv[argv.indexOf('--resume') + 1]).toBe(before);
+  });
+});
