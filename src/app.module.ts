@@ -11,6 +11,7 @@ import { AgentModule } from './modules/agent/agent.module';
 import { CheckpointModule } from './modules/checkpoint/checkpoint.module';
 import { CompletionModule } from './modules/completion/completion.module';
 import { CompositionModule } from './modules/composition/composition.module';
+import { ConversationModule } from './modules/conversation/conversation.module';
 import { DiscoveryModule } from './modules/discovery/discovery.module';
 import { HealthModule } from './modules/health/health.module';
 import { McpModule } from './modules/mcp/mcp.module';
@@ -46,6 +47,7 @@ export class AppModule {
         McpModule,
         MessageModule,
         AgentModule,
+        ConversationModule,
       ],
     };
   }

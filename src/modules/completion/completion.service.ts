@@ -328,6 +328,8 @@ export class CompletionService {
           timestamp: new Date(now).toISOString(),
           duration_ms: outcome.durationMs,
           attempt,
+          prompt: promptOf(JSON.parse(row.payload) as AsyncParams),
+          resumed_session_id: resume ?? null,
           ...(row.client_id && { client_id: row.client_id }),
           ...(row.agent_id && { agent_id: row.agent_id }),
         },

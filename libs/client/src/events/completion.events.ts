@@ -55,7 +55,18 @@ export interface CompletionAsyncResult {
 
 /** What completion:result carries and what the response log holds. */
 export interface StandardResponse {
-  ksi: { provider: 'claude-cli'; request_id: string; timestamp: string; duration_ms: number; client_id?: string; agent_id?: string; attempt: number };
+  ksi: {
+    provider: 'claude-cli';
+    request_id: string;
+    timestamp: string;
+    duration_ms: number;
+    client_id?: string;
+    agent_id?: string;
+    attempt: number;
+    /** The turn that was sent, and the session it resumed: conversations are read back from these. */
+    prompt: string;
+    resumed_session_id: string | null;
+  };
   response: Record<string, unknown> & { result?: string; session_id?: string; is_error?: boolean };
 }
 

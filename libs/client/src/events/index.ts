@@ -12,6 +12,7 @@ import type { SystemEvents } from './system.events';
 export * from './agent.events';
 export * from './completion.events';
 export * from './composition.events';
+export * from './conversation.events';
 export * from './lifecycle.events';
 export * from './mcp.events';
 export * from './message.events';

@@ -1,0 +1,71 @@
+import * as fs from 'node:fs';
+import type { KsiClient } from '../libs/client/src';
+import { CompletionWatcher, fakeClaudeDaemon } from './support/completions';
+
+describe('conversations and locks (real daemon, fake Claude CLI)', () => {
+  const daemon = fakeClaudeDaemon();
+  let client: KsiClient;
+  beforeAll(async () => {
+    await daemon.start();
+    client = daemon.client();
+  });
+  afterAll(async () => {
+    await client.close();
+    await daemon.dispose();
+  });
+  const send = (event: string, data: Record<string, unknown> = {}) => client.sendSingle(event, data) as Promise<Record<string, any>>;
+
+  it('lists, gets, searches and exports the turns just made, as one conversation per session chain', async () => {
+    const watcher = new CompletionWatcher(client);
+    const sessions: string[] = [];
+    for (const prompt of ['What is KSI?', 'And the daemon?', 'Thanks, zebra.']) {
+      const { request_id } = await send('completion:async', { prompt, session_id: 'talk-1' });
+      sessions.push((await watcher.end(request_id)).data.session_id);
+    }
+    const { request_id: other } = await send('completion:async', { prompt: 'Unrelated question' });
+    await watcher.end(other);
+
+    const list = await send('conversation:list');
+    expect(list.total).toBe(2);
+    const chain = list.conversations.find((c: { root_session_id: string }) => c.root_session_id === 'talk-1');
+    expect(chain).toMatchObject({ session_id: sessions[2], message_count: 6, participants: expect.arrayContaining(['Claude']) });
+
+    const got = await send('conversation:get', { session_id: sessions[1] });
+    expect(got.root_session_id).toBe('talk-1');
+    expect(got.messages.map((m: { type: string; content: string }) => `${m.type}:${m.content}`)).toEqual([
+      'user:What is KSI?',
+      'claude:echo: What is KSI?',
+      'user:And the daemon?',
+      'claude:echo: And the daemon?',
+      'user:Thanks, zebra.',
+      'claude:echo: Thanks, zebra.',
+    ]);
+    expect(await send('conversation:get', { session_id: 'nope' })).toMatchObject({ code: 'not_found' });
+
+    const found = await send('conversation:search', { query: 'ZEBRA' });
+    expect(found.results).toHaveLength(1);
+    expect(found.results[0]).toMatchObject({ root_session_id: 'talk-1', match_count: 2 });
+
+    const exported = await send('conversation:export', { session_id: 'talk-1', format: 'markdown' });
+    expect(exported.message_count).toBe(6);
+    expect(fs.readFileSync(exported.export_path, 'utf8')).toContain('Thanks, zebra.');
+    expect((await send('conversation:stats')).total_messages).toBe(8);
+  });
+
+  it('hands a lock over in FIFO order and passes an expired lock on', async () => {
+    expect(await send('conversation:acquire_lock', { request_id: 'r1', conversation_id: 'c1' })).toMatchObject({ acquired: true, state: 'locked' });
+    expect(await send('conversation:acquire_lock', { request_id: 'r2', conversation_id: 'c1' })).toMatchObject({ acquired: false, state: 'queued', position: 1, holder: 'r1' });
+    expect(await send('conversation:acquire_lock', { request_id: 'r3', conversation_id: 'c1' })).toMatchObject({ position: 2 });
+    expect(await send('conversation:release_lock', { request_id: 'r2' })).toMatchObject({ released: false });
+    expect(await send('conversation:release_lock', { request_id: 'r1' })).toMatchObject({ released: true, next_request: 'r3' });
+    expect(await send('conversation:lock_status', { conversation_id: 'c1' })).toMatchObject({ locked: true, holder: 'r3', queue_length: 0 });
+    expect(await send('conversation:release_lock', { request_id: 'r3' })).toMatchObject({ released: true, next_request: null });
+    expect(await send('conversation:lock_status', { conversation_id: 'c1' })).toMatchObject({ locked: false });
+
+    await send('conversation:acquire_lock', { request_id: 'slow', conversation_id: 'c2', timeout_seconds: 0.2 });
+    await send('conversation:acquire_lock', { request_id: 'patient', conversation_id: 'c2' });
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(await send('conversation:lock_status', { conversation_id: 'c2' })).toMatchObject({ holder: 'patient' });
+    expect(await send('conversation:release_lock', { request_id: 'slow' })).toMatchObject({ released: false, error: 'No lock held by this request' });
+  });
+});
