@@ -2,6 +2,7 @@ import * as fs from 'node:fs';
 import type { KsiClient } from '../libs/client/src';
 import { eventually } from './support/daemon-process';
 import { fakeClaudeDaemon } from './support/completions';
+import { ksi } from './support/ksi-cli';
 import { RawConnection } from './support/raw-connection';
 
 const alive = (pid: number) => {
@@ -80,6 +81,38 @@ describe('agents with the fake Claude CLI (real daemon)', () => {
     await eventually(() => !alive(pid));
     expect((await send('agent:list')).agents.map((agent: { agent_id: string }) => agent.agent_id)).not.toContain('doomed');
     expect(await send('agent:send_message', { agent_id: 'doomed', message: { prompt: 'x' } })).toMatchObject({ code: 'not_found' });
+  });
+
+  it('assigns a task to an idle agent with the capabilities, and keeps identities', async () => {
+    await send('agent:spawn', { profile: 'researcher', agent_id: 'finder' });
+    const assigned = await send('message:publish', { event_type: 'TASK_ASSIGNMENT', message: { prompt: 'research this', required_capabilities: ['research'] } });
+    expect(assigned).toMatchObject({ status: 'delivered', delivered: ['finder'] });
+    await eventually(() => answered('research this') === 1);
+    expect(await send('message:publish', { event_type: 'TASK_ASSIGNMENT', message: { prompt: 'x', required_capabilities: ['juggling'] } })).toMatchObject({ code: 'invalid_params', error: 'No capable agent found' });
+
+    expect(await send('agent:create_identity', { agent_id: 'finder', identity: { name: 'Fern', role: 'researcher' } })).toMatchObject({ status: 'created' });
+    expect((await send('agent:update_identity', { agent_id: 'finder', updates: { mood: 'curious' } })).identity).toMatchObject({ name: 'Fern', mood: 'curious' });
+    expect((await send('agent:list_identities')).count).toBe(1);
+    await send('agent:remove_identity', { agent_id: 'finder' });
+    expect(await send('agent:get_identity', { agent_id: 'finder' })).toMatchObject({ code: 'not_found' });
+  });
+
+  it('restart keeps the session; the CLI spawns, lists, sends, shows logs and terminates', async () => {
+    const env = { KSI_SOCKET_PATH: daemon.socketPath };
+    expect((await ksi(['agent', 'spawn', 'coder', '--id', 'cli-agent'], env)).stdout).toContain('agent_id: cli-agent');
+    expect((await ksi(['agent', 'list'], env)).stdout).toMatch(/cli-agent\s+idle\s+coder\s+coder/);
+    await ksi(['agent', 'send', 'cli-agent', 'write a test'], env);
+    await eventually(() => answered('write a test') === 1);
+    const session = await eventually(async () => (await send('agent:info', { agent_id: 'cli-agent' })).session_id);
+    const restarted = await send('agent:restart', { agent_id: 'cli-agent' });
+    expect(restarted).toMatchObject({ agent_id: 'cli-agent', status: 'idle', session_id: session });
+    const logs = await ksi(['agent', 'logs', 'cli-agent'], env);
+    expect(logs.stdout).toContain('write a test');
+    expect(logs.stdout).toContain('echo: write a test');
+    expect((await ksi(['conversation', 'list'], env)).stdout).toContain(session);
+    expect((await ksi(['conversation', 'show', session], env)).stdout).toContain('echo: write a test');
+    expect((await ksi(['agent', 'terminate', 'cli-agent'], env)).stdout).toBe('terminated cli-agent\n');
+    expect((await ksi(['agent', 'send', 'cli-agent', 'x'], env)).code).toBe(1);
   });
 
   it('agents come back after a daemon restart and continue their session', async () => {

@@ -37,3 +37,12 @@ export function report(error: unknown): number {
   process.stderr.write(`${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
   return EXIT.daemonError;
 }
+
+/** An application error result from the daemon (`{error, code}`) becomes exit status 1. */
+export function orFail<T>(result: T): T {
+  if (typeof result === 'object' && result !== null && typeof (result as { error?: unknown }).error === 'string') {
+    const { error, code } = result as unknown as { error: string; code?: string };
+    throw new CliError(EXIT.daemonError, `Error${code ? ` (${code})` : ''}: ${error}`);
+  }
+  return result;
+}

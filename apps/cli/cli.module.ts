@@ -3,7 +3,9 @@ import type { Command as Program } from 'commander';
 import { InjectCommander } from 'nest-commander';
 import { EXIT } from './cli-error';
 import { daemonSubCommands, DaemonCommand } from './commands/daemon/daemon.command';
+import { agentCommands } from './commands/agent.command';
 import { CompleteCommand } from './commands/complete.command';
+import { conversationCommands } from './commands/conversation.command';
 import { DiscoverCommand } from './commands/discover.command';
 import { HelpCommand } from './commands/help.command';
 import { McpCommand } from './commands/mcp.command';
@@ -21,6 +23,8 @@ Examples:
   $ ksi help state:set                            describe one event
   $ ksi monitor 'state:*'                         stream events live
   $ ksi complete "Summarise README.md" --wait     run a Claude turn and print the result
+  $ ksi agent spawn researcher --id r1            start an agent; ksi agent send r1 "…"
+  $ ksi conversation list                         conversations from the response logs
   $ ksi daemon stop
 
 Exit status: 0 success, 1 the daemon answered with an error, 2 usage error, 3 daemon not reachable.
@@ -59,6 +63,8 @@ class ProgramSetup implements OnApplicationBootstrap {
     MonitorCommand,
     CompleteCommand,
     McpCommand,
+    ...agentCommands,
+    ...conversationCommands,
     DaemonCommand,
     ...daemonSubCommands,
   ],

@@ -10,6 +10,7 @@ import { CompositionIndexEntry } from '../modules/composition/composition-index.
 import { DynamicComposition } from '../modules/composition/dynamic-composition.entity';
 import { SessionLink } from '../modules/completion/session-link.entity';
 import { Agent } from '../modules/agent/agent.entity';
+import { AgentIdentity } from '../modules/agent/agent-identity.entity';
 import { AgentMessage } from '../modules/agent/agent-message.entity';
 import { BusMessageRow } from '../modules/message/bus-message.entity';
 import { AgentPermission } from '../modules/permission/agent-permission.entity';
@@ -28,7 +29,7 @@ describe('database (real SQLite files)', () => {
     const dataSource = new DataSource({
       type: 'better-sqlite3',
       database: path.join(dir, 'schema.db'),
-      entities: [StateEntry, QueueItem, CompletionRequest, SessionLink, DaemonRun, Checkpoint, CompositionIndexEntry, DynamicComposition, AgentPermission, Sandbox, BusMessageRow, Agent, AgentMessage],
+      entities: [StateEntry, QueueItem, CompletionRequest, SessionLink, DaemonRun, Checkpoint, CompositionIndexEntry, DynamicComposition, AgentPermission, Sandbox, BusMessageRow, Agent, AgentMessage, AgentIdentity],
       migrations,
       migrationsRun: true,
     });

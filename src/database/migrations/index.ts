@@ -5,6 +5,7 @@ import { Compositions1763980000000 } from './1763980000000-compositions';
 import { Permissions1763990000000 } from './1763990000000-permissions';
 import { Messages1764000000000 } from './1764000000000-messages';
 import { Agents1764010000000 } from './1764010000000-agents';
+import { Identities1764020000000 } from './1764020000000-identities';
 
 /** Every migration, oldest first; run at start (the daemon never uses `synchronize`). */
 export const migrations = [
@@ -15,4 +16,5 @@ export const migrations = [
   Permissions1763990000000,
   Messages1764000000000,
   Agents1764010000000,
+  Identities1764020000000,
 ];

@@ -9,15 +9,22 @@ import {
   agentSendParams,
   agentSpawnParams,
   agentTerminateParams,
+  identityCreateParams,
+  identityUpdateParams,
+  noAgentParams,
   type z,
 } from '../../../libs/client/src';
 import type { EventContext } from '../../events/event-context';
 import { Handles } from '../../events/handles.decorator';
+import { AgentIdentities } from './agent-identities.service';
 import { AgentService } from './agent.service';
 
 @Injectable()
 export class AgentHandlers {
-  constructor(private readonly agents: AgentService) {}
+  constructor(
+    private readonly agents: AgentService,
+    private readonly identities: AgentIdentities,
+  ) {}
 
   @Handles('agent:spawn', { summary: 'Start an agent from a profile: permissions, sandbox, MCP config, durable inbox', params: agentSpawnParams })
   spawn(params: z.output<typeof agentSpawnParams>, context: EventContext) {
@@ -28,6 +35,38 @@ export class AgentHandlers {
   async terminate({ agent_id }: z.output<typeof agentTerminateParams>) {
     await this.agents.terminate(agent_id);
     return { agent_id, status: 'terminated' };
+  }
+
+  @Handles('agent:restart', { summary: 'Terminate and spawn again from the same profile, keeping the session', params: agentIdParams })
+  restart({ agent_id }: z.output<typeof agentIdParams>, context: EventContext) {
+    return this.agents.restart(agent_id, context);
+  }
+
+  @Handles('agent:create_identity', { summary: 'Record who an agent is (name, role, …)', params: identityCreateParams })
+  async createIdentity({ agent_id, identity }: z.output<typeof identityCreateParams>) {
+    const created = await this.identities.create(agent_id, identity);
+    return { agent_id: created.agent_id, status: 'created', identity: created };
+  }
+
+  @Handles('agent:update_identity', { summary: "Merge fields into an agent's identity", params: identityUpdateParams })
+  async updateIdentity({ agent_id, updates }: z.output<typeof identityUpdateParams>) {
+    return { agent_id, status: 'updated', identity: await this.identities.update(agent_id, updates) };
+  }
+
+  @Handles('agent:remove_identity', { summary: "Remove an agent's identity", params: agentIdParams })
+  async removeIdentity({ agent_id }: z.output<typeof agentIdParams>) {
+    return { agent_id, status: 'removed', existed: await this.identities.remove(agent_id) };
+  }
+
+  @Handles('agent:get_identity', { summary: "An agent's identity", params: agentIdParams })
+  getIdentity({ agent_id }: z.output<typeof agentIdParams>) {
+    return { agent_id, identity: this.identities.get(agent_id) };
+  }
+
+  @Handles('agent:list_identities', { summary: 'Every identity', params: noAgentParams })
+  listIdentities() {
+    const identities = this.identities.list();
+    return { identities, count: identities.length };
   }
 
   @Handles('agent:list', { summary: 'Running agents, optionally by status', params: agentListParams })
@@ -65,6 +104,11 @@ export class AgentHandlers {
   @Handles('agent:inbox', { summary: 'A bus message for a managed agent', params: agentInboxParams, internal: true })
   async inbox({ agent_id, message }: z.output<typeof agentInboxParams>) {
     return { message_id: await this.agents.enqueue(agent_id, message) };
+  }
+
+  @Handles('checkpoint:collect', { summary: 'Agents and their sessions, for the checkpoint', params: noAgentParams, internal: true })
+  collect() {
+    return { module: 'agent', agents: this.agents.list().map(({ agent_id, status, session_id, pending_messages }) => ({ agent_id, status, session_id, pending_messages })) };
   }
 
   @Handles('agent:find_idle', { summary: 'An idle agent with these capabilities', params: agentFindIdleParams, internal: true })

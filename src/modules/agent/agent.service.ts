@@ -123,6 +123,23 @@ export class AgentService {
     });
   }
 
+  /** Terminate, then spawn from the same profile with the same id and session (pending messages are kept). */
+  async restart(agentId: string, context: EventContext): Promise<AgentInfo & { token_written_to: string }> {
+    const row = this.row(agentId);
+    if (!row) throw new EventError('not_found', `Agent ${agentId} not found`);
+    const pending = (this.db.prepare(`SELECT message FROM agent_messages WHERE agent_id = ? AND status = 'pending' ORDER BY id`).pluck().all(agentId) as string[]).map(
+      (message) => JSON.parse(message) as Record<string, unknown>,
+    );
+    const config = JSON.parse(row.config) as AgentConfig;
+    await this.terminate(agentId);
+    const spawned = await this.spawn(
+      { profile: row.profile, agent_id: agentId, session_id: row.session_id ?? undefined, context: {}, permission_profile: config.permission_profile, sandbox_config: { mode: 'isolated' } },
+      context,
+    );
+    for (const message of pending) await this.enqueue(agentId, message);
+    return spawned;
+  }
+
   list(status?: string): AgentInfo[] {
     return this.rows()
       .filter((row) => status === undefined || row.status === status)

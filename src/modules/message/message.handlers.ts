@@ -53,6 +53,12 @@ export class MessageHandlers {
     return { status: 'disconnected', agent_id };
   }
 
+  @Handles('checkpoint:collect', { summary: 'Subscriptions and stored messages, for the checkpoint', params: noMessageParams, internal: true })
+  collect() {
+    const { subscriptions, offline_queues } = this.messages.stats() as { subscriptions: unknown; offline_queues: unknown };
+    return { module: 'message', subscriptions, offline_queues };
+  }
+
   @Handles('message_bus:stats', { summary: 'Connected agents, subscriptions, stored messages per recipient, history size', params: noMessageParams })
   stats() {
     return { stats: this.messages.stats() };

@@ -23,6 +23,10 @@ export const agentPeersParams = z.object({ agent_id: z.string().optional(), capa
 export const agentInboxParams = z.object({ agent_id: agentId, message: jsonObject() });
 export const agentFindIdleParams = z.object({ capabilities: z.array(z.string()).default([]) });
 
+export const noAgentParams = z.object({});
+export const identityCreateParams = z.object({ agent_id: z.string().optional(), identity: jsonObject().default({}) });
+export const identityUpdateParams = z.object({ agent_id: agentId, updates: jsonObject() });
+
 export type AgentStatus = 'initializing' | 'idle' | 'busy' | 'stopped' | 'failed';
 
 export interface AgentInfo {
