@@ -3,10 +3,12 @@ import * as net from 'node:net';
 
 /**
  * The baseline: a bare Node NDJSON server over a Unix socket doing the least possible work —
- * parse, a Map, the same envelope, one write per chunk of input. Every KSI figure is a ratio to it.
+ * parse, a Map (and a set of subscribers for broadcasts), the same envelope, one write per chunk of
+ * input. Every KSI figure is a ratio to it.
  */
 const socketPath = process.argv[2];
 const store = new Map<string, unknown>();
+const subscribers = new Set<net.Socket>();
 fs.rmSync(socketPath, { force: true });
 
 net
@@ -23,7 +25,15 @@ net
         start = newline + 1;
         const { key, value, namespace = 'global' } = request.data;
         let data: unknown;
-        if (request.event === 'state:set') {
+        if (request.event === 'message:subscribe') {
+          subscribers.add(socket);
+          socket.once('close', () => subscribers.delete(socket));
+          data = { status: 'subscribed' };
+        } else if (request.event === 'message:publish') {
+          const line = `${JSON.stringify({ event: 'message:delivered', data: { type: request.data.event_type, ...request.data.message }, timestamp: Date.now() / 1000, push: true })}\n`;
+          for (const subscriber of subscribers) if (subscriber !== socket) subscriber.write(line);
+          data = { status: 'published' };
+        } else if (request.event === 'state:set') {
           store.set(`${namespace}\0${key}`, value);
           data = { status: 'set', namespace, key };
         } else {

@@ -5,6 +5,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { ksiCommand, timeCommand } from './cli';
 import { countInvocations, drainCompletions, FAKE_CLAUDE, queueMany, spawnDirectly } from './completions';
+import { fanOut } from './fanout';
 import { onJsonLines } from './lines';
 import { drive, type LoadResult, type RequestFactory } from './load';
 
@@ -47,6 +48,16 @@ async function main(): Promise<void> {
     }
     printTable(rows);
     console.log(`(x Python: against the original Python KSI's ~${PYTHON_KSI_OPS} state ops/s in every mode)\n`);
+
+    console.log('Message fan-out: 100 subscribed connections, 2,000 publishes');
+    const ksiFanOut = await fanOut(daemon.socket, 100, 2_000);
+    const bareFanOut = await fanOut(bareSocket, 100, 2_000);
+    printTable([
+      ['server', 'deliveries/s', 'ratio'],
+      ['KSI message bus (each message recorded in SQLite)', fmt(ksiFanOut), `${((ksiFanOut / bareFanOut) * 100).toFixed(0)}%`],
+      ['bare Node broadcast', fmt(bareFanOut), '100%'],
+    ]);
+    console.log('');
 
     const cliEnv = { ...process.env, KSI_SOCKET_PATH: daemon.socket };
     const cli = timeCommand(ksiCommand('send', 'system:health'), cliEnv);
