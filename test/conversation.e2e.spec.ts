@@ -69,3 +69,23 @@ describe('conversations and locks (real daemon, fake Claude CLI)', () => {
     expect(await send('conversation:release_lock', { request_id: 'slow' })).toMatchObject({ released: false, error: 'No lock held by this request' });
   });
 });
+
+describe('completions that ask for the conversation lock', () => {
+  const daemon = fakeClaudeDaemon();
+  beforeAll(() => daemon.start());
+  afterAll(() => daemon.dispose());
+
+  it('wait while someone else holds the lock and run once it is released', async () => {
+    const client = daemon.client();
+    const watcher = new CompletionWatcher(client);
+    await client.sendSingle('conversation:acquire_lock', { request_id: 'outsider', conversation_id: 'locked-talk' });
+    const { request_id } = (await client.sendSingle('completion:async', { prompt: 'needs the lock', conversation_id: 'locked-talk', conversation_lock: { enabled: true } })) as { request_id: string };
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    expect(daemon.invocations().some((entry) => entry.stdin === 'needs the lock')).toBe(false);
+    expect(await client.sendSingle('completion:status', { request_id })).toMatchObject({ status: 'queued', attempts: 0, error_code: 'lock_wait' });
+    await client.sendSingle('conversation:release_lock', { request_id: 'outsider' });
+    expect((await watcher.end(request_id)).event).toBe('completion:result');
+    expect(await client.sendSingle('conversation:lock_status', { conversation_id: 'locked-talk' })).toMatchObject({ locked: false });
+    await client.close();
+  });
+});

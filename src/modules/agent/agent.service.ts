@@ -73,13 +73,19 @@ export class AgentService {
   async spawn(params: z.output<typeof agentSpawnParams>, context: EventContext): Promise<AgentInfo & { token_written_to: string }> {
     const agentId = params.agent_id ?? `agent_${randomBytes(4).toString('hex')}`;
     if (this.row(agentId)) throw new EventError('already_exists', `Agent ${agentId} exists; terminate it first or pick another agent_id`);
-    const name = (params.composition ?? params.profile) as string;
+    const name = params.composition ?? params.profile ?? (await this.selectProfile(params.selection_context, context));
     const { profile } = await this.bus.requestOne<{ profile: ComposedProfile }>('composition:profile', { name, variables: { ...params.context, agent_id: agentId } }, context);
     const level = params.permission_profile ?? profile.permission_profile;
     await this.bus.requestOne('permission:set_agent', { agent_id: agentId, profile: level, ...(params.parent_id && { parent_id: params.parent_id }) }, context);
     const { sandbox } = await this.bus.requestOne<{ sandbox: { workspace: string } }>('sandbox:create', { agent_id: agentId, config: params.sandbox_config }, context);
     const { path: mcpConfig } = await this.bus.requestOne<{ path: string }>('mcp:agent_config', { agent_id: agentId }, context);
-    const config: AgentConfig = { model: profile.model, prompt: profile.prompt, role: profile.role, capabilities: profile.capabilities, permission_profile: level };
+    const config: AgentConfig = {
+      model: params.config.model ?? profile.model,
+      prompt: profile.prompt,
+      role: params.config.role ?? profile.role,
+      capabilities: params.config.capabilities ?? profile.capabilities,
+      permission_profile: level,
+    };
     await this.writes.run((db) =>
       db
         .prepare('INSERT INTO agents (agent_id, profile, status, session_id, config, sandbox_dir, mcp_config_path, restarts, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, 0, ?)')
@@ -87,6 +93,15 @@ export class AgentService {
     );
     await this.bus.request('message:connect', { agent_id: agentId }, context);
     return { ...this.info(agentId), token_written_to: mcpConfig };
+  }
+
+  private async selectProfile(selection: { role?: string; required_capabilities: string[]; task?: string }, context: EventContext): Promise<string> {
+    const { selected } = await this.bus.requestOne<{ selected: string }>(
+      'composition:select',
+      { role: selection.role, capabilities: selection.required_capabilities, task: selection.task },
+      context,
+    );
+    return selected;
   }
 
   /** Adds a message to the agent's inbox; it runs when the agent is idle, in order. */
@@ -133,7 +148,17 @@ export class AgentService {
     const config = JSON.parse(row.config) as AgentConfig;
     await this.terminate(agentId);
     const spawned = await this.spawn(
-      { profile: row.profile, agent_id: agentId, session_id: row.session_id ?? undefined, context: {}, permission_profile: config.permission_profile, sandbox_config: { mode: 'isolated' } },
+      {
+        profile: row.profile,
+        agent_id: agentId,
+        session_id: row.session_id ?? undefined,
+        context: {},
+        permission_profile: config.permission_profile,
+        sandbox_config: { mode: 'isolated' },
+        config: { model: config.model, role: config.role, capabilities: config.capabilities },
+        spawn_mode: 'fixed',
+        selection_context: { required_capabilities: [] },
+      },
       context,
     );
     for (const message of pending) await this.enqueue(agentId, message);

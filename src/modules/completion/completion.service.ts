@@ -297,13 +297,29 @@ export class CompletionService {
 
   private async attempt(row: RequestRow, abort: AbortController): Promise<void> {
     const id = row.request_id;
-    if (!(await this.repo.start(id, this.clock.now()))) return;
-    const attempt = row.attempts + 1;
     const payload = JSON.parse(row.payload) as AsyncParams;
-    const resume = row.session_id ? this.repo.newestSession(row.session_id) : undefined;
-    this.notify('completion:progress', { request_id: id, session_id: row.session_id, status: 'calling_llm', attempt, resume_session_id: resume ?? null }, id);
-    const outcome = await this.provider.run(this.cliRequest(payload, resume), abort.signal, (pid) => void this.repo.setPid(id, pid));
-    await this.settle(row, attempt, resume, abort.signal, outcome);
+    const locking = payload.conversation_lock?.enabled === true;
+    if (locking && !(await this.takeLock(row, payload.conversation_lock?.timeout ?? 300))) return;
+    try {
+      if (!(await this.repo.start(id, this.clock.now()))) return;
+      const attempt = row.attempts + 1;
+      const resume = row.session_id ? this.repo.newestSession(row.session_id) : undefined;
+      this.notify('completion:progress', { request_id: id, session_id: row.session_id, status: 'calling_llm', attempt, resume_session_id: resume ?? null }, id);
+      const outcome = await this.provider.run(this.cliRequest(payload, resume), abort.signal, (pid) => void this.repo.setPid(id, pid));
+      await this.settle(row, attempt, resume, abort.signal, outcome);
+    } finally {
+      if (locking) await this.bus.request('conversation:release_lock', { request_id: id }).catch(() => undefined);
+    }
+  }
+
+  /** The conversation lock, or back to the queue (no attempt counted) to try again in a second. */
+  private async takeLock(row: RequestRow, timeoutSeconds: number): Promise<boolean> {
+    const lock = await this.bus
+      .requestOne<{ acquired: boolean; holder?: string }>('conversation:acquire_lock', { request_id: row.request_id, conversation_id: row.queue_key, timeout_seconds: timeoutSeconds })
+      .catch((): { acquired: boolean; holder?: string } => ({ acquired: true }));
+    if (lock.acquired) return true;
+    await this.repo.retry(row.request_id, this.clock.now() + 1_000, `Waiting for the conversation lock on ${row.queue_key}, held by ${lock.holder}`, 'lock_wait');
+    return false;
   }
 
   private async settle(row: RequestRow, attempt: number, resume: string | undefined, signal: AbortSignal, outcome: AttemptOutcome): Promise<void> {

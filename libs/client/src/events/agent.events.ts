@@ -12,8 +12,11 @@ export const agentSpawnParams = z
     permission_profile: z.string().optional().describe('Overrides the profile\'s permission_profile'),
     parent_id: z.string().optional().describe('The spawning agent: the child never gets more than it has'),
     sandbox_config: z.object({ mode: z.enum(['isolated', 'shared', 'nested']).default('isolated'), session_id: z.string().optional() }).default({ mode: 'isolated' }),
+    config: z.object({ model: z.string().optional(), role: z.string().optional(), capabilities: z.array(z.string()).optional() }).default({}).describe('Overrides of the composed profile'),
+    spawn_mode: z.enum(['fixed', 'dynamic']).default('fixed').describe('dynamic: pick the profile with composition:select'),
+    selection_context: z.object({ role: z.string().optional(), required_capabilities: z.array(z.string()).default([]), task: z.string().optional() }).default({ required_capabilities: [] }),
   })
-  .refine((data) => data.profile !== undefined || data.composition !== undefined, { message: 'Required (profile or composition)', path: ['profile'] });
+  .refine((data) => data.profile !== undefined || data.composition !== undefined || data.spawn_mode === 'dynamic', { message: 'Required (profile or composition, or spawn_mode dynamic)', path: ['profile'] });
 export const agentIdParams = z.object({ agent_id: agentId });
 export const agentTerminateParams = z.object({ agent_id: agentId, force: z.boolean().default(false) });
 export const agentListParams = z.object({ status: z.string().optional() });

@@ -36,6 +36,10 @@ export const completionAsyncParams = z
     mcp_config: z.string().optional().describe('Path of an MCP config file (--mcp-config)'),
     agent_id: z.string().optional(),
     client_id: z.string().optional(),
+    conversation_lock: z
+      .object({ enabled: z.boolean().default(false), timeout: z.number().positive().default(300).describe('Seconds the lock is held at most') })
+      .optional()
+      .describe('Hold the conversation lock (conversation:acquire_lock) while the turn runs'),
   })
   .refine((data) => data.prompt !== undefined || data.messages !== undefined, { message: 'Required (prompt or messages)', path: ['prompt'] });
 
