@@ -9,6 +9,7 @@ import { conversationCommands } from './commands/conversation.command';
 import { DiscoverCommand } from './commands/discover.command';
 import { HelpCommand } from './commands/help.command';
 import { McpCommand } from './commands/mcp.command';
+import { TraceCommand } from './commands/trace.command';
 import { MonitorCommand } from './commands/monitor.command';
 import { SendCommand } from './commands/send.command';
 import { GetCommand, GetStateCommand, SetCommand, SetStateCommand } from './commands/state.command';
@@ -22,6 +23,7 @@ Examples:
   $ ksi discover --namespace state                list events
   $ ksi help state:set                            describe one event
   $ ksi monitor 'state:*'                         stream events live
+  $ ksi trace <correlation_id>                    what one request caused, as a tree
   $ ksi complete "Summarise README.md" --wait     run a Claude turn and print the result
   $ ksi agent spawn researcher --id r1            start an agent; ksi agent send r1 "…"
   $ ksi conversation list                         conversations from the response logs
@@ -63,6 +65,7 @@ class ProgramSetup implements OnApplicationBootstrap {
     MonitorCommand,
     CompleteCommand,
     McpCommand,
+    TraceCommand,
     ...agentCommands,
     ...conversationCommands,
     DaemonCommand,

@@ -13,6 +13,7 @@ import { Agent } from '../modules/agent/agent.entity';
 import { AgentIdentity } from '../modules/agent/agent-identity.entity';
 import { AgentMessage } from '../modules/agent/agent-message.entity';
 import { BusMessageRow } from '../modules/message/bus-message.entity';
+import { EventLogEntry } from '../modules/monitor/event-log.entity';
 import { AgentPermission } from '../modules/permission/agent-permission.entity';
 import { Sandbox } from '../modules/permission/sandbox.entity';
 import { QueueItem } from '../modules/state/queue-item.entity';
@@ -29,7 +30,7 @@ describe('database (real SQLite files)', () => {
     const dataSource = new DataSource({
       type: 'better-sqlite3',
       database: path.join(dir, 'schema.db'),
-      entities: [StateEntry, QueueItem, CompletionRequest, SessionLink, DaemonRun, Checkpoint, CompositionIndexEntry, DynamicComposition, AgentPermission, Sandbox, BusMessageRow, Agent, AgentMessage, AgentIdentity],
+      entities: [StateEntry, QueueItem, CompletionRequest, SessionLink, DaemonRun, Checkpoint, CompositionIndexEntry, DynamicComposition, AgentPermission, Sandbox, BusMessageRow, Agent, AgentMessage, AgentIdentity, EventLogEntry],
       migrations,
       migrationsRun: true,
     });

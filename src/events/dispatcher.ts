@@ -4,6 +4,7 @@ import type { CorrelationId, ParamIssue, RequestErrorCode } from '../../libs/cli
 import type { ClientConnection, EventContext } from './event-context';
 import { errorResult } from './event-error';
 import { EventCatalogue, type CatalogueEntry } from './event-catalogue';
+import { correlationStorage, newEventId } from './correlation';
 import { EventTap } from './event-tap';
 import { RequestGuards } from './request-guard';
 import { describeIssues, validate } from './handles.decorator';
@@ -62,17 +63,20 @@ export class Dispatcher {
       const denied = this.guards.deny(event, context);
       if (denied) return errorLine(event, correlationId, { code: 'permission_denied', error: denied });
     }
-    if (!this.tap.active) return this.run(handlers, data ?? {}, context);
+    const eventId = newEventId();
+    const run = () => this.run(handlers, data ?? {}, context);
+    if (!this.tap.active) return correlationStorage.run({ correlationId, eventId }, run);
     const started = performance.now();
-    const reply = this.run(handlers, data ?? {}, context);
-    const observe = (line: string) => (this.observe(context, data, started, line), line);
+    const reply = correlationStorage.run({ correlationId, eventId }, run);
+    const observe = (line: string) => (this.observe(context, eventId, data, started, line), line);
     return typeof reply === 'string' ? observe(reply) : reply.then(observe);
   }
 
-  private observe(context: EventContext, data: unknown, started: number, reply: string): void {
+  private observe(context: EventContext, eventId: string, data: unknown, started: number, reply: string): void {
     // Every reply line has "count"; a request-level error line never does.
     const failed = !reply.includes('"count":');
     this.tap.record({
+      event_id: eventId,
       event_name: context.event,
       data,
       timestamp: Date.now() / 1000,

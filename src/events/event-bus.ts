@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { EventEmitter2 } from '@nestjs/event-emitter';
 import { isErrorResult } from '../../libs/client/src';
+import { correlationStorage, newEventId, type CorrelationScope } from './correlation';
 import { internalContext, type EventContext } from './event-context';
 import { EventError } from './event-error';
 import { EventTap } from './event-tap';
@@ -15,8 +16,8 @@ export class EventBus {
 
   /** Raises an event inside the daemon and resolves with every listener's non-null result. */
   async request(event: string, data: Record<string, unknown>, parent?: EventContext): Promise<unknown[]> {
-    this.observe(event, data, parent);
-    const results = (await this.emitter.emitAsync(event, data, internalContext(event, parent))) || [];
+    const scope = this.observe(event, data, parent);
+    const results = (await correlationStorage.run(scope, () => this.emitter.emitAsync(event, data, internalContext(event, parent)))) || [];
     return results.filter((result) => result !== undefined && result !== null);
   }
 
@@ -30,12 +31,26 @@ export class EventBus {
 
   /** Fire and forget: listeners run, nobody waits for them. */
   emit(event: string, data: Record<string, unknown>, parent?: EventContext): void {
-    this.observe(event, data, parent);
-    this.emitter.emitAsync(event, data, internalContext(event, parent));
+    const scope = this.observe(event, data, parent);
+    correlationStorage.run(scope, () => this.emitter.emitAsync(event, data, internalContext(event, parent)));
   }
 
-  private observe(event: string, data: Record<string, unknown>, parent?: EventContext): void {
-    if (!this.tap.active) return;
-    this.tap.record({ event_name: event, data, timestamp: Date.now() / 1000, correlation_id: parent?.correlationId ?? null, agent_id: parent?.agentId, source: 'internal' });
+  /** The new event is a child of the one being handled (carried by AsyncLocalStorage). */
+  private observe(event: string, data: Record<string, unknown>, parent?: EventContext): CorrelationScope {
+    const cause = correlationStorage.getStore();
+    const scope = { correlationId: cause?.correlationId ?? parent?.correlationId ?? null, eventId: newEventId() };
+    if (this.tap.active) {
+      this.tap.record({
+        event_id: scope.eventId,
+        parent_id: cause?.eventId,
+        event_name: event,
+        data,
+        timestamp: Date.now() / 1000,
+        correlation_id: scope.correlationId,
+        agent_id: parent?.agentId,
+        source: 'internal',
+      });
+    }
+    return scope;
   }
 }

@@ -3,6 +3,9 @@ import type { CorrelationId } from '../../libs/client/src';
 
 /** One event the daemon handled: an external request, or an event raised inside the daemon. */
 export interface EventRecord {
+  event_id: string;
+  /** The event that caused this one (absent for a client's request). */
+  parent_id?: string;
   event_name: string;
   data: unknown;
   timestamp: number;

@@ -6,6 +6,7 @@ import { Permissions1763990000000 } from './1763990000000-permissions';
 import { Messages1764000000000 } from './1764000000000-messages';
 import { Agents1764010000000 } from './1764010000000-agents';
 import { Identities1764020000000 } from './1764020000000-identities';
+import { EventLog1764030000000 } from './1764030000000-event-log';
 
 /** Every migration, oldest first; run at start (the daemon never uses `synchronize`). */
 export const migrations = [
@@ -17,4 +18,5 @@ export const migrations = [
   Messages1764000000000,
   Agents1764010000000,
   Identities1764020000000,
+  EventLog1764030000000,
 ];

@@ -18,6 +18,7 @@ import {
 } from '../../../libs/client/src';
 import { CLOCK, type Clock } from '../../common/clock';
 import { KSI_CONFIG, type KsiConfig } from '../../config/config';
+import { correlationStorage, type CorrelationScope } from '../../events/correlation';
 import { EventBus } from '../../events/event-bus';
 import type { ClientConnection, EventContext } from '../../events/event-context';
 import { EventError } from '../../events/event-error';
@@ -46,6 +47,8 @@ export class CompletionService {
   private readonly running = new Map<string, AbortController>();
   private readonly attempts = new Set<Promise<void>>();
   private readonly requesters = new Map<string, ClientConnection>();
+  /** The event each request was accepted in, so its progress and result join that causal tree. */
+  private readonly causes = new Map<string, CorrelationScope>();
   /** Requests whose attempt this stop interrupted; the checkpoint lists them as processing. */
   private readonly interrupted: string[] = [];
   private started = false;
@@ -102,6 +105,8 @@ export class CompletionService {
       queued_at: now,
     });
     if (context.connection) this.requesters.set(requestId, context.connection);
+    const cause = correlationStorage.getStore();
+    if (cause) this.causes.set(requestId, cause);
     this.schedulePump();
     return { request_id: requestId, status: 'queued', queue_key: queueKey, message: 'Completion request queued for processing' };
   }
@@ -285,7 +290,9 @@ export class CompletionService {
   private launch(row: RequestRow): void {
     const abort = new AbortController();
     this.running.set(row.request_id, abort);
-    const attempt = this.attempt(row, abort)
+    const cause = this.causes.get(row.request_id) ?? { correlationId: row.request_id, eventId: row.request_id };
+    const attempt = correlationStorage
+      .run(cause, () => this.attempt(row, abort))
       .catch((error: Error) => this.log.error({ request_id: row.request_id, err: error.stack }, 'completion attempt failed unexpectedly'))
       .finally(() => {
         this.running.delete(row.request_id);
@@ -393,7 +400,10 @@ export class CompletionService {
   private notify(event: string, payload: Record<string, unknown>, requestId: string, final = false): void {
     const connection = this.requesters.get(requestId);
     if (connection && !connection.push(event, payload)) this.requesters.delete(requestId);
-    if (final) this.requesters.delete(requestId);
+    if (final) {
+      this.requesters.delete(requestId);
+      setImmediate(() => this.causes.delete(requestId));
+    }
     this.bus.emit(event, payload);
   }
 }

@@ -1,5 +1,11 @@
 import { Injectable } from '@nestjs/common';
 import {
+  cleanupParams,
+  correlationParams,
+  getEventsParams,
+  noMonitorParams,
+  sessionEventsParams,
+  type LoggedEvent,
   monitorSubscribeParams,
   monitorUnsubscribeParams,
   type MonitorSubscribeResult,
@@ -9,6 +15,8 @@ import {
 import type { ClientConnection, EventContext } from '../../events/event-context';
 import { EventError } from '../../events/event-error';
 import { Handles } from '../../events/handles.decorator';
+import { correlationStorage } from '../../events/correlation';
+import { EventLogService } from './event-log.service';
 import { MonitorService } from './monitor.service';
 
 const requireConnection = (context: EventContext): ClientConnection => {
@@ -18,7 +26,10 @@ const requireConnection = (context: EventContext): ClientConnection => {
 
 @Injectable()
 export class MonitorHandlers {
-  constructor(private readonly monitor: MonitorService) {}
+  constructor(
+    private readonly monitor: MonitorService,
+    private readonly log: EventLogService,
+  ) {}
 
   @Handles('monitor:subscribe', { summary: 'Stream matching events to this connection as pushed monitor:event lines', params: monitorSubscribeParams })
   subscribe({ patterns }: z.output<typeof monitorSubscribeParams>, context: EventContext): MonitorSubscribeResult {
@@ -32,4 +43,82 @@ export class MonitorHandlers {
     const connection = requireConnection(context);
     return { status: 'unsubscribed', client_id: connection.id, was_subscribed: this.monitor.unsubscribe(connection) };
   }
+
+  @Handles('monitor:get_events', { summary: 'Recorded events, filtered by name globs, time, client, session or correlation id', params: getEventsParams })
+  async getEvents(filters: z.output<typeof getEventsParams>) {
+    const events = await this.log.query(filters);
+    return { events, count: events.length };
+  }
+
+  @Handles('monitor:get_stats', { summary: 'Events per second, by namespace, error rate, latency per event', params: noMonitorParams })
+  stats() {
+    return { event_log: this.log.stats() };
+  }
+
+  @Handles('monitor:clear_log', { summary: 'Empty the event log', params: noMonitorParams })
+  async clear() {
+    return { status: 'cleared', events_cleared: await this.log.clear() };
+  }
+
+  @Handles('monitor:get_session_events', { summary: 'Events that carried a session id', params: sessionEventsParams })
+  async sessionEvents({ session_id, limit }: z.output<typeof sessionEventsParams>) {
+    const events = await this.log.query({ session_id, limit, reverse: false });
+    return { session_id, events, count: events.length };
+  }
+
+  @Handles('monitor:get_correlation_chain', { summary: 'Every event of one correlation id, in order', params: correlationParams })
+  async correlationChain({ correlation_id }: z.output<typeof correlationParams>) {
+    const events = await this.log.chain(correlation_id);
+    return { correlation_id, events, count: events.length, event_types: [...new Set(events.map((event) => event.event_name))] };
+  }
+
+  @Handles('correlation:chain', { summary: 'The events a request caused, in order', params: correlationParams })
+  async chain({ correlation_id }: z.output<typeof correlationParams>) {
+    const chain = await this.log.chain(correlation_id);
+    return { correlation_id, chain_length: chain.length, chain };
+  }
+
+  @Handles('correlation:tree', { summary: 'The causal tree of a request: each event with the events it caused', params: correlationParams })
+  async tree({ correlation_id }: z.output<typeof correlationParams>) {
+    return { correlation_id, tree: buildTree(await this.log.chain(correlation_id)) };
+  }
+
+  @Handles('correlation:trace', { summary: 'The request, its outcome and duration, and what it caused', params: correlationParams })
+  async trace({ correlation_id }: z.output<typeof correlationParams>) {
+    const events = await this.log.chain(correlation_id);
+    if (events.length === 0) throw new EventError('not_found', `Trace ${correlation_id} not found (is KSI_EVENT_LOG on?)`);
+    const [root] = buildTree(events);
+    const last = events[events.length - 1];
+    return { correlation_id, event_name: root.event_name, outcome: root.outcome, started_at: root.timestamp, duration_ms: Math.round((last.timestamp - root.timestamp) * 1000), events: events.length, tree: root };
+  }
+
+  @Handles('correlation:stats', { summary: 'How many correlation ids and events the log holds', params: noMonitorParams })
+  correlationStats() {
+    return { correlation_stats: this.log.correlationStats() };
+  }
+
+  @Handles('correlation:cleanup', { summary: 'Remove events older than max_age_hours', params: cleanupParams })
+  async cleanup({ max_age_hours }: z.output<typeof cleanupParams>) {
+    return { cleaned_events: await this.log.removeOlderThan(max_age_hours), max_age_hours };
+  }
+
+  @Handles('correlation:current', { summary: "This request's own correlation id and event id", params: noMonitorParams })
+  current() {
+    const scope = correlationStorage.getStore();
+    return { current_correlation_id: scope?.correlationId ?? null, event_id: scope?.eventId ?? null };
+  }
+}
+
+type TreeNode = LoggedEvent & { children: TreeNode[] };
+
+/** Nests events under the event that caused them; events whose cause is not in the list are roots. */
+function buildTree(events: LoggedEvent[]): TreeNode[] {
+  const nodes = new Map(events.map((event) => [event.event_id, { ...event, children: [] as TreeNode[] }]));
+  const roots: TreeNode[] = [];
+  for (const node of nodes.values()) {
+    const parent = node.parent_id ? nodes.get(node.parent_id) : undefined;
+    if (parent) parent.children.push(node);
+    else roots.push(node);
+  }
+  return roots;
 }

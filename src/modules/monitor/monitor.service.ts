@@ -2,13 +2,12 @@ import { Injectable, type OnApplicationShutdown } from '@nestjs/common';
 import picomatch from 'picomatch';
 import type { ClientConnection } from '../../events/event-context';
 import { EventTap, type EventRecord } from '../../events/event-tap';
+import { redact } from './redact';
 
 interface Subscription {
   patterns: string[];
   matches: (event: string) => boolean;
 }
-
-const SECRET_KEY = /token|secret|password|authorization|api[_-]?key/i;
 
 /** Live event streams: each subscribed connection gets every matching event pushed as `monitor:event`. */
 @Injectable()
@@ -47,13 +46,4 @@ export class MonitorService implements OnApplicationShutdown {
       connection.push('monitor:event', redacted);
     }
   }
-}
-
-/** Values under secret-looking keys never leave the daemon in a monitor stream. */
-function redact(value: unknown, depth = 0): unknown {
-  if (depth > 4 || typeof value !== 'object' || value === null) return value;
-  if (Array.isArray(value)) return value.map((item) => redact(item, depth + 1));
-  const out: Record<string, unknown> = {};
-  for (const [key, item] of Object.entries(value)) out[key] = SECRET_KEY.test(key) ? '[redacted]' : redact(item, depth + 1);
-  return out;
 }

@@ -1,0 +1,84 @@
+import Database from 'better-sqlite3';
+import * as path from 'node:path';
+import type { KsiClient } from '../libs/client/src';
+import { eventually } from './support/daemon-process';
+import { CompletionWatcher, fakeClaudeDaemon } from './support/completions';
+import { ksi } from './support/ksi-cli';
+import { RawConnection } from './support/raw-connection';
+
+interface Node {
+  event_name: string;
+  children: Node[];
+}
+const names = (nodes: Node[]): string[] => nodes.flatMap((node) => [node.event_name, ...names(node.children)]);
+
+describe('event log, monitor and correlation (real daemon, fake Claude CLI)', () => {
+  const daemon = fakeClaudeDaemon();
+  let client: KsiClient;
+  beforeAll(async () => {
+    await daemon.start();
+    client = daemon.client();
+  });
+  afterAll(async () => {
+    await client.close();
+    await daemon.dispose();
+  });
+  const send = (event: string, data: Record<string, unknown> = {}) => client.sendSingle(event, data) as Promise<Record<string, any>>;
+
+  it("lets a client subscribed to completion:* watch another client's request", async () => {
+    const watcher = await RawConnection.open(daemon.socketPath);
+    await watcher.request({ event: 'monitor:subscribe', data: { patterns: ['completion:*'] } });
+    const other = daemon.client();
+    const done = new CompletionWatcher(other);
+    const { request_id } = (await other.sendSingle('completion:async', { prompt: 'watched' })) as { request_id: string };
+    await done.end(request_id);
+    const seen = await watcher.read(3);
+    expect(seen.map((line) => line.data.event_name)).toEqual(['completion:async', 'completion:progress', 'completion:result']);
+    expect(seen[2].data.data).toMatchObject({ request_id, result: { response: { result: 'echo: watched' } } });
+    watcher.close();
+    await other.close();
+  });
+
+  it('records events and filters them by pattern and time', async () => {
+    const before = Date.now() / 1000;
+    await send('state:set', { key: 'logged', value: { api_key: 'secret!' } });
+    const { events } = await send('monitor:get_events', { patterns: ['state:set'], since: before });
+    expect(events).toHaveLength(1);
+    expect(events[0]).toMatchObject({ event_name: 'state:set', source: 'external', outcome: 'ok', data: { key: 'logged', value: { api_key: '[redacted]' } } });
+    expect((await send('monitor:get_events', { patterns: ['state:set'], until: before - 3600 })).events).toHaveLength(0);
+    const stats = (await send('monitor:get_stats')).event_log;
+    expect(stats).toMatchObject({ enabled: true, by_namespace: expect.objectContaining({ state: expect.any(Number) }) });
+    expect(stats.latency['state:set'].count).toBeGreaterThan(0);
+  });
+
+  it("traces an agent message through the completion to its result and the bus", async () => {
+    await send('agent:spawn', { profile: 'base_agent', agent_id: 'traced' });
+    const conn = await RawConnection.open(daemon.socketPath);
+    await conn.request({ event: 'agent:send_message', data: { agent_id: 'traced', message: { prompt: 'follow me' } }, correlation_id: 'trace-me' });
+    await eventually(() => daemon.answered().some((entry) => entry.stdin === 'follow me'));
+    const tree = await eventually(async () => {
+      const result = await send('correlation:tree', { correlation_id: 'trace-me' });
+      return names(result.tree).includes('message:publish') ? result.tree : undefined;
+    });
+    expect(tree).toHaveLength(1);
+    expect(tree[0].event_name).toBe('agent:send_message');
+    expect(names(tree)).toEqual(expect.arrayContaining(['completion:async', 'completion:progress', 'completion:result', 'message:publish']));
+    const printed = await ksi(['trace', 'trace-me'], { KSI_SOCKET_PATH: daemon.socketPath });
+    expect(printed.stdout.split('\n')[0]).toMatch(/^agent:send_message \+0ms/);
+    expect(printed.stdout).toContain('completion:result');
+    conn.close();
+  });
+
+  it('removes rows older than the retention at start', async () => {
+    await client.close();
+    await daemon.stop('SIGTERM');
+    const db = new Database(path.join(daemon.varDir, 'db', 'ksi.db'));
+    const old = Date.now() / 1000 - 30 * 86_400;
+    db.prepare(`INSERT INTO event_log (event_id, event_name, timestamp, source, data) VALUES ('ancient', 'state:get', ?, 'external', '{}')`).run(old);
+    db.close();
+    await daemon.start();
+    client = daemon.client();
+    await eventually(async () => (await send('monitor:get_events', { since: old - 1, until: old + 1 })).events.length === 0);
+    expect((await send('monitor:get_events', { patterns: ['state:set'] })).events.length).toBeGreaterThan(0);
+  });
+});
