@@ -60,6 +60,7 @@ function runConnection(socketPath: string, connection: number, count: number, wi
       while ((newline = pending.indexOf('\n', start)) !== -1) {
         const reply = JSON.parse(pending.slice(start, newline));
         start = newline + 1;
+        if (reply.push) continue;
         if (reply.error) return reject(new Error(`${reply.code}: ${reply.error}`));
         latencies.push(Number(now - sentAt[reply.correlation_id]) / 1e6);
         replies++;

@@ -49,6 +49,18 @@ async function main(): Promise<void> {
     printTable(rows);
     console.log(`(x Python: against the original Python KSI's ~${PYTHON_KSI_OPS} state ops/s in every mode)\n`);
 
+    const noLog = await startDaemon(path.join(dir, 'no-event-log'), { KSI_EVENT_LOG: 'off' });
+    const setWithout = await drive(noLog.socket, { ...workloads[1], request: setRequest });
+    await stopDaemon(noLog.child);
+    const setWith = await drive(daemon.socket, { ...workloads[1], request: setRequest });
+    console.log('Cost of the event log: state:set, 16 connections');
+    printTable([
+      ['event log', 'ops/s', 'ratio'],
+      ['on (default)', fmt(setWith.opsPerSecond), `${((setWith.opsPerSecond / setWithout.opsPerSecond) * 100).toFixed(0)}%`],
+      ['off (KSI_EVENT_LOG=off)', fmt(setWithout.opsPerSecond), '100%'],
+    ]);
+    console.log('');
+
     console.log('Message fan-out: 100 subscribed connections, 2,000 publishes');
     const ksiFanOut = await fanOut(daemon.socket, 100, 2_000);
     const bareFanOut = await fanOut(bareSocket, 100, 2_000);

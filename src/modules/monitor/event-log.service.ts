@@ -1,5 +1,5 @@
 import { Inject, Injectable, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
-import type { Database } from 'better-sqlite3';
+import type { Database, Statement } from 'better-sqlite3';
 import type { getEventsParams, LoggedEvent, z } from '../../../libs/client/src';
 import { CLOCK, type Clock } from '../../common/clock';
 import { KSI_CONFIG, type KsiConfig } from '../../config/config';
@@ -7,7 +7,7 @@ import { SQLITE } from '../../database/sqlite.provider';
 import { WriteQueue } from '../../database/write-queue';
 import { EventTap, type EventRecord } from '../../events/event-tap';
 import { ShutdownHandler } from '../../lifecycle/shutdown-handler.decorator';
-import { redact } from './redact';
+import { redactSecrets } from './redact';
 
 /** Events kept in memory for stats and fast reads. */
 const RING_SIZE = 10_000;
@@ -15,6 +15,9 @@ const RING_SIZE = 10_000;
 const BATCH_SIZE = 500;
 const BATCH_MS = 500;
 const HOUR_MS = 3_600_000;
+/** Rows per INSERT statement: one statement for many rows costs far less per row than one each. */
+const ROWS_PER_INSERT = 50;
+const COLUMNS = ['event_id', 'parent_id', 'correlation_id', 'event_name', 'timestamp', 'client_id', 'agent_id', 'session_id', 'source', 'outcome', 'duration_ms', 'data'] as const;
 
 interface Row {
   event_id: string;
@@ -43,6 +46,7 @@ export class EventLogService implements OnModuleInit, OnApplicationShutdown {
   private flushTimer?: NodeJS.Timeout;
   private retentionTimer?: NodeJS.Timeout;
   private readonly startedAt: number;
+  private readonly inserts = new Map<number, Statement>();
 
   constructor(
     @Inject(KSI_CONFIG) private readonly config: KsiConfig,
@@ -186,14 +190,23 @@ export class EventLogService implements OnModuleInit, OnApplicationShutdown {
     const batch = this.pending;
     if (batch.length === 0) return;
     this.pending = [];
-    const rows = batch.map(toRow);
-    await this.writes.run((db) => {
-      const insert = db.prepare(
-        `INSERT INTO event_log (event_id, parent_id, correlation_id, event_name, timestamp, client_id, agent_id, session_id, source, outcome, duration_ms, data)
-         VALUES (@event_id, @parent_id, @correlation_id, @event_name, @timestamp, @client_id, @agent_id, @session_id, @source, @outcome, @duration_ms, @data)`,
-      );
-      for (const row of rows) insert.run(row);
+    const values = batch.map(toValues);
+    await this.writes.run(() => {
+      for (let start = 0; start < values.length; start += ROWS_PER_INSERT) {
+        const chunk = values.slice(start, start + ROWS_PER_INSERT);
+        this.insertFor(chunk.length).run(chunk.flat());
+      }
     });
+  }
+
+  private insertFor(rows: number): Statement {
+    let statement = this.inserts.get(rows);
+    if (!statement) {
+      const placeholders = `(${COLUMNS.map(() => '?').join(', ')})`;
+      statement = this.db.prepare(`INSERT INTO event_log (${COLUMNS.join(', ')}) VALUES ${Array.from({ length: rows }, () => placeholders).join(', ')}`);
+      this.inserts.set(rows, statement);
+    }
+    return statement;
   }
 
   private async applyRetention(): Promise<void> {
@@ -201,11 +214,16 @@ export class EventLogService implements OnModuleInit, OnApplicationShutdown {
   }
 }
 
+function toValues(record: EventRecord): unknown[] {
+  const row = toRow(record);
+  return COLUMNS.map((column) => row[column]);
+}
+
 function toRow(record: EventRecord): Row {
   const data = record.data as { session_id?: unknown } | undefined;
   let json: string;
   try {
-    json = JSON.stringify(redact(record.data) ?? null);
+    json = JSON.stringify(record.data ?? null, redactSecrets);
   } catch {
     json = '"(not serialisable)"';
   }

@@ -8,3 +8,8 @@ export function redact(value: unknown, depth = 0): unknown {
   for (const [key, item] of Object.entries(value)) out[key] = SECRET_KEY.test(key) ? '[redacted]' : redact(item, depth + 1);
   return out;
 }
+
+/** The same rule as a JSON.stringify replacer: one pass, no copies (the event log's hot path). */
+export function redactSecrets(key: string, value: unknown): unknown {
+  return key !== '' && SECRET_KEY.test(key) ? '[redacted]' : value;
+}
