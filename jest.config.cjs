@@ -10,7 +10,7 @@ const swcTs = {
   module: { type: 'commonjs' },
 };
 const swcJs = { jsc: { target: 'es2023', parser: { syntax: 'ecmascript' } }, module: { type: 'commonjs' } };
-const esm = ['@nestjs', 'file-type', 'strtok3', 'token-types', '@tokenizer', 'uint8array-extras', '@borewit'];
+const esm = ['@nestjs', 'chalk', '@nyariv', 'file-type', 'strtok3', 'token-types', '@tokenizer', 'uint8array-extras', '@borewit'];
 
 module.exports = {
   roots: ['<rootDir>/src/', '<rootDir>/libs/', '<rootDir>/test/', '<rootDir>/apps/'],

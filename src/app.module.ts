@@ -1,4 +1,5 @@
 import { Module, type DynamicModule } from '@nestjs/common';
+import { DevtoolsModule } from '@nestjs/devtools-integration';
 import type { Logger } from 'pino';
 import type { Clock } from './common/clock';
 import type { KsiConfig } from './config/config';
@@ -48,6 +49,7 @@ export class AppModule {
         MessageModule,
         AgentModule,
         ConversationModule,
+        ...(config.devtoolsPort !== undefined ? [DevtoolsModule.register({ http: true, port: config.devtoolsPort })] : []),
       ],
     };
   }

@@ -1,5 +1,5 @@
 import 'reflect-metadata';
-import { NestFactory } from '@nestjs/core';
+import { ModulesContainer, NestFactory } from '@nestjs/core';
 import type { INestMicroservice } from '@nestjs/common';
 import type { AsyncMicroserviceOptions } from '@nestjs/microservices';
 import * as fs from 'node:fs';
@@ -26,6 +26,7 @@ export async function startDaemon(env: NodeJS.ProcessEnv = process.env): Promise
   process.on('unhandledRejection', (reason) => log.error({ err: reason instanceof Error ? reason.stack : String(reason) }, 'unhandled rejection'));
   const app = await NestFactory.createMicroservice<AsyncMicroserviceOptions>(AppModule.forRoot(config, log), {
     logger: new NestLogAdapter(log),
+    snapshot: config.devtoolsPort !== undefined,
     inject: [NdjsonServer],
     useFactory: (server: NdjsonServer) => ({ strategy: server }),
   });
@@ -41,8 +42,25 @@ export async function startDaemon(env: NodeJS.ProcessEnv = process.env): Promise
   process.on('SIGINT', forceOnSecond('SIGINT'));
   process.on('SIGTERM', forceOnSecond('SIGTERM'));
   await app.listen();
+  if (config.devtoolsPort !== undefined) await devtoolsOnLoopback(app, config.devtoolsPort);
   app.get(PidFile).write();
   app.get(EventBus).emit('system:ready', {});
   log.info({ socket: config.socketPath, version: config.version }, 'daemon ready');
   return { app, config };
+}
+
+/**
+ * Nest devtools' HTTP server listens on every interface and takes no host option; the daemon moves it
+ * to 127.0.0.1, so the module graph (and its code runner) is never reachable from the network.
+ */
+async function devtoolsOnLoopback(app: INestMicroservice, port: number): Promise<void> {
+  for (const module of app.get(ModulesContainer).values()) {
+    for (const wrapper of module.providers.values()) {
+      const server = (wrapper.instance as { httpServer?: import('node:http').Server } | undefined)?.httpServer;
+      if (!server) continue;
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await new Promise<void>((resolve, reject) => server.once('error', reject).listen(port, '127.0.0.1', resolve));
+      return;
+    }
+  }
 }

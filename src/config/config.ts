@@ -21,6 +21,7 @@ const environment = z.object({
   KSI_SHUTDOWN_TIMEOUT_MS: positiveInt('KSI_SHUTDOWN_TIMEOUT_MS', 30_000),
   CLAUDE_BIN: z.string().min(1).default('claude'),
   KSI_MAX_CONCURRENT: positiveInt('KSI_MAX_CONCURRENT', 4),
+  KSI_DEVTOOLS_PORT: z.coerce.number({ error: 'KSI_DEVTOOLS_PORT must be a number' }).int('KSI_DEVTOOLS_PORT must be a whole number').min(1).max(65535, 'KSI_DEVTOOLS_PORT must be a port number').optional(),
   KSI_EVENT_LOG: z.enum(['on', 'off'], { error: 'KSI_EVENT_LOG must be on or off' }).default('on'),
   KSI_EVENT_RETENTION_DAYS: z.coerce.number({ error: 'KSI_EVENT_RETENTION_DAYS must be a number' }).positive('KSI_EVENT_RETENTION_DAYS must be greater than 0').default(7),
   KSI_COMPLETION_TIMEOUT_MS: positiveInt('KSI_COMPLETION_TIMEOUT_MS', 300_000),
@@ -53,6 +54,8 @@ export interface KsiConfig {
   /** Per attempt, unless the request gives `timeout` (seconds). */
   completionTimeoutMs: number;
   retry: RetryPolicy;
+  /** Nest devtools' HTTP endpoint on loopback; off when unset. */
+  devtoolsPort?: number;
   /** Record every event in the event log (ring + SQLite). */
   eventLog: boolean;
   eventRetentionDays: number;
@@ -98,6 +101,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     claudeBin: e.CLAUDE_BIN,
     maxConcurrent: e.KSI_MAX_CONCURRENT,
     completionTimeoutMs: e.KSI_COMPLETION_TIMEOUT_MS,
+    devtoolsPort: e.KSI_DEVTOOLS_PORT,
     eventLog: e.KSI_EVENT_LOG === 'on',
     eventRetentionDays: e.KSI_EVENT_RETENTION_DAYS,
     retry: { maxAttempts: e.KSI_RETRY_MAX_ATTEMPTS, initialDelayMs: e.KSI_RETRY_INITIAL_MS, maxDelayMs: e.KSI_RETRY_MAX_MS, multiplier: e.KSI_RETRY_MULTIPLIER },
