@@ -18,6 +18,7 @@ import { HealthModule } from './modules/health/health.module';
 import { McpModule } from './modules/mcp/mcp.module';
 import { MessageModule } from './modules/message/message.module';
 import { MonitorModule } from './modules/monitor/monitor.module';
+import { OrchestrationModule } from './modules/orchestration/orchestration.module';
 import { PermissionModule } from './modules/permission/permission.module';
 import { ShutdownModule } from './modules/shutdown/shutdown.module';
 import { StateModule } from './modules/state/state.module';
@@ -49,6 +50,7 @@ export class AppModule {
         MessageModule,
         AgentModule,
         ConversationModule,
+        OrchestrationModule,
         ...(config.devtoolsPort !== undefined ? [DevtoolsModule.register({ http: true, port: config.devtoolsPort })] : []),
       ],
     };

@@ -191,6 +191,7 @@ export class AgentService {
       db.prepare(`UPDATE agents SET session_id = COALESCE(?, session_id), status = 'idle', restarts = 0 WHERE agent_id = ? AND status != 'stopped'`).run(end.session_id ?? null, item.agent_id);
     });
     const text = end.result?.response?.result;
+    this.bus.emit('agent:result', { agent_id: item.agent_id, request_id: end.request_id, session_id: end.session_id ?? null, text: typeof text === 'string' ? text : '' });
     await this.bus
       .request('message:publish', { event_type: 'AGENT_RESULT', agent_id: item.agent_id, message: { request_id: end.request_id, session_id: end.session_id, text, in_reply_to: JSON.parse(item.message) } })
       .catch((error: Error) => this.log.warn({ err: error.message }, 'agent result not published'));

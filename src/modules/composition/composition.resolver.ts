@@ -1,11 +1,10 @@
 import { Injectable } from '@nestjs/common';
 import jexl from 'jexl';
+import { PLACEHOLDER, substitute } from '../../common/placeholders';
 import { CompositionLibrary } from './composition.library';
 import { CompositionError, type Component, type Composition } from './composition.schema';
 
 type Vars = Record<string, unknown>;
-const PLACEHOLDER = /\{\{\s*([A-Za-z_][\w.]*)\s*\}\}/g;
-const WHOLE_PLACEHOLDER = /^\{\{\s*([A-Za-z_][\w.]*)\s*\}\}$/;
 
 /**
  * Resolves a composition: parent (`extends`), then mixins (keys not yet present), then each
@@ -66,32 +65,4 @@ export class CompositionResolver {
       throw new CompositionError('invalid_composition', `${where}: condition "${expression}" cannot be evaluated: ${(error as Error).message}`);
     }
   }
-}
-
-/** Replaces placeholders in every string inside `value`; a string that is one placeholder takes the value's type. */
-export function substitute(value: unknown, vars: Vars): unknown {
-  if (typeof value === 'string') {
-    const whole = WHOLE_PLACEHOLDER.exec(value);
-    if (whole) {
-      const found = lookup(vars, whole[1]);
-      return found === undefined ? value : found;
-    }
-    return value.replace(PLACEHOLDER, (match, name: string) => {
-      const found = lookup(vars, name);
-      if (found === undefined) return match;
-      return typeof found === 'string' ? found : JSON.stringify(found);
-    });
-  }
-  if (Array.isArray(value)) return value.map((item) => substitute(item, vars));
-  if (typeof value === 'object' && value !== null) return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, substitute(item, vars)]));
-  return value;
-}
-
-function lookup(vars: Vars, dotted: string): unknown {
-  let current: unknown = vars;
-  for (const part of dotted.split('.')) {
-    if (typeof current !== 'object' || current === null) return undefined;
-    current = (current as Vars)[part];
-  }
-  return current;
 }

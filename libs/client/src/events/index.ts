@@ -17,6 +17,7 @@ export * from './lifecycle.events';
 export * from './mcp.events';
 export * from './message.events';
 export * from './monitor.events';
+export * from './orchestration.events';
 export * from './permission.events';
 export * from './schema';
 export * from './state.events';

@@ -1,0 +1,158 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { randomBytes } from 'node:crypto';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import type { Logger } from 'pino';
+import { parse } from 'yaml';
+import { CLOCK, type Clock } from '../../common/clock';
+import { substitute } from '../../common/placeholders';
+import { KSI_CONFIG, type KsiConfig } from '../../config/config';
+import { EventBus } from '../../events/event-bus';
+import type { EventContext } from '../../events/event-context';
+import { EventError } from '../../events/event-error';
+import { DAEMON_LOG } from '../../logging/logger';
+
+interface Pattern {
+  name: string;
+  variables?: Record<string, { default?: unknown }>;
+  agents: Record<string, { profile: string; vars?: Record<string, unknown> }>;
+  coordination: { turn_order: string[]; start: string; termination?: { rounds?: number | string; timeout_seconds?: number | string } };
+}
+
+interface Turn {
+  agent_id: string;
+  text: string;
+  at: number;
+}
+
+interface Instance {
+  orchestration_id: string;
+  pattern: string;
+  state: 'running' | 'terminated';
+  reason: string | null;
+  agents: Record<string, string>;
+  turn_order: string[];
+  turn: number;
+  rounds: number;
+  message_count: number;
+  started_at: number;
+  ended_at: number | null;
+  transcript: Turn[];
+  timer?: NodeJS.Timeout;
+}
+
+/**
+ * Runs orchestration patterns: spawns the pattern's agents, starts the first turn, and routes each
+ * agent's reply to the next agent in strict turn order until the rounds are done or time runs out.
+ * Finished instances stay listed with the reason they ended.
+ */
+@Injectable()
+export class OrchestrationService {
+  private readonly instances = new Map<string, Instance>();
+  readonly patternsDir: string;
+
+  constructor(
+    @Inject(KSI_CONFIG) config: KsiConfig,
+    @Inject(CLOCK) private readonly clock: Clock,
+    @Inject(DAEMON_LOG) private readonly log: Logger,
+    private readonly bus: EventBus,
+  ) {
+    this.patternsDir = path.join(config.libDir, 'compositions', 'orchestrations');
+  }
+
+  patterns(): string[] {
+    return fs.existsSync(this.patternsDir) ? fs.readdirSync(this.patternsDir).filter((file) => /\.ya?ml$/.test(file)).map((file) => file.replace(/\.ya?ml$/, '')).sort() : [];
+  }
+
+  load(name: string): Pattern {
+    const file = ['yaml', 'yml'].map((ext) => path.join(this.patternsDir, `${name}.${ext}`)).find((candidate) => fs.existsSync(candidate));
+    if (!file || !/^[\w.-]+$/.test(name)) throw new EventError('not_found', `Pattern not found: ${name} (known: ${this.patterns().join(', ')})`);
+    const pattern = parse(fs.readFileSync(file, 'utf8')) as Pattern;
+    const order = pattern?.coordination?.turn_order;
+    if (!pattern?.agents || !Array.isArray(order) || order.some((agent) => !pattern.agents[agent]) || typeof pattern.coordination.start !== 'string') {
+      throw new EventError('invalid_pattern', `${path.basename(file)}: needs agents, coordination.turn_order naming them, and coordination.start`);
+    }
+    return pattern;
+  }
+
+  async start(patternName: string, given: Record<string, unknown>, context: EventContext): Promise<Instance> {
+    const raw = this.load(patternName);
+    const vars = { ...Object.fromEntries(Object.entries(raw.variables ?? {}).map(([name, v]) => [name, v.default])), ...given };
+    const pattern = substitute(raw, vars) as Pattern;
+    const id = `orch_${randomBytes(4).toString('hex')}`;
+    const agents: Record<string, string> = {};
+    for (const [name, spec] of Object.entries(pattern.agents)) {
+      const agentId = `${id}_${name}`;
+      await this.bus.requestOne('agent:spawn', { profile: spec.profile, agent_id: agentId, context: { ...vars, ...spec.vars, orchestration_id: id } }, context);
+      agents[name] = agentId;
+    }
+    const instance: Instance = {
+      orchestration_id: id,
+      pattern: patternName,
+      state: 'running',
+      reason: null,
+      agents,
+      turn_order: pattern.coordination.turn_order.map((name) => agents[name]),
+      turn: 0,
+      rounds: Number(pattern.coordination.termination?.rounds ?? 1),
+      message_count: 0,
+      started_at: this.clock.now() / 1000,
+      ended_at: null,
+      transcript: [],
+    };
+    const timeout = Number(pattern.coordination.termination?.timeout_seconds ?? 0);
+    if (timeout > 0) instance.timer = setTimeout(() => void this.terminate(id, 'timeout'), timeout * 1000).unref();
+    this.instances.set(id, instance);
+    this.bus.emit('orchestration:started', { orchestration_id: id, pattern: patternName, agents });
+    await this.bus.requestOne('agent:send_message', { agent_id: instance.turn_order[0], message: { prompt: pattern.coordination.start } }, context);
+    return instance;
+  }
+
+  /** An agent's reply: if it was its turn, it goes to the next agent; the rounds decide the end. */
+  async route(agentId: string, text: string): Promise<{ status: 'routed' | 'blocked' | 'terminated'; to?: string }> {
+    const instance = [...this.instances.values()].find((candidate) => candidate.state === 'running' && candidate.turn_order.includes(agentId));
+    if (!instance) return { status: 'blocked' };
+    if (instance.turn_order[instance.turn] !== agentId) {
+      this.log.warn({ orchestration_id: instance.orchestration_id, agent_id: agentId }, 'reply out of turn ignored');
+      return { status: 'blocked' };
+    }
+    instance.message_count++;
+    instance.transcript.push({ agent_id: agentId, text, at: this.clock.now() / 1000 });
+    if (instance.message_count >= instance.rounds * instance.turn_order.length) {
+      await this.terminate(instance.orchestration_id, 'rounds');
+      return { status: 'terminated' };
+    }
+    instance.turn = (instance.turn + 1) % instance.turn_order.length;
+    const next = instance.turn_order[instance.turn];
+    const speaker = Object.entries(instance.agents).find(([, id]) => id === agentId)?.[0] ?? agentId;
+    await this.bus.requestOne('agent:send_message', { agent_id: next, message: { prompt: `${speaker}: ${text}`, from: agentId, orchestration_id: instance.orchestration_id } });
+    return { status: 'routed', to: next };
+  }
+
+  async terminate(id: string, reason: string): Promise<Instance> {
+    const instance = this.get(id);
+    if (instance.state === 'terminated') return instance;
+    instance.state = 'terminated';
+    instance.reason = reason;
+    instance.ended_at = this.clock.now() / 1000;
+    clearTimeout(instance.timer);
+    for (const agentId of Object.values(instance.agents)) await this.bus.request('agent:terminate', { agent_id: agentId });
+    this.bus.emit('orchestration:terminated', { orchestration_id: id, reason });
+    return instance;
+  }
+
+  get(id: string): Instance {
+    const instance = this.instances.get(id);
+    if (!instance) throw new EventError('not_found', `Orchestration not found: ${id}`);
+    return instance;
+  }
+
+  all(): Instance[] {
+    return [...this.instances.values()];
+  }
+
+  summary(instance: Instance): Record<string, unknown> {
+    const { timer: _timer, transcript: _transcript, ...rest } = instance;
+    return rest;
+  }
+}
