@@ -47,3 +47,21 @@ describe('orchestration patterns (real daemon, fake Claude CLI)', () => {
     expect(await send('orchestration:terminate', { orchestration_id: id })).toMatchObject({ state: 'terminated', reason: 'requested' });
   });
 });
+
+describe('termination by event', () => {
+  const daemon = fakeClaudeDaemon();
+  beforeAll(() => daemon.start());
+  afterAll(() => daemon.dispose());
+
+  it('ends the instance when a matching event happens', async () => {
+    const client = daemon.client();
+    const { orchestration_id: id } = (await client.sendSingle('orchestration:start', { pattern: 'until_done', vars: { task: 'iterate [[sleep:200]]', done_event: 'state:set' } })) as Record<string, string>;
+    await client.sendSingle('state:set', { key: 'done', value: true });
+    const status = await eventually(async () => {
+      const current = (await client.sendSingle('orchestration:status', { orchestration_id: id })) as Record<string, unknown>;
+      return current.state === 'terminated' ? current : undefined;
+    });
+    expect(status).toMatchObject({ reason: 'event:state:set' });
+    await client.close();
+  });
+});

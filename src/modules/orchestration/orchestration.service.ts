@@ -7,7 +7,9 @@ import { parse } from 'yaml';
 import { CLOCK, type Clock } from '../../common/clock';
 import { substitute } from '../../common/placeholders';
 import { KSI_CONFIG, type KsiConfig } from '../../config/config';
+import picomatch from 'picomatch';
 import { EventBus } from '../../events/event-bus';
+import { EventTap } from '../../events/event-tap';
 import type { EventContext } from '../../events/event-context';
 import { EventError } from '../../events/event-error';
 import { DAEMON_LOG } from '../../logging/logger';
@@ -16,7 +18,7 @@ interface Pattern {
   name: string;
   variables?: Record<string, { default?: unknown }>;
   agents: Record<string, { profile: string; vars?: Record<string, unknown> }>;
-  coordination: { turn_order: string[]; start: string; termination?: { rounds?: number | string; timeout_seconds?: number | string } };
+  coordination: { turn_order: string[]; start: string; termination?: { rounds?: number | string; timeout_seconds?: number | string; event?: string } };
 }
 
 interface Turn {
@@ -39,6 +41,7 @@ interface Instance {
   ended_at: number | null;
   transcript: Turn[];
   timer?: NodeJS.Timeout;
+  stopWatching?: () => void;
 }
 
 /**
@@ -56,6 +59,7 @@ export class OrchestrationService {
     @Inject(CLOCK) private readonly clock: Clock,
     @Inject(DAEMON_LOG) private readonly log: Logger,
     private readonly bus: EventBus,
+    private readonly tap: EventTap,
   ) {
     this.patternsDir = path.join(config.libDir, 'compositions', 'orchestrations');
   }
@@ -102,6 +106,14 @@ export class OrchestrationService {
     };
     const timeout = Number(pattern.coordination.termination?.timeout_seconds ?? 0);
     if (timeout > 0) instance.timer = setTimeout(() => void this.terminate(id, 'timeout'), timeout * 1000).unref();
+    const endEvent = pattern.coordination.termination?.event;
+    if (endEvent) {
+      // Termination by event: the first event whose name matches ends the instance.
+      const matches = picomatch(endEvent);
+      instance.stopWatching = this.tap.observe((record) => {
+        if (instance.state === 'running' && matches(record.event_name)) void this.terminate(id, `event:${record.event_name}`);
+      });
+    }
     this.instances.set(id, instance);
     this.bus.emit('orchestration:started', { orchestration_id: id, pattern: patternName, agents });
     await this.bus.requestOne('agent:send_message', { agent_id: instance.turn_order[0], message: { prompt: pattern.coordination.start } }, context);
@@ -136,6 +148,7 @@ export class OrchestrationService {
     instance.reason = reason;
     instance.ended_at = this.clock.now() / 1000;
     clearTimeout(instance.timer);
+    instance.stopWatching?.();
     for (const agentId of Object.values(instance.agents)) await this.bus.request('agent:terminate', { agent_id: agentId });
     this.bus.emit('orchestration:terminated', { orchestration_id: id, reason });
     return instance;
@@ -152,7 +165,7 @@ export class OrchestrationService {
   }
 
   summary(instance: Instance): Record<string, unknown> {
-    const { timer: _timer, transcript: _transcript, ...rest } = instance;
+    const { timer: _timer, transcript: _transcript, stopWatching: _watch, ...rest } = instance;
     return rest;
   }
 }
