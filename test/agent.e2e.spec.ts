@@ -1,7 +1,6 @@
 import * as fs from 'node:fs';
-import type { KsiClient } from '../libs/client/src';
 import { eventually } from './support/daemon-process';
-import { fakeClaudeDaemon } from './support/completions';
+import { useFakeClaudeDaemon } from './support/completions';
 import { ksi } from './support/ksi-cli';
 import { RawConnection } from './support/raw-connection';
 
@@ -15,17 +14,7 @@ const alive = (pid: number) => {
 };
 
 describe('agents with the fake Claude CLI (real daemon)', () => {
-  const daemon = fakeClaudeDaemon();
-  let client: KsiClient;
-  beforeAll(async () => {
-    await daemon.start();
-    client = daemon.client();
-  });
-  afterAll(async () => {
-    await client.close();
-    await daemon.dispose();
-  });
-  const send = (event: string, data: Record<string, unknown> = {}) => client.sendSingle(event, data) as Promise<Record<string, any>>;
+  const { daemon, send, reconnect } = useFakeClaudeDaemon();
   const answered = (prompt: string) => daemon.answered().filter((entry) => entry.stdin === prompt).length;
   const invocation = (prompt: string) => daemon.invocations().find((entry) => entry.stdin === prompt);
 
@@ -117,10 +106,9 @@ describe('agents with the fake Claude CLI (real daemon)', () => {
 
   it('agents come back after a daemon restart and continue their session', async () => {
     const before = (await send('agent:info', { agent_id: 'talker' })).session_id;
-    await client.close();
     await daemon.stop('SIGTERM');
     await daemon.start();
-    client = daemon.client();
+    await reconnect();
     expect((await send('agent:list')).agents.map((agent: { agent_id: string }) => agent.agent_id)).toContain('talker');
     await send('agent:send_message', { agent_id: 'talker', message: { prompt: 'after restart' } });
     await eventually(() => answered('after restart') === 1);

@@ -1,19 +1,11 @@
 import * as fs from 'node:fs';
 import type { KsiClient } from '../libs/client/src';
-import { CompletionWatcher, fakeClaudeDaemon } from './support/completions';
+import { CompletionWatcher, fakeClaudeDaemon, useFakeClaudeDaemon } from './support/completions';
 
 describe('conversations and locks (real daemon, fake Claude CLI)', () => {
-  const daemon = fakeClaudeDaemon();
+  const { client: connected, send } = useFakeClaudeDaemon();
   let client: KsiClient;
-  beforeAll(async () => {
-    await daemon.start();
-    client = daemon.client();
-  });
-  afterAll(async () => {
-    await client.close();
-    await daemon.dispose();
-  });
-  const send = (event: string, data: Record<string, unknown> = {}) => client.sendSingle(event, data) as Promise<Record<string, any>>;
+  beforeAll(() => (client = connected()));
 
   it('lists, gets, searches and exports the turns just made, as one conversation per session chain', async () => {
     const watcher = new CompletionWatcher(client);

@@ -1,8 +1,7 @@
 import Database from 'better-sqlite3';
 import * as path from 'node:path';
-import type { KsiClient } from '../libs/client/src';
 import { eventually } from './support/daemon-process';
-import { CompletionWatcher, fakeClaudeDaemon } from './support/completions';
+import { CompletionWatcher, useFakeClaudeDaemon } from './support/completions';
 import { ksi } from './support/ksi-cli';
 import { RawConnection } from './support/raw-connection';
 
@@ -13,17 +12,7 @@ interface Node {
 const names = (nodes: Node[]): string[] => nodes.flatMap((node) => [node.event_name, ...names(node.children)]);
 
 describe('event log, monitor and correlation (real daemon, fake Claude CLI)', () => {
-  const daemon = fakeClaudeDaemon();
-  let client: KsiClient;
-  beforeAll(async () => {
-    await daemon.start();
-    client = daemon.client();
-  });
-  afterAll(async () => {
-    await client.close();
-    await daemon.dispose();
-  });
-  const send = (event: string, data: Record<string, unknown> = {}) => client.sendSingle(event, data) as Promise<Record<string, any>>;
+  const { daemon, send, reconnect } = useFakeClaudeDaemon();
 
   it("lets a client subscribed to completion:* watch another client's request", async () => {
     const watcher = await RawConnection.open(daemon.socketPath);
@@ -70,14 +59,13 @@ describe('event log, monitor and correlation (real daemon, fake Claude CLI)', ()
   });
 
   it('removes rows older than the retention at start', async () => {
-    await client.close();
     await daemon.stop('SIGTERM');
     const db = new Database(path.join(daemon.varDir, 'db', 'ksi.db'));
     const old = Date.now() / 1000 - 30 * 86_400;
     db.prepare(`INSERT INTO event_log (event_id, event_name, timestamp, source, data) VALUES ('ancient', 'state:get', ?, 'external', '{}')`).run(old);
     db.close();
     await daemon.start();
-    client = daemon.client();
+    await reconnect();
     await eventually(async () => (await send('monitor:get_events', { since: old - 1, until: old + 1 })).events.length === 0);
     expect((await send('monitor:get_events', { patterns: ['state:set'] })).events.length).toBeGreaterThan(0);
   });

@@ -1,19 +1,8 @@
-import type { KsiClient } from '../libs/client/src';
 import { eventually } from './support/daemon-process';
-import { fakeClaudeDaemon } from './support/completions';
+import { fakeClaudeDaemon, useFakeClaudeDaemon } from './support/completions';
 
 describe('orchestration patterns (real daemon, fake Claude CLI)', () => {
-  const daemon = fakeClaudeDaemon();
-  let client: KsiClient;
-  beforeAll(async () => {
-    await daemon.start();
-    client = daemon.client();
-  });
-  afterAll(async () => {
-    await client.close();
-    await daemon.dispose();
-  });
-  const send = (event: string, data: Record<string, unknown> = {}) => client.sendSingle(event, data) as Promise<Record<string, any>>;
+  const { daemon, send } = useFakeClaudeDaemon();
 
   it('ships the debate and hello_goodbye patterns', async () => {
     expect((await send('orchestration:list_patterns')).patterns).toEqual(expect.arrayContaining(['debate', 'hello_goodbye']));

@@ -1,21 +1,10 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import type { KsiClient } from '../libs/client/src';
-import { CompletionWatcher, fakeClaudeDaemon } from './support/completions';
+import { CompletionWatcher, useFakeClaudeDaemon } from './support/completions';
 import { RawConnection } from './support/raw-connection';
 
 describe('permissions, sandboxes and agent identity (real daemon)', () => {
-  const daemon = fakeClaudeDaemon();
-  let client: KsiClient;
-  beforeAll(async () => {
-    await daemon.start();
-    client = daemon.client();
-  });
-  afterAll(async () => {
-    await client.close();
-    await daemon.dispose();
-  });
-  const send = (event: string, data: Record<string, unknown> = {}) => client.sendSingle(event, data) as Promise<Record<string, any>>;
+  const { daemon, send } = useFakeClaudeDaemon();
 
   it('ships the four profiles', async () => {
     const { profiles } = await send('permission:list_profiles');

@@ -71,3 +71,33 @@ export class CompletionWatcher {
     }
   }
 }
+
+/**
+ * One fake-Claude daemon for a describe block, with a connected client and a `send` shorthand; both
+ * are gone after the block. `reconnect` opens a new client after the test restarted the daemon.
+ */
+export function useFakeClaudeDaemon(options: DaemonOptions = {}) {
+  const daemon = fakeClaudeDaemon(options);
+  let client: KsiClient | undefined;
+  beforeAll(async () => {
+    await daemon.start();
+    client = daemon.client();
+  });
+  afterAll(async () => {
+    await client?.close();
+    await daemon.dispose();
+  });
+  const current = (): KsiClient => {
+    if (!client) throw new Error('the daemon has not started');
+    return client;
+  };
+  return {
+    daemon,
+    client: current,
+    send: (event: string, data: Record<string, unknown> = {}) => current().sendSingle(event, data) as Promise<Record<string, any>>,
+    reconnect: async () => {
+      await client?.close();
+      client = daemon.client();
+    },
+  };
+}
