@@ -1,5 +1,4 @@
 import { Module, type DynamicModule } from '@nestjs/common';
-import { DevtoolsModule } from '@nestjs/devtools-integration';
 import type { Logger } from 'pino';
 import type { Clock } from './common/clock';
 import type { KsiConfig } from './config/config';
@@ -51,8 +50,14 @@ export class AppModule {
         AgentModule,
         ConversationModule,
         OrchestrationModule,
-        ...(config.devtoolsPort !== undefined ? [DevtoolsModule.register({ http: true, port: config.devtoolsPort })] : []),
+        ...(config.devtoolsPort !== undefined ? [devtools(config.devtoolsPort)] : []),
       ],
     };
   }
+}
+
+/** Loaded only when asked for: devtools and its code sandbox cost memory every daemon would pay. */
+function devtools(port: number): DynamicModule {
+  const { DevtoolsModule } = require('@nestjs/devtools-integration') as typeof import('@nestjs/devtools-integration');
+  return DevtoolsModule.register({ http: true, port });
 }
