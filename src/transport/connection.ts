@@ -61,10 +61,6 @@ export class Connection implements ClientConnection {
     });
   }
 
-  get busy(): boolean {
-    return this.processing;
-  }
-
   identify(agentId: string): void {
     this.agentId = agentId;
   }

@@ -34,8 +34,6 @@ export interface KsiPush<T = unknown> {
   push: true;
 }
 
-export type KsiLine = KsiReply | KsiErrorReply | KsiPush;
-
 export interface ParamIssue {
   path: string;
   message: string;
@@ -75,10 +73,6 @@ export const BROADCAST_ONLY_EVENTS = [
   'message:delivered',
   'system:shutdown_notification',
 ] as const;
-
-export function isErrorReply(line: KsiLine): line is KsiErrorReply {
-  return typeof (line as KsiErrorReply).error === 'string' && typeof (line as KsiErrorReply).code === 'string' && !('data' in line);
-}
 
 export function isErrorResult(value: unknown): value is ErrorResult {
   return typeof value === 'object' && value !== null && typeof (value as ErrorResult).error === 'string';

@@ -13,19 +13,8 @@ import { CompositionResolver } from './composition.resolver';
 import { CompositionError, type Composition } from './composition.schema';
 
 type Vars = Record<string, unknown>;
-interface IndexRow {
-  name: string;
-  type: string;
-  version: string;
-  description: string;
-  author: string | null;
-  extends: string | null;
-  role: string | null;
-  tags: string;
-  capabilities: string;
-  source: 'file' | 'dynamic';
-  file_path: string | null;
-}
+/** A CompositionSummary as stored: tags and capabilities are JSON text. */
+type IndexRow = Omit<CompositionSummary, 'tags' | 'capabilities'> & { tags: string; capabilities: string };
 
 const stringList = (value: unknown): string[] => (Array.isArray(value) ? value.filter((item): item is string => typeof item === 'string') : []);
 

@@ -19,20 +19,8 @@ const HOUR_MS = 3_600_000;
 const ROWS_PER_INSERT = 50;
 const COLUMNS = ['event_id', 'parent_id', 'correlation_id', 'event_name', 'timestamp', 'client_id', 'agent_id', 'session_id', 'source', 'outcome', 'duration_ms', 'data'] as const;
 
-interface Row {
-  event_id: string;
-  parent_id: string | null;
-  correlation_id: string | null;
-  event_name: string;
-  timestamp: number;
-  client_id: string | null;
-  agent_id: string | null;
-  session_id: string | null;
-  source: 'external' | 'internal';
-  outcome: string | null;
-  duration_ms: number | null;
-  data: string;
-}
+/** A LoggedEvent as stored: data is JSON text. */
+type Row = Omit<LoggedEvent, 'data'> & { data: string };
 
 /**
  * Every request and every internal event: a ring in memory and rows in SQLite written in batches,

@@ -1,7 +1,5 @@
 import { jsonObject, nonEmpty, z } from './schema';
 
-export const MESSAGE_TYPES = ['DIRECT_MESSAGE', 'BROADCAST', 'TASK_ASSIGNMENT', 'CONVERSATION_MESSAGE', 'STATUS_UPDATE'] as const;
-
 export const messageSubscribeParams = z.object({
   event_types: z.array(nonEmpty('A message type')).min(1).describe('Message types to receive, e.g. ["DIRECT_MESSAGE", "BROADCAST"]'),
   agent_id: z.string().optional().describe('Receive as this agent (direct messages to it); default: this connection'),
