@@ -62,7 +62,7 @@ describe('event log, monitor and correlation (real daemon, fake Claude CLI)', ()
     await daemon.stop('SIGTERM');
     const db = new Database(path.join(daemon.varDir, 'db', 'ksi.db'));
     const old = Date.now() / 1000 - 30 * 86_400;
-    db.prepare(`INSERT INTO event_log (event_id, event_name, timestamp, source, data) VALUES ('ancient', 'state:get', ?, 'external', '{}')`).run(old);
+    db.prepare(`INSERT INTO event_log (timestamp, meta, data) VALUES (?, json_array('ancient', null, null, 'state:get', null, null, null, 'external', 'ok', 1), '{}')`).run(old);
     db.close();
     await daemon.start();
     await reconnect();

@@ -4,6 +4,7 @@ import type { Database } from 'better-sqlite3';
 import { KSI_CONFIG, type KsiConfig } from '../config/config';
 import { migrations } from './migrations';
 import { sqliteProvider, SQLITE } from './sqlite.provider';
+import { WriteLock } from './write-lock';
 import { WriteQueue } from './write-queue';
 
 @Global()
@@ -29,7 +30,7 @@ import { WriteQueue } from './write-queue';
       }),
     }),
   ],
-  providers: [sqliteProvider, WriteQueue],
-  exports: [SQLITE, WriteQueue],
+  providers: [sqliteProvider, WriteQueue, { provide: WriteLock, useFactory: () => new WriteLock() }],
+  exports: [SQLITE, WriteQueue, WriteLock],
 })
 export class DatabaseModule {}

@@ -19,6 +19,7 @@ import { Sandbox } from '../modules/permission/sandbox.entity';
 import { QueueItem } from '../modules/state/queue-item.entity';
 import { StateEntry } from '../modules/state/state-entry.entity';
 import { migrations } from './migrations';
+import { WriteLock } from './write-lock';
 import { WriteQueue } from './write-queue';
 
 describe('database (real SQLite files)', () => {
@@ -40,6 +41,24 @@ describe('database (real SQLite files)', () => {
     expect(pending.upQueries.map((query) => query.query)).toEqual([]);
   });
 
+  it('the compact event log keeps the rows logged before it, readable by the same column names', async () => {
+    const file = path.join(dir, 'upgrade.db');
+    const before = migrations.filter((migration) => migration.name !== 'CompactEventLog1764040000000');
+    const old = new DataSource({ type: 'better-sqlite3', database: file, migrations: before, migrationsRun: true });
+    await old.initialize();
+    await old.query(
+      `INSERT INTO event_log (event_id, parent_id, correlation_id, event_name, timestamp, client_id, agent_id, session_id, source, outcome, duration_ms, data) VALUES ('e-1', NULL, 'cid', 'state:set', 1700000000.5, 'client-1', NULL, 'sess', 'external', 'ok', 0.25, '{"key":"k"}')`,
+    );
+    await old.destroy();
+    const upgraded = new DataSource({ type: 'better-sqlite3', database: file, migrations, migrationsRun: true });
+    await upgraded.initialize();
+    const rows = await upgraded.query('SELECT event_id, parent_id, correlation_id, event_name, timestamp, client_id, agent_id, session_id, source, outcome, duration_ms, data FROM event_log');
+    await upgraded.destroy();
+    expect(rows).toEqual([
+      { event_id: 'e-1', parent_id: null, correlation_id: 'cid', event_name: 'state:set', timestamp: 1700000000.5, client_id: 'client-1', agent_id: null, session_id: 'sess', source: 'external', outcome: 'ok', duration_ms: 0.25, data: '{"key":"k"}' },
+    ]);
+  });
+
   describe('WriteQueue', () => {
     let db: Database.Database;
     let queue: WriteQueue;
@@ -47,7 +66,7 @@ describe('database (real SQLite files)', () => {
       db = new Database(path.join(dir, 'queue.db'));
       db.pragma('journal_mode = WAL');
       db.exec('CREATE TABLE t (v TEXT PRIMARY KEY)');
-      queue = new WriteQueue(db);
+      queue = new WriteQueue(db, new WriteLock());
     });
     afterEach(() => db.close());
 

@@ -1,6 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { Database } from 'better-sqlite3';
 import { SQLITE } from './sqlite.provider';
+import { WriteLock } from './write-lock';
 
 export type WriteJob<T> = (db: Database) => T;
 
@@ -23,7 +24,10 @@ export class WriteQueue {
   private readonly commitBatch: (batch: Pending[], outcomes: unknown[]) => void;
   private readonly inSavepoint: (job: WriteJob<unknown>) => unknown;
 
-  constructor(@Inject(SQLITE) db: Database) {
+  constructor(
+    @Inject(SQLITE) db: Database,
+    private readonly lock: WriteLock,
+  ) {
     this.inSavepoint = db.transaction((job: WriteJob<unknown>) => job(db));
     this.commitBatch = db.transaction((batch: Pending[], outcomes: unknown[]) => {
       for (let i = 0; i < batch.length; i++) {
@@ -54,7 +58,7 @@ export class WriteQueue {
     this.pending = [];
     const outcomes: { ok: boolean; value?: unknown; error?: unknown }[] = new Array(batch.length);
     try {
-      this.commitBatch(batch, outcomes);
+      this.lock.hold(() => this.commitBatch(batch, outcomes));
     } catch (error) {
       for (const entry of batch) entry.reject(error);
       return;

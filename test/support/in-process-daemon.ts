@@ -24,7 +24,8 @@ export interface InProcessDaemon {
  */
 export async function startInProcess(extraModules: Type[] = [], options: { env?: Record<string, string>; varDir?: string } = {}): Promise<InProcessDaemon> {
   const varDir = options.varDir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'ksi-inproc-'));
-  const config = loadConfig({ KSI_VAR_DIR: varDir, ...options.env });
+  // The event log's writer thread runs compiled code only; the spawned-daemon suites cover it.
+  const config = loadConfig({ KSI_VAR_DIR: varDir, KSI_EVENT_LOG: 'off', ...options.env });
   const moduleRef = await Test.createTestingModule({ imports: [AppModule.forRoot(config, pino({ level: 'silent' })), ...extraModules] }).compile();
   const app = moduleRef.createNestMicroservice({ strategy: moduleRef.get(NdjsonServer) });
   await app.listen();

@@ -7,6 +7,7 @@ import { Messages1764000000000 } from './1764000000000-messages';
 import { Agents1764010000000 } from './1764010000000-agents';
 import { Identities1764020000000 } from './1764020000000-identities';
 import { EventLog1764030000000 } from './1764030000000-event-log';
+import { CompactEventLog1764040000000 } from './1764040000000-compact-event-log';
 
 /** Every migration, oldest first; run at start (the daemon never uses `synchronize`). */
 export const migrations = [
@@ -19,4 +20,5 @@ export const migrations = [
   Agents1764010000000,
   Identities1764020000000,
   EventLog1764030000000,
+  CompactEventLog1764040000000,
 ];

@@ -1,13 +1,19 @@
-import { Inject, Injectable, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
-import type { Database, Statement } from 'better-sqlite3';
+import { Inject, Injectable, type BeforeApplicationShutdown, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
+import type { Database } from 'better-sqlite3';
+import * as path from 'node:path';
+import { Worker } from 'node:worker_threads';
+import type { Logger } from 'pino';
 import type { getEventsParams, LoggedEvent, z } from '../../../libs/client/src';
 import { CLOCK, type Clock } from '../../common/clock';
 import { KSI_CONFIG, type KsiConfig } from '../../config/config';
 import { SQLITE } from '../../database/sqlite.provider';
-import { WriteQueue } from '../../database/write-queue';
+import { WriteLock } from '../../database/write-lock';
 import { EventTap, type EventRecord } from '../../events/event-tap';
 import { ShutdownHandler } from '../../lifecycle/shutdown-handler.decorator';
-import { redactSecrets } from './redact';
+import { DAEMON_LOG } from '../../logging/logger';
+import { EVENT_META } from './event-log.entity';
+import { VALUES_PER_ROW, type WriterOptions, type WriterReply, type WriterRequest } from './event-log.protocol';
+import { toRedactedJson } from './redact';
 
 /** Events kept in memory for stats and fast reads. */
 const RING_SIZE = 10_000;
@@ -15,32 +21,41 @@ const RING_SIZE = 10_000;
 const BATCH_SIZE = 500;
 const BATCH_MS = 500;
 const HOUR_MS = 3_600_000;
-/** Rows per INSERT statement: one statement for many rows costs far less per row than one each. */
-const ROWS_PER_INSERT = 50;
-const COLUMNS = ['event_id', 'parent_id', 'correlation_id', 'event_name', 'timestamp', 'client_id', 'agent_id', 'session_id', 'source', 'outcome', 'duration_ms', 'data'] as const;
+/** The compiled writer thread; it runs compiled code only (the daemon runs from dist/). */
+const WRITER_FILE = path.join(__dirname, 'event-log.writer.js');
+const SELECTED = `${EVENT_META.join(', ')}, timestamp, data`;
 
 /** A LoggedEvent as stored: data is JSON text. */
 type Row = Omit<LoggedEvent, 'data'> & { data: string };
 
+type WriterCall = { [Op in WriterRequest['op']]: Omit<Extract<WriterRequest, { op: Op }>, 'id'> }[WriterRequest['op']];
+
 /**
- * Every request and every internal event: a ring in memory and rows in SQLite written in batches,
- * off the reply path, with retention (KSI_EVENT_RETENTION_DAYS). KSI_EVENT_LOG=off turns it off.
+ * Every request and every internal event: a ring in memory and rows in SQLite written in batches by
+ * a writer thread (event-log.writer.ts), off the reply path and off the daemon's thread, with
+ * retention (KSI_EVENT_RETENTION_DAYS). Reads use the daemon's own connection. KSI_EVENT_LOG=off
+ * turns it off.
  */
 @Injectable()
-export class EventLogService implements OnModuleInit, OnApplicationShutdown {
+export class EventLogService implements OnModuleInit, BeforeApplicationShutdown, OnApplicationShutdown {
   private readonly ring: EventRecord[] = [];
   private ringNext = 0;
   private pending: EventRecord[] = [];
   private flushTimer?: NodeJS.Timeout;
   private retentionTimer?: NodeJS.Timeout;
   private readonly startedAt: number;
-  private readonly inserts = new Map<number, Statement>();
+  private writer?: Worker;
+  private readonly waiting = new Map<number, { resolve: (changes: number) => void; reject: (error: Error) => void }>();
+  private lastRequest = 0;
+  /** Set once the writer closed for good: later events stay in the ring only. */
+  private closed = false;
 
   constructor(
     @Inject(KSI_CONFIG) private readonly config: KsiConfig,
     @Inject(SQLITE) private readonly db: Database,
     @Inject(CLOCK) private readonly clock: Clock,
-    private readonly writes: WriteQueue,
+    @Inject(DAEMON_LOG) private readonly log: Logger,
+    private readonly lock: WriteLock,
     private readonly tap: EventTap,
   ) {
     this.startedAt = clock.now();
@@ -57,15 +72,27 @@ export class EventLogService implements OnModuleInit, OnApplicationShutdown {
     this.retentionTimer = setInterval(() => void this.applyRetention(), HOUR_MS).unref();
   }
 
-  onApplicationShutdown(): void {
-    clearInterval(this.retentionTimer);
-    clearTimeout(this.flushTimer);
-  }
-
-  /** What was recorded before the stop is written before the database closes. */
+  /** What was recorded before the stop is written before the checkpoint. */
   @ShutdownHandler('event_log')
   async stop(): Promise<void> {
     await this.flush();
+  }
+
+  /** The events of the shutdown itself, then the writer closes, before the database does. */
+  async beforeApplicationShutdown(): Promise<void> {
+    clearInterval(this.retentionTimer);
+    await this.flush().catch((error: Error) => this.log.error({ err: error.message }, 'event log: last events not written'));
+    this.closed = true;
+    const writer = this.writer;
+    if (!writer) return;
+    const exited = new Promise((resolve) => writer.once('exit', resolve));
+    await this.call({ op: 'close' }).catch(() => writer.terminate());
+    await exited;
+  }
+
+  onApplicationShutdown(): void {
+    clearTimeout(this.flushTimer);
+    void this.writer?.terminate();
   }
 
   async query(filters: z.output<typeof getEventsParams>): Promise<LoggedEvent[]> {
@@ -94,14 +121,14 @@ export class EventLogService implements OnModuleInit, OnApplicationShutdown {
         params.push(filters[key]);
       }
     }
-    const sql = `SELECT * FROM event_log ${clauses.length ? `WHERE ${clauses.join(' AND ')}` : ''} ORDER BY id ${filters.reverse ? 'DESC' : 'ASC'} LIMIT ?`;
+    const sql = `SELECT ${SELECTED} FROM event_log ${clauses.length ? `WHERE ${clauses.join(' AND ')}` : ''} ORDER BY id ${filters.reverse ? 'DESC' : 'ASC'} LIMIT ?`;
     return (this.db.prepare(sql).all(...params, filters.limit) as Row[]).map(toEvent);
   }
 
   /** Events of one correlation id, in the order they happened. */
   async chain(correlationId: string): Promise<LoggedEvent[]> {
     await this.flush();
-    return (this.db.prepare('SELECT * FROM event_log WHERE correlation_id = ? ORDER BY id').all(correlationId) as Row[]).map(toEvent);
+    return (this.db.prepare(`SELECT ${SELECTED} FROM event_log WHERE correlation_id = ? ORDER BY id`).all(correlationId) as Row[]).map(toEvent);
   }
 
   stats(): Record<string, unknown> {
@@ -146,26 +173,30 @@ export class EventLogService implements OnModuleInit, OnApplicationShutdown {
     return { total_correlations: row.correlations, total_events: row.events + this.pending.length, oldest_event: row.oldest };
   }
 
+  /** Rows being written when it is asked are deleted too: the writer works in order. */
   async clear(): Promise<number> {
     this.pending = [];
     this.ring.length = 0;
     this.ringNext = 0;
-    return this.writes.run((db) => db.prepare('DELETE FROM event_log').run().changes);
+    return this.call({ op: 'delete_all' });
   }
 
   /** Removes rows older than `hours`; returns how many. */
   async removeOlderThan(hours: number): Promise<number> {
-    await this.flush();
-    const cutoff = this.clock.now() / 1000 - hours * 3600;
-    return this.writes.run((db) => db.prepare('DELETE FROM event_log WHERE timestamp < ?').run(cutoff).changes);
+    return this.call({ op: 'delete_before', cutoff: this.clock.now() / 1000 - hours * 3600 });
   }
 
   private add(record: EventRecord): void {
     this.ring[this.ringNext] = record;
     this.ringNext = (this.ringNext + 1) % RING_SIZE;
+    if (this.closed) return;
     this.pending.push(record);
-    if (this.pending.length >= BATCH_SIZE) void this.flush();
-    else this.flushTimer ??= setTimeout(() => void this.flush(), BATCH_MS).unref();
+    if (this.pending.length >= BATCH_SIZE) this.flushInBackground();
+    else this.flushTimer ??= setTimeout(() => this.flushInBackground(), BATCH_MS).unref();
+  }
+
+  private flushInBackground(): void {
+    this.flush().catch((error: Error) => this.log.error({ err: error.message }, 'event log: events not written'));
   }
 
   private recent(): EventRecord[] {
@@ -178,23 +209,44 @@ export class EventLogService implements OnModuleInit, OnApplicationShutdown {
     const batch = this.pending;
     if (batch.length === 0) return;
     this.pending = [];
-    const values = batch.map(toValues);
-    await this.writes.run(() => {
-      for (let start = 0; start < values.length; start += ROWS_PER_INSERT) {
-        const chunk = values.slice(start, start + ROWS_PER_INSERT);
-        this.insertFor(chunk.length).run(chunk.flat());
-      }
+    const rows: unknown[] = new Array(batch.length * VALUES_PER_ROW);
+    for (let i = 0, at = 0; i < batch.length; i++, at += VALUES_PER_ROW) {
+      rows[at] = batch[i].timestamp;
+      rows[at + 1] = metaOf(batch[i]);
+      rows[at + 2] = dataOf(batch[i]);
+    }
+    await this.call({ op: 'insert', rows });
+  }
+
+  /** Resolves with the rows the writer changed, once its transaction committed. */
+  private call(request: WriterCall): Promise<number> {
+    if (this.closed) return Promise.reject(new Error('the event log is closed: the daemon is stopping'));
+    const writer = (this.writer ??= this.startWriter());
+    const id = ++this.lastRequest;
+    return new Promise((resolve, reject) => {
+      this.waiting.set(id, { resolve, reject });
+      writer.postMessage({ ...request, id } satisfies WriterRequest);
     });
   }
 
-  private insertFor(rows: number): Statement {
-    let statement = this.inserts.get(rows);
-    if (!statement) {
-      const placeholders = `(${COLUMNS.map(() => '?').join(', ')})`;
-      statement = this.db.prepare(`INSERT INTO event_log (${COLUMNS.join(', ')}) VALUES ${Array.from({ length: rows }, () => placeholders).join(', ')}`);
-      this.inserts.set(rows, statement);
-    }
-    return statement;
+  /** Started on first use; if it dies, what it was asked fails and the next call starts another. */
+  private startWriter(): Worker {
+    const options: WriterOptions = { dbPath: this.config.dbPath, lock: this.lock.buffer };
+    // A small young generation: the writer's garbage is a batch at a time (V8's default is 16 MB).
+    const writer = new Worker(WRITER_FILE, { workerData: options, resourceLimits: { maxYoungGenerationSizeMb: 4 } });
+    writer.on('message', (reply: WriterReply) => {
+      const waiting = this.waiting.get(reply.id);
+      this.waiting.delete(reply.id);
+      if ('error' in reply) waiting?.reject(new Error(reply.error));
+      else waiting?.resolve(reply.changes);
+    });
+    writer.on('error', (error) => this.log.error({ err: error.stack }, 'event log writer failed'));
+    writer.on('exit', (code) => {
+      if (this.writer === writer) this.writer = undefined;
+      for (const waiting of this.waiting.values()) waiting.reject(new Error(`the event log writer stopped (exit code ${code})`));
+      this.waiting.clear();
+    });
+    return writer;
   }
 
   private async applyRetention(): Promise<void> {
@@ -202,33 +254,30 @@ export class EventLogService implements OnModuleInit, OnApplicationShutdown {
   }
 }
 
-function toValues(record: EventRecord): unknown[] {
-  const row = toRow(record);
-  return COLUMNS.map((column) => row[column]);
+/** The EVENT_META values, in order. */
+function metaOf(record: EventRecord): string {
+  const sessionId = (record.data as { session_id?: unknown } | undefined)?.session_id;
+  const correlationId = record.correlation_id === null || record.correlation_id === undefined ? null : String(record.correlation_id);
+  return JSON.stringify([
+    record.event_id,
+    record.parent_id ?? null,
+    correlationId,
+    record.event_name,
+    record.client_id ?? null,
+    record.agent_id ?? null,
+    typeof sessionId === 'string' ? sessionId : null,
+    record.source,
+    record.outcome ?? null,
+    record.duration_ms ?? null,
+  ] satisfies unknown[] & { length: typeof EVENT_META.length });
 }
 
-function toRow(record: EventRecord): Row {
-  const data = record.data as { session_id?: unknown } | undefined;
-  let json: string;
+function dataOf(record: EventRecord): string {
   try {
-    json = JSON.stringify(record.data ?? null, redactSecrets);
+    return toRedactedJson(record.data ?? null);
   } catch {
-    json = '"(not serialisable)"';
+    return '"(not serialisable)"';
   }
-  return {
-    event_id: record.event_id,
-    parent_id: record.parent_id ?? null,
-    correlation_id: record.correlation_id === null || record.correlation_id === undefined ? null : String(record.correlation_id),
-    event_name: record.event_name,
-    timestamp: record.timestamp,
-    client_id: record.client_id ?? null,
-    agent_id: record.agent_id ?? null,
-    session_id: typeof data?.session_id === 'string' ? data.session_id : null,
-    source: record.source,
-    outcome: record.outcome ?? null,
-    duration_ms: record.duration_ms ?? null,
-    data: json,
-  };
 }
 
 function toEvent(row: Row): LoggedEvent {

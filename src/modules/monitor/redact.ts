@@ -9,7 +9,14 @@ export function redact(value: unknown, depth = 0): unknown {
   return out;
 }
 
-/** The same rule as a JSON.stringify replacer: one pass, no copies (the event log's hot path). */
-export function redactSecrets(key: string, value: unknown): unknown {
-  return key !== '' && SECRET_KEY.test(key) ? '[redacted]' : value;
+const redactSecrets = (key: string, value: unknown): unknown => (key !== '' && SECRET_KEY.test(key) ? '[redacted]' : value);
+
+/**
+ * The same rule while serialising (the event log's hot path): V8's plain JSON.stringify is several
+ * times faster than one with a replacer, and JSON without a secret-looking word anywhere has no
+ * secret-looking key either, so the replacer runs only when the plain text mentions one.
+ */
+export function toRedactedJson(value: unknown): string {
+  const json = JSON.stringify(value) ?? 'null';
+  return SECRET_KEY.test(json) ? JSON.stringify(value, redactSecrets) : json;
 }

@@ -1,0 +1,41 @@
+/** How long a writer waits for the other before going ahead anyway (SQLite's own lock still holds). */
+const MAX_WAIT_MS = 5_000;
+
+/**
+ * One SQLite file with two writers: the daemon's connection and the event log's writer thread. When
+ * both want to write, SQLite makes the loser sleep at least 1 ms in its busy handler; with this lock
+ * it waits exactly as long as the other's transaction. It only schedules: correctness still rests on
+ * SQLite's locking, so a writer that waited too long proceeds and lets SQLite decide.
+ */
+export class WriteLock {
+  private readonly cell: Int32Array;
+
+  /** Pass another thread's `buffer` to share its lock. */
+  constructor(readonly buffer = new SharedArrayBuffer(Int32Array.BYTES_PER_ELEMENT)) {
+    this.cell = new Int32Array(buffer);
+  }
+
+  hold<T>(work: () => T): T {
+    const acquired = this.acquire();
+    try {
+      return work();
+    } finally {
+      if (acquired) this.release();
+    }
+  }
+
+  private acquire(): boolean {
+    if (Atomics.compareExchange(this.cell, 0, 0, 1) === 0) return true;
+    const deadline = Date.now() + MAX_WAIT_MS;
+    do {
+      Atomics.wait(this.cell, 0, 1, 10);
+      if (Atomics.compareExchange(this.cell, 0, 0, 1) === 0) return true;
+    } while (Date.now() < deadline);
+    return false;
+  }
+
+  private release(): void {
+    Atomics.store(this.cell, 0, 0);
+    Atomics.notify(this.cell, 0, 1);
+  }
+}

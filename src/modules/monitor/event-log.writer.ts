@@ -1,0 +1,66 @@
+import Database, { type Statement } from 'better-sqlite3';
+import { parentPort, workerData } from 'node:worker_threads';
+import { WriteLock } from '../../database/write-lock';
+import { VALUES_PER_ROW, type WriterOptions, type WriterReply, type WriterRequest } from './event-log.protocol';
+
+/**
+ * The event log's writer thread: the only writer of `event_log`, on its own connection to the
+ * daemon's database, so the daemon's thread spends no time in SQLite for events it only records.
+ * Requests are handled in the order they were sent.
+ */
+
+/** One statement for many rows costs far less per row than one each. */
+const ROWS_PER_INSERT = 50;
+/** Short transactions: the daemon's own writes wait for the lock at most this long. */
+const ROWS_PER_TRANSACTION = 100;
+
+const options = workerData as WriterOptions;
+const port = parentPort!;
+const db = new Database(options.dbPath, { timeout: 5_000 });
+db.pragma('synchronous = NORMAL');
+const lock = new WriteLock(options.lock);
+const inserts = new Map<number, Statement>();
+
+function insertFor(rows: number): Statement {
+  let statement = inserts.get(rows);
+  if (!statement) {
+    statement = db.prepare(`INSERT INTO event_log (timestamp, meta, data) VALUES ${Array.from({ length: rows }, () => '(?, ?, ?)').join(', ')}`);
+    inserts.set(rows, statement);
+  }
+  return statement;
+}
+
+const insertRows = db.transaction((values: unknown[]) => {
+  for (let start = 0; start < values.length; start += ROWS_PER_INSERT * VALUES_PER_ROW) {
+    const chunk = values.slice(start, start + ROWS_PER_INSERT * VALUES_PER_ROW);
+    insertFor(chunk.length / VALUES_PER_ROW).run(chunk);
+  }
+});
+
+function handle(request: WriterRequest): number {
+  switch (request.op) {
+    case 'insert': {
+      const step = ROWS_PER_TRANSACTION * VALUES_PER_ROW;
+      for (let start = 0; start < request.rows.length; start += step) lock.hold(() => insertRows(request.rows.slice(start, start + step)));
+      return request.rows.length / VALUES_PER_ROW;
+    }
+    case 'delete_before':
+      return lock.hold(() => db.prepare('DELETE FROM event_log WHERE timestamp < ?').run(request.cutoff).changes);
+    case 'delete_all':
+      return lock.hold(() => db.prepare('DELETE FROM event_log').run().changes);
+    case 'close':
+      db.close();
+      return 0;
+  }
+}
+
+port.on('message', (request: WriterRequest) => {
+  let reply: WriterReply;
+  try {
+    reply = { id: request.id, changes: handle(request) };
+  } catch (error) {
+    reply = { id: request.id, error: (error as Error).message };
+  }
+  port.postMessage(reply);
+  if (request.op === 'close') port.close();
+});
