@@ -3,6 +3,7 @@ import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { daemonNodeArgs } from '../apps/daemon/launch';
 import { ksiCommand, timeCommand } from './cli';
 import { countInvocations, drainCompletions, FAKE_CLAUDE, queueMany, spawnDirectly } from './completions';
 import { fanOut } from './fanout';
@@ -13,7 +14,6 @@ import { drive, type LoadResult, type RequestFactory } from './load';
  * `npm run bench`: the daemon beside a bare Node NDJSON server measured in the same run, so every
  * figure is also a ratio. Prints a table; asserts nothing (targets are read off the output).
  */
-const DAEMON_MAIN = path.resolve(__dirname, '../apps/daemon/main.js');
 const BARE_SERVER = path.resolve(__dirname, 'bare-server.js');
 const PYTHON_KSI_OPS = 1_000;
 
@@ -156,7 +156,7 @@ async function main(): Promise<void> {
 async function startDaemon(varDir: string, env: Record<string, string> = {}): Promise<{ child: ChildProcess; socket: string; readyMs: number }> {
   const socket = path.join(varDir, 'run', 'daemon.sock');
   const started = performance.now();
-  const child = spawn(process.execPath, [DAEMON_MAIN], { env: { ...process.env, KSI_VAR_DIR: varDir, KSI_LOG_LEVEL: 'warn', ...env }, stdio: 'ignore' });
+  const child = spawn(process.execPath, daemonNodeArgs(), { env: { ...process.env, KSI_VAR_DIR: varDir, KSI_LOG_LEVEL: 'warn', ...env }, stdio: 'ignore' });
   while (!(await answers(socket))) {
     if (child.exitCode !== null) throw new Error(`daemon exited with ${child.exitCode}`);
     if (performance.now() - started > 15_000) throw new Error('daemon did not start');

@@ -2,10 +2,8 @@ import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { KsiClient, type HealthResult } from '../../libs/client/src';
+import { daemonNodeArgs } from '../daemon/launch';
 import { CliError, EXIT } from './cli-error';
-
-/** The daemon's entry point in this installation. */
-export const DAEMON_MAIN = path.resolve(__dirname, '../daemon/main.js');
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -56,7 +54,7 @@ export class DaemonControl {
     this.removeStaleFiles();
     fs.mkdirSync(path.dirname(this.startupLog), { recursive: true });
     const log = fs.openSync(this.startupLog, 'w');
-    const child = spawn(process.execPath, [DAEMON_MAIN], {
+    const child = spawn(process.execPath, daemonNodeArgs(), {
       detached: true,
       stdio: ['ignore', log, log],
       env: { ...this.env, KSI_VAR_DIR: this.varDir, KSI_SOCKET_PATH: this.socketPath },

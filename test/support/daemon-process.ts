@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { daemonNodeArgs } from '../../apps/daemon/launch';
 import { KsiClient } from '../../libs/client/src';
 
 const ROOT = path.resolve(__dirname, '../..');
@@ -35,7 +36,7 @@ export class DaemonProcess {
   /** Spawns the daemon and resolves once it answers system:health. */
   async start(): Promise<this> {
     this.output = '';
-    const child = spawn(process.execPath, [DAEMON_MAIN], { env: { ...process.env, ...this.env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, daemonNodeArgs(DAEMON_MAIN), { env: { ...process.env, ...this.env }, stdio: ['ignore', 'pipe', 'pipe'] });
     this.child = child;
     child.stdout?.on('data', (chunk) => (this.output += chunk));
     child.stderr?.on('data', (chunk) => (this.output += chunk));

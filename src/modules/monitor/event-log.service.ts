@@ -233,7 +233,7 @@ export class EventLogService implements OnModuleInit, BeforeApplicationShutdown,
   private startWriter(): Worker {
     const options: WriterOptions = { dbPath: this.config.dbPath, lock: this.lock.buffer };
     // A small young generation: the writer's garbage is a batch at a time (V8's default is 16 MB).
-    const writer = new Worker(WRITER_FILE, { workerData: options, resourceLimits: { maxYoungGenerationSizeMb: 4 } });
+    const writer = new Worker(WRITER_FILE, { workerData: options, resourceLimits: { maxYoungGenerationSizeMb: 1 } });
     writer.on('message', (reply: WriterReply) => {
       const waiting = this.waiting.get(reply.id);
       this.waiting.delete(reply.id);

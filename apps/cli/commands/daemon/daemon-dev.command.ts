@@ -2,7 +2,7 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import * as path from 'node:path';
 import { watch } from 'chokidar';
 import { SubCommand } from 'nest-commander';
-import { DAEMON_MAIN } from '../../daemon-control';
+import { DAEMON_MAIN, daemonNodeArgs } from '../../../daemon/launch';
 import { KsiCommand, type SocketOptions } from '../../ksi-command';
 import { dim, green, red } from '../../output';
 
@@ -52,7 +52,7 @@ export class DaemonDevCommand extends KsiCommand {
   }
 
   private launch(env: NodeJS.ProcessEnv): ChildProcess {
-    return spawn(process.execPath, [DAEMON_MAIN], { stdio: 'inherit', env });
+    return spawn(process.execPath, daemonNodeArgs(), { stdio: 'inherit', env });
   }
 
   private async stop(): Promise<void> {
