@@ -69,4 +69,29 @@ describe('event log, monitor and correlation (real daemon, fake Claude CLI)', ()
     await eventually(async () => (await send('monitor:get_events', { since: old - 1, until: old + 1 })).events.length === 0);
     expect((await send('monitor:get_events', { patterns: ['state:set'] })).events.length).toBeGreaterThan(0);
   });
+
+  it('writes every event of a burst larger than a batch, in order, and clears the log including rows still being written', async () => {
+    const since = Date.now() / 1000;
+    const client = daemon.client();
+    const keys = Array.from({ length: 1_200 }, (_, i) => `burst-${i}`);
+    await Promise.all(keys.map((key) => client.sendSingle('state:get', { key })));
+    await client.close();
+    const { events } = await send('monitor:get_events', { patterns: ['state:get'], since, limit: 5_000, reverse: false });
+    expect(events.map((event: { data: { key: string } }) => event.data.key)).toEqual(keys);
+
+    await Promise.all(keys.slice(0, 100).map((key) => send('state:get', { key })));
+    const cleared = await send('monitor:clear_log');
+    expect(cleared.events_cleared).toBeGreaterThanOrEqual(1_300);
+    expect((await send('monitor:get_events', { patterns: ['state:get'], limit: 5_000 })).events).toEqual([]);
+    await send('state:get', { key: 'after-clear' });
+    expect((await send('monitor:get_events', { patterns: ['state:get'] })).events.map((event: { data: { key: string } }) => event.data.key)).toEqual(['after-clear']);
+  });
+
+  it('keeps the events of a graceful stop itself', async () => {
+    await daemon.stop('SIGTERM');
+    await daemon.start();
+    await reconnect();
+    const { events } = await send('monitor:get_events', { patterns: ['system:shutdown*', 'checkpoint:write'], limit: 10 });
+    expect(events.map((event: { event_name: string }) => event.event_name)).toEqual(expect.arrayContaining(['system:shutdown', 'checkpoint:write', 'system:shutdown_complete']));
+  });
 });

@@ -24,6 +24,11 @@ export class WriteLock {
     }
   }
 
+  /** Frees a lock whose holder died (a writer thread that exited). Only from a thread that does not hold it. */
+  releaseAbandoned(): void {
+    this.release();
+  }
+
   private acquire(): boolean {
     if (Atomics.compareExchange(this.cell, 0, 0, 1) === 0) return true;
     const deadline = Date.now() + MAX_WAIT_MS;

@@ -173,12 +173,13 @@ export class EventLogService implements OnModuleInit, BeforeApplicationShutdown,
     return { total_correlations: row.correlations, total_events: row.events + this.pending.length, oldest_event: row.oldest };
   }
 
-  /** Rows being written when it is asked are deleted too: the writer works in order. */
+  /** Rows being written when it is asked are deleted too: the writer works in order. Returns how many events went. */
   async clear(): Promise<number> {
+    const unwritten = this.pending.length;
     this.pending = [];
     this.ring.length = 0;
     this.ringNext = 0;
-    return this.call({ op: 'delete_all' });
+    return unwritten + (await this.call({ op: 'delete_all' }));
   }
 
   /** Removes rows older than `hours`; returns how many. */
@@ -243,6 +244,8 @@ export class EventLogService implements OnModuleInit, BeforeApplicationShutdown,
     writer.on('error', (error) => this.log.error({ err: error.stack }, 'event log writer failed'));
     writer.on('exit', (code) => {
       if (this.writer === writer) this.writer = undefined;
+      // A writer that died inside a transaction never released the lock; this thread holds it only synchronously.
+      this.lock.releaseAbandoned();
       for (const waiting of this.waiting.values()) waiting.reject(new Error(`the event log writer stopped (exit code ${code})`));
       this.waiting.clear();
     });
