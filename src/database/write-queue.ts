@@ -15,7 +15,8 @@ interface Pending {
  * The one way to write: TypeORM's SQLite driver shares one connection, so concurrent transactions
  * would interleave. Jobs queued in the same turn of the event loop commit together in one
  * transaction (group commit); each runs in its own savepoint, so one failing job fails alone.
- * A job's promise resolves only after its transaction committed.
+ * A job's promise resolves only after its transaction committed. Each commit holds the WriteLock it
+ * shares with the event log's writer thread.
  */
 @Injectable()
 export class WriteQueue {

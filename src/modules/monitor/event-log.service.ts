@@ -81,7 +81,8 @@ export class EventLogService implements OnModuleInit, BeforeApplicationShutdown,
   /** The events of the shutdown itself, then the writer closes, before the database does. */
   async beforeApplicationShutdown(): Promise<void> {
     clearInterval(this.retentionTimer);
-    await this.flush().catch((error: Error) => this.log.error({ err: error.message }, 'event log: last events not written'));
+    // Writing a batch can record more events (a client still connected); write until none is left.
+    while (this.pending.length > 0) await this.flush().catch((error: Error) => this.log.error({ err: error.message }, 'event log: last events not written'));
     this.closed = true;
     const writer = this.writer;
     if (!writer) return;
