@@ -41,19 +41,23 @@ describe('database (real SQLite files)', () => {
     expect(pending.upQueries.map((query) => query.query)).toEqual([]);
   });
 
-  it('the compact event log keeps the rows logged before it, readable by the same column names', async () => {
+  it('the compact event log keeps the rows logged before it, readable by the same column names, and never reuses an id', async () => {
     const file = path.join(dir, 'upgrade.db');
     const before = migrations.filter((migration) => migration.name !== 'CompactEventLog1764040000000');
     const old = new DataSource({ type: 'better-sqlite3', database: file, migrations: before, migrationsRun: true });
     await old.initialize();
     await old.query(
-      `INSERT INTO event_log (event_id, parent_id, correlation_id, event_name, timestamp, client_id, agent_id, session_id, source, outcome, duration_ms, data) VALUES ('e-1', NULL, 'cid', 'state:set', 1700000000.5, 'client-1', NULL, 'sess', 'external', 'ok', 0.25, '{"key":"k"}')`,
+      `INSERT INTO event_log (event_id, parent_id, correlation_id, event_name, timestamp, client_id, agent_id, session_id, source, outcome, duration_ms, data) VALUES ('e-1', NULL, 'cid', 'state:set', 1700000000.5, 'client-1', NULL, 'sess', 'external', 'ok', 0.25, '{"key":"k"}'), ('e-2', NULL, NULL, 'state:get', 1700000001, NULL, NULL, NULL, 'external', 'ok', 0.1, '{}')`,
     );
+    await old.query(`DELETE FROM event_log WHERE event_id = 'e-2'`);
     await old.destroy();
     const upgraded = new DataSource({ type: 'better-sqlite3', database: file, migrations, migrationsRun: true });
     await upgraded.initialize();
     const rows = await upgraded.query('SELECT event_id, parent_id, correlation_id, event_name, timestamp, client_id, agent_id, session_id, source, outcome, duration_ms, data FROM event_log');
+    await upgraded.query(`INSERT INTO event_log (timestamp, meta, data) VALUES (1700000002, '["e-3"]', '{}')`);
+    const [next] = await upgraded.query(`SELECT id FROM event_log WHERE event_id = 'e-3'`);
     await upgraded.destroy();
+    expect(next.id).toBe(3);
     expect(rows).toEqual([
       { event_id: 'e-1', parent_id: null, correlation_id: 'cid', event_name: 'state:set', timestamp: 1700000000.5, client_id: 'client-1', agent_id: null, session_id: 'sess', source: 'external', outcome: 'ok', duration_ms: 0.25, data: '{"key":"k"}' },
     ]);

@@ -47,6 +47,8 @@ export class EventLogService implements OnModuleInit, BeforeApplicationShutdown,
   private writer?: Worker;
   private readonly waiting = new Map<number, { resolve: (changes: number) => void; reject: (error: Error) => void }>();
   private lastRequest = 0;
+  /** Settles when the writer has handled everything sent so far (it works in order). */
+  private lastSent: Promise<unknown> = Promise.resolve();
   /** Set once the writer closed for good: later events stay in the ring only. */
   private closed = false;
 
@@ -83,11 +85,12 @@ export class EventLogService implements OnModuleInit, BeforeApplicationShutdown,
     clearInterval(this.retentionTimer);
     // Writing a batch can record more events (a client still connected); write until none is left.
     while (this.pending.length > 0) await this.flush().catch((error: Error) => this.log.error({ err: error.message }, 'event log: last events not written'));
-    this.closed = true;
     const writer = this.writer;
-    if (!writer) return;
+    const closing = writer && this.call({ op: 'close' });
+    this.closed = true;
+    if (!writer || !closing) return;
     const exited = new Promise((resolve) => writer.once('exit', resolve));
-    await this.call({ op: 'close' }).catch(() => writer.terminate());
+    await closing.catch(() => writer.terminate());
     await exited;
   }
 
@@ -97,7 +100,7 @@ export class EventLogService implements OnModuleInit, BeforeApplicationShutdown,
   }
 
   async query(filters: z.output<typeof getEventsParams>): Promise<LoggedEvent[]> {
-    await this.flush();
+    await this.caughtUp();
     const patterns = filters.patterns ?? filters.event_patterns ?? [];
     const clauses: string[] = [];
     const params: unknown[] = [];
@@ -128,7 +131,7 @@ export class EventLogService implements OnModuleInit, BeforeApplicationShutdown,
 
   /** Events of one correlation id, in the order they happened. */
   async chain(correlationId: string): Promise<LoggedEvent[]> {
-    await this.flush();
+    await this.caughtUp();
     return (this.db.prepare(`SELECT ${SELECTED} FROM event_log WHERE correlation_id = ? ORDER BY id`).all(correlationId) as Row[]).map(toEvent);
   }
 
@@ -197,6 +200,12 @@ export class EventLogService implements OnModuleInit, BeforeApplicationShutdown,
     else this.flushTimer ??= setTimeout(() => this.flushInBackground(), BATCH_MS).unref();
   }
 
+  /** Every event recorded so far is committed: reads see what happened before them. */
+  private async caughtUp(): Promise<void> {
+    await this.flush();
+    await this.lastSent;
+  }
+
   private flushInBackground(): void {
     this.flush().catch((error: Error) => this.log.error({ err: error.message }, 'event log: events not written'));
   }
@@ -225,10 +234,12 @@ export class EventLogService implements OnModuleInit, BeforeApplicationShutdown,
     if (this.closed) return Promise.reject(new Error('the event log is closed: the daemon is stopping'));
     const writer = (this.writer ??= this.startWriter());
     const id = ++this.lastRequest;
-    return new Promise((resolve, reject) => {
+    const reply = new Promise<number>((resolve, reject) => {
       this.waiting.set(id, { resolve, reject });
       writer.postMessage({ ...request, id } satisfies WriterRequest);
     });
+    this.lastSent = reply.catch(() => undefined);
+    return reply;
   }
 
   /** Started on first use; if it dies, what it was asked fails and the next call starts another. */

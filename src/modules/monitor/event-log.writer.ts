@@ -11,8 +11,10 @@ import { VALUES_PER_ROW, type WriterOptions, type WriterReply, type WriterReques
 
 /** One statement for many rows costs far less per row than one each. */
 const ROWS_PER_INSERT = 50;
-/** Short transactions: the daemon's own writes wait for the lock at most this long. */
+/** Short transactions, each holding the lock: the daemon's own writes never wait long for it. */
 const ROWS_PER_TRANSACTION = 100;
+/** Deletes go in chunks for the same reason (retention after a long downtime can be millions of rows). */
+const ROWS_PER_DELETE = 5_000;
 
 const options = workerData as WriterOptions;
 const port = parentPort!;
@@ -37,6 +39,15 @@ const insertRows = db.transaction((values: unknown[]) => {
   }
 });
 
+function deleteInChunks(statement: Statement, params: unknown[]): number {
+  let total = 0;
+  for (;;) {
+    const { changes } = lock.hold(() => statement.run(...params));
+    total += changes;
+    if (changes < ROWS_PER_DELETE) return total;
+  }
+}
+
 function handle(request: WriterRequest): number {
   switch (request.op) {
     case 'insert': {
@@ -45,9 +56,9 @@ function handle(request: WriterRequest): number {
       return request.rows.length / VALUES_PER_ROW;
     }
     case 'delete_before':
-      return lock.hold(() => db.prepare('DELETE FROM event_log WHERE timestamp < ?').run(request.cutoff).changes);
+      return deleteInChunks(db.prepare(`DELETE FROM event_log WHERE id IN (SELECT id FROM event_log WHERE timestamp < ? LIMIT ${ROWS_PER_DELETE})`), [request.cutoff]);
     case 'delete_all':
-      return lock.hold(() => db.prepare('DELETE FROM event_log').run().changes);
+      return deleteInChunks(db.prepare(`DELETE FROM event_log WHERE id IN (SELECT id FROM event_log LIMIT ${ROWS_PER_DELETE})`), []);
     case 'close':
       db.close();
       return 0;
