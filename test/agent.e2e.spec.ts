@@ -56,7 +56,9 @@ describe('agents with the fake Claude CLI (real daemon)', () => {
     const result = await send('agent:broadcast', { message: { prompt: 'everyone listen' }, sender: 'crowd-0' });
     expect(result).toMatchObject({ agents_reached: expect.any(Number) });
     await eventually(() => answered('everyone listen') === result.agents_reached);
-    await new Promise((resolve) => setTimeout(resolve, 500));
+    // Each inbox runs in order: once every agent answered a second broadcast, no copy of the first is still on its way.
+    const barrier = await send('agent:broadcast', { message: { prompt: 'barrier' }, sender: 'crowd-0' });
+    await eventually(() => answered('barrier') === barrier.agents_reached);
     expect(answered('everyone listen')).toBe(result.agents_reached);
     for (let i = 1; i < 5; i++) expect(daemon.invocations().filter((entry) => entry.stdin === 'everyone listen' && entry.cwd.includes(`crowd-${i}`))).toHaveLength(1);
     expect(daemon.invocations().some((entry) => entry.stdin === 'everyone listen' && entry.cwd.includes('crowd-0'))).toBe(false);

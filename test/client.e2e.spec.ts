@@ -77,12 +77,11 @@ describe('KsiClient failure modes', () => {
 
   it('fails every pending request at once when the connection drops', async () => {
     const { socketPath, server } = await peer('drop.sock', (socket) => socket.destroy());
-    const client = new KsiClient({ socketPath, timeoutMs: 10_000 });
-    const started = Date.now();
+    // Longer than the test's own timeout: only the drop can end these requests.
+    const client = new KsiClient({ socketPath, timeoutMs: 120_000 });
     const results = await Promise.allSettled([client.sendEvent('a:b'), client.sendEvent('c:d')]);
     expect(results.map((r) => r.status)).toEqual(['rejected', 'rejected']);
-    expect((results[0] as PromiseRejectedResult).reason).toBeInstanceOf(KsiConnectionError);
-    expect(Date.now() - started).toBeLessThan(2_000);
+    for (const result of results) expect((result as PromiseRejectedResult).reason).toBeInstanceOf(KsiConnectionError);
     server.close();
   });
 

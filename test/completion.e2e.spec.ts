@@ -103,13 +103,17 @@ describe('completions with the fake Claude CLI', () => {
   });
 
   it('starts higher-priority requests first when they compete for the limit', async () => {
-    const blockers = await Promise.all([0, 1].map((i) => submit({ prompt: `blocker ${i} [[sleep:400]]`, session_id: `blocker-${i}` })));
+    // The blockers hold both slots until they are cancelled, so low and high surely wait together.
+    const blockers = await Promise.all([0, 1].map((i) => submit({ prompt: `blocker ${i} [[hang]]`, session_id: `blocker-${i}` })));
+    await eventually(() => blockers.every((_, i) => daemon.invocations().some((entry) => entry.stdin === `blocker ${i} [[hang]]`)));
     const low = await submit({ prompt: 'low one', session_id: 'prio-low', priority: 'low' });
     const high = await submit({ prompt: 'high one', session_id: 'prio-high', priority: 'high' });
     const queue = await client.sendSingle('completion:queue_status');
-    expect(queue).toMatchObject({ limit: 2, processing: 2 });
+    expect(queue).toMatchObject({ limit: 2, processing: 2, queued: 2 });
     expect(queue.queues.map((q) => q.queue_key)).toEqual(expect.arrayContaining(['prio-low', 'prio-high']));
-    await Promise.all([...blockers, low, high].map((id) => watcher.end(id)));
+    await client.sendSingle('completion:cancel', { request_id: blockers[0] });
+    await Promise.all([low, high].map((id) => watcher.end(id)));
+    await client.sendSingle('completion:cancel', { request_id: blockers[1] });
     expect((await status(high)).started_at).toBeLessThan((await status(low)).started_at);
   });
 
@@ -171,7 +175,8 @@ describe('completions with the fake Claude CLI', () => {
     const id = await submit({ prompt: 'limited [[rate_limit:2]]', max_attempts: 2 });
     const waiting = await eventually(async () => (await client.sendSingle('completion:retry_status')).retrying.find((entry) => entry.request_id === id));
     expect(waiting).toMatchObject({ attempts: 1, max_attempts: 2, last_error: expect.stringContaining('usage limit reached') });
-    expect(waiting?.next_attempt_at).toBeGreaterThan(Date.now() / 1000 + 0.5);
+    const reported = daemon.invocations().find((entry) => entry.stdin === 'limited [[rate_limit:2]]')!.time;
+    expect(waiting!.next_attempt_at * 1000).toBeGreaterThanOrEqual(Math.floor(reported / 1000) * 1000 + 2000);
     const end = await watcher.end(id);
     expect(end.data).toMatchObject({ code: 'rate_limited', attempts: 2 });
   });

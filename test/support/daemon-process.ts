@@ -87,20 +87,26 @@ export class DaemonProcess {
 
 export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-/** Polls until `check` returns a truthy value, or fails after `timeoutMs`. */
-export async function eventually<T>(check: () => T | Promise<T>, timeoutMs = 10_000, intervalMs = 50): Promise<T> {
+/**
+ * Polls until `check` returns a truthy value, or fails after `timeoutMs` with a message saying what was
+ * awaited (`what`, else the check's own source) and the last value or error it saw.
+ */
+export async function eventually<T>(check: () => T | Promise<T>, timeoutMs = 10_000, what?: string): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let last: unknown;
-  while (Date.now() < deadline) {
+  for (;;) {
     try {
       const value = await check();
       if (value) return value;
+      last = value;
     } catch (error) {
       last = error;
     }
-    await sleep(intervalMs);
+    if (Date.now() > deadline) break;
+    await sleep(50);
   }
-  throw new Error(`condition not met within ${timeoutMs} ms${last ? `: ${String(last)}` : ''}`);
+  const awaited = what ?? check.toString().replace(/\s+/g, ' ');
+  throw new Error(`Waited ${timeoutMs} ms for: ${awaited}; last saw: ${last instanceof Error ? last.message : JSON.stringify(last)}`);
 }
 
 /** One daemon for a describe block, with a client connected to it; both are gone after the block. */

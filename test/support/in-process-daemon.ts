@@ -5,6 +5,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import pino from 'pino';
 import { AppModule } from '../../src/app.module';
+import type { Clock } from '../../src/common/clock';
 import { loadConfig, type KsiConfig } from '../../src/config/config';
 import { EventBus } from '../../src/events/event-bus';
 import { NdjsonServer } from '../../src/transport/ndjson.server';
@@ -22,11 +23,11 @@ export interface InProcessDaemon {
  * The real AppModule, transport and SQLite file, in the test's own process, with extra modules
  * (test-only handlers) added: for behaviour no shipped event exhibits on demand.
  */
-export async function startInProcess(extraModules: Type[] = [], options: { env?: Record<string, string>; varDir?: string } = {}): Promise<InProcessDaemon> {
+export async function startInProcess(extraModules: Type[] = [], options: { env?: Record<string, string>; varDir?: string; clock?: Clock } = {}): Promise<InProcessDaemon> {
   const varDir = options.varDir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'ksi-inproc-'));
   // The event log's writer thread runs compiled code only; the spawned-daemon suites cover it.
   const config = loadConfig({ KSI_VAR_DIR: varDir, KSI_EVENT_LOG: 'off', ...options.env });
-  const moduleRef = await Test.createTestingModule({ imports: [AppModule.forRoot(config, pino({ level: 'silent' })), ...extraModules] }).compile();
+  const moduleRef = await Test.createTestingModule({ imports: [AppModule.forRoot(config, pino({ level: 'silent' }), options.clock), ...extraModules] }).compile();
   const app = moduleRef.createNestMicroservice({ strategy: moduleRef.get(NdjsonServer) });
   await app.listen();
   app.get(EventBus).emit('system:ready', {});
@@ -44,4 +45,17 @@ export async function startInProcess(extraModules: Type[] = [], options: { env?:
       fs.rmSync(varDir, { recursive: true, force: true });
     },
   };
+}
+
+/** A clock that moves only when the test says so. */
+export class ManualClock implements Clock {
+  constructor(private time = Date.UTC(2026, 0, 1)) {}
+
+  now(): number {
+    return this.time;
+  }
+
+  advance(ms: number): void {
+    this.time += ms;
+  }
 }

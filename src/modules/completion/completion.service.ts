@@ -45,7 +45,8 @@ const PRIORITIES = ['high', 'normal', 'low'] as const;
 @Injectable()
 export class CompletionService {
   private readonly running = new Map<string, AbortController>();
-  private readonly attempts = new Set<Promise<void>>();
+  /** Each running request's attempt, so a cancel waits for that attempt only. */
+  private readonly attempts = new Map<string, Promise<void>>();
   private readonly requesters = new Map<string, ClientConnection>();
   /** The event each request was accepted in, so its progress and result join that causal tree. */
   private readonly causes = new Map<string, CorrelationScope>();
@@ -81,7 +82,7 @@ export class CompletionService {
     this.stopping = true;
     clearTimeout(this.wakeTimer);
     for (const abort of this.running.values()) abort.abort('shutdown');
-    await Promise.allSettled([...this.attempts]);
+    await Promise.allSettled([...this.attempts.values()]);
   }
 
   async accept(request: AsyncParams, context: EventContext): Promise<CompletionAsyncResult> {
@@ -140,7 +141,7 @@ export class CompletionService {
     const running = this.running.get(requestId);
     if (running) {
       running.abort('cancel');
-      await this.settled(requestId);
+      await this.attempts.get(requestId);
     } else if (await this.repo.cancelQueued(requestId, this.clock.now())) {
       this.notify('completion:cancelled', { request_id: requestId, session_id: row.session_id }, requestId, true);
       this.schedulePump();
@@ -296,10 +297,10 @@ export class CompletionService {
       .catch((error: Error) => this.log.error({ request_id: row.request_id, err: error.stack }, 'completion attempt failed unexpectedly'))
       .finally(() => {
         this.running.delete(row.request_id);
-        this.attempts.delete(attempt);
+        this.attempts.delete(row.request_id);
         this.schedulePump();
       });
-    this.attempts.add(attempt);
+    this.attempts.set(row.request_id, attempt);
   }
 
   private async attempt(row: RequestRow, abort: AbortController): Promise<void> {
@@ -373,11 +374,6 @@ export class CompletionService {
     const failure = { request_id: id, session_id: row.session_id, error: outcome.message, code: outcome.code, attempts: attempt };
     this.notify('completion:error', failure, id, true);
     this.bus.emit('completion:failed', failure);
-  }
-
-  /** Resolves once a running request's attempt has finished. */
-  private async settled(requestId: string): Promise<void> {
-    while (this.running.has(requestId)) await Promise.allSettled([...this.attempts]);
   }
 
   private cliRequest(payload: AsyncParams, resume: string | undefined): CliRequest {

@@ -42,6 +42,8 @@ interface Instance {
   transcript: Turn[];
   timer?: NodeJS.Timeout;
   stopWatching?: () => void;
+  /** Set while the agents are being terminated: no more routing, and `terminated` only once they are gone. */
+  ending?: Promise<Instance>;
 }
 
 /**
@@ -111,7 +113,7 @@ export class OrchestrationService {
       // Termination by event: the first event whose name matches ends the instance.
       const matches = picomatch(endEvent);
       instance.stopWatching = this.tap.observe((record) => {
-        if (instance.state === 'running' && matches(record.event_name)) void this.terminate(id, `event:${record.event_name}`);
+        if (instance.state === 'running' && !instance.ending && matches(record.event_name)) void this.terminate(id, `event:${record.event_name}`);
       });
     }
     this.instances.set(id, instance);
@@ -122,7 +124,7 @@ export class OrchestrationService {
 
   /** An agent's reply: if it was its turn, it goes to the next agent; the rounds decide the end. */
   async route(agentId: string, text: string): Promise<{ status: 'routed' | 'blocked' | 'terminated'; to?: string }> {
-    const instance = [...this.instances.values()].find((candidate) => candidate.state === 'running' && candidate.turn_order.includes(agentId));
+    const instance = [...this.instances.values()].find((candidate) => candidate.state === 'running' && !candidate.ending && candidate.turn_order.includes(agentId));
     if (!instance) return { status: 'blocked' };
     if (instance.turn_order[instance.turn] !== agentId) {
       this.log.warn({ orchestration_id: instance.orchestration_id, agent_id: agentId }, 'reply out of turn ignored');
@@ -141,16 +143,22 @@ export class OrchestrationService {
     return { status: 'routed', to: next };
   }
 
-  async terminate(id: string, reason: string): Promise<Instance> {
+  /** Resolves once every agent of the instance is terminated; only then is its state `terminated`. */
+  terminate(id: string, reason: string): Promise<Instance> {
     const instance = this.get(id);
-    if (instance.state === 'terminated') return instance;
-    instance.state = 'terminated';
-    instance.reason = reason;
-    instance.ended_at = this.clock.now() / 1000;
+    if (instance.state === 'terminated') return Promise.resolve(instance);
+    instance.ending ??= this.end(instance, reason);
+    return instance.ending;
+  }
+
+  private async end(instance: Instance, reason: string): Promise<Instance> {
     clearTimeout(instance.timer);
     instance.stopWatching?.();
     for (const agentId of Object.values(instance.agents)) await this.bus.request('agent:terminate', { agent_id: agentId });
-    this.bus.emit('orchestration:terminated', { orchestration_id: id, reason });
+    instance.state = 'terminated';
+    instance.reason = reason;
+    instance.ended_at = this.clock.now() / 1000;
+    this.bus.emit('orchestration:terminated', { orchestration_id: instance.orchestration_id, reason });
     return instance;
   }
 
@@ -165,7 +173,7 @@ export class OrchestrationService {
   }
 
   summary(instance: Instance): Record<string, unknown> {
-    const { timer: _timer, transcript: _transcript, stopWatching: _watch, ...rest } = instance;
+    const { timer: _timer, transcript: _transcript, stopWatching: _watch, ending: _ending, ...rest } = instance;
     return rest;
   }
 }
