@@ -26,7 +26,8 @@ export function substitute(value: unknown, vars: Vars): unknown {
 function lookup(vars: Vars, dotted: string): unknown {
   let current: unknown = vars;
   for (const part of dotted.split('.')) {
-    if (typeof current !== 'object' || current === null) return undefined;
+    // Own properties only: `{{ constructor }}` names no variable.
+    if (typeof current !== 'object' || current === null || !Object.hasOwn(current, part)) return undefined;
     current = (current as Vars)[part];
   }
   return current;
