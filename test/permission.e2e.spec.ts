@@ -44,7 +44,7 @@ describe('permissions, sandboxes and agent identity (real daemon)', () => {
     expect(fs.readlinkSync(path.join(nested.path, 'parent'))).toBe(isolated.workspace);
     const shared = (await send('sandbox:create', { agent_id: 'sb-shared', config: { mode: 'shared', session_id: 'team-1' } })).sandbox;
     expect(shared.path).toBe(path.join(daemon.varDir, 'sandbox', 'shared', 'team-1'));
-    expect(await send('sandbox:create', { agent_id: '../escape' })).toMatchObject({ code: 'invalid_params' });
+    await expect(send('sandbox:create', { agent_id: '../escape' })).rejects.toMatchObject({ code: 'invalid_params' });
     expect(await send('sandbox:remove', { agent_id: 'sb-parent' })).toMatchObject({ code: 'invalid_state' });
     expect(await send('sandbox:remove', { agent_id: 'sb-parent', force: true })).toMatchObject({ removed: true });
     expect(fs.existsSync(isolated.path)).toBe(false);
