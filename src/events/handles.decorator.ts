@@ -15,6 +15,8 @@ export interface HandlesOptions {
    * may name there; request guards refuse the rest before the handler runs. Unlisted params are free.
    */
   agentParams?: Record<string, AgentScope>;
+  /** The param naming a state namespace: an identified agent may name its own and those its profile grants. */
+  namespaceParam?: string;
 }
 
 /** Itself; itself or an agent it spawned; only an agent it spawned (managing it). */

@@ -32,6 +32,9 @@ interface AccessRule {
   tokenHash: string | null;
   /** The profile grants managing (permissions, tokens, sandboxes, bus presence) its own children. */
   managesChildren: boolean;
+  /** Whether the profile grants this shared state namespace (the agent's own, agent:<id>, is always its). */
+  sharesNamespace: (namespace: string) => boolean;
+  sharedNamespaces: string[];
 }
 interface PermissionRow {
   permissions: string;
@@ -123,7 +126,7 @@ export class PermissionService implements OnModuleInit {
   agent(agentId: string): Permissions {
     const row = this.row(agentId);
     if (!row) throw new EventError('not_found', `No permissions found for agent: ${agentId}`);
-    return JSON.parse(row.permissions) as Permissions;
+    return stored(row);
   }
 
   /** Removes the permissions and the token: a removed agent's token no longer identifies anyone. */
@@ -149,6 +152,8 @@ export class PermissionService implements OnModuleInit {
     if (extraCapabilities.length > 0) problems.push(`capabilities the parent lacks: ${extraCapabilities.join(', ')}`);
     const larger = Object.entries(child.resources).filter(([name, value]) => parent.resources[name] !== undefined && value > parent.resources[name]).map(([name]) => name);
     if (larger.length > 0) problems.push(`resources above the parent's: ${larger.join(', ')}`);
+    const extraNamespaces = child.state.namespaces.filter((glob) => !parent.state.namespaces.includes(glob));
+    if (extraNamespaces.length > 0) problems.push(`state namespaces the parent is not granted: ${extraNamespaces.join(', ')}`);
     return problems;
   }
 
@@ -194,12 +199,14 @@ export class PermissionService implements OnModuleInit {
     if (rule) return rule;
     const row = this.row(agentId);
     if (!row) return undefined;
-    const permissions = JSON.parse(row.permissions) as Permissions;
+    const permissions = stored(row);
     rule = {
       allows: picomatch(permissions.events.allowed.length > 0 ? permissions.events.allowed : ['!**']),
       denies: permissions.events.disallowed.length > 0 ? picomatch(permissions.events.disallowed) : () => false,
       tokenHash: row.token_hash,
       managesChildren: permissions.capabilities.spawn_agents === true,
+      sharesNamespace: permissions.state.namespaces.length > 0 ? picomatch(permissions.state.namespaces) : () => false,
+      sharedNamespaces: permissions.state.namespaces,
     };
     this.access.set(agentId, rule);
     return rule;
@@ -214,17 +221,25 @@ export class PermissionService implements OnModuleInit {
     }
     if (ALWAYS_ALLOWED.has(event)) return undefined;
     if (!rule.allows(event) || rule.denies(event)) return `Agent ${agentId} is not allowed to send ${event} (its permission profile does not list it)`;
-    return data === undefined ? undefined : this.agentParamDenial(event, agentId, rule, data);
+    return data === undefined ? undefined : this.paramDenial(event, agentId, rule, data);
   }
 
-  /** An agent names only itself where it acts, and only its own children where it manages agents. */
-  private agentParamDenial(event: string, agentId: string, rule: AccessRule, data: unknown): string | undefined {
-    for (const handler of this.catalogue.handlersOf(event) ?? []) {
-      for (const [param, scope] of Object.entries(handler.declaration.agentParams ?? {})) {
+  /**
+   * An agent names only itself where it acts, only its own children where it manages agents, and
+   * only its own state namespace (agent:<id>) or ones its profile shares.
+   */
+  private paramDenial(event: string, agentId: string, rule: AccessRule, data: unknown): string | undefined {
+    for (const { declaration } of this.catalogue.handlersOf(event) ?? []) {
+      for (const [param, scope] of Object.entries(declaration.agentParams ?? {})) {
         const named = valueAt(data, param);
         if (typeof named !== 'string' || this.mayName(agentId, rule, named, scope)) continue;
         if (scope === 'self') return `Agent ${agentId} acts only as itself: ${param} must be ${agentId} (or left out), not ${named}`;
         return `Agent ${agentId} may not name ${named} in ${param} of ${event}: only ${scope === 'child' ? '' : 'itself or '}agents it spawned, and only when its permission profile allows spawn_agents`;
+      }
+      const namespace = declaration.namespaceParam === undefined ? undefined : valueAt(data, declaration.namespaceParam);
+      if (typeof namespace === 'string' && namespace !== `agent:${agentId}` && !rule.sharesNamespace(namespace)) {
+        const shared = rule.sharedNamespaces.length > 0 ? `the shared ones its permission profile grants: ${rule.sharedNamespaces.join(', ')}` : 'its permission profile shares none';
+        return `Agent ${agentId} may not use state namespace ${namespace}: its own is agent:${agentId} (the default); ${shared}`;
       }
     }
     return undefined;
@@ -244,6 +259,11 @@ function valueAt(data: unknown, dotted: string): unknown {
     value = (value as Record<string, unknown>)[key];
   }
   return value;
+}
+
+/** Permissions as stored; rows written before a section existed get its default. */
+function stored(row: PermissionRow): Permissions {
+  return permissionsSchema.parse(JSON.parse(row.permissions));
 }
 
 function hash(token: string): string {

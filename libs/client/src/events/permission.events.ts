@@ -11,6 +11,8 @@ export const permissionsSchema = z.object({
   resources: z.record(z.string(), z.number()).default({}),
   capabilities: z.record(z.string(), z.boolean()).default({}),
   events: z.object({ allowed: z.array(z.string()).default([]), disallowed: z.array(z.string()).default([]) }).default({ allowed: [], disallowed: [] }),
+  /** Shared state namespaces (globs) besides the agent's own, agent:<id>. */
+  state: z.object({ namespaces: z.array(z.string()).default([]) }).default({ namespaces: [] }),
 });
 export type Permissions = z.output<typeof permissionsSchema>;
 
