@@ -63,6 +63,16 @@ export class SandboxService {
     return dir;
   }
 
+  /**
+   * Whether the row's path is the agent's own folder, `…/<agent_id>` below the sandbox dir. A row
+   * written before ids were validated (agent `.` or `..`) names a folder holding other agents' sandboxes.
+   */
+  private isOwnFolder(sandbox: SandboxInfo): boolean {
+    const dir = path.resolve(sandbox.path);
+    const relative = path.relative(path.resolve(this.config.sandboxDir), dir);
+    return isSafeId(sandbox.agent_id) && path.basename(dir) === sandbox.agent_id && relative !== '' && relative.split(path.sep)[0] !== '..' && !path.isAbsolute(relative);
+  }
+
   find(agentId: string): SandboxInfo | undefined {
     const row = this.db.prepare('SELECT * FROM sandboxes WHERE agent_id = ?').get(agentId) as SandboxRow | undefined;
     return row && toInfo(row);
@@ -87,17 +97,10 @@ export class SandboxService {
       throw new EventError('invalid_state', `Sandbox of ${agentId} has nested sandboxes (${children.map((c) => c.agent_id).join(', ')}); pass force: true`);
     }
     for (const child of children) await this.remove(child.agent_id, true);
-    // A row written before ids were validated may name the sandbox root itself: never delete above a sandbox.
-    if (sandbox.mode !== 'shared' && isStrictlyInside(this.config.sandboxDir, sandbox.path)) fs.rmSync(sandbox.path, { recursive: true, force: true });
+    if (sandbox.mode !== 'shared' && this.isOwnFolder(sandbox)) fs.rmSync(sandbox.path, { recursive: true, force: true });
     await this.writes.run((db) => db.prepare('DELETE FROM sandboxes WHERE agent_id = ?').run(agentId));
     return true;
   }
-}
-
-/** Whether `target` is below `root` (not `root` itself, not beside or above it). */
-function isStrictlyInside(root: string, target: string): boolean {
-  const relative = path.relative(path.resolve(root), path.resolve(target));
-  return relative !== '' && !relative.startsWith('..') && !path.isAbsolute(relative);
 }
 
 function toInfo(row: SandboxRow): SandboxInfo {
