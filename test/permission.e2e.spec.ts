@@ -33,6 +33,9 @@ describe('permissions, sandboxes and agent identity (real daemon)', () => {
     await send('permission:set_agent', { agent_id: 'small-boss', profile: 'trusted', overrides: { tools: { disallowed_add: ['Bash'] } } });
     const more = await send('permission:set_agent', { agent_id: 'big-child', profile: 'trusted', parent_id: 'small-boss' });
     expect(more).toMatchObject({ code: 'permission_denied', error: expect.stringContaining('Bash') });
+    await send('permission:set_agent', { agent_id: 'narrow-boss', profile: 'standard', overrides: { capabilities: { spawn_agents: true } } });
+    const louder = await send('permission:set_agent', { agent_id: 'loud-child', profile: 'standard', parent_id: 'narrow-boss', overrides: { events: { allowed_add: ['agent:spawn'] } } });
+    expect(louder).toMatchObject({ code: 'permission_denied', error: expect.stringContaining('events the parent may not send: agent:spawn') });
     const { profile: restricted } = await send('permission:get_profile', { level: 'restricted' });
     const wider = await send('permission:validate_spawn', { parent_id: 'boss', child_permissions: { ...restricted, state: { namespaces: ['shared:*', 'global'] } } });
     expect(wider).toMatchObject({ valid: false, problems: [expect.stringContaining('state namespaces the parent is not granted: global')] });

@@ -13,6 +13,7 @@ import {
 import type { EventContext } from '../../events/event-context';
 import { EventError } from '../../events/event-error';
 import { Handles } from '../../events/handles.decorator';
+import { effectiveTools } from './permission-rules';
 import { PermissionService } from './permission.service';
 import { SandboxService } from './sandbox.service';
 
@@ -41,13 +42,13 @@ export class PermissionHandlers {
   async setAgent({ agent_id, profile, overrides, parent_id }: z.output<typeof setAgentParams>, context: EventContext) {
     // An agent (asking itself, or spawning through agent:spawn) is always the parent of what it sets.
     const permissions = await this.permissions.setAgent(agent_id, profile, overrides, parent_id ?? context.agentId, context.agentId);
-    return { agent_id, permissions, effective_tools: this.permissions.effectiveTools(permissions) };
+    return { agent_id, permissions, effective_tools: effectiveTools(permissions) };
   }
 
   @Handles('permission:get_agent', { summary: "An agent's effective permissions and tools", params: agentParams })
   getAgent({ agent_id }: z.output<typeof agentParams>) {
     const permissions = this.permissions.agent(agent_id);
-    return { agent_id, permissions, effective_tools: this.permissions.effectiveTools(permissions) };
+    return { agent_id, permissions, effective_tools: effectiveTools(permissions) };
   }
 
   @Handles('permission:remove_agent', { summary: "Remove an agent's permissions and its token; its identified connections end", params: agentParams, agentParams: { agent_id: 'child' } })

@@ -6,7 +6,7 @@ import * as path from 'node:path';
 import picomatch from 'picomatch';
 import type { Logger } from 'pino';
 import { parse } from 'yaml';
-import { permissionsSchema, type overridesSchema, type Permissions, type z } from '../../../libs/client/src';
+import { permissionsSchema, type Permissions } from '../../../libs/client/src';
 import { CLOCK, type Clock } from '../../common/clock';
 import { KSI_CONFIG, type KsiConfig } from '../../config/config';
 import { SQLITE } from '../../database/sqlite.provider';
@@ -17,17 +17,13 @@ import { EventError } from '../../events/event-error';
 import type { AgentScope } from '../../events/handles.decorator';
 import { RequestGuards } from '../../events/request-guard';
 import { DAEMON_LOG } from '../../logging/logger';
-
-/** The Claude CLI's tools, for profiles that allow "all" (allowed: null). */
-export const BUILTIN_TOOLS = ['Task', 'Bash', 'Glob', 'Grep', 'LS', 'exit_plan_mode', 'Read', 'Edit', 'MultiEdit', 'Write', 'NotebookRead', 'NotebookEdit', 'WebFetch', 'TodoRead', 'TodoWrite', 'WebSearch'];
+import { applyOverrides, eventAccess, spawnProblems, type Overrides } from './permission-rules';
 
 /** Events an identified agent may always send. */
 const ALWAYS_ALLOWED = new Set(['system:identify', 'mcp:session_start']);
 
-type Overrides = z.output<typeof overridesSchema>;
 interface AccessRule {
-  allows: (event: string) => boolean;
-  denies: (event: string) => boolean;
+  mayRaise: (event: string) => boolean;
   /** The token a connection must have identified with to act as the agent. */
   tokenHash: string | null;
   /** The profile grants managing (permissions, tokens, sandboxes, bus presence) its own children. */
@@ -136,25 +132,9 @@ export class PermissionService implements OnModuleInit {
     return removed;
   }
 
-  effectiveTools(permissions: Permissions): string[] {
-    const allowed = permissions.tools.allowed ?? BUILTIN_TOOLS;
-    return allowed.filter((tool) => !permissions.tools.disallowed.includes(tool));
-  }
-
-  /** Why `child` would exceed `parent` (tools, capabilities, resources); empty when it does not. */
+  /** Why `child` would exceed `parent`; empty when it does not. */
   spawnProblems(parent: Permissions, child: Permissions): string[] {
-    const problems: string[] = [];
-    if (!parent.capabilities.spawn_agents) problems.push(`the parent (${parent.level}) may not spawn agents`);
-    const parentTools = new Set(this.effectiveTools(parent));
-    const extraTools = this.effectiveTools(child).filter((tool) => !parentTools.has(tool));
-    if (extraTools.length > 0) problems.push(`tools the parent lacks: ${extraTools.join(', ')}`);
-    const extraCapabilities = Object.entries(child.capabilities).filter(([name, on]) => on && !parent.capabilities[name]).map(([name]) => name);
-    if (extraCapabilities.length > 0) problems.push(`capabilities the parent lacks: ${extraCapabilities.join(', ')}`);
-    const larger = Object.entries(child.resources).filter(([name, value]) => parent.resources[name] !== undefined && value > parent.resources[name]).map(([name]) => name);
-    if (larger.length > 0) problems.push(`resources above the parent's: ${larger.join(', ')}`);
-    const extraNamespaces = child.state.namespaces.filter((glob) => !parent.state.namespaces.includes(glob));
-    if (extraNamespaces.length > 0) problems.push(`state namespaces the parent is not granted: ${extraNamespaces.join(', ')}`);
-    return problems;
+    return spawnProblems(parent, child, this.catalogue.eventNames());
   }
 
   /** A new random token for the agent; only its hash is kept. Connections identified with the old one end. */
@@ -201,8 +181,7 @@ export class PermissionService implements OnModuleInit {
     if (!row) return undefined;
     const permissions = stored(row);
     rule = {
-      allows: picomatch(permissions.events.allowed.length > 0 ? permissions.events.allowed : ['!**']),
-      denies: permissions.events.disallowed.length > 0 ? picomatch(permissions.events.disallowed) : () => false,
+      mayRaise: eventAccess(permissions),
       tokenHash: row.token_hash,
       managesChildren: permissions.capabilities.spawn_agents === true,
       sharesNamespace: permissions.state.namespaces.length > 0 ? picomatch(permissions.state.namespaces) : () => false,
@@ -220,7 +199,7 @@ export class PermissionService implements OnModuleInit {
       return `Agent ${agentId}'s token was removed or issued again since this connection identified; identify with the current token`;
     }
     if (ALWAYS_ALLOWED.has(event)) return undefined;
-    if (!rule.allows(event) || rule.denies(event)) return `Agent ${agentId} is not allowed to send ${event} (its permission profile does not list it)`;
+    if (!rule.mayRaise(event)) return `Agent ${agentId} is not allowed to send ${event} (its permission profile does not list it)`;
     return data === undefined ? undefined : this.paramDenial(event, agentId, rule, data);
   }
 
@@ -268,25 +247,4 @@ function stored(row: PermissionRow): Permissions {
 
 function hash(token: string): string {
   return createHash('sha256').update(token).digest('hex');
-}
-
-function applyOverrides(base: Permissions, overrides: Overrides): Permissions {
-  const tools = { ...base.tools, disallowed: [...base.tools.disallowed] };
-  if (overrides.tools?.allowed_add && tools.allowed !== null) tools.allowed = [...new Set([...tools.allowed, ...overrides.tools.allowed_add])];
-  if (overrides.tools?.allowed_remove) {
-    tools.allowed = (tools.allowed ?? BUILTIN_TOOLS).filter((tool) => !overrides.tools?.allowed_remove?.includes(tool));
-  }
-  if (overrides.tools?.disallowed_add) tools.disallowed = [...new Set([...tools.disallowed, ...overrides.tools.disallowed_add])];
-  const resources = { ...base.resources };
-  for (const [name, value] of Object.entries(overrides.resources ?? {})) resources[name] = Math.max(resources[name] ?? 0, value);
-  return {
-    ...base,
-    tools,
-    resources,
-    capabilities: { ...base.capabilities, ...overrides.capabilities },
-    events: {
-      allowed: [...base.events.allowed, ...(overrides.events?.allowed_add ?? [])],
-      disallowed: [...base.events.disallowed, ...(overrides.events?.disallowed_add ?? [])],
-    },
-  };
 }
