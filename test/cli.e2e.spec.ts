@@ -138,7 +138,7 @@ describe('the ksi CLI (built binary, real daemon)', () => {
     const help = await ksi(['help', 'state:set'], env);
     expect(help.stdout).toMatch(/state:set\s+\(state module\)/);
     expect(help.stdout).toMatch(/--key\s+string\s+required/);
-    expect(help.stdout).toMatch(/--namespace\s+string\s+optional\s+default "global"/);
+    expect(help.stdout).toMatch(/--namespace\s+string\s+optional\s+Namespace of the key \(default: global; an agent's: agent:<its id>\)/);
     expect(help.stdout).toContain("$ npx ksi send state:set --key '<key>' --value '<value>'");
     const unknown = await ksi(['help', 'state:sett'], env);
     expect(unknown).toMatchObject({ code: 1 });

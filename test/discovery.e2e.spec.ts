@@ -31,7 +31,7 @@ describe('health and discovery (real daemon)', () => {
       module: 'state',
       handler: 'StateHandlers.set',
       summary: expect.any(String),
-      parameters: { type: 'object', required: ['key', 'value'], properties: { namespace: { type: 'string', default: 'global' } } },
+      parameters: { type: 'object', required: ['key', 'value'], properties: { namespace: { type: 'string', description: expect.stringContaining('agent:<its id>') } } },
     });
     expect(Object.keys(discover.events)).not.toContain('system:ready');
   });
@@ -51,7 +51,7 @@ describe('health and discovery (real daemon)', () => {
       s: expect.any(String),
       p: [
         ['key', 'string', true, null, 'The key'],
-        ['namespace', 'string', false, 'global', 'Namespace of the key'],
+        ['namespace', 'string', false, null, "Namespace of the key (default: global; an agent's: agent:<its id>)"],
       ],
     });
     const mcp = await client.sendSingle('system:discover', { event: 'state:get', format_style: 'mcp' });

@@ -18,7 +18,8 @@ describe('the MCP bridge: a real MCP client over stdio', () => {
 
   it("lists exactly a restricted agent's allowed events as tools, and calls ksi_state_get", async () => {
     await operator.sendSingle('permission:set_agent', { agent_id: 'mcp-agent', profile: 'restricted' });
-    await operator.sendSingle('state:set', { key: 'shared-fact', value: { answer: 42 } });
+    // The agent's state:get reads its own namespace by default.
+    await operator.sendSingle('state:set', { key: 'shared-fact', value: { answer: 42 }, namespace: 'agent:mcp-agent' });
     const { path: configPath } = (await operator.sendSingle('mcp:agent_config', { agent_id: 'mcp-agent' })) as { path: string };
     expect(fs.statSync(configPath).mode & 0o777).toBe(0o600);
     const server = JSON.parse(fs.readFileSync(configPath, 'utf8')).mcpServers.ksi;

@@ -59,4 +59,53 @@ describe('message bus (real daemon)', () => {
     expect((await again.request({ event: 'message:subscribe', data: { event_types: ['DIRECT_MESSAGE'], agent_id: 'other' } })).data.delivered_offline).toBe(0);
     [sleeper, live, again].forEach((c) => c.close());
   });
+
+  describe('identified agents act only as themselves', () => {
+    /** A connection identified as a new agent of this permission profile. */
+    const agent = async (agentId: string, profile: string): Promise<RawConnection> => {
+      const operator = await open();
+      await operator.request({ event: 'permission:set_agent', data: { agent_id: agentId, profile } });
+      const { token } = (await operator.request({ event: 'permission:issue_token', data: { agent_id: agentId } })).data;
+      operator.close();
+      const connection = await open();
+      expect((await connection.request({ event: 'system:identify', data: { agent_id: agentId, token } })).data).toMatchObject({ identified: true });
+      return connection;
+    };
+
+    it("cannot take over another agent's direct messages, unsubscribe it or speak for it", async () => {
+      const victim = await agent('victim', 'restricted');
+      const mallory = await agent('mallory', 'restricted');
+      expect((await victim.request({ event: 'message:subscribe', data: { event_types: ['DIRECT_MESSAGE'] } })).data).toMatchObject({ subscriber: 'victim' });
+      for (const [event, data] of [
+        ['message:subscribe', { event_types: ['DIRECT_MESSAGE'], agent_id: 'victim' }],
+        ['message:unsubscribe', { agent_id: 'victim' }],
+        ['message:publish', { event_type: 'STATUS_UPDATE', agent_id: 'victim', message: { text: 'not me' } }],
+        ['message:subscriptions', { agent_id: 'victim' }],
+      ] as const) {
+        const refused = await mallory.request({ event, data });
+        expect({ event, code: refused.code, error: refused.error }).toEqual({ event, code: 'permission_denied', error: expect.stringContaining('acts only as itself') });
+      }
+      // As itself, everything still works; and the victim still gets its mail.
+      expect((await mallory.request({ event: 'message:subscribe', data: { event_types: ['DIRECT_MESSAGE'], agent_id: 'mallory' } })).data).toMatchObject({ subscriber: 'mallory' });
+      expect((await mallory.request({ event: 'message:subscriptions', data: {} })).data.subscriptions).toEqual({ mallory: ['DIRECT_MESSAGE'] });
+      const sent = await mallory.request({ event: 'message:publish', data: { event_type: 'DIRECT_MESSAGE', to: 'victim', message: { text: 'hi' } } });
+      expect(sent.data).toMatchObject({ status: 'delivered', delivered: ['victim'] });
+      expect((await victim.read(1))[0].data).toMatchObject({ type: 'DIRECT_MESSAGE', from: 'mallory', text: 'hi' });
+      [victim, mallory].forEach((c) => c.close());
+    });
+
+    it("cannot destroy another recipient's stored messages with message:connect or disconnect", async () => {
+      const operator = await open();
+      await operator.request({ event: 'message:publish', data: { event_type: 'DIRECT_MESSAGE', to: 'away', message: { n: 1 } } });
+      const standard = await agent('meddler', 'standard');
+      for (const event of ['message:connect', 'message:disconnect']) {
+        for (const target of ['away', 'meddler']) {
+          const refused = await standard.request({ event, data: { agent_id: target } });
+          expect({ event, target, code: refused.code }).toEqual({ event, target, code: 'permission_denied' });
+        }
+      }
+      expect((await operator.request({ event: 'message_bus:stats' })).data.stats.offline_queues).toMatchObject({ away: 1 });
+      [operator, standard].forEach((c) => c.close());
+    });
+  });
 });

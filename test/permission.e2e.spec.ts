@@ -33,6 +33,12 @@ describe('permissions, sandboxes and agent identity (real daemon)', () => {
     await send('permission:set_agent', { agent_id: 'small-boss', profile: 'trusted', overrides: { tools: { disallowed_add: ['Bash'] } } });
     const more = await send('permission:set_agent', { agent_id: 'big-child', profile: 'trusted', parent_id: 'small-boss' });
     expect(more).toMatchObject({ code: 'permission_denied', error: expect.stringContaining('Bash') });
+    await send('permission:set_agent', { agent_id: 'narrow-boss', profile: 'standard', overrides: { capabilities: { spawn_agents: true } } });
+    const louder = await send('permission:set_agent', { agent_id: 'loud-child', profile: 'standard', parent_id: 'narrow-boss', overrides: { events: { allowed_add: ['agent:spawn'] } } });
+    expect(louder).toMatchObject({ code: 'permission_denied', error: expect.stringContaining('events the parent may not send: agent:spawn') });
+    const { profile: restricted } = await send('permission:get_profile', { level: 'restricted' });
+    const wider = await send('permission:validate_spawn', { parent_id: 'boss', child_permissions: { ...restricted, state: { namespaces: ['shared:*', 'global'] } } });
+    expect(wider).toMatchObject({ valid: false, problems: [expect.stringContaining('state namespaces the parent is not granted: global')] });
   });
 
   it('creates isolated, shared and nested sandboxes, and removes nested ones only with force', async () => {
@@ -44,7 +50,7 @@ describe('permissions, sandboxes and agent identity (real daemon)', () => {
     expect(fs.readlinkSync(path.join(nested.path, 'parent'))).toBe(isolated.workspace);
     const shared = (await send('sandbox:create', { agent_id: 'sb-shared', config: { mode: 'shared', session_id: 'team-1' } })).sandbox;
     expect(shared.path).toBe(path.join(daemon.varDir, 'sandbox', 'shared', 'team-1'));
-    expect(await send('sandbox:create', { agent_id: '../escape' })).toMatchObject({ code: 'invalid_params' });
+    await expect(send('sandbox:create', { agent_id: '../escape' })).rejects.toMatchObject({ code: 'invalid_params' });
     expect(await send('sandbox:remove', { agent_id: 'sb-parent' })).toMatchObject({ code: 'invalid_state' });
     expect(await send('sandbox:remove', { agent_id: 'sb-parent', force: true })).toMatchObject({ removed: true });
     expect(fs.existsSync(isolated.path)).toBe(false);
@@ -65,11 +71,71 @@ describe('permissions, sandboxes and agent identity (real daemon)', () => {
     // The operator's connection is not affected, and a removed agent's token dies with it.
     expect(await send('state:set', { key: 'x', value: 2 })).toMatchObject({ status: 'set' });
     await send('permission:remove_agent', { agent_id: 'limited' });
-    expect((await agent.request({ event: 'state:get', data: { key: 'x' } })).code).toBe('permission_denied');
+    await agent.whenClosed();
     const again = await RawConnection.open(daemon.socketPath);
     expect((await again.request({ event: 'system:identify', data: { agent_id: 'limited', token } })).data).toMatchObject({ code: 'permission_denied' });
     agent.close();
     again.close();
+  });
+
+  /** A connection identified as the agent, with a token the operator issued. */
+  const identified = async (agentId: string): Promise<RawConnection> => {
+    const { token } = await send('permission:issue_token', { agent_id: agentId });
+    const connection = await RawConnection.open(daemon.socketPath);
+    expect((await connection.request({ event: 'system:identify', data: { agent_id: agentId, token } })).data).toMatchObject({ identified: true });
+    return connection;
+  };
+
+  it('keeps permission changes and tokens for the operator, or for an agent with spawn_agents over its own children', async () => {
+    await send('permission:set_agent', { agent_id: 'boss-x', profile: 'trusted', overrides: { tools: { disallowed_add: ['Bash'] } } });
+    await send('permission:set_agent', { agent_id: 'bystander', profile: 'standard' });
+    const boss = await identified('boss-x');
+    const refusals: [string, Record<string, unknown>][] = [
+      ['permission:set_agent', { agent_id: 'boss-x', profile: 'trusted' }],
+      ['permission:set_agent', { agent_id: 'bystander', profile: 'restricted' }],
+      ['permission:issue_token', { agent_id: 'bystander' }],
+      ['permission:remove_agent', { agent_id: 'bystander' }],
+      ['permission:issue_token', { agent_id: 'boss-x' }],
+      ['mcp:agent_config', { agent_id: 'bystander' }],
+      ['sandbox:remove', { agent_id: 'bystander' }],
+      ['agent:spawn', { profile: 'base_agent', agent_id: 'stolen-kid', parent_id: 'bystander' }],
+    ];
+    for (const [event, data] of refusals) {
+      const reply = await boss.request({ event, data });
+      expect({ event, data, code: reply.code ?? reply.data?.code }).toEqual({ event, data, code: 'permission_denied' });
+    }
+    expect((await send('permission:get_agent', { agent_id: 'boss-x' })).permissions.tools.disallowed).toContain('Bash');
+    expect((await send('permission:get_agent', { agent_id: 'bystander' })).permissions.level).toBe('standard');
+
+    // Its own child: spawned through agent:spawn, never above the parent, managed by it alone.
+    const spawned = await boss.request({ event: 'agent:spawn', data: { profile: 'base_agent', agent_id: 'kid-x', permission_profile: 'restricted' } });
+    expect(spawned.data).toMatchObject({ agent_id: 'kid-x', permission_profile: 'restricted' });
+    expect((await boss.request({ event: 'agent:spawn', data: { profile: 'base_agent', agent_id: 'big-kid', permission_profile: 'trusted' } })).data).toMatchObject({
+      code: 'permission_denied',
+      error: expect.stringContaining('Bash'),
+    });
+    expect((await boss.request({ event: 'permission:set_agent', data: { agent_id: 'kid-x', profile: 'trusted' } })).data).toMatchObject({ code: 'permission_denied' });
+    expect((await boss.request({ event: 'permission:set_agent', data: { agent_id: 'kid-x', profile: 'researcher' } })).data).toMatchObject({ permissions: { level: 'researcher' } });
+    expect((await boss.request({ event: 'permission:issue_token', data: { agent_id: 'kid-x' } })).data).toMatchObject({ token: expect.any(String) });
+    expect((await boss.request({ event: 'agent:terminate', data: { agent_id: 'kid-x' } })).data).toMatchObject({ status: 'terminated' });
+    boss.close();
+  });
+
+  it("ends an agent's connections when it is terminated, so a new agent of the same id is not inherited", async () => {
+    await send('agent:spawn', { profile: 'base_agent', agent_id: 'phoenix', permission_profile: 'restricted' });
+    const old = await identified('phoenix');
+    expect((await old.request({ event: 'state:set', data: { key: 'k', value: 1 } })).code).toBe('permission_denied');
+    const { token: reissued } = await send('permission:issue_token', { agent_id: 'phoenix' });
+    await old.whenClosed();
+    const second = await RawConnection.open(daemon.socketPath);
+    expect((await second.request({ event: 'system:identify', data: { agent_id: 'phoenix', token: reissued } })).data).toMatchObject({ identified: true });
+
+    await send('agent:terminate', { agent_id: 'phoenix' });
+    await send('agent:spawn', { profile: 'base_agent', agent_id: 'phoenix', permission_profile: 'trusted' });
+    await second.whenClosed();
+    const stale = await RawConnection.open(daemon.socketPath);
+    expect((await stale.request({ event: 'system:identify', data: { agent_id: 'phoenix', token: reissued } })).data).toMatchObject({ code: 'permission_denied' });
+    stale.close();
   });
 
   it("runs a restricted agent's completions with its tool flags, in its sandbox", async () => {

@@ -60,7 +60,7 @@ export class Dispatcher {
     }
     const context: EventContext = { event, correlationId, connection, agentId: connection.agentId };
     if (context.agentId !== undefined) {
-      const denied = this.guards.deny(event, context);
+      const denied = this.guards.deny(event, context, data);
       if (denied) return errorLine(event, correlationId, { code: 'permission_denied', error: denied });
     }
     const eventId = newEventId();

@@ -10,7 +10,17 @@ export interface HandlesOptions {
   params: ParamsSchema;
   /** Raised inside the daemon only; the socket refuses it with `forbidden_event`. */
   internal?: boolean;
+  /**
+   * Params (dotted paths) that name an agent, and which agent a connection identified as an agent
+   * may name there; request guards refuse the rest before the handler runs. Unlisted params are free.
+   */
+  agentParams?: Record<string, AgentScope>;
+  /** The param naming a state namespace: an identified agent may name its own and those its profile grants. */
+  namespaceParam?: string;
 }
+
+/** Itself; itself or an agent it spawned; only an agent it spawned (managing it). */
+export type AgentScope = 'self' | 'self_or_child' | 'child';
 
 export type HandlerMethod = (data: Record<string, unknown>, context: EventContext) => unknown;
 

@@ -26,34 +26,38 @@ export class AgentHandlers {
     private readonly identities: AgentIdentities,
   ) {}
 
-  @Handles('agent:spawn', { summary: 'Start an agent from a profile: permissions, sandbox, MCP config, durable inbox', params: agentSpawnParams })
+  @Handles('agent:spawn', { summary: 'Start an agent from a profile: permissions, sandbox, MCP config, durable inbox', params: agentSpawnParams, agentParams: { parent_id: 'self' } })
   spawn(params: z.output<typeof agentSpawnParams>, context: EventContext) {
     return this.agents.spawn(params, context);
   }
 
-  @Handles('agent:terminate', { summary: 'Stop an agent: its running turn is cancelled, its token and sandbox removed', params: agentTerminateParams })
+  @Handles('agent:terminate', {
+    summary: 'Stop an agent: its running turn is cancelled, its token and sandbox removed',
+    params: agentTerminateParams,
+    agentParams: { agent_id: 'self_or_child' },
+  })
   async terminate({ agent_id }: z.output<typeof agentTerminateParams>) {
     await this.agents.terminate(agent_id);
     return { agent_id, status: 'terminated' };
   }
 
-  @Handles('agent:restart', { summary: 'Terminate and spawn again from the same profile, keeping the session', params: agentIdParams })
+  @Handles('agent:restart', { summary: 'Terminate and spawn again from the same profile, keeping the session', params: agentIdParams, agentParams: { agent_id: 'child' } })
   restart({ agent_id }: z.output<typeof agentIdParams>, context: EventContext) {
     return this.agents.restart(agent_id, context);
   }
 
-  @Handles('agent:create_identity', { summary: 'Record who an agent is (name, role, …)', params: identityCreateParams })
+  @Handles('agent:create_identity', { summary: 'Record who an agent is (name, role, …)', params: identityCreateParams, agentParams: { agent_id: 'self' } })
   async createIdentity({ agent_id, identity }: z.output<typeof identityCreateParams>) {
     const created = await this.identities.create(agent_id, identity);
     return { agent_id: created.agent_id, status: 'created', identity: created };
   }
 
-  @Handles('agent:update_identity', { summary: "Merge fields into an agent's identity", params: identityUpdateParams })
+  @Handles('agent:update_identity', { summary: "Merge fields into an agent's identity", params: identityUpdateParams, agentParams: { agent_id: 'self' } })
   async updateIdentity({ agent_id, updates }: z.output<typeof identityUpdateParams>) {
     return { agent_id, status: 'updated', identity: await this.identities.update(agent_id, updates) };
   }
 
-  @Handles('agent:remove_identity', { summary: "Remove an agent's identity", params: agentIdParams })
+  @Handles('agent:remove_identity', { summary: "Remove an agent's identity", params: agentIdParams, agentParams: { agent_id: 'self' } })
   async removeIdentity({ agent_id }: z.output<typeof agentIdParams>) {
     return { agent_id, status: 'removed', existed: await this.identities.remove(agent_id) };
   }
@@ -85,12 +89,12 @@ export class AgentHandlers {
     return { status: 'sent', agent_id, message_id: await this.agents.enqueue(agent_id, message) };
   }
 
-  @Handles('agent:broadcast', { summary: 'Send a message to every other agent once', params: agentBroadcastParams })
+  @Handles('agent:broadcast', { summary: 'Send a message to every other agent once', params: agentBroadcastParams, agentParams: { sender: 'self' } })
   async broadcast({ message, sender }: z.output<typeof agentBroadcastParams>, context: EventContext) {
     return { status: 'broadcast', ...(await this.agents.broadcast(message, context.agentId ?? sender)) };
   }
 
-  @Handles('agent:discover_peers', { summary: 'Other agents, filtered by capabilities (any) and roles', params: agentPeersParams })
+  @Handles('agent:discover_peers', { summary: 'Other agents, filtered by capabilities (any) and roles', params: agentPeersParams, agentParams: { agent_id: 'self' } })
   peers({ agent_id, capabilities, roles }: z.output<typeof agentPeersParams>, context: EventContext) {
     const self = context.agentId ?? agent_id;
     const peers = this.agents

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { safeId } from '../../../libs/client/src';
 
 const conditionList = z.array(z.string()).optional();
 
@@ -26,7 +27,7 @@ export const variableSchema = z.strictObject({
 
 /** A composition file (YAML) or a dynamic composition, as validated before use. */
 export const compositionSchema = z.looseObject({
-  name: z.string().min(1, 'Must not be empty'),
+  name: safeId('Composition name'),
   type: z.string().min(1, 'Must not be empty'),
   version: z
     .union([z.string(), z.number()], { error: (issue) => (issue.input === undefined ? 'Required' : 'Must be a string or a number, such as 1.0.0') })

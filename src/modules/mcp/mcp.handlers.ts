@@ -9,7 +9,7 @@ import { McpService } from './mcp.service';
 export class McpHandlers {
   constructor(private readonly mcp: McpService) {}
 
-  @Handles('mcp:agent_config', { summary: "Write an agent's --mcp-config (issues it a new token) and return its path", params: mcpAgentConfigParams })
+  @Handles('mcp:agent_config', { summary: "Write an agent's --mcp-config (issues it a new token) and return its path", params: mcpAgentConfigParams, agentParams: { agent_id: 'child' } })
   async agentConfig({ agent_id }: z.output<typeof mcpAgentConfigParams>, context: EventContext) {
     return { agent_id, path: await this.mcp.writeAgentConfig(agent_id, context) };
   }
@@ -26,8 +26,9 @@ export class McpHandlers {
     return this.mcp.status();
   }
 
-  @Handles('mcp:clear_sessions', { summary: 'Disconnect MCP bridges (all, or one agent\'s)', params: mcpClearParams })
-  clear({ agent_id }: z.output<typeof mcpClearParams>) {
-    return { cleared: this.mcp.clear(agent_id), agent_id: agent_id ?? 'all' };
+  @Handles('mcp:clear_sessions', { summary: 'Disconnect MCP bridges (all, or one agent\'s; an agent: its own)', params: mcpClearParams, agentParams: { agent_id: 'self' } })
+  clear({ agent_id }: z.output<typeof mcpClearParams>, context: EventContext) {
+    const agentId = agent_id ?? context.agentId;
+    return { cleared: this.mcp.clear(agentId), agent_id: agentId ?? 'all' };
   }
 }

@@ -17,37 +17,45 @@ import { MessageBusService } from './message-bus.service';
 export class MessageHandlers {
   constructor(private readonly messages: MessageBusService) {}
 
-  @Handles('message:subscribe', { summary: 'Receive messages of these types (pushed as message:delivered); stored direct messages arrive first', params: messageSubscribeParams })
+  @Handles('message:subscribe', {
+    summary: 'Receive messages of these types (pushed as message:delivered); stored direct messages arrive first',
+    params: messageSubscribeParams,
+    agentParams: { agent_id: 'self' },
+  })
   async subscribe({ event_types, agent_id }: z.output<typeof messageSubscribeParams>, context: EventContext) {
     const { subscriber, delivered } = await this.messages.subscribe(event_types, context, agent_id);
     return { status: 'subscribed', subscriber, event_types, delivered_offline: delivered };
   }
 
-  @Handles('message:unsubscribe', { summary: 'Stop receiving some or all types', params: messageUnsubscribeParams })
+  @Handles('message:unsubscribe', { summary: 'Stop receiving some or all types', params: messageUnsubscribeParams, agentParams: { agent_id: 'self' } })
   unsubscribe({ event_types, agent_id }: z.output<typeof messageUnsubscribeParams>, context: EventContext) {
     const id = agent_id ?? context.agentId ?? context.connection?.id;
     if (!id) throw new EventError('invalid_params', 'agent_id is required');
     return { status: 'unsubscribed', subscriber: id, event_types: this.messages.unsubscribe(id, event_types) };
   }
 
-  @Handles('message:publish', { summary: 'Publish: DIRECT_MESSAGE to one (stored if offline), BROADCAST to all but the sender, TASK_ASSIGNMENT to a capable agent', params: messagePublishParams })
+  @Handles('message:publish', {
+    summary: 'Publish: DIRECT_MESSAGE to one (stored if offline), BROADCAST to all but the sender, TASK_ASSIGNMENT to a capable agent',
+    params: messagePublishParams,
+    agentParams: { agent_id: 'self' },
+  })
   publish({ event_type, message, to, agent_id }: z.output<typeof messagePublishParams>, context: EventContext) {
     const from = context.agentId ?? agent_id ?? 'operator';
     const recipient = to ?? (typeof message.to === 'string' ? message.to : undefined);
     return this.messages.publish(event_type, message, from, recipient, context);
   }
 
-  @Handles('message:subscriptions', { summary: 'Who receives which types', params: messageSubscriptionsParams })
-  subscriptions({ agent_id }: z.output<typeof messageSubscriptionsParams>) {
-    return { subscriptions: this.messages.subscriptions(agent_id) };
+  @Handles('message:subscriptions', { summary: 'Who receives which types (an agent: its own)', params: messageSubscriptionsParams, agentParams: { agent_id: 'self' } })
+  subscriptions({ agent_id }: z.output<typeof messageSubscriptionsParams>, context: EventContext) {
+    return { subscriptions: this.messages.subscriptions(agent_id ?? context.agentId) };
   }
 
-  @Handles('message:connect', { summary: 'A managed agent is running: deliver its stored messages', params: messageAgentParams })
+  @Handles('message:connect', { summary: 'A managed agent is running: deliver its stored messages', params: messageAgentParams, agentParams: { agent_id: 'child' } })
   async connect({ agent_id }: z.output<typeof messageAgentParams>) {
     return { status: 'connected', agent_id, delivered_offline: await this.messages.connect(agent_id) };
   }
 
-  @Handles('message:disconnect', { summary: 'A managed agent stopped: store its direct messages until it is back', params: messageAgentParams })
+  @Handles('message:disconnect', { summary: 'A managed agent stopped: store its direct messages until it is back', params: messageAgentParams, agentParams: { agent_id: 'child' } })
   disconnect({ agent_id }: z.output<typeof messageAgentParams>) {
     this.messages.disconnect(agent_id);
     return { status: 'disconnected', agent_id };

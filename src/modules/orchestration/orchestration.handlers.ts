@@ -23,7 +23,11 @@ export class OrchestrationHandlers {
     return { orchestration_id: instance.orchestration_id, status: 'started', agents: Object.values(instance.agents) };
   }
 
-  @Handles('orchestration:message', { summary: 'Route a message from an agent as if it replied (strict turns apply)', params: orchestrationMessageParams })
+  @Handles('orchestration:message', {
+    summary: 'Route a message from an agent as if it replied (strict turns apply)',
+    params: orchestrationMessageParams,
+    agentParams: { from_agent: 'self' },
+  })
   message({ from_agent, payload }: z.output<typeof orchestrationMessageParams>) {
     return this.orchestrations.route(from_agent, typeof payload.text === 'string' ? payload.text : JSON.stringify(payload));
   }

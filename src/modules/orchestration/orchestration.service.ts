@@ -4,6 +4,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Logger } from 'pino';
 import { parse } from 'yaml';
+import { isSafeId } from '../../../libs/client/src';
 import { CLOCK, type Clock } from '../../common/clock';
 import { substitute } from '../../common/placeholders';
 import { KSI_CONFIG, type KsiConfig } from '../../config/config';
@@ -71,13 +72,16 @@ export class OrchestrationService {
   }
 
   load(name: string): Pattern {
-    const file = ['yaml', 'yml'].map((ext) => path.join(this.patternsDir, `${name}.${ext}`)).find((candidate) => fs.existsSync(candidate));
-    if (!file || !/^[\w.-]+$/.test(name)) throw new EventError('not_found', `Pattern not found: ${name} (known: ${this.patterns().join(', ')})`);
+    const file = isSafeId(name) ? ['yaml', 'yml'].map((ext) => path.join(this.patternsDir, `${name}.${ext}`)).find((candidate) => fs.existsSync(candidate)) : undefined;
+    if (!file) throw new EventError('not_found', `Pattern not found: ${name} (known: ${this.patterns().join(', ')})`);
     const pattern = parse(fs.readFileSync(file, 'utf8')) as Pattern;
     const order = pattern?.coordination?.turn_order;
     if (!pattern?.agents || !Array.isArray(order) || order.some((agent) => !pattern.agents[agent]) || typeof pattern.coordination.start !== 'string') {
       throw new EventError('invalid_pattern', `${path.basename(file)}: needs agents, coordination.turn_order naming them, and coordination.start`);
     }
+    // Agent names become parts of agent ids, and so of folder names.
+    const unsafe = Object.keys(pattern.agents).filter((agent) => !isSafeId(agent) || agent.length > 100);
+    if (unsafe.length > 0) throw new EventError('invalid_pattern', `${path.basename(file)}: agent names ${unsafe.join(', ')} must be 1-100 letters, digits, . _ -, starting with a letter or digit`);
     return pattern;
   }
 

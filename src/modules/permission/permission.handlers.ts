@@ -13,6 +13,7 @@ import {
 import type { EventContext } from '../../events/event-context';
 import { EventError } from '../../events/event-error';
 import { Handles } from '../../events/handles.decorator';
+import { effectiveTools } from './permission-rules';
 import { PermissionService } from './permission.service';
 import { SandboxService } from './sandbox.service';
 
@@ -33,19 +34,24 @@ export class PermissionHandlers {
     return { profile: this.permissions.profile(level) };
   }
 
-  @Handles('permission:set_agent', { summary: "Set an agent's permissions from a profile with overrides (never above its parent's)", params: setAgentParams })
-  async setAgent({ agent_id, profile, overrides, parent_id }: z.output<typeof setAgentParams>) {
-    const permissions = await this.permissions.setAgent(agent_id, profile, overrides, parent_id);
-    return { agent_id, permissions, effective_tools: this.permissions.effectiveTools(permissions) };
+  @Handles('permission:set_agent', {
+    summary: "Set an agent's permissions from a profile with overrides (never above its parent's); an agent sets them only for its own children",
+    params: setAgentParams,
+    agentParams: { agent_id: 'child', parent_id: 'self' },
+  })
+  async setAgent({ agent_id, profile, overrides, parent_id }: z.output<typeof setAgentParams>, context: EventContext) {
+    // An agent (asking itself, or spawning through agent:spawn) is always the parent of what it sets.
+    const permissions = await this.permissions.setAgent(agent_id, profile, overrides, parent_id ?? context.agentId, context.agentId);
+    return { agent_id, permissions, effective_tools: effectiveTools(permissions) };
   }
 
   @Handles('permission:get_agent', { summary: "An agent's effective permissions and tools", params: agentParams })
   getAgent({ agent_id }: z.output<typeof agentParams>) {
     const permissions = this.permissions.agent(agent_id);
-    return { agent_id, permissions, effective_tools: this.permissions.effectiveTools(permissions) };
+    return { agent_id, permissions, effective_tools: effectiveTools(permissions) };
   }
 
-  @Handles('permission:remove_agent', { summary: "Remove an agent's permissions and its token", params: agentParams })
+  @Handles('permission:remove_agent', { summary: "Remove an agent's permissions and its token; its identified connections end", params: agentParams, agentParams: { agent_id: 'child' } })
   async removeAgent({ agent_id }: z.output<typeof agentParams>) {
     return { agent_id, status: 'removed', existed: await this.permissions.removeAgent(agent_id) };
   }
@@ -58,7 +64,11 @@ export class PermissionHandlers {
     return { valid: problems.length === 0, parent_id, problems };
   }
 
-  @Handles('permission:issue_token', { summary: 'A new token with which a process identifies as the agent (system:identify)', params: agentParams })
+  @Handles('permission:issue_token', {
+    summary: 'A new token with which a process identifies as the agent (system:identify); connections identified with the old one end',
+    params: agentParams,
+    agentParams: { agent_id: 'child' },
+  })
   async issueToken({ agent_id }: z.output<typeof agentParams>) {
     return { agent_id, token: await this.permissions.issueToken(agent_id) };
   }
@@ -69,12 +79,15 @@ export class PermissionHandlers {
     if (context.connection.agentId !== undefined && context.connection.agentId !== agent_id) {
       throw new EventError('permission_denied', `This connection is already agent ${context.connection.agentId}`);
     }
-    if (!this.permissions.verifyToken(agent_id, token)) throw new EventError('permission_denied', `Invalid token for agent ${agent_id}`);
-    context.connection.identify(agent_id);
+    if (!this.permissions.identify(context.connection, agent_id, token)) throw new EventError('permission_denied', `Invalid token for agent ${agent_id}`);
     return { agent_id, identified: true, level: this.permissions.agent(agent_id).level };
   }
 
-  @Handles('sandbox:create', { summary: 'Create (or return) an agent sandbox: isolated, shared by session, or nested', params: sandboxCreateParams })
+  @Handles('sandbox:create', {
+    summary: 'Create (or return) an agent sandbox: isolated, shared by session, or nested',
+    params: sandboxCreateParams,
+    agentParams: { agent_id: 'child', 'config.parent_agent_id': 'self_or_child' },
+  })
   async createSandbox({ agent_id, config }: z.output<typeof sandboxCreateParams>) {
     return { agent_id, sandbox: await this.sandboxes.create(agent_id, config.mode, config.parent_agent_id, config.session_id) };
   }
@@ -84,7 +97,7 @@ export class PermissionHandlers {
     return { agent_id, sandbox: this.sandboxes.get(agent_id) };
   }
 
-  @Handles('sandbox:remove', { summary: "Delete an agent's sandbox (nested children need force)", params: sandboxRemoveParams })
+  @Handles('sandbox:remove', { summary: "Delete an agent's sandbox (nested children need force)", params: sandboxRemoveParams, agentParams: { agent_id: 'child' } })
   async removeSandbox({ agent_id, force }: z.output<typeof sandboxRemoveParams>) {
     return { agent_id, removed: await this.sandboxes.remove(agent_id, force) };
   }

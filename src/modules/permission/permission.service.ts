@@ -6,36 +6,51 @@ import * as path from 'node:path';
 import picomatch from 'picomatch';
 import type { Logger } from 'pino';
 import { parse } from 'yaml';
-import { permissionsSchema, type overridesSchema, type Permissions, type z } from '../../../libs/client/src';
+import { permissionsSchema, type Permissions } from '../../../libs/client/src';
 import { CLOCK, type Clock } from '../../common/clock';
 import { KSI_CONFIG, type KsiConfig } from '../../config/config';
 import { SQLITE } from '../../database/sqlite.provider';
 import { WriteQueue } from '../../database/write-queue';
+import type { ClientConnection, EventContext } from '../../events/event-context';
+import { EventCatalogue } from '../../events/event-catalogue';
 import { EventError } from '../../events/event-error';
+import type { AgentScope } from '../../events/handles.decorator';
 import { RequestGuards } from '../../events/request-guard';
 import { DAEMON_LOG } from '../../logging/logger';
-
-/** The Claude CLI's tools, for profiles that allow "all" (allowed: null). */
-export const BUILTIN_TOOLS = ['Task', 'Bash', 'Glob', 'Grep', 'LS', 'exit_plan_mode', 'Read', 'Edit', 'MultiEdit', 'Write', 'NotebookRead', 'NotebookEdit', 'WebFetch', 'TodoRead', 'TodoWrite', 'WebSearch'];
+import { applyOverrides, eventAccess, spawnProblems, type Overrides } from './permission-rules';
 
 /** Events an identified agent may always send. */
 const ALWAYS_ALLOWED = new Set(['system:identify', 'mcp:session_start']);
 
-type Overrides = z.output<typeof overridesSchema>;
 interface AccessRule {
-  allows: (event: string) => boolean;
-  denies: (event: string) => boolean;
+  mayRaise: (event: string) => boolean;
+  /** The token a connection must have identified with to act as the agent. */
+  tokenHash: string | null;
+  /** The profile grants managing (permissions, tokens, sandboxes, bus presence) its own children. */
+  managesChildren: boolean;
+  /** Whether the profile grants this shared state namespace (the agent's own, agent:<id>, is always its). */
+  sharesNamespace: (namespace: string) => boolean;
+  sharedNamespaces: string[];
+}
+interface PermissionRow {
+  permissions: string;
+  parent_id: string | null;
+  token_hash: string | null;
 }
 
 /**
  * Permission profiles (YAML under $KSI_LIB_DIR/permissions/profiles), each agent's effective
  * permissions (durable rows), agent tokens (stored hashed), and the check that keeps an identified
- * connection to the events its permissions allow.
+ * connection to the events its permissions allow, acting only as itself (or for its own children),
+ * and only while the token it identified with is the agent's current one.
  */
 @Injectable()
 export class PermissionService implements OnModuleInit {
   private profiles = new Map<string, Permissions>();
   private readonly access = new Map<string, AccessRule>();
+  /** The token hash each identified connection presented: a removed or re-issued token ends it. */
+  private readonly identifiedWith = new WeakMap<ClientConnection, string>();
+  private readonly connectionsOf = new Map<string, Set<ClientConnection>>();
 
   constructor(
     @Inject(KSI_CONFIG) private readonly config: KsiConfig,
@@ -43,9 +58,10 @@ export class PermissionService implements OnModuleInit {
     @Inject(CLOCK) private readonly clock: Clock,
     @Inject(DAEMON_LOG) private readonly log: Logger,
     private readonly writes: WriteQueue,
+    private readonly catalogue: EventCatalogue,
     guards: RequestGuards,
   ) {
-    guards.register((event, context) => (context.agentId === undefined ? undefined : this.denial(context.agentId, event)));
+    guards.register((event, context, data) => (context.agentId === undefined ? undefined : this.denial(event, context, data)));
   }
 
   onModuleInit(): void {
@@ -74,8 +90,18 @@ export class PermissionService implements OnModuleInit {
     return profile;
   }
 
-  /** Stores an agent's permissions: the profile with its overrides, never more than its parent's. */
-  async setAgent(agentId: string, level: string, overrides: Overrides, parentId?: string): Promise<Permissions> {
+  /**
+   * Stores an agent's permissions: the profile with its overrides, never more than its parent's.
+   * An agent (`actor`) sets them only for its own children: new ones, or ones it spawned before.
+   */
+  async setAgent(agentId: string, level: string, overrides: Overrides, parentId?: string, actor?: string): Promise<Permissions> {
+    if (parentId === agentId) throw new EventError('invalid_params', `parent_id: agent ${agentId} cannot be its own parent`);
+    if (actor !== undefined) {
+      const existing = this.row(agentId);
+      if (parentId !== actor || (existing && existing.parent_id !== actor)) {
+        throw new EventError('permission_denied', `Agent ${actor} sets permissions only for agents it spawns; ${agentId} is not its child`);
+      }
+    }
     const permissions = applyOverrides(this.profile(level), overrides);
     if (parentId) {
       const problems = this.spawnProblems(this.agent(parentId), permissions);
@@ -94,93 +120,131 @@ export class PermissionService implements OnModuleInit {
   }
 
   agent(agentId: string): Permissions {
-    const row = this.db.prepare('SELECT permissions FROM agent_permissions WHERE agent_id = ?').pluck().get(agentId) as string | undefined;
+    const row = this.row(agentId);
     if (!row) throw new EventError('not_found', `No permissions found for agent: ${agentId}`);
-    return JSON.parse(row) as Permissions;
+    return stored(row);
   }
 
   /** Removes the permissions and the token: a removed agent's token no longer identifies anyone. */
   async removeAgent(agentId: string): Promise<boolean> {
-    this.access.delete(agentId);
-    return this.writes.run((db) => db.prepare('DELETE FROM agent_permissions WHERE agent_id = ?').run(agentId).changes > 0);
+    const removed = await this.writes.run((db) => db.prepare('DELETE FROM agent_permissions WHERE agent_id = ?').run(agentId).changes > 0);
+    this.revoke(agentId);
+    return removed;
   }
 
-  effectiveTools(permissions: Permissions): string[] {
-    const allowed = permissions.tools.allowed ?? BUILTIN_TOOLS;
-    return allowed.filter((tool) => !permissions.tools.disallowed.includes(tool));
-  }
-
-  /** Why `child` would exceed `parent` (tools, capabilities, resources); empty when it does not. */
+  /** Why `child` would exceed `parent`; empty when it does not. */
   spawnProblems(parent: Permissions, child: Permissions): string[] {
-    const problems: string[] = [];
-    if (!parent.capabilities.spawn_agents) problems.push(`the parent (${parent.level}) may not spawn agents`);
-    const parentTools = new Set(this.effectiveTools(parent));
-    const extraTools = this.effectiveTools(child).filter((tool) => !parentTools.has(tool));
-    if (extraTools.length > 0) problems.push(`tools the parent lacks: ${extraTools.join(', ')}`);
-    const extraCapabilities = Object.entries(child.capabilities).filter(([name, on]) => on && !parent.capabilities[name]).map(([name]) => name);
-    if (extraCapabilities.length > 0) problems.push(`capabilities the parent lacks: ${extraCapabilities.join(', ')}`);
-    const larger = Object.entries(child.resources).filter(([name, value]) => parent.resources[name] !== undefined && value > parent.resources[name]).map(([name]) => name);
-    if (larger.length > 0) problems.push(`resources above the parent's: ${larger.join(', ')}`);
-    return problems;
+    return spawnProblems(parent, child, this.catalogue.eventNames());
   }
 
-  /** A new random token for the agent; only its hash is kept. */
+  /** A new random token for the agent; only its hash is kept. Connections identified with the old one end. */
   async issueToken(agentId: string): Promise<string> {
     this.agent(agentId);
     const token = randomBytes(32).toString('base64url');
     await this.writes.run((db) => db.prepare('UPDATE agent_permissions SET token_hash = ? WHERE agent_id = ?').run(hash(token), agentId));
+    this.revoke(agentId);
     return token;
   }
 
-  verifyToken(agentId: string, token: string): boolean {
-    const stored = this.db.prepare('SELECT token_hash FROM agent_permissions WHERE agent_id = ?').pluck().get(agentId) as string | null | undefined;
+  /** Checks the token and binds the connection to it: it acts as the agent while that token is current. */
+  identify(connection: ClientConnection, agentId: string, token: string): boolean {
+    const stored = this.row(agentId)?.token_hash;
     if (!stored) return false;
-    const given = Buffer.from(hash(token), 'hex');
-    return timingSafeEqual(given, Buffer.from(stored, 'hex'));
+    const given = hash(token);
+    if (!timingSafeEqual(Buffer.from(given, 'hex'), Buffer.from(stored, 'hex'))) return false;
+    this.identifiedWith.set(connection, given);
+    let connections = this.connectionsOf.get(agentId);
+    if (!connections) this.connectionsOf.set(agentId, (connections = new Set()));
+    if (!connections.has(connection)) {
+      connections.add(connection);
+      connection.onClose(() => this.connectionsOf.get(agentId)?.delete(connection));
+    }
+    connection.identify(agentId);
+    return true;
   }
 
-  private denial(agentId: string, event: string): string | undefined {
-    if (ALWAYS_ALLOWED.has(event)) return undefined;
-    let rule = this.access.get(agentId);
-    if (!rule) {
-      let permissions: Permissions;
-      try {
-        permissions = this.agent(agentId);
-      } catch {
-        return `Agent ${agentId} has no permissions any more`;
-      }
-      rule = {
-        allows: picomatch(permissions.events.allowed.length > 0 ? permissions.events.allowed : ['!**']),
-        denies: permissions.events.disallowed.length > 0 ? picomatch(permissions.events.disallowed) : () => false,
-      };
-      this.access.set(agentId, rule);
-    }
-    if (rule.allows(event) && !rule.denies(event)) return undefined;
-    return `Agent ${agentId} is not allowed to send ${event} (its permission profile does not list it)`;
+  private row(agentId: string): PermissionRow | undefined {
+    return this.db.prepare('SELECT permissions, parent_id, token_hash FROM agent_permissions WHERE agent_id = ?').get(agentId) as PermissionRow | undefined;
   }
+
+  /** The agent's permissions or token changed hands: connections identified as it are ended. */
+  private revoke(agentId: string): void {
+    this.access.delete(agentId);
+    for (const connection of this.connectionsOf.get(agentId) ?? []) connection.end();
+    this.connectionsOf.delete(agentId);
+  }
+
+  private rule(agentId: string): AccessRule | undefined {
+    let rule = this.access.get(agentId);
+    if (rule) return rule;
+    const row = this.row(agentId);
+    if (!row) return undefined;
+    const permissions = stored(row);
+    rule = {
+      mayRaise: eventAccess(permissions),
+      tokenHash: row.token_hash,
+      managesChildren: permissions.capabilities.spawn_agents === true,
+      sharesNamespace: permissions.state.namespaces.length > 0 ? picomatch(permissions.state.namespaces) : () => false,
+      sharedNamespaces: permissions.state.namespaces,
+    };
+    this.access.set(agentId, rule);
+    return rule;
+  }
+
+  private denial(event: string, context: EventContext, data: unknown): string | undefined {
+    const agentId = context.agentId as string;
+    const rule = this.rule(agentId);
+    if (!rule) return `Agent ${agentId} has no permissions any more (it was terminated or removed)`;
+    if (context.connection && this.identifiedWith.get(context.connection) !== rule.tokenHash) {
+      return `Agent ${agentId}'s token was removed or issued again since this connection identified; identify with the current token`;
+    }
+    if (ALWAYS_ALLOWED.has(event)) return undefined;
+    if (!rule.mayRaise(event)) return `Agent ${agentId} is not allowed to send ${event} (its permission profile does not list it)`;
+    return data === undefined ? undefined : this.paramDenial(event, agentId, rule, data);
+  }
+
+  /**
+   * An agent names only itself where it acts, only its own children where it manages agents, and
+   * only its own state namespace (agent:<id>) or ones its profile shares.
+   */
+  private paramDenial(event: string, agentId: string, rule: AccessRule, data: unknown): string | undefined {
+    for (const { declaration } of this.catalogue.handlersOf(event) ?? []) {
+      for (const [param, scope] of Object.entries(declaration.agentParams ?? {})) {
+        const named = valueAt(data, param);
+        if (typeof named !== 'string' || this.mayName(agentId, rule, named, scope)) continue;
+        if (scope === 'self') return `Agent ${agentId} acts only as itself: ${param} must be ${agentId} (or left out), not ${named}`;
+        return `Agent ${agentId} may not name ${named} in ${param} of ${event}: only ${scope === 'child' ? '' : 'itself or '}agents it spawned, and only when its permission profile allows spawn_agents`;
+      }
+      const namespace = declaration.namespaceParam === undefined ? undefined : valueAt(data, declaration.namespaceParam);
+      if (typeof namespace === 'string' && namespace !== `agent:${agentId}` && !rule.sharesNamespace(namespace)) {
+        const shared = rule.sharedNamespaces.length > 0 ? `the shared ones its permission profile grants: ${rule.sharedNamespaces.join(', ')}` : 'its permission profile shares none';
+        return `Agent ${agentId} may not use state namespace ${namespace}: its own is agent:${agentId} (the default); ${shared}`;
+      }
+    }
+    return undefined;
+  }
+
+  private mayName(agentId: string, rule: AccessRule, named: string, scope: AgentScope): boolean {
+    if (named === agentId) return scope !== 'child';
+    return scope !== 'self' && rule.managesChildren && this.row(named)?.parent_id === agentId;
+  }
+}
+
+/** The value at a dotted path of request data as sent, or undefined. */
+function valueAt(data: unknown, dotted: string): unknown {
+  let value = data;
+  for (const key of dotted.split('.')) {
+    if (typeof value !== 'object' || value === null || Array.isArray(value)) return undefined;
+    value = (value as Record<string, unknown>)[key];
+  }
+  return value;
+}
+
+/** Permissions as stored; rows written before a section existed get its default. */
+function stored(row: PermissionRow): Permissions {
+  return permissionsSchema.parse(JSON.parse(row.permissions));
 }
 
 function hash(token: string): string {
   return createHash('sha256').update(token).digest('hex');
-}
-
-function applyOverrides(base: Permissions, overrides: Overrides): Permissions {
-  const tools = { ...base.tools, disallowed: [...base.tools.disallowed] };
-  if (overrides.tools?.allowed_add && tools.allowed !== null) tools.allowed = [...new Set([...tools.allowed, ...overrides.tools.allowed_add])];
-  if (overrides.tools?.allowed_remove) {
-    tools.allowed = (tools.allowed ?? BUILTIN_TOOLS).filter((tool) => !overrides.tools?.allowed_remove?.includes(tool));
-  }
-  if (overrides.tools?.disallowed_add) tools.disallowed = [...new Set([...tools.disallowed, ...overrides.tools.disallowed_add])];
-  const resources = { ...base.resources };
-  for (const [name, value] of Object.entries(overrides.resources ?? {})) resources[name] = Math.max(resources[name] ?? 0, value);
-  return {
-    ...base,
-    tools,
-    resources,
-    capabilities: { ...base.capabilities, ...overrides.capabilities },
-    events: {
-      allowed: [...base.events.allowed, ...(overrides.events?.allowed_add ?? [])],
-      disallowed: [...base.events.disallowed, ...(overrides.events?.disallowed_add ?? [])],
-    },
-  };
 }

@@ -2,7 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import type { Database } from 'better-sqlite3';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import type { SandboxInfo } from '../../../libs/client/src';
+import { isSafeId, type SandboxInfo } from '../../../libs/client/src';
 import { CLOCK, type Clock } from '../../common/clock';
 import { KSI_CONFIG, type KsiConfig } from '../../config/config';
 import { SQLITE } from '../../database/sqlite.provider';
@@ -18,8 +18,6 @@ interface SandboxRow {
   created_at: number;
 }
 
-const SAFE_ID = /^[A-Za-z0-9._-]+$/;
-
 /** Agents' working directories under var/sandbox: isolated, shared per session, or nested in a parent's. */
 @Injectable()
 export class SandboxService {
@@ -33,17 +31,17 @@ export class SandboxService {
   async create(agentId: string, mode: SandboxInfo['mode'], parentAgentId?: string, sessionId?: string): Promise<SandboxInfo> {
     const existing = this.find(agentId);
     if (existing) return existing;
-    if (!SAFE_ID.test(agentId)) throw new EventError('invalid_params', `agent_id ${agentId} cannot name a folder (use letters, digits, . _ -)`);
+    if (!isSafeId(agentId)) throw new EventError('invalid_params', `agent_id: ${JSON.stringify(agentId)} cannot name a folder (1-128 letters, digits, . _ -, starting with a letter or digit)`);
     let dir: string;
     if (mode === 'shared') {
-      if (!sessionId || !SAFE_ID.test(sessionId)) throw new EventError('invalid_params', 'A shared sandbox needs a session_id made of letters, digits, . _ -');
-      dir = path.join(this.config.sandboxDir, 'shared', sessionId);
+      if (!isSafeId(sessionId)) throw new EventError('invalid_params', 'config.session_id: a shared sandbox needs a session_id of 1-128 letters, digits, . _ -, starting with a letter or digit');
+      dir = this.inside(path.join(this.config.sandboxDir, 'shared'), sessionId);
     } else if (mode === 'nested') {
       const parent = parentAgentId ? this.find(parentAgentId) : undefined;
       if (!parent) throw new EventError('not_found', `A nested sandbox needs the sandbox of its parent; none for ${parentAgentId ?? '(no parent_agent_id)'}`);
-      dir = path.join(parent.path, 'nested', agentId);
+      dir = this.inside(path.join(parent.path, 'nested'), agentId);
     } else {
-      dir = path.join(this.config.sandboxDir, 'agents', agentId);
+      dir = this.inside(path.join(this.config.sandboxDir, 'agents'), agentId);
     }
     for (const sub of ['workspace', 'shared', 'exports', '.claude']) fs.mkdirSync(path.join(dir, sub), { recursive: true });
     if (mode === 'nested' && parentAgentId) {
@@ -56,6 +54,23 @@ export class SandboxService {
       db.prepare('INSERT INTO sandboxes (agent_id, path, mode, parent_agent_id, session_id, created_at) VALUES (@agent_id, @path, @mode, @parent_agent_id, @session_id, @created_at)').run(row),
     );
     return toInfo(row);
+  }
+
+  /** `root/name`, refused unless it is a folder directly inside `root`: the last guard before the disk. */
+  private inside(root: string, name: string): string {
+    const dir = path.resolve(root, name);
+    if (path.dirname(dir) !== path.resolve(root)) throw new EventError('invalid_params', `${JSON.stringify(name)} would not name a folder inside ${root}`);
+    return dir;
+  }
+
+  /**
+   * Whether the row's path is the agent's own folder, `…/<agent_id>` below the sandbox dir. A row
+   * written before ids were validated (agent `.` or `..`) names a folder holding other agents' sandboxes.
+   */
+  private isOwnFolder(sandbox: SandboxInfo): boolean {
+    const dir = path.resolve(sandbox.path);
+    const relative = path.relative(path.resolve(this.config.sandboxDir), dir);
+    return isSafeId(sandbox.agent_id) && path.basename(dir) === sandbox.agent_id && relative !== '' && relative.split(path.sep)[0] !== '..' && !path.isAbsolute(relative);
   }
 
   find(agentId: string): SandboxInfo | undefined {
@@ -82,7 +97,7 @@ export class SandboxService {
       throw new EventError('invalid_state', `Sandbox of ${agentId} has nested sandboxes (${children.map((c) => c.agent_id).join(', ')}); pass force: true`);
     }
     for (const child of children) await this.remove(child.agent_id, true);
-    if (sandbox.mode !== 'shared') fs.rmSync(sandbox.path, { recursive: true, force: true });
+    if (sandbox.mode !== 'shared' && this.isOwnFolder(sandbox)) fs.rmSync(sandbox.path, { recursive: true, force: true });
     await this.writes.run((db) => db.prepare('DELETE FROM sandboxes WHERE agent_id = ?').run(agentId));
     return true;
   }

@@ -1,17 +1,17 @@
-import { jsonObject, nonEmpty, z } from './schema';
+import { jsonObject, safeId, z } from './schema';
 
-const agentId = nonEmpty('The agent');
+const agentId = safeId('The agent');
 
 export const agentSpawnParams = z
   .object({
     profile: z.string().min(1).optional().describe('Composition (profile) to compose'),
     composition: z.string().min(1).optional().describe('Alias of profile; wins when both are given'),
-    agent_id: z.string().regex(/^[A-Za-z0-9._-]+$/, 'Letters, digits, . _ - only').optional(),
+    agent_id: safeId('Id of the new agent (default: generated)').optional(),
     session_id: z.string().optional().describe('Continue this Claude session'),
     context: jsonObject().default({}).describe('Variables for the composition'),
     permission_profile: z.string().optional().describe('Overrides the profile\'s permission_profile'),
-    parent_id: z.string().optional().describe('The spawning agent: the child never gets more than it has'),
-    sandbox_config: z.object({ mode: z.enum(['isolated', 'shared', 'nested']).default('isolated'), session_id: z.string().optional() }).default({ mode: 'isolated' }),
+    parent_id: safeId('The spawning agent: the child never gets more than it has').optional(),
+    sandbox_config: z.object({ mode: z.enum(['isolated', 'shared', 'nested']).default('isolated'), session_id: safeId('Shared sandbox of this session').optional() }).default({ mode: 'isolated' }),
     config: z.object({ model: z.string().optional(), role: z.string().optional(), capabilities: z.array(z.string()).optional() }).default({}).describe('Overrides of the composed profile'),
     spawn_mode: z.enum(['fixed', 'dynamic']).default('fixed').describe('dynamic: pick the profile with composition:select'),
     selection_context: z.object({ role: z.string().optional(), required_capabilities: z.array(z.string()).default([]), task: z.string().optional() }).default({ required_capabilities: [] }),
@@ -22,12 +22,12 @@ export const agentTerminateParams = z.object({ agent_id: agentId, force: z.boole
 export const agentListParams = z.object({ status: z.string().optional() });
 export const agentSendParams = z.object({ agent_id: agentId, message: jsonObject().describe('prompt (or content) is the next turn') });
 export const agentBroadcastParams = z.object({ message: jsonObject(), sender: z.string().default('operator') });
-export const agentPeersParams = z.object({ agent_id: z.string().optional(), capabilities: z.array(z.string()).default([]), roles: z.array(z.string()).default([]) });
+export const agentPeersParams = z.object({ agent_id: agentId.optional(), capabilities: z.array(z.string()).default([]), roles: z.array(z.string()).default([]) });
 export const agentInboxParams = z.object({ agent_id: agentId, message: jsonObject() });
 export const agentFindIdleParams = z.object({ capabilities: z.array(z.string()).default([]) });
 
 export const noAgentParams = z.object({});
-export const identityCreateParams = z.object({ agent_id: z.string().optional(), identity: jsonObject().default({}) });
+export const identityCreateParams = z.object({ agent_id: agentId.optional(), identity: jsonObject().default({}) });
 export const identityUpdateParams = z.object({ agent_id: agentId, updates: jsonObject() });
 
 export type AgentStatus = 'initializing' | 'idle' | 'busy' | 'stopped' | 'failed';

@@ -1,6 +1,6 @@
-import { jsonObject, nonEmpty, z } from './schema';
+import { jsonObject, safeId, z } from './schema';
 
-const name = nonEmpty('Composition name');
+const name = safeId('Composition name');
 const type = z.string().min(1).optional().describe('profile, prompt, orchestration, … (narrows the lookup)');
 const variables = jsonObject().default({}).describe('Values for the composition\'s {{ placeholders }} and conditions');
 
@@ -23,7 +23,7 @@ export const compositionSelectParams = z.object({
   max_suggestions: z.number().int().min(1).max(20).default(1),
 });
 export const compositionCreateParams = z.object({
-  name: nonEmpty('Name of the new composition').optional(),
+  name: safeId('Name of the new composition').optional(),
   type: z.string().default('profile'),
   extends: z.string().optional().describe('Parent composition (default base_agent for profiles)'),
   description: z.string().default('Created at run time'),

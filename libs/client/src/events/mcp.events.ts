@@ -1,7 +1,7 @@
-import { nonEmpty, z } from './schema';
+import { safeId, z } from './schema';
 
-export const mcpAgentConfigParams = z.object({ agent_id: nonEmpty('The agent the config is for') });
-export const mcpClearParams = z.object({ agent_id: z.string().optional().describe('Only this agent\'s sessions') });
+export const mcpAgentConfigParams = z.object({ agent_id: safeId('The agent the config is for') });
+export const mcpClearParams = z.object({ agent_id: safeId('Only this agent\'s sessions').optional() });
 export const mcpNoParams = z.object({});
 
 /** The tool name an MCP client sees for a KSI event: ksi_<namespace>_<name>. */

@@ -1,6 +1,6 @@
-import { jsonObject, nonEmpty, z } from './schema';
+import { jsonObject, nonEmpty, safeId, z } from './schema';
 
-const agentId = nonEmpty('The agent');
+const agentId = safeId('The agent');
 
 /** A permission profile (var/lib/permissions/profiles/<level>.yaml) or an agent's effective permissions. */
 export const permissionsSchema = z.object({
@@ -11,6 +11,8 @@ export const permissionsSchema = z.object({
   resources: z.record(z.string(), z.number()).default({}),
   capabilities: z.record(z.string(), z.boolean()).default({}),
   events: z.object({ allowed: z.array(z.string()).default([]), disallowed: z.array(z.string()).default([]) }).default({ allowed: [], disallowed: [] }),
+  /** Shared state namespaces (globs) besides the agent's own, agent:<id>. */
+  state: z.object({ namespaces: z.array(z.string()).default([]) }).default({ namespaces: [] }),
 });
 export type Permissions = z.output<typeof permissionsSchema>;
 
@@ -28,7 +30,7 @@ export const setAgentParams = z.object({
   agent_id: agentId,
   profile: z.string().default('restricted').describe('The profile to start from'),
   overrides: overridesSchema.default({}),
-  parent_id: z.string().optional().describe('The spawning agent: the child never gets more than it has'),
+  parent_id: safeId('The spawning agent: the child never gets more than it has').optional(),
 });
 export const agentParams = z.object({ agent_id: agentId });
 export const validateSpawnParams = z.object({
@@ -42,8 +44,8 @@ export const sandboxCreateParams = z.object({
   config: z
     .object({
       mode: z.enum(['isolated', 'shared', 'nested']).default('isolated'),
-      parent_agent_id: z.string().optional(),
-      session_id: z.string().optional(),
+      parent_agent_id: safeId('The agent whose sandbox this one nests in (mode nested)').optional(),
+      session_id: safeId('The session whose sandbox this one shares (mode shared)').optional(),
     })
     .default({ mode: 'isolated' }),
 });

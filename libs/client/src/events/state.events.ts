@@ -1,7 +1,8 @@
 import { jsonObject, jsonValue, nonEmpty, z } from './schema';
 
-const stateNamespace = z.string().min(1, 'Must not be empty').default('global').describe('Namespace of the key');
-const queueNamespace = z.string().min(1, 'Must not be empty').default('default').describe('Namespace of the queue');
+// The default depends on who asks (the handler fills it in): an identified agent's is its own, agent:<id>.
+const stateNamespace = z.string().min(1, 'Must not be empty').optional().describe('Namespace of the key (default: global; an agent\'s: agent:<its id>)');
+const queueNamespace = z.string().min(1, 'Must not be empty').optional().describe('Namespace of the queue (default: default; an agent\'s: agent:<its id>)');
 const key = nonEmpty('The key');
 
 export const stateGetParams = z.object({ key, namespace: stateNamespace });

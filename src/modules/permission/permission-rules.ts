@@ -1,0 +1,71 @@
+import picomatch from 'picomatch';
+import type { overridesSchema, Permissions, z } from '../../../libs/client/src';
+
+/** The Claude CLI's tools, for profiles that allow "all" (allowed: null). */
+export const BUILTIN_TOOLS = ['Task', 'Bash', 'Glob', 'Grep', 'LS', 'exit_plan_mode', 'Read', 'Edit', 'MultiEdit', 'Write', 'NotebookRead', 'NotebookEdit', 'WebFetch', 'TodoRead', 'TodoWrite', 'WebSearch'];
+
+export type Overrides = z.output<typeof overridesSchema>;
+
+/** Problems listed one by one up to this many; the rest are counted. */
+const LISTED = 5;
+
+export function effectiveTools(permissions: Permissions): string[] {
+  const allowed = permissions.tools.allowed ?? BUILTIN_TOOLS;
+  return allowed.filter((tool) => !permissions.tools.disallowed.includes(tool));
+}
+
+/** Whether the permissions let an agent send this event: allowed by a glob, and not disallowed. */
+export function eventAccess(permissions: Permissions): (event: string) => boolean {
+  const allows = picomatch(permissions.events.allowed.length > 0 ? permissions.events.allowed : ['!**']);
+  const denies = permissions.events.disallowed.length > 0 ? picomatch(permissions.events.disallowed) : () => false;
+  return (event) => allows(event) && !denies(event);
+}
+
+/** The profile with its overrides: tools and events added or removed, capabilities set, resources raised. */
+export function applyOverrides(base: Permissions, overrides: Overrides): Permissions {
+  const tools = { ...base.tools, disallowed: [...base.tools.disallowed] };
+  if (overrides.tools?.allowed_add && tools.allowed !== null) tools.allowed = [...new Set([...tools.allowed, ...overrides.tools.allowed_add])];
+  if (overrides.tools?.allowed_remove) {
+    tools.allowed = (tools.allowed ?? BUILTIN_TOOLS).filter((tool) => !overrides.tools?.allowed_remove?.includes(tool));
+  }
+  if (overrides.tools?.disallowed_add) tools.disallowed = [...new Set([...tools.disallowed, ...overrides.tools.disallowed_add])];
+  const resources = { ...base.resources };
+  for (const [name, value] of Object.entries(overrides.resources ?? {})) resources[name] = Math.max(resources[name] ?? 0, value);
+  return {
+    ...base,
+    tools,
+    resources,
+    capabilities: { ...base.capabilities, ...overrides.capabilities },
+    events: {
+      allowed: [...base.events.allowed, ...(overrides.events?.allowed_add ?? [])],
+      disallowed: [...base.events.disallowed, ...(overrides.events?.disallowed_add ?? [])],
+    },
+  };
+}
+
+/**
+ * Why `child` would have more than `parent` (tools, capabilities, resources, events among `events`,
+ * the daemon's event names, and state namespaces); empty when it would not.
+ */
+export function spawnProblems(parent: Permissions, child: Permissions, events: readonly string[]): string[] {
+  const problems: string[] = [];
+  if (!parent.capabilities.spawn_agents) problems.push(`the parent (${parent.level}) may not spawn agents`);
+  const parentTools = new Set(effectiveTools(parent));
+  const extraTools = effectiveTools(child).filter((tool) => !parentTools.has(tool));
+  if (extraTools.length > 0) problems.push(`tools the parent lacks: ${extraTools.join(', ')}`);
+  const extraCapabilities = Object.entries(child.capabilities).filter(([name, on]) => on && !parent.capabilities[name]).map(([name]) => name);
+  if (extraCapabilities.length > 0) problems.push(`capabilities the parent lacks: ${extraCapabilities.join(', ')}`);
+  const larger = Object.entries(child.resources).filter(([name, value]) => parent.resources[name] !== undefined && value > parent.resources[name]).map(([name]) => name);
+  if (larger.length > 0) problems.push(`resources above the parent's: ${larger.join(', ')}`);
+  const parentMay = eventAccess(parent);
+  const childMay = eventAccess(child);
+  const extraEvents = events.filter((event) => childMay(event) && !parentMay(event));
+  if (extraEvents.length > 0) problems.push(`events the parent may not send: ${listed(extraEvents)}`);
+  const extraNamespaces = child.state.namespaces.filter((glob) => !parent.state.namespaces.includes(glob));
+  if (extraNamespaces.length > 0) problems.push(`state namespaces the parent is not granted: ${extraNamespaces.join(', ')}`);
+  return problems;
+}
+
+function listed(names: string[]): string {
+  return names.length <= LISTED ? names.join(', ') : `${names.slice(0, LISTED).join(', ')} and ${names.length - LISTED} more`;
+}
