@@ -1,6 +1,13 @@
 import type { LoggerService } from '@nestjs/common';
 import pino, { type Logger } from 'pino';
 import type { KsiConfig } from '../config/config';
+import { correlationStorage } from '../events/correlation';
+
+/** A line written while a request is handled names it: `grep` the correlation id to see everything it did. */
+const withCorrelationId = () => {
+  const scope = correlationStorage.getStore();
+  return scope ? { correlation_id: scope.correlationId } : {};
+};
 
 /** JSON lines to `var/logs/daemon/daemon.log`, written asynchronously off the hot path. */
 export function createDaemonLog(config: KsiConfig): Logger {
@@ -8,6 +15,7 @@ export function createDaemonLog(config: KsiConfig): Logger {
     {
       level: config.logLevel,
       base: { pid: process.pid },
+      mixin: withCorrelationId,
       messageKey: 'msg',
       timestamp: pino.stdTimeFunctions.isoTime,
       formatters: { level: (label) => ({ level: label }) },
