@@ -9,6 +9,9 @@ const withCorrelationId = () => {
   return scope ? { correlation_id: scope.correlationId } : {};
 };
 
+/** Log lines waiting for a slow disk; beyond this they are dropped rather than held in memory. */
+const LOG_BUFFER_BYTES = 16 * 1024 * 1024;
+
 /** JSON lines to `var/logs/daemon/daemon.log`, written asynchronously off the hot path. */
 export function createDaemonLog(config: KsiConfig): Logger {
   return pino(
@@ -20,7 +23,7 @@ export function createDaemonLog(config: KsiConfig): Logger {
       timestamp: pino.stdTimeFunctions.isoTime,
       formatters: { level: (label) => ({ level: label }) },
     },
-    pino.destination({ dest: config.daemonLogFile, mkdir: true, sync: false }),
+    pino.destination({ dest: config.daemonLogFile, mkdir: true, sync: false, maxLength: LOG_BUFFER_BYTES }),
   );
 }
 
