@@ -7,6 +7,8 @@ import * as net from 'node:net';
  * input. Every KSI figure is a ratio to it.
  */
 const socketPath = process.argv[2];
+/** `--discard`: acknowledge state:set without keeping the value (the memory section's baseline). */
+const discard = process.argv[3] === '--discard';
 const store = new Map<string, unknown>();
 const subscribers = new Set<net.Socket>();
 fs.rmSync(socketPath, { force: true });
@@ -34,7 +36,7 @@ net
           for (const subscriber of subscribers) if (subscriber !== socket) subscriber.write(line);
           data = { status: 'published' };
         } else if (request.event === 'state:set') {
-          store.set(`${namespace}\0${key}`, value);
+          if (!discard) store.set(`${namespace}\0${key}`, value);
           data = { status: 'set', namespace, key };
         } else {
           const stored = store.get(`${namespace}\0${key}`);

@@ -9,6 +9,7 @@ import { countInvocations, drainCompletions, FAKE_CLAUDE, queueMany, spawnDirect
 import { fanOut } from './fanout';
 import { onJsonLines } from './lines';
 import { drive, type LoadResult, type RequestFactory } from './load';
+import { largeWrites } from './memory';
 
 /**
  * `npm run bench`: the daemon beside a bare Node NDJSON server measured in the same run, so every
@@ -26,7 +27,9 @@ const workloads = [
 const setRequest: RequestFactory = (c, i) => ({ event: 'state:set', data: { key: `k${c}-${i % 1000}`, value: { n: i, text: 'bench' } } });
 const getRequest: RequestFactory = (c, i) => ({ event: 'state:get', data: { key: `k${c}-${i % 1000}` } });
 
+/** `node dist/bench/main.js memory` runs the memory section alone. */
 async function main(): Promise<void> {
+  if (process.argv[2] === 'memory') return memoryOnly();
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ksi-bench-'));
   const bareSocket = path.join(dir, 'bare.sock');
   const bare = fork(BARE_SERVER, [bareSocket], { stdio: 'ignore' });
@@ -94,6 +97,8 @@ async function main(): Promise<void> {
       ['bare server, after the runs above', bareRss.toFixed(1)],
     ]);
 
+    await largeWritesSection(dir);
+
     const readyTimes: number[] = [];
     let freshRss = 0;
     for (let i = 0; i < 3; i++) {
@@ -150,6 +155,42 @@ async function main(): Promise<void> {
     await stopDaemon(daemon.child);
     bare.kill();
     fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** `memory N` writes N values instead (a quicker probe). */
+const LARGE_WRITES = Number(process.argv[3] ?? 5_000);
+
+async function memoryOnly(): Promise<void> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ksi-bench-'));
+  try {
+    await largeWritesSection(dir);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/**
+ * Memory under large values: a fresh daemon takes 5,000 state:set of distinct keys with ~1 MiB
+ * values, beside a bare server that discards the values (the transport's own cost for the traffic).
+ */
+async function largeWritesSection(dir: string): Promise<void> {
+  console.log(`\nmemory: ${LARGE_WRITES.toLocaleString('en-US')} state:set of ~1 MiB (distinct keys, 4 connections x 4 in flight)`);
+  const daemon = await startDaemon(path.join(dir, 'large-writes'));
+  const bareSocket = path.join(dir, 'bare-discard.sock');
+  const bare = fork(BARE_SERVER, [bareSocket, '--discard'], { stdio: 'ignore' });
+  await new Promise((resolve) => bare.once('message', resolve));
+  try {
+    const ksi = await largeWrites(daemon.socket, daemon.child.pid!, { writes: LARGE_WRITES });
+    const base = await largeWrites(bareSocket, bare.pid!, { writes: LARGE_WRITES, readBack: false });
+    printTable([
+      ['server', 'peak RSS MB', 'acknowledged', 'read back', 'alive'],
+      ['KSI daemon', ksi.peakRssMb.toFixed(0), `${ksi.acknowledged} (${ksi.failed} refused)`, String(ksi.readable), String(ksi.alive)],
+      ['bare server, values discarded', base.peakRssMb.toFixed(0), String(base.acknowledged), '-', String(base.alive)],
+    ]);
+  } finally {
+    await stopDaemon(daemon.child);
+    bare.kill();
   }
 }
 

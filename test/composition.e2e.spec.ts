@@ -60,6 +60,17 @@ components:
   file('test/missing_fragment.yaml', 'name: t_missing\ntype: profile\nversion: 1\ndescription: x\ncomponents:\n  - { name: a, source: nowhere.md }\n');
   file('test/cycle_a.yaml', 'name: t_cycle_a\ntype: profile\nversion: 1\ndescription: x\nextends: t_cycle_b\n');
   file('test/cycle_b.yaml', 'name: t_cycle_b\ntype: profile\nversion: 1\ndescription: x\nextends: t_cycle_a\n');
+  // Expansion budgets: 10 references each, 7 levels deep; a chain 20 deep; a template that doubles 14 times.
+  for (let level = 0; level < 7; level++) {
+    const components = level === 6 ? '  - { name: leaf, inline: leaf }\n' : Array.from({ length: 10 }, (_, i) => `  - { name: c${i}, composition: t_wide_${level + 1} }\n`).join('');
+    file(`test/wide_${level}.yaml`, `name: t_wide_${level}\ntype: component\nversion: 1\ndescription: x\ncomponents:\n${components}`);
+  }
+  for (let level = 0; level < 20; level++) {
+    const parent = level < 19 ? `extends: t_deep_${level + 1}\n` : '';
+    file(`test/deep_${level}.yaml`, `name: t_deep_${level}\ntype: component\nversion: 1\ndescription: x\n${parent}components:\n  - { name: level${level}, inline: ${level} }\n`);
+  }
+  const doubling = Array.from({ length: 14 }, (_, i) => `  - { name: d${i + 1}, template: "{{ d${i} }}{{ d${i} }}" }\n`).join('');
+  file('test/doubling.yaml', `name: t_doubling\ntype: component\nversion: 1\ndescription: x\ncomponents:\n  - { name: d0, inline: "${'x'.repeat(1000)}" }\n${doubling}`);
 }
 
 describe('compositions (real daemon, a library on disk)', () => {
@@ -138,6 +149,13 @@ describe('compositions (real daemon, a library on disk)', () => {
     expect(await compose('t_missing')).toMatchObject({ code: 'not_found', error: expect.stringContaining('test/missing_fragment.yaml: components.a: fragment not found: nowhere.md') });
     expect(await compose('t_cycle_a')).toMatchObject({ code: 'invalid_composition', error: expect.stringContaining('cycle') });
     expect(await compose('nope')).toMatchObject({ code: 'not_found', error: 'Composition not found: nope' });
+  });
+
+  it('answers compositions that expand too far with composition_too_large, at once', async () => {
+    expect(await compose('t_wide_0')).toMatchObject({ code: 'composition_too_large', error: expect.stringContaining('more than 1000 compositions') });
+    expect(await compose('t_deep_0')).toMatchObject({ code: 'composition_too_large', error: expect.stringContaining('more than 16 levels') });
+    expect(await compose('t_doubling')).toMatchObject({ code: 'composition_too_large', error: expect.stringContaining('characters of text') });
+    expect(await compose('t_wide_4')).toMatchObject({ status: 'success' });
     expect(await client.sendSingle('composition:validate', { name: 't_missing' })).toMatchObject({ valid: false, issues: [expect.stringContaining('nowhere.md')] });
     expect(await client.sendSingle('composition:validate', { name: 'coder' })).toMatchObject({ valid: true, issues: [] });
   });

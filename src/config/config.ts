@@ -19,6 +19,11 @@ const environment = z.object({
   KSI_MAX_LINE_BYTES: positiveInt('KSI_MAX_LINE_BYTES', 1024 * 1024),
   KSI_MAX_OUTPUT_BYTES: positiveInt('KSI_MAX_OUTPUT_BYTES', 16 * 1024 * 1024),
   KSI_SHUTDOWN_TIMEOUT_MS: positiveInt('KSI_SHUTDOWN_TIMEOUT_MS', 30_000),
+  KSI_PARTIAL_LINE_TIMEOUT_MS: positiveInt('KSI_PARTIAL_LINE_TIMEOUT_MS', 30_000),
+  KSI_STATE_CACHE_BYTES: positiveInt('KSI_STATE_CACHE_BYTES', 64 * 1024 * 1024),
+  KSI_EVENT_DATA_MAX_BYTES: positiveInt('KSI_EVENT_DATA_MAX_BYTES', 64 * 1024),
+  KSI_EVENT_LOG_BUFFER_BYTES: positiveInt('KSI_EVENT_LOG_BUFFER_BYTES', 32 * 1024 * 1024),
+  KSI_MONITOR_REPLY_BYTES: positiveInt('KSI_MONITOR_REPLY_BYTES', 8 * 1024 * 1024),
   CLAUDE_BIN: z.string().min(1).default('claude'),
   KSI_MAX_CONCURRENT: positiveInt('KSI_MAX_CONCURRENT', 4),
   KSI_DEVTOOLS_PORT: z.coerce.number({ error: 'KSI_DEVTOOLS_PORT must be a number' }).int('KSI_DEVTOOLS_PORT must be a whole number').min(1).max(65535, 'KSI_DEVTOOLS_PORT must be a port number').optional(),
@@ -48,6 +53,16 @@ export interface KsiConfig {
   /** Unread output a connection may hold before it is dropped. */
   maxOutputBytes: number;
   shutdownTimeoutMs: number;
+  /** A connection that sends part of a line and then nothing for this long gets `line_timeout` and is closed. */
+  partialLineTimeoutMs: number;
+  /** Bytes of state values kept in the read cache. */
+  stateCacheBytes: number;
+  /** Event data larger than this (as JSON) is recorded as a truncation marker. */
+  eventDataMaxBytes: number;
+  /** Recorded events not yet committed by the event log's writer; beyond it events are dropped (and counted). */
+  eventLogBufferBytes: number;
+  /** Event data one monitor reply may carry; the rest is left out with a marker. */
+  monitorReplyBytes: number;
   claudeBin: string;
   /** Claude processes running at once. */
   maxConcurrent: number;
@@ -98,6 +113,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     maxLineBytes: e.KSI_MAX_LINE_BYTES,
     maxOutputBytes: e.KSI_MAX_OUTPUT_BYTES,
     shutdownTimeoutMs: e.KSI_SHUTDOWN_TIMEOUT_MS,
+    partialLineTimeoutMs: e.KSI_PARTIAL_LINE_TIMEOUT_MS,
+    stateCacheBytes: e.KSI_STATE_CACHE_BYTES,
+    eventDataMaxBytes: e.KSI_EVENT_DATA_MAX_BYTES,
+    eventLogBufferBytes: e.KSI_EVENT_LOG_BUFFER_BYTES,
+    monitorReplyBytes: e.KSI_MONITOR_REPLY_BYTES,
     claudeBin: e.CLAUDE_BIN,
     maxConcurrent: e.KSI_MAX_CONCURRENT,
     completionTimeoutMs: e.KSI_COMPLETION_TIMEOUT_MS,

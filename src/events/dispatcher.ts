@@ -8,6 +8,7 @@ import { correlationStorage, newEventId } from './correlation';
 import { EventTap } from './event-tap';
 import { RequestGuards } from './request-guard';
 import { describeIssues, validate } from './handles.decorator';
+import { holdsNonFiniteNumber, MAX_DATA_DEPTH, nestsDeeperThan } from './json-limits';
 
 interface RequestError {
   error: string;
@@ -15,6 +16,11 @@ interface RequestError {
   details?: ParamIssue[];
   suggestions?: string[];
 }
+
+/** Event names are short: a longer one is refused without searching for similar names. */
+export const MAX_EVENT_NAME_CHARS = 128;
+/** Correlation ids are recorded with every event they cause: a longer one is refused. */
+export const MAX_CORRELATION_ID_CHARS = 256;
 
 /** Events still served while the daemon drains for shutdown. */
 const SERVED_WHILE_DRAINING = new Set(['shutdown:acknowledge', 'system:health']);
@@ -49,12 +55,25 @@ export class Dispatcher {
     if (hasId && typeof correlation_id === 'object') {
       return errorLine(typeof event === 'string' ? event : undefined, undefined, { code: 'invalid_request', error: 'correlation_id must be a string, number or boolean' });
     }
+    if (typeof correlation_id === 'string' && correlation_id.length > MAX_CORRELATION_ID_CHARS) {
+      return errorLine(undefined, undefined, { code: 'invalid_request', error: `correlation_id is ${correlation_id.length} characters long; the limit is ${MAX_CORRELATION_ID_CHARS}` });
+    }
     const correlationId = hasId ? (correlation_id as CorrelationId) : randomUUID();
     if (typeof event !== 'string' || event.length === 0) {
       return errorLine(undefined, correlationId, { code: 'invalid_request', error: 'The request has no "event" string; send {"event": "<namespace>:<name>", "data": {...}}' });
     }
+    if (event.length > MAX_EVENT_NAME_CHARS) {
+      return errorLine(undefined, correlationId, { code: 'unknown_event', error: `The event name is ${event.length} characters long; event names have at most ${MAX_EVENT_NAME_CHARS}. Send system:discover for the list of events.` });
+    }
     const handlers = this.catalogue.handlersOf(event);
     if (!handlers) return errorLine(event, correlationId, this.unroutable(event));
+    // The envelope is one level: data at depth MAX_DATA_DEPTH is the line's depth MAX_DATA_DEPTH + 1.
+    if (nestsDeeperThan(line, MAX_DATA_DEPTH + 1)) {
+      return errorLine(event, correlationId, invalidData(event, `nests deeper than ${MAX_DATA_DEPTH} levels of arrays and objects (the limit); flatten it or send the deep part as a JSON string`));
+    }
+    if (holdsNonFiniteNumber(line, data)) {
+      return errorLine(event, correlationId, invalidData(event, 'holds a number too large for a double (such as 1e400), which would be stored as null; send it as a string'));
+    }
     if (this.draining && !SERVED_WHILE_DRAINING.has(event)) {
       return errorLine(event, correlationId, { code: 'shutting_down', error: 'The daemon is shutting down and accepts no new requests; retry after it restarts' });
     }
@@ -91,6 +110,13 @@ export class Dispatcher {
 
   lineTooLong(maxLineBytes: number): string {
     return errorLine(undefined, undefined, { code: 'line_too_long', error: `Request line longer than ${maxLineBytes} bytes; the rest of the line was discarded (limit: KSI_MAX_LINE_BYTES)` });
+  }
+
+  partialLineTimedOut(timeoutMs: number): string {
+    return errorLine(undefined, undefined, {
+      code: 'line_timeout',
+      error: `Part of a line arrived, then nothing for ${timeoutMs} ms; the connection is closed (limit: KSI_PARTIAL_LINE_TIMEOUT_MS). End every request with a newline`,
+    });
   }
 
   /** Synchronous handlers get a synchronous reply: no promise, no microtask, on the hot path. */
@@ -144,6 +170,10 @@ async function invokeSafely(handler: CatalogueEntry, data: Record<string, unknow
   } catch (error) {
     return errorResult(error);
   }
+}
+
+function invalidData(event: string, problem: string): RequestError {
+  return invalidParams(event, [{ path: 'data', message: `The request ${problem}` }]);
 }
 
 function invalidParams(event: string, issues: ParamIssue[]): RequestError {

@@ -1,6 +1,16 @@
 import type { LoggerService } from '@nestjs/common';
 import pino, { type Logger } from 'pino';
 import type { KsiConfig } from '../config/config';
+import { correlationStorage } from '../events/correlation';
+
+/** A line written while a request is handled names it: `grep` the correlation id to see everything it did. */
+const withCorrelationId = () => {
+  const scope = correlationStorage.getStore();
+  return scope ? { correlation_id: scope.correlationId } : {};
+};
+
+/** Log lines waiting for a slow disk; beyond this they are dropped rather than held in memory. */
+const LOG_BUFFER_BYTES = 16 * 1024 * 1024;
 
 /** JSON lines to `var/logs/daemon/daemon.log`, written asynchronously off the hot path. */
 export function createDaemonLog(config: KsiConfig): Logger {
@@ -8,11 +18,12 @@ export function createDaemonLog(config: KsiConfig): Logger {
     {
       level: config.logLevel,
       base: { pid: process.pid },
+      mixin: withCorrelationId,
       messageKey: 'msg',
       timestamp: pino.stdTimeFunctions.isoTime,
       formatters: { level: (label) => ({ level: label }) },
     },
-    pino.destination({ dest: config.daemonLogFile, mkdir: true, sync: false }),
+    pino.destination({ dest: config.daemonLogFile, mkdir: true, sync: false, maxLength: LOG_BUFFER_BYTES }),
   );
 }
 

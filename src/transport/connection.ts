@@ -5,10 +5,17 @@ import type { Dispatcher } from '../events/dispatcher';
 import type { ClientConnection } from '../events/event-context';
 
 export interface ConnectionLimits {
+  /** Also bounds the input held per connection: reading pauses while more than this waits to be handled. */
   maxLineBytes: number;
   /** Unread output beyond which the connection is dropped. */
   maxOutputBytes: number;
+  /** Part of a line followed by this long a silence gets `line_timeout`, then the connection is closed. */
+  partialLineTimeoutMs: number;
 }
+
+/** Queued in place of a line when a partial line timed out: its reply is the connection's last. */
+const PARTIAL_LINE_TIMED_OUT = Symbol('partial_line_timed_out');
+type Queued = Frame | typeof PARTIAL_LINE_TIMED_OUT;
 
 /** Replies are gathered and written in one syscall once this much is pending or the input runs dry. */
 const FLUSH_BYTES = 64 * 1024;
@@ -18,15 +25,22 @@ let nextId = 0;
 /**
  * One client connection: frames lines, runs them strictly in order, and writes exactly one reply
  * per line. Pushed lines are interleaved between replies. Reading pauses while the client is not
- * reading its replies; a client whose unread output passes the limit is dropped.
+ * reading its replies or while more than a line's worth of input waits to be handled; a client whose
+ * unread output passes the limit is dropped.
  */
 export class Connection implements ClientConnection {
   readonly id = `conn-${++nextId}`;
   private readonly splitter: LineSplitter;
-  private frames: Frame[] = [];
+  private frames: Queued[] = [];
   private head = 0;
+  /** Characters of the lines received and not yet handled. */
+  private queuedChars = 0;
   private processing = false;
   private inputEnded = false;
+  private awaitingDrain = false;
+  private reading = true;
+  private partialLineTimer?: NodeJS.Timeout;
+  private lineTimedOut = false;
   private output: string[] = [];
   private outputBytes = 0;
   private readonly closeListeners: (() => void)[] = [];
@@ -42,12 +56,18 @@ export class Connection implements ClientConnection {
   ) {
     this.splitter = new LineSplitter(limits.maxLineBytes);
     socket.on('data', (chunk: Buffer) => {
-      this.splitter.push(chunk, this.frames);
+      if (this.inputEnded) return;
+      const queued = this.frames.length;
+      this.splitter.push(chunk, this.frames as Frame[]);
+      for (let i = queued; i < this.frames.length; i++) this.queuedChars += lengthOf(this.frames[i]);
+      this.updateReading();
       if (!this.processing) void this.pump();
     });
     socket.on('end', () => {
-      this.splitter.end(this.frames);
+      if (this.inputEnded) return;
+      this.splitter.end(this.frames as Frame[]);
       this.inputEnded = true;
+      this.updateReading();
       if (!this.processing) void this.pump();
     });
     socket.on('error', (error: NodeJS.ErrnoException) => {
@@ -56,6 +76,7 @@ export class Connection implements ClientConnection {
     // Lines already received still run after the client has gone: what was accepted is not dropped.
     socket.on('close', () => {
       this.closed = true;
+      clearTimeout(this.partialLineTimer);
       for (const listener of this.closeListeners.splice(0)) listener();
       this.notifyIdle();
     });
@@ -110,7 +131,14 @@ export class Connection implements ClientConnection {
     try {
       while (this.head < this.frames.length) {
         const frame = this.frames[this.head++];
-        const handled = frame === LINE_TOO_LONG ? this.dispatcher.lineTooLong(this.limits.maxLineBytes) : this.dispatcher.handleLine(frame, this);
+        this.queuedChars -= lengthOf(frame);
+        if (!this.reading && this.queuedChars <= this.limits.maxLineBytes) this.updateReading();
+        const handled =
+          frame === LINE_TOO_LONG
+            ? this.dispatcher.lineTooLong(this.limits.maxLineBytes)
+            : frame === PARTIAL_LINE_TIMED_OUT
+              ? this.dispatcher.partialLineTimedOut(this.limits.partialLineTimeoutMs)
+              : this.dispatcher.handleLine(frame, this);
         const reply = typeof handled === 'string' ? handled : await handled;
         this.output.push(reply);
         this.outputBytes += reply.length + 1;
@@ -124,11 +152,16 @@ export class Connection implements ClientConnection {
     } finally {
       this.frames = [];
       this.head = 0;
+      this.queuedChars = 0;
       this.flush();
       this.processing = false;
       this.notifyIdle();
     }
-    if (this.inputEnded && !this.closed) this.socket.end();
+    if (this.inputEnded && !this.closed) {
+      // After a timed-out line the client's half of the connection is not waited for either.
+      if (this.lineTimedOut) this.socket.end(() => this.socket.destroy());
+      else this.socket.end();
+    }
   }
 
   private flush(): void {
@@ -141,12 +174,14 @@ export class Connection implements ClientConnection {
 
   /** Stops reading until the client has read what it was sent. */
   private drained(): Promise<void> {
-    this.socket.pause();
+    this.awaitingDrain = true;
+    this.updateReading();
     return new Promise((resolve) => {
       const done = () => {
         this.socket.off('drain', done);
         this.socket.off('close', done);
-        if (!this.closed) this.socket.resume();
+        this.awaitingDrain = false;
+        this.updateReading();
         resolve();
       };
       this.socket.on('drain', done);
@@ -154,7 +189,38 @@ export class Connection implements ClientConnection {
     });
   }
 
+  /**
+   * Reads while the client reads its replies and little input waits; a partial line is timed only
+   * while reading (a paused connection is the daemon's doing, not the client's).
+   */
+  private updateReading(): void {
+    if (this.closed) return;
+    const reading = !this.inputEnded && !this.awaitingDrain && this.queuedChars <= this.limits.maxLineBytes;
+    if (reading !== this.reading) {
+      this.reading = reading;
+      if (reading) this.socket.resume();
+      else this.socket.pause();
+    }
+    if (!reading || !this.splitter.midLine) {
+      clearTimeout(this.partialLineTimer);
+      this.partialLineTimer = undefined;
+    } else if (this.partialLineTimer) this.partialLineTimer.refresh();
+    else this.partialLineTimer = setTimeout(() => this.partialLineTimedOut(), this.limits.partialLineTimeoutMs);
+  }
+
+  /** The rest of the line is not waited for: the lines before it are answered, then `line_timeout`, then the connection ends. */
+  private partialLineTimedOut(): void {
+    this.partialLineTimer = undefined;
+    this.lineTimedOut = true;
+    this.inputEnded = true;
+    this.frames.push(PARTIAL_LINE_TIMED_OUT);
+    this.updateReading();
+    if (!this.processing) void this.pump();
+  }
+
   private notifyIdle(): void {
     for (const resolve of this.idleWaiters.splice(0)) resolve();
   }
 }
+
+const lengthOf = (frame: Queued) => (typeof frame === 'string' ? frame.length : 0);

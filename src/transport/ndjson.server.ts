@@ -39,7 +39,7 @@ export class NdjsonServer extends Server implements CustomTransportStrategy {
       callback(error);
       return;
     }
-    const limits = { maxLineBytes: this.config.maxLineBytes, maxOutputBytes: this.config.maxOutputBytes };
+    const limits = { maxLineBytes: this.config.maxLineBytes, maxOutputBytes: this.config.maxOutputBytes, partialLineTimeoutMs: this.config.partialLineTimeoutMs };
     const server = net.createServer({ allowHalfOpen: true }, (socket) => {
       this.connections.add(new Connection(socket, this.dispatcher, limits, this.log));
     });

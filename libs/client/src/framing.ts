@@ -14,6 +14,11 @@ export class LineSplitter {
 
   constructor(private readonly maxLineBytes = Number.POSITIVE_INFINITY) {}
 
+  /** Part of a line has arrived and its end has not. */
+  get midLine(): boolean {
+    return this.partBytes > 0 || this.discarding;
+  }
+
   /** Appends the complete lines found in `chunk` to `out`; keeps the unfinished tail. */
   push(chunk: Buffer, out: Frame[]): void {
     let start = 0;

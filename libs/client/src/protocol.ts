@@ -54,6 +54,7 @@ export const REQUEST_ERROR_CODES = [
   'forbidden_event',
   'permission_denied',
   'line_too_long',
+  'line_timeout',
   'shutting_down',
   'internal_error',
 ] as const;

@@ -7,6 +7,22 @@ import { CompositionError, type Component, type Composition } from './compositio
 type Vars = Record<string, unknown>;
 
 /**
+ * Expansion budget: compositions that reference each other can multiply (10 references each, 7
+ * levels deep, is ten million resolutions). Real ones stay far below both limits.
+ */
+export const MAX_COMPOSITION_DEPTH = 16;
+export const MAX_COMPOSITION_RESOLUTIONS = 1_000;
+/** Text that substitution produces (a template can repeat an earlier component: doubling each time). */
+export const MAX_COMPOSITION_CHARS = 8 * 1024 * 1024;
+
+/** What one top-level resolve may still spend. */
+interface Budget {
+  root: string;
+  left: number;
+  chars: number;
+}
+
+/**
  * Resolves a composition: parent (`extends`), then mixins (keys not yet present), then each
  * component whose conditions hold, in order. Declared variable defaults apply; placeholders are
  * substituted inside string values (never in serialised JSON), so any value is safe.
@@ -15,20 +31,36 @@ type Vars = Record<string, unknown>;
 export class CompositionResolver {
   constructor(private readonly library: CompositionLibrary) {}
 
-  resolve(name: string, type: string | undefined, variables: Vars, stack: string[] = []): Record<string, unknown> {
+  resolve(name: string, type: string | undefined, variables: Vars): Record<string, unknown> {
+    return this.expand(name, type, variables, [], { root: name, left: MAX_COMPOSITION_RESOLUTIONS, chars: MAX_COMPOSITION_CHARS });
+  }
+
+  private expand(name: string, type: string | undefined, variables: Vars, stack: string[], budget: Budget): Record<string, unknown> {
     if (stack.includes(name)) throw new CompositionError('invalid_composition', `Composition cycle: ${[...stack, name].join(' → ')}`);
+    if (stack.length >= MAX_COMPOSITION_DEPTH) {
+      throw new CompositionError(
+        'composition_too_large',
+        `Composition ${budget.root} nests more than ${MAX_COMPOSITION_DEPTH} levels deep (extends, mixins and components: ${[...stack, name].join(' → ')}); flatten it`,
+      );
+    }
+    if (--budget.left < 0) {
+      throw new CompositionError(
+        'composition_too_large',
+        `Composition ${budget.root} expands into more than ${MAX_COMPOSITION_RESOLUTIONS} compositions (extends, mixins and components, counted each time they are used); reference fewer`,
+      );
+    }
     const { composition, file } = this.library.get(name, type);
     const where = file ?? `dynamic composition ${name}`;
     const vars = this.variablesFor(composition, variables, where);
     const path = [...stack, name];
-    const result: Record<string, unknown> = composition.extends ? { ...this.resolve(composition.extends, undefined, vars, path) } : {};
+    const result: Record<string, unknown> = composition.extends ? { ...this.expand(composition.extends, undefined, vars, path, budget) } : {};
     for (const mixin of composition.mixins) {
-      for (const [key, value] of Object.entries(this.resolve(mixin, undefined, vars, path))) if (!(key in result)) result[key] = value;
+      for (const [key, value] of Object.entries(this.expand(mixin, undefined, vars, path, budget))) if (!(key in result)) result[key] = value;
     }
     for (const component of composition.components) {
       const scope = { ...vars, ...(component.vars ? (substitute(component.vars, vars) as Vars) : {}) };
       if (!this.conditionsHold(component, scope, where)) continue;
-      result[component.name] = this.content(component, { ...result, ...scope }, where, path);
+      result[component.name] = this.content(component, { ...result, ...scope }, where, path, budget);
     }
     return result;
   }
@@ -43,11 +75,17 @@ export class CompositionResolver {
     return { ...vars, ...given };
   }
 
-  private content(component: Component, scope: Vars, where: string, path: string[]): unknown {
-    if (component.source !== undefined) return substitute(this.library.fragment(component.source, `${where}: components.${component.name}`), scope);
-    if (component.composition !== undefined) return this.resolve(component.composition, undefined, scope, path);
-    if (component.template !== undefined) return substitute(component.template, scope);
-    return substitute(component.inline, scope);
+  private content(component: Component, scope: Vars, where: string, path: string[], budget: Budget): unknown {
+    if (component.composition !== undefined) return this.expand(component.composition, undefined, scope, path, budget);
+    const text = component.source !== undefined ? this.library.fragment(component.source, `${where}: components.${component.name}`) : (component.template ?? component.inline);
+    const value = substitute(text, scope);
+    if (typeof value === 'string' && (budget.chars -= value.length) < 0) {
+      throw new CompositionError(
+        'composition_too_large',
+        `Composition ${budget.root} produces more than ${MAX_COMPOSITION_CHARS} characters of text (${where}: components.${component.name}); use fewer or smaller components and variables`,
+      );
+    }
+    return value;
   }
 
   private conditionsHold(component: Component, scope: Vars, where: string): boolean {

@@ -47,7 +47,7 @@ export type Composition = z.output<typeof compositionSchema>;
 /** A mistake in a composition: says which file and which field. */
 export class CompositionError extends Error {
   constructor(
-    readonly code: 'not_found' | 'invalid_composition' | 'invalid_variables',
+    readonly code: 'not_found' | 'invalid_composition' | 'invalid_variables' | 'composition_too_large',
     message: string,
   ) {
     super(message);

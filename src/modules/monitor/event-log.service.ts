@@ -11,15 +11,23 @@ import { WriteLock } from '../../database/write-lock';
 import { EventTap, type EventRecord } from '../../events/event-tap';
 import { ShutdownHandler } from '../../lifecycle/shutdown-handler.decorator';
 import { DAEMON_LOG } from '../../logging/logger';
+import { EventLogBuffer, type Batch } from './event-log.buffer';
 import { EVENT_META } from './event-log.entity';
-import { VALUES_PER_ROW, type WriterOptions, type WriterReply, type WriterRequest } from './event-log.protocol';
-import { toRedactedJson } from './redact';
+import type { WriterOptions, WriterReply, WriterRequest } from './event-log.protocol';
+import { toRecordedJson, truncationMarker } from './redact';
+import { RestartBackoff } from './restart-backoff';
 
-/** Events kept in memory for stats and fast reads. */
+/** The latest events' names, outcomes and durations, kept in memory for the stats (their data is not kept). */
 const RING_SIZE = 10_000;
-/** Recorded events are written in batches: at this many, or after this long. */
+/** Recorded events are written in batches: at this many or this many bytes, or after this long. */
 const BATCH_SIZE = 500;
+const BATCH_BYTES = 1024 * 1024;
 const BATCH_MS = 500;
+/** Batches sent to the writer and not answered yet; more wait (and, once the buffer is full, are dropped). */
+const MAX_BATCHES_IN_FLIGHT = 4;
+/** A writer that died is started again after 100 ms, then twice as long after each further failure. */
+const WRITER_RESTART_INITIAL_MS = 100;
+const WRITER_RESTART_MAX_MS = 30_000;
 const HOUR_MS = 3_600_000;
 /** The compiled writer thread; it runs compiled code only (the daemon runs from dist/). */
 const WRITER_FILE = path.join(__dirname, 'event-log.writer.js');
@@ -27,6 +35,15 @@ const SELECTED = `${EVENT_META.join(', ')}, timestamp, data`;
 
 /** A LoggedEvent as stored: data is JSON text. */
 type Row = Omit<LoggedEvent, 'data'> & { data: string };
+
+/** What the stats need of an event. */
+type Sample = Pick<EventRecord, 'event_name' | 'timestamp' | 'source' | 'outcome' | 'duration_ms'>;
+
+/** Events read for one reply; `truncated` when more matched than the reply's byte budget holds. */
+export interface EventPage {
+  events: LoggedEvent[];
+  truncated: boolean;
+}
 
 type WriterCall = { [Op in WriterRequest['op']]: Omit<Extract<WriterRequest, { op: Op }>, 'id'> }[WriterRequest['op']];
 
@@ -38,9 +55,12 @@ type WriterCall = { [Op in WriterRequest['op']]: Omit<Extract<WriterRequest, { o
  */
 @Injectable()
 export class EventLogService implements OnModuleInit, BeforeApplicationShutdown, OnApplicationShutdown {
-  private readonly ring: EventRecord[] = [];
+  private readonly ring: Sample[] = [];
   private ringNext = 0;
-  private pending: EventRecord[] = [];
+  private readonly buffer: EventLogBuffer;
+  /** Recorded events the writer failed to write. */
+  private lost = 0;
+  private readonly restarts = new RestartBackoff(WRITER_RESTART_INITIAL_MS, WRITER_RESTART_MAX_MS);
   private flushTimer?: NodeJS.Timeout;
   private retentionTimer?: NodeJS.Timeout;
   private readonly startedAt: number;
@@ -61,6 +81,7 @@ export class EventLogService implements OnModuleInit, BeforeApplicationShutdown,
     private readonly tap: EventTap,
   ) {
     this.startedAt = clock.now();
+    this.buffer = new EventLogBuffer({ maxBytes: config.eventLogBufferBytes, batchRows: BATCH_SIZE, batchBytes: BATCH_BYTES, maxBatchesInFlight: MAX_BATCHES_IN_FLIGHT });
   }
 
   get enabled(): boolean {
@@ -77,14 +98,14 @@ export class EventLogService implements OnModuleInit, BeforeApplicationShutdown,
   /** What was recorded before the stop is written before the checkpoint. */
   @ShutdownHandler('event_log')
   async stop(): Promise<void> {
-    await this.flush();
+    await this.flush({ now: true });
   }
 
   /** The events of the shutdown itself, then the writer closes, before the database does. */
   async beforeApplicationShutdown(): Promise<void> {
     clearInterval(this.retentionTimer);
     // Writing a batch can record more events (a client still connected); write until none is left.
-    while (this.pending.length > 0) await this.flush().catch((error: Error) => this.log.error({ err: error.message }, 'event log: last events not written'));
+    while (this.buffer.waiting > 0) await this.flush({ now: true }).catch((error: Error) => this.log.error({ err: error.message }, 'event log: last events not written'));
     const writer = this.writer;
     const closing = writer && this.call({ op: 'close' });
     this.closed = true;
@@ -99,7 +120,7 @@ export class EventLogService implements OnModuleInit, BeforeApplicationShutdown,
     void this.writer?.terminate();
   }
 
-  async query(filters: z.output<typeof getEventsParams>): Promise<LoggedEvent[]> {
+  async query(filters: z.output<typeof getEventsParams>): Promise<EventPage> {
     await this.caughtUp();
     const patterns = filters.patterns ?? filters.event_patterns ?? [];
     const clauses: string[] = [];
@@ -126,13 +147,27 @@ export class EventLogService implements OnModuleInit, BeforeApplicationShutdown,
       }
     }
     const sql = `SELECT ${SELECTED} FROM event_log ${clauses.length ? `WHERE ${clauses.join(' AND ')}` : ''} ORDER BY id ${filters.reverse ? 'DESC' : 'ASC'} LIMIT ?`;
-    return (this.db.prepare(sql).all(...params, filters.limit) as Row[]).map(toEvent);
+    return this.page(sql, [...params, filters.limit]);
   }
 
   /** Events of one correlation id, in the order they happened. */
-  async chain(correlationId: string): Promise<LoggedEvent[]> {
+  async chain(correlationId: string): Promise<EventPage> {
     await this.caughtUp();
-    return (this.db.prepare(`SELECT ${SELECTED} FROM event_log WHERE correlation_id = ? ORDER BY id`).all(correlationId) as Row[]).map(toEvent);
+    return this.page(`SELECT ${SELECTED} FROM event_log WHERE correlation_id = ? ORDER BY id`, [correlationId]);
+  }
+
+  /** Rows read one at a time until the reply's budget (KSI_MONITOR_REPLY_BYTES) is spent: a reply is never built whole. */
+  private page(sql: string, params: unknown[]): EventPage {
+    const events: LoggedEvent[] = [];
+    let bytes = 0;
+    for (const row of this.db.prepare(sql).iterate(...params) as IterableIterator<Row>) {
+      // Rows recorded before data was bounded can be larger than the limit.
+      if (row.data.length > this.config.eventDataMaxBytes) row.data = truncationMarker(row.data);
+      bytes += row.data.length + ROW_FIELDS_BYTES;
+      if (bytes > this.config.monitorReplyBytes) return { events, truncated: true };
+      events.push(toEvent(row));
+    }
+    return { events, truncated: false };
   }
 
   stats(): Record<string, unknown> {
@@ -149,7 +184,10 @@ export class EventLogService implements OnModuleInit, BeforeApplicationShutdown,
       if (event.source !== 'external') continue;
       external++;
       if (event.outcome !== 'ok') failed++;
-      if (event.duration_ms !== undefined) durations.set(event.event_name, [...(durations.get(event.event_name) ?? []), event.duration_ms]);
+      if (event.duration_ms === undefined) continue;
+      const list = durations.get(event.event_name);
+      if (list) list.push(event.duration_ms);
+      else durations.set(event.event_name, [event.duration_ms]);
     }
     const latency = Object.fromEntries(
       [...durations].map(([name, values]) => {
@@ -165,6 +203,8 @@ export class EventLogService implements OnModuleInit, BeforeApplicationShutdown,
       by_namespace: byNamespace,
       error_rate: external === 0 ? 0 : failed / external,
       latency,
+      dropped_events: this.buffer.dropped,
+      lost_events: this.lost,
     };
   }
 
@@ -174,13 +214,12 @@ export class EventLogService implements OnModuleInit, BeforeApplicationShutdown,
       events: number;
       oldest: number | null;
     };
-    return { total_correlations: row.correlations, total_events: row.events + this.pending.length, oldest_event: row.oldest };
+    return { total_correlations: row.correlations, total_events: row.events + this.buffer.waiting, oldest_event: row.oldest };
   }
 
   /** Rows being written when it is asked are deleted too: the writer works in order. Returns how many events went. */
   async clear(): Promise<number> {
-    const unwritten = this.pending.length;
-    this.pending = [];
+    const unwritten = this.buffer.discardWaiting();
     this.ring.length = 0;
     this.ringNext = 0;
     return unwritten + (await this.call({ op: 'delete_all' }));
@@ -192,17 +231,22 @@ export class EventLogService implements OnModuleInit, BeforeApplicationShutdown,
   }
 
   private add(record: EventRecord): void {
-    this.ring[this.ringNext] = record;
+    const { event_name, timestamp, source, outcome, duration_ms } = record;
+    this.ring[this.ringNext] = { event_name, timestamp, source, outcome, duration_ms };
     this.ringNext = (this.ringNext + 1) % RING_SIZE;
     if (this.closed) return;
-    this.pending.push(record);
-    if (this.pending.length >= BATCH_SIZE) this.flushInBackground();
-    else this.flushTimer ??= setTimeout(() => this.flushInBackground(), BATCH_MS).unref();
+    if (this.buffer.add(timestamp, metaOf(record), dataOf(record, this.config.eventDataMaxBytes))) this.scheduleFlush();
   }
 
-  /** Every event recorded so far is committed: reads see what happened before them. */
+  /** A full batch goes now (unless enough are in flight: it goes when one comes back); a partial one after BATCH_MS. */
+  private scheduleFlush(): void {
+    if (this.buffer.batchReady) this.flushInBackground();
+    else if (this.buffer.waiting > 0) this.flushTimer ??= setTimeout(() => this.flushInBackground(), BATCH_MS).unref();
+  }
+
+  /** Every event recorded so far is committed (unless the writer is failing): reads see what happened before them. */
   private async caughtUp(): Promise<void> {
-    await this.flush();
+    await this.flush().catch((error: Error) => this.log.error({ err: error.message }, 'event log: events not written'));
     await this.lastSent;
   }
 
@@ -210,23 +254,31 @@ export class EventLogService implements OnModuleInit, BeforeApplicationShutdown,
     this.flush().catch((error: Error) => this.log.error({ err: error.message }, 'event log: events not written'));
   }
 
-  private recent(): EventRecord[] {
+  private recent(): Sample[] {
     return this.ring.length < RING_SIZE ? [...this.ring] : [...this.ring.slice(this.ringNext), ...this.ring.slice(0, this.ringNext)];
   }
 
-  private async flush(): Promise<void> {
+  /** `now`: even while a failed writer waits to be restarted (at shutdown). */
+  private async flush({ now = false } = {}): Promise<void> {
     clearTimeout(this.flushTimer);
     this.flushTimer = undefined;
-    const batch = this.pending;
-    if (batch.length === 0) return;
-    this.pending = [];
-    const rows: unknown[] = new Array(batch.length * VALUES_PER_ROW);
-    for (let i = 0, at = 0; i < batch.length; i++, at += VALUES_PER_ROW) {
-      rows[at] = batch[i].timestamp;
-      rows[at + 1] = metaOf(batch[i]);
-      rows[at + 2] = dataOf(batch[i]);
+    if (this.buffer.waiting === 0) return;
+    // While a failed writer waits to be restarted the rows stay buffered (and the buffer's bound holds).
+    const wait = this.writer || now ? 0 : this.restarts.waitMs(this.clock.now());
+    if (wait > 0) {
+      this.flushTimer = setTimeout(() => this.flushInBackground(), wait).unref();
+      return;
     }
-    await this.call({ op: 'insert', rows });
+    const batch = this.buffer.take() as Batch;
+    try {
+      await this.call({ op: 'insert', rows: batch.rows });
+    } catch (error) {
+      this.lost += batch.count;
+      throw error;
+    } finally {
+      this.buffer.settled(batch);
+      this.scheduleFlush();
+    }
   }
 
   /** Resolves with the rows the writer changed, once its transaction committed. */
@@ -242,7 +294,10 @@ export class EventLogService implements OnModuleInit, BeforeApplicationShutdown,
     return reply;
   }
 
-  /** Started on first use; if it dies, what it was asked fails and the next call starts another. */
+  /**
+   * Started on first use; if it dies, what it was asked fails and the next call starts another:
+   * batches wait for the restart backoff, what an operator asks (clear, cleanup) does not.
+   */
   private startWriter(): Worker {
     const options: WriterOptions = { dbPath: this.config.dbPath, lock: this.lock.buffer };
     // A small young generation: the writer's garbage is a batch at a time (V8's default is 16 MB).
@@ -251,11 +306,15 @@ export class EventLogService implements OnModuleInit, BeforeApplicationShutdown,
       const waiting = this.waiting.get(reply.id);
       this.waiting.delete(reply.id);
       if ('error' in reply) waiting?.reject(new Error(reply.error));
-      else waiting?.resolve(reply.changes);
+      else {
+        this.restarts.succeeded();
+        waiting?.resolve(reply.changes);
+      }
     });
     writer.on('error', (error) => this.log.error({ err: error.stack }, 'event log writer failed'));
     writer.on('exit', (code) => {
       if (this.writer === writer) this.writer = undefined;
+      if (!this.closed) this.restarts.failed(this.clock.now());
       // A writer that died inside a transaction never released the lock; this thread holds it only synchronously.
       this.lock.releaseAbandoned();
       for (const waiting of this.waiting.values()) waiting.reject(new Error(`the event log writer stopped (exit code ${code})`));
@@ -269,6 +328,9 @@ export class EventLogService implements OnModuleInit, BeforeApplicationShutdown,
   }
 }
 
+/** A session id is a UUID; anything much longer is not indexed as one (it stays in the data). */
+const MAX_SESSION_ID_CHARS = 256;
+
 /** The EVENT_META values, in order. */
 function metaOf(record: EventRecord): string {
   const sessionId = (record.data as { session_id?: unknown } | undefined)?.session_id;
@@ -280,20 +342,23 @@ function metaOf(record: EventRecord): string {
     record.event_name,
     record.client_id ?? null,
     record.agent_id ?? null,
-    typeof sessionId === 'string' ? sessionId : null,
+    typeof sessionId === 'string' && sessionId.length <= MAX_SESSION_ID_CHARS ? sessionId : null,
     record.source,
     record.outcome ?? null,
     record.duration_ms ?? null,
   ] satisfies unknown[] & { length: typeof EVENT_META.length });
 }
 
-function dataOf(record: EventRecord): string {
+function dataOf(record: EventRecord, maxBytes: number): string {
   try {
-    return toRedactedJson(record.data ?? null);
+    return toRecordedJson(record.data ?? null, maxBytes);
   } catch {
     return '"(not serialisable)"';
   }
 }
+
+/** Room for an event's fields beside its data in a reply. */
+const ROW_FIELDS_BYTES = 1024;
 
 function toEvent(row: Row): LoggedEvent {
   return { ...row, data: JSON.parse(row.data) as unknown };

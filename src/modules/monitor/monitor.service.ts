@@ -1,8 +1,9 @@
-import { Injectable, type OnApplicationShutdown } from '@nestjs/common';
+import { Inject, Injectable, type OnApplicationShutdown } from '@nestjs/common';
 import picomatch from 'picomatch';
+import { KSI_CONFIG, type KsiConfig } from '../../config/config';
 import type { ClientConnection } from '../../events/event-context';
 import { EventTap, type EventRecord } from '../../events/event-tap';
-import { redact } from './redact';
+import { toRecordedJson } from './redact';
 
 interface Subscription {
   patterns: string[];
@@ -15,7 +16,10 @@ export class MonitorService implements OnApplicationShutdown {
   private readonly subscriptions = new Map<ClientConnection, Subscription>();
   private stopObserving?: () => void;
 
-  constructor(private readonly tap: EventTap) {}
+  constructor(
+    private readonly tap: EventTap,
+    @Inject(KSI_CONFIG) private readonly config: KsiConfig,
+  ) {}
 
   onApplicationShutdown(): void {
     this.stopObserving?.();
@@ -42,7 +46,7 @@ export class MonitorService implements OnApplicationShutdown {
     let redacted: EventRecord | undefined;
     for (const [connection, subscription] of this.subscriptions) {
       if (!subscription.matches(record.event_name)) continue;
-      redacted ??= { ...record, data: redact(record.data) };
+      redacted ??= { ...record, data: JSON.parse(toRecordedJson(record.data ?? null, this.config.eventDataMaxBytes)) as unknown };
       connection.push('monitor:event', redacted);
     }
   }

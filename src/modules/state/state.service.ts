@@ -2,6 +2,7 @@ import { Inject, Injectable, type OnApplicationShutdown, type OnModuleInit } fro
 import type { Database, Statement } from 'better-sqlite3';
 import { LRUCache } from 'lru-cache';
 import { CLOCK, type Clock } from '../../common/clock';
+import { KSI_CONFIG, type KsiConfig } from '../../config/config';
 import { SQLITE } from '../../database/sqlite.provider';
 import { WriteQueue } from '../../database/write-queue';
 
@@ -12,13 +13,21 @@ export interface Found {
 }
 
 const SWEEP_INTERVAL_MS = 60_000;
-/** Recently used entries kept in memory: a SQLite lookup costs more than the rest of a state:get. */
+/** At most this many entries, however small; their bytes are bounded by KSI_STATE_CACHE_BYTES. */
 const CACHED_ENTRIES = 20_000;
+/** What an entry costs beside its text: the object, the map's node and the cache's bookkeeping. */
+const ENTRY_OVERHEAD_BYTES = 200;
 
 interface CachedEntry {
   json: string;
   expiresAt: number | null;
 }
+
+/**
+ * The cache's key for (namespace, key): the namespace's length first, so no namespace or key (NUL
+ * or any other character included) can make two pairs share a key.
+ */
+const cacheKeyOf = (namespace: string, key: string) => `${namespace.length}:${namespace}${key}`;
 
 /**
  * Key/value state and FIFO queues in SQLite. Reads are prepared statements behind a write-through
@@ -31,13 +40,22 @@ export class StateService implements OnModuleInit, OnApplicationShutdown {
     Statement
   >;
   private sweepTimer?: NodeJS.Timeout;
-  private readonly cache = new LRUCache<string, CachedEntry>({ max: CACHED_ENTRIES });
+  /** Recently used entries: a SQLite lookup costs more than the rest of a state:get. Bounded in bytes (UTF-16, 2 per character). */
+  private readonly cache: LRUCache<string, CachedEntry>;
 
   constructor(
+    @Inject(KSI_CONFIG) config: KsiConfig,
     @Inject(SQLITE) db: Database,
     private readonly writes: WriteQueue,
     @Inject(CLOCK) private readonly clock: Clock,
   ) {
+    this.cache = new LRUCache<string, CachedEntry>({
+      max: CACHED_ENTRIES,
+      maxSize: config.stateCacheBytes,
+      // One huge value is read from SQLite instead of emptying the cache of everything else.
+      maxEntrySize: Math.max(1, Math.floor(config.stateCacheBytes / 8)),
+      sizeCalculation: (entry, cacheKey) => (entry.json.length + cacheKey.length) * 2 + ENTRY_OVERHEAD_BYTES,
+    });
     const live = '(expires_at IS NULL OR expires_at > @now)';
     this.sql = {
       get: db.prepare('SELECT value, expires_at FROM state_entries WHERE namespace = ? AND key = ?'),
@@ -72,7 +90,7 @@ export class StateService implements OnModuleInit, OnApplicationShutdown {
   }
 
   get(namespace: string, key: string): Found {
-    const cacheKey = `${namespace}\0${key}`;
+    const cacheKey = cacheKeyOf(namespace, key);
     let entry = this.cache.get(cacheKey);
     if (!entry) {
       const row = this.sql.get.get(namespace, key) as { value: string; expires_at: number | null } | undefined;
@@ -95,7 +113,7 @@ export class StateService implements OnModuleInit, OnApplicationShutdown {
     return this.writes
       .run(() => this.sql.upsert.run(row))
       .then(() => {
-        this.cache.set(`${namespace}\0${key}`, { json: row.value, expiresAt });
+        this.cache.set(cacheKeyOf(namespace, key), { json: row.value, expiresAt });
         return expiresAt ?? undefined;
       });
   }
@@ -104,7 +122,7 @@ export class StateService implements OnModuleInit, OnApplicationShutdown {
     return this.writes
       .run(() => this.sql.delete.run(namespace, key).changes > 0)
       .then((deleted) => {
-        this.cache.delete(`${namespace}\0${key}`);
+        this.cache.delete(cacheKeyOf(namespace, key));
         return deleted;
       });
   }
