@@ -5,7 +5,6 @@ import {
   getEventsParams,
   noMonitorParams,
   sessionEventsParams,
-  type LoggedEvent,
   monitorSubscribeParams,
   monitorUnsubscribeParams,
   type MonitorSubscribeResult,
@@ -16,6 +15,7 @@ import type { ClientConnection, EventContext } from '../../events/event-context'
 import { EventError } from '../../events/event-error';
 import { Handles } from '../../events/handles.decorator';
 import { correlationStorage } from '../../events/correlation';
+import { buildTree } from './correlation-tree';
 import { EventLogService, type EventPage } from './event-log.service';
 import { MonitorService } from './monitor.service';
 
@@ -117,18 +117,4 @@ function truncation(page: EventPage) {
   return page.truncated
     ? { truncated: true, truncated_reason: 'More events matched than one reply holds (KSI_MONITOR_REPLY_BYTES); narrow the filters (since, until, patterns) or lower limit' }
     : {};
-}
-
-type TreeNode = LoggedEvent & { children: TreeNode[] };
-
-/** Nests events under the event that caused them; events whose cause is not in the list are roots. */
-function buildTree(events: LoggedEvent[]): TreeNode[] {
-  const nodes = new Map(events.map((event) => [event.event_id, { ...event, children: [] as TreeNode[] }]));
-  const roots: TreeNode[] = [];
-  for (const node of nodes.values()) {
-    const parent = node.parent_id ? nodes.get(node.parent_id) : undefined;
-    if (parent) parent.children.push(node);
-    else roots.push(node);
-  }
-  return roots;
 }
