@@ -151,6 +151,18 @@ describe('completions with the fake Claude CLI', () => {
     expect(daemon.invocations().filter((entry) => entry.stdin === 'flaky [[fail:2]]')).toHaveLength(3);
   });
 
+  it('retries a backed-off request while another queue waits behind a long running head', async () => {
+    const head = await submit({ prompt: 'long head [[hang]]', session_id: 'stall-a' });
+    const behind = await submit({ prompt: 'behind the long head', session_id: 'stall-a' });
+    await eventually(() => daemon.invocations().some((entry) => entry.stdin === 'long head [[hang]]'));
+    const flaky = await submit({ prompt: 'flaky elsewhere [[fail:1]]', session_id: 'stall-b' });
+    const end = await watcher.end(flaky, 5_000);
+    expect(end.event).toBe('completion:result');
+    expect(await status(head)).toMatchObject({ status: 'processing' });
+    await client.sendSingle('completion:cancel', { request_id: behind });
+    await client.sendSingle('completion:cancel', { request_id: head });
+  });
+
   it('fails a non-retryable request once, with its code', async () => {
     const id = await submit({ prompt: 'no auth [[auth]]' });
     const end = await watcher.end(id);

@@ -55,7 +55,14 @@ export class CompletionRepository {
            AND NOT EXISTS (SELECT 1 FROM completion_requests p WHERE p.queue_key = r.queue_key AND p.seq < r.seq AND p.${ACTIVE})
          ORDER BY r.priority, r.seq LIMIT ?`,
       ),
-      nextWake: db.prepare(`SELECT MIN(next_attempt_at) FROM completion_requests WHERE status = 'queued'`).pluck(),
+      // Only an unblocked head's backoff can end in a start; blocked rows are woken when their queue moves.
+      nextWake: db
+        .prepare(
+          `SELECT MIN(r.next_attempt_at) FROM completion_requests r
+           WHERE r.status = 'queued' AND r.next_attempt_at > ?
+             AND NOT EXISTS (SELECT 1 FROM completion_requests p WHERE p.queue_key = r.queue_key AND p.seq < r.seq AND p.${ACTIVE})`,
+        )
+        .pluck(),
       start: db.prepare(`UPDATE completion_requests SET status = 'processing', attempts = attempts + 1, started_at = @now, pid = NULL WHERE request_id = @id AND status = 'queued'`),
       setPid: db.prepare('UPDATE completion_requests SET pid = ? WHERE request_id = ?'),
       complete: db.prepare(
@@ -97,8 +104,9 @@ export class CompletionRepository {
     return this.sql.runnable.all(now, limit) as RequestRow[];
   }
 
-  nextWake(): number | null {
-    return this.sql.nextWake.get() as number | null;
+  /** The earliest future time a queue head's backoff ends; null when none is waiting. */
+  nextWake(now: number): number | null {
+    return this.sql.nextWake.get(now) as number | null;
   }
 
   /** Moves a queued request to processing; false when it is no longer queued (say, cancelled). */

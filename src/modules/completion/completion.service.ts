@@ -278,13 +278,16 @@ export class CompletionService {
     this.armWakeTimer();
   }
 
-  /** Wakes the pump when the earliest backoff ends. */
+  /**
+   * Wakes the pump when the earliest backoff of a queue head ends. Due rows that wait for the
+   * concurrency limit or behind a running head are pumped when an attempt ends, not by this timer.
+   */
   private armWakeTimer(): void {
     clearTimeout(this.wakeTimer);
-    const next = this.repo.nextWake();
+    const now = this.clock.now();
+    const next = this.repo.nextWake(now);
     if (next === null) return;
-    const delay = next - this.clock.now();
-    if (delay > 0) this.wakeTimer = setTimeout(() => this.schedulePump(), Math.min(delay, 2 ** 31 - 1)).unref();
+    this.wakeTimer = setTimeout(() => this.schedulePump(), Math.min(next - now, 2 ** 31 - 1)).unref();
   }
 
   private launch(row: RequestRow): void {
