@@ -1,6 +1,6 @@
 import * as fs from 'node:fs';
 import { eventually } from './support/daemon-process';
-import { useFakeClaudeDaemon } from './support/completions';
+import { optionValues, useFakeClaudeDaemon } from './support/completions';
 import { ksi } from './support/ksi-cli';
 import { RawConnection } from './support/raw-connection';
 
@@ -33,12 +33,12 @@ describe('agents with the fake Claude CLI (real daemon)', () => {
     expect(second.data.text).toBe('echo: second turn');
 
     const one = invocation('first turn')?.argv ?? [];
-    expect(one.slice(0, 5)).toEqual(['-p', '--output-format', 'json', '--model', 'sonnet']);
-    expect(one[one.indexOf('--append-system-prompt') + 1]).toContain('You are talker');
-    expect(one).not.toContain('--resume');
+    expect(one.slice(0, 4)).toEqual(['-p', '--output-format', 'json', '--model=sonnet']);
+    expect(optionValues(one, '--append-system-prompt')).toEqual([expect.stringContaining('You are talker')]);
+    expect(optionValues(one, '--resume')).toEqual([]);
     const two = invocation('second turn')?.argv ?? [];
-    expect(two[two.indexOf('--resume') + 1]).toBe(first.data.session_id);
-    expect(two).not.toContain('--append-system-prompt');
+    expect(optionValues(two, '--resume')).toEqual([first.data.session_id]);
+    expect(optionValues(two, '--append-system-prompt')).toEqual([]);
     expect(invocation('second turn')?.cwd).toBe(spawned.sandbox);
     expect((await send('agent:info', { agent_id: 'talker' })).session_id).toBe(second.data.session_id);
     expect(answered('first turn') + answered('second turn')).toBe(2);
@@ -113,6 +113,6 @@ describe('agents with the fake Claude CLI (real daemon)', () => {
     await send('agent:send_message', { agent_id: 'talker', message: { prompt: 'after restart' } });
     await eventually(() => answered('after restart') === 1);
     const argv = invocation('after restart')?.argv ?? [];
-    expect(argv[argv.indexOf('--resume') + 1]).toBe(before);
+    expect(optionValues(argv, '--resume')).toEqual([before]);
   });
 });

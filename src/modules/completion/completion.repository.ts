@@ -72,7 +72,7 @@ export class CompletionRepository {
         `UPDATE completion_requests SET status = 'queued', next_attempt_at = @at, last_error = @error, error_code = @code, pid = NULL, max_attempts = MAX(max_attempts, @minMax) WHERE request_id = @id`,
       ),
       fail: db.prepare(`UPDATE completion_requests SET status = @status, last_error = @error, error_code = @code, completed_at = @now, pid = NULL WHERE request_id = @id`),
-      cancelQueued: db.prepare(`UPDATE completion_requests SET status = 'cancelled', completed_at = ?, error_code = 'cancelled' WHERE request_id = ? AND status = 'queued'`),
+      cancelWaiting: db.prepare(`UPDATE completion_requests SET status = 'cancelled', completed_at = ?, error_code = 'cancelled', pid = NULL WHERE request_id = ? AND ${ACTIVE}`),
       interrupted: db.prepare(`SELECT * FROM completion_requests WHERE status = 'processing'`),
       active: db.prepare(`SELECT request_id, status, attempts, queue_key FROM completion_requests WHERE ${ACTIVE} ORDER BY seq`),
       counts: db.prepare('SELECT status, COUNT(*) AS n FROM completion_requests GROUP BY status'),
@@ -137,8 +137,9 @@ export class CompletionRepository {
     return this.writes.run(() => void this.sql.fail.run({ id, status, error, code, now }));
   }
 
-  cancelQueued(id: string, now: number): Promise<boolean> {
-    return this.writes.run(() => this.sql.cancelQueued.run(now, id).changes === 1);
+  /** Cancels a request no attempt is running for: queued, or left `processing` by an attempt that ended. */
+  cancelWaiting(id: string, now: number): Promise<boolean> {
+    return this.writes.run(() => this.sql.cancelWaiting.run(now, id).changes === 1);
   }
 
   interrupted(): RequestRow[] {

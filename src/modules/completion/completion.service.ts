@@ -141,7 +141,7 @@ export class CompletionService {
     if (running) {
       running.abort('cancel');
       await this.settled(requestId);
-    } else if (await this.repo.cancelQueued(requestId, this.clock.now())) {
+    } else if (await this.repo.cancelWaiting(requestId, this.clock.now())) {
       this.notify('completion:cancelled', { request_id: requestId, session_id: row.session_id }, requestId, true);
       this.schedulePump();
     } else {
@@ -296,7 +296,7 @@ export class CompletionService {
     const cause = this.causes.get(row.request_id) ?? { correlationId: row.request_id, eventId: row.request_id };
     const attempt = correlationStorage
       .run(cause, () => this.attempt(row, abort))
-      .catch((error: Error) => this.log.error({ request_id: row.request_id, err: error.stack }, 'completion attempt failed unexpectedly'))
+      .catch((error: Error) => this.endUnexpected(row, abort.signal, error))
       .finally(() => {
         this.running.delete(row.request_id);
         this.attempts.delete(attempt);
@@ -319,6 +319,36 @@ export class CompletionService {
       await this.settle(row, attempt, resume, abort.signal, outcome);
     } finally {
       if (locking) await this.bus.request('conversation:release_lock', { request_id: id }).catch(() => undefined);
+    }
+  }
+
+  /**
+   * An attempt that threw (a bug, a storage error) still ends its row: back to the queue when the
+   * daemon is stopping, else failed with `internal_error`, so nothing stays `processing`.
+   */
+  private async endUnexpected(row: RequestRow, signal: AbortSignal, error: Error): Promise<void> {
+    const id = row.request_id;
+    this.log.error({ request_id: id, err: error.stack }, 'completion attempt failed unexpectedly');
+    try {
+      const current = this.repo.byId(id);
+      if (current?.status !== 'processing') return;
+      if (signal.aborted && signal.reason === 'shutdown') {
+        await this.repo.retry(id, this.clock.now(), 'Interrupted by a daemon shutdown', 'daemon_restart', current.attempts + 1);
+        this.interrupted.push(id);
+        return;
+      }
+      if (signal.aborted) {
+        await this.repo.fail(id, 'cancelled', 'Cancelled', 'cancelled', this.clock.now());
+        this.notify('completion:cancelled', { request_id: id, session_id: row.session_id }, id, true);
+        return;
+      }
+      const message = `The daemon could not finish this attempt: ${error.message}`;
+      await this.repo.fail(id, 'failed', message, 'internal_error', this.clock.now());
+      const failure = { request_id: id, session_id: row.session_id, error: message, code: 'internal_error', attempts: current.attempts };
+      this.notify('completion:error', failure, id, true);
+      this.bus.emit('completion:failed', failure);
+    } catch (storage) {
+      this.log.error({ request_id: id, err: (storage as Error).message }, 'a failed completion attempt could not be recorded; it runs again at the next start');
     }
   }
 

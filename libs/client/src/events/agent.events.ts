@@ -1,4 +1,4 @@
-import { jsonObject, nonEmpty, z } from './schema';
+import { jsonObject, nonEmpty, safeId, z } from './schema';
 
 const agentId = nonEmpty('The agent');
 
@@ -7,7 +7,7 @@ export const agentSpawnParams = z
     profile: z.string().min(1).optional().describe('Composition (profile) to compose'),
     composition: z.string().min(1).optional().describe('Alias of profile; wins when both are given'),
     agent_id: z.string().regex(/^[A-Za-z0-9._-]+$/, 'Letters, digits, . _ - only').optional(),
-    session_id: z.string().optional().describe('Continue this Claude session'),
+    session_id: safeId('Continue this Claude session').optional(),
     context: jsonObject().default({}).describe('Variables for the composition'),
     permission_profile: z.string().optional().describe('Overrides the profile\'s permission_profile'),
     parent_id: z.string().optional().describe('The spawning agent: the child never gets more than it has'),
