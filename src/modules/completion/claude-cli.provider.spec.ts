@@ -2,7 +2,7 @@ import type { KsiConfig } from '../../config/config';
 import { ClaudeCliProvider, type CliRequest } from './claude-cli.provider';
 
 const provider = new ClaudeCliProvider({ claudeBin: '/nonexistent/claude' } as KsiConfig);
-const request = (fields: Partial<CliRequest>): CliRequest => ({ prompt: 'hi', model: 'sonnet', timeoutMs: 1_000, ...fields });
+const request = (fields: Partial<CliRequest>): CliRequest => ({ prompt: 'hi', model: 'sonnet', timeoutMs: 1_000, env: {}, ...fields });
 const FLAG = '--dangerously-skip-permissions';
 
 describe('ClaudeCliProvider.argv', () => {

@@ -16,7 +16,8 @@ export interface CliRequest {
   systemPrompt?: string;
   cwd?: string;
   timeoutMs: number;
-  env?: Record<string, string>;
+  /** Marks the process (and what it starts) as this request's, in its environment. */
+  env: Record<string, string>;
 }
 
 /** After SIGTERM, how long a process group gets before SIGKILL. */

@@ -1,8 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { OnEvent } from '@nestjs/event-emitter';
 import { randomUUID } from 'node:crypto';
-import { readFileSync } from 'node:fs';
-import * as path from 'node:path';
 import type { Logger } from 'pino';
 import {
   modelAlias,
@@ -25,7 +23,8 @@ import { EventError } from '../../events/event-error';
 import { ShutdownHandler } from '../../lifecycle/shutdown-handler.decorator';
 import { DAEMON_LOG } from '../../logging/logger';
 import type { AttemptOutcome } from './attempt-outcome';
-import { ClaudeCliProvider, killGroup, type CliRequest } from './claude-cli.provider';
+import { ClaudeCliProvider, type CliRequest } from './claude-cli.provider';
+import { cliMarkers, killCliProcessesOf } from './cli-processes';
 import { CompletionRepository, type RequestRow } from './completion.repository';
 import { ResponseLog } from './response-log';
 import { backoffDelay } from './retry-policy';
@@ -240,21 +239,17 @@ export class CompletionService {
     };
   }
 
-  /** Requests a crashed daemon left `processing`: their orphaned processes are killed and they run again. */
+  /**
+   * Requests a crashed daemon left `processing` run again, once every CLI process it started is
+   * killed: found by the marker in their environment, so none runs beside its retry.
+   */
   private async recoverInterrupted(): Promise<void> {
+    const orphans = killCliProcessesOf(this.config.varDir);
+    if (orphans.length > 0) this.log.warn({ pids: orphans }, 'killed Claude CLI processes left by a previous daemon');
     const now = this.clock.now();
     for (const row of this.repo.interrupted()) {
-      if (row.pid !== null && this.isOurCli(row.pid)) killGroup(row.pid, 'SIGKILL');
       await this.repo.retry(row.request_id, now, 'Interrupted by a daemon restart', 'daemon_restart', row.attempts + 1);
       this.log.warn({ request_id: row.request_id }, 'requeued a completion interrupted by a daemon restart');
-    }
-  }
-
-  private isOurCli(pid: number): boolean {
-    try {
-      return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(path.basename(this.config.claudeBin));
-    } catch {
-      return false;
     }
   }
 
@@ -315,7 +310,7 @@ export class CompletionService {
       const attempt = row.attempts + 1;
       const resume = row.session_id ? this.repo.newestSession(row.session_id) : undefined;
       this.notify('completion:progress', { request_id: id, session_id: row.session_id, status: 'calling_llm', attempt, resume_session_id: resume ?? null }, id);
-      const outcome = await this.provider.run(this.cliRequest(payload, resume), abort.signal, (pid) => void this.repo.setPid(id, pid));
+      const outcome = await this.provider.run(this.cliRequest(id, payload, resume), abort.signal, (pid) => void this.repo.setPid(id, pid));
       await this.settle(row, attempt, resume, abort.signal, outcome);
     } finally {
       if (locking) await this.bus.request('conversation:release_lock', { request_id: id }).catch(() => undefined);
@@ -413,7 +408,7 @@ export class CompletionService {
     while (this.running.has(requestId)) await Promise.allSettled([...this.attempts]);
   }
 
-  private cliRequest(payload: AsyncParams, resume: string | undefined): CliRequest {
+  private cliRequest(requestId: string, payload: AsyncParams, resume: string | undefined): CliRequest {
     const ksi = (payload.extra_body as { ksi?: Record<string, any> } | undefined)?.ksi ?? {};
     return {
       prompt: promptOf(payload),
@@ -426,6 +421,7 @@ export class CompletionService {
       systemPrompt: payload.system_prompt,
       cwd: payload.cwd ?? ksi.sandbox_dir,
       timeoutMs: payload.timeout !== undefined ? payload.timeout * 1000 : this.config.completionTimeoutMs,
+      env: cliMarkers(this.config.varDir, requestId),
     };
   }
 
