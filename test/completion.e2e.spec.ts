@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { KsiClient } from '../libs/client/src';
 import { eventually } from './support/daemon-process';
-import { CompletionWatcher, fakeClaudeDaemon, optionValues } from './support/completions';
+import { CompletionWatcher, FAKE_CLAUDE, fakeClaudeDaemon, optionValues } from './support/completions';
 import { ksi } from './support/ksi-cli';
 
 const alive = (pid: number) => {
@@ -288,6 +288,23 @@ describe('completions without a Claude CLI', () => {
     const end = await watcher.end(request_id);
     expect(end).toMatchObject({ event: 'completion:error', data: { code: 'cli_not_found', attempts: 1 } });
     expect(end.data.error).toContain('CLAUDE_BIN');
+    expect((await client.sendSingle('system:health')).claude_cli).toEqual({ path: '/nonexistent/claude', status: 'missing' });
+    await client.close();
+  });
+});
+
+describe('a relative CLAUDE_BIN', () => {
+  // The daemon runs in this process's working directory; the request runs the CLI elsewhere (as agents do).
+  const daemon = fakeClaudeDaemon({ env: { CLAUDE_BIN: path.relative(process.cwd(), FAKE_CLAUDE) } });
+  beforeAll(() => daemon.start());
+  afterAll(() => daemon.dispose());
+
+  it('is resolved at start, so a CLI run in another directory is found, and health names the absolute path', async () => {
+    const client = daemon.client();
+    const watcher = new CompletionWatcher(client);
+    const { request_id } = (await client.sendSingle('completion:async', { prompt: 'from elsewhere', cwd: daemon.varDir })) as { request_id: string };
+    expect(await watcher.end(request_id)).toMatchObject({ event: 'completion:result', data: { result: { response: { result: 'echo: from elsewhere' } } } });
+    expect((await client.sendSingle('system:health')).claude_cli).toEqual({ path: FAKE_CLAUDE, status: 'ok' });
     await client.close();
   });
 });

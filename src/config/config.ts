@@ -1,6 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { z } from 'zod';
+import { resolveExecutable } from './executable';
 
 const positiveInt = (name: string, fallback: number) =>
   z.coerce
@@ -48,6 +49,7 @@ export interface KsiConfig {
   /** Unread output a connection may hold before it is dropped. */
   maxOutputBytes: number;
   shutdownTimeoutMs: number;
+  /** Absolute when found: resolved once at start (see resolveExecutable). */
   claudeBin: string;
   /** Claude processes running at once. */
   maxConcurrent: number;
@@ -98,7 +100,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     maxLineBytes: e.KSI_MAX_LINE_BYTES,
     maxOutputBytes: e.KSI_MAX_OUTPUT_BYTES,
     shutdownTimeoutMs: e.KSI_SHUTDOWN_TIMEOUT_MS,
-    claudeBin: e.CLAUDE_BIN,
+    claudeBin: resolveExecutable(e.CLAUDE_BIN, env.PATH ?? '', cwd),
     maxConcurrent: e.KSI_MAX_CONCURRENT,
     completionTimeoutMs: e.KSI_COMPLETION_TIMEOUT_MS,
     devtoolsPort: e.KSI_DEVTOOLS_PORT,
