@@ -272,7 +272,7 @@ export class AgentService {
       await this.writes.run((db) => db.prepare('UPDATE agent_messages SET request_id = ? WHERE id = ?').run(accepted.request_id, next.id));
     } catch (error) {
       this.log.error({ agent_id: agentId, err: (error as Error).message }, 'agent could not start its next message');
-      if (claimed !== undefined) await this.markFailed(claimed, `The turn could not be queued: ${(error as Error).message}`, (error as EventError).code ?? 'internal_error');
+      if (claimed !== undefined) await this.markFailed(claimed, `The turn could not be queued: ${(error as Error).message}`, error instanceof EventError ? error.code : 'internal_error');
       await this.setStatus(agentId, 'failed');
     } finally {
       this.pumping.delete(agentId);
