@@ -30,7 +30,8 @@ interface Turn {
 interface Instance {
   orchestration_id: string;
   pattern: string;
-  state: 'running' | 'terminated';
+  /** terminating while its agents are being stopped: terminated means they are gone. */
+  state: 'running' | 'terminating' | 'terminated';
   reason: string | null;
   agents: Record<string, string>;
   turn_order: string[];
@@ -143,13 +144,14 @@ export class OrchestrationService {
 
   async terminate(id: string, reason: string): Promise<Instance> {
     const instance = this.get(id);
-    if (instance.state === 'terminated') return instance;
-    instance.state = 'terminated';
+    if (instance.state !== 'running') return instance;
+    instance.state = 'terminating';
     instance.reason = reason;
     instance.ended_at = this.clock.now() / 1000;
     clearTimeout(instance.timer);
     instance.stopWatching?.();
     for (const agentId of Object.values(instance.agents)) await this.bus.request('agent:terminate', { agent_id: agentId });
+    instance.state = 'terminated';
     this.bus.emit('orchestration:terminated', { orchestration_id: id, reason });
     return instance;
   }
