@@ -264,25 +264,26 @@ export class CompletionService {
 
   private pump(): void {
     if (!this.started || this.stopping) return;
+    const now = this.clock.now();
     const free = this.config.maxConcurrent - this.running.size;
     if (free > 0) {
-      const now = this.clock.now();
       const rows = this.repo.runnable(now, free + this.running.size).filter((row) => !this.running.has(row.request_id));
       for (const row of rows.slice(0, free)) this.launch(row);
     }
-    this.armWakeTimer();
+    this.armWakeTimer(now);
   }
 
   /**
    * Wakes the pump when the earliest backoff of a queue head ends. Due rows that wait for the
    * concurrency limit or behind a running head are pumped when an attempt ends, not by this timer.
+   * `now` is the pump's own: a backoff ending between its query and this one still gets its timer.
    */
-  private armWakeTimer(): void {
+  private armWakeTimer(now: number): void {
     clearTimeout(this.wakeTimer);
-    const now = this.clock.now();
     const next = this.repo.nextWake(now);
     if (next === null) return;
-    this.wakeTimer = setTimeout(() => this.schedulePump(), Math.min(next - now, 2 ** 31 - 1)).unref();
+    const delay = Math.max(0, next - this.clock.now());
+    this.wakeTimer = setTimeout(() => this.schedulePump(), Math.min(delay, 2 ** 31 - 1)).unref();
   }
 
   private launch(row: RequestRow): void {
