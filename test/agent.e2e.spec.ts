@@ -1,6 +1,6 @@
 import * as fs from 'node:fs';
 import { eventually } from './support/daemon-process';
-import { useFakeClaudeDaemon } from './support/completions';
+import { optionValues, useFakeClaudeDaemon } from './support/completions';
 import { ksi } from './support/ksi-cli';
 import { RawConnection } from './support/raw-connection';
 
@@ -33,12 +33,12 @@ describe('agents with the fake Claude CLI (real daemon)', () => {
     expect(second.data.text).toBe('echo: second turn');
 
     const one = invocation('first turn')?.argv ?? [];
-    expect(one.slice(0, 5)).toEqual(['-p', '--output-format', 'json', '--model', 'sonnet']);
-    expect(one[one.indexOf('--append-system-prompt') + 1]).toContain('You are talker');
-    expect(one).not.toContain('--resume');
+    expect(one.slice(0, 4)).toEqual(['-p', '--output-format', 'json', '--model=sonnet']);
+    expect(optionValues(one, '--append-system-prompt')).toEqual([expect.stringContaining('You are talker')]);
+    expect(optionValues(one, '--resume')).toEqual([]);
     const two = invocation('second turn')?.argv ?? [];
-    expect(two[two.indexOf('--resume') + 1]).toBe(first.data.session_id);
-    expect(two).not.toContain('--append-system-prompt');
+    expect(optionValues(two, '--resume')).toEqual([first.data.session_id]);
+    expect(optionValues(two, '--append-system-prompt')).toEqual([]);
     expect(invocation('second turn')?.cwd).toBe(spawned.sandbox);
     expect((await send('agent:info', { agent_id: 'talker' })).session_id).toBe(second.data.session_id);
     expect(answered('first turn') + answered('second turn')).toBe(2);
@@ -115,6 +115,39 @@ describe('agents with the fake Claude CLI (real daemon)', () => {
     await send('agent:send_message', { agent_id: 'talker', message: { prompt: 'after restart' } });
     await eventually(() => answered('after restart') === 1);
     const argv = invocation('after restart')?.argv ?? [];
-    expect(argv[argv.indexOf('--resume') + 1]).toBe(before);
+    expect(optionValues(argv, '--resume')).toEqual([before]);
+  });
+});
+
+describe('an agent whose turn fails', () => {
+  const { daemon, send } = useFakeClaudeDaemon({ env: { KSI_RETRY_MAX_ATTEMPTS: '1' } });
+  const env = () => ({ KSI_SOCKET_PATH: daemon.socketPath });
+  const prompt = 'shaky start [[fail:1]]';
+
+  it('shows the failed turn in agent:info, agent list and agent logs, and runs it again on agent:retry', async () => {
+    await send('agent:spawn', { profile: 'base_agent', agent_id: 'stumbler' });
+    expect(await send('agent:send_message', { agent_id: 'stumbler', message: { prompt } })).toMatchObject({ status: 'sent' });
+    const info = (await eventually(async () => {
+      const current = await send('agent:info', { agent_id: 'stumbler' });
+      return current.failed_messages === 1 ? current : undefined;
+    }))!;
+    expect(info.failed_turns).toEqual([
+      { message_id: expect.any(Number), prompt, error: expect.stringContaining('simulated transient failure'), code: 'cli_failed', failed_at: expect.any(Number) },
+    ]);
+    const listed = (await ksi(['agent', 'list'], env())).stdout.split('\n').find((line) => line.startsWith('stumbler'));
+    expect(listed?.split(/\s+/).slice(4, 6)).toEqual(['0', '1']);
+    const logs = (await ksi(['agent', 'logs', 'stumbler'], env())).stdout;
+    expect(logs).toContain(`FAILED message ${info.failed_turns[0].message_id} (cli_failed)`);
+    expect(logs).toContain('ksi agent retry stumbler');
+
+    expect((await ksi(['agent', 'retry', 'stumbler'], env())).stdout).toBe(`retrying 1 message(s) of stumbler: ${info.failed_turns[0].message_id}\n`);
+    await eventually(() => daemon.answered().some((entry) => entry.stdin === prompt));
+    const after = (await eventually(async () => {
+      const current = await send('agent:info', { agent_id: 'stumbler' });
+      return current.session_id && current.failed_messages === 0 ? current : undefined;
+    }))!;
+    expect(after.failed_turns).toEqual([]);
+    expect((await ksi(['agent', 'logs', 'stumbler'], env())).stdout).toContain(`echo: ${prompt}`);
+    expect(await send('agent:retry', { agent_id: 'stumbler', message_id: 999999 })).toMatchObject({ code: 'not_found' });
   });
 });

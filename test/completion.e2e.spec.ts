@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { KsiClient } from '../libs/client/src';
 import { eventually } from './support/daemon-process';
-import { CompletionWatcher, fakeClaudeDaemon } from './support/completions';
+import { CompletionWatcher, FAKE_CLAUDE, fakeClaudeDaemon, optionValues } from './support/completions';
 import { ksi } from './support/ksi-cli';
 
 const alive = (pid: number) => {
@@ -46,7 +46,7 @@ describe('completions with the fake Claude CLI', () => {
     expect(record).toMatchObject({ request_id: id, status: 'completed', attempts: 1, max_attempts: 3, result_session_id: end.data.session_id });
     expect(record.result.response.result).toBe('echo: hello world');
     const invocation = daemon.invocations().find((entry) => entry.stdin === 'hello world');
-    expect(invocation?.argv).toEqual(['-p', '--output-format', 'json', '--model', 'sonnet']);
+    expect(invocation?.argv).toEqual(['-p', '--output-format', 'json', '--model=sonnet']);
   });
 
   it('writes a valid response log line under the returned session id', async () => {
@@ -66,10 +66,7 @@ describe('completions with the fake Claude CLI', () => {
     const first = await watcher.end(await submit({ prompt: 'turn one', session_id: 'chat-1' }));
     const second = await watcher.end(await submit({ prompt: 'turn two', session_id: 'chat-1' }));
     const third = await watcher.end(await submit({ prompt: 'turn three', session_id: first.data.session_id }));
-    const resumed = (stdin: string) => {
-      const argv = daemon.invocations().find((entry) => entry.stdin === stdin)?.argv ?? [];
-      return argv[argv.indexOf('--resume') + 1];
-    };
+    const resumed = (stdin: string) => optionValues(daemon.invocations().find((entry) => entry.stdin === stdin)?.argv ?? [], '--resume')[0];
     expect(resumed('turn one')).toBe('chat-1');
     expect(resumed('turn two')).toBe(first.data.session_id);
     expect(resumed('turn three')).toBe(second.data.session_id);
@@ -95,9 +92,9 @@ describe('completions with the fake Claude CLI', () => {
     );
     const invocation = daemon.invocations().find((entry) => entry.stdin === 'flags please');
     expect(invocation?.argv).toEqual([
-      '-p', '--output-format', 'json', '--model', 'opus',
-      '--allowedTools', 'Read', 'Grep', '--disallowedTools', 'Bash', '--max-turns', '3',
-      '--mcp-config', '/tmp/mcp.json', '--append-system-prompt', 'Be brief.',
+      '-p', '--output-format', 'json', '--model=opus',
+      '--allowedTools=Read', '--allowedTools=Grep', '--disallowedTools=Bash', '--max-turns=3',
+      '--mcp-config=/tmp/mcp.json', '--append-system-prompt=Be brief.',
     ]);
     expect(invocation?.cwd).toBe(cwd);
   });
@@ -155,6 +152,18 @@ describe('completions with the fake Claude CLI', () => {
     expect(daemon.invocations().filter((entry) => entry.stdin === 'flaky [[fail:2]]')).toHaveLength(3);
   });
 
+  it('retries a backed-off request while another queue waits behind a long running head', async () => {
+    const head = await submit({ prompt: 'long head [[hang]]', session_id: 'stall-a' });
+    const behind = await submit({ prompt: 'behind the long head', session_id: 'stall-a' });
+    await eventually(() => daemon.invocations().some((entry) => entry.stdin === 'long head [[hang]]'));
+    const flaky = await submit({ prompt: 'flaky elsewhere [[fail:1]]', session_id: 'stall-b' });
+    const end = await watcher.end(flaky, 5_000);
+    expect(end.event).toBe('completion:result');
+    expect(await status(head)).toMatchObject({ status: 'processing' });
+    await client.sendSingle('completion:cancel', { request_id: behind });
+    await client.sendSingle('completion:cancel', { request_id: head });
+  });
+
   it('fails a non-retryable request once, with its code', async () => {
     const id = await submit({ prompt: 'no auth [[auth]]' });
     const end = await watcher.end(id);
@@ -202,6 +211,37 @@ describe('completions with the fake Claude CLI', () => {
     expect(daemon.invocations().some((entry) => entry.stdin === 'behind it')).toBe(false);
     expect(await client.sendSingle('completion:cancel', { request_id: id })).toMatchObject({ code: 'invalid_state' });
     expect(await client.sendSingle('completion:cancel', { request_id: 'nope' })).toMatchObject({ code: 'not_found' });
+  });
+
+  it.each([
+    ['300 characters', JSON.stringify('s'.repeat(300)), 'odd-long'],
+    ['a number', '12345', 'odd-number'],
+    ['an object', '{"id":1}', 'odd-object'],
+  ])('fails an attempt whose CLI prints %s as its session id, and the queue moves on', async (_name, printed, queue) => {
+    const id = await submit({ prompt: `odd session [[session_id:${printed}]]`, session_id: queue, max_attempts: 1 });
+    const next = await submit({ prompt: `after the odd session in ${queue}`, session_id: queue });
+    expect(await watcher.end(id)).toMatchObject({ event: 'completion:error', data: { code: 'invalid_output', error: expect.stringContaining('unusable session_id') } });
+    expect(await status(id)).toMatchObject({ status: 'failed', error_code: 'invalid_output' });
+    const after = await watcher.end(next);
+    expect(after.event).toBe('completion:result');
+    expect(optionValues(daemon.invocations().find((entry) => entry.stdin === `after the odd session in ${queue}`)?.argv ?? [], '--resume')).toEqual([queue]);
+  });
+
+  it('ends an attempt that throws unexpectedly as failed (never left processing), and the queue moves on', async () => {
+    const id = await submit({ prompt: 'unspawnable', cwd: '/tmp/\u0000nul', session_id: 'unexpected' });
+    const next = await submit({ prompt: 'after the unspawnable one', session_id: 'unexpected' });
+    expect(await watcher.end(id)).toMatchObject({ event: 'completion:error', data: { code: 'internal_error', error: expect.stringContaining('could not finish') } });
+    expect(await status(id)).toMatchObject({ status: 'failed', error_code: 'internal_error' });
+    expect((await watcher.end(next)).event).toBe('completion:result');
+  });
+
+  it('refuses session ids and tool names that could become paths or options', async () => {
+    for (const session_id of ['--dangerously-skip-permissions', '..', 'a/b', 'x'.repeat(129)]) {
+      await expect(client.sendEvent('completion:async', { prompt: 'x', session_id })).rejects.toMatchObject({ code: 'invalid_params', details: [{ path: 'session_id' }] });
+    }
+    await expect(client.sendEvent('completion:async', { prompt: 'x', allowed_tools: ['--dangerously-skip-permissions'] })).rejects.toMatchObject({ code: 'invalid_params' });
+    await expect(client.sendEvent('completion:session_status', { session_id: '../x' })).rejects.toMatchObject({ code: 'invalid_params' });
+    await expect(client.sendEvent('conversation:get', { session_id: '--x' })).rejects.toMatchObject({ code: 'invalid_params' });
   });
 
   it('refuses unknown models and requests without a prompt', async () => {
@@ -253,6 +293,23 @@ describe('completions without a Claude CLI', () => {
     const end = await watcher.end(request_id);
     expect(end).toMatchObject({ event: 'completion:error', data: { code: 'cli_not_found', attempts: 1 } });
     expect(end.data.error).toContain('CLAUDE_BIN');
+    expect((await client.sendSingle('system:health')).claude_cli).toEqual({ path: '/nonexistent/claude', status: 'missing' });
+    await client.close();
+  });
+});
+
+describe('a relative CLAUDE_BIN', () => {
+  // The daemon runs in this process's working directory; the request runs the CLI elsewhere (as agents do).
+  const daemon = fakeClaudeDaemon({ env: { CLAUDE_BIN: path.relative(process.cwd(), FAKE_CLAUDE) } });
+  beforeAll(() => daemon.start());
+  afterAll(() => daemon.dispose());
+
+  it('is resolved at start, so a CLI run in another directory is found, and health names the absolute path', async () => {
+    const client = daemon.client();
+    const watcher = new CompletionWatcher(client);
+    const { request_id } = (await client.sendSingle('completion:async', { prompt: 'from elsewhere', cwd: daemon.varDir })) as { request_id: string };
+    expect(await watcher.end(request_id)).toMatchObject({ event: 'completion:result', data: { result: { response: { result: 'echo: from elsewhere' } } } });
+    expect((await client.sendSingle('system:health')).claude_cli).toEqual({ path: FAKE_CLAUDE, status: 'ok' });
     await client.close();
   });
 });

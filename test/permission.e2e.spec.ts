@@ -1,6 +1,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { CompletionWatcher, useFakeClaudeDaemon } from './support/completions';
+import { CompletionWatcher, optionValues, useFakeClaudeDaemon } from './support/completions';
 import { RawConnection } from './support/raw-connection';
 
 describe('permissions, sandboxes and agent identity (real daemon)', () => {
@@ -150,8 +150,8 @@ describe('permissions, sandboxes and agent identity (real daemon)', () => {
     const invocation = daemon.invocations().find((entry) => entry.stdin === 'careful now');
     expect(invocation?.cwd).toBe(sandbox.workspace);
     const argv = invocation?.argv ?? [];
-    expect(argv.slice(argv.indexOf('--allowedTools'), argv.indexOf('--disallowedTools'))).toEqual(['--allowedTools', 'Read']);
-    expect(argv.slice(argv.indexOf('--disallowedTools') + 1)).toEqual(['Bash', 'Write', 'Edit', 'MultiEdit', 'WebFetch', 'WebSearch', 'Task']);
+    expect(optionValues(argv, '--allowedTools')).toEqual(['Read']);
+    expect(optionValues(argv, '--disallowedTools')).toEqual(['Bash', 'Write', 'Edit', 'MultiEdit', 'WebFetch', 'WebSearch', 'Task']);
     expect(((await send('completion:status', { request_id })) as Record<string, any>).request_id).toBe(request_id);
     await agent.close();
   });

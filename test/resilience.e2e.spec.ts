@@ -17,8 +17,12 @@ const alive = (pid: number) => {
 
 const RUNNING = 4;
 const QUEUED = 50;
-/** The first RUNNING jobs take a while, so a stop catches them running with the rest queued. */
-const prompt = (i: number) => (i < RUNNING ? `job ${i} [[sleep:1500]]` : `job ${i}`);
+const prompt = (i: number) => `job ${i}`;
+/**
+ * The interrupted daemon's CLIs outlast the test (so a stop catches RUNNING running with the rest
+ * queued, and none can finish on its own while no daemon runs); the restarted daemon's answer at once.
+ */
+const INTERRUPTED_CLI_MS = '60000';
 
 async function queueJobs(client: KsiClient): Promise<string[]> {
   const ids: string[] = [];
@@ -45,14 +49,14 @@ describe('resilience: stops, crashes and restarts lose nothing', () => {
   afterAll(async () => {
     for (const daemon of daemons) await daemon.dispose();
   });
-  const fresh = (varDir?: string) => {
-    const daemon = fakeClaudeDaemon({ varDir, env: { KSI_MAX_CONCURRENT: String(RUNNING) } });
+  const fresh = (varDir?: string, cliSleepMs = '0') => {
+    const daemon = fakeClaudeDaemon({ varDir, env: { KSI_MAX_CONCURRENT: String(RUNNING), FAKE_CLAUDE_SLEEP_MS: cliSleepMs } });
     daemons.push(daemon);
     return daemon;
   };
 
   it.each([['SIGTERM'], ['SIGKILL']] as const)('%s with 50 queued and 4 running: after a restart all 54 complete exactly once', async (signal) => {
-    const first = await fresh().start();
+    const first = await fresh(undefined, INTERRUPTED_CLI_MS).start();
     const client = first.client();
     const ids = await queueJobs(client);
     await eventually(() => first.invocations().length === RUNNING);
@@ -127,13 +131,13 @@ describe('resilience: stops, crashes and restarts lose nothing', () => {
   });
 
   it('state, queues and completions written just before a SIGKILL are all there after the restart', async () => {
-    const first = await fresh().start();
+    const first = await fresh(undefined, INTERRUPTED_CLI_MS).start();
     const conn = await RawConnection.open(first.socketPath);
     conn.write(
       [
         { event: 'state:set', data: { key: 'last-words', value: { said: true } } },
         { event: 'async_state:push', data: { queue_name: 'last-queue', value: 'item' } },
-        { event: 'completion:async', data: { prompt: 'last request [[sleep:200]]', session_id: 'last' } },
+        { event: 'completion:async', data: { prompt: 'last request', session_id: 'last' } },
       ]
         .map((line) => JSON.stringify(line))
         .join('\n') + '\n',
@@ -147,7 +151,7 @@ describe('resilience: stops, crashes and restarts lose nothing', () => {
     expect(await client.getValue('state:get', { key: 'last-words' })).toEqual({ said: true });
     expect(await client.getValue('async_state:pop', { queue_name: 'last-queue' })).toBe('item');
     await allCompleted(second, 1);
-    expect(second.answered().filter((entry) => entry.stdin === 'last request [[sleep:200]]')).toHaveLength(1);
+    expect(second.answered().filter((entry) => entry.stdin === 'last request')).toHaveLength(1);
     await client.close();
   });
 });

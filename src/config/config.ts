@@ -1,6 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { z } from 'zod';
+import { resolveExecutable } from './executable';
 
 const positiveInt = (name: string, fallback: number) =>
   z.coerce
@@ -63,6 +64,7 @@ export interface KsiConfig {
   eventLogBufferBytes: number;
   /** Event data one monitor reply may carry; the rest is left out with a marker. */
   monitorReplyBytes: number;
+  /** Absolute when found: resolved once at start (see resolveExecutable). */
   claudeBin: string;
   /** Claude processes running at once. */
   maxConcurrent: number;
@@ -118,7 +120,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     eventDataMaxBytes: e.KSI_EVENT_DATA_MAX_BYTES,
     eventLogBufferBytes: e.KSI_EVENT_LOG_BUFFER_BYTES,
     monitorReplyBytes: e.KSI_MONITOR_REPLY_BYTES,
-    claudeBin: e.CLAUDE_BIN,
+    claudeBin: resolveExecutable(e.CLAUDE_BIN, env.PATH ?? '', cwd),
     maxConcurrent: e.KSI_MAX_CONCURRENT,
     completionTimeoutMs: e.KSI_COMPLETION_TIMEOUT_MS,
     devtoolsPort: e.KSI_DEVTOOLS_PORT,

@@ -15,6 +15,11 @@ export interface Invocation {
   answered?: boolean;
 }
 
+/** Every value KSI gave a CLI option (it passes them joined, `--name=value`), in order. */
+export function optionValues(argv: string[], name: string): string[] {
+  return argv.filter((arg) => arg.startsWith(`${name}=`)).map((arg) => arg.slice(name.length + 1));
+}
+
 /** A daemon whose Claude CLI is the fake, logging every invocation into its var dir. */
 export function fakeClaudeDaemon(options: DaemonOptions = {}): DaemonProcess & { invocations(): Invocation[]; answered(): Invocation[] } {
   const daemon = new DaemonProcess(options);

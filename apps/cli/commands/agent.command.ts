@@ -1,9 +1,13 @@
 import { Command, Option, SubCommand } from 'nest-commander';
-import type { AgentInfo } from '../../../libs/client/src';
+import type { AgentInfo, FailedTurn } from '../../../libs/client/src';
 import { orFail } from '../cli-error';
 import { dataFromJson } from '../data-flags';
 import { CommandGroup, KsiCommand, type SocketOptions } from '../ksi-command';
 import { bold, dim, pretty, table } from '../output';
+
+interface RetryOptions extends SocketOptions {
+  message?: number;
+}
 
 interface SpawnOptions extends SocketOptions {
   id?: string;
@@ -49,8 +53,16 @@ export class AgentListCommand extends KsiCommand {
       process.stdout.write('No agents\n');
       return;
     }
-    const rows = [['AGENT', 'STATUS', 'PROFILE', 'ROLE', 'PENDING', 'SESSION']].concat(
-      agents.map((agent: AgentInfo) => [agent.agent_id, agent.status, agent.profile, agent.role, String(agent.pending_messages), agent.session_id ?? dim('-')]),
+    const rows = [['AGENT', 'STATUS', 'PROFILE', 'ROLE', 'PENDING', 'FAILED', 'SESSION']].concat(
+      agents.map((agent: AgentInfo) => [
+        agent.agent_id,
+        agent.status,
+        agent.profile,
+        agent.role,
+        String(agent.pending_messages),
+        String(agent.failed_messages),
+        agent.session_id ?? dim('-'),
+      ]),
     );
     process.stdout.write(`${table(rows)}\n`);
   }
@@ -72,26 +84,55 @@ export class AgentTerminateCommand extends KsiCommand {
   }
 }
 
-@SubCommand({ name: 'logs', arguments: '<agent_id>', description: "The agent's conversation so far" })
+@SubCommand({ name: 'logs', arguments: '<agent_id>', description: "The agent's conversation so far, and its failed turns" })
 export class AgentLogsCommand extends KsiCommand {
   protected async execute([agentId]: string[], options: SocketOptions): Promise<void> {
     await this.withClient(options, async (client) => {
       const agent = orFail(await client.sendSingle('agent:info', { agent_id: agentId }));
-      if (!agent.session_id) {
+      if (!agent.session_id && agent.failed_messages === 0) {
         process.stdout.write('No turns yet\n');
         return;
       }
-      const { messages } = (await client.sendSingle('conversation:get', { session_id: agent.session_id })) as { messages: { timestamp: string; sender: string; content: string }[] };
-      process.stdout.write(`${messages.map((m) => `${dim(m.timestamp)} ${bold(m.sender)}\n${m.content}`).join('\n\n')}\n`);
+      if (agent.session_id) {
+        const { messages } = (await client.sendSingle('conversation:get', { session_id: agent.session_id })) as { messages: { timestamp: string; sender: string; content: string }[] };
+        process.stdout.write(`${messages.map((m) => `${dim(m.timestamp)} ${bold(m.sender)}\n${m.content}`).join('\n\n')}\n`);
+      }
+      if (agent.failed_messages > 0) process.stdout.write(`${failedTurns(agentId, agent)}\n`);
     });
+  }
+}
+
+/** Failed turns, oldest first, and how to run them again. */
+function failedTurns(agentId: string, agent: AgentInfo): string {
+  const shown = [...agent.failed_turns].reverse().map((turn: FailedTurn) => {
+    const when = turn.failed_at === null ? '' : `${dim(new Date(turn.failed_at * 1000).toISOString())} `;
+    return `${when}${bold(`FAILED message ${turn.message_id}`)} (${turn.code})\n${turn.prompt}\n${turn.error}`;
+  });
+  const hidden = agent.failed_messages - agent.failed_turns.length;
+  const more = hidden > 0 ? [`… and ${hidden} older failed messages`] : [];
+  return [...shown, ...more, `Run them again with: ksi agent retry ${agentId}`].join('\n\n');
+}
+
+@SubCommand({ name: 'retry', arguments: '<agent_id>', description: "Run the agent's failed messages again, before newer ones" })
+export class AgentRetryCommand extends KsiCommand<RetryOptions> {
+  @Option({ flags: '--message <message_id>', description: 'only this failed message (default: all)' })
+  parseMessage(value: string): number {
+    return Number(value);
+  }
+
+  protected async execute([agentId]: string[], options: RetryOptions): Promise<void> {
+    const { retried } = orFail(
+      await this.withClient(options, (client) => client.sendSingle('agent:retry', { agent_id: agentId, ...(options.message !== undefined && { message_id: options.message }) })),
+    );
+    process.stdout.write(retried.length === 0 ? `No failed messages for ${agentId}\n` : `retrying ${retried.length} message(s) of ${agentId}: ${retried.join(', ')}\n`);
   }
 }
 
 @Command({
   name: 'agent',
   description: 'Spawn, list, message and stop agents',
-  subCommands: [AgentSpawnCommand, AgentListCommand, AgentSendCommand, AgentTerminateCommand, AgentLogsCommand],
+  subCommands: [AgentSpawnCommand, AgentListCommand, AgentSendCommand, AgentTerminateCommand, AgentLogsCommand, AgentRetryCommand],
 })
 export class AgentCommand extends CommandGroup {}
 
-export const agentCommands = [AgentCommand, AgentSpawnCommand, AgentListCommand, AgentSendCommand, AgentTerminateCommand, AgentLogsCommand];
+export const agentCommands = [AgentCommand, AgentSpawnCommand, AgentListCommand, AgentSendCommand, AgentTerminateCommand, AgentLogsCommand, AgentRetryCommand];

@@ -8,6 +8,7 @@ import { Agents1764010000000 } from './1764010000000-agents';
 import { Identities1764020000000 } from './1764020000000-identities';
 import { EventLog1764030000000 } from './1764030000000-event-log';
 import { CompactEventLog1764040000000 } from './1764040000000-compact-event-log';
+import { AgentMessageFailures1764051000000 } from './1764051000000-agent-message-failures';
 
 /** Every migration, oldest first; run at start (the daemon never uses `synchronize`). */
 export const migrations = [
@@ -21,4 +22,5 @@ export const migrations = [
   Identities1764020000000,
   EventLog1764030000000,
   CompactEventLog1764040000000,
+  AgentMessageFailures1764051000000,
 ];

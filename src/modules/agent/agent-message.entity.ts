@@ -23,4 +23,14 @@ export class AgentMessage {
 
   @Column('real', { name: 'created_at' })
   createdAt: number;
+
+  /** Why the turn failed (the completion's error), while status is failed. */
+  @Column('text', { nullable: true })
+  error: string | null;
+
+  @Column('text', { name: 'error_code', nullable: true })
+  errorCode: string | null;
+
+  @Column('real', { name: 'failed_at', nullable: true })
+  failedAt: number | null;
 }

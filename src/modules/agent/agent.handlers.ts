@@ -6,6 +6,7 @@ import {
   agentInboxParams,
   agentListParams,
   agentPeersParams,
+  agentRetryParams,
   agentSendParams,
   agentSpawnParams,
   agentTerminateParams,
@@ -44,6 +45,11 @@ export class AgentHandlers {
   @Handles('agent:restart', { summary: 'Terminate and spawn again from the same profile, keeping the session', params: agentIdParams, agentParams: { agent_id: 'child' } })
   restart({ agent_id }: z.output<typeof agentIdParams>, context: EventContext) {
     return this.agents.restart(agent_id, context);
+  }
+
+  @Handles('agent:retry', { summary: "Run an agent's failed messages again (one, or all), before newer ones", params: agentRetryParams, agentParams: { agent_id: 'self_or_child' } })
+  async retry({ agent_id, message_id }: z.output<typeof agentRetryParams>) {
+    return { agent_id, retried: await this.agents.retry(agent_id, message_id) };
   }
 
   @Handles('agent:create_identity', { summary: 'Record who an agent is (name, role, …)', params: identityCreateParams, agentParams: { agent_id: 'self' } })

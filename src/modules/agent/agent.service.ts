@@ -35,10 +35,20 @@ interface CompletionEnd {
   session_id?: string | null;
   result?: { response?: { result?: unknown } };
   error?: string;
+  code?: string;
+}
+interface FailedRow {
+  id: number;
+  message: string;
+  error: string | null;
+  error_code: string | null;
+  failed_at: number | null;
 }
 
 /** Restarts after failures, like pm2: 1 s, 2 s, 4 s … up to this many, then the agent stays failed. */
 const MAX_RESTARTS = 5;
+/** Failed turns agent:info lists (the count covers all of them). */
+const FAILED_TURNS_SHOWN = 10;
 
 /**
  * Managed agents: a durable record and a durable inbox. Each message becomes one completion on the
@@ -138,11 +148,11 @@ export class AgentService {
     });
   }
 
-  /** Terminate, then spawn from the same profile with the same id and session (pending messages are kept). */
+  /** Terminate, then spawn from the same profile with the same id and session; pending and failed messages run again, in order. */
   async restart(agentId: string, context: EventContext): Promise<AgentInfo & { token_written_to: string }> {
     const row = this.row(agentId);
     if (!row) throw new EventError('not_found', `Agent ${agentId} not found`);
-    const pending = (this.db.prepare(`SELECT message FROM agent_messages WHERE agent_id = ? AND status = 'pending' ORDER BY id`).pluck().all(agentId) as string[]).map(
+    const pending = (this.db.prepare(`SELECT message FROM agent_messages WHERE agent_id = ? AND status IN ('pending', 'failed') ORDER BY id`).pluck().all(agentId) as string[]).map(
       (message) => JSON.parse(message) as Record<string, unknown>,
     );
     const config = JSON.parse(row.config) as AgentConfig;
@@ -202,7 +212,7 @@ export class AgentService {
   async onError(end: CompletionEnd): Promise<void> {
     const item = this.itemFor(end.request_id);
     if (!item) return;
-    await this.writes.run((db) => db.prepare(`UPDATE agent_messages SET status = 'failed' WHERE id = ?`).run(item.id));
+    await this.markFailed(item.id, end.error ?? 'The turn failed', end.code ?? 'failed');
     const row = this.row(item.agent_id);
     if (!row || row.status === 'stopped') return;
     await this.setStatus(item.agent_id, 'failed');
@@ -225,10 +235,8 @@ export class AgentService {
   async onCancelled(end: CompletionEnd): Promise<void> {
     const item = this.itemFor(end.request_id);
     if (!item) return;
-    await this.writes.run((db) => {
-      db.prepare(`UPDATE agent_messages SET status = 'failed' WHERE id = ?`).run(item.id);
-      db.prepare(`UPDATE agents SET status = 'idle' WHERE agent_id = ? AND status = 'busy'`).run(item.agent_id);
-    });
+    await this.markFailed(item.id, 'Cancelled', 'cancelled');
+    await this.writes.run((db) => db.prepare(`UPDATE agents SET status = 'idle' WHERE agent_id = ? AND status = 'busy'`).run(item.agent_id));
     void this.pump(item.agent_id);
   }
 
@@ -236,6 +244,7 @@ export class AgentService {
   private async pump(agentId: string): Promise<void> {
     if (this.pumping.has(agentId)) return;
     this.pumping.add(agentId);
+    let claimed: number | undefined;
     try {
       const row = this.row(agentId);
       if (!row || row.status !== 'idle') return;
@@ -247,6 +256,7 @@ export class AgentService {
         db.prepare(`UPDATE agent_messages SET status = 'processing' WHERE id = ?`).run(next.id);
         db.prepare(`UPDATE agents SET status = 'busy' WHERE agent_id = ?`).run(agentId);
       });
+      claimed = next.id;
       const accepted = await this.bus.requestOne<{ request_id: string }>(
         'completion:async',
         {
@@ -262,10 +272,37 @@ export class AgentService {
       await this.writes.run((db) => db.prepare('UPDATE agent_messages SET request_id = ? WHERE id = ?').run(accepted.request_id, next.id));
     } catch (error) {
       this.log.error({ agent_id: agentId, err: (error as Error).message }, 'agent could not start its next message');
+      if (claimed !== undefined) await this.markFailed(claimed, `The turn could not be queued: ${(error as Error).message}`, error instanceof EventError ? error.code : 'internal_error');
       await this.setStatus(agentId, 'failed');
     } finally {
       this.pumping.delete(agentId);
     }
+  }
+
+  /**
+   * Failed messages of an agent (one, or all) go back to the inbox in their original order, ahead of
+   * newer ones; a failed agent becomes idle so they run now.
+   */
+  async retry(agentId: string, messageId?: number): Promise<number[]> {
+    const row = this.row(agentId);
+    if (!row || row.status === 'stopped') throw new EventError('not_found', `Agent ${agentId} not found`);
+    const failed = this.db.prepare(`SELECT id FROM agent_messages WHERE agent_id = ? AND status = 'failed' ORDER BY id`).pluck().all(agentId) as number[];
+    const chosen = messageId === undefined ? failed : failed.filter((id) => id === messageId);
+    if (messageId !== undefined && chosen.length === 0) throw new EventError('not_found', `Agent ${agentId} has no failed message ${messageId}; agent:info lists its failed turns`);
+    clearTimeout(this.restartTimers.get(agentId));
+    await this.writes.run((db) => {
+      const requeue = db.prepare(`UPDATE agent_messages SET status = 'pending', request_id = NULL, error = NULL, error_code = NULL, failed_at = NULL WHERE id = ?`);
+      for (const id of chosen) requeue.run(id);
+      db.prepare(`UPDATE agents SET status = 'idle', restarts = 0 WHERE agent_id = ? AND status = 'failed'`).run(agentId);
+    });
+    void this.pump(agentId);
+    return chosen;
+  }
+
+  private markFailed(messageId: number, error: string, code: string): Promise<unknown> {
+    return this.writes.run((db) =>
+      db.prepare(`UPDATE agent_messages SET status = 'failed', error = ?, error_code = ?, failed_at = ? WHERE id = ?`).run(error, code, this.clock.now(), messageId),
+    );
   }
 
   private itemFor(requestId: string): { id: number; agent_id: string; message: string } | undefined {
@@ -287,6 +324,10 @@ export class AgentService {
   private toInfo(row: AgentRow): AgentInfo {
     const config = JSON.parse(row.config) as AgentConfig;
     const pending = this.db.prepare(`SELECT COUNT(*) FROM agent_messages WHERE agent_id = ? AND status IN ('pending', 'processing')`).pluck().get(row.agent_id) as number;
+    const failedCount = this.db.prepare(`SELECT COUNT(*) FROM agent_messages WHERE agent_id = ? AND status = 'failed'`).pluck().get(row.agent_id) as number;
+    const failed = this.db
+      .prepare(`SELECT id, message, error, error_code, failed_at FROM agent_messages WHERE agent_id = ? AND status = 'failed' ORDER BY id DESC LIMIT ?`)
+      .all(row.agent_id, FAILED_TURNS_SHOWN) as FailedRow[];
     return {
       agent_id: row.agent_id,
       status: row.status,
@@ -299,6 +340,14 @@ export class AgentService {
       sandbox: row.sandbox_dir,
       restarts: row.restarts,
       pending_messages: pending,
+      failed_messages: failedCount,
+      failed_turns: failed.map((turn) => ({
+        message_id: turn.id,
+        prompt: excerpt(promptOf(JSON.parse(turn.message) as Record<string, unknown>)),
+        error: turn.error ?? 'The turn failed',
+        code: turn.error_code ?? 'failed',
+        failed_at: turn.failed_at === null ? null : turn.failed_at / 1000,
+      })),
       created_at: row.created_at / 1000,
     };
   }
@@ -308,4 +357,9 @@ export class AgentService {
 function promptOf(message: Record<string, unknown>): string {
   for (const key of ['prompt', 'content', 'text']) if (typeof message[key] === 'string' && message[key]) return message[key] as string;
   return JSON.stringify(message);
+}
+
+/** A prompt shown beside its failure: the start of it is enough to recognise it. */
+function excerpt(text: string): string {
+  return text.length > 200 ? `${text.slice(0, 200)}…` : text;
 }

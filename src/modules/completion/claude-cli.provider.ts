@@ -1,5 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { spawn } from 'node:child_process';
+import { isSafeId } from '../../../libs/client/src';
 import { KSI_CONFIG, type KsiConfig } from '../../config/config';
 import { classifyFailure, type AttemptOutcome } from './attempt-outcome';
 
@@ -15,7 +16,8 @@ export interface CliRequest {
   systemPrompt?: string;
   cwd?: string;
   timeoutMs: number;
-  env?: Record<string, string>;
+  /** Marks the process (and what it starts) as this request's, in its environment. */
+  env: Record<string, string>;
 }
 
 /** After SIGTERM, how long a process group gets before SIGKILL. */
@@ -29,21 +31,36 @@ const KILL_GRACE_MS = 2_000;
 export class ClaudeCliProvider {
   constructor(@Inject(KSI_CONFIG) private readonly config: KsiConfig) {}
 
+  /**
+   * Every option value is joined to its flag (`--resume=VALUE`): the CLI's parser then never reads a
+   * value as an option, whatever it starts with. Each tool is its own `--allowedTools=TOOL`.
+   */
   argv(request: CliRequest): string[] {
-    const args = ['-p', '--output-format', 'json', '--model', request.model];
-    if (request.allowedTools?.length) args.push('--allowedTools', ...request.allowedTools);
-    if (request.disallowedTools?.length) args.push('--disallowedTools', ...request.disallowedTools);
-    if (request.maxTurns !== undefined) args.push('--max-turns', String(request.maxTurns));
-    if (request.resume) args.push('--resume', request.resume);
-    if (request.mcpConfig) args.push('--mcp-config', request.mcpConfig);
-    if (request.systemPrompt) args.push('--append-system-prompt', request.systemPrompt);
+    const args = ['-p', '--output-format', 'json', `--model=${request.model}`];
+    for (const tool of request.allowedTools ?? []) args.push(`--allowedTools=${tool}`);
+    for (const tool of request.disallowedTools ?? []) args.push(`--disallowedTools=${tool}`);
+    if (request.maxTurns !== undefined) args.push(`--max-turns=${request.maxTurns}`);
+    if (request.resume) args.push(`--resume=${request.resume}`);
+    if (request.mcpConfig) args.push(`--mcp-config=${request.mcpConfig}`);
+    if (request.systemPrompt) args.push(`--append-system-prompt=${request.systemPrompt}`);
     return args;
   }
 
-  /** Resolves with the outcome; never rejects. `onSpawn` learns the process group id. */
+  /** Why this request must not reach the CLI, or undefined when it may. */
+  refusal(request: CliRequest): string | undefined {
+    if (request.resume !== undefined && !isSafeId(request.resume)) return `The session to resume is not a usable session id: ${JSON.stringify(request.resume).slice(0, 100)}`;
+    const tools = [...(request.allowedTools ?? []), ...(request.disallowedTools ?? [])];
+    const optionLike = tools.find((tool) => tool.startsWith('-'));
+    if (optionLike !== undefined) return `Tool names must not start with '-': ${JSON.stringify(optionLike).slice(0, 100)}`;
+    return undefined;
+  }
+
+  /** Resolves with the outcome; rejects only when spawn refuses its arguments. `onSpawn` learns the process group id. */
   run(request: CliRequest, signal: AbortSignal, onSpawn: (pid: number) => void): Promise<AttemptOutcome> {
     const started = Date.now();
     const elapsed = () => Date.now() - started;
+    const refused = this.refusal(request);
+    if (refused) return Promise.resolve({ ok: false, code: 'invalid_request', message: refused, retryable: false, durationMs: 0 });
     return new Promise((resolve) => {
       const child = spawn(this.config.claudeBin, this.argv(request), {
         cwd: request.cwd,
@@ -103,20 +120,24 @@ export class ClaudeCliProvider {
         if (!response) {
           return finish({ ok: false, code: 'invalid_output', message: `Claude CLI printed no JSON result: ${stdout.slice(0, 200) || '(nothing)'}`, retryable: true, durationMs });
         }
+        if (response.session_id != null && !isSafeId(response.session_id)) {
+          const printed = JSON.stringify(response.session_id).slice(0, 100);
+          return finish({ ok: false, code: 'invalid_output', message: `Claude CLI printed an unusable session_id ${printed}: a session id must be 1-128 letters, digits, . _ - starting with a letter or digit`, retryable: true, durationMs });
+        }
         if (response.is_error === true) {
           const text = String(response.result ?? response.subtype ?? 'error');
           const failure = classifyFailure(text, { code, signal: null });
           const retryable = response.subtype !== 'error_max_turns' && failure.code !== 'auth_error' && failure.code !== 'invalid_request';
           return finish({ ok: false, code: failure.code === 'cli_failed' ? 'cli_error_result' : failure.code, message: `Claude reported an error: ${text.slice(0, 500)}`, retryable, retryAt: failure.retryAt, durationMs });
         }
-        finish({ ok: true, response, durationMs });
+        finish({ ok: true, response: { ...response, session_id: response.session_id ?? undefined }, durationMs });
       });
     });
   }
 }
 
 /** The CLI's JSON output: one result object, or (newer versions) a list whose last entry is the result. */
-function parseResult(stdout: string): (Record<string, unknown> & { session_id?: string }) | undefined {
+function parseResult(stdout: string): (Record<string, unknown> & { session_id?: unknown }) | undefined {
   const text = stdout.trim();
   const candidates = [text, text.split('\n').pop() ?? ''];
   for (const candidate of candidates) {

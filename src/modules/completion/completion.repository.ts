@@ -55,7 +55,14 @@ export class CompletionRepository {
            AND NOT EXISTS (SELECT 1 FROM completion_requests p WHERE p.queue_key = r.queue_key AND p.seq < r.seq AND p.${ACTIVE})
          ORDER BY r.priority, r.seq LIMIT ?`,
       ),
-      nextWake: db.prepare(`SELECT MIN(next_attempt_at) FROM completion_requests WHERE status = 'queued'`).pluck(),
+      // Only an unblocked head's backoff can end in a start; blocked rows are woken when their queue moves.
+      nextWake: db
+        .prepare(
+          `SELECT MIN(r.next_attempt_at) FROM completion_requests r
+           WHERE r.status = 'queued' AND r.next_attempt_at > ?
+             AND NOT EXISTS (SELECT 1 FROM completion_requests p WHERE p.queue_key = r.queue_key AND p.seq < r.seq AND p.${ACTIVE})`,
+        )
+        .pluck(),
       start: db.prepare(`UPDATE completion_requests SET status = 'processing', attempts = attempts + 1, started_at = @now, pid = NULL WHERE request_id = @id AND status = 'queued'`),
       setPid: db.prepare('UPDATE completion_requests SET pid = ? WHERE request_id = ?'),
       complete: db.prepare(
@@ -65,7 +72,7 @@ export class CompletionRepository {
         `UPDATE completion_requests SET status = 'queued', next_attempt_at = @at, last_error = @error, error_code = @code, pid = NULL, max_attempts = MAX(max_attempts, @minMax) WHERE request_id = @id`,
       ),
       fail: db.prepare(`UPDATE completion_requests SET status = @status, last_error = @error, error_code = @code, completed_at = @now, pid = NULL WHERE request_id = @id`),
-      cancelQueued: db.prepare(`UPDATE completion_requests SET status = 'cancelled', completed_at = ?, error_code = 'cancelled' WHERE request_id = ? AND status = 'queued'`),
+      cancelWaiting: db.prepare(`UPDATE completion_requests SET status = 'cancelled', completed_at = ?, error_code = 'cancelled', pid = NULL WHERE request_id = ? AND ${ACTIVE}`),
       interrupted: db.prepare(`SELECT * FROM completion_requests WHERE status = 'processing'`),
       active: db.prepare(`SELECT request_id, status, attempts, queue_key FROM completion_requests WHERE ${ACTIVE} ORDER BY seq`),
       counts: db.prepare('SELECT status, COUNT(*) AS n FROM completion_requests GROUP BY status'),
@@ -97,8 +104,9 @@ export class CompletionRepository {
     return this.sql.runnable.all(now, limit) as RequestRow[];
   }
 
-  nextWake(): number | null {
-    return this.sql.nextWake.get() as number | null;
+  /** The earliest future time a queue head's backoff ends; null when none is waiting. */
+  nextWake(now: number): number | null {
+    return this.sql.nextWake.get(now) as number | null;
   }
 
   /** Moves a queued request to processing; false when it is no longer queued (say, cancelled). */
@@ -129,8 +137,9 @@ export class CompletionRepository {
     return this.writes.run(() => void this.sql.fail.run({ id, status, error, code, now }));
   }
 
-  cancelQueued(id: string, now: number): Promise<boolean> {
-    return this.writes.run(() => this.sql.cancelQueued.run(now, id).changes === 1);
+  /** Cancels a request no attempt is running for: queued, or left `processing` by an attempt that ended. */
+  cancelWaiting(id: string, now: number): Promise<boolean> {
+    return this.writes.run(() => this.sql.cancelWaiting.run(now, id).changes === 1);
   }
 
   interrupted(): RequestRow[] {

@@ -1,8 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { OnEvent } from '@nestjs/event-emitter';
 import { randomUUID } from 'node:crypto';
-import { readFileSync } from 'node:fs';
-import * as path from 'node:path';
 import type { Logger } from 'pino';
 import {
   modelAlias,
@@ -25,7 +23,8 @@ import { EventError } from '../../events/event-error';
 import { ShutdownHandler } from '../../lifecycle/shutdown-handler.decorator';
 import { DAEMON_LOG } from '../../logging/logger';
 import type { AttemptOutcome } from './attempt-outcome';
-import { ClaudeCliProvider, killGroup, type CliRequest } from './claude-cli.provider';
+import { ClaudeCliProvider, type CliRequest } from './claude-cli.provider';
+import { cliMarkers, killCliProcessesOf } from './cli-processes';
 import { CompletionRepository, type RequestRow } from './completion.repository';
 import { ResponseLog } from './response-log';
 import { backoffDelay } from './retry-policy';
@@ -142,7 +141,7 @@ export class CompletionService {
     if (running) {
       running.abort('cancel');
       await this.attempts.get(requestId);
-    } else if (await this.repo.cancelQueued(requestId, this.clock.now())) {
+    } else if (await this.repo.cancelWaiting(requestId, this.clock.now())) {
       this.notify('completion:cancelled', { request_id: requestId, session_id: row.session_id }, requestId, true);
       this.schedulePump();
     } else {
@@ -241,21 +240,17 @@ export class CompletionService {
     };
   }
 
-  /** Requests a crashed daemon left `processing`: their orphaned processes are killed and they run again. */
+  /**
+   * Requests a crashed daemon left `processing` run again, once every CLI process it started is
+   * killed: found by the marker in their environment, so none runs beside its retry.
+   */
   private async recoverInterrupted(): Promise<void> {
+    const orphans = killCliProcessesOf(this.config.varDir);
+    if (orphans.length > 0) this.log.warn({ pids: orphans }, 'killed Claude CLI processes left by a previous daemon');
     const now = this.clock.now();
     for (const row of this.repo.interrupted()) {
-      if (row.pid !== null && this.isOurCli(row.pid)) killGroup(row.pid, 'SIGKILL');
       await this.repo.retry(row.request_id, now, 'Interrupted by a daemon restart', 'daemon_restart', row.attempts + 1);
       this.log.warn({ request_id: row.request_id }, 'requeued a completion interrupted by a daemon restart');
-    }
-  }
-
-  private isOurCli(pid: number): boolean {
-    try {
-      return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(path.basename(this.config.claudeBin));
-    } catch {
-      return false;
     }
   }
 
@@ -270,22 +265,26 @@ export class CompletionService {
 
   private pump(): void {
     if (!this.started || this.stopping) return;
+    const now = this.clock.now();
     const free = this.config.maxConcurrent - this.running.size;
     if (free > 0) {
-      const now = this.clock.now();
       const rows = this.repo.runnable(now, free + this.running.size).filter((row) => !this.running.has(row.request_id));
       for (const row of rows.slice(0, free)) this.launch(row);
     }
-    this.armWakeTimer();
+    this.armWakeTimer(now);
   }
 
-  /** Wakes the pump when the earliest backoff ends. */
-  private armWakeTimer(): void {
+  /**
+   * Wakes the pump when the earliest backoff of a queue head ends. Due rows that wait for the
+   * concurrency limit or behind a running head are pumped when an attempt ends, not by this timer.
+   * `now` is the pump's own: a backoff ending between its query and this one still gets its timer.
+   */
+  private armWakeTimer(now: number): void {
     clearTimeout(this.wakeTimer);
-    const next = this.repo.nextWake();
+    const next = this.repo.nextWake(now);
     if (next === null) return;
-    const delay = next - this.clock.now();
-    if (delay > 0) this.wakeTimer = setTimeout(() => this.schedulePump(), Math.min(delay, 2 ** 31 - 1)).unref();
+    const delay = Math.max(0, next - this.clock.now());
+    this.wakeTimer = setTimeout(() => this.schedulePump(), Math.min(delay, 2 ** 31 - 1)).unref();
   }
 
   private launch(row: RequestRow): void {
@@ -294,7 +293,7 @@ export class CompletionService {
     const cause = this.causes.get(row.request_id) ?? { correlationId: row.request_id, eventId: row.request_id };
     const attempt = correlationStorage
       .run(cause, () => this.attempt(row, abort))
-      .catch((error: Error) => this.log.error({ request_id: row.request_id, err: error.stack }, 'completion attempt failed unexpectedly'))
+      .catch((error: Error) => this.endUnexpected(row, abort.signal, error))
       .finally(() => {
         this.running.delete(row.request_id);
         this.attempts.delete(row.request_id);
@@ -313,10 +312,40 @@ export class CompletionService {
       const attempt = row.attempts + 1;
       const resume = row.session_id ? this.repo.newestSession(row.session_id) : undefined;
       this.notify('completion:progress', { request_id: id, session_id: row.session_id, status: 'calling_llm', attempt, resume_session_id: resume ?? null }, id);
-      const outcome = await this.provider.run(this.cliRequest(payload, resume), abort.signal, (pid) => void this.repo.setPid(id, pid));
+      const outcome = await this.provider.run(this.cliRequest(id, payload, resume), abort.signal, (pid) => void this.repo.setPid(id, pid));
       await this.settle(row, attempt, resume, abort.signal, outcome);
     } finally {
       if (locking) await this.bus.request('conversation:release_lock', { request_id: id }).catch(() => undefined);
+    }
+  }
+
+  /**
+   * An attempt that threw (a bug, a storage error) still ends its row: back to the queue when the
+   * daemon is stopping, else failed with `internal_error`, so nothing stays `processing`.
+   */
+  private async endUnexpected(row: RequestRow, signal: AbortSignal, error: Error): Promise<void> {
+    const id = row.request_id;
+    this.log.error({ request_id: id, err: error.stack }, 'completion attempt failed unexpectedly');
+    try {
+      const current = this.repo.byId(id);
+      if (current?.status !== 'processing') return;
+      if (signal.aborted && signal.reason === 'shutdown') {
+        await this.repo.retry(id, this.clock.now(), 'Interrupted by a daemon shutdown', 'daemon_restart', current.attempts + 1);
+        this.interrupted.push(id);
+        return;
+      }
+      if (signal.aborted) {
+        await this.repo.fail(id, 'cancelled', 'Cancelled', 'cancelled', this.clock.now());
+        this.notify('completion:cancelled', { request_id: id, session_id: row.session_id }, id, true);
+        return;
+      }
+      const message = `The daemon could not finish this attempt: ${error.message}`;
+      await this.repo.fail(id, 'failed', message, 'internal_error', this.clock.now());
+      const failure = { request_id: id, session_id: row.session_id, error: message, code: 'internal_error', attempts: current.attempts };
+      this.notify('completion:error', failure, id, true);
+      this.bus.emit('completion:failed', failure);
+    } catch (storage) {
+      this.log.error({ request_id: id, err: (storage as Error).message }, 'a failed completion attempt could not be recorded; it runs again at the next start');
     }
   }
 
@@ -376,7 +405,7 @@ export class CompletionService {
     this.bus.emit('completion:failed', failure);
   }
 
-  private cliRequest(payload: AsyncParams, resume: string | undefined): CliRequest {
+  private cliRequest(requestId: string, payload: AsyncParams, resume: string | undefined): CliRequest {
     const ksi = (payload.extra_body as { ksi?: Record<string, any> } | undefined)?.ksi ?? {};
     return {
       prompt: promptOf(payload),
@@ -389,6 +418,7 @@ export class CompletionService {
       systemPrompt: payload.system_prompt,
       cwd: payload.cwd ?? ksi.sandbox_dir,
       timeoutMs: payload.timeout !== undefined ? payload.timeout * 1000 : this.config.completionTimeoutMs,
+      env: cliMarkers(this.config.varDir, requestId),
     };
   }
 

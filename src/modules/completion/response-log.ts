@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { appendFile, mkdir } from 'node:fs/promises';
 import * as path from 'node:path';
-import type { StandardResponse } from '../../../libs/client/src';
+import { isSafeId, type StandardResponse } from '../../../libs/client/src';
 import { KSI_CONFIG, type KsiConfig } from '../../config/config';
 
 /** `var/logs/responses/<returned session_id>.jsonl`: one line per completed turn, read back by conversations. */
@@ -9,8 +9,10 @@ import { KSI_CONFIG, type KsiConfig } from '../../config/config';
 export class ResponseLog {
   constructor(@Inject(KSI_CONFIG) private readonly config: KsiConfig) {}
 
+  /** Only a safe session id names a file: nothing else reaches this far (the provider refuses it). */
   fileOf(sessionId: string): string {
-    return path.join(this.config.responseLogDir, `${sessionId.replace(/[^A-Za-z0-9._-]/g, '_')}.jsonl`);
+    if (!isSafeId(sessionId)) throw new Error(`not a usable session id for a response log: ${JSON.stringify(sessionId).slice(0, 100)}`);
+    return path.join(this.config.responseLogDir, `${sessionId}.jsonl`);
   }
 
   async append(sessionId: string, line: StandardResponse): Promise<void> {

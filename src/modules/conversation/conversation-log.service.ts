@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import type { ConversationMessage, ConversationSummary, StandardResponse } from '../../../libs/client/src';
+import { isSafeId, type ConversationMessage, type ConversationSummary, type StandardResponse } from '../../../libs/client/src';
 import { KSI_CONFIG, type KsiConfig } from '../../config/config';
 import { EventError } from '../../events/event-error';
 
@@ -54,7 +54,7 @@ export class ConversationLogService {
     const dir = path.join(this.config.varDir, 'state', 'exports');
     fs.mkdirSync(dir, { recursive: true });
     const stamp = new Date().toISOString().replace(/[:.]/g, '-');
-    const file = path.join(dir, `conversation_${root.replace(/[^A-Za-z0-9._-]/g, '_')}_${stamp}.${format === 'json' ? 'json' : 'md'}`);
+    const file = path.join(dir, `conversation_${root}_${stamp}.${format === 'json' ? 'json' : 'md'}`);
     const text =
       format === 'json'
         ? JSON.stringify({ session_id: root, exported_at: new Date().toISOString(), total_messages: messages.length, messages }, null, 2)
@@ -98,9 +98,12 @@ export class ConversationLogService {
         try {
           const { ksi, response } = JSON.parse(line) as StandardResponse;
           const session = response.session_id ?? path.basename(file, '.jsonl');
+          const resumed = ksi.resumed_session_id ?? null;
+          // Session ids name export files and are looked up by clients: a line with another kind is foreign.
+          if (!isSafeId(session) || (resumed !== null && !isSafeId(resumed))) continue;
           turns.set(session, {
             session,
-            resumed: ksi.resumed_session_id ?? null,
+            resumed,
             requestId: ksi.request_id,
             timestamp: ksi.timestamp,
             prompt: ksi.prompt ?? '',

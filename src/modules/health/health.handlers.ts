@@ -2,6 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import type { Database } from 'better-sqlite3';
 import { emptyParams, type HealthResult } from '../../../libs/client/src';
 import { KSI_CONFIG, type KsiConfig } from '../../config/config';
+import { executableStatus } from '../../config/executable';
 import { SQLITE } from '../../database/sqlite.provider';
 import { EventCatalogue } from '../../events/event-catalogue';
 import { Handles } from '../../events/handles.decorator';
@@ -39,6 +40,7 @@ export class HealthHandlers {
       events_registered: this.catalogue.eventNames().length,
       connections: this.connections.size,
       database,
+      claude_cli: { path: this.config.claudeBin, status: executableStatus(this.config.claudeBin) },
       memory: { rss_mb: megabytes(memory.rss), heap_used_mb: megabytes(memory.heapUsed) },
       last_shutdown: { ...this.coordinator.lastShutdown },
       restored: this.coordinator.lastRestore,

@@ -31,7 +31,8 @@ interface Turn {
 interface Instance {
   orchestration_id: string;
   pattern: string;
-  state: 'running' | 'terminated';
+  /** terminating while its agents are being stopped: terminated means they are gone. */
+  state: 'running' | 'terminating' | 'terminated';
   reason: string | null;
   agents: Record<string, string>;
   turn_order: string[];
@@ -43,7 +44,7 @@ interface Instance {
   transcript: Turn[];
   timer?: NodeJS.Timeout;
   stopWatching?: () => void;
-  /** Set while the agents are being terminated: no more routing, and `terminated` only once they are gone. */
+  /** The termination under way, which every caller of terminate() awaits. */
   ending?: Promise<Instance>;
 }
 
@@ -117,7 +118,7 @@ export class OrchestrationService {
       // Termination by event: the first event whose name matches ends the instance.
       const matches = picomatch(endEvent);
       instance.stopWatching = this.tap.observe((record) => {
-        if (instance.state === 'running' && !instance.ending && matches(record.event_name)) void this.terminate(id, `event:${record.event_name}`);
+        if (instance.state === 'running' && matches(record.event_name)) void this.terminate(id, `event:${record.event_name}`);
       });
     }
     this.instances.set(id, instance);
@@ -128,7 +129,7 @@ export class OrchestrationService {
 
   /** An agent's reply: if it was its turn, it goes to the next agent; the rounds decide the end. */
   async route(agentId: string, text: string): Promise<{ status: 'routed' | 'blocked' | 'terminated'; to?: string }> {
-    const instance = [...this.instances.values()].find((candidate) => candidate.state === 'running' && !candidate.ending && candidate.turn_order.includes(agentId));
+    const instance = [...this.instances.values()].find((candidate) => candidate.state === 'running' && candidate.turn_order.includes(agentId));
     if (!instance) return { status: 'blocked' };
     if (instance.turn_order[instance.turn] !== agentId) {
       this.log.warn({ orchestration_id: instance.orchestration_id, agent_id: agentId }, 'reply out of turn ignored');
@@ -156,12 +157,13 @@ export class OrchestrationService {
   }
 
   private async end(instance: Instance, reason: string): Promise<Instance> {
+    instance.state = 'terminating';
+    instance.reason = reason;
+    instance.ended_at = this.clock.now() / 1000;
     clearTimeout(instance.timer);
     instance.stopWatching?.();
     for (const agentId of Object.values(instance.agents)) await this.bus.request('agent:terminate', { agent_id: agentId });
     instance.state = 'terminated';
-    instance.reason = reason;
-    instance.ended_at = this.clock.now() / 1000;
     this.bus.emit('orchestration:terminated', { orchestration_id: instance.orchestration_id, reason });
     return instance;
   }

@@ -7,7 +7,7 @@ export const agentSpawnParams = z
     profile: z.string().min(1).optional().describe('Composition (profile) to compose'),
     composition: z.string().min(1).optional().describe('Alias of profile; wins when both are given'),
     agent_id: safeId('Id of the new agent (default: generated)').optional(),
-    session_id: z.string().optional().describe('Continue this Claude session'),
+    session_id: safeId('Continue this Claude session').optional(),
     context: jsonObject().default({}).describe('Variables for the composition'),
     permission_profile: z.string().optional().describe('Overrides the profile\'s permission_profile'),
     parent_id: safeId('The spawning agent: the child never gets more than it has').optional(),
@@ -24,6 +24,10 @@ export const agentSendParams = z.object({ agent_id: agentId, message: jsonObject
 export const agentBroadcastParams = z.object({ message: jsonObject(), sender: z.string().default('operator') });
 export const agentPeersParams = z.object({ agent_id: agentId.optional(), capabilities: z.array(z.string()).default([]), roles: z.array(z.string()).default([]) });
 export const agentInboxParams = z.object({ agent_id: agentId, message: jsonObject() });
+export const agentRetryParams = z.object({
+  agent_id: agentId,
+  message_id: z.number().int().positive().optional().describe('One failed message (default: every failed message of the agent)'),
+});
 export const agentFindIdleParams = z.object({ capabilities: z.array(z.string()).default([]) });
 
 export const noAgentParams = z.object({});
@@ -44,7 +48,20 @@ export interface AgentInfo {
   sandbox: string | null;
   restarts: number;
   pending_messages: number;
+  /** Messages whose turn failed; they stay in the inbox until agent:retry (or agent:restart) runs them again. */
+  failed_messages: number;
+  /** The newest failed turns (at most 10), newest first. */
+  failed_turns: FailedTurn[];
   created_at: number;
+}
+
+export interface FailedTurn {
+  message_id: number;
+  prompt: string;
+  error: string;
+  code: string;
+  /** Null for turns that failed before failures were recorded. */
+  failed_at: number | null;
 }
 
 export interface AgentEvents {
@@ -53,4 +70,5 @@ export interface AgentEvents {
   'agent:info': { params: z.input<typeof agentIdParams>; result: AgentInfo };
   'agent:send_message': { params: z.input<typeof agentSendParams>; result: { status: 'sent'; agent_id: string; message_id: number } };
   'agent:terminate': { params: z.input<typeof agentTerminateParams>; result: { agent_id: string; status: 'terminated' } };
+  'agent:retry': { params: z.input<typeof agentRetryParams>; result: { agent_id: string; retried: number[] } };
 }

@@ -1,4 +1,4 @@
-import { nonEmpty, z } from './schema';
+import { nonEmpty, safeId, z } from './schema';
 
 /** Aliases the Claude CLI accepts for --model; full names (claude-…) pass through. */
 export const MODEL_ALIASES = ['sonnet', 'opus', 'haiku', 'default', 'opusplan'] as const;
@@ -9,6 +9,9 @@ export function modelAlias(model: string): string | undefined {
   if ((MODEL_ALIASES as readonly string[]).includes(name) || /^claude-[a-z0-9][a-z0-9.-]*$/.test(name)) return name;
   return undefined;
 }
+
+/** A tool name for --allowedTools/--disallowedTools; never option-like. */
+const toolName = z.string().min(1, 'Must not be empty').refine((tool) => !tool.startsWith('-'), { message: "Must not start with '-'" });
 
 const message = z.object({ role: z.string(), content: z.union([z.string(), z.array(z.unknown())]) });
 
@@ -23,14 +26,14 @@ export const completionAsyncParams = z
         message: `Unknown model: use claude-cli/<alias> with one of ${MODEL_ALIASES.join(', ')}, or a full claude-… model name`,
       })
       .describe('claude-cli/<alias> or a bare alias'),
-    session_id: nonEmpty('Claude session to continue (its newest descendant is resumed)').optional(),
+    session_id: safeId('Claude session to continue (its newest descendant is resumed)').optional(),
     conversation_id: nonEmpty('Queue key for turn-taking; defaults to session_id').optional(),
     priority: z.enum(['high', 'normal', 'low']).default('normal').describe('Order among queues competing for the concurrency limit'),
     timeout: z.number().positive().optional().describe('Seconds per attempt'),
     max_turns: z.number().int().positive().optional(),
     max_attempts: z.number().int().min(1).max(10).optional().describe('Attempts for retryable failures (default KSI_RETRY_MAX_ATTEMPTS)'),
-    allowed_tools: z.array(z.string()).optional(),
-    disallowed_tools: z.array(z.string()).optional(),
+    allowed_tools: z.array(toolName).optional(),
+    disallowed_tools: z.array(toolName).optional(),
     system_prompt: z.string().optional().describe('Appended to the system prompt (--append-system-prompt)'),
     cwd: z.string().optional().describe('Working directory of the Claude process'),
     mcp_config: z.string().optional().describe('Path of an MCP config file (--mcp-config)'),
@@ -45,7 +48,7 @@ export const completionAsyncParams = z
 
 export const requestIdParams = z.object({ request_id: nonEmpty('The request_id completion:async returned') });
 export const completionStatusParams = z.object({ request_id: nonEmpty('One request (omit for a summary)').optional() });
-export const sessionStatusParams = z.object({ session_id: nonEmpty('A session id') });
+export const sessionStatusParams = z.object({ session_id: safeId('A session id') });
 export const noCompletionParams = z.object({});
 
 export type CompletionState = 'queued' | 'processing' | 'completed' | 'failed' | 'cancelled';

@@ -1,4 +1,4 @@
-import { nonEmpty, z } from './schema';
+import { nonEmpty, safeId, z } from './schema';
 
 export const conversationListParams = z.object({
   limit: z.number().int().min(1).default(100),
@@ -7,8 +7,8 @@ export const conversationListParams = z.object({
   reverse: z.boolean().default(true),
 });
 export const conversationSearchParams = z.object({ query: nonEmpty('Text to find (case-insensitive)'), limit: z.number().int().min(1).default(50) });
-export const conversationGetParams = z.object({ session_id: nonEmpty('Any session of the conversation'), limit: z.number().int().min(1).default(1000), offset: z.number().int().min(0).default(0) });
-export const conversationExportParams = z.object({ session_id: nonEmpty('Any session of the conversation'), format: z.enum(['markdown', 'json']).default('markdown') });
+export const conversationGetParams = z.object({ session_id: safeId('Any session of the conversation'), limit: z.number().int().min(1).default(1000), offset: z.number().int().min(0).default(0) });
+export const conversationExportParams = z.object({ session_id: safeId('Any session of the conversation'), format: z.enum(['markdown', 'json']).default('markdown') });
 export const conversationActiveParams = z.object({ max_age_hours: z.number().positive().default(2) });
 export const lockAcquireParams = z.object({
   request_id: nonEmpty('Who wants the lock'),

@@ -27,6 +27,8 @@ export interface HealthResult {
   events_registered: number;
   connections: number;
   database: { status: 'ok' | 'error'; path: string; error?: string };
+  /** The Claude CLI completions and agents run (CLAUDE_BIN, resolved at start). */
+  claude_cli: { path: string; status: 'ok' | 'missing' | 'not_executable' };
   memory: { rss_mb: number; heap_used_mb: number };
   /** How the previous run ended: clean, timeout (with the services that did not acknowledge), crash, or first_start. */
   last_shutdown: { kind: 'clean' | 'timeout' | 'crash' | 'first_start'; [detail: string]: unknown };

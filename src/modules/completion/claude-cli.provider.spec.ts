@@ -1,0 +1,58 @@
+import type { KsiConfig } from '../../config/config';
+import { ClaudeCliProvider, type CliRequest } from './claude-cli.provider';
+
+const provider = new ClaudeCliProvider({ claudeBin: '/nonexistent/claude' } as KsiConfig);
+const request = (fields: Partial<CliRequest>): CliRequest => ({ prompt: 'hi', model: 'sonnet', timeoutMs: 1_000, env: {}, ...fields });
+const FLAG = '--dangerously-skip-permissions';
+
+describe('ClaudeCliProvider.argv', () => {
+  it('passes every option as one --name=value element', () => {
+    expect(
+      provider.argv(request({ allowedTools: ['Read', 'Bash(git *)'], disallowedTools: ['Write'], maxTurns: 3, resume: 'abc-1', mcpConfig: '/tmp/m.json', systemPrompt: 'Be brief.' })),
+    ).toEqual([
+      '-p',
+      '--output-format',
+      'json',
+      '--model=sonnet',
+      '--allowedTools=Read',
+      '--allowedTools=Bash(git *)',
+      '--disallowedTools=Write',
+      '--max-turns=3',
+      '--resume=abc-1',
+      '--mcp-config=/tmp/m.json',
+      '--append-system-prompt=Be brief.',
+    ]);
+  });
+
+  it('never lets a value that looks like an option stand alone in argv', () => {
+    const argv = provider.argv(request({ resume: FLAG, mcpConfig: FLAG, systemPrompt: FLAG, allowedTools: ['Read', FLAG], disallowedTools: [FLAG] }));
+    expect(argv).not.toContain(FLAG);
+    expect(argv.slice(3).every((arg) => /^--[A-Za-z-]+=/.test(arg))).toBe(true);
+  });
+
+  it('leaves out options the request does not set', () => {
+    expect(provider.argv(request({ allowedTools: [], disallowedTools: [] }))).toEqual(['-p', '--output-format', 'json', '--model=sonnet']);
+  });
+});
+
+describe('ClaudeCliProvider.refusal', () => {
+  it.each([
+    ['an option-like session', { resume: FLAG }, /not a usable session id/],
+    ['a session that is a path', { resume: '../../etc' }, /not a usable session id/],
+    ['an option-like allowed tool', { allowedTools: ['Read', '-x'] }, /must not start with '-'/],
+    ['an option-like disallowed tool', { disallowedTools: [FLAG] }, /must not start with '-'/],
+  ])('refuses %s', (_name, fields, message) => {
+    expect(provider.refusal(request(fields))).toMatch(message);
+  });
+
+  it('accepts safe sessions and tool patterns', () => {
+    expect(provider.refusal(request({ resume: '0b6c6f4e-1c1e-4c43-9a55-6b0b1d1d2f3a', allowedTools: ['Bash(git *)'], disallowedTools: ['WebFetch'] }))).toBeUndefined();
+  });
+
+  it('answers a refused request with invalid_request without starting the CLI', async () => {
+    const outcome = await provider.run(request({ resume: FLAG }), new AbortController().signal, () => {
+      throw new Error('must not spawn');
+    });
+    expect(outcome).toMatchObject({ ok: false, code: 'invalid_request', retryable: false });
+  });
+});

@@ -1,0 +1,52 @@
+import { readFileSync, readdirSync } from 'node:fs';
+import { killGroup } from './claude-cli.provider';
+
+/**
+ * Every Claude CLI a daemon starts carries its var dir in this variable. The environment is fixed at
+ * exec, so a process is findable from its first instruction: no crash of the daemon leaves one unfound.
+ */
+export const CLI_OWNER_VARIABLE = 'KSI_CLI_OWNER';
+/** The request a CLI process runs, for operators reading `ps e`. */
+export const CLI_REQUEST_VARIABLE = 'KSI_REQUEST_ID';
+
+/** The marker variables for a CLI run for `requestId` by the daemon of `varDir`. */
+export function cliMarkers(varDir: string, requestId: string): Record<string, string> {
+  return { [CLI_OWNER_VARIABLE]: varDir, [CLI_REQUEST_VARIABLE]: requestId };
+}
+
+/**
+ * Live processes whose environment marks them as CLIs (or their descendants) of the daemon of
+ * `varDir`. Processes of other users are unreadable and never match, nor does this process.
+ */
+export function cliProcessesOf(varDir: string, procDir = '/proc'): number[] {
+  const entry = `${CLI_OWNER_VARIABLE}=${varDir}`;
+  return readdirSync(procDir)
+    .filter((name) => /^\d+$/.test(name))
+    .map(Number)
+    .filter((pid) => pid !== process.pid && readEnviron(procDir, pid).includes(entry));
+}
+
+/**
+ * Kills every CLI process of the daemon of `varDir`, and the process group each leads (the CLI runs
+ * in its own group, so this also stops helpers that dropped the marker). Returns the pids found.
+ */
+export function killCliProcessesOf(varDir: string, procDir = '/proc'): number[] {
+  const found = cliProcessesOf(varDir, procDir);
+  for (const pid of found) {
+    killGroup(pid, 'SIGKILL');
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      // already gone
+    }
+  }
+  return found;
+}
+
+function readEnviron(procDir: string, pid: number): string[] {
+  try {
+    return readFileSync(`${procDir}/${pid}/environ`, 'utf8').split('\0');
+  } catch {
+    return [];
+  }
+}
