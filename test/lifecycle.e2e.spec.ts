@@ -183,6 +183,31 @@ describe('readable start-up failures', () => {
     }
   });
 
+  it('a database damaged under the running daemon: system:health is unhealthy and names the fault', async () => {
+    const daemon = new DaemonProcess({ env: { KSI_EVENT_LOG: 'off' } });
+    try {
+      await daemon.start();
+      const client = daemon.client();
+      for (let i = 0; i < 20; i++) await client.sendSingle('state:set', { key: `k${i}`, value: 'x'.repeat(10_000) });
+      const dbFile = path.join(daemon.varDir, 'db', 'ksi.db');
+      // Everything into the main file, then everything after its header overwritten.
+      const other = new Database(dbFile);
+      other.pragma('wal_checkpoint(TRUNCATE)');
+      other.close();
+      const fd = fs.openSync(dbFile, 'r+');
+      const size = fs.fstatSync(fd).size;
+      fs.writeSync(fd, Buffer.alloc(size - 100, 'garbage!'), 0, size - 100, 100);
+      fs.closeSync(fd);
+      expect(await client.sendSingle('system:health')).toMatchObject({
+        status: 'unhealthy',
+        database: { status: 'error', path: dbFile, sqlite_code: 'SQLITE_CORRUPT', error: 'database disk image is malformed' },
+      });
+      await client.close();
+    } finally {
+      await daemon.dispose();
+    }
+  });
+
   withMounts('on a real tmpfs', () => {
     const mounts: string[] = [];
     afterAll(() => mounts.forEach(unmount));
@@ -230,7 +255,7 @@ describe('readable start-up failures', () => {
 
         // SQLite reuses the space its WAL already has: writes fail once they need more.
         let full: Record<string, unknown> | undefined;
-        for (let i = 0; i < 64 && !full?.error; i++) full = await client.sendSingle('state:set', { key: `during-${i}`, value });
+        for (let i = 0; i < 64 && !full?.error; i++) full = (await client.sendSingle('state:set', { key: `during-${i}`, value })) as unknown as Record<string, unknown>;
         expect(full).toEqual({ code: 'storage_full', error: expect.stringMatching(/^The disk holding the database .*ksi\.db is full: nothing was written\. Free some space and retry\.$/) });
         const sick = await client.sendSingle('system:health');
         expect(sick).toMatchObject({ status: 'unhealthy', database: { status: 'error', sqlite_code: 'SQLITE_FULL' } });
