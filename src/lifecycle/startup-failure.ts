@@ -19,17 +19,19 @@ const CAUSES: [code: string, cause: string, advice: string][] = [
 ];
 
 /**
- * The one line a failed start prints: the cause and the path it concerns. `filePath` is what the
- * failing step worked on; an error that names its own path (Node's fs errors) wins.
+ * The one line a failed start prints for a cause the operator can fix (damaged database, read-only
+ * or full disk, missing rights): the cause and the path it concerns. `filePath` is what the failing
+ * step worked on; an error that names its own path (Node's fs errors) wins. Anything else is a bug,
+ * returned as it is so that its stack is printed.
  */
-export function startupFailure(error: unknown, filePath: string): StartupError {
+export function startupFailure(error: unknown, filePath: string): unknown {
   if (error instanceof StartupError) return error;
   const { code, path: ownPath } = error as NodeJS.ErrnoException;
   const subject = ownPath ?? filePath;
   const probed = unwritableBecause(code, subject);
   const shownCode = probed ?? code;
   const known = CAUSES.find(([prefix]) => shownCode?.startsWith(prefix));
-  if (!known) return new StartupError(`KSI daemon failed to start: ${(error as Error).message ?? String(error)} (${subject})`);
+  if (!known) return error;
   const [, cause, advice] = known;
   return new StartupError(`KSI daemon cannot start: ${cause}: ${subject} (${shownCode}); ${advice}.`);
 }
