@@ -1,6 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { Database } from 'better-sqlite3';
 import { STORAGE_FULL } from '../../libs/client/src';
+import { CLOCK, systemClock, type Clock } from '../common/clock';
 import { EventError } from '../events/event-error';
 import { SQLITE } from './sqlite.provider';
 import { WriteLock } from './write-lock';
@@ -43,6 +44,7 @@ export class WriteQueue {
   constructor(
     @Inject(SQLITE) private readonly db: Database,
     private readonly lock: WriteLock,
+    @Inject(CLOCK) private readonly clock: Clock = systemClock,
   ) {
     this.inSavepoint = db.transaction((job: WriteJob<unknown>) => job(db));
     this.commitBatch = db.transaction((batch: Pending[], outcomes: unknown[]) => {
@@ -92,7 +94,7 @@ export class WriteQueue {
   private storageFailure(error: unknown): unknown {
     const code = (error as { code?: unknown }).code;
     if (typeof code !== 'string' || !STORAGE_CODES.test(code)) return error;
-    this.storageFault = { sqlite_code: code, error: (error as Error).message, at: this.storageFault?.at ?? Date.now() / 1000 };
+    this.storageFault = { sqlite_code: code, error: (error as Error).message, at: this.storageFault?.at ?? this.clock.now() / 1000 };
     if (!code.startsWith('SQLITE_FULL')) return error;
     return new EventError(STORAGE_FULL, `The disk holding the database ${this.db.name} is full: nothing was written. Free some space and retry.`);
   }
