@@ -85,6 +85,50 @@ describe('one daemon per var dir', () => {
     }
   });
 
+  it('processes taking the lock at the same instant: exactly one gets it, round after round', async () => {
+    const root = tempDir('ksi-contend-');
+    dirs.push(root);
+    const rounds = 4;
+    for (let round = 0; round < rounds; round++) fs.mkdirSync(path.join(root, String(round), 'run'), { recursive: true });
+    // Each round starts at one instant for all (a spin over its last 60 ms); a loser waits out the lock's retry time.
+    const contender = `
+      const { lockVarDir } = require(${JSON.stringify(path.resolve(__dirname, '../dist/src/lifecycle/single-instance.js'))});
+      const held = [];
+      process.stdin.once('data', async (start) => {
+        const outcomes = [];
+        for (let round = 0; round < ${rounds}; round++) {
+          const at = Number(start) + round * 800;
+          await new Promise((resolve) => setTimeout(resolve, at - Date.now() - 60));
+          while (Date.now() < at) {}
+          try {
+            held.push(lockVarDir(${JSON.stringify(root)} + '/' + round));
+            outcomes.push('won');
+          } catch (error) {
+            outcomes.push(error.constructor.name === 'AlreadyRunningError' ? 'lost' : error.message);
+          }
+        }
+        process.stdout.write(JSON.stringify(outcomes) + '\\n');
+        process.stdin.once('data', () => process.exit(0));
+      });
+      process.stdout.write('ready\\n');`;
+    const children = Array.from({ length: 4 }, () => spawn(process.execPath, ['-e', contender], { stdio: ['pipe', 'pipe', 'inherit'] }));
+    const lines = children.map((child) => {
+      let output = '';
+      child.stdout?.on('data', (chunk) => (output += chunk));
+      return () => output.split('\n').filter(Boolean);
+    });
+    try {
+      await eventually(() => lines.every((read) => read().length === 1), 15_000);
+      const start = Date.now() + 200;
+      for (const child of children) child.stdin?.write(String(start));
+      await eventually(() => lines.every((read) => read().length === 2), 15_000);
+      const outcomes = lines.map((read) => JSON.parse(read()[1]) as string[]);
+      for (let round = 0; round < rounds; round++) expect(outcomes.map((of) => of[round]).sort()).toEqual(['lost', 'lost', 'lost', 'won']);
+    } finally {
+      for (const child of children) child.kill('SIGKILL');
+    }
+  });
+
   it.each([
     ['a regular file', (socket: string) => fs.writeFileSync(socket, 'precious'), 'a file that is not a socket'],
     ['a directory', (socket: string) => fs.mkdirSync(socket), 'a directory'],

@@ -8,18 +8,24 @@ import { StartupError } from './startup-failure';
 export class AlreadyRunningError extends StartupError {}
 
 /**
+ * How long a contender retries: daemons started together each take SQLite's shared lock on the way to
+ * the exclusive one; a loser lets go and retries, so that exactly one gets through.
+ */
+const CONTENTION_MS = 500;
+
+/**
  * Takes the var dir's exclusive lock, or throws AlreadyRunningError naming the holder. The lock file
- * is a SQLite database in exclusive locking mode inside a write transaction that never ends, so
- * SQLite holds a POSIX write lock on it (no native package beyond better-sqlite3); the kernel releases
- * it when the process dies, even by SIGKILL. The journal is in memory: taking the lock writes nothing,
- * so it works on a full disk too. The caller keeps the handle referenced for the process's life: a
- * collected handle closes and drops the lock.
+ * is a SQLite database inside an exclusive transaction that never ends, so SQLite holds a POSIX write
+ * lock on it (no native package beyond better-sqlite3); the kernel releases it when the process dies,
+ * even by SIGKILL. Normal locking mode on purpose: in exclusive mode a contender keeps its shared lock
+ * while it waits, and two contenders can both fail. The journal is in memory: taking the lock writes
+ * nothing, so it works on a full disk too. The caller keeps the handle referenced for the process's
+ * life: a collected handle closes and drops the lock.
  */
 export function lockVarDir(varDir: string): Database.Database {
   const file = varDirLockPath(varDir);
-  const db = new Database(file, { timeout: 0 });
+  const db = new Database(file, { timeout: CONTENTION_MS });
   try {
-    db.pragma('locking_mode = EXCLUSIVE');
     db.pragma('journal_mode = MEMORY');
     db.exec('BEGIN EXCLUSIVE');
   } catch (error) {
