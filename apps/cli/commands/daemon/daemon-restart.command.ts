@@ -9,12 +9,13 @@ import { stopGraceMs } from './daemon-stop.command';
 export class DaemonRestartCommand extends KsiCommand {
   protected async execute(_params: string[], options: SocketOptions): Promise<void> {
     const control = new DaemonControl(this.socketPath(options));
-    const running = await control.health();
-    // The shell restarting it may not be the one that started it: keep what the daemon runs with.
-    const settings = running && readDaemonSettings(control.varDir, running.pid);
+    // The shell restarting it may not be the one that started it: keep what the daemon runs with
+    // (a daemon that holds the var dir but does not answer included).
+    const runningPid = (await control.health())?.pid ?? control.lockHolder();
+    const settings = runningPid === undefined ? undefined : readDaemonSettings(control.varDir, runningPid);
     const stopped = await control.stop(stopGraceMs());
     if (stopped.state === 'stopped') process.stdout.write(`Stopped PID ${stopped.pid}\n`);
-    const { pid } = await control.start(undefined, settings || undefined);
+    const { pid } = await control.start(undefined, settings);
     process.stdout.write(`${green(`✓ KSI daemon started (PID ${pid})`)}\n  Socket: ${control.socketPath}\n`);
     const differing = settings ? differingVariables(settings.env, control.launchEnv()) : [];
     if (differing.length > 0) {
