@@ -18,9 +18,9 @@ const alive = (pid: number) => {
   }
 };
 
-/** Runs the built daemon to its exit (for starts that must fail) and returns its exit and output. */
-function runDaemonToExit(env: Record<string, string>): Promise<{ code: number | null; signal: NodeJS.Signals | null; output: string }> {
-  const daemon = new DaemonProcess({ env });
+/** Runs the built daemon on `varDir` to its exit (for starts that must fail) and returns its exit and output. */
+function runDaemonToExit(varDir: string): Promise<{ code: number | null; signal: NodeJS.Signals | null; output: string }> {
+  const daemon = new DaemonProcess({ varDir });
   return daemon.start().then(
     async () => {
       await daemon.stop('SIGKILL');
@@ -138,7 +138,7 @@ describe('one daemon per var dir', () => {
     const socket = path.join(varDir, 'run', 'daemon.sock');
     fs.mkdirSync(path.dirname(socket), { recursive: true });
     make(socket);
-    const { code, output } = await runDaemonToExit({ KSI_VAR_DIR: varDir });
+    const { code, output } = await runDaemonToExit(varDir);
     expect(code).toBe(1);
     expect(output.trim().split('\n')).toEqual([`The socket path ${socket} is ${described}; move it away or set KSI_SOCKET_PATH to another path.`]);
     expect(fs.existsSync(socket)).toBe(true);
@@ -219,7 +219,7 @@ describe('readable start-up failures', () => {
       const dbFile = path.join(varDir, 'db', 'ksi.db');
       fs.mkdirSync(path.dirname(dbFile));
       fs.writeFileSync(dbFile, Buffer.alloc(8192, 'not a database '));
-      const { code, output } = await runDaemonToExit({ KSI_VAR_DIR: varDir });
+      const { code, output } = await runDaemonToExit(varDir);
       expect(code).toBe(1);
       expect(output.trim().split('\n')).toEqual([`KSI daemon cannot start: the file is not a SQLite database: ${dbFile} (SQLITE_NOTADB); move it aside (KSI then starts an empty database) or set KSI_DB_PATH.`]);
     } finally {
@@ -268,12 +268,12 @@ describe('readable start-up failures', () => {
       await before.stop('SIGTERM');
       expect(spawnSync('mount', ['-o', 'remount,ro', fs_]).status).toBe(0);
 
-      const again = await runDaemonToExit({ KSI_VAR_DIR: used });
+      const again = await runDaemonToExit(used);
       expect(again.signal).toBeNull();
       expect(again.code).toBe(1);
       expect(again.output.trim().split('\n')).toEqual([expect.stringMatching(new RegExp(`^KSI daemon cannot start: the file system is read-only: ${used}\\S* \\(EROFS\\); KSI needs a writable var dir`))]);
 
-      const fresh = await runDaemonToExit({ KSI_VAR_DIR: path.join(fs_, 'fresh') });
+      const fresh = await runDaemonToExit(path.join(fs_, 'fresh'));
       expect(fresh.code).toBe(1);
       expect(fresh.output.trim().split('\n')).toEqual([expect.stringMatching(new RegExp(`^KSI daemon cannot start: the file system is read-only: ${fs_}/fresh\\S* \\(EROFS\\)`))]);
     });
@@ -282,7 +282,7 @@ describe('readable start-up failures', () => {
       const fs_ = mount('1m');
       fillDisk(fs_);
       const varDir = path.join(fs_, 'var');
-      const { code, output } = await runDaemonToExit({ KSI_VAR_DIR: varDir });
+      const { code, output } = await runDaemonToExit(varDir);
       expect(code).toBe(1);
       expect(output.trim().split('\n')).toEqual([expect.stringMatching(new RegExp(`^KSI daemon cannot start: no space left on the device: ${varDir}\\S* \\((ENOSPC|SQLITE_FULL)\\); free some space`))]);
     });
