@@ -173,6 +173,19 @@ describe('ksi daemon stop and status never signal a process that is not the daem
       fs.rmSync(varDir, { recursive: true, force: true });
     }
   });
+
+  it('a daemon that holds the var dir but does not answer (stopped): status names it and returns', async () => {
+    const daemon = await new DaemonProcess().start();
+    const pid = daemon.pid as number;
+    process.kill(pid, 'SIGSTOP');
+    try {
+      const status = await ksi(['daemon', 'status'], { KSI_VAR_DIR: daemon.varDir });
+      expect(status).toMatchObject({ code: 1, stdout: `KSI daemon process ${pid} is alive (it holds ${daemon.varDir}/run/daemon.lock) but does not answer on ${daemon.socketPath}\n` });
+    } finally {
+      process.kill(pid, 'SIGCONT');
+      await daemon.dispose();
+    }
+  });
 });
 
 describe('a private var dir', () => {
