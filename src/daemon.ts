@@ -3,11 +3,17 @@ import { ModulesContainer, NestFactory } from '@nestjs/core';
 import type { INestMicroservice } from '@nestjs/common';
 import type { AsyncMicroserviceOptions } from '@nestjs/microservices';
 import * as fs from 'node:fs';
+import * as path from 'node:path';
+import pino from 'pino';
 import { AppModule } from './app.module';
 import { loadConfig, type KsiConfig } from './config/config';
 import { EventBus } from './events/event-bus';
+import { daemonSettingsPath, recordDaemonSettings } from './lifecycle/daemon-settings';
 import { PidFile } from './lifecycle/pid-file';
-import { assertNotRunning } from './lifecycle/single-instance';
+import { restrictVarDir } from './lifecycle/private-var-dir';
+import { varDirLockPath } from './lifecycle/lock-holder';
+import { assertSocketFree, lockVarDir } from './lifecycle/single-instance';
+import { startupFailure } from './lifecycle/startup-failure';
 import { createDaemonLog, NestLogAdapter } from './logging/logger';
 import { NdjsonServer } from './transport/ndjson.server';
 
@@ -16,20 +22,33 @@ export interface RunningDaemon {
   config: KsiConfig;
 }
 
-/** Boots the daemon in this process: validated config, the var tree, the Nest microservice on the socket. */
+/**
+ * Boots the daemon in this process: validated config, the var dir (locked, private), the Nest
+ * microservice on the socket. A failure rejects with a StartupError: one line naming cause and path.
+ */
 export async function startDaemon(env: NodeJS.ProcessEnv = process.env): Promise<RunningDaemon> {
   const config = loadConfig(env);
-  await assertNotRunning(config);
-  for (const dir of [config.varDir, config.logDir, config.responseLogDir, config.sandboxDir]) fs.mkdirSync(dir, { recursive: true });
+  // Prompts, state and agents' work are the operator's alone: everything created from here on is 0600/0700.
+  process.umask(0o077);
+  await prepareVarDir(config, env);
   const log = createDaemonLog(config);
+  // A log that cannot be written (full disk) loses lines; it must not take the daemon down.
+  (log as unknown as Record<symbol, NodeJS.EventEmitter>)[pino.symbols.streamSym].on('error', () => undefined);
   // A stray promise in one module must not take the daemon and every client down with it.
   process.on('unhandledRejection', (reason) => log.error({ err: reason instanceof Error ? reason.stack : String(reason) }, 'unhandled rejection'));
-  const app = await NestFactory.createMicroservice<AsyncMicroserviceOptions>(AppModule.forRoot(config, log), {
-    logger: new NestLogAdapter(log),
-    snapshot: config.devtoolsPort !== undefined,
-    inject: [NdjsonServer],
-    useFactory: (server: NdjsonServer) => ({ strategy: server }),
-  });
+  let app: INestMicroservice;
+  try {
+    app = await NestFactory.createMicroservice<AsyncMicroserviceOptions>(AppModule.forRoot(config, log), {
+      logger: new NestLogAdapter(log),
+      snapshot: config.devtoolsPort !== undefined,
+      // Nest's default aborts the process (SIGABRT, a native stack) on an init error: reject instead.
+      abortOnError: false,
+      inject: [NdjsonServer],
+      useFactory: (server: NdjsonServer) => ({ strategy: server }),
+    });
+  } catch (error) {
+    throw startupFailure(error, config.dbPath);
+  }
   app.enableShutdownHooks(['SIGTERM', 'SIGINT'], { useProcessExit: true });
   // Nest ignores signals once shutdown runs; a second Ctrl-C means "now".
   let signals = 0;
@@ -41,12 +60,49 @@ export async function startDaemon(env: NodeJS.ProcessEnv = process.env): Promise
   };
   process.on('SIGINT', forceOnSecond('SIGINT'));
   process.on('SIGTERM', forceOnSecond('SIGTERM'));
-  await app.listen();
+  try {
+    await app.listen();
+  } catch (error) {
+    throw startupFailure(error, config.socketPath);
+  }
   if (config.devtoolsPort !== undefined) await devtoolsOnLoopback(app, config.devtoolsPort);
   app.get(PidFile).write();
   app.get(EventBus).emit('system:ready', {});
   log.info({ socket: config.socketPath, version: config.version }, 'daemon ready');
   return { app, config };
+}
+
+/**
+ * Before anything else touches the var dir, takes its lock (one daemon per var dir), then checks the
+ * socket path, makes the tree private and records the settings `ksi daemon restart` reuses.
+ */
+async function prepareVarDir(config: KsiConfig, env: NodeJS.ProcessEnv): Promise<void> {
+  const runDir = path.dirname(varDirLockPath(config.varDir));
+  try {
+    fs.mkdirSync(runDir, { recursive: true });
+  } catch (error) {
+    throw startupFailure(error, runDir);
+  }
+  let lock: ReturnType<typeof lockVarDir>;
+  try {
+    lock = lockVarDir(config.varDir);
+  } catch (error) {
+    throw startupFailure(error, varDirLockPath(config.varDir));
+  }
+  // Referenced until exit: a collected handle would close and release the lock.
+  process.once('exit', () => lock.close());
+  await assertSocketFree(config);
+  try {
+    restrictVarDir(config);
+    for (const dir of [config.logDir, config.responseLogDir, config.sandboxDir]) fs.mkdirSync(dir, { recursive: true });
+  } catch (error) {
+    throw startupFailure(error, config.varDir);
+  }
+  try {
+    recordDaemonSettings(config.varDir, env);
+  } catch (error) {
+    throw startupFailure(error, daemonSettingsPath(config.varDir));
+  }
 }
 
 /**

@@ -1,9 +1,23 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { Database } from 'better-sqlite3';
+import { STORAGE_FULL } from '../../libs/client/src';
+import { CLOCK, systemClock, type Clock } from '../common/clock';
+import { EventError } from '../events/event-error';
 import { SQLITE } from './sqlite.provider';
 import { WriteLock } from './write-lock';
 
 export type WriteJob<T> = (db: Database) => T;
+
+/** Writes failing because of the storage itself, since the first of them, until a commit succeeds again. */
+export interface StorageFault {
+  /** SQLite's code, e.g. SQLITE_FULL, SQLITE_CORRUPT, SQLITE_IOERR_WRITE. */
+  sqlite_code: string;
+  error: string;
+  at: number;
+}
+
+/** SQLite codes that say the file or its disk is at fault, not the statement. */
+const STORAGE_CODES = /^SQLITE_(FULL|CORRUPT|NOTADB|IOERR|READONLY|CANTOPEN)/;
 
 interface Pending {
   job: WriteJob<unknown>;
@@ -20,14 +34,17 @@ interface Pending {
  */
 @Injectable()
 export class WriteQueue {
+  /** Reported by system:health as a database fault. */
+  storageFault?: StorageFault;
   private pending: Pending[] = [];
   private scheduled = false;
   private readonly commitBatch: (batch: Pending[], outcomes: unknown[]) => void;
   private readonly inSavepoint: (job: WriteJob<unknown>) => unknown;
 
   constructor(
-    @Inject(SQLITE) db: Database,
+    @Inject(SQLITE) private readonly db: Database,
     private readonly lock: WriteLock,
+    @Inject(CLOCK) private readonly clock: Clock = systemClock,
   ) {
     this.inSavepoint = db.transaction((job: WriteJob<unknown>) => job(db));
     this.commitBatch = db.transaction((batch: Pending[], outcomes: unknown[]) => {
@@ -61,13 +78,24 @@ export class WriteQueue {
     try {
       this.lock.hold(() => this.commitBatch(batch, outcomes));
     } catch (error) {
-      for (const entry of batch) entry.reject(error);
+      const failure = this.storageFailure(error);
+      for (const entry of batch) entry.reject(failure);
       return;
     }
+    this.storageFault = undefined;
     for (let i = 0; i < batch.length; i++) {
       const outcome = outcomes[i];
       if (outcome.ok) batch[i].resolve(outcome.value);
-      else batch[i].reject(outcome.error);
+      else batch[i].reject(this.storageFailure(outcome.error));
     }
   };
+
+  /** Records a storage fault; a full disk becomes `storage_full`, a sentence the client can act on. */
+  private storageFailure(error: unknown): unknown {
+    const code = (error as { code?: unknown }).code;
+    if (typeof code !== 'string' || !STORAGE_CODES.test(code)) return error;
+    this.storageFault = { sqlite_code: code, error: (error as Error).message, at: this.storageFault?.at ?? this.clock.now() / 1000 };
+    if (!code.startsWith('SQLITE_FULL')) return error;
+    return new EventError(STORAGE_FULL, `The disk holding the database ${this.db.name} is full: nothing was written. Free some space and retry.`);
+  }
 }

@@ -1,9 +1,10 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { KsiClient, KsiPush } from '../../libs/client/src';
-import { DaemonProcess, type DaemonOptions } from './daemon-process';
+import { DaemonProcess, FAKE_CLAUDE, type DaemonOptions } from './daemon-process';
 
-export const FAKE_CLAUDE = path.resolve(__dirname, '../fixtures/fake-claude');
+export { FAKE_CLAUDE };
+
 
 export interface Invocation {
   argv: string[];

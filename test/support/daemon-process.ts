@@ -7,6 +7,8 @@ import { KsiClient } from '../../libs/client/src';
 
 const ROOT = path.resolve(__dirname, '../..');
 export const DAEMON_MAIN = path.join(ROOT, 'dist/apps/daemon/main.js');
+/** The stand-in for the Claude CLI (test/fixtures/fake-claude); every test daemon runs it unless told otherwise. */
+export const FAKE_CLAUDE = path.join(ROOT, 'test/fixtures/fake-claude');
 
 export interface DaemonOptions {
   env?: Record<string, string>;
@@ -26,7 +28,7 @@ export class DaemonProcess {
   constructor(options: DaemonOptions = {}) {
     this.varDir = options.varDir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'ksi-test-'));
     this.socketPath = path.join(this.varDir, 'run', 'daemon.sock');
-    this.env = { KSI_VAR_DIR: this.varDir, KSI_LOG_LEVEL: 'warn', ...options.env };
+    this.env = { KSI_VAR_DIR: this.varDir, KSI_LOG_LEVEL: 'warn', CLAUDE_BIN: FAKE_CLAUDE, ...options.env };
   }
 
   get pid(): number | undefined {

@@ -1,5 +1,6 @@
 import { execFile } from 'node:child_process';
 import * as path from 'node:path';
+import { FAKE_CLAUDE } from './daemon-process';
 
 export const KSI_BIN = path.resolve(__dirname, '../../bin/ksi');
 
@@ -9,10 +10,10 @@ export interface CliResult {
   stderr: string;
 }
 
-/** Runs the built `ksi` binary as its own process, the way a user does. */
+/** Runs the built `ksi` binary as its own process, the way a user does (daemons it starts run the fake Claude CLI). */
 export function ksi(args: string[], env: Record<string, string> = {}, cwd?: string): Promise<CliResult> {
   return new Promise((resolve) => {
-    execFile(process.execPath, [KSI_BIN, ...args], { env: { ...process.env, NO_COLOR: '1', ...env }, cwd, timeout: 60_000 }, (error, stdout, stderr) => {
+    execFile(process.execPath, [KSI_BIN, ...args], { env: { ...process.env, NO_COLOR: '1', CLAUDE_BIN: FAKE_CLAUDE, ...env }, cwd, timeout: 60_000 }, (error, stdout, stderr) => {
       const code = error ? (typeof error.code === 'number' ? error.code : 1) : 0;
       resolve({ code, stdout, stderr });
     });

@@ -31,6 +31,9 @@ export function defaultSocketPath(env: NodeJS.ProcessEnv = process.env): string 
   return env.KSI_SOCKET_PATH || path.join(env.KSI_VAR_DIR || 'var', 'run', 'daemon.sock');
 }
 
+/** How long close() waits for the daemon to close its end of the connection. */
+const CLOSE_GRACE_MS = 1_000;
+
 /** A promise-based NDJSON client for the KSI daemon, usable from any Node program. */
 export class KsiClient {
   readonly socketPath: string;
@@ -87,7 +90,12 @@ export class KsiClient {
     if (!socket) return;
     this.socket = undefined;
     await new Promise<void>((resolve) => {
-      socket.once('close', () => resolve());
+      // A daemon that is frozen (stopped, hung) never closes its end: drop the connection after a grace.
+      const drop = setTimeout(() => socket.destroy(), CLOSE_GRACE_MS);
+      socket.once('close', () => {
+        clearTimeout(drop);
+        resolve();
+      });
       socket.end();
     });
     this.failPending(new KsiConnectionError('Client closed', this.socketPath));

@@ -60,6 +60,12 @@ export const REQUEST_ERROR_CODES = [
 ] as const;
 export type RequestErrorCode = (typeof REQUEST_ERROR_CODES)[number];
 
+/**
+ * An application error code (an ErrorResult's `code`) any event that writes may answer with: the disk
+ * holding the database is full and nothing was written; retry once there is space.
+ */
+export const STORAGE_FULL = 'storage_full';
+
 /** Events the daemon emits for its own lifecycle; the socket refuses them with `forbidden_event`. */
 export const LIFECYCLE_EVENTS = ['system:startup', 'system:context', 'system:ready', 'system:shutdown_complete'] as const;
 

@@ -4,6 +4,7 @@ import { emptyParams, type HealthResult } from '../../../libs/client/src';
 import { KSI_CONFIG, type KsiConfig } from '../../config/config';
 import { executableStatus } from '../../config/executable';
 import { SQLITE } from '../../database/sqlite.provider';
+import { WriteQueue } from '../../database/write-queue';
 import { EventCatalogue } from '../../events/event-catalogue';
 import { Handles } from '../../events/handles.decorator';
 import { ShutdownCoordinator } from '../../lifecycle/shutdown-coordinator';
@@ -18,6 +19,7 @@ export class HealthHandlers {
   constructor(
     @Inject(KSI_CONFIG) private readonly config: KsiConfig,
     @Inject(SQLITE) private readonly db: Database,
+    private readonly writes: WriteQueue,
     private readonly catalogue: EventCatalogue,
     private readonly connections: ConnectionRegistry,
     private readonly coordinator: ShutdownCoordinator,
@@ -26,10 +28,11 @@ export class HealthHandlers {
   @Handles('system:health', { summary: 'Daemon status: version, pid, uptime, modules, events, database, memory', params: emptyParams })
   health(): HealthResult {
     const database = this.checkDatabase();
+    const claudeCli = { path: this.config.claudeBin, status: executableStatus(this.config.claudeBin) };
     const memory = process.memoryUsage();
     const modules = this.catalogue.modules();
     return {
-      status: database.status === 'ok' ? 'healthy' : 'degraded',
+      status: database.status !== 'ok' ? 'unhealthy' : claudeCli.status !== 'ok' ? 'degraded' : 'healthy',
       version: this.config.version,
       pid: process.pid,
       uptime: process.uptime(),
@@ -40,7 +43,7 @@ export class HealthHandlers {
       events_registered: this.catalogue.eventNames().length,
       connections: this.connections.size,
       database,
-      claude_cli: { path: this.config.claudeBin, status: executableStatus(this.config.claudeBin) },
+      claude_cli: claudeCli,
       memory: { rss_mb: megabytes(memory.rss), heap_used_mb: megabytes(memory.heapUsed) },
       last_shutdown: { ...this.coordinator.lastShutdown },
       restored: this.coordinator.lastRestore,
@@ -48,12 +51,16 @@ export class HealthHandlers {
     };
   }
 
+  /** A read of the schema (fails on a file that is no database any more), and the last write's storage fault. */
   private checkDatabase(): HealthResult['database'] {
+    const path = this.config.dbPath;
     try {
-      this.db.prepare('SELECT 1').get();
-      return { status: 'ok', path: this.config.dbPath };
+      this.db.prepare('SELECT count(*) FROM sqlite_master').get();
     } catch (error) {
-      return { status: 'error', path: this.config.dbPath, error: (error as Error).message };
+      return { status: 'error', path, error: (error as Error).message, sqlite_code: (error as { code?: string }).code };
     }
+    const fault = this.writes.storageFault;
+    if (fault) return { status: 'error', path, error: `the last write failed: ${fault.error}`, sqlite_code: fault.sqlite_code, since: fault.at };
+    return { status: 'ok', path };
   }
 }

@@ -29,8 +29,14 @@ export class DaemonDevCommand extends KsiCommand {
       }, 300);
     });
     await new Promise<void>((resolve) => {
-      process.once('SIGINT', resolve);
-      process.once('SIGTERM', resolve);
+      let stopping = false;
+      const onSignal = () => {
+        // A second Ctrl-C during the stop is the daemon's second signal: it exits at once.
+        if (stopping) this.daemon?.kill('SIGTERM');
+        stopping = true;
+        resolve();
+      };
+      for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal, onSignal);
     });
     await watcher.close();
     await this.stop();
@@ -51,8 +57,13 @@ export class DaemonDevCommand extends KsiCommand {
     process.stdout.write(green('✓ Restarted (the new daemon restores the checkpoint its predecessor wrote at stop)\n'));
   }
 
+  /**
+   * The daemon runs in its own process group: Ctrl-C reaches only this process, which stops the
+   * daemon with one SIGTERM. In the terminal's group it would get SIGINT from the terminal and the
+   * forwarded SIGTERM, and take the second for "exit immediately".
+   */
   private launch(env: NodeJS.ProcessEnv): ChildProcess {
-    return spawn(process.execPath, daemonNodeArgs(), { stdio: 'inherit', env });
+    return spawn(process.execPath, daemonNodeArgs(), { stdio: 'inherit', env, detached: true });
   }
 
   private async stop(): Promise<void> {

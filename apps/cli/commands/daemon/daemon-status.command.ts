@@ -1,6 +1,6 @@
 import { SubCommand } from 'nest-commander';
 import { EXIT } from '../../cli-error';
-import { alive, DaemonControl } from '../../daemon-control';
+import { alive, commandLine, DaemonControl } from '../../daemon-control';
 import { KsiCommand, type SocketOptions } from '../../ksi-command';
 import { green } from '../../output';
 
@@ -15,8 +15,10 @@ export class DaemonStatusCommand extends KsiCommand {
       );
       return;
     }
+    const holder = control.lockHolder();
     const pid = control.pidFromFile();
-    if (pid !== undefined && alive(pid)) process.stdout.write(`KSI daemon process ${pid} is alive but does not answer on ${control.socketPath}\n`);
+    if (holder !== undefined) process.stdout.write(`KSI daemon process ${holder} is alive (it holds ${control.lockFile}) but does not answer on ${control.socketPath}\n`);
+    else if (pid !== undefined && alive(pid)) process.stdout.write(`KSI daemon is not running (stale PID file for PID ${pid}, which is another process now: ${commandLine(pid)}; ${control.pidFile})\n`);
     else if (pid !== undefined) process.stdout.write(`KSI daemon is not running (stale PID file for PID ${pid}: ${control.pidFile})\n`);
     else process.stdout.write('KSI daemon is not running\n');
     process.exitCode = EXIT.daemonError;

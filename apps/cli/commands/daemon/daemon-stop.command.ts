@@ -10,7 +10,11 @@ export const stopGraceMs = () => Number(process.env.KSI_SHUTDOWN_TIMEOUT_MS ?? 3
 export class DaemonStopCommand extends KsiCommand {
   protected async execute(_params: string[], options: SocketOptions): Promise<void> {
     const outcome = await new DaemonControl(this.socketPath(options)).stop(stopGraceMs());
-    if (outcome.state === 'not_running') {
+    if (outcome.state === 'not_running' && outcome.otherProcess) {
+      process.stdout.write(
+        `KSI daemon is not running: the PID file named PID ${outcome.stalePid}, which is another process now (${outcome.otherProcess}); nothing was signalled, the stale PID file was removed\n`,
+      );
+    } else if (outcome.state === 'not_running') {
       process.stdout.write(`KSI daemon is not running${outcome.stalePid ? ` (removed the stale PID file of PID ${outcome.stalePid})` : ''}\n`);
     } else {
       process.stdout.write(`${outcome.forced ? `KSI daemon (PID ${outcome.pid}) did not stop in time and was killed` : green(`✓ KSI daemon stopped (PID ${outcome.pid})`)}\n`);

@@ -16,7 +16,8 @@ export const helpParams = z.object({ event: nonEmpty('The event to describe'), f
 export const moduleInspectParams = z.object({ module_name: nonEmpty('A module name from module:list') });
 
 export interface HealthResult {
-  status: 'healthy' | 'degraded';
+  /** unhealthy: the database cannot be read or written (damaged file, full disk); degraded: the Claude CLI is missing. */
+  status: 'healthy' | 'degraded' | 'unhealthy';
   version: string;
   pid: number;
   uptime: number;
@@ -26,7 +27,8 @@ export interface HealthResult {
   modules_loaded: number;
   events_registered: number;
   connections: number;
-  database: { status: 'ok' | 'error'; path: string; error?: string };
+  /** `sqlite_code` names the fault (SQLITE_FULL, SQLITE_CORRUPT, ...); `since` is when a write first hit it. */
+  database: { status: 'ok' | 'error'; path: string; error?: string; sqlite_code?: string; since?: number };
   /** The Claude CLI completions and agents run (CLAUDE_BIN, resolved at start). */
   claude_cli: { path: string; status: 'ok' | 'missing' | 'not_executable' };
   memory: { rss_mb: number; heap_used_mb: number };

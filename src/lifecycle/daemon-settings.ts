@@ -1,0 +1,45 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+
+/**
+ * What a daemon was started with, so `ksi daemon restart` from another shell starts the same daemon:
+ * its working directory (relative paths resolve against it) and its KSI_* variables and CLAUDE_BIN.
+ */
+export interface DaemonSettings {
+  pid: number;
+  cwd: string;
+  env: Record<string, string>;
+}
+
+export const daemonSettingsPath = (varDir: string): string => path.join(varDir, 'run', 'daemon.settings.json');
+
+/** The variables that configure a daemon, sorted by name. */
+export function daemonVariables(env: NodeJS.ProcessEnv): Record<string, string> {
+  return Object.fromEntries(
+    Object.entries(env)
+      .filter((entry): entry is [string, string] => entry[1] !== undefined && (entry[0].startsWith('KSI_') || entry[0] === 'CLAUDE_BIN'))
+      .sort(([a], [b]) => a.localeCompare(b)),
+  );
+}
+
+/** Written by the daemon at start (0600: paths and settings are its user's business). */
+export function recordDaemonSettings(varDir: string, env: NodeJS.ProcessEnv): void {
+  const settings: DaemonSettings = { pid: process.pid, cwd: process.cwd(), env: daemonVariables(env) };
+  fs.writeFileSync(daemonSettingsPath(varDir), `${JSON.stringify(settings, null, 2)}\n`, { mode: 0o600 });
+}
+
+/** The settings the daemon with this PID recorded, if it did. */
+export function readDaemonSettings(varDir: string, pid: number): DaemonSettings | undefined {
+  try {
+    const settings = JSON.parse(fs.readFileSync(daemonSettingsPath(varDir), 'utf8')) as DaemonSettings;
+    return settings.pid === pid ? settings : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Names of the daemon variables whose value in `env` differs from the recorded one (set, unset or changed). */
+export function differingVariables(recorded: Record<string, string>, env: NodeJS.ProcessEnv): string[] {
+  const current = daemonVariables(env);
+  return [...new Set([...Object.keys(recorded), ...Object.keys(current)])].filter((name) => recorded[name] !== current[name]).sort();
+}
