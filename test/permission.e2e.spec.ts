@@ -1,6 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { CompletionWatcher, optionValues, useFakeClaudeDaemon } from './support/completions';
+import { eventually } from './support/daemon-process';
 import { RawConnection } from './support/raw-connection';
 
 describe('permissions, sandboxes and agent identity (real daemon)', () => {
@@ -136,6 +137,34 @@ describe('permissions, sandboxes and agent identity (real daemon)', () => {
     const stale = await RawConnection.open(daemon.socketPath);
     expect((await stale.request({ event: 'system:identify', data: { agent_id: 'phoenix', token: reissued } })).data).toMatchObject({ code: 'permission_denied' });
     stale.close();
+  });
+
+  it('answers an agent that terminates itself, then ends its connection without waiting for the client', async () => {
+    await send('agent:spawn', { profile: 'base_agent', agent_id: 'quitter', permission_profile: 'trusted' });
+    const quitter = await identified('quitter');
+    // The client keeps its own half open: only the daemon can end this connection.
+    quitter.socket.allowHalfOpen = true;
+    quitter.send({ event: 'agent:terminate', data: { agent_id: 'quitter' } });
+    const [reply] = await quitter.read(1);
+    expect(reply).toMatchObject({ event: 'agent:terminate', data: { agent_id: 'quitter', status: 'terminated' } });
+    await eventually(() => quitter.socket.readableEnded, 10_000, 'the daemon to end the connection');
+    quitter.close();
+    expect((await send('agent:list')).agents.map((agent: { agent_id: string }) => agent.agent_id)).not.toContain('quitter');
+  });
+
+  it("never lets an agent's child into another agent's shared sandbox or session", async () => {
+    await send('agent:spawn', { profile: 'base_agent', agent_id: 'victim', permission_profile: 'standard' });
+    await send('agent:spawn', { profile: 'base_agent', agent_id: 'spawner', permission_profile: 'trusted' });
+    const spawner = await identified('spawner');
+    const spawn = (data: Record<string, unknown>) => spawner.request({ event: 'agent:spawn', data: { profile: 'base_agent', permission_profile: 'restricted', ...data } });
+    // Refused by the request guard (a request error) or by the handler (an application error in data).
+    const refusal = (reply: Record<string, any>) => reply.code ?? reply.data?.code;
+    expect(refusal(await spawn({ agent_id: 'mole-2', sandbox_config: { mode: 'shared', session_id: 'victims-session' } }))).toBe('permission_denied');
+    expect(refusal(await spawn({ agent_id: 'mole-3', session_id: 'victims-session' }))).toBe('permission_denied');
+    const agents = (await send('agent:list')).agents.map((agent: { agent_id: string }) => agent.agent_id);
+    expect(agents.filter((id: string) => id.startsWith('mole-'))).toEqual([]);
+    expect((await spawn({ agent_id: 'own-child' })).data).toMatchObject({ agent_id: 'own-child' });
+    spawner.close();
   });
 
   it("runs a restricted agent's completions with its tool flags, in its sandbox", async () => {

@@ -37,6 +37,9 @@ const environment = z.object({
   KSI_RETRY_MULTIPLIER: z.coerce.number({ error: 'KSI_RETRY_MULTIPLIER must be a number' }).min(1, 'KSI_RETRY_MULTIPLIER must be at least 1').default(2),
 });
 
+/** The variables a daemon reads: what `ksi daemon restart` carries over (never markers or tokens of other programs). */
+export const CONFIG_VARIABLES: readonly string[] = Object.keys(environment.shape);
+
 export interface KsiConfig {
   /** The installed package's version. */
   version: string;

@@ -1,9 +1,10 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { CONFIG_VARIABLES } from '../config/config';
 
 /**
  * What a daemon was started with, so `ksi daemon restart` from another shell starts the same daemon:
- * its working directory (relative paths resolve against it) and its KSI_* variables and CLAUDE_BIN.
+ * its working directory (relative paths resolve against it) and the variables its configuration reads.
  */
 export interface DaemonSettings {
   pid: number;
@@ -17,7 +18,7 @@ export const daemonSettingsPath = (varDir: string): string => path.join(varDir, 
 export function daemonVariables(env: NodeJS.ProcessEnv): Record<string, string> {
   return Object.fromEntries(
     Object.entries(env)
-      .filter((entry): entry is [string, string] => entry[1] !== undefined && (entry[0].startsWith('KSI_') || entry[0] === 'CLAUDE_BIN'))
+      .filter((entry): entry is [string, string] => entry[1] !== undefined && CONFIG_VARIABLES.includes(entry[0]))
       .sort(([a], [b]) => a.localeCompare(b)),
   );
 }

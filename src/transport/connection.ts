@@ -40,7 +40,8 @@ export class Connection implements ClientConnection {
   private awaitingDrain = false;
   private reading = true;
   private partialLineTimer?: NodeJS.Timeout;
-  private lineTimedOut = false;
+  /** Once the replies are written, both halves close: the client's half is not waited for. */
+  private closeWhenAnswered = false;
   private output: string[] = [];
   private outputBytes = 0;
   private readonly closeListeners: (() => void)[] = [];
@@ -117,9 +118,16 @@ export class Connection implements ClientConnection {
     return new Promise((resolve) => this.idleWaiters.push(resolve));
   }
 
-  /** Ends the connection after its pending replies are written. */
+  /**
+   * Ends the connection: nothing more is read, the lines already received are answered (the reply
+   * to the request that ended it included), then both halves close.
+   */
   end(): void {
-    if (!this.closed) this.socket.end();
+    if (this.closed || this.closeWhenAnswered) return;
+    this.closeWhenAnswered = true;
+    this.inputEnded = true;
+    this.updateReading();
+    if (!this.processing) this.socket.end(() => this.socket.destroy());
   }
 
   destroy(): void {
@@ -158,8 +166,7 @@ export class Connection implements ClientConnection {
       this.notifyIdle();
     }
     if (this.inputEnded && !this.closed) {
-      // After a timed-out line the client's half of the connection is not waited for either.
-      if (this.lineTimedOut) this.socket.end(() => this.socket.destroy());
+      if (this.closeWhenAnswered) this.socket.end(() => this.socket.destroy());
       else this.socket.end();
     }
   }
@@ -211,7 +218,7 @@ export class Connection implements ClientConnection {
   /** The rest of the line is not waited for: the lines before it are answered, then `line_timeout`, then the connection ends. */
   private partialLineTimedOut(): void {
     this.partialLineTimer = undefined;
-    this.lineTimedOut = true;
+    this.closeWhenAnswered = true;
     this.inputEnded = true;
     this.frames.push(PARTIAL_LINE_TIMED_OUT);
     this.updateReading();

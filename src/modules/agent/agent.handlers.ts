@@ -16,6 +16,7 @@ import {
   type z,
 } from '../../../libs/client/src';
 import type { EventContext } from '../../events/event-context';
+import { EventError } from '../../events/event-error';
 import { Handles } from '../../events/handles.decorator';
 import { AgentIdentities } from './agent-identities.service';
 import { AgentService } from './agent.service';
@@ -29,6 +30,10 @@ export class AgentHandlers {
 
   @Handles('agent:spawn', { summary: 'Start an agent from a profile: permissions, sandbox, MCP config, durable inbox', params: agentSpawnParams, agentParams: { parent_id: 'self' } })
   spawn(params: z.output<typeof agentSpawnParams>, context: EventContext) {
+    // A session or a shared sandbox is named by id alone: an agent could name another agent's.
+    if (context.agentId !== undefined && (params.session_id !== undefined || params.sandbox_config.session_id !== undefined)) {
+      throw new EventError('permission_denied', `Agent ${context.agentId} may not give session_id or sandbox_config.session_id: only the operator may continue a session or join a shared sandbox`);
+    }
     return this.agents.spawn(params, context);
   }
 

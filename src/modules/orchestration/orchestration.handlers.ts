@@ -32,7 +32,7 @@ export class OrchestrationHandlers {
     return this.orchestrations.route(from_agent, typeof payload.text === 'string' ? payload.text : JSON.stringify(payload));
   }
 
-  @Handles('orchestration:status', { summary: 'One instance (state running|terminating|terminated, and why), or all', params: orchestrationStatusParams })
+  @Handles('orchestration:status', { summary: 'One instance (state running|terminated, and why), or all', params: orchestrationStatusParams })
   status({ orchestration_id }: z.output<typeof orchestrationStatusParams>) {
     if (orchestration_id) return this.orchestrations.summary(this.orchestrations.get(orchestration_id));
     return { orchestrations: this.orchestrations.all().map((instance) => this.orchestrations.summary(instance)) };

@@ -31,8 +31,8 @@ interface Turn {
 interface Instance {
   orchestration_id: string;
   pattern: string;
-  /** terminating while its agents are being stopped: terminated means they are gone. */
-  state: 'running' | 'terminating' | 'terminated';
+  /** terminated once its agents are gone (CONTRACT §3: running | terminated). */
+  state: 'running' | 'terminated';
   reason: string | null;
   agents: Record<string, string>;
   turn_order: string[];
@@ -44,7 +44,7 @@ interface Instance {
   transcript: Turn[];
   timer?: NodeJS.Timeout;
   stopWatching?: () => void;
-  /** The termination under way, which every caller of terminate() awaits. */
+  /** The termination under way (no more routing), which every caller of terminate() awaits. */
   ending?: Promise<Instance>;
 }
 
@@ -118,7 +118,7 @@ export class OrchestrationService {
       // Termination by event: the first event whose name matches ends the instance.
       const matches = picomatch(endEvent);
       instance.stopWatching = this.tap.observe((record) => {
-        if (instance.state === 'running' && matches(record.event_name)) void this.terminate(id, `event:${record.event_name}`);
+        if (instance.state === 'running' && !instance.ending && matches(record.event_name)) void this.terminate(id, `event:${record.event_name}`);
       });
     }
     this.instances.set(id, instance);
@@ -129,7 +129,7 @@ export class OrchestrationService {
 
   /** An agent's reply: if it was its turn, it goes to the next agent; the rounds decide the end. */
   async route(agentId: string, text: string): Promise<{ status: 'routed' | 'blocked' | 'terminated'; to?: string }> {
-    const instance = [...this.instances.values()].find((candidate) => candidate.state === 'running' && candidate.turn_order.includes(agentId));
+    const instance = [...this.instances.values()].find((candidate) => candidate.state === 'running' && !candidate.ending && candidate.turn_order.includes(agentId));
     if (!instance) return { status: 'blocked' };
     if (instance.turn_order[instance.turn] !== agentId) {
       this.log.warn({ orchestration_id: instance.orchestration_id, agent_id: agentId }, 'reply out of turn ignored');
@@ -157,13 +157,12 @@ export class OrchestrationService {
   }
 
   private async end(instance: Instance, reason: string): Promise<Instance> {
-    instance.state = 'terminating';
-    instance.reason = reason;
-    instance.ended_at = this.clock.now() / 1000;
     clearTimeout(instance.timer);
     instance.stopWatching?.();
     for (const agentId of Object.values(instance.agents)) await this.bus.request('agent:terminate', { agent_id: agentId });
     instance.state = 'terminated';
+    instance.reason = reason;
+    instance.ended_at = this.clock.now() / 1000;
     this.bus.emit('orchestration:terminated', { orchestration_id: instance.orchestration_id, reason });
     return instance;
   }
