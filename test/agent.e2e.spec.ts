@@ -1,17 +1,8 @@
-import * as fs from 'node:fs';
 import { eventually } from './support/daemon-process';
 import { optionValues, useFakeClaudeDaemon } from './support/completions';
 import { ksi } from './support/ksi-cli';
 import { RawConnection } from './support/raw-connection';
-
-const alive = (pid: number) => {
-  try {
-    process.kill(pid, 0);
-    return !/^\d+ \(.*\) Z/.test(fs.readFileSync(`/proc/${pid}/stat`, 'utf8'));
-  } catch {
-    return false;
-  }
-};
+import { alive } from './support/processes';
 
 describe('agents with the fake Claude CLI (real daemon)', () => {
   const { daemon, send, reconnect } = useFakeClaudeDaemon();

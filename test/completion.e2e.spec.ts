@@ -4,15 +4,7 @@ import type { KsiClient } from '../libs/client/src';
 import { eventually } from './support/daemon-process';
 import { CompletionWatcher, FAKE_CLAUDE, fakeClaudeDaemon, optionValues } from './support/completions';
 import { ksi } from './support/ksi-cli';
-
-const alive = (pid: number) => {
-  try {
-    process.kill(pid, 0);
-    return !/^\d+ \(.*\) Z/.test(fs.readFileSync(`/proc/${pid}/stat`, 'utf8'));
-  } catch {
-    return false;
-  }
-};
+import { alive } from './support/processes';
 
 describe('completions with the fake Claude CLI', () => {
   const daemon = fakeClaudeDaemon({ env: { KSI_MAX_CONCURRENT: '2', KSI_RETRY_INITIAL_MS: '300' } });

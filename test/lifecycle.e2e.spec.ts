@@ -6,18 +6,10 @@ import * as path from 'node:path';
 import { CompletionWatcher, fakeClaudeDaemon } from './support/completions';
 import { DaemonProcess, eventually } from './support/daemon-process';
 import { ksi, KSI_BIN } from './support/ksi-cli';
+import { alive } from './support/processes';
 
 const tempDir = (prefix: string) => fs.mkdtempSync(path.join(os.tmpdir(), prefix));
 const modeOf = (file: string) => fs.statSync(file).mode & 0o777;
-const alive = (pid: number) => {
-  try {
-    process.kill(pid, 0);
-    return !/^\d+ \(.*\) Z/.test(fs.readFileSync(`/proc/${pid}/stat`, 'utf8'));
-  } catch {
-    return false;
-  }
-};
-
 /** Runs the built daemon on `varDir` to its exit (for starts that must fail) and returns its exit and output. */
 function runDaemonToExit(varDir: string): Promise<{ code: number | null; signal: NodeJS.Signals | null; output: string }> {
   const daemon = new DaemonProcess({ varDir });

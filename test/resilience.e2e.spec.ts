@@ -1,19 +1,10 @@
 import Database from 'better-sqlite3';
-import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { KsiClient } from '../libs/client/src';
 import { DaemonProcess, eventually } from './support/daemon-process';
 import { fakeClaudeDaemon } from './support/completions';
 import { RawConnection } from './support/raw-connection';
-
-const alive = (pid: number) => {
-  try {
-    process.kill(pid, 0);
-    return !/^\d+ \(.*\) Z/.test(fs.readFileSync(`/proc/${pid}/stat`, 'utf8'));
-  } catch {
-    return false;
-  }
-};
+import { alive } from './support/processes';
 
 const RUNNING = 4;
 const QUEUED = 50;
