@@ -201,6 +201,7 @@ describe('completions with the fake Claude CLI', () => {
     const id = await submit({ prompt: 'cancel me [[hang]]', session_id: 'cancel-session' });
     const queued = await submit({ prompt: 'behind it', session_id: 'cancel-session' });
     const pid = (await eventually(() => daemon.invocations().find((entry) => entry.stdin === 'cancel me [[hang]]')))!.pid;
+    await eventually(async () => (await status(id)).pid === pid, 10_000, 'completion:status to show the running CLI\'s pid');
     expect(await client.sendSingle('completion:cancel', { request_id: queued })).toEqual({ request_id: queued, status: 'cancelled' });
     expect(await client.sendSingle('completion:cancel', { request_id: id })).toEqual({ request_id: id, status: 'cancelled' });
     await eventually(() => !alive(pid));

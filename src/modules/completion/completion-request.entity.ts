@@ -64,7 +64,7 @@ export class CompletionRequest {
   @Column('text', { name: 'agent_id', nullable: true })
   agentId: string | null;
 
-  /** Process group of the running attempt, so a restarted daemon can kill orphans. */
+  /** Process group of the running attempt, shown by completion:status (orphans are found by their environment marker). */
   @Column('integer', { nullable: true })
   pid: number | null;
 

@@ -458,6 +458,7 @@ function toRecord(row: RequestRow): CompletionRecord {
     ...(row.result && { result: JSON.parse(row.result) as StandardResponse }),
     ...(row.last_error && row.status !== 'completed' && { error: row.last_error }),
     ...(row.error_code && { error_code: row.error_code }),
+    ...(row.pid !== null && { pid: row.pid }),
     queued_at: row.queued_at / 1000,
     ...(row.started_at !== null && { started_at: row.started_at / 1000 }),
     ...(row.completed_at !== null && { completed_at: row.completed_at / 1000 }),

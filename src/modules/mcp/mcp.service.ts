@@ -31,7 +31,7 @@ export class McpService {
     const { token } = await this.bus.requestOne<{ token: string }>('permission:issue_token', { agent_id: agentId }, context);
     const dir = path.join(this.config.varDir, 'tmp');
     fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
-    const file = path.join(dir, `${agentId.replace(/[^A-Za-z0-9._-]/g, '_')}_mcp_config.json`);
+    const file = path.join(dir, `${agentId}_mcp_config.json`);
     const body = {
       mcpServers: {
         ksi: {

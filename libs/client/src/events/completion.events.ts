@@ -90,6 +90,8 @@ export interface CompletionRecord {
   result?: StandardResponse;
   error?: string;
   error_code?: string;
+  /** Process group of the running attempt's Claude CLI. */
+  pid?: number;
   queued_at: number;
   started_at?: number;
   completed_at?: number;
