@@ -82,6 +82,12 @@ describe('the ksi CLI (built binary, real daemon)', () => {
     const badJson = await ksi(['send', 'state:set', '--json', '{not json'], env);
     expect(badJson.code).toBe(2);
     expect(badJson.stderr).toMatch(/--json is not valid JSON/);
+    for (const args of [['send', 'state:set', '--key', 'huge', '--value', '1e400'], ['send', 'state:set', '--json', '{"key":"huge","value":[1e400]}'], ['set', 'state', '--key', 'huge', '--value', '1e400']]) {
+      const huge = await ksi(args, env);
+      expect(huge.code).toBe(2);
+      expect(huge.stderr).toContain('too large for JSON');
+    }
+    expect((await ksi(['get', 'state', '--key', 'huge'], env)).code).toBe(1);
     const notEvent = await ksi(['send', 'health'], env);
     expect(notEvent.code).toBe(2);
     const command = await ksi(['bogus'], env);

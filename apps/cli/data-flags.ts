@@ -1,4 +1,5 @@
 import parse from 'yargs-parser';
+import { holdsNonFiniteNumber } from '../../src/events/json-limits';
 import { usageError } from './cli-error';
 
 /**
@@ -26,11 +27,19 @@ export function dataFromFlags(args: string[]): Record<string, unknown> {
 }
 
 export function jsonOrString(value: string): unknown {
+  let parsed: unknown;
   try {
-    return JSON.parse(value);
+    parsed = JSON.parse(value);
   } catch {
     return value;
   }
+  return finite(value, parsed);
+}
+
+/** JSON.stringify would send `1e400` as null: refuse it here, as the daemon refuses it on the wire. */
+function finite(text: string, parsed: unknown): unknown {
+  if (holdsNonFiniteNumber(text, parsed)) throw usageError(`${text.length > 60 ? `${text.slice(0, 60)}…` : text} holds a number too large for JSON (it would be sent as null)`);
+  return parsed;
 }
 
 /** `--json`: must be a JSON object. */
@@ -41,6 +50,7 @@ export function dataFromJson(text: string): Record<string, unknown> {
   } catch (error) {
     throw usageError(`--json is not valid JSON: ${(error as Error).message}`);
   }
+  finite(text, value);
   if (typeof value !== 'object' || value === null || Array.isArray(value)) throw usageError('--json must be a JSON object, e.g. --json \'{"key": "k"}\'');
   return value as Record<string, unknown>;
 }
