@@ -38,7 +38,7 @@ describe('completions with the fake Claude CLI', () => {
     expect(record).toMatchObject({ request_id: id, status: 'completed', attempts: 1, max_attempts: 3, result_session_id: end.data.session_id });
     expect(record.result.response.result).toBe('echo: hello world');
     const invocation = daemon.invocations().find((entry) => entry.stdin === 'hello world');
-    expect(invocation?.argv).toEqual(['-p', '--output-format', 'json', '--model=sonnet']);
+    expect(invocation?.argv).toEqual(['-p', '--output-format', 'json', '--model=sonnet', expect.stringMatching(/^--session-id=[0-9a-f-]{36}$/)]);
   });
 
   it('writes a valid response log line under the returned session id', async () => {
@@ -86,7 +86,7 @@ describe('completions with the fake Claude CLI', () => {
     expect(invocation?.argv).toEqual([
       '-p', '--output-format', 'json', '--model=opus',
       '--allowedTools=Read', '--allowedTools=Grep', '--disallowedTools=Bash', '--max-turns=3',
-      '--mcp-config=/tmp/mcp.json', '--append-system-prompt=Be brief.',
+      expect.stringMatching(/^--session-id=/), '--mcp-config=/tmp/mcp.json', '--append-system-prompt=Be brief.',
     ]);
     expect(invocation?.cwd).toBe(cwd);
   });
@@ -244,8 +244,9 @@ describe('completions with the fake Claude CLI', () => {
     await expect(client.sendEvent('conversation:get', { session_id: '--x' })).rejects.toMatchObject({ code: 'invalid_params' });
   });
 
-  it('refuses unknown models and requests without a prompt', async () => {
-    await expect(client.sendEvent('completion:async', { prompt: 'x', model: 'gpt-4' })).rejects.toMatchObject({ code: 'invalid_params', details: [{ path: 'model' }] });
+  it('refuses unknown providers, option-like model names and requests without a prompt', async () => {
+    await expect(client.sendEvent('completion:async', { prompt: 'x', model: 'openai/gpt-4' })).rejects.toMatchObject({ code: 'invalid_params', details: [{ path: 'model' }] });
+    await expect(client.sendEvent('completion:async', { prompt: 'x', model: 'claude-cli/--help' })).rejects.toMatchObject({ code: 'invalid_params', details: [{ path: 'model' }] });
     await expect(client.sendEvent('completion:async', { model: 'sonnet' })).rejects.toMatchObject({ code: 'invalid_params', details: [{ path: 'prompt' }] });
   });
 

@@ -1,6 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { z } from 'zod';
+import { MODEL_FORMAT, parseModel } from '../../libs/client/src/events/completion.events';
 import { resolveExecutable } from './executable';
 
 const positiveInt = (name: string, fallback: number) =>
@@ -26,6 +27,10 @@ const environment = z.object({
   KSI_EVENT_LOG_BUFFER_BYTES: positiveInt('KSI_EVENT_LOG_BUFFER_BYTES', 32 * 1024 * 1024),
   KSI_MONITOR_REPLY_BYTES: positiveInt('KSI_MONITOR_REPLY_BYTES', 8 * 1024 * 1024),
   CLAUDE_BIN: z.string().min(1).default('claude'),
+  KSI_DEFAULT_MODEL: z
+    .string()
+    .refine((model) => parseModel(model) !== undefined, { message: `KSI_DEFAULT_MODEL must be ${MODEL_FORMAT}` })
+    .default('claude-cli/sonnet'),
   KSI_MAX_CONCURRENT: positiveInt('KSI_MAX_CONCURRENT', 4),
   KSI_DEVTOOLS_PORT: z.coerce.number({ error: 'KSI_DEVTOOLS_PORT must be a number' }).int('KSI_DEVTOOLS_PORT must be a whole number').min(1).max(65535, 'KSI_DEVTOOLS_PORT must be a port number').optional(),
   KSI_EVENT_LOG: z.enum(['on', 'off'], { error: 'KSI_EVENT_LOG must be on or off' }).default('on'),
@@ -69,6 +74,8 @@ export interface KsiConfig {
   monitorReplyBytes: number;
   /** Absolute when found: resolved once at start (see resolveExecutable). */
   claudeBin: string;
+  /** The model of a request or profile that names none. */
+  defaultModel: string;
   /** Claude processes running at once. */
   maxConcurrent: number;
   /** Per attempt, unless the request gives `timeout` (seconds). */
@@ -124,6 +131,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     eventLogBufferBytes: e.KSI_EVENT_LOG_BUFFER_BYTES,
     monitorReplyBytes: e.KSI_MONITOR_REPLY_BYTES,
     claudeBin: resolveExecutable(e.CLAUDE_BIN, env.PATH ?? '', cwd),
+    defaultModel: e.KSI_DEFAULT_MODEL,
     maxConcurrent: e.KSI_MAX_CONCURRENT,
     completionTimeoutMs: e.KSI_COMPLETION_TIMEOUT_MS,
     devtoolsPort: e.KSI_DEVTOOLS_PORT,

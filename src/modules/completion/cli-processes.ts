@@ -1,5 +1,5 @@
 import { readFileSync, readdirSync } from 'node:fs';
-import { killGroup } from './claude-cli.provider';
+import { killGroup } from './providers/claude-cli.provider';
 
 /**
  * Every Claude CLI a daemon starts carries its var dir in this variable. The environment is fixed at

@@ -1,15 +1,23 @@
 import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
-import { ClaudeCliProvider } from './claude-cli.provider';
 import { CompletionRequest } from './completion-request.entity';
 import { CompletionHandlers } from './completion.handlers';
 import { CompletionRepository } from './completion.repository';
 import { CompletionService } from './completion.service';
+import { ClaudeCliProvider } from './providers/claude-cli.provider';
+import { COMPLETION_PROVIDERS, type CompletionProvider } from './providers/completion-provider';
 import { ResponseLog } from './response-log';
 import { SessionLink } from './session-link.entity';
 
 @Module({
   imports: [TypeOrmModule.forFeature([CompletionRequest, SessionLink])],
-  providers: [ClaudeCliProvider, CompletionRepository, ResponseLog, CompletionService, CompletionHandlers],
+  providers: [
+    ClaudeCliProvider,
+    { provide: COMPLETION_PROVIDERS, useFactory: (...providers: CompletionProvider[]) => providers, inject: [ClaudeCliProvider] },
+    CompletionRepository,
+    ResponseLog,
+    CompletionService,
+    CompletionHandlers,
+  ],
 })
 export class CompletionModule {}

@@ -3,7 +3,7 @@ import { OnEvent } from '@nestjs/event-emitter';
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import {
-  modelAlias,
+  parseModel,
   type CompletionAsyncResult,
   type CompletionRecord,
   type CompletionSummary,
@@ -22,8 +22,8 @@ import type { ClientConnection, EventContext } from '../../events/event-context'
 import { EventError } from '../../events/event-error';
 import { ShutdownHandler } from '../../lifecycle/shutdown-handler.decorator';
 import { DAEMON_LOG } from '../../logging/logger';
-import type { AttemptOutcome } from './attempt-outcome';
-import { ClaudeCliProvider, type CliRequest } from './claude-cli.provider';
+import type { AttemptOutcome } from './providers/attempt-outcome';
+import { COMPLETION_PROVIDERS, type CompletionProvider, type Turn } from './providers/completion-provider';
 import { cliMarkers, killCliProcessesOf } from './cli-processes';
 import { CompletionRepository, type RequestRow } from './completion.repository';
 import { ResponseLog } from './response-log';
@@ -55,16 +55,19 @@ export class CompletionService {
   private stopping = false;
   private pumpScheduled = false;
   private wakeTimer?: NodeJS.Timeout;
+  private readonly providers: Map<string, CompletionProvider>;
 
   constructor(
     @Inject(KSI_CONFIG) private readonly config: KsiConfig,
     @Inject(CLOCK) private readonly clock: Clock,
     @Inject(DAEMON_LOG) private readonly log: Logger,
     private readonly repo: CompletionRepository,
-    private readonly provider: ClaudeCliProvider,
+    @Inject(COMPLETION_PROVIDERS) providers: CompletionProvider[],
     private readonly responses: ResponseLog,
     private readonly bus: EventBus,
-  ) {}
+  ) {
+    this.providers = new Map(providers.map((provider) => [provider.name, provider]));
+  }
 
   /** Work starts once the daemon is ready, so agents' MCP servers can reach the socket. */
   @OnEvent('system:ready')
@@ -85,7 +88,7 @@ export class CompletionService {
   }
 
   async accept(request: AsyncParams, context: EventContext): Promise<CompletionAsyncResult> {
-    const params = await this.withAgentLimits(request, context);
+    const params = await this.withAgentLimits({ ...request, model: request.model ?? this.config.defaultModel }, context);
     const requestId = randomUUID();
     const queueKey = params.conversation_id ?? params.session_id ?? 'default';
     const now = this.clock.now();
@@ -95,7 +98,7 @@ export class CompletionService {
       queue_key: queueKey,
       session_id: params.session_id ?? null,
       priority: PRIORITIES.indexOf(params.priority),
-      model: params.model,
+      model: params.model as string,
       payload: JSON.stringify(params),
       attempts: 0,
       max_attempts: params.max_attempts ?? this.config.retry.maxAttempts,
@@ -311,9 +314,16 @@ export class CompletionService {
       if (!(await this.repo.start(id, this.clock.now()))) return;
       const attempt = row.attempts + 1;
       const resume = row.session_id ? this.repo.newestSession(row.session_id) : undefined;
+      const model = parseModel(row.model);
+      const provider = model && this.providers.get(model.provider);
       this.notify('completion:progress', { request_id: id, session_id: row.session_id, status: 'calling_llm', attempt, resume_session_id: resume ?? null }, id);
-      const outcome = await this.provider.run(this.cliRequest(id, payload, resume), abort.signal, (pid) => void this.repo.setPid(id, pid));
-      await this.settle(row, attempt, resume, abort.signal, outcome);
+      const outcome = provider
+        ? await provider.run(this.turn(id, payload, model.name, resume), abort.signal, {
+            spawned: (pid) => void this.repo.setPid(id, pid),
+            progress: (progress) => this.notify('completion:progress', { request_id: id, session_id: row.session_id, attempt, ...progress }, id),
+          })
+        : ({ ok: false, code: 'invalid_request', message: `No provider runs the model ${row.model}`, retryable: false, durationMs: 0 } as const);
+      await this.settle(row, attempt, resume, abort.signal, outcome, provider?.name ?? 'claude-cli');
     } finally {
       if (locking) await this.bus.request('conversation:release_lock', { request_id: id }).catch(() => undefined);
     }
@@ -359,7 +369,7 @@ export class CompletionService {
     return false;
   }
 
-  private async settle(row: RequestRow, attempt: number, resume: string | undefined, signal: AbortSignal, outcome: AttemptOutcome): Promise<void> {
+  private async settle(row: RequestRow, attempt: number, resume: string | undefined, signal: AbortSignal, outcome: AttemptOutcome, provider: CompletionProvider['name']): Promise<void> {
     const id = row.request_id;
     const now = this.clock.now();
     if (signal.aborted && signal.reason === 'shutdown') {
@@ -376,7 +386,7 @@ export class CompletionService {
       const sessionId = outcome.response.session_id;
       const standard: StandardResponse = {
         ksi: {
-          provider: 'claude-cli',
+          provider,
           request_id: id,
           timestamp: new Date(now).toISOString(),
           duration_ms: outcome.durationMs,
@@ -405,12 +415,15 @@ export class CompletionService {
     this.bus.emit('completion:failed', failure);
   }
 
-  private cliRequest(requestId: string, payload: AsyncParams, resume: string | undefined): CliRequest {
+  /** A new session gets its id from KSI (a fresh one per attempt: a failed attempt may have created its session). */
+  private turn(requestId: string, payload: AsyncParams, model: string, resume: string | undefined): Turn {
     const ksi = (payload.extra_body as { ksi?: Record<string, any> } | undefined)?.ksi ?? {};
     return {
+      requestId,
       prompt: promptOf(payload),
-      model: modelAlias(payload.model) as string,
-      resume,
+      model,
+      sessionId: resume ?? randomUUID(),
+      resume: resume !== undefined,
       allowedTools: payload.allowed_tools ?? ksi.permissions?.allowed_tools,
       disallowedTools: payload.disallowed_tools ?? ksi.permissions?.disallowed_tools,
       maxTurns: payload.max_turns,

@@ -1,14 +1,22 @@
 import { nonEmpty, safeId, z } from './schema';
 
-/** Aliases the Claude CLI accepts for --model; full names (claude-…) pass through. */
-export const MODEL_ALIASES = ['sonnet', 'opus', 'haiku', 'default', 'opusplan'] as const;
+/** Who runs a model: `claude-cli/<model>` (or a bare name) the Claude CLI, `anthropic/<model>` the Messages API. */
+export const MODEL_PROVIDERS = ['claude-cli', 'anthropic'] as const;
+export type ModelProvider = (typeof MODEL_PROVIDERS)[number];
 
-/** `claude-cli/<alias>` or a bare alias → the alias the CLI gets; undefined when unknown. */
-export function modelAlias(model: string): string | undefined {
-  const name = model.startsWith('claude-cli/') ? model.slice('claude-cli/'.length) : model;
-  if ((MODEL_ALIASES as readonly string[]).includes(name) || /^claude-[a-z0-9][a-z0-9.-]*$/.test(name)) return name;
-  return undefined;
+/** A model's name is checked for shape only (aliases, `sonnet[1m]`, dated names): the provider says whether it exists. */
+const MODEL_NAME = /^[A-Za-z0-9][A-Za-z0-9._:@[\]-]{0,127}$/;
+
+/** `provider/name` or a bare name (the Claude CLI's) → its provider and name; undefined when not a model name. */
+export function parseModel(model: string): { provider: ModelProvider; name: string } | undefined {
+  const slash = model.indexOf('/');
+  const provider = slash === -1 ? 'claude-cli' : model.slice(0, slash);
+  const name = slash === -1 ? model : model.slice(slash + 1);
+  if (!(MODEL_PROVIDERS as readonly string[]).includes(provider) || !MODEL_NAME.test(name)) return undefined;
+  return { provider: provider as ModelProvider, name };
 }
+
+export const MODEL_FORMAT = `claude-cli/<model> (or a bare model name for the Claude CLI) or anthropic/<model>, the name 1-128 letters, digits and . _ : @ [ ] -`;
 
 /** A tool name for --allowedTools/--disallowedTools; never option-like. */
 const toolName = z.string().min(1, 'Must not be empty').refine((tool) => !tool.startsWith('-'), { message: "Must not start with '-'" });
@@ -21,11 +29,9 @@ export const completionAsyncParams = z
     messages: z.array(message).min(1).optional().describe('Chat messages; the last user message is the prompt'),
     model: z
       .string()
-      .default('claude-cli/sonnet')
-      .refine((model) => modelAlias(model) !== undefined, {
-        message: `Unknown model: use claude-cli/<alias> with one of ${MODEL_ALIASES.join(', ')}, or a full claude-… model name`,
-      })
-      .describe('claude-cli/<alias> or a bare alias'),
+      .refine((model) => parseModel(model) !== undefined, { message: `Not a model: use ${MODEL_FORMAT}` })
+      .optional()
+      .describe('claude-cli/<model> or anthropic/<model> (default KSI_DEFAULT_MODEL)'),
     session_id: safeId('Claude session to continue (its newest descendant is resumed)').optional(),
     conversation_id: nonEmpty('Queue key for turn-taking; defaults to session_id').optional(),
     priority: z.enum(['high', 'normal', 'low']).default('normal').describe('Order among queues competing for the concurrency limit'),
@@ -63,7 +69,7 @@ export interface CompletionAsyncResult {
 /** What completion:result carries and what the response log holds. */
 export interface StandardResponse {
   ksi: {
-    provider: 'claude-cli';
+    provider: ModelProvider;
     request_id: string;
     timestamp: string;
     duration_ms: number;

@@ -1,24 +1,9 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { spawn } from 'node:child_process';
-import { isSafeId } from '../../../libs/client/src';
-import { KSI_CONFIG, type KsiConfig } from '../../config/config';
-import { classifyFailure, type AttemptOutcome } from './attempt-outcome';
-
-export interface CliRequest {
-  prompt: string;
-  /** The CLI's model alias (sonnet, opus, …). */
-  model: string;
-  resume?: string;
-  allowedTools?: string[];
-  disallowedTools?: string[];
-  maxTurns?: number;
-  mcpConfig?: string;
-  systemPrompt?: string;
-  cwd?: string;
-  timeoutMs: number;
-  /** Marks the process (and what it starts) as this request's, in its environment. */
-  env: Record<string, string>;
-}
+import { isSafeId } from '../../../../libs/client/src';
+import { KSI_CONFIG, type KsiConfig } from '../../../config/config';
+import { classifyFailure, type AttemptOutcome, type TurnCost } from './attempt-outcome';
+import type { CompletionProvider, Turn, TurnObserver } from './completion-provider';
 
 /** After SIGTERM, how long a process group gets before SIGKILL. */
 const KILL_GRACE_MS = 2_000;
@@ -28,27 +13,29 @@ const KILL_GRACE_MS = 2_000;
  * its own process group so that timeouts and cancellation stop everything it started.
  */
 @Injectable()
-export class ClaudeCliProvider {
+export class ClaudeCliProvider implements CompletionProvider {
+  readonly name = 'claude-cli';
+
   constructor(@Inject(KSI_CONFIG) private readonly config: KsiConfig) {}
 
   /**
    * Every option value is joined to its flag (`--resume=VALUE`): the CLI's parser then never reads a
    * value as an option, whatever it starts with. Each tool is its own `--allowedTools=TOOL`.
    */
-  argv(request: CliRequest): string[] {
+  argv(request: Turn): string[] {
     const args = ['-p', '--output-format', 'json', `--model=${request.model}`];
     for (const tool of request.allowedTools ?? []) args.push(`--allowedTools=${tool}`);
     for (const tool of request.disallowedTools ?? []) args.push(`--disallowedTools=${tool}`);
     if (request.maxTurns !== undefined) args.push(`--max-turns=${request.maxTurns}`);
-    if (request.resume) args.push(`--resume=${request.resume}`);
+    args.push(request.resume ? `--resume=${request.sessionId}` : `--session-id=${request.sessionId}`);
     if (request.mcpConfig) args.push(`--mcp-config=${request.mcpConfig}`);
     if (request.systemPrompt) args.push(`--append-system-prompt=${request.systemPrompt}`);
     return args;
   }
 
   /** Why this request must not reach the CLI, or undefined when it may. */
-  refusal(request: CliRequest): string | undefined {
-    if (request.resume !== undefined && !isSafeId(request.resume)) return `The session to resume is not a usable session id: ${JSON.stringify(request.resume).slice(0, 100)}`;
+  refusal(request: Turn): string | undefined {
+    if (!isSafeId(request.sessionId)) return `The session to resume is not a usable session id: ${JSON.stringify(request.sessionId).slice(0, 100)}`;
     const tools = [...(request.allowedTools ?? []), ...(request.disallowedTools ?? [])];
     const optionLike = tools.find((tool) => tool.startsWith('-'));
     if (optionLike !== undefined) return `Tool names must not start with '-': ${JSON.stringify(optionLike).slice(0, 100)}`;
@@ -56,7 +43,7 @@ export class ClaudeCliProvider {
   }
 
   /** Resolves with the outcome; rejects only when spawn refuses its arguments. `onSpawn` learns the process group id. */
-  run(request: CliRequest, signal: AbortSignal, onSpawn: (pid: number) => void): Promise<AttemptOutcome> {
+  run(request: Turn, signal: AbortSignal, observer: TurnObserver): Promise<AttemptOutcome> {
     const started = Date.now();
     const elapsed = () => Date.now() - started;
     const refused = this.refusal(request);
@@ -87,7 +74,7 @@ export class ClaudeCliProvider {
       };
 
       child.once('spawn', () => {
-        onSpawn(child.pid as number);
+        observer.spawned(child.pid as number);
         if (signal.aborted) onAbort();
       });
       child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
@@ -130,7 +117,7 @@ export class ClaudeCliProvider {
           const retryable = response.subtype !== 'error_max_turns' && failure.code !== 'auth_error' && failure.code !== 'invalid_request';
           return finish({ ok: false, code: failure.code === 'cli_failed' ? 'cli_error_result' : failure.code, message: `Claude reported an error: ${text.slice(0, 500)}`, retryable, retryAt: failure.retryAt, durationMs });
         }
-        finish({ ok: true, response: { ...response, session_id: response.session_id ?? undefined }, durationMs });
+        finish({ ok: true, response: { ...response, session_id: response.session_id ?? undefined }, cost: costOf(response), durationMs });
       });
     });
   }
@@ -150,6 +137,24 @@ function parseResult(stdout: string): (Record<string, unknown> & { session_id?: 
     }
   }
   return undefined;
+}
+
+/** The cost fields of a CLI result; absent counters are 0, absent totals null. */
+function costOf(response: Record<string, unknown>): TurnCost {
+  const usage = (typeof response.usage === 'object' && response.usage !== null ? response.usage : {}) as Record<string, unknown>;
+  const count = (value: unknown) => (typeof value === 'number' && Number.isFinite(value) ? value : 0);
+  const orNull = (value: unknown) => (typeof value === 'number' && Number.isFinite(value) ? value : null);
+  return {
+    cost_usd: orNull(response.total_cost_usd),
+    usage: {
+      input_tokens: count(usage.input_tokens),
+      output_tokens: count(usage.output_tokens),
+      cache_read_input_tokens: count(usage.cache_read_input_tokens),
+      cache_creation_input_tokens: count(usage.cache_creation_input_tokens),
+    },
+    num_turns: orNull(response.num_turns),
+    duration_api_ms: orNull(response.duration_api_ms),
+  };
 }
 
 export function killGroup(pid: number, signal: NodeJS.Signals): void {

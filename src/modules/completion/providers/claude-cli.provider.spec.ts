@@ -1,14 +1,15 @@
-import type { KsiConfig } from '../../config/config';
-import { ClaudeCliProvider, type CliRequest } from './claude-cli.provider';
+import type { KsiConfig } from '../../../config/config';
+import { ClaudeCliProvider } from './claude-cli.provider';
+import type { Turn } from './completion-provider';
 
 const provider = new ClaudeCliProvider({ claudeBin: '/nonexistent/claude' } as KsiConfig);
-const request = (fields: Partial<CliRequest>): CliRequest => ({ prompt: 'hi', model: 'sonnet', timeoutMs: 1_000, env: {}, ...fields });
+const request = (fields: Partial<Turn>): Turn => ({ requestId: 'r1', prompt: 'hi', model: 'sonnet', sessionId: 's-1', resume: false, timeoutMs: 1_000, env: {}, ...fields });
 const FLAG = '--dangerously-skip-permissions';
 
 describe('ClaudeCliProvider.argv', () => {
   it('passes every option as one --name=value element', () => {
     expect(
-      provider.argv(request({ allowedTools: ['Read', 'Bash(git *)'], disallowedTools: ['Write'], maxTurns: 3, resume: 'abc-1', mcpConfig: '/tmp/m.json', systemPrompt: 'Be brief.' })),
+      provider.argv(request({ allowedTools: ['Read', 'Bash(git *)'], disallowedTools: ['Write'], maxTurns: 3, resume: true, sessionId: 'abc-1', mcpConfig: '/tmp/m.json', systemPrompt: 'Be brief.' })),
     ).toEqual([
       '-p',
       '--output-format',
@@ -25,20 +26,20 @@ describe('ClaudeCliProvider.argv', () => {
   });
 
   it('never lets a value that looks like an option stand alone in argv', () => {
-    const argv = provider.argv(request({ resume: FLAG, mcpConfig: FLAG, systemPrompt: FLAG, allowedTools: ['Read', FLAG], disallowedTools: [FLAG] }));
+    const argv = provider.argv(request({ resume: true, sessionId: FLAG, mcpConfig: FLAG, systemPrompt: FLAG, allowedTools: ['Read', FLAG], disallowedTools: [FLAG] }));
     expect(argv).not.toContain(FLAG);
     expect(argv.slice(3).every((arg) => /^--[A-Za-z-]+=/.test(arg))).toBe(true);
   });
 
   it('leaves out options the request does not set', () => {
-    expect(provider.argv(request({ allowedTools: [], disallowedTools: [] }))).toEqual(['-p', '--output-format', 'json', '--model=sonnet']);
+    expect(provider.argv(request({ allowedTools: [], disallowedTools: [] }))).toEqual(['-p', '--output-format', 'json', '--model=sonnet', '--session-id=s-1']);
   });
 });
 
 describe('ClaudeCliProvider.refusal', () => {
   it.each([
-    ['an option-like session', { resume: FLAG }, /not a usable session id/],
-    ['a session that is a path', { resume: '../../etc' }, /not a usable session id/],
+    ['an option-like session', { resume: true, sessionId: FLAG }, /not a usable session id/],
+    ['a session that is a path', { resume: true, sessionId: '../../etc' }, /not a usable session id/],
     ['an option-like allowed tool', { allowedTools: ['Read', '-x'] }, /must not start with '-'/],
     ['an option-like disallowed tool', { disallowedTools: [FLAG] }, /must not start with '-'/],
   ])('refuses %s', (_name, fields, message) => {
@@ -46,12 +47,15 @@ describe('ClaudeCliProvider.refusal', () => {
   });
 
   it('accepts safe sessions and tool patterns', () => {
-    expect(provider.refusal(request({ resume: '0b6c6f4e-1c1e-4c43-9a55-6b0b1d1d2f3a', allowedTools: ['Bash(git *)'], disallowedTools: ['WebFetch'] }))).toBeUndefined();
+    expect(provider.refusal(request({ resume: true, sessionId: '0b6c6f4e-1c1e-4c43-9a55-6b0b1d1d2f3a', allowedTools: ['Bash(git *)'], disallowedTools: ['WebFetch'] }))).toBeUndefined();
   });
 
   it('answers a refused request with invalid_request without starting the CLI', async () => {
-    const outcome = await provider.run(request({ resume: FLAG }), new AbortController().signal, () => {
-      throw new Error('must not spawn');
+    const outcome = await provider.run(request({ resume: true, sessionId: FLAG }), new AbortController().signal, {
+      spawned: () => {
+        throw new Error('must not spawn');
+      },
+      progress: () => undefined,
     });
     expect(outcome).toMatchObject({ ok: false, code: 'invalid_request', retryable: false });
   });

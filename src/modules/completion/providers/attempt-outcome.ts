@@ -11,15 +11,38 @@ export type FailureCode =
   | 'cli_error_result'
   | 'cancelled';
 
+/** Tokens a turn used, as the Messages API counts them. */
+export interface TurnUsage {
+  input_tokens: number;
+  output_tokens: number;
+  cache_read_input_tokens: number;
+  cache_creation_input_tokens: number;
+}
+
+/** What a turn cost; failed turns may cost too. Null where the provider did not say. */
+export interface TurnCost {
+  cost_usd: number | null;
+  usage: TurnUsage;
+  num_turns: number | null;
+  duration_api_ms: number | null;
+}
+
 export type AttemptOutcome =
-  | { ok: true; response: Record<string, unknown> & { session_id?: string }; durationMs: number }
+  | {
+      ok: true;
+      /** The provider's result object, shaped like the Claude CLI's (`result`, `session_id`, `total_cost_usd`, `usage`, …). */
+      response: Record<string, unknown> & { session_id?: string };
+      cost: TurnCost;
+      durationMs: number;
+    }
   | {
       ok: false;
       code: FailureCode;
       message: string;
       retryable: boolean;
-      /** When the CLI reported a rate-limit reset time (epoch ms). */
+      /** When the provider reported a rate-limit reset time (epoch ms). */
       retryAt?: number;
+      cost?: TurnCost;
       durationMs: number;
     };
 
