@@ -6,7 +6,7 @@ const body = (type: string, message: string) => ({ type: 'error', error: { type,
 /** An error as the SDK makes it from an HTTP answer: status, JSON body, headers. */
 const answered = (status: number, type: string, message: string, headers: Record<string, string> = {}) => APIError.generate(status, body(type, message), undefined, new Headers(headers));
 /** An `error` event inside a stream: the SDK gives it no status. */
-const inStream = (type: string, message: string) => new APIError(undefined, body(type, message), undefined, new Headers(), type);
+const inStream = (type: string, message: string) => new APIError(undefined, body(type, message), undefined, new Headers(), type as ConstructorParameters<typeof APIError>[4]);
 const classify = (error: unknown) => classifyApiError(error, 'claude-test-1', NOW);
 
 describe('classifyApiError', () => {
