@@ -3,6 +3,7 @@ import * as path from 'node:path';
 import { z } from 'zod';
 import { MODEL_FORMAT, parseModel } from '../../libs/client/src/events/completion.events';
 import { resolveExecutable } from './executable';
+import { modelPrices, type ModelPrices } from './model-prices';
 
 const positiveInt = (name: string, fallback: number) =>
   z.coerce
@@ -32,6 +33,9 @@ const environment = z.object({
     .refine((model) => parseModel(model) !== undefined, { message: `KSI_DEFAULT_MODEL must be ${MODEL_FORMAT}` })
     .default('claude-cli/sonnet'),
   KSI_MAX_CONCURRENT: positiveInt('KSI_MAX_CONCURRENT', 4),
+  ANTHROPIC_BASE_URL: z.url({ error: 'ANTHROPIC_BASE_URL must be a URL such as https://api.anthropic.com' }).optional(),
+  KSI_ANTHROPIC_MAX_TOKENS: positiveInt('KSI_ANTHROPIC_MAX_TOKENS', 8_192),
+  KSI_MODEL_PRICES: z.string().optional(),
   KSI_DEVTOOLS_PORT: z.coerce.number({ error: 'KSI_DEVTOOLS_PORT must be a number' }).int('KSI_DEVTOOLS_PORT must be a whole number').min(1).max(65535, 'KSI_DEVTOOLS_PORT must be a port number').optional(),
   KSI_EVENT_LOG: z.enum(['on', 'off'], { error: 'KSI_EVENT_LOG must be on or off' }).default('on'),
   KSI_EVENT_RETENTION_DAYS: z.coerce.number({ error: 'KSI_EVENT_RETENTION_DAYS must be a number' }).positive('KSI_EVENT_RETENTION_DAYS must be greater than 0').default(7),
@@ -42,7 +46,11 @@ const environment = z.object({
   KSI_RETRY_MULTIPLIER: z.coerce.number({ error: 'KSI_RETRY_MULTIPLIER must be a number' }).min(1, 'KSI_RETRY_MULTIPLIER must be at least 1').default(2),
 });
 
-/** The variables a daemon reads: what `ksi daemon restart` carries over (never markers or tokens of other programs). */
+/**
+ * The variables a daemon reads: what `ksi daemon restart` carries over (never markers or tokens of
+ * other programs). ANTHROPIC_API_KEY is read too but deliberately not listed: this list is written to
+ * var/run/daemon.settings.json, and a secret must not land on disk.
+ */
 export const CONFIG_VARIABLES: readonly string[] = Object.keys(environment.shape);
 
 export interface KsiConfig {
@@ -76,6 +84,7 @@ export interface KsiConfig {
   claudeBin: string;
   /** The model of a request or profile that names none. */
   defaultModel: string;
+  anthropic: AnthropicSettings;
   /** Claude processes running at once. */
   maxConcurrent: number;
   /** Per attempt, unless the request gives `timeout` (seconds). */
@@ -86,6 +95,18 @@ export interface KsiConfig {
   /** Record every event in the event log (ring + SQLite). */
   eventLog: boolean;
   eventRetentionDays: number;
+}
+
+/** The Anthropic Messages API provider's settings. */
+export interface AnthropicSettings {
+  /** ANTHROPIC_API_KEY from the daemon's environment; undefined when unset or empty. Never logged or persisted. */
+  apiKey: string | undefined;
+  /** ANTHROPIC_BASE_URL; the SDK's default (https://api.anthropic.com) when unset. */
+  baseUrl: string | undefined;
+  /** `max_tokens` of every request (KSI_ANTHROPIC_MAX_TOKENS). */
+  maxTokens: number;
+  /** USD per million tokens per model family: built-in list prices with KSI_MODEL_PRICES laid over them. */
+  prices: ModelPrices;
 }
 
 /** Exponential backoff with full jitter: attempt n waits random(0, min(max, initial × multiplier^(n-1))). */
@@ -108,6 +129,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     throw new ConfigError(`Invalid configuration: ${message} (got ${JSON.stringify(env[variable])})`);
   }
   const e = parsed.data;
+  let prices: ModelPrices;
+  try {
+    prices = modelPrices(e.KSI_MODEL_PRICES);
+  } catch (error) {
+    throw new ConfigError(`Invalid configuration: ${(error as Error).message}`);
+  }
   const varDir = path.resolve(cwd, e.KSI_VAR_DIR);
   const logDir = path.join(varDir, 'logs');
   return {
@@ -133,6 +160,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     claudeBin: resolveExecutable(e.CLAUDE_BIN, env.PATH ?? '', cwd),
     defaultModel: e.KSI_DEFAULT_MODEL,
     maxConcurrent: e.KSI_MAX_CONCURRENT,
+    anthropic: { apiKey: env.ANTHROPIC_API_KEY || undefined, baseUrl: e.ANTHROPIC_BASE_URL, maxTokens: e.KSI_ANTHROPIC_MAX_TOKENS, prices },
     completionTimeoutMs: e.KSI_COMPLETION_TIMEOUT_MS,
     devtoolsPort: e.KSI_DEVTOOLS_PORT,
     eventLog: e.KSI_EVENT_LOG === 'on',

@@ -8,6 +8,7 @@ import { Checkpoint } from '../modules/checkpoint/checkpoint.entity';
 import { CompletionRequest } from '../modules/completion/completion-request.entity';
 import { CompositionIndexEntry } from '../modules/composition/composition-index.entity';
 import { DynamicComposition } from '../modules/composition/dynamic-composition.entity';
+import { ProviderMessage } from '../modules/completion/provider-message.entity';
 import { SessionLink } from '../modules/completion/session-link.entity';
 import { Agent } from '../modules/agent/agent.entity';
 import { AgentIdentity } from '../modules/agent/agent-identity.entity';
@@ -31,7 +32,7 @@ describe('database (real SQLite files)', () => {
     const dataSource = new DataSource({
       type: 'better-sqlite3',
       database: path.join(dir, 'schema.db'),
-      entities: [StateEntry, QueueItem, CompletionRequest, SessionLink, DaemonRun, Checkpoint, CompositionIndexEntry, DynamicComposition, AgentPermission, Sandbox, BusMessageRow, Agent, AgentMessage, AgentIdentity, EventLogEntry],
+      entities: [StateEntry, QueueItem, CompletionRequest, SessionLink, DaemonRun, Checkpoint, CompositionIndexEntry, DynamicComposition, AgentPermission, Sandbox, BusMessageRow, Agent, AgentMessage, AgentIdentity, EventLogEntry, ProviderMessage],
       migrations,
       migrationsRun: true,
     });

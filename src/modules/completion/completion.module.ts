@@ -4,16 +4,21 @@ import { CompletionRequest } from './completion-request.entity';
 import { CompletionHandlers } from './completion.handlers';
 import { CompletionRepository } from './completion.repository';
 import { CompletionService } from './completion.service';
+import { ProviderMessage } from './provider-message.entity';
+import { ProviderMessagesRepository } from './provider-messages.repository';
+import { AnthropicProvider } from './providers/anthropic.provider';
 import { ClaudeCliProvider } from './providers/claude-cli.provider';
 import { COMPLETION_PROVIDERS, type CompletionProvider } from './providers/completion-provider';
 import { ResponseLog } from './response-log';
 import { SessionLink } from './session-link.entity';
 
 @Module({
-  imports: [TypeOrmModule.forFeature([CompletionRequest, SessionLink])],
+  imports: [TypeOrmModule.forFeature([CompletionRequest, SessionLink, ProviderMessage])],
   providers: [
     ClaudeCliProvider,
-    { provide: COMPLETION_PROVIDERS, useFactory: (...providers: CompletionProvider[]) => providers, inject: [ClaudeCliProvider] },
+    AnthropicProvider,
+    ProviderMessagesRepository,
+    { provide: COMPLETION_PROVIDERS, useFactory: (...providers: CompletionProvider[]) => providers, inject: [ClaudeCliProvider, AnthropicProvider] },
     CompletionRepository,
     ResponseLog,
     CompletionService,

@@ -9,6 +9,9 @@ export type FailureCode =
   | 'cli_failed'
   | 'invalid_output'
   | 'cli_error_result'
+  | 'overloaded'
+  | 'server_error'
+  | 'connection_error'
   | 'cancelled';
 
 /** Tokens a turn used, as the Messages API counts them. */
