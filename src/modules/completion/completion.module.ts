@@ -4,6 +4,9 @@ import { CompletionRequest } from './completion-request.entity';
 import { CompletionHandlers } from './completion.handlers';
 import { CompletionRepository } from './completion.repository';
 import { CompletionService } from './completion.service';
+import { CostHandlers } from './cost.handlers';
+import { CostRepository } from './cost.repository';
+import { CostService } from './cost.service';
 import { ClaudeCliProvider } from './providers/claude-cli.provider';
 import { COMPLETION_PROVIDERS, type CompletionProvider } from './providers/completion-provider';
 import { ResponseLog } from './response-log';
@@ -18,6 +21,9 @@ import { SessionLink } from './session-link.entity';
     ResponseLog,
     CompletionService,
     CompletionHandlers,
+    CostRepository,
+    CostService,
+    CostHandlers,
   ],
 })
 export class CompletionModule {}
