@@ -13,7 +13,7 @@ const EPOCH_SECONDS = /^\d+(?:\.\d+)?$/;
 
 @Command({ name: 'costs', description: 'What completions cost, by agent, profile, session, model or day' })
 export class CostsCommand extends KsiCommand<CostsOptions> {
-  @Option({ flags: '--by <dimension>', description: 'agent (default), profile, session, model or day', choices: [...COST_DIMENSIONS] })
+  @Option({ flags: '--by <dimension>', description: 'agent (default), profile, session, model or day' })
   parseBy(value: string): string {
     return value;
   }
@@ -25,6 +25,8 @@ export class CostsCommand extends KsiCommand<CostsOptions> {
 
   protected async execute(_params: string[], options: CostsOptions): Promise<void> {
     const by = options.by ?? 'agent';
+    // nest-commander skips commander's `choices` check when the option has a parser.
+    if (!COST_DIMENSIONS.includes(by)) throw usageError(`--by ${by} is not one of ${COST_DIMENSIONS.join(', ')}`);
     const since = options.since === undefined ? undefined : EPOCH_SECONDS.test(options.since) ? Number(options.since) : options.since;
     if (since !== undefined && parseSince(since, Date.now()) === undefined) throw usageError(`--since ${options.since} is not a time: use ${SINCE_FORMAT}`);
     const summary = orFail(await this.withClient(options, (client) => client.sendSingle('cost:summary', { by, ...(since !== undefined && { since }) })));
