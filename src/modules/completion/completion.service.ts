@@ -493,4 +493,3 @@ function toRecord(row: RequestRow): CompletionRecord {
     ...((row.attempts > 0 || FINISHED.includes(row.status)) && recordedCost(row)),
   };
 }
-
