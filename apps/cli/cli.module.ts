@@ -6,6 +6,7 @@ import { daemonSubCommands, DaemonCommand } from './commands/daemon/daemon.comma
 import { agentCommands } from './commands/agent.command';
 import { CompleteCommand } from './commands/complete.command';
 import { conversationCommands } from './commands/conversation.command';
+import { CostsCommand } from './commands/costs.command';
 import { DiscoverCommand } from './commands/discover.command';
 import { HelpCommand } from './commands/help.command';
 import { McpCommand } from './commands/mcp.command';
@@ -27,6 +28,7 @@ Examples:
   $ ksi complete "Summarise README.md" --wait     run a Claude turn and print the result
   $ ksi agent spawn researcher --id r1            start an agent; ksi agent send r1 "…"
   $ ksi conversation list                         conversations from the response logs
+  $ ksi costs --by day --since 7d                 what completions cost, per day of the last week
   $ ksi daemon stop
 
 Exit status: 0 success, 1 the daemon answered with an error, 2 usage error, 3 daemon not reachable.
@@ -66,6 +68,7 @@ class ProgramSetup implements OnApplicationBootstrap {
     CompleteCommand,
     McpCommand,
     TraceCommand,
+    CostsCommand,
     ...agentCommands,
     ...conversationCommands,
     DaemonCommand,

@@ -9,6 +9,7 @@ import { Identities1764020000000 } from './1764020000000-identities';
 import { EventLog1764030000000 } from './1764030000000-event-log';
 import { CompactEventLog1764040000000 } from './1764040000000-compact-event-log';
 import { AgentMessageFailures1764051000000 } from './1764051000000-agent-message-failures';
+import { CompletionCosts1764060000000 } from './1764060000000-completion-costs';
 import { ProviderMessages1764070000000 } from './1764070000000-provider-messages';
 
 /** Every migration, oldest first; run at start (the daemon never uses `synchronize`). */
@@ -24,5 +25,6 @@ export const migrations = [
   EventLog1764030000000,
   CompactEventLog1764040000000,
   AgentMessageFailures1764051000000,
+  CompletionCosts1764060000000,
   ProviderMessages1764070000000,
 ];

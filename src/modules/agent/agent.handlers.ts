@@ -90,9 +90,9 @@ export class AgentHandlers {
     return { agents, count: agents.length };
   }
 
-  @Handles('agent:info', { summary: 'One agent', params: agentIdParams })
+  @Handles('agent:info', { summary: 'One agent, with what its completions cost', params: agentIdParams })
   info({ agent_id }: z.output<typeof agentIdParams>) {
-    return this.agents.info(agent_id);
+    return this.agents.infoWithCosts(agent_id);
   }
 
   @Handles('agent:send_message', { summary: "Queue a message for an agent; message.prompt (or content) is the agent's next turn", params: agentSendParams })

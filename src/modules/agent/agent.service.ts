@@ -3,7 +3,7 @@ import { OnEvent } from '@nestjs/event-emitter';
 import type { Database } from 'better-sqlite3';
 import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
-import type { AgentInfo, AgentStatus, ComposedProfile, agentSpawnParams, z } from '../../../libs/client/src';
+import type { AgentInfo, AgentStatus, ComposedProfile, CostTotals, agentSpawnParams, z } from '../../../libs/client/src';
 import { CLOCK, type Clock } from '../../common/clock';
 import { SQLITE } from '../../database/sqlite.provider';
 import { WriteQueue } from '../../database/write-queue';
@@ -185,6 +185,12 @@ export class AgentService {
     const row = this.row(agentId);
     if (!row) throw new EventError('not_found', `Agent ${agentId} not found`);
     return this.toInfo(row);
+  }
+
+  /** An agent and what its completions cost, across its restarts (costs are recorded by the completion module). */
+  async infoWithCosts(agentId: string): Promise<AgentInfo & { costs: CostTotals }> {
+    const info = this.info(agentId);
+    return { ...info, costs: await this.bus.requestOne<CostTotals>('cost:agent_totals', { agent_id: agentId }) };
   }
 
   /** The first idle agent with every capability (for TASK_ASSIGNMENT). */

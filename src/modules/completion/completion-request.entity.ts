@@ -6,6 +6,7 @@ export type CompletionStatus = 'queued' | 'processing' | 'completed' | 'failed' 
 @Entity('completion_requests')
 @Index('idx_completion_requests_runnable', ['status', 'nextAttemptAt'])
 @Index('idx_completion_requests_active', ['queueKey', 'seq'], { where: "status IN ('queued', 'processing')" })
+@Index('idx_completion_requests_agent', ['agentId'])
 export class CompletionRequest {
   @PrimaryColumn('text', { name: 'request_id' })
   requestId: string;
@@ -76,4 +77,30 @@ export class CompletionRequest {
 
   @Column('real', { name: 'completed_at', nullable: true })
   completedAt: number | null;
+
+  /** The composed profile of the agent the request runs for, as it was when accepted: costs add up under it. */
+  @Column('text', { nullable: true })
+  profile: string | null;
+
+  /** Costs add up over attempts: a retried request may have paid for each. */
+  @Column('real', { name: 'cost_usd', default: 0 })
+  costUsd: number;
+
+  @Column('integer', { name: 'input_tokens', default: 0 })
+  inputTokens: number;
+
+  @Column('integer', { name: 'output_tokens', default: 0 })
+  outputTokens: number;
+
+  @Column('integer', { name: 'cache_read_input_tokens', default: 0 })
+  cacheReadInputTokens: number;
+
+  @Column('integer', { name: 'cache_creation_input_tokens', default: 0 })
+  cacheCreationInputTokens: number;
+
+  @Column('integer', { name: 'num_turns', default: 0 })
+  numTurns: number;
+
+  @Column('integer', { name: 'duration_api_ms', default: 0 })
+  durationApiMs: number;
 }

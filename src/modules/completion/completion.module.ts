@@ -4,6 +4,9 @@ import { CompletionRequest } from './completion-request.entity';
 import { CompletionHandlers } from './completion.handlers';
 import { CompletionRepository } from './completion.repository';
 import { CompletionService } from './completion.service';
+import { CostHandlers } from './cost.handlers';
+import { CostRepository } from './cost.repository';
+import { CostService } from './cost.service';
 import { ProviderMessage } from './provider-message.entity';
 import { ProviderMessagesRepository } from './provider-messages.repository';
 import { AnthropicProvider } from './providers/anthropic.provider';
@@ -23,6 +26,9 @@ import { SessionLink } from './session-link.entity';
     ResponseLog,
     CompletionService,
     CompletionHandlers,
+    CostRepository,
+    CostService,
+    CostHandlers,
   ],
 })
 export class CompletionModule {}

@@ -3,9 +3,10 @@ import type { Database, Statement } from 'better-sqlite3';
 import { SQLITE } from '../../database/sqlite.provider';
 import { WriteQueue } from '../../database/write-queue';
 import type { CompletionStatus } from './completion-request.entity';
+import type { CostColumns } from './cost.repository';
 
 /** A completion_requests row as SQLite returns it. */
-export interface RequestRow {
+export interface RequestRow extends CostColumns {
   request_id: string;
   seq: number;
   status: CompletionStatus;
@@ -27,9 +28,10 @@ export interface RequestRow {
   queued_at: number;
   started_at: number | null;
   completed_at: number | null;
+  profile: string | null;
 }
 
-export type NewRequest = Omit<RequestRow, 'seq' | 'result_session_id' | 'last_error' | 'error_code' | 'result' | 'pid' | 'started_at' | 'completed_at'>;
+export type NewRequest = Omit<RequestRow, keyof CostColumns | 'seq' | 'result_session_id' | 'last_error' | 'error_code' | 'result' | 'pid' | 'started_at' | 'completed_at'>;
 
 const ACTIVE = "status IN ('queued', 'processing')";
 
@@ -44,8 +46,8 @@ export class CompletionRepository {
   ) {
     this.sql = {
       insert: db.prepare(
-        `INSERT INTO completion_requests (request_id, seq, status, queue_key, session_id, priority, model, payload, attempts, max_attempts, next_attempt_at, client_id, agent_id, queued_at)
-         VALUES (@request_id, (SELECT COALESCE(MAX(seq), 0) + 1 FROM completion_requests), @status, @queue_key, @session_id, @priority, @model, @payload, @attempts, @max_attempts, @next_attempt_at, @client_id, @agent_id, @queued_at)`,
+        `INSERT INTO completion_requests (request_id, seq, status, queue_key, session_id, priority, model, payload, attempts, max_attempts, next_attempt_at, client_id, agent_id, profile, queued_at)
+         VALUES (@request_id, (SELECT COALESCE(MAX(seq), 0) + 1 FROM completion_requests), @status, @queue_key, @session_id, @priority, @model, @payload, @attempts, @max_attempts, @next_attempt_at, @client_id, @agent_id, @profile, @queued_at)`,
       ),
       byId: db.prepare('SELECT * FROM completion_requests WHERE request_id = ?'),
       // A queue's head is its oldest active request; a processing head blocks the rest of its queue.

@@ -26,6 +26,7 @@ import type { AttemptOutcome } from './providers/attempt-outcome';
 import { COMPLETION_PROVIDERS, type CompletionProvider, type Turn } from './providers/completion-provider';
 import { cliMarkers, killCliProcessesOf } from './cli-processes';
 import { CompletionRepository, type RequestRow } from './completion.repository';
+import { CostRepository, recordedCost } from './cost.repository';
 import { ResponseLog } from './response-log';
 import { backoffDelay } from './retry-policy';
 
@@ -36,6 +37,7 @@ interface InFlight {
   queue_key: string;
 }
 const PRIORITIES = ['high', 'normal', 'low'] as const;
+const FINISHED: CompletionRecord['status'][] = ['completed', 'failed', 'cancelled'];
 
 /**
  * The completion queue: durable rows, one request at a time per queue key, at most
@@ -62,6 +64,7 @@ export class CompletionService {
     @Inject(CLOCK) private readonly clock: Clock,
     @Inject(DAEMON_LOG) private readonly log: Logger,
     private readonly repo: CompletionRepository,
+    private readonly costs: CostRepository,
     @Inject(COMPLETION_PROVIDERS) providers: CompletionProvider[],
     private readonly responses: ResponseLog,
     private readonly bus: EventBus,
@@ -105,6 +108,7 @@ export class CompletionService {
       next_attempt_at: now,
       client_id: params.client_id ?? context.connection?.id ?? null,
       agent_id: params.agent_id ?? null,
+      profile: await this.profileOf(params.agent_id, context),
       queued_at: now,
     });
     if (context.connection) this.requesters.set(requestId, context.connection);
@@ -135,6 +139,13 @@ export class CompletionService {
     const sandbox = await this.bus.requestOne<{ sandbox: { workspace: string } }>('sandbox:get', { agent_id: agentId }, context).catch(() => undefined);
     if (sandbox && (context.agentId !== undefined || request.cwd === undefined)) limited.cwd = sandbox.sandbox.workspace;
     return limited;
+  }
+
+  /** The composed profile of the agent a request runs for, so costs add up by profile; none for an agent KSI does not manage. */
+  private async profileOf(agentId: string | undefined, context: EventContext): Promise<string | null> {
+    if (agentId === undefined) return null;
+    const agent = await this.bus.requestOne<{ profile: string }>('agent:info', { agent_id: agentId }, context).catch(() => undefined);
+    return agent?.profile ?? null;
   }
 
   async cancel(requestId: string): Promise<{ request_id: string; status: 'cancelled' }> {
@@ -372,6 +383,8 @@ export class CompletionService {
   private async settle(row: RequestRow, attempt: number, resume: string | undefined, signal: AbortSignal, outcome: AttemptOutcome, provider: CompletionProvider['name']): Promise<void> {
     const id = row.request_id;
     const now = this.clock.now();
+    // Whatever ends the attempt, the money it reports was spent.
+    if (outcome.cost) await this.costs.record(id, outcome.cost);
     if (signal.aborted && signal.reason === 'shutdown') {
       await this.repo.retry(id, now, 'Interrupted by a daemon shutdown', 'daemon_restart', attempt + 1);
       this.interrupted.push(id);
@@ -476,5 +489,7 @@ function toRecord(row: RequestRow): CompletionRecord {
     ...(row.started_at !== null && { started_at: row.started_at / 1000 }),
     ...(row.completed_at !== null && { completed_at: row.completed_at / 1000 }),
     ...(row.status === 'queued' && row.attempts > 0 && { next_attempt_at: row.next_attempt_at / 1000 }),
+    ...(row.profile !== null && { profile: row.profile }),
+    ...((row.attempts > 0 || FINISHED.includes(row.status)) && recordedCost(row)),
   };
 }

@@ -23,6 +23,22 @@ describe('toRecordedJson', () => {
     expect(recorded({ ...usage, session_token: 'x' })).toEqual({ ...usage, session_token: '[redacted]' });
   });
 
+  it("keeps every counter of the Claude CLI's result: usage, its cache breakdown and modelUsage", () => {
+    const result = {
+      usage: {
+        input_tokens: 3,
+        cache_creation_input_tokens: 4,
+        cache_read_input_tokens: 5,
+        output_tokens: 6,
+        server_tool_use: { web_search_requests: 0, web_fetch_requests: 0 },
+        cache_creation: { ephemeral_1h_input_tokens: 1, ephemeral_5m_input_tokens: 2 },
+      },
+      modelUsage: { 'claude-sonnet-4-5': { inputTokens: 3, outputTokens: 6, cacheReadInputTokens: 5, cacheCreationInputTokens: 4, costUSD: 0.01 } },
+      total_cost_usd: 0.01,
+    };
+    expect(recorded(result)).toEqual(result);
+  });
+
   it('keeps values that merely mention a secret word', () => {
     const value = { text: 'my token": is here', note: 'password reset' };
     expect(recorded(value)).toEqual(value);

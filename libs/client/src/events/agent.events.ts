@@ -1,3 +1,4 @@
+import type { CostTotals } from './cost.events';
 import { jsonObject, safeId, z } from './schema';
 
 const agentId = safeId('The agent');
@@ -67,7 +68,7 @@ export interface FailedTurn {
 export interface AgentEvents {
   'agent:spawn': { params: z.input<typeof agentSpawnParams>; result: AgentInfo & { token_written_to: string } };
   'agent:list': { params: z.input<typeof agentListParams>; result: { agents: AgentInfo[]; count: number } };
-  'agent:info': { params: z.input<typeof agentIdParams>; result: AgentInfo };
+  'agent:info': { params: z.input<typeof agentIdParams>; result: AgentInfo & { costs: CostTotals } };
   'agent:send_message': { params: z.input<typeof agentSendParams>; result: { status: 'sent'; agent_id: string; message_id: number } };
   'agent:terminate': { params: z.input<typeof agentTerminateParams>; result: { agent_id: string; status: 'terminated' } };
   'agent:retry': { params: z.input<typeof agentRetryParams>; result: { agent_id: string; retried: number[] } };

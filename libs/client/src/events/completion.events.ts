@@ -1,3 +1,4 @@
+import type { CostUsage } from './cost.events';
 import { nonEmpty, safeId, z } from './schema';
 
 /** Who runs a model: `claude-cli/<model>` (or a bare name) the Claude CLI, `anthropic/<model>` the Messages API. */
@@ -102,6 +103,16 @@ export interface CompletionRecord {
   started_at?: number;
   completed_at?: number;
   next_attempt_at?: number;
+  /**
+   * What the attempts so far cost, added up (failed attempts that reported a cost count too); present
+   * once an attempt started, and on every finished record. An attempt that reported nothing adds 0.
+   */
+  cost_usd?: number;
+  usage?: CostUsage;
+  num_turns?: number;
+  duration_api_ms?: number;
+  /** The composed profile of the agent the request ran for. */
+  profile?: string;
 }
 
 export interface CompletionSummary {

@@ -1,5 +1,6 @@
 import type { AgentEvents } from './agent.events';
 import type { CompletionEvents } from './completion.events';
+import type { CostEvents } from './cost.events';
 import type { CompositionEvents } from './composition.events';
 import type { LifecycleEvents } from './lifecycle.events';
 import type { McpEvents } from './mcp.events';
@@ -13,6 +14,7 @@ export * from './agent.events';
 export * from './completion.events';
 export * from './composition.events';
 export * from './conversation.events';
+export * from './cost.events';
 export * from './lifecycle.events';
 export * from './mcp.events';
 export * from './message.events';
@@ -24,7 +26,7 @@ export * from './state.events';
 export * from './system.events';
 
 /** Every external event with its parameters and its result, for typed calls. */
-export interface KsiEventMap extends StateEvents, SystemEvents, MonitorEvents, CompletionEvents, LifecycleEvents, CompositionEvents, PermissionEvents, McpEvents, MessageEvents, AgentEvents {}
+export interface KsiEventMap extends StateEvents, SystemEvents, MonitorEvents, CompletionEvents, LifecycleEvents, CompositionEvents, PermissionEvents, McpEvents, MessageEvents, AgentEvents, CostEvents {}
 
 export type KsiEventName = keyof KsiEventMap;
 export type ParamsOf<E extends KsiEventName> = KsiEventMap[E]['params'];

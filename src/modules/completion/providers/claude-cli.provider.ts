@@ -115,7 +115,7 @@ export class ClaudeCliProvider implements CompletionProvider {
           const text = String(response.result ?? response.subtype ?? 'error');
           const failure = classifyFailure(text, { code, signal: null });
           const retryable = response.subtype !== 'error_max_turns' && failure.code !== 'auth_error' && failure.code !== 'invalid_request';
-          return finish({ ok: false, code: failure.code === 'cli_failed' ? 'cli_error_result' : failure.code, message: `Claude reported an error: ${text.slice(0, 500)}`, retryable, retryAt: failure.retryAt, durationMs });
+          return finish({ ok: false, code: failure.code === 'cli_failed' ? 'cli_error_result' : failure.code, message: `Claude reported an error: ${text.slice(0, 500)}`, retryable, retryAt: failure.retryAt, cost: costOf(response), durationMs });
         }
         finish({ ok: true, response: { ...response, session_id: response.session_id ?? undefined }, cost: costOf(response), durationMs });
       });

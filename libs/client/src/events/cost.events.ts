@@ -1,0 +1,65 @@
+import { safeId, z } from './schema';
+
+/** What cost:summary adds up by. A session chain counts under its root session: a conversation's cost is one figure. */
+export const COST_DIMENSIONS = ['agent', 'profile', 'session', 'model', 'day'] as const;
+export type CostDimension = (typeof COST_DIMENSIONS)[number];
+
+const SINCE_AGO = /^(\d+(?:\.\d+)?)\s*(m|h|d|w)$/;
+const UNIT_MS = { m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 } as const;
+const ISO_DATE = /^\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?)?$/;
+
+export const SINCE_FORMAT = 'a time ago (30m, 12h, 7d, 2w), an ISO date or date-time (2026-01-31, 2026-01-31T09:00Z; UTC unless it names a zone) or Unix epoch seconds';
+
+/** `since` as epoch milliseconds, measured back from `now` for a time ago; undefined when it is none of SINCE_FORMAT. */
+export function parseSince(since: string | number, now: number): number | undefined {
+  if (typeof since === 'number') return Number.isFinite(since) && since >= 0 ? since * 1000 : undefined;
+  const text = since.trim();
+  const ago = SINCE_AGO.exec(text);
+  if (ago) return now - Number(ago[1]) * UNIT_MS[ago[2] as keyof typeof UNIT_MS];
+  if (!ISO_DATE.test(text)) return undefined;
+  // A date-time without a zone is UTC, like a date alone, whatever the daemon's time zone.
+  const zoned = /T|\s/.test(text) && !/(Z|[+-]\d{2}:?\d{2})$/.test(text) ? `${text.replace(' ', 'T')}Z` : text;
+  const at = Date.parse(zoned);
+  return Number.isNaN(at) ? undefined : at;
+}
+
+export const costSummaryParams = z.object({
+  by: z.enum(COST_DIMENSIONS).describe('agent, profile (the agent’s composed profile), session (a chain under its root session), model or day (UTC)'),
+  since: z
+    .union([z.string(), z.number()])
+    .refine((since) => parseSince(since, Date.now()) !== undefined, { message: `Not a time: use ${SINCE_FORMAT}` })
+    .optional()
+    .describe(`Only requests that finished (or last ran) since then: ${SINCE_FORMAT}`),
+});
+export const costAgentParams = z.object({ agent_id: safeId('The agent') });
+
+/** Tokens, as the Messages API counts them. */
+export interface CostUsage {
+  input_tokens: number;
+  output_tokens: number;
+  cache_read_input_tokens: number;
+  cache_creation_input_tokens: number;
+}
+
+/** Costs added up over requests: every attempt that reported a cost counts, failed ones too. */
+export interface CostTotals {
+  cost_usd: number;
+  usage: CostUsage;
+  /** Requests with at least one attempt. */
+  requests: number;
+  /** The model's turns (tool loops count each round). */
+  turns: number;
+}
+
+export interface CostSummaryResult {
+  by: CostDimension;
+  /** The start of the period in epoch seconds; null for all time. */
+  since: number | null;
+  /** One row per key, most expensive first (by day: oldest first); key null for requests without one (no agent, no session). */
+  rows: (CostTotals & { key: string | null })[];
+  totals: CostTotals;
+}
+
+export interface CostEvents {
+  'cost:summary': { params: z.input<typeof costSummaryParams>; result: CostSummaryResult };
+}
