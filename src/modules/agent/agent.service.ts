@@ -3,7 +3,7 @@ import { OnEvent } from '@nestjs/event-emitter';
 import type { Database } from 'better-sqlite3';
 import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
-import type { AgentInfo, AgentStatus, ComposedProfile, agentSpawnParams, z } from '../../../libs/client/src';
+import { MODEL_FORMAT, parseModel, type AgentInfo, type AgentStatus, type ComposedProfile, type agentSpawnParams, type z } from '../../../libs/client/src';
 import { CLOCK, type Clock } from '../../common/clock';
 import { SQLITE } from '../../database/sqlite.provider';
 import { WriteQueue } from '../../database/write-queue';
@@ -85,12 +85,14 @@ export class AgentService {
     if (this.row(agentId)) throw new EventError('already_exists', `Agent ${agentId} exists; terminate it first or pick another agent_id`);
     const name = params.composition ?? params.profile ?? (await this.selectProfile(params.selection_context, context));
     const { profile } = await this.bus.requestOne<{ profile: ComposedProfile }>('composition:profile', { name, variables: { ...params.context, agent_id: agentId } }, context);
+    const model = params.config.model ?? profile.model;
+    if (!parseModel(model)) throw new EventError('invalid_params', `Composition ${name} names the model ${JSON.stringify(model)}; use ${MODEL_FORMAT}, or give config.model`);
     const level = params.permission_profile ?? profile.permission_profile;
     await this.bus.requestOne('permission:set_agent', { agent_id: agentId, profile: level, ...(params.parent_id && { parent_id: params.parent_id }) }, context);
     const { sandbox } = await this.bus.requestOne<{ sandbox: { workspace: string } }>('sandbox:create', { agent_id: agentId, config: params.sandbox_config }, context);
     const { path: mcpConfig } = await this.bus.requestOne<{ path: string }>('mcp:agent_config', { agent_id: agentId }, context);
     const config: AgentConfig = {
-      model: params.config.model ?? profile.model,
+      model,
       prompt: profile.prompt,
       role: params.config.role ?? profile.role,
       capabilities: params.config.capabilities ?? profile.capabilities,
