@@ -29,6 +29,8 @@ interface AgentConfig {
   role: string;
   capabilities: string[];
   permission_profile: string;
+  /** The repository the agent's workspace is a worktree of, if any: a restart checks its branch out again. */
+  repository?: string;
 }
 interface CompletionEnd {
   request_id: string;
@@ -89,7 +91,14 @@ export class AgentService {
     if (!parseModel(model)) throw new EventError('invalid_params', `Composition ${name} names the model ${JSON.stringify(model)}; use ${MODEL_FORMAT}, or give config.model`);
     const level = params.permission_profile ?? profile.permission_profile;
     await this.bus.requestOne('permission:set_agent', { agent_id: agentId, profile: level, ...(params.parent_id && { parent_id: params.parent_id }) }, context);
-    const { sandbox } = await this.bus.requestOne<{ sandbox: { workspace: string } }>('sandbox:create', { agent_id: agentId, config: params.sandbox_config }, context);
+    const repository = params.sandbox_config.repository ?? (typeof profile.repository === 'string' ? profile.repository : undefined);
+    const { sandbox } = await this.bus
+      .requestOne<{ sandbox: { workspace: string } }>('sandbox:create', { agent_id: agentId, config: { ...params.sandbox_config, repository } }, context)
+      .catch(async (error: unknown) => {
+        // No agent without a workspace: the permissions just set go too (a bad repository, git failing).
+        await this.bus.request('permission:remove_agent', { agent_id: agentId });
+        throw error;
+      });
     const { path: mcpConfig } = await this.bus.requestOne<{ path: string }>('mcp:agent_config', { agent_id: agentId }, context);
     const config: AgentConfig = {
       model,
@@ -97,6 +106,7 @@ export class AgentService {
       role: params.config.role ?? profile.role,
       capabilities: params.config.capabilities ?? profile.capabilities,
       permission_profile: level,
+      ...(repository !== undefined && { repository }),
     };
     await this.writes.run((db) =>
       db
@@ -166,7 +176,7 @@ export class AgentService {
         session_id: row.session_id ?? undefined,
         context: {},
         permission_profile: config.permission_profile,
-        sandbox_config: { mode: 'isolated' },
+        sandbox_config: { mode: 'isolated', repository: config.repository },
         config: { model: config.model, role: config.role, capabilities: config.capabilities },
         spawn_mode: 'fixed',
         selection_context: { required_capabilities: [] },
