@@ -4,6 +4,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { useFakeClaudeDaemon } from './support/completions';
 import { eventually } from './support/daemon-process';
+import { RawConnection } from './support/raw-connection';
 
 const git = (cwd: string, ...args: string[]) => execFileSync('git', ['-C', cwd, ...args], { encoding: 'utf8' }).trim();
 
@@ -66,6 +67,18 @@ describe("agents' workspaces (real daemon, fake Claude CLI)", () => {
     const restarted = await send('agent:restart', { agent_id: 'fixer' });
     expect(git(restarted.sandbox, 'rev-parse', '--abbrev-ref', 'HEAD')).toBe('ksi/fixer');
     expect(fs.readFileSync(path.join(restarted.sandbox, 'fix.txt'), 'utf8')).toBe('fixed\n');
+  });
+
+  it('lets only the operator or a profile name a repository: an agent spawning a child may not', async () => {
+    const repo = repository();
+    repositories.push(repo);
+    await send('agent:spawn', { profile: 'base_agent', agent_id: 'parent', permission_profile: 'trusted' });
+    const { token } = await send('permission:issue_token', { agent_id: 'parent' });
+    const parent = await RawConnection.open(daemon.socketPath);
+    await parent.request({ event: 'system:identify', data: { agent_id: 'parent', token } });
+    const reply = await parent.request({ event: 'agent:spawn', data: { profile: 'base_agent', agent_id: 'kid', permission_profile: 'restricted', sandbox_config: { repository: repo } } });
+    expect(reply.data).toMatchObject({ code: 'permission_denied', error: expect.stringContaining('sandbox_config.repository') });
+    parent.close();
   });
 
   it.each([
