@@ -10,13 +10,14 @@ describe('permissions, sandboxes and agent identity (real daemon)', () => {
   it('ships the four profiles', async () => {
     const { profiles } = await send('permission:list_profiles');
     expect(Object.keys(profiles).sort()).toEqual(['researcher', 'restricted', 'standard', 'trusted']);
-    expect(profiles.restricted.tools).toEqual({ allowed: ['Read', 'Grep', 'Glob', 'LS'], disallowed: ['Bash', 'Write', 'Edit', 'MultiEdit', 'WebFetch', 'WebSearch', 'Task'] });
+    expect(profiles.restricted.tools.allowed).toEqual(['Read', 'Glob', 'Grep', 'ToolSearch']);
+    expect(profiles.restricted.tools.disallowed).toEqual(expect.arrayContaining(['Bash', 'Edit', 'Write', 'NotebookEdit', 'WebFetch', 'WebSearch', 'Task', 'Cron*']));
     expect(profiles.trusted.tools.allowed).toBeNull();
   });
 
   it('sets agent permissions from a profile with overrides', async () => {
     const set = await send('permission:set_agent', { agent_id: 'reader', profile: 'restricted', overrides: { tools: { allowed_add: ['WebFetch'] } } });
-    expect(set.effective_tools).toEqual(['Read', 'Grep', 'Glob', 'LS']);
+    expect(set.effective_tools).toEqual(['Read', 'Glob', 'Grep', 'ToolSearch', 'mcp__ksi']);
     const extended = await send('permission:set_agent', { agent_id: 'reader2', profile: 'standard', overrides: { tools: { allowed_remove: ['Write'] }, capabilities: { spawn_agents: true } } });
     expect(extended.effective_tools).not.toContain('Write');
     expect(extended.permissions.capabilities.spawn_agents).toBe(true);
@@ -180,7 +181,7 @@ describe('permissions, sandboxes and agent identity (real daemon)', () => {
     expect(invocation?.cwd).toBe(sandbox.workspace);
     const argv = invocation?.argv ?? [];
     expect(optionValues(argv, '--allowedTools')).toEqual(['Read']);
-    expect(optionValues(argv, '--disallowedTools')).toEqual(['Bash', 'Write', 'Edit', 'MultiEdit', 'WebFetch', 'WebSearch', 'Task']);
+    expect(optionValues(argv, '--disallowedTools')).toEqual((await send('permission:get_profile', { level: 'restricted' })).profile.tools.disallowed);
     expect(((await send('completion:status', { request_id })) as Record<string, any>).request_id).toBe(request_id);
     await agent.close();
   });

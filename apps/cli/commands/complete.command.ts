@@ -24,7 +24,7 @@ interface Pushed {
 
 @Command({ name: 'complete', arguments: '<prompt>', description: 'Queue a Claude turn; with --wait, print its result (exit 0) or error (exit 1)' })
 export class CompleteCommand extends KsiCommand<CompleteOptions> {
-  @Option({ flags: '-m, --model <model>', description: 'claude-cli/<alias> (default claude-cli/sonnet)' })
+  @Option({ flags: '-m, --model <model>', description: "claude-cli/<any model the Claude CLI accepts: sonnet, opus, 'sonnet[1m]', claude-sonnet-4-5…>, the bare name, or anthropic/<model> (default: the daemon's KSI_DEFAULT_MODEL)" })
   parseModel(value: string): string {
     return value;
   }

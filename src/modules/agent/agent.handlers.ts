@@ -34,6 +34,10 @@ export class AgentHandlers {
     if (context.agentId !== undefined && (params.session_id !== undefined || params.sandbox_config.session_id !== undefined)) {
       throw new EventError('permission_denied', `Agent ${context.agentId} may not give session_id or sandbox_config.session_id: only the operator may continue a session or join a shared sandbox`);
     }
+    // A repository is any folder on the disk: which ones agents work in is the operator's (or the library's) choice.
+    if (context.agentId !== undefined && params.sandbox_config.repository !== undefined) {
+      throw new EventError('permission_denied', `Agent ${context.agentId} may not give sandbox_config.repository: only the operator or a profile in the library names a repository`);
+    }
     return this.agents.spawn(params, context);
   }
 

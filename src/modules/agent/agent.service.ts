@@ -3,7 +3,7 @@ import { OnEvent } from '@nestjs/event-emitter';
 import type { Database } from 'better-sqlite3';
 import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
-import type { AgentInfo, AgentStatus, ComposedProfile, CostTotals, agentSpawnParams, z } from '../../../libs/client/src';
+import { MODEL_FORMAT, parseModel, type AgentInfo, type AgentStatus, type ComposedProfile, type CostTotals, type agentSpawnParams, type z } from '../../../libs/client/src';
 import { CLOCK, type Clock } from '../../common/clock';
 import { SQLITE } from '../../database/sqlite.provider';
 import { WriteQueue } from '../../database/write-queue';
@@ -29,6 +29,8 @@ interface AgentConfig {
   role: string;
   capabilities: string[];
   permission_profile: string;
+  /** The repository the agent's workspace is a worktree of, if any: a restart checks its branch out again. */
+  repository?: string;
 }
 interface CompletionEnd {
   request_id: string;
@@ -85,16 +87,26 @@ export class AgentService {
     if (this.row(agentId)) throw new EventError('already_exists', `Agent ${agentId} exists; terminate it first or pick another agent_id`);
     const name = params.composition ?? params.profile ?? (await this.selectProfile(params.selection_context, context));
     const { profile } = await this.bus.requestOne<{ profile: ComposedProfile }>('composition:profile', { name, variables: { ...params.context, agent_id: agentId } }, context);
+    const model = params.config.model ?? profile.model;
+    if (!parseModel(model)) throw new EventError('invalid_params', `Composition ${name} names the model ${JSON.stringify(model)}; use ${MODEL_FORMAT}, or give config.model`);
     const level = params.permission_profile ?? profile.permission_profile;
     await this.bus.requestOne('permission:set_agent', { agent_id: agentId, profile: level, ...(params.parent_id && { parent_id: params.parent_id }) }, context);
-    const { sandbox } = await this.bus.requestOne<{ sandbox: { workspace: string } }>('sandbox:create', { agent_id: agentId, config: params.sandbox_config }, context);
+    const repository = params.sandbox_config.repository ?? (typeof profile.repository === 'string' ? profile.repository : undefined);
+    const { sandbox } = await this.bus
+      .requestOne<{ sandbox: { workspace: string } }>('sandbox:create', { agent_id: agentId, config: { ...params.sandbox_config, repository } }, context)
+      .catch(async (error: unknown) => {
+        // No agent without a workspace: the permissions just set go too (a bad repository, git failing).
+        await this.bus.request('permission:remove_agent', { agent_id: agentId });
+        throw error;
+      });
     const { path: mcpConfig } = await this.bus.requestOne<{ path: string }>('mcp:agent_config', { agent_id: agentId }, context);
     const config: AgentConfig = {
-      model: params.config.model ?? profile.model,
+      model,
       prompt: profile.prompt,
       role: params.config.role ?? profile.role,
       capabilities: params.config.capabilities ?? profile.capabilities,
       permission_profile: level,
+      ...(repository !== undefined && { repository }),
     };
     await this.writes.run((db) =>
       db
@@ -164,7 +176,7 @@ export class AgentService {
         session_id: row.session_id ?? undefined,
         context: {},
         permission_profile: config.permission_profile,
-        sandbox_config: { mode: 'isolated' },
+        sandbox_config: { mode: 'isolated', repository: config.repository },
         config: { model: config.model, role: config.role, capabilities: config.capabilities },
         spawn_mode: 'fixed',
         selection_context: { required_capabilities: [] },

@@ -4,6 +4,7 @@ import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { ComposedProfile, CompositionSummary, compositionCreateParams, compositionDiscoverParams, compositionSelectParams, z } from '../../../libs/client/src';
 import { CLOCK, type Clock } from '../../common/clock';
+import { KSI_CONFIG, type KsiConfig } from '../../config/config';
 import { SQLITE } from '../../database/sqlite.provider';
 import { WriteQueue } from '../../database/write-queue';
 import { EventError } from '../../events/event-error';
@@ -25,6 +26,7 @@ export class CompositionService implements OnModuleInit {
     @Inject(SQLITE) private readonly db: Database,
     @Inject(CLOCK) private readonly clock: Clock,
     @Inject(DAEMON_LOG) private readonly log: Logger,
+    @Inject(KSI_CONFIG) private readonly config: KsiConfig,
     private readonly writes: WriteQueue,
     private readonly library: CompositionLibrary,
     private readonly resolver: CompositionResolver,
@@ -76,7 +78,7 @@ export class CompositionService implements OnModuleInit {
       ...resolved,
       name: typeof resolved.name === 'string' ? resolved.name : name,
       type: 'profile',
-      model: typeof resolved.model === 'string' ? resolved.model : 'claude-cli/sonnet',
+      model: typeof resolved.model === 'string' ? resolved.model : this.config.defaultModel,
       prompt: typeof resolved.prompt === 'string' ? resolved.prompt : '',
       permission_profile: typeof resolved.permission_profile === 'string' ? resolved.permission_profile : 'standard',
       role: typeof resolved.role === 'string' ? resolved.role : 'assistant',

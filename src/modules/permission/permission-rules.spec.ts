@@ -1,5 +1,6 @@
 import { permissionsSchema, type Permissions } from '../../../libs/client/src';
-import { applyOverrides, BUILTIN_TOOLS, effectiveTools, eventAccess, spawnProblems } from './permission-rules';
+import { CLAUDE_TOOLS } from './claude-tools';
+import { applyOverrides, effectiveTools, eventAccess, spawnProblems } from './permission-rules';
 
 const profile = (fields: Record<string, unknown>): Permissions => permissionsSchema.parse({ level: 'test', tools: { allowed: ['Read', 'Grep'] }, ...fields });
 
@@ -11,7 +12,7 @@ describe('permission rules', () => {
       expect(applyOverrides(profile({}), { tools: { allowed_add: ['Write', 'Read'], disallowed_add: ['Bash'] } }).tools).toEqual({ allowed: ['Read', 'Grep', 'Write'], disallowed: ['Bash'] });
       const all = profile({ tools: { allowed: null } });
       expect(applyOverrides(all, { tools: { allowed_add: ['Write'] } }).tools.allowed).toBeNull();
-      expect(applyOverrides(all, { tools: { allowed_remove: ['Bash'] } }).tools.allowed).toEqual(BUILTIN_TOOLS.filter((tool) => tool !== 'Bash'));
+      expect(applyOverrides(all, { tools: { allowed_remove: ['Bash'] } }).tools.allowed).toEqual(CLAUDE_TOOLS.filter((tool) => tool !== 'Bash'));
     });
 
     it('sets capabilities, raises resources only, and appends event globs', () => {
@@ -28,9 +29,13 @@ describe('permission rules', () => {
     });
   });
 
-  it('effectiveTools is the allowed list (or every builtin tool) without the disallowed ones', () => {
-    expect(effectiveTools(profile({ tools: { allowed: ['Read', 'Bash'], disallowed: ['Bash'] } }))).toEqual(['Read']);
-    expect(effectiveTools(profile({ tools: { allowed: null, disallowed: ['Task'] } }))).toEqual(BUILTIN_TOOLS.filter((tool) => tool !== 'Task'));
+  it("effectiveTools is the allowed list (or every builtin tool) and the agent's KSI tools, without the disallowed names and globs", () => {
+    expect(effectiveTools(profile({ tools: { allowed: ['Read', 'Bash'], disallowed: ['Bash'] } }))).toEqual(['Read', 'mcp__ksi']);
+    expect(effectiveTools(profile({ tools: { allowed: null, disallowed: ['Task', 'Cron*'] } }))).toEqual([
+      ...CLAUDE_TOOLS.filter((tool) => tool !== 'Task' && !tool.startsWith('Cron')),
+      'mcp__ksi',
+    ]);
+    expect(effectiveTools(profile({ tools: { allowed: ['Read'], disallowed: ['mcp__ksi'] } }))).toEqual(['Read']);
   });
 
   it('eventAccess allows by glob, lets disallowed globs win, and allows nothing without globs', () => {

@@ -1,17 +1,21 @@
 import picomatch from 'picomatch';
 import type { overridesSchema, Permissions, z } from '../../../libs/client/src';
-
-/** The Claude CLI's tools, for profiles that allow "all" (allowed: null). */
-export const BUILTIN_TOOLS = ['Task', 'Bash', 'Glob', 'Grep', 'LS', 'exit_plan_mode', 'Read', 'Edit', 'MultiEdit', 'Write', 'NotebookRead', 'NotebookEdit', 'WebFetch', 'TodoRead', 'TodoWrite', 'WebSearch'];
+import { CLAUDE_TOOLS, KSI_MCP_TOOLS } from './claude-tools';
 
 export type Overrides = z.output<typeof overridesSchema>;
 
 /** Problems listed one by one up to this many; the rest are counted. */
 const LISTED = 5;
 
+/**
+ * The tools pre-approved for the agent (`--allowedTools`): the profile's list (all built-in tools
+ * when it says null) and its own KSI tools, less what it disallows (names or globs such as `Cron*`).
+ */
 export function effectiveTools(permissions: Permissions): string[] {
-  const allowed = permissions.tools.allowed ?? BUILTIN_TOOLS;
-  return allowed.filter((tool) => !permissions.tools.disallowed.includes(tool));
+  const allowed = [...new Set([...(permissions.tools.allowed ?? CLAUDE_TOOLS), KSI_MCP_TOOLS])];
+  const disallowed = permissions.tools.disallowed;
+  const denies = disallowed.length > 0 ? picomatch(disallowed) : () => false;
+  return allowed.filter((tool) => !disallowed.includes(tool) && !denies(tool));
 }
 
 /** Whether the permissions let an agent send this event: allowed by a glob, and not disallowed. */
@@ -26,7 +30,7 @@ export function applyOverrides(base: Permissions, overrides: Overrides): Permiss
   const tools = { ...base.tools, disallowed: [...base.tools.disallowed] };
   if (overrides.tools?.allowed_add && tools.allowed !== null) tools.allowed = [...new Set([...tools.allowed, ...overrides.tools.allowed_add])];
   if (overrides.tools?.allowed_remove) {
-    tools.allowed = (tools.allowed ?? BUILTIN_TOOLS).filter((tool) => !overrides.tools?.allowed_remove?.includes(tool));
+    tools.allowed = (tools.allowed ?? CLAUDE_TOOLS).filter((tool) => !overrides.tools?.allowed_remove?.includes(tool));
   }
   if (overrides.tools?.disallowed_add) tools.disallowed = [...new Set([...tools.disallowed, ...overrides.tools.disallowed_add])];
   const resources = { ...base.resources };

@@ -84,12 +84,12 @@ export class PermissionHandlers {
   }
 
   @Handles('sandbox:create', {
-    summary: 'Create (or return) an agent sandbox: isolated, shared by session, or nested',
+    summary: "Create (or return) an agent sandbox: isolated, shared by session, or nested; its workspace is a git repository of its own, or a worktree of `repository` on the branch ksi/<agent_id>",
     params: sandboxCreateParams,
     agentParams: { agent_id: 'child', 'config.parent_agent_id': 'self_or_child' },
   })
   async createSandbox({ agent_id, config }: z.output<typeof sandboxCreateParams>) {
-    return { agent_id, sandbox: await this.sandboxes.create(agent_id, config.mode, config.parent_agent_id, config.session_id) };
+    return { agent_id, sandbox: await this.sandboxes.create(agent_id, config.mode, config.parent_agent_id, config.session_id, config.repository) };
   }
 
   @Handles('sandbox:get', { summary: "An agent's sandbox", params: agentParams })

@@ -8,6 +8,7 @@ import { KSI_CONFIG, type KsiConfig } from '../../config/config';
 import { SQLITE } from '../../database/sqlite.provider';
 import { WriteQueue } from '../../database/write-queue';
 import { EventError } from '../../events/event-error';
+import { addWorktree, agentBranch, initWorkspace, removeWorktree, repositoryRoot } from './git-workspace';
 
 interface SandboxRow {
   agent_id: string;
@@ -18,7 +19,11 @@ interface SandboxRow {
   created_at: number;
 }
 
-/** Agents' working directories under var/sandbox: isolated, shared per session, or nested in a parent's. */
+/**
+ * Agents' working directories under var/sandbox: isolated, shared per session, or nested in a
+ * parent's. Each workspace is a git repository of its own, or (isolated, with a repository named)
+ * a worktree of that repository on the agent's branch `ksi/<agent_id>`.
+ */
 @Injectable()
 export class SandboxService {
   constructor(
@@ -28,9 +33,11 @@ export class SandboxService {
     private readonly writes: WriteQueue,
   ) {}
 
-  async create(agentId: string, mode: SandboxInfo['mode'], parentAgentId?: string, sessionId?: string): Promise<SandboxInfo> {
+  async create(agentId: string, mode: SandboxInfo['mode'], parentAgentId?: string, sessionId?: string, repository?: string): Promise<SandboxInfo> {
     const existing = this.find(agentId);
     if (existing) return existing;
+    if (repository !== undefined && mode !== 'isolated') throw new EventError('invalid_params', `A repository's worktree is an isolated sandbox; mode ${mode} cannot have one`);
+    const repositoryTop = repository === undefined ? undefined : await repositoryRoot(repository);
     if (!isSafeId(agentId)) throw new EventError('invalid_params', `agent_id: ${JSON.stringify(agentId)} cannot name a folder (1-128 letters, digits, . _ -, starting with a letter or digit)`);
     let dir: string;
     if (mode === 'shared') {
@@ -43,7 +50,15 @@ export class SandboxService {
     } else {
       dir = this.inside(path.join(this.config.sandboxDir, 'agents'), agentId);
     }
-    for (const sub of ['workspace', 'shared', 'exports', '.claude']) fs.mkdirSync(path.join(dir, sub), { recursive: true });
+    for (const sub of ['shared', 'exports', '.claude']) fs.mkdirSync(path.join(dir, sub), { recursive: true });
+    const workspace = path.join(dir, 'workspace');
+    try {
+      if (repositoryTop === undefined) await initWorkspace(workspace);
+      else await addWorktree(repositoryTop, workspace, agentBranch(agentId));
+    } catch (error) {
+      if (mode !== 'shared') fs.rmSync(dir, { recursive: true, force: true });
+      throw error;
+    }
     if (mode === 'nested' && parentAgentId) {
       const link = path.join(dir, 'parent');
       if (!fs.existsSync(link)) fs.symlinkSync(path.join(this.find(parentAgentId)!.path, 'workspace'), link);
@@ -97,7 +112,10 @@ export class SandboxService {
       throw new EventError('invalid_state', `Sandbox of ${agentId} has nested sandboxes (${children.map((c) => c.agent_id).join(', ')}); pass force: true`);
     }
     for (const child of children) await this.remove(child.agent_id, true);
-    if (sandbox.mode !== 'shared' && this.isOwnFolder(sandbox)) fs.rmSync(sandbox.path, { recursive: true, force: true });
+    if (sandbox.mode !== 'shared' && this.isOwnFolder(sandbox)) {
+      await removeWorktree(sandbox.workspace, agentId);
+      fs.rmSync(sandbox.path, { recursive: true, force: true });
+    }
     await this.writes.run((db) => db.prepare('DELETE FROM sandboxes WHERE agent_id = ?').run(agentId));
     return true;
   }

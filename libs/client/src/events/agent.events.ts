@@ -1,4 +1,6 @@
+import { modelParam } from './completion.events';
 import type { CostTotals } from './cost.events';
+import { workspaceRepository } from './permission.events';
 import { jsonObject, safeId, z } from './schema';
 
 const agentId = safeId('The agent');
@@ -12,8 +14,11 @@ export const agentSpawnParams = z
     context: jsonObject().default({}).describe('Variables for the composition'),
     permission_profile: z.string().optional().describe('Overrides the profile\'s permission_profile'),
     parent_id: safeId('The spawning agent: the child never gets more than it has').optional(),
-    sandbox_config: z.object({ mode: z.enum(['isolated', 'shared', 'nested']).default('isolated'), session_id: safeId('Shared sandbox of this session').optional() }).default({ mode: 'isolated' }),
-    config: z.object({ model: z.string().optional(), role: z.string().optional(), capabilities: z.array(z.string()).optional() }).default({}).describe('Overrides of the composed profile'),
+    sandbox_config: z
+      .object({ mode: z.enum(['isolated', 'shared', 'nested']).default('isolated'), session_id: safeId('Shared sandbox of this session').optional(), repository: workspaceRepository.optional() })
+      .default({ mode: 'isolated' })
+      .describe("The agent's working directory; repository (else the profile's) gives it a worktree of that repository"),
+    config: z.object({ model: modelParam.optional().describe('claude-cli/<model>, a bare Claude CLI model name, or anthropic/<model>'), role: z.string().optional(), capabilities: z.array(z.string()).optional() }).default({}).describe('Overrides of the composed profile'),
     spawn_mode: z.enum(['fixed', 'dynamic']).default('fixed').describe('dynamic: pick the profile with composition:select'),
     selection_context: z.object({ role: z.string().optional(), required_capabilities: z.array(z.string()).default([]), task: z.string().optional() }).default({ required_capabilities: [] }),
   })

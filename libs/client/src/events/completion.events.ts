@@ -19,6 +19,9 @@ export function parseModel(model: string): { provider: ModelProvider; name: stri
 
 export const MODEL_FORMAT = `claude-cli/<model> (or a bare model name for the Claude CLI) or anthropic/<model>, the name 1-128 letters, digits and . _ : @ [ ] -`;
 
+/** A model as requests and agents name it: any shape `parseModel` accepts. */
+export const modelParam = z.string().refine((model) => parseModel(model) !== undefined, { message: `Not a model: use ${MODEL_FORMAT}` });
+
 /** A tool name for --allowedTools/--disallowedTools; never option-like. */
 const toolName = z.string().min(1, 'Must not be empty').refine((tool) => !tool.startsWith('-'), { message: "Must not start with '-'" });
 
@@ -28,11 +31,7 @@ export const completionAsyncParams = z
   .looseObject({
     prompt: z.string().min(1, 'Must not be empty').optional().describe('The turn to send (or messages)'),
     messages: z.array(message).min(1).optional().describe('Chat messages; the last user message is the prompt'),
-    model: z
-      .string()
-      .refine((model) => parseModel(model) !== undefined, { message: `Not a model: use ${MODEL_FORMAT}` })
-      .optional()
-      .describe('claude-cli/<model> or anthropic/<model> (default KSI_DEFAULT_MODEL)'),
+    model: modelParam.optional().describe('claude-cli/<model> or anthropic/<model> (default KSI_DEFAULT_MODEL)'),
     session_id: safeId('Claude session to continue (its newest descendant is resumed)').optional(),
     conversation_id: nonEmpty('Queue key for turn-taking; defaults to session_id').optional(),
     priority: z.enum(['high', 'normal', 'low']).default('normal').describe('Order among queues competing for the concurrency limit'),

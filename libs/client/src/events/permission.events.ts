@@ -39,6 +39,8 @@ export const validateSpawnParams = z.object({
   child_permissions: permissionsSchema.optional(),
 });
 export const identifyParams = z.object({ agent_id: agentId, token: nonEmpty('The token issued at spawn') });
+/** A repository an agent's workspace is a worktree of (isolated sandboxes), on the branch ksi/<agent_id>. */
+export const workspaceRepository = z.string().min(1).describe('Absolute path of a git repository: the workspace becomes its worktree on the branch ksi/<agent_id> (isolated mode)');
 export const sandboxCreateParams = z.object({
   agent_id: agentId,
   config: z
@@ -46,6 +48,7 @@ export const sandboxCreateParams = z.object({
       mode: z.enum(['isolated', 'shared', 'nested']).default('isolated'),
       parent_agent_id: safeId('The agent whose sandbox this one nests in (mode nested)').optional(),
       session_id: safeId('The session whose sandbox this one shares (mode shared)').optional(),
+      repository: workspaceRepository.optional(),
     })
     .default({ mode: 'isolated' }),
 });

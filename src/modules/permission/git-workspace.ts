@@ -1,0 +1,70 @@
+import { execFile } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { promisify } from 'node:util';
+import { EventError } from '../../events/event-error';
+
+const execFileAsync = promisify(execFile);
+
+/** Commits KSI makes itself (an agent's uncommitted work at terminate) need an identity even where git has none. */
+const KSI_IDENTITY = ['-c', 'user.name=KSI', '-c', 'user.email=ksi@localhost'];
+
+/**
+ * Agents' workspaces as git repositories, so the Claude CLI takes the workspace as its project and
+ * never the repository around it (KSI's own checkout, its memory and settings). Git runs with argv,
+ * never a shell, and `--` before every path.
+ */
+export async function git(args: string[], cwd?: string): Promise<string> {
+  try {
+    const { stdout } = await execFileAsync('git', args, { cwd, env: { ...process.env, GIT_TERMINAL_PROMPT: '0' } });
+    return stdout.trim();
+  } catch (error) {
+    const failure = error as NodeJS.ErrnoException & { stderr?: string };
+    if (failure.code === 'ENOENT') throw new EventError('git_missing', 'git is not installed or not on PATH; agents need it for their workspaces');
+    const said = (failure.stderr ?? '').trim().split('\n').pop() || failure.message;
+    throw new EventError('git_failed', `git ${args.filter((arg) => arg !== '--').slice(0, 2).join(' ')} failed: ${said}`);
+  }
+}
+
+/** A workspace of its own: a fresh repository (an existing one is left as it is). */
+export async function initWorkspace(dir: string): Promise<void> {
+  fs.mkdirSync(dir, { recursive: true });
+  if (!fs.existsSync(path.join(dir, '.git'))) await git(['init', '--quiet', '--', dir]);
+}
+
+/** The top folder of the repository `repository` names, or a coded error saying why it is not one. */
+export async function repositoryRoot(repository: string): Promise<string> {
+  if (!path.isAbsolute(repository)) throw new EventError('invalid_repository', `repository must be an absolute path, not ${JSON.stringify(repository)}`);
+  if (!fs.existsSync(repository) || !fs.statSync(repository).isDirectory()) throw new EventError('invalid_repository', `The repository ${repository} does not exist (or is not a folder)`);
+  try {
+    return await git(['-C', repository, 'rev-parse', '--show-toplevel']);
+  } catch {
+    throw new EventError('invalid_repository', `${repository} is not a git repository (git rev-parse found none); run git init there or name another`);
+  }
+}
+
+/** A worktree of `repository` at `dir` on `branch`: the branch is created from HEAD, or checked out again when it exists. */
+export async function addWorktree(repository: string, dir: string, branch: string): Promise<void> {
+  const exists = await git(['-C', repository, 'branch', '--list', '--', branch]);
+  if (exists) await git(['-C', repository, 'worktree', 'add', '--quiet', '--', dir, branch]);
+  else await git(['-C', repository, 'worktree', 'add', '--quiet', '-b', branch, '--', dir]);
+}
+
+/**
+ * Removes `dir` when it is a linked worktree: what the agent left uncommitted is committed to its
+ * branch first, so the branch keeps all its work. Returns false when `dir` is no worktree.
+ */
+export async function removeWorktree(dir: string, agentId: string): Promise<boolean> {
+  if (!fs.existsSync(path.join(dir, '.git')) || !fs.statSync(path.join(dir, '.git')).isFile()) return false;
+  await git(['-C', dir, 'add', '--all']);
+  if (await git(['-C', dir, 'status', '--porcelain'])) {
+    await git([...KSI_IDENTITY, '-C', dir, 'commit', '--quiet', '--no-verify', '-m', `KSI: work agent ${agentId} left uncommitted when it was terminated`]);
+  }
+  await git(['-C', dir, 'worktree', 'remove', '--force', '--', dir]);
+  return true;
+}
+
+/** The branch an agent's worktree is on. */
+export function agentBranch(agentId: string): string {
+  return `ksi/${agentId}`;
+}
