@@ -69,7 +69,7 @@ describe('the recorded real Claude CLI through ClaudeCliProvider', () => {
 
   it('stops a run whose line passes the limit: invalid_output, not unbounded memory', async () => {
     class SmallLines extends ClaudeCliProvider {
-      protected readonly maxLineChars = 100;
+      protected override readonly maxLineChars = 100;
     }
     const small = new SmallLines({ claudeBin: path.join(ROOT, 'test/fixtures/replay-claude') } as KsiConfig);
     const env = { REPLAY_STDOUT: path.join(RECORDED, 'json-not-logged-in.stdout.json'), REPLAY_EXIT: '0' };
