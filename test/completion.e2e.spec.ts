@@ -64,7 +64,7 @@ describe('completions with the fake Claude CLI', () => {
     expect(second.data.session_id).toBe(session);
     const status = await client.sendSingle('completion:session_status', { session_id: session });
     expect(status).toMatchObject({ root_session_id: session, newest_session_id: session, chain: [session] });
-    expect(status.completions.map((entry) => entry.request_id)).toEqual([first.data.request_id, second.data.request_id]);
+    expect((status.completions as { request_id: string }[]).map((entry) => entry.request_id)).toEqual([first.data.request_id, second.data.request_id]);
   });
 
   it('resumes the newest session of a chain whose resumes return new ids, and records it', async () => {
