@@ -55,7 +55,7 @@ describe('streamed turns of the Claude CLI (real daemon, fake CLI in stream-json
   it.each([
     ['a turn limit', 'long task [[max_turns]]', 'max_turns', 1],
     ['an overloaded API', 'busy [[overloaded]]', 'overloaded', 3],
-  ])('classifies %s (%s attempts)', async (_name, prompt, code, attempts) => {
+  ])('classifies %s (%s) as %s after %d attempt(s)', async (_name, prompt, code, attempts) => {
     const end = await watcher.end(await submit({ prompt, max_turns: 2 }), 30_000);
     expect(end).toMatchObject({ event: 'completion:error', data: { code, attempts } });
   });
