@@ -24,7 +24,7 @@ describe('agents with the fake Claude CLI (real daemon)', () => {
     expect(second.data.text).toBe('echo: second turn');
 
     const one = invocation('first turn')?.argv ?? [];
-    expect(one.slice(0, 4)).toEqual(['-p', '--output-format', 'json', '--model=sonnet']);
+    expect(one.slice(0, 6)).toEqual(['-p', '--output-format', 'stream-json', '--verbose', '--include-partial-messages', '--model=sonnet']);
     expect(optionValues(one, '--append-system-prompt')).toEqual([expect.stringContaining('You are talker')]);
     expect(optionValues(one, '--resume')).toEqual([]);
     const two = invocation('second turn')?.argv ?? [];
@@ -123,12 +123,12 @@ describe('an agent whose turn fails', () => {
       return current.failed_messages === 1 ? current : undefined;
     }))!;
     expect(info.failed_turns).toEqual([
-      { message_id: expect.any(Number), prompt, error: expect.stringContaining('simulated transient failure'), code: 'cli_failed', failed_at: expect.any(Number) },
+      { message_id: expect.any(Number), prompt, error: 'API Error: Unable to connect to API (ConnectionRefused)', code: 'api_unreachable', failed_at: expect.any(Number) },
     ]);
     const listed = (await ksi(['agent', 'list'], env())).stdout.split('\n').find((line) => line.startsWith('stumbler'));
     expect(listed?.split(/\s+/).slice(4, 6)).toEqual(['0', '1']);
     const logs = (await ksi(['agent', 'logs', 'stumbler'], env())).stdout;
-    expect(logs).toContain(`FAILED message ${info.failed_turns[0].message_id} (cli_failed)`);
+    expect(logs).toContain(`FAILED message ${info.failed_turns[0].message_id} (api_unreachable)`);
     expect(logs).toContain('ksi agent retry stumbler');
 
     expect((await ksi(['agent', 'retry', 'stumbler'], env())).stdout).toBe(`retrying 1 message(s) of stumbler: ${info.failed_turns[0].message_id}\n`);

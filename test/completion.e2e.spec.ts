@@ -27,8 +27,9 @@ describe('completions with the fake Claude CLI', () => {
   it('pushes progress and the result to the requester, with the real event names, and keeps the result readable', async () => {
     const id = await submit({ prompt: 'hello world', model: 'claude-cli/sonnet' });
     const end = await watcher.end(id);
-    expect(watcher.of(id).map((line) => line.event)).toEqual(['completion:progress', 'completion:result']);
+    expect(watcher.of(id).map((line) => line.event)).toEqual(['completion:progress', 'completion:progress', 'completion:result']);
     expect(watcher.of(id)[0].data).toMatchObject({ status: 'calling_llm', attempt: 1 });
+    expect(watcher.of(id)[1].data).toMatchObject({ status: 'streaming', attempt: 1, delta: 'echo: hello world' });
     expect(end.data).toMatchObject({
       request_id: id,
       session_id: expect.any(String),
@@ -38,7 +39,7 @@ describe('completions with the fake Claude CLI', () => {
     expect(record).toMatchObject({ request_id: id, status: 'completed', attempts: 1, max_attempts: 3, result_session_id: end.data.session_id });
     expect(record.result.response.result).toBe('echo: hello world');
     const invocation = daemon.invocations().find((entry) => entry.stdin === 'hello world');
-    expect(invocation?.argv).toEqual(['-p', '--output-format', 'json', '--model=sonnet', expect.stringMatching(/^--session-id=[0-9a-f-]{36}$/)]);
+    expect(invocation?.argv).toEqual(['-p', '--output-format', 'stream-json', '--verbose', '--include-partial-messages', '--model=sonnet', expect.stringMatching(/^--session-id=[0-9a-f-]{36}$/)]);
   });
 
   it('writes a valid response log line under the returned session id', async () => {
@@ -54,18 +55,39 @@ describe('completions with the fake Claude CLI', () => {
     ]);
   });
 
-  it('resumes the newest session of the chain and records it', async () => {
-    const first = await watcher.end(await submit({ prompt: 'turn one', session_id: 'chat-1' }));
-    const second = await watcher.end(await submit({ prompt: 'turn two', session_id: 'chat-1' }));
-    const third = await watcher.end(await submit({ prompt: 'turn three', session_id: first.data.session_id }));
-    const resumed = (stdin: string) => optionValues(daemon.invocations().find((entry) => entry.stdin === stdin)?.argv ?? [], '--resume')[0];
-    expect(resumed('turn one')).toBe('chat-1');
-    expect(resumed('turn two')).toBe(first.data.session_id);
-    expect(resumed('turn three')).toBe(second.data.session_id);
-    const session = await client.sendSingle('completion:session_status', { session_id: 'chat-1' });
-    expect(session).toMatchObject({ root_session_id: 'chat-1', newest_session_id: third.data.session_id });
-    expect(session.chain).toEqual(['chat-1', first.data.session_id, second.data.session_id, third.data.session_id]);
-    expect(session.completions).toHaveLength(3);
+  it('resumes a session that keeps its id: the chain is that one session', async () => {
+    const first = await watcher.end(await submit({ prompt: 'kept one' }));
+    const session = first.data.session_id;
+    const second = await watcher.end(await submit({ prompt: 'kept two', session_id: session }));
+    expect(optionValues(daemon.invocations().find((entry) => entry.stdin === 'kept one')!.argv, '--session-id')).toEqual([session]);
+    expect(optionValues(daemon.invocations().find((entry) => entry.stdin === 'kept two')!.argv, '--resume')).toEqual([session]);
+    expect(second.data.session_id).toBe(session);
+    const status = await client.sendSingle('completion:session_status', { session_id: session });
+    expect(status).toMatchObject({ root_session_id: session, newest_session_id: session, chain: [session] });
+    expect((status.completions as { request_id: string }[]).map((entry) => entry.request_id)).toEqual([first.data.request_id, second.data.request_id]);
+  });
+
+  it('resumes the newest session of a chain whose resumes return new ids, and records it', async () => {
+    const [forkOne, forkTwo] = ['0b6c6f4e-1c1e-4c43-9a55-6b0b1d1d2f3a', '1c7d7f5f-2d2f-4d54-8b66-7c1c2e2e3f4b'];
+    const first = await watcher.end(await submit({ prompt: 'turn one' }));
+    const root = first.data.session_id;
+    const second = await watcher.end(await submit({ prompt: `turn two [[session_id:"${forkOne}"]]`, session_id: root }));
+    const third = await watcher.end(await submit({ prompt: `turn three [[session_id:"${forkTwo}"]]`, session_id: root }));
+    const fourth = await watcher.end(await submit({ prompt: 'turn four', session_id: forkOne }));
+    const resumed = (prefix: string) => optionValues(daemon.invocations().find((entry) => entry.stdin.startsWith(prefix))?.argv ?? [], '--resume')[0];
+    expect(resumed('turn two')).toBe(root);
+    expect(resumed('turn three')).toBe(forkOne);
+    expect(resumed('turn four')).toBe(forkTwo);
+    expect([second.data.session_id, third.data.session_id, fourth.data.session_id]).toEqual([forkOne, forkTwo, forkTwo]);
+    const session = await client.sendSingle('completion:session_status', { session_id: forkOne });
+    expect(session).toMatchObject({ root_session_id: root, newest_session_id: forkTwo, chain: [root, forkOne, forkTwo] });
+    expect(session.completions).toHaveLength(4);
+  });
+
+  it('fails a resume of a session the CLI does not know at once, with its sentence', async () => {
+    const unknown = '00000000-0000-4000-8000-000000000000';
+    const end = await watcher.end(await submit({ prompt: 'who are you', session_id: unknown }));
+    expect(end).toMatchObject({ event: 'completion:error', data: { code: 'session_not_found', attempts: 1, error: `No conversation found with session ID: ${unknown}` } });
   });
 
   it('passes tools, turns, system prompt and MCP config as flags, and runs in the requested directory', async () => {
@@ -84,7 +106,7 @@ describe('completions with the fake Claude CLI', () => {
     );
     const invocation = daemon.invocations().find((entry) => entry.stdin === 'flags please');
     expect(invocation?.argv).toEqual([
-      '-p', '--output-format', 'json', '--model=opus',
+      '-p', '--output-format', 'stream-json', '--verbose', '--include-partial-messages', '--model=opus',
       '--allowedTools=Read', '--allowedTools=Grep', '--disallowedTools=Bash', '--max-turns=3',
       expect.stringMatching(/^--session-id=/), '--mcp-config=/tmp/mcp.json', '--append-system-prompt=Be brief.',
     ]);
@@ -93,10 +115,10 @@ describe('completions with the fake Claude CLI', () => {
 
   it('starts higher-priority requests first when they compete for the limit', async () => {
     // The blockers hold both slots until they are cancelled, so low and high surely wait together.
-    const blockers = await Promise.all([0, 1].map((i) => submit({ prompt: `blocker ${i} [[hang]]`, session_id: `blocker-${i}` })));
+    const blockers = await Promise.all([0, 1].map((i) => submit({ prompt: `blocker ${i} [[hang]]`, conversation_id: `blocker-${i}` })));
     await eventually(() => blockers.every((_, i) => daemon.invocations().some((entry) => entry.stdin === `blocker ${i} [[hang]]`)));
-    const low = await submit({ prompt: 'low one', session_id: 'prio-low', priority: 'low' });
-    const high = await submit({ prompt: 'high one', session_id: 'prio-high', priority: 'high' });
+    const low = await submit({ prompt: 'low one', conversation_id: 'prio-low', priority: 'low' });
+    const high = await submit({ prompt: 'high one', conversation_id: 'prio-high', priority: 'high' });
     const queue = await client.sendSingle('completion:queue_status');
     expect(queue).toMatchObject({ limit: 2, processing: 2, queued: 2 });
     expect(queue.queues.map((q) => q.queue_key)).toEqual(expect.arrayContaining(['prio-low', 'prio-high']));
@@ -109,9 +131,9 @@ describe('completions with the fake Claude CLI', () => {
   it('runs two sessions in parallel while each session stays serial', async () => {
     // A1 runs until it is cancelled: B1 can only finish meanwhile if sessions run in parallel.
     const ids = await Promise.all([
-      submit({ prompt: 'A1 [[hang]]', session_id: 'sess-a' }),
-      submit({ prompt: 'A2', session_id: 'sess-a' }),
-      submit({ prompt: 'B1', session_id: 'sess-b' }),
+      submit({ prompt: 'A1 [[hang]]', conversation_id: 'sess-a' }),
+      submit({ prompt: 'A2', conversation_id: 'sess-a' }),
+      submit({ prompt: 'B1', conversation_id: 'sess-b' }),
     ]);
     expect((await watcher.end(ids[2])).event).toBe('completion:result');
     expect(await status(ids[0])).toMatchObject({ status: 'processing' });
@@ -124,7 +146,7 @@ describe('completions with the fake Claude CLI', () => {
 
   it('never runs more than KSI_MAX_CONCURRENT processes at once', async () => {
     // Six that never end on their own: exactly two run, the rest wait, until they are cancelled.
-    const ids = await Promise.all(Array.from({ length: 6 }, (_, i) => submit({ prompt: `limit ${i} [[hang]]`, session_id: `limit-${i}` })));
+    const ids = await Promise.all(Array.from({ length: 6 }, (_, i) => submit({ prompt: `limit ${i} [[hang]]`, conversation_id: `limit-${i}` })));
     await eventually(() => daemon.invocations().filter((entry) => entry.stdin.startsWith('limit ')).length === 2);
     expect(await client.sendSingle('completion:queue_status')).toMatchObject({ limit: 2, processing: 2, queued: 4 });
     for (const id of ids) await client.sendSingle('completion:cancel', { request_id: id });
@@ -138,13 +160,13 @@ describe('completions with the fake Claude CLI', () => {
     const id = await submit({ prompt: 'flaky [[fail:2]]' });
     const end = await watcher.end(id);
     expect(end.event).toBe('completion:result');
-    const progress = watcher.of(id).filter((line) => line.event === 'completion:progress');
+    const progress = watcher.of(id).filter((line) => line.event === 'completion:progress' && line.data.status !== 'streaming');
     expect(progress.map((line) => line.data.status)).toEqual(['calling_llm', 'retry_scheduled', 'calling_llm', 'retry_scheduled', 'calling_llm']);
     // Full jitter: each wait is random, bounded by 300 ms × 2^(attempt-1).
     progress
       .filter((line) => line.data.status === 'retry_scheduled')
       .forEach((line, i) => {
-        expect(line.data).toMatchObject({ code: 'cli_failed', attempt: i + 1, error: expect.stringContaining('simulated transient failure') });
+        expect(line.data).toMatchObject({ code: 'api_unreachable', attempt: i + 1, error: 'API Error: Unable to connect to API (ConnectionRefused)' });
         expect(line.data.next_attempt_at - line.timestamp).toBeLessThanOrEqual((300 * 2 ** i) / 1000 + 0.05);
       });
     expect(await status(id)).toMatchObject({ status: 'completed', attempts: 3 });
@@ -152,10 +174,10 @@ describe('completions with the fake Claude CLI', () => {
   });
 
   it('retries a backed-off request while another queue waits behind a long running head', async () => {
-    const head = await submit({ prompt: 'long head [[hang]]', session_id: 'stall-a' });
-    const behind = await submit({ prompt: 'behind the long head', session_id: 'stall-a' });
+    const head = await submit({ prompt: 'long head [[hang]]', conversation_id: 'stall-a' });
+    const behind = await submit({ prompt: 'behind the long head', conversation_id: 'stall-a' });
     await eventually(() => daemon.invocations().some((entry) => entry.stdin === 'long head [[hang]]'));
-    const flaky = await submit({ prompt: 'flaky elsewhere [[fail:1]]', session_id: 'stall-b' });
+    const flaky = await submit({ prompt: 'flaky elsewhere [[fail:1]]', conversation_id: 'stall-b' });
     const end = await watcher.end(flaky, 5_000);
     expect(end.event).toBe('completion:result');
     expect(await status(head)).toMatchObject({ status: 'processing' });
@@ -198,8 +220,8 @@ describe('completions with the fake Claude CLI', () => {
   });
 
   it('cancels a running request: its process is gone and no result ever comes', async () => {
-    const id = await submit({ prompt: 'cancel me [[hang]]', session_id: 'cancel-session' });
-    const queued = await submit({ prompt: 'behind it', session_id: 'cancel-session' });
+    const id = await submit({ prompt: 'cancel me [[hang]]', conversation_id: 'cancel-session' });
+    const queued = await submit({ prompt: 'behind it', conversation_id: 'cancel-session' });
     const pid = (await eventually(() => daemon.invocations().find((entry) => entry.stdin === 'cancel me [[hang]]')))!.pid;
     await eventually(async () => (await status(id)).pid === pid, 10_000, 'completion:status to show the running CLI\'s pid');
     expect(await client.sendSingle('completion:cancel', { request_id: queued })).toEqual({ request_id: queued, status: 'cancelled' });
@@ -218,18 +240,18 @@ describe('completions with the fake Claude CLI', () => {
     ['a number', '12345', 'odd-number'],
     ['an object', '{"id":1}', 'odd-object'],
   ])('fails an attempt whose CLI prints %s as its session id, and the queue moves on', async (_name, printed, queue) => {
-    const id = await submit({ prompt: `odd session [[session_id:${printed}]]`, session_id: queue, max_attempts: 1 });
-    const next = await submit({ prompt: `after the odd session in ${queue}`, session_id: queue });
+    const id = await submit({ prompt: `odd session [[session_id:${printed}]]`, conversation_id: queue, max_attempts: 1 });
+    const next = await submit({ prompt: `after the odd session in ${queue}`, conversation_id: queue });
     expect(await watcher.end(id)).toMatchObject({ event: 'completion:error', data: { code: 'invalid_output', error: expect.stringContaining('unusable session_id') } });
     expect(await status(id)).toMatchObject({ status: 'failed', error_code: 'invalid_output' });
     const after = await watcher.end(next);
     expect(after.event).toBe('completion:result');
-    expect(optionValues(daemon.invocations().find((entry) => entry.stdin === `after the odd session in ${queue}`)?.argv ?? [], '--resume')).toEqual([queue]);
+    expect(await status(next)).toMatchObject({ status: 'completed', result_session_id: after.data.session_id });
   });
 
   it('ends an attempt that throws unexpectedly as failed (never left processing), and the queue moves on', async () => {
-    const id = await submit({ prompt: 'unspawnable', cwd: '/tmp/\u0000nul', session_id: 'unexpected' });
-    const next = await submit({ prompt: 'after the unspawnable one', session_id: 'unexpected' });
+    const id = await submit({ prompt: 'unspawnable', cwd: '/tmp/\u0000nul', conversation_id: 'unexpected' });
+    const next = await submit({ prompt: 'after the unspawnable one', conversation_id: 'unexpected' });
     expect(await watcher.end(id)).toMatchObject({ event: 'completion:error', data: { code: 'internal_error', error: expect.stringContaining('could not finish') } });
     expect(await status(id)).toMatchObject({ status: 'failed', error_code: 'internal_error' });
     expect((await watcher.end(next)).event).toBe('completion:result');
@@ -271,7 +293,7 @@ describe('completions at volume', () => {
   it('finishes 200 queued requests exactly once each', async () => {
     const client = daemon.client();
     const watcher = new CompletionWatcher(client);
-    const ids = await Promise.all(Array.from({ length: 200 }, (_, i) => client.sendSingle('completion:async', { prompt: `bulk ${i}`, session_id: `bulk-${i % 10}` }).then((r) => r.request_id)));
+    const ids = await Promise.all(Array.from({ length: 200 }, (_, i) => client.sendSingle('completion:async', { prompt: `bulk ${i}`, conversation_id: `bulk-${i % 10}` }).then((r) => r.request_id)));
     const ends = await Promise.all(ids.map((id) => watcher.end(id, 60_000)));
     expect(ends.every((end) => end.event === 'completion:result')).toBe(true);
     const prompts = daemon.invocations().map((entry) => entry.stdin);

@@ -8,28 +8,33 @@ describe('conversations and locks (real daemon, fake Claude CLI)', () => {
   let client: KsiClient;
   beforeAll(() => (client = connected()));
 
-  it('lists, gets, searches and exports the turns just made, as one conversation per session chain', async () => {
+  it('lists, gets, searches and exports the turns just made, as one conversation per session chain (ids kept or changed on resume)', async () => {
     const watcher = new CompletionWatcher(client);
+    const changed = '2d8e8a6a-3e3a-4e65-9c77-8d2d3f3f4a5c';
+    // The second resume returns a new id (as with --fork-session), the first and third keep theirs.
+    const prompts = ['What is KSI?', `And the daemon? [[session_id:"${changed}"]]`, 'Thanks, zebra.'];
     const sessions: string[] = [];
-    for (const prompt of ['What is KSI?', 'And the daemon?', 'Thanks, zebra.']) {
-      const { request_id } = await send('completion:async', { prompt, session_id: 'talk-1' });
+    for (const prompt of prompts) {
+      const { request_id } = await send('completion:async', { prompt, ...(sessions[0] && { session_id: sessions[0] }) });
       sessions.push((await watcher.end(request_id)).data.session_id);
     }
+    const root = sessions[0];
+    expect(sessions).toEqual([root, changed, changed]);
     const { request_id: other } = await send('completion:async', { prompt: 'Unrelated question' });
     await watcher.end(other);
 
     const list = await send('conversation:list');
     expect(list.total).toBe(2);
-    const chain = list.conversations.find((c: { root_session_id: string }) => c.root_session_id === 'talk-1');
+    const chain = list.conversations.find((c: { root_session_id: string }) => c.root_session_id === root);
     expect(chain).toMatchObject({ session_id: sessions[2], message_count: 6, participants: expect.arrayContaining(['Claude']) });
 
     const got = await send('conversation:get', { session_id: sessions[1] });
-    expect(got.root_session_id).toBe('talk-1');
+    expect(got.root_session_id).toBe(root);
     expect(got.messages.map((m: { type: string; content: string }) => `${m.type}:${m.content}`)).toEqual([
       'user:What is KSI?',
       'claude:echo: What is KSI?',
-      'user:And the daemon?',
-      'claude:echo: And the daemon?',
+      `user:${prompts[1]}`,
+      `claude:echo: ${prompts[1]}`,
       'user:Thanks, zebra.',
       'claude:echo: Thanks, zebra.',
     ]);
@@ -37,9 +42,9 @@ describe('conversations and locks (real daemon, fake Claude CLI)', () => {
 
     const found = await send('conversation:search', { query: 'ZEBRA' });
     expect(found.results).toHaveLength(1);
-    expect(found.results[0]).toMatchObject({ root_session_id: 'talk-1', match_count: 2 });
+    expect(found.results[0]).toMatchObject({ root_session_id: root, match_count: 2 });
 
-    const exported = await send('conversation:export', { session_id: 'talk-1', format: 'markdown' });
+    const exported = await send('conversation:export', { session_id: root, format: 'markdown' });
     expect(exported.message_count).toBe(6);
     expect(fs.readFileSync(exported.export_path, 'utf8')).toContain('Thanks, zebra.');
     expect((await send('conversation:stats')).total_messages).toBe(8);

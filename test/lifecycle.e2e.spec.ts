@@ -197,7 +197,7 @@ describe('a private var dir', () => {
       await daemon.start();
       const client = daemon.client();
       const watcher = new CompletionWatcher(client);
-      const { request_id } = (await client.sendSingle('completion:async', { prompt: 'hello', session_id: 'modes' })) as { request_id: string };
+      const { request_id } = (await client.sendSingle('completion:async', { prompt: 'hello', conversation_id: 'modes' })) as { request_id: string };
       expect((await watcher.end(request_id)).event).toBe('completion:result');
       await client.close();
 

@@ -21,9 +21,10 @@ describe('event log, monitor and correlation (real daemon, fake Claude CLI)', ()
     const done = new CompletionWatcher(other);
     const { request_id } = (await other.sendSingle('completion:async', { prompt: 'watched' })) as { request_id: string };
     await done.end(request_id);
-    const seen = await watcher.read(3);
-    expect(seen.map((line) => line.data.event_name)).toEqual(['completion:async', 'completion:progress', 'completion:result']);
-    expect(seen[2].data.data).toMatchObject({ request_id, result: { response: { result: 'echo: watched' } } });
+    const seen = await watcher.read(4);
+    expect(seen.map((line) => line.data.event_name)).toEqual(['completion:async', 'completion:progress', 'completion:progress', 'completion:result']);
+    expect(seen[2].data.data).toMatchObject({ request_id, status: 'streaming', delta: 'echo: watched' });
+    expect(seen[3].data.data).toMatchObject({ request_id, result: { response: { result: 'echo: watched' } } });
     watcher.close();
     await other.close();
   });

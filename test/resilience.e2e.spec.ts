@@ -18,7 +18,7 @@ const INTERRUPTED_CLI_MS = '60000';
 async function queueJobs(client: KsiClient): Promise<string[]> {
   const ids: string[] = [];
   for (let i = 0; i < RUNNING + QUEUED; i++) {
-    ids.push(((await client.sendSingle('completion:async', { prompt: prompt(i), session_id: `job-${i}` })) as { request_id: string }).request_id);
+    ids.push(((await client.sendSingle('completion:async', { prompt: prompt(i), conversation_id: `job-${i}` })) as { request_id: string }).request_id);
   }
   return ids;
 }
@@ -99,8 +99,8 @@ describe('resilience: stops, crashes and restarts lose nothing', () => {
   it('three restarts in a row with nothing in flight replay no old checkpoint', async () => {
     const first = await fresh().start();
     let client = first.client();
-    await client.sendSingle('completion:async', { prompt: 'long one [[sleep:1000]]', session_id: 'replay' });
-    await client.sendSingle('completion:async', { prompt: 'after it', session_id: 'replay' });
+    await client.sendSingle('completion:async', { prompt: 'long one [[sleep:1000]]', conversation_id: 'replay' });
+    await client.sendSingle('completion:async', { prompt: 'after it', conversation_id: 'replay' });
     await eventually(() => first.invocations().length === 1);
     await client.close();
     await first.stop('SIGTERM');
@@ -128,7 +128,7 @@ describe('resilience: stops, crashes and restarts lose nothing', () => {
       [
         { event: 'state:set', data: { key: 'last-words', value: { said: true } } },
         { event: 'async_state:push', data: { queue_name: 'last-queue', value: 'item' } },
-        { event: 'completion:async', data: { prompt: 'last request', session_id: 'last' } },
+        { event: 'completion:async', data: { prompt: 'last request', conversation_id: 'last' } },
       ]
         .map((line) => JSON.stringify(line))
         .join('\n') + '\n',

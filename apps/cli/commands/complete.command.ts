@@ -20,6 +20,10 @@ interface Pushed {
   next_attempt_at?: number;
   session_id?: string | null;
   result?: StandardResponse;
+  delta?: string;
+  tool?: string;
+  max_retries?: number;
+  retry_delay_ms?: number;
 }
 
 @Command({ name: 'complete', arguments: '<prompt>', description: 'Queue a Claude turn; with --wait, print its result (exit 0) or error (exit 1)' })
@@ -59,9 +63,10 @@ export class CompleteCommand extends KsiCommand<CompleteOptions> {
         return;
       }
       process.stderr.write(dim(`queued ${accepted.request_id}\n`));
-      const end = await finished(accepted.request_id);
+      const { end, streamed } = await finished(accepted.request_id);
       if (end.event === 'completion:result') {
-        process.stdout.write(`${String(end.data.result?.response.result ?? '')}\n`);
+        // The streamed text already is the answer; without any, the result is.
+        process.stdout.write(streamed ? '\n' : `${String(end.data.result?.response.result ?? '')}\n`);
         process.stderr.write(dim(`session ${end.data.session_id}\n`));
         return;
       }
@@ -71,8 +76,11 @@ export class CompleteCommand extends KsiCommand<CompleteOptions> {
     }
   }
 
-  /** Subscribes before sending, so no pushed line can be missed; resolves on the request's last event. */
-  private waitForEnd(client: KsiClient): (requestId: string) => Promise<{ event: string; data: Pushed }> {
+  /**
+   * Subscribes before sending, so no pushed line can be missed; prints streamed text on stdout as it
+   * arrives and the rest of the progress on stderr; resolves on the request's last event.
+   */
+  private waitForEnd(client: KsiClient): (requestId: string) => Promise<{ end: { event: string; data: Pushed }; streamed: boolean }> {
     const seen: { event: string; data: Pushed }[] = [];
     let wake: () => void = () => undefined;
     client.subscribe('completion:*', (line) => {
@@ -80,14 +88,15 @@ export class CompleteCommand extends KsiCommand<CompleteOptions> {
       wake();
     });
     return async (requestId) => {
+      let streamed = false;
       for (;;) {
         for (const entry of seen.splice(0)) {
           if (entry.data.request_id !== requestId) continue;
-          if (entry.event === 'completion:progress') {
-            const { status, attempt, error, next_attempt_at } = entry.data;
-            const detail = status === 'retry_scheduled' ? `attempt ${attempt} failed (${error}); retrying at ${new Date((next_attempt_at ?? 0) * 1000).toISOString()}` : `calling Claude (attempt ${attempt})`;
-            process.stderr.write(dim(`${detail}\n`));
-          } else return entry;
+          if (entry.event !== 'completion:progress') return { end: entry, streamed };
+          if (entry.data.status === 'streaming') {
+            process.stdout.write(entry.data.delta ?? '');
+            streamed = true;
+          } else process.stderr.write(dim(`${progressLine(entry.data)}\n`));
         }
         await new Promise<void>((resolve) => {
           wake = resolve;
@@ -96,5 +105,19 @@ export class CompleteCommand extends KsiCommand<CompleteOptions> {
         if (!client.connected) throw new CliError(EXIT.unreachable, 'The connection to the daemon closed before the result arrived');
       }
     };
+  }
+}
+
+/** One progress push other than streamed text, as a line for stderr. */
+function progressLine({ status, attempt, error, next_attempt_at, tool, max_retries, retry_delay_ms }: Pushed): string {
+  switch (status) {
+    case 'retry_scheduled':
+      return `attempt ${attempt} failed (${error}); retrying at ${new Date((next_attempt_at ?? 0) * 1000).toISOString()}`;
+    case 'tool_use':
+      return `using ${tool}`;
+    case 'api_retry':
+      return `the Claude API did not answer (${error ?? 'error'}); the CLI retries (${attempt}/${max_retries ?? '?'}) in ${((retry_delay_ms ?? 0) / 1000).toFixed(1)} s`;
+    default:
+      return `calling Claude (attempt ${attempt})`;
   }
 }

@@ -120,11 +120,14 @@ export class CompletionRepository {
     return this.writes.run(() => void this.sql.setPid.run(pid, id));
   }
 
-  /** Completed, and the returned session linked to the session it resumed. */
+  /**
+   * Completed, and the returned session linked to the session it resumed. A resume that kept the
+   * session's id adds no link: the session is already in its chain, and never its own parent.
+   */
   complete(id: string, result: string, session: string | undefined, resumed: string | undefined, now: number): Promise<void> {
     return this.writes.run(() => {
       this.sql.complete.run({ id, result, session: session ?? null, now });
-      if (!session) return;
+      if (!session || session === resumed) return;
       const root = resumed ? ((this.sql.linkOf.get(resumed) as string | undefined) ?? resumed) : session;
       this.sql.link.run({ session, parent: resumed ?? null, root, request: id, now });
     });

@@ -18,7 +18,8 @@ interface Turn {
 /**
  * Conversations read back from the response logs the completion module writes (one line per turn,
  * under the session the turn returned). A conversation is a session chain: each turn names the
- * session it resumed, so any session of the chain finds the whole conversation.
+ * session it resumed (the same one when the CLI kept the id, another when it gave a new one), so
+ * any session of the chain finds the whole conversation.
  */
 @Injectable()
 export class ConversationLogService {
@@ -27,7 +28,7 @@ export class ConversationLogService {
   constructor(@Inject(KSI_CONFIG) private readonly config: KsiConfig) {}
 
   list(): ConversationSummary[] {
-    return [...this.chains().values()].map(summarise);
+    return [...this.chains()].map(([root, turns]) => summarise(root, turns));
   }
 
   /** The messages of the conversation `sessionId` belongs to, oldest first. */
@@ -63,15 +64,22 @@ export class ConversationLogService {
     return { export_path: file, message_count: messages.length, size_bytes: Buffer.byteLength(text) };
   }
 
+  /** Follows each session to the one it resumed; a resume that kept its id is no step. */
   private rootOf(sessionId: string): string {
-    const turns = this.turns();
+    const parents = this.parents();
     let current = sessionId;
     const seen = new Set<string>();
-    while (turns.get(current)?.resumed && !seen.has(current)) {
+    while (parents.has(current) && !seen.has(current)) {
       seen.add(current);
-      current = turns.get(current)!.resumed as string;
+      current = parents.get(current) as string;
     }
     return current;
+  }
+
+  private parents(): Map<string, string> {
+    const parents = new Map<string, string>();
+    for (const turn of this.turns().values()) if (turn.resumed !== null && turn.resumed !== turn.session) parents.set(turn.session, turn.resumed);
+    return parents;
   }
 
   private chains(): Map<string, Turn[]> {
@@ -84,7 +92,7 @@ export class ConversationLogService {
     return chains;
   }
 
-  /** Every turn in the logs, read again only when a log file changed. */
+  /** Every turn in the logs by request id (a session that kept its id on resume has several), read again only when a log file changed. */
   private turns(): Map<string, Turn> {
     const dir = this.config.responseLogDir;
     const files = fs.existsSync(dir) ? fs.readdirSync(dir).filter((file) => file.endsWith('.jsonl')) : [];
@@ -101,7 +109,7 @@ export class ConversationLogService {
           const resumed = ksi.resumed_session_id ?? null;
           // Session ids name export files and are looked up by clients: a line with another kind is foreign.
           if (!isSafeId(session) || (resumed !== null && !isSafeId(resumed))) continue;
-          turns.set(session, {
+          turns.set(ksi.request_id, {
             session,
             resumed,
             requestId: ksi.request_id,
@@ -127,10 +135,10 @@ function toMessages(turn: Turn): ConversationMessage[] {
   ];
 }
 
-function summarise(turns: Turn[]): ConversationSummary {
+function summarise(root: string, turns: Turn[]): ConversationSummary {
   return {
     session_id: turns[turns.length - 1].session,
-    root_session_id: turns[0].resumed ?? turns[0].session,
+    root_session_id: root,
     message_count: turns.length * 2,
     first_timestamp: turns[0].timestamp,
     last_timestamp: turns[turns.length - 1].timestamp,

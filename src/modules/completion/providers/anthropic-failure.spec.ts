@@ -53,12 +53,12 @@ describe('classifyApiError', () => {
   });
 
   it.each([500, 502, 503, 504])('retries a server error (%i)', (status) => {
-    expect(classify(answered(status, 'api_error', 'Internal server error'))).toMatchObject({ code: 'server_error', retryable: true });
+    expect(classify(answered(status, 'api_error', 'Internal server error'))).toMatchObject({ code: 'api_error', retryable: true });
   });
 
   it.each([
     ['overloaded_error', 'overloaded', true],
-    ['api_error', 'server_error', true],
+    ['api_error', 'api_error', true],
     ['rate_limit_error', 'rate_limited', true],
     ['invalid_request_error', 'invalid_request', false],
     ['authentication_error', 'auth_error', false],
@@ -68,7 +68,7 @@ describe('classifyApiError', () => {
 
   it('retries a connection failure and a connection timeout', () => {
     expect(classify(new APIConnectionError({ message: 'Connection error.', cause: new Error('connect ECONNREFUSED 127.0.0.1:9') }))).toEqual({
-      code: 'connection_error',
+      code: 'api_unreachable',
       retryable: true,
       message: 'Could not reach the Anthropic API (Connection error.: connect ECONNREFUSED 127.0.0.1:9)',
     });

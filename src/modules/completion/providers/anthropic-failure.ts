@@ -18,7 +18,7 @@ const BY_TYPE: Record<string, { code: FailureCode; retryable: boolean }> = {
   request_too_large: { code: 'invalid_request', retryable: false },
   rate_limit_error: { code: 'rate_limited', retryable: true },
   overloaded_error: { code: 'overloaded', retryable: true },
-  api_error: { code: 'server_error', retryable: true },
+  api_error: { code: 'api_error', retryable: true },
   timeout_error: { code: 'timeout', retryable: true },
 };
 
@@ -30,7 +30,7 @@ export function classifyApiError(error: unknown, model: string, now: number): Ap
   if (error instanceof APIConnectionTimeoutError) return { code: 'timeout', message: 'The Anthropic API did not answer in time', retryable: true };
   if (error instanceof APIConnectionError) {
     const cause = error.cause instanceof Error ? `: ${error.cause.message}` : '';
-    return { code: 'connection_error', message: `Could not reach the Anthropic API (${error.message}${cause})`, retryable: true };
+    return { code: 'api_unreachable', message: `Could not reach the Anthropic API (${error.message}${cause})`, retryable: true };
   }
   if (!(error instanceof APIError)) {
     return { code: 'invalid_output', message: `The Anthropic API sent a response KSI could not read: ${(error as Error)?.message ?? String(error)}`, retryable: true };
@@ -46,11 +46,11 @@ export function classifyApiError(error: unknown, model: string, now: number): Ap
   if (status === 429) return { code: 'rate_limited', message, retryable: true, ...(retryAt !== undefined && { retryAt }) };
   if (status === 529 || (status !== undefined && status >= 500)) {
     const overloaded = status === 529 || error.type === 'overloaded_error';
-    return { code: overloaded ? 'overloaded' : 'server_error', message, retryable: true, ...(retryAt !== undefined && { retryAt }) };
+    return { code: overloaded ? 'overloaded' : 'api_error', message, retryable: true, ...(retryAt !== undefined && { retryAt }) };
   }
-  if (status === 408 || status === 409) return { code: 'server_error', message, retryable: true };
+  if (status === 408 || status === 409) return { code: 'api_error', message, retryable: true };
   if (status !== undefined) return { code: 'invalid_request', message, retryable: false };
-  const byType = BY_TYPE[error.type ?? ''] ?? { code: 'server_error', retryable: true };
+  const byType = BY_TYPE[error.type ?? ''] ?? { code: 'api_error', retryable: true };
   return { ...byType, message };
 }
 

@@ -91,7 +91,7 @@ export class AnthropicProvider implements CompletionProvider {
     }
     if (failure !== undefined) return { ok: false, ...classifyApiError(failure, turn.model, Date.now()), ...spent, durationMs: elapsed() };
     if (!answer.finished) {
-      return { ok: false, code: 'connection_error', message: 'The Anthropic API’s stream ended before message_stop', retryable: true, ...spent, durationMs: elapsed() };
+      return { ok: false, code: 'api_unreachable', message: 'The Anthropic API’s stream ended before message_stop', retryable: true, ...spent, durationMs: elapsed() };
     }
 
     // A reply without text is not kept: an empty assistant message would make the next turn's request invalid.

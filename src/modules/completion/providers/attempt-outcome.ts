@@ -3,15 +3,18 @@ export type FailureCode =
   | 'timeout'
   | 'killed'
   | 'rate_limited'
+  | 'overloaded'
+  | 'api_error'
+  | 'api_unreachable'
   | 'auth_error'
+  | 'billing_error'
   | 'invalid_request'
+  | 'session_not_found'
+  | 'max_turns'
   | 'cli_not_found'
   | 'cli_failed'
   | 'invalid_output'
   | 'cli_error_result'
-  | 'overloaded'
-  | 'server_error'
-  | 'connection_error'
   | 'cancelled';
 
 /** Tokens a turn used, as the Messages API counts them. */
@@ -48,14 +51,3 @@ export type AttemptOutcome =
       cost?: TurnCost;
       durationMs: number;
     };
-
-/** What a failed CLI run said about itself: permanent causes are never retried. */
-export function classifyFailure(output: string, exit: { code: number | null; signal: NodeJS.Signals | null }): { code: FailureCode; retryable: boolean; retryAt?: number } {
-  const reset = /usage limit reached\|(\d{9,})/i.exec(output);
-  if (reset) return { code: 'rate_limited', retryable: true, retryAt: Number(reset[1]) * 1000 };
-  if (/rate.?limit|\b429\b|overloaded/i.test(output)) return { code: 'rate_limited', retryable: true };
-  if (/invalid api key|authenticat|unauthori[sz]ed|\/login|not logged in|\b401\b|\b403\b/i.test(output)) return { code: 'auth_error', retryable: false };
-  if (/invalid request|\b400\b|unknown option|error: option|invalid model/i.test(output)) return { code: 'invalid_request', retryable: false };
-  if (exit.signal) return { code: 'killed', retryable: true };
-  return { code: 'cli_failed', retryable: true };
-}

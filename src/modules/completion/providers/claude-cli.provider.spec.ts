@@ -13,7 +13,9 @@ describe('ClaudeCliProvider.argv', () => {
     ).toEqual([
       '-p',
       '--output-format',
-      'json',
+      'stream-json',
+      '--verbose',
+      '--include-partial-messages',
       '--model=sonnet',
       '--allowedTools=Read',
       '--allowedTools=Bash(git *)',
@@ -28,11 +30,11 @@ describe('ClaudeCliProvider.argv', () => {
   it('never lets a value that looks like an option stand alone in argv', () => {
     const argv = provider.argv(request({ resume: true, sessionId: FLAG, mcpConfig: FLAG, systemPrompt: FLAG, allowedTools: ['Read', FLAG], disallowedTools: [FLAG] }));
     expect(argv).not.toContain(FLAG);
-    expect(argv.slice(3).every((arg) => /^--[A-Za-z-]+=/.test(arg))).toBe(true);
+    expect(argv.slice(5).every((arg) => /^--[A-Za-z-]+=/.test(arg))).toBe(true);
   });
 
   it('leaves out options the request does not set', () => {
-    expect(provider.argv(request({ allowedTools: [], disallowedTools: [] }))).toEqual(['-p', '--output-format', 'json', '--model=sonnet', '--session-id=s-1']);
+    expect(provider.argv(request({ allowedTools: [], disallowedTools: [] }))).toEqual(['-p', '--output-format', 'stream-json', '--verbose', '--include-partial-messages', '--model=sonnet', '--session-id=s-1']);
   });
 });
 

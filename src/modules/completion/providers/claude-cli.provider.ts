@@ -2,19 +2,25 @@ import { Inject, Injectable } from '@nestjs/common';
 import { spawn } from 'node:child_process';
 import { isSafeId } from '../../../../libs/client/src';
 import { KSI_CONFIG, type KsiConfig } from '../../../config/config';
-import { classifyFailure, type AttemptOutcome, type TurnCost } from './attempt-outcome';
+import type { AttemptOutcome, TurnCost } from './attempt-outcome';
+import { classifyCliFailure } from './claude-cli-failure';
+import { appendTail, BoundedLines, ClaudeCliStream } from './claude-cli-stream';
 import type { CompletionProvider, Turn, TurnObserver } from './completion-provider';
 
 /** After SIGTERM, how long a process group gets before SIGKILL. */
 const KILL_GRACE_MS = 2_000;
 
 /**
- * Runs one turn of the Claude CLI: `-p --output-format json`, the prompt on stdin (then closed), in
- * its own process group so that timeouts and cancellation stop everything it started.
+ * Runs one turn of the Claude CLI: `-p --output-format stream-json --verbose --include-partial-messages`,
+ * the prompt on stdin (then closed), in its own process group so that timeouts and cancellation stop
+ * everything it started. Each stdout line is read as it arrives: text, tool use and API retries become
+ * progress, the `result` line is the outcome.
  */
 @Injectable()
 export class ClaudeCliProvider implements CompletionProvider {
   readonly name = 'claude-cli';
+  /** The longest stdout line kept; a longer one (the result carries the whole answer) ends the run as invalid output. */
+  protected readonly maxLineChars: number = 64 * 1024 * 1024;
 
   constructor(@Inject(KSI_CONFIG) private readonly config: KsiConfig) {}
 
@@ -23,7 +29,7 @@ export class ClaudeCliProvider implements CompletionProvider {
    * value as an option, whatever it starts with. Each tool is its own `--allowedTools=TOOL`.
    */
   argv(request: Turn): string[] {
-    const args = ['-p', '--output-format', 'json', `--model=${request.model}`];
+    const args = ['-p', '--output-format', 'stream-json', '--verbose', '--include-partial-messages', `--model=${request.model}`];
     for (const tool of request.allowedTools ?? []) args.push(`--allowedTools=${tool}`);
     for (const tool of request.disallowedTools ?? []) args.push(`--disallowedTools=${tool}`);
     if (request.maxTurns !== undefined) args.push(`--max-turns=${request.maxTurns}`);
@@ -42,7 +48,7 @@ export class ClaudeCliProvider implements CompletionProvider {
     return undefined;
   }
 
-  /** Resolves with the outcome; rejects only when spawn refuses its arguments. `onSpawn` learns the process group id. */
+  /** Resolves with the outcome; the observer learns the process group id and the progress as it arrives. */
   run(request: Turn, signal: AbortSignal, observer: TurnObserver): Promise<AttemptOutcome> {
     const started = Date.now();
     const elapsed = () => Date.now() - started;
@@ -55,10 +61,11 @@ export class ClaudeCliProvider implements CompletionProvider {
         stdio: ['pipe', 'pipe', 'pipe'],
         env: { ...process.env, ...request.env },
       });
-      let stdout = '';
+      const lines = new BoundedLines(this.maxLineChars);
+      const stream = new ClaudeCliStream((progress) => observer.progress(progress));
       let stderr = '';
-      let stoppedFor: 'timeout' | 'cancelled' | undefined;
-      const stop = (why: 'timeout' | 'cancelled') => {
+      let stoppedFor: 'timeout' | 'cancelled' | 'overflow' | undefined;
+      const stop = (why: 'timeout' | 'cancelled' | 'overflow') => {
         if (stoppedFor || child.pid === undefined) return;
         stoppedFor = why;
         killGroup(child.pid, 'SIGTERM');
@@ -77,8 +84,11 @@ export class ClaudeCliProvider implements CompletionProvider {
         observer.spawned(child.pid as number);
         if (signal.aborted) onAbort();
       });
-      child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
-      child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+      child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+        for (const line of lines.push(chunk)) stream.line(line);
+        if (lines.overflowed) stop('overflow');
+      });
+      child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr = appendTail(stderr, chunk)));
       child.stdin.on('error', () => undefined);
       child.stdin.end(request.prompt);
       child.once('error', (error: NodeJS.ErrnoException) => {
@@ -92,51 +102,32 @@ export class ClaudeCliProvider implements CompletionProvider {
         });
       });
       child.once('close', (code, exitSignal) => {
+        for (const line of lines.end()) stream.line(line);
         const durationMs = elapsed();
         if (stoppedFor === 'cancelled') return finish({ ok: false, code: 'cancelled', message: 'Cancelled', retryable: false, durationMs });
         if (stoppedFor === 'timeout') {
           return finish({ ok: false, code: 'timeout', message: `Claude CLI timed out after ${request.timeoutMs} ms and was killed`, retryable: true, durationMs });
         }
-        if (code !== 0) {
-          const output = `${stderr}\n${stdout}`.trim();
-          const failure = classifyFailure(output, { code, signal: exitSignal });
-          const how = exitSignal ? `was killed by ${exitSignal}` : `exited with status ${code}`;
-          return finish({ ok: false, ...failure, message: `Claude CLI ${how}${output ? `: ${output.slice(0, 500)}` : ''}`, durationMs });
+        if (stoppedFor === 'overflow') {
+          return finish({ ok: false, code: 'invalid_output', message: `Claude CLI printed a line longer than ${this.maxLineChars} characters and was stopped`, retryable: true, durationMs });
         }
-        const response = parseResult(stdout);
-        if (!response) {
-          return finish({ ok: false, code: 'invalid_output', message: `Claude CLI printed no JSON result: ${stdout.slice(0, 200) || '(nothing)'}`, retryable: true, durationMs });
+        const result = stream.result;
+        if (code !== 0 || result?.is_error === true) {
+          const failure = classifyCliFailure({ result, assistantError: stream.assistantError, exit: { code, signal: exitSignal }, stderr, plainStdout: stream.plainText });
+          return finish({ ok: false, ...failure, ...(result && { cost: costOf(result) }), durationMs });
         }
-        if (response.session_id != null && !isSafeId(response.session_id)) {
-          const printed = JSON.stringify(response.session_id).slice(0, 100);
+        if (!result) {
+          const printed = stream.plainText.trim().slice(0, 200) || '(nothing)';
+          return finish({ ok: false, code: 'invalid_output', message: `Claude CLI printed no result line: ${printed}`, retryable: true, durationMs });
+        }
+        if (result.session_id != null && !isSafeId(result.session_id)) {
+          const printed = JSON.stringify(result.session_id).slice(0, 100);
           return finish({ ok: false, code: 'invalid_output', message: `Claude CLI printed an unusable session_id ${printed}: a session id must be 1-128 letters, digits, . _ - starting with a letter or digit`, retryable: true, durationMs });
         }
-        if (response.is_error === true) {
-          const text = String(response.result ?? response.subtype ?? 'error');
-          const failure = classifyFailure(text, { code, signal: null });
-          const retryable = response.subtype !== 'error_max_turns' && failure.code !== 'auth_error' && failure.code !== 'invalid_request';
-          return finish({ ok: false, code: failure.code === 'cli_failed' ? 'cli_error_result' : failure.code, message: `Claude reported an error: ${text.slice(0, 500)}`, retryable, retryAt: failure.retryAt, cost: costOf(response), durationMs });
-        }
-        finish({ ok: true, response: { ...response, session_id: response.session_id ?? undefined }, cost: costOf(response), durationMs });
+        finish({ ok: true, response: { ...result, session_id: (result.session_id as string | null | undefined) ?? undefined }, cost: costOf(result), durationMs });
       });
     });
   }
-}
-
-/** The CLI's JSON output: one result object, or (newer versions) a list whose last entry is the result. */
-function parseResult(stdout: string): (Record<string, unknown> & { session_id?: unknown }) | undefined {
-  const text = stdout.trim();
-  const candidates = [text, text.split('\n').pop() ?? ''];
-  for (const candidate of candidates) {
-    try {
-      const parsed = JSON.parse(candidate) as unknown;
-      const result = Array.isArray(parsed) ? parsed.findLast((item) => item?.type === 'result') : parsed;
-      if (typeof result === 'object' && result !== null && !Array.isArray(result)) return result as Record<string, unknown>;
-    } catch {
-      // not JSON; try the next candidate
-    }
-  }
-  return undefined;
 }
 
 /** The cost fields of a CLI result; absent counters are 0, absent totals null. */

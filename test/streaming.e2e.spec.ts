@@ -1,0 +1,90 @@
+import { spawn } from 'node:child_process';
+import type { KsiClient } from '../libs/client/src';
+import { CompletionWatcher, fakeClaudeDaemon, optionValues } from './support/completions';
+import { eventually } from './support/daemon-process';
+import { KSI_BIN } from './support/ksi-cli';
+
+describe('streamed turns of the Claude CLI (real daemon, fake CLI in stream-json)', () => {
+  const daemon = fakeClaudeDaemon();
+  let client: KsiClient;
+  let watcher: CompletionWatcher;
+
+  beforeAll(async () => {
+    await daemon.start();
+    client = daemon.client();
+    watcher = new CompletionWatcher(client);
+  });
+  afterAll(async () => {
+    await client.close();
+    await daemon.dispose();
+  });
+
+  const submit = async (data: Record<string, unknown>): Promise<string> => ((await client.sendSingle('completion:async', data)) as { request_id: string }).request_id;
+  const progressOf = (id: string) => watcher.of(id).filter((line) => line.event === 'completion:progress').map((line) => line.data);
+
+  it('pushes api_retry, tool_use and streaming deltas in order before completion:result, each text once', async () => {
+    const prompt = 'tell me [[api_retry:2]] [[tool_use:Read]] [[chunks:3]]';
+    const id = await submit({ prompt });
+    const end = await watcher.end(id);
+    expect(watcher.of(id).at(-1)).toBe(end);
+    expect(end.event).toBe('completion:result');
+    const progress = progressOf(id);
+    expect(progress.map((entry) => entry.status)).toEqual(['calling_llm', 'api_retry', 'api_retry', 'tool_use', 'streaming', 'streaming', 'streaming']);
+    expect(progress[1]).toMatchObject({ request_id: id, attempt: 1, status: 'api_retry', max_retries: 10, retry_delay_ms: 500, error: 'overloaded', error_status: 529 });
+    expect(progress[2]).toMatchObject({ status: 'api_retry', attempt: 2, retry_delay_ms: 1000 });
+    expect(progress[3]).toMatchObject({ request_id: id, status: 'tool_use', tool: 'Read', tool_use_id: expect.stringMatching(/^toolu_/) });
+    const text = progress.filter((entry) => entry.status === 'streaming').map((entry) => entry.delta as string);
+    expect(text.join('')).toBe(`echo: ${prompt}`);
+    expect(end.data.result.response).toMatchObject({ result: `echo: ${prompt}`, num_turns: 2, is_error: false });
+  });
+
+  it('fails a permanent failure in one attempt with the CLI sentence as the error', async () => {
+    const id = await submit({ prompt: 'who am I [[auth]]' });
+    const end = await watcher.end(id);
+    expect(end).toMatchObject({ event: 'completion:error', data: { request_id: id, code: 'auth_error', attempts: 1, error: 'Invalid API key · Please run /login' } });
+    expect(progressOf(id).map((entry) => entry.status)).toEqual(['calling_llm']);
+    expect(daemon.invocations().filter((entry) => entry.stdin === 'who am I [[auth]]')).toHaveLength(1);
+  });
+
+  it('fails a resume of an unknown session in one attempt with the CLI sentence', async () => {
+    const unknown = '3e9f9b7b-4f4b-4f76-8d88-9e3e4f4f5b6d';
+    const end = await watcher.end(await submit({ prompt: 'remember me?', session_id: unknown }));
+    expect(end).toMatchObject({ event: 'completion:error', data: { code: 'session_not_found', attempts: 1, error: `No conversation found with session ID: ${unknown}` } });
+  });
+
+  it.each([
+    ['a turn limit', 'long task [[max_turns]]', 'max_turns', 1],
+    ['an overloaded API', 'busy [[overloaded]]', 'overloaded', 3],
+  ])('classifies %s (%s) as %s after %d attempt(s)', async (_name, prompt, code, attempts) => {
+    const end = await watcher.end(await submit({ prompt, max_turns: 2 }), 30_000);
+    expect(end).toMatchObject({ event: 'completion:error', data: { code, attempts } });
+  });
+
+  it('a resumed turn keeps its session id, and the next turn resumes it again', async () => {
+    const first = await watcher.end(await submit({ prompt: 'first words' }));
+    const session = first.data.session_id as string;
+    const second = await watcher.end(await submit({ prompt: 'second words', session_id: session }));
+    expect(second.data.session_id).toBe(session);
+    const third = await watcher.end(await submit({ prompt: 'third words', session_id: session }));
+    expect(third.data.session_id).toBe(session);
+    expect(optionValues(daemon.invocations().find((entry) => entry.stdin === 'third words')!.argv, '--resume')).toEqual([session]);
+    expect(await client.sendSingle('completion:session_status', { session_id: session })).toMatchObject({ root_session_id: session, newest_session_id: session, chain: [session] });
+  });
+
+  it('`ksi complete --wait` prints the streamed text while the turn still runs, tool use on stderr, the text once', async () => {
+    const prompt = 'cli stream [[tool_use:Grep]] [[chunks:2]] [[linger:3000]]';
+    const cli = spawn(process.execPath, [KSI_BIN, 'complete', prompt, '--wait'], { env: { ...process.env, NO_COLOR: '1', KSI_SOCKET_PATH: daemon.socketPath } });
+    let stdout = '';
+    let stderr = '';
+    cli.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
+    cli.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+    const exited = new Promise<number | null>((resolve) => cli.once('close', resolve));
+    await eventually(() => stdout.includes(`echo: ${prompt}`), 10_000, 'the streamed text on stdout');
+    const requestId = /queued (\S+)/.exec(stderr)![1];
+    // The fake holds the result line back: the text came from the stream, not from the result.
+    expect(await client.sendSingle('completion:status', { request_id: requestId })).toMatchObject({ status: 'processing' });
+    expect(await exited).toBe(0);
+    expect(stdout).toBe(`echo: ${prompt}\n`);
+    expect(stderr).toContain('using Grep');
+  });
+});
