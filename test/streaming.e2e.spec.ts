@@ -30,8 +30,8 @@ describe('streamed turns of the Claude CLI (real daemon, fake CLI in stream-json
     expect(end.event).toBe('completion:result');
     const progress = progressOf(id);
     expect(progress.map((entry) => entry.status)).toEqual(['calling_llm', 'api_retry', 'api_retry', 'tool_use', 'streaming', 'streaming', 'streaming']);
-    expect(progress[1]).toMatchObject({ request_id: id, attempt: 1, status: 'api_retry', max_retries: 10, retry_delay_ms: 500, error: 'overloaded', error_status: 529 });
-    expect(progress[2]).toMatchObject({ status: 'api_retry', attempt: 2, retry_delay_ms: 1000 });
+    expect(progress[1]).toMatchObject({ request_id: id, attempt: 1, api_attempt: 1, status: 'api_retry', max_retries: 10, retry_delay_ms: 500, error: 'overloaded', error_status: 529 });
+    expect(progress[2]).toMatchObject({ status: 'api_retry', attempt: 1, api_attempt: 2, retry_delay_ms: 1000 });
     expect(progress[3]).toMatchObject({ request_id: id, status: 'tool_use', tool: 'Read', tool_use_id: expect.stringMatching(/^toolu_/) });
     const text = progress.filter((entry) => entry.status === 'streaming').map((entry) => entry.delta as string);
     expect(text.join('')).toBe(`echo: ${prompt}`);

@@ -15,6 +15,7 @@ interface Pushed {
   request_id: string;
   status?: string;
   attempt?: number;
+  api_attempt?: number;
   error?: string;
   code?: string;
   next_attempt_at?: number;
@@ -109,14 +110,14 @@ export class CompleteCommand extends KsiCommand<CompleteOptions> {
 }
 
 /** One progress push other than streamed text, as a line for stderr. */
-function progressLine({ status, attempt, error, next_attempt_at, tool, max_retries, retry_delay_ms }: Pushed): string {
+function progressLine({ status, attempt, api_attempt, error, next_attempt_at, tool, max_retries, retry_delay_ms }: Pushed): string {
   switch (status) {
     case 'retry_scheduled':
       return `attempt ${attempt} failed (${error}); retrying at ${new Date((next_attempt_at ?? 0) * 1000).toISOString()}`;
     case 'tool_use':
       return `using ${tool}`;
     case 'api_retry':
-      return `the Claude API did not answer (${error ?? 'error'}); the CLI retries (${attempt}/${max_retries ?? '?'}) in ${((retry_delay_ms ?? 0) / 1000).toFixed(1)} s`;
+      return `the Claude API did not answer (${error ?? 'error'}); the CLI retries (${api_attempt}/${max_retries ?? '?'}) in ${((retry_delay_ms ?? 0) / 1000).toFixed(1)} s`;
     default:
       return `calling Claude (attempt ${attempt})`;
   }

@@ -49,7 +49,7 @@ describe('the recorded real Claude CLI through ClaudeCliProvider', () => {
 
   it('api_retry lines become progress in order; the interrupted turn is retried', async () => {
     const { outcome, progress } = await replay({ stdout: 'stream-json-api-retry-interrupted.stdout.jsonl', exit: 1 });
-    expect(progress).toEqual([1, 2, 3, 4].map((attempt) => ({ status: 'api_retry', attempt, max_retries: 10, retry_delay_ms: expect.any(Number), error: 'unknown', error_status: null })));
+    expect(progress).toEqual([1, 2, 3, 4].map((attempt) => ({ status: 'api_retry', api_attempt: attempt, max_retries: 10, retry_delay_ms: expect.any(Number), error: 'unknown', error_status: null })));
     expect(progress.map((entry) => (entry as { retry_delay_ms: number }).retry_delay_ms)).toEqual([592, 1191, 2093, 4730]);
     expect(outcome).toMatchObject({ ok: false, code: 'killed', retryable: true });
   });

@@ -116,7 +116,7 @@ export class ClaudeCliStream {
     const number = (value: unknown) => (typeof value === 'number' && Number.isFinite(value) ? value : undefined);
     this.progress({
       status: 'api_retry',
-      attempt: number(message.attempt) ?? 0,
+      api_attempt: number(message.attempt) ?? 0,
       ...(number(message.max_retries) !== undefined && { max_retries: number(message.max_retries) }),
       retry_delay_ms: Math.round(number(message.retry_delay_ms) ?? 0),
       ...(typeof message.error === 'string' && { error: message.error }),

@@ -25,7 +25,7 @@ export interface Turn {
 export type TurnProgress =
   | { status: 'streaming'; delta: string }
   | { status: 'tool_use'; tool: string; tool_use_id?: string }
-  | { status: 'api_retry'; attempt: number; max_retries?: number; retry_delay_ms: number; error?: string; error_status?: number | null };
+  | { status: 'api_retry'; /** The provider's own retry of the API call; `attempt` stays KSI's. */ api_attempt: number; max_retries?: number; retry_delay_ms: number; error?: string; error_status?: number | null };
 
 export interface TurnObserver {
   /** The process group a provider started (providers without a process never call it). */
