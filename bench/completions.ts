@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as path from 'node:path';
@@ -6,16 +7,17 @@ import { onJsonLines } from './lines';
 
 export const FAKE_CLAUDE = path.resolve(__dirname, '../../test/fixtures/fake-claude');
 
-/** Spawns the fake CLI `count` times one after another, as the daemon would: the baseline. */
-export async function spawnDirectly(count: number): Promise<number> {
+/** Spawns the fake CLI `count` times one after another with the daemon's arguments: the baseline. */
+export async function spawnDirectly(count: number, stateDir: string): Promise<number> {
   const started = performance.now();
   for (let i = 0; i < count; i++) {
     await new Promise<void>((resolve, reject) => {
-      const child = spawn(FAKE_CLAUDE, ['-p', '--output-format', 'json', '--model', 'sonnet'], { detached: true, stdio: ['pipe', 'pipe', 'pipe'] });
+      const argv = ['-p', '--output-format', 'stream-json', '--verbose', '--include-partial-messages', '--model=sonnet', `--session-id=${randomUUID()}`];
+      const child = spawn(FAKE_CLAUDE, argv, { detached: true, stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, FAKE_CLAUDE_STATE_DIR: stateDir } });
       let out = '';
       child.stdout.on('data', (chunk) => (out += chunk));
       child.stdin.end(`direct ${i}`);
-      child.once('close', (code) => (code === 0 && JSON.parse(out).session_id ? resolve() : reject(new Error(`fake exited ${code}`))));
+      child.once('close', (code) => (code === 0 && JSON.parse(out.trim().split('\n').pop() ?? '').type === 'result' ? resolve() : reject(new Error(`fake exited ${code}`))));
     });
   }
   return performance.now() - started;
@@ -30,7 +32,7 @@ export function drainCompletions(socketPath: string, count: number, prefix: stri
     let errors = 0;
     socket.once('connect', () => {
       let out = '';
-      for (let i = 0; i < count; i++) out += `${JSON.stringify({ event: 'completion:async', data: { prompt: `${prefix} ${i}`, session_id: `${prefix}-${i}` } })}\n`;
+      for (let i = 0; i < count; i++) out += `${JSON.stringify({ event: 'completion:async', data: { prompt: `${prefix} ${i}`, conversation_id: `${prefix}-${i}` } })}\n`;
       socket.write(out);
     });
     socket.on('error', reject);
@@ -70,4 +72,54 @@ export function queueMany(socketPath: string, count: number, data: (i: number) =
       }
     });
   });
+}
+
+/** Wall-clock milliseconds with sub-millisecond precision, comparable between processes of one machine. */
+export const wallClockMs = (): number => performance.timeOrigin + performance.now();
+
+/**
+ * Runs `count` completions one after another and measures, for each, the time from the fake CLI
+ * writing its first text line (stamped by the fake in FAKE_CLAUDE_TEXT_STAMPS) to this client
+ * receiving the first `streaming` push.
+ */
+export async function streamingLatency(socketPath: string, count: number, stampsFile: string): Promise<number[]> {
+  const received = new Map<string, number>();
+  const socket = net.createConnection(socketPath);
+  await new Promise((resolve, reject) => socket.once('connect', resolve).once('error', reject));
+  let settle: (() => void) | undefined;
+  onJsonLines(socket, (line) => {
+    if (line.event === 'completion:progress' && line.data?.status === 'streaming' && !received.has(line.data.request_id)) received.set(line.data.request_id, wallClockMs());
+    if (line.event === 'completion:result' || line.event === 'completion:error') settle?.();
+  });
+  for (let i = 0; i < count; i++) {
+    await new Promise<void>((resolve) => {
+      settle = resolve;
+      socket.write(`${JSON.stringify({ event: 'completion:async', data: { prompt: `stream ${i}` } })}\n`);
+    });
+  }
+  socket.destroy();
+  const stamps = fs.readFileSync(stampsFile, 'utf8').trim().split('\n').map((line) => JSON.parse(line) as { request_id: string; at: number });
+  return stamps.filter((stamp) => received.has(stamp.request_id)).map((stamp) => (received.get(stamp.request_id) as number) - stamp.at);
+}
+
+/** Sends each request alone and times completion:async → completion:error; returns ms and attempts per request. */
+export async function permanentFailures(socketPath: string, requests: Record<string, unknown>[]): Promise<{ ms: number; attempts: number; code: string }[]> {
+  const socket = net.createConnection(socketPath);
+  await new Promise((resolve, reject) => socket.once('connect', resolve).once('error', reject));
+  let settle: ((end: { attempts: number; code: string }) => void) | undefined;
+  onJsonLines(socket, (line) => {
+    if (line.event === 'completion:result') settle?.({ attempts: line.data.result?.ksi?.attempt ?? 0, code: 'completed' });
+    if (line.event === 'completion:error') settle?.({ attempts: line.data.attempts, code: line.data.code });
+  });
+  const outcomes: { ms: number; attempts: number; code: string }[] = [];
+  for (const data of requests) {
+    const started = performance.now();
+    const end = await new Promise<{ attempts: number; code: string }>((resolve) => {
+      settle = resolve;
+      socket.write(`${JSON.stringify({ event: 'completion:async', data })}\n`);
+    });
+    outcomes.push({ ms: performance.now() - started, ...end });
+  }
+  socket.destroy();
+  return outcomes;
 }

@@ -5,7 +5,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { daemonNodeArgs } from '../apps/daemon/launch';
 import { ksiCommand, timeCommand } from './cli';
-import { countInvocations, drainCompletions, FAKE_CLAUDE, queueMany, spawnDirectly } from './completions';
+import { countInvocations, drainCompletions, FAKE_CLAUDE, permanentFailures, queueMany, spawnDirectly, streamingLatency } from './completions';
 import { fanOut } from './fanout';
 import { onJsonLines } from './lines';
 import { drive, type LoadResult, type RequestFactory } from './load';
@@ -27,9 +27,10 @@ const workloads = [
 const setRequest: RequestFactory = (c, i) => ({ event: 'state:set', data: { key: `k${c}-${i % 1000}`, value: { n: i, text: 'bench' } } });
 const getRequest: RequestFactory = (c, i) => ({ event: 'state:get', data: { key: `k${c}-${i % 1000}` } });
 
-/** `node dist/bench/main.js memory` runs the memory section alone. */
+/** `node dist/bench/main.js memory` (or `completions`) runs that section alone. */
 async function main(): Promise<void> {
-  if (process.argv[2] === 'memory') return memoryOnly();
+  if (process.argv[2] === 'memory') return alone(largeWritesSection);
+  if (process.argv[2] === 'completions') return alone(completionsSection);
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ksi-bench-'));
   const bareSocket = path.join(dir, 'bare.sock');
   const bare = fork(BARE_SERVER, [bareSocket], { stdio: 'ignore' });
@@ -109,31 +110,14 @@ async function main(): Promise<void> {
     }
     readyTimes.sort((a, b) => a - b);
 
-    console.log('\nCompletions with a fake Claude CLI that answers at once');
-    const serialCount = 200;
-    const direct = await spawnDirectly(serialCount);
-    const serial = await startDaemon(path.join(dir, 'serial'), { CLAUDE_BIN: FAKE_CLAUDE, KSI_MAX_CONCURRENT: '1' });
-    const viaDaemon = await drainCompletions(serial.socket, serialCount, 'serial');
-    await stopDaemon(serial.child);
-    const drainLog = path.join(dir, 'drain-invocations.jsonl');
-    const drain = await startDaemon(path.join(dir, 'drain'), { CLAUDE_BIN: FAKE_CLAUDE, KSI_MAX_CONCURRENT: '4', FAKE_CLAUDE_LOG: drainLog });
-    const thousand = await drainCompletions(drain.socket, 1_000, 'drain');
-    await stopDaemon(drain.child);
-    printTable([
-      ['measure', 'value'],
-      [`spawn the fake directly, ${serialCount} in a row`, `${(direct / serialCount).toFixed(1)} ms each`],
-      [`${serialCount} queued through the daemon, KSI_MAX_CONCURRENT=1`, `${(viaDaemon.ms / serialCount).toFixed(1)} ms each (${viaDaemon.results} results)`],
-      ['daemon overhead per completion', `${((viaDaemon.ms / direct - 1) * 100).toFixed(1)}%`],
-      ['1,000 queued, KSI_MAX_CONCURRENT=4: drain time', `${(thousand.ms / 1000).toFixed(1)} s (${((1000 / thousand.ms) * 1000).toFixed(0)} completions/s)`],
-      ['1,000 queued: results / errors / CLI invocations', `${thousand.results} / ${thousand.errors} / ${countInvocations(drainLog)}`],
-    ]);
+    await completionsSection(dir);
     console.log('\nResilience');
     const idleStop = await startDaemon(path.join(dir, 'idle-stop'));
     const idleStopMs = await timedStop(idleStop.child);
     const restoreDir = path.join(dir, 'restore');
     const held = { CLAUDE_BIN: FAKE_CLAUDE, KSI_MAX_CONCURRENT: '1' };
     const loaded10k = await startDaemon(restoreDir, held);
-    await queueMany(loaded10k.socket, 10_000, (i) => ({ prompt: i === 0 ? 'hold [[sleep:600000]]' : `queued ${i}`, session_id: 'held' }));
+    await queueMany(loaded10k.socket, 10_000, (i) => ({ prompt: i === 0 ? 'hold [[sleep:600000]]' : `queued ${i}`, conversation_id: 'held' }));
     const busyStopMs = await timedStop(loaded10k.child);
     const restarted = await startDaemon(restoreDir, held);
     const restoredMs = await untilRestored(restarted.socket, restarted.readyMs);
@@ -161,13 +145,58 @@ async function main(): Promise<void> {
 /** `memory N` writes N values instead (a quicker probe). */
 const LARGE_WRITES = Number(process.argv[3] ?? 5_000);
 
-async function memoryOnly(): Promise<void> {
+async function alone(section: (dir: string) => Promise<void>): Promise<void> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ksi-bench-'));
   try {
-    await largeWritesSection(dir);
+    await section(dir);
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/**
+ * The fake CLI (test/fixtures/fake-claude, stream-json like the real one) answering at once: the
+ * daemon's overhead over spawning it directly, the delay a streamed text line gets on its way to the
+ * client, a queue of 1,000, and permanent failures (which must end in one attempt).
+ */
+async function completionsSection(dir: string): Promise<void> {
+  console.log('\nCompletions with a fake Claude CLI that answers at once');
+  const fakeState = path.join(dir, 'fake-claude-state');
+  const withFake = (extra: Record<string, string>) => ({ CLAUDE_BIN: FAKE_CLAUDE, FAKE_CLAUDE_STATE_DIR: fakeState, ...extra });
+  const serialCount = 200;
+  await spawnDirectly(10, fakeState);
+  const direct = await spawnDirectly(serialCount, fakeState);
+  const serial = await startDaemon(path.join(dir, 'serial'), withFake({ KSI_MAX_CONCURRENT: '1' }));
+  await drainCompletions(serial.socket, 10, 'warm');
+  const viaDaemon = await drainCompletions(serial.socket, serialCount, 'serial');
+  await stopDaemon(serial.child);
+
+  const stampsFile = path.join(dir, 'text-stamps.jsonl');
+  const streaming = await startDaemon(path.join(dir, 'streaming'), withFake({ KSI_MAX_CONCURRENT: '1', FAKE_CLAUDE_TEXT_STAMPS: stampsFile }));
+  const streamDelays = (await streamingLatency(streaming.socket, serialCount, stampsFile)).sort((a, b) => a - b);
+  const failures = await permanentFailures(streaming.socket, [
+    ...Array.from({ length: 10 }, (_, i) => ({ prompt: `not logged in ${i} [[auth]]` })),
+    ...Array.from({ length: 10 }, (_, i) => ({ prompt: `unknown session ${i}`, session_id: `00000000-0000-4000-8000-${String(i).padStart(12, '0')}` })),
+  ]);
+  await stopDaemon(streaming.child);
+  const failureMs = failures.map((failure) => failure.ms).sort((a, b) => a - b);
+  const failureAttempts = [...new Set(failures.map((failure) => `${failure.code} x${failure.attempts}`))].join(', ');
+
+  const drainLog = path.join(dir, 'drain-invocations.jsonl');
+  const drain = await startDaemon(path.join(dir, 'drain'), withFake({ KSI_MAX_CONCURRENT: '4', FAKE_CLAUDE_LOG: drainLog }));
+  const thousand = await drainCompletions(drain.socket, 1_000, 'drain');
+  await stopDaemon(drain.child);
+  const at = (sorted: number[], q: number) => sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * q))] ?? NaN;
+  printTable([
+    ['measure', 'value'],
+    [`spawn the fake directly, ${serialCount} in a row (the daemon's arguments)`, `${(direct / serialCount).toFixed(1)} ms each`],
+    [`${serialCount} queued through the daemon, KSI_MAX_CONCURRENT=1`, `${(viaDaemon.ms / serialCount).toFixed(1)} ms each (${viaDaemon.results} results)`],
+    ['daemon overhead per completion (target <= 10%)', `${((viaDaemon.ms / direct - 1) * 100).toFixed(1)}%`],
+    [`fake's first text line → client's streaming push, ${streamDelays.length} turns: p50 / p90 / max (target p50 < 5 ms)`, `${at(streamDelays, 0.5).toFixed(2)} / ${at(streamDelays, 0.9).toFixed(2)} / ${at(streamDelays, 1).toFixed(2)} ms`],
+    [`permanent failures (10 not logged in, 10 unknown sessions): p50 / max (target < 2 s, 1 attempt)`, `${at(failureMs, 0.5).toFixed(0)} / ${at(failureMs, 1).toFixed(0)} ms; ${failureAttempts}`],
+    ['1,000 queued, KSI_MAX_CONCURRENT=4: drain time', `${(thousand.ms / 1000).toFixed(1)} s (${((1000 / thousand.ms) * 1000).toFixed(0)} completions/s)`],
+    ['1,000 queued: results / errors / CLI invocations', `${thousand.results} / ${thousand.errors} / ${countInvocations(drainLog)}`],
+  ]);
 }
 
 /**

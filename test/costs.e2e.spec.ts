@@ -51,11 +51,11 @@ describe('costs with the fake Claude CLI', () => {
     expect(await status(ids.first)).toMatchObject({
       status: 'completed',
       cost_usd: TURN_USD,
-      usage: { input_tokens: 5, output_tokens: 11, cache_read_input_tokens: 0, cache_creation_input_tokens: 0 },
+      usage: { input_tokens: 5, output_tokens: 11, cache_read_input_tokens: 3, cache_creation_input_tokens: 2 },
       num_turns: 1,
       duration_api_ms: 10,
     });
-    expect(await status(ids.missing)).toMatchObject({ status: 'failed', cost_usd: 0, usage: { input_tokens: 0, output_tokens: 0 }, num_turns: 0 });
+    expect(await status(ids.missing)).toMatchObject({ status: 'failed', cost_usd: 0, usage: { input_tokens: 0, output_tokens: 0 }, num_turns: 1 });
   });
 
   it('adds up every attempt of a retried request, failed ones included', async () => {
@@ -67,7 +67,7 @@ describe('costs with the fake Claude CLI', () => {
 
   it("records the agent's composed profile on its requests, and agent:info adds up the agent's costs", async () => {
     const talker = await send('agent:info', { agent_id: 'talker' });
-    expect(talker.costs).toEqual({ cost_usd: 2 * TURN_USD, usage: { input_tokens: 6, output_tokens: 18, cache_read_input_tokens: 0, cache_creation_input_tokens: 0 }, requests: 2, turns: 2 });
+    expect(talker.costs).toEqual({ cost_usd: 2 * TURN_USD, usage: { input_tokens: 6, output_tokens: 18, cache_read_input_tokens: 6, cache_creation_input_tokens: 4 }, requests: 2, turns: 2 });
     const { completions } = await send('completion:session_status', { session_id: talker.session_id });
     expect(completions).toHaveLength(2);
     for (const { request_id } of completions) expect(await status(request_id)).toMatchObject({ profile: 'conversationalist' });
@@ -78,10 +78,10 @@ describe('costs with the fake Claude CLI', () => {
     const byAgent = await summary('agent');
     expect(byAgent).toMatchObject({ by: 'agent', since: null });
     expect(byAgent.rows).toEqual([
-      { key: null, cost_usd: 5 * TURN_USD, usage: expect.any(Object), requests: 5, turns: 5 },
-      { key: 'talker', cost_usd: 2 * TURN_USD, usage: { input_tokens: 6, output_tokens: 18, cache_read_input_tokens: 0, cache_creation_input_tokens: 0 }, requests: 2, turns: 2 },
+      { key: null, cost_usd: 5 * TURN_USD, usage: expect.any(Object), requests: 5, turns: 6 },
+      { key: 'talker', cost_usd: 2 * TURN_USD, usage: { input_tokens: 6, output_tokens: 18, cache_read_input_tokens: 6, cache_creation_input_tokens: 4 }, requests: 2, turns: 2 },
     ]);
-    expect(byAgent.totals).toMatchObject({ cost_usd: 7 * TURN_USD, requests: 7, turns: 7 });
+    expect(byAgent.totals).toMatchObject({ cost_usd: 7 * TURN_USD, requests: 7, turns: 8 });
     const byProfile = await summary('profile');
     expect(byProfile.rows.map(({ key, requests }: { key: string | null; requests: number }) => [key, requests])).toEqual([
       [null, 5],
@@ -139,13 +139,13 @@ describe('costs with the fake Claude CLI', () => {
     expect(byModel.code).toBe(0);
     const lines = byModel.stdout.trim().split('\n');
     expect(lines[0].split(/\s{2,}/)).toEqual(['MODEL', 'COST (USD)', 'REQUESTS', 'TURNS', 'INPUT', 'OUTPUT', 'CACHE READ', 'CACHE WRITE']);
-    expect(lines[1].split(/\s{2,}/).slice(0, 4)).toEqual(['claude-cli/sonnet', '$0.0006', '6', '6']);
+    expect(lines[1].split(/\s{2,}/).slice(0, 4)).toEqual(['claude-cli/sonnet', '$0.0006', '6', '7']);
     expect(lines[2].split(/\s{2,}/).slice(0, 4)).toEqual(['claude-cli/opus', '$0.0001', '1', '1']);
-    expect(lines[3].split(/\s{2,}/).slice(0, 4)).toEqual(['TOTAL', '$0.0007', '7', '7']);
+    expect(lines[3].split(/\s{2,}/).slice(0, 4)).toEqual(['TOTAL', '$0.0007', '7', '8']);
 
     const byAgent = await ksi(['costs', '--since', '1h', '--socket', daemon.socketPath]);
     expect(byAgent.stdout).toMatch(/^AGENT/);
-    expect(byAgent.stdout).toMatch(/^talker\s+\$0\.0002\s+2\s+2\s+6\s+18\s+0\s+0$/m);
+    expect(byAgent.stdout).toMatch(/^talker\s+\$0\.0002\s+2\s+2\s+6\s+18\s+6\s+4$/m);
     expect(byAgent.stdout).toMatch(/^since \d{4}-\d{2}-\d{2}T/m);
     expect((await ksi(['costs', '--since', '2999-01-01', '--socket', daemon.socketPath])).stdout).toMatch(/^No costs recorded since 2999-01-01T00:00:00.000Z/);
 
@@ -172,7 +172,7 @@ describe('costs with the fake Claude CLI', () => {
     const logged = await eventually(async () => (await send('monitor:get_events', { patterns: ['state:set'] })).events?.[0]);
     expect(logged.data.value).toEqual({ usage, api_key: '[redacted]' });
     const results = await eventually(async () => (await send('monitor:get_events', { patterns: ['completion:result'], limit: 1 })).events?.[0]);
-    expect(results.data.result.response.usage).toEqual({ input_tokens: expect.any(Number), output_tokens: expect.any(Number) });
+    expect(results.data.result.response.usage).toMatchObject({ input_tokens: expect.any(Number), output_tokens: expect.any(Number), cache_read_input_tokens: expect.any(Number) });
   });
 
   it('lets the operator and trusted agents read cost:summary; other shipped profiles read their own costs through agent:info', async () => {
