@@ -1,3 +1,5 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { eventually } from './support/daemon-process';
 import { optionValues, useFakeClaudeDaemon } from './support/completions';
 import { ksi } from './support/ksi-cli';
@@ -140,5 +142,30 @@ describe('an agent whose turn fails', () => {
     expect(after.failed_turns).toEqual([]);
     expect((await ksi(['agent', 'logs', 'stumbler'], env())).stdout).toContain(`echo: ${prompt}`);
     expect(await send('agent:retry', { agent_id: 'stumbler', message_id: 999999 })).toMatchObject({ code: 'not_found' });
+  });
+
+  it('starts a new session when the CLI no longer knows the agent’s session, and agent:retry runs the failed turn on it', async () => {
+    await send('agent:spawn', { profile: 'base_agent', agent_id: 'amnesiac' });
+    await send('agent:send_message', { agent_id: 'amnesiac', message: { prompt: 'remember me' } });
+    const lost = (await eventually(async () => (await send('agent:info', { agent_id: 'amnesiac' })).session_id, 10_000, 'the first session'))!;
+    fs.rmSync(path.join(daemon.varDir, 'fake-claude-state', 'sessions', lost));
+
+    await send('agent:send_message', { agent_id: 'amnesiac', message: { prompt: 'do you remember?' } });
+    const failed = (await eventually(async () => {
+      const info = await send('agent:info', { agent_id: 'amnesiac' });
+      return info.failed_messages === 1 ? info : undefined;
+    }, 10_000, 'the turn on the lost session to fail'))!;
+    expect(failed.failed_turns).toEqual([expect.objectContaining({ prompt: 'do you remember?', code: 'session_not_found', error: `No conversation found with session ID: ${lost}` })]);
+    expect(failed.session_id).toBeNull();
+
+    await send('agent:retry', { agent_id: 'amnesiac' });
+    const recovered = (await eventually(async () => {
+      const info = await send('agent:info', { agent_id: 'amnesiac' });
+      return info.failed_messages === 0 && info.session_id ? info : undefined;
+    }, 10_000, 'the retried turn on a new session'))!;
+    expect(recovered.session_id).not.toBe(lost);
+    const retried = daemon.invocations().filter((entry) => entry.stdin === 'do you remember?').at(-1);
+    expect(optionValues(retried!.argv, '--session-id')).toEqual([recovered.session_id]);
+    expect(optionValues(retried!.argv, '--resume')).toEqual([]);
   });
 });
