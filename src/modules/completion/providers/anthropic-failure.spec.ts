@@ -25,6 +25,10 @@ describe('classifyApiError', () => {
     expect(classify(answered(status, type, message))).toEqual({ code: 'invalid_request', retryable: false, message: `Anthropic API: ${message} (${status} ${type})` });
   });
 
+  it('never retries a billing failure (402), as the CLI provider does not retry it either', () => {
+    expect(classify(answered(402, 'billing_error', 'Your credit balance is too low'))).toEqual({ code: 'billing_error', retryable: false, message: 'Anthropic API: Your credit balance is too low (402 billing_error)' });
+  });
+
   it('says that a 404 is most likely an unknown model, and never retries it', () => {
     const failure = classify(answered(404, 'not_found_error', 'model: claude-test-1'));
     expect(failure).toMatchObject({ code: 'invalid_request', retryable: false });
@@ -62,6 +66,7 @@ describe('classifyApiError', () => {
     ['rate_limit_error', 'rate_limited', true],
     ['invalid_request_error', 'invalid_request', false],
     ['authentication_error', 'auth_error', false],
+    ['billing_error', 'billing_error', false],
   ])('classifies an error event inside the stream by its type: %s', (type, code, retryable) => {
     expect(classify(inStream(type, 'said in the stream'))).toEqual({ code, retryable, message: `Anthropic API: said in the stream (${type})` });
   });

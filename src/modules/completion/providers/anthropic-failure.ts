@@ -1,5 +1,5 @@
 import { APIConnectionError, APIConnectionTimeoutError, APIError } from '@anthropic-ai/sdk';
-import type { FailureCode } from './attempt-outcome';
+import { PERMANENT_FAILURES, type FailureCode } from './attempt-outcome';
 
 export interface ApiFailure {
   code: FailureCode;
@@ -9,22 +9,24 @@ export interface ApiFailure {
   retryAt?: number;
 }
 
-/** The Messages API's error types (the `error.type` of an error body or of an in-stream `error` event) by the class KSI gives them. */
-const BY_TYPE: Record<string, { code: FailureCode; retryable: boolean }> = {
-  authentication_error: { code: 'auth_error', retryable: false },
-  permission_error: { code: 'auth_error', retryable: false },
-  invalid_request_error: { code: 'invalid_request', retryable: false },
-  not_found_error: { code: 'invalid_request', retryable: false },
-  request_too_large: { code: 'invalid_request', retryable: false },
-  rate_limit_error: { code: 'rate_limited', retryable: true },
-  overloaded_error: { code: 'overloaded', retryable: true },
-  api_error: { code: 'api_error', retryable: true },
-  timeout_error: { code: 'timeout', retryable: true },
+/** The Messages API's error types (the `error.type` of an error body or of an in-stream `error` event) by KSI's code for them. */
+const BY_TYPE: Record<string, FailureCode> = {
+  authentication_error: 'auth_error',
+  permission_error: 'auth_error',
+  billing_error: 'billing_error',
+  invalid_request_error: 'invalid_request',
+  not_found_error: 'invalid_request',
+  request_too_large: 'invalid_request',
+  rate_limit_error: 'rate_limited',
+  overloaded_error: 'overloaded',
+  api_error: 'api_error',
+  timeout_error: 'timeout',
 };
 
 /**
  * Why a Messages API call failed, from the SDK's error: the status code first, the error body's type
- * for errors sent inside a stream (they have no status). The message is the API's own.
+ * for errors sent inside a stream (they have no status). The message is the API's own; whether it is
+ * retried follows from the code (PERMANENT_FAILURES), as for every provider.
  */
 export function classifyApiError(error: unknown, model: string, now: number): ApiFailure {
   if (error instanceof APIConnectionTimeoutError) return { code: 'timeout', message: 'The Anthropic API did not answer in time', retryable: true };
@@ -37,21 +39,21 @@ export function classifyApiError(error: unknown, model: string, now: number): Ap
   }
   const said = error.apiMessage ?? error.message;
   const what = [error.status, error.type].filter((part) => part != null).join(' ');
-  const message = `Anthropic API: ${said}${what ? ` (${what})` : ''}`;
-  const retryAt = retryAtOf(error.headers, now);
-  const status = error.status;
-  if (status === 401 || status === 403) return { code: 'auth_error', message, retryable: false };
-  if (status === 404) return { code: 'invalid_request', message: `${message}; is ${model} a model the API knows? (anthropic/<model> takes the API's model names, e.g. claude-sonnet-4-5)`, retryable: false };
-  if (status === 400 || status === 413 || status === 422) return { code: 'invalid_request', message, retryable: false };
-  if (status === 429) return { code: 'rate_limited', message, retryable: true, ...(retryAt !== undefined && { retryAt }) };
-  if (status === 529 || (status !== undefined && status >= 500)) {
-    const overloaded = status === 529 || error.type === 'overloaded_error';
-    return { code: overloaded ? 'overloaded' : 'api_error', message, retryable: true, ...(retryAt !== undefined && { retryAt }) };
-  }
-  if (status === 408 || status === 409) return { code: 'api_error', message, retryable: true };
-  if (status !== undefined) return { code: 'invalid_request', message, retryable: false };
-  const byType = BY_TYPE[error.type ?? ''] ?? { code: 'api_error', retryable: true };
-  return { ...byType, message };
+  const code = codeOf(error.status, error.type ?? undefined);
+  const hint = error.status === 404 ? `; is ${model} a model the API knows? (anthropic/<model> takes the API's model names, e.g. claude-sonnet-4-5)` : '';
+  const retryAt = code === 'rate_limited' || code === 'overloaded' || code === 'api_error' ? retryAtOf(error.headers, now) : undefined;
+  return { code, message: `Anthropic API: ${said}${what ? ` (${what})` : ''}${hint}`, retryable: !PERMANENT_FAILURES.has(code), ...(retryAt !== undefined && { retryAt }) };
+}
+
+function codeOf(status: number | undefined, type: string | undefined): FailureCode {
+  if (status === 401 || status === 403) return 'auth_error';
+  if (status === 402) return 'billing_error';
+  if (status === 400 || status === 404 || status === 413 || status === 422) return 'invalid_request';
+  if (status === 429) return 'rate_limited';
+  if (status === 529 || (status !== undefined && status >= 500 && type === 'overloaded_error')) return 'overloaded';
+  if (status === 408 || status === 409 || (status !== undefined && status >= 500)) return 'api_error';
+  if (status !== undefined) return 'invalid_request';
+  return BY_TYPE[type ?? ''] ?? 'api_error';
 }
 
 /** `retry-after` as seconds (`"30"`) or an HTTP date; undefined when absent or unreadable. */

@@ -17,6 +17,9 @@ export type FailureCode =
   | 'cli_error_result'
   | 'cancelled';
 
+/** Causes that another attempt cannot cure: such failures are never retried, whichever provider reported them. */
+export const PERMANENT_FAILURES: ReadonlySet<FailureCode> = new Set(['auth_error', 'billing_error', 'invalid_request', 'session_not_found', 'max_turns', 'cli_not_found']);
+
 /** Tokens a turn used, as the Messages API counts them. */
 export interface TurnUsage {
   input_tokens: number;

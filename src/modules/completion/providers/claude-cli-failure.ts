@@ -1,4 +1,4 @@
-import type { FailureCode } from './attempt-outcome';
+import { PERMANENT_FAILURES, type FailureCode } from './attempt-outcome';
 
 /** What a finished Claude CLI run said about itself, as parsed from its output. */
 export interface CliRunReport {
@@ -22,7 +22,6 @@ export interface CliFailure {
 }
 
 const MAX_MESSAGE_CHARS = 1_000;
-const PERMANENT: ReadonlySet<FailureCode> = new Set(['auth_error', 'billing_error', 'invalid_request', 'session_not_found', 'max_turns']);
 /** Usage errors of the CLI's option parser and its own checks of the options, printed on stderr before it starts. */
 const USAGE_ERROR = /^error: (unknown option|option|missing required|too many arguments)|^Error: When using --print/m;
 const UNKNOWN_SESSION = /^(No conversation found with session ID|Error: --resume requires a valid session ID)/m;
@@ -36,7 +35,7 @@ export function classifyCliFailure(run: CliRunReport): CliFailure {
   const sentence = reasonOf(run);
   const code = codeOf(run, sentence);
   const retryAt = code === 'rate_limited' ? resetTimeOf(sentence) : undefined;
-  return { code, message: sentence.slice(0, MAX_MESSAGE_CHARS), retryable: !PERMANENT.has(code), ...(retryAt !== undefined && { retryAt }) };
+  return { code, message: sentence.slice(0, MAX_MESSAGE_CHARS), retryable: !PERMANENT_FAILURES.has(code), ...(retryAt !== undefined && { retryAt }) };
 }
 
 function codeOf(run: CliRunReport, sentence: string): FailureCode {
