@@ -58,7 +58,14 @@ const priceOverride = z
   .strictObject({ input: perMillion, output: perMillion, cache_write_5m: perMillion.optional(), cache_write_1h: perMillion.optional(), cache_read: perMillion.optional() })
   .transform((entry): ModelPrice => ({ ...price(entry.input, entry.output, entry.input * 0.1), ...withoutUndefined(entry) }));
 
-const overrides = z.record(z.string().min(1), priceOverride);
+/** A key is a family as priceOf looks it up: no provider prefix, no snapshot date (it would never match). */
+const family = z
+  .string()
+  .min(1, 'a model family must not be empty')
+  .refine((key) => !key.includes('/'), { message: 'name the model without its provider (claude-sonnet-4-5, not anthropic/claude-sonnet-4-5)' })
+  .refine((key) => modelFamily(key) === key, { message: 'name the family without a snapshot date or -latest (claude-sonnet-4-5, not claude-sonnet-4-5-20250929): every snapshot of a family has its prices' });
+
+const overrides = z.record(family, priceOverride);
 
 /**
  * The price table: the defaults with KSI_MODEL_PRICES (a JSON object, family → prices) laid over
@@ -76,7 +83,9 @@ export function modelPrices(json: string | undefined): ModelPrices {
   if (!result.success) {
     const issue = result.error.issues[0];
     const where = issue.path.length > 0 ? ` at ${issue.path.join('.')}` : '';
-    throw new Error(`KSI_MODEL_PRICES${where}: ${issue.message}`);
+    // A refused key is reported as "Invalid key in record" with the key's own issue inside.
+    const message = issue.code === 'invalid_key' ? (issue.issues[0]?.message ?? issue.message) : issue.message;
+    throw new Error(`KSI_MODEL_PRICES${where}: ${message}`);
   }
   return { ...DEFAULT_MODEL_PRICES, ...result.data };
 }

@@ -27,5 +27,7 @@ describe('parseSince', () => {
   it('refuses what is not a time', () => {
     for (const value of ['yesterday', '7 days', '2026-13-45', '2026-01-05T25:00', '5', '', '-3d']) expect(parseSince(value, now)).toBeUndefined();
     for (const value of [-1, Number.NaN, Number.POSITIVE_INFINITY]) expect(parseSince(value, now)).toBeUndefined();
+    // Milliseconds (Date.now()) read as seconds would be a date 50,000 years ahead and select nothing.
+    expect(parseSince(1767225600_000, now)).toBeUndefined();
   });
 });

@@ -8,11 +8,15 @@ const SINCE_AGO = /^(\d+(?:\.\d+)?)\s*(m|h|d|w)$/;
 const UNIT_MS = { m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 } as const;
 const ISO_DATE = /^\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?)?$/;
 
-export const SINCE_FORMAT = 'a time ago (30m, 12h, 7d, 2w), an ISO date or date-time (2026-01-31, 2026-01-31T09:00Z; UTC unless it names a zone) or Unix epoch seconds';
+/** Epoch seconds stay below this until the year 5138; epoch milliseconds of today are far above it. */
+const EPOCH_SECONDS_LIMIT = 1e11;
+
+export const SINCE_FORMAT = 'a time ago (30m, 12h, 7d, 2w), an ISO date or date-time (2026-01-31, 2026-01-31T09:00Z; UTC unless it names a zone) or Unix epoch seconds (not milliseconds)';
 
 /** `since` as epoch milliseconds, measured back from `now` for a time ago; undefined when it is none of SINCE_FORMAT. */
 export function parseSince(since: string | number, now: number): number | undefined {
-  if (typeof since === 'number') return Number.isFinite(since) && since >= 0 ? since * 1000 : undefined;
+  // Epoch seconds; a figure this large is milliseconds, which would silently select nothing.
+  if (typeof since === 'number') return Number.isFinite(since) && since >= 0 && since < EPOCH_SECONDS_LIMIT ? since * 1000 : undefined;
   const text = since.trim();
   const ago = SINCE_AGO.exec(text);
   if (ago) return now - Number(ago[1]) * UNIT_MS[ago[2] as keyof typeof UNIT_MS];

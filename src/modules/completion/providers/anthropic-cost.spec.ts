@@ -35,6 +35,8 @@ describe('Messages API costs', () => {
     ['{"claude-x": {"input": -1, "output": 1}}', /KSI_MODEL_PRICES at claude-x\.input: must not be negative/],
     ['{"claude-x": {"input": 1, "output": 1, "cache": 1}}', /KSI_MODEL_PRICES at claude-x: /],
     ['[1]', /KSI_MODEL_PRICES: /],
+    ['{"anthropic/claude-x": {"input": 1, "output": 1}}', /KSI_MODEL_PRICES at anthropic\/claude-x: name the model without its provider/],
+    ['{"claude-x-20250929": {"input": 1, "output": 1}}', /KSI_MODEL_PRICES at claude-x-20250929: name the family without a snapshot date/],
   ])('refuses a price table that is wrong: %s', (json, message) => {
     expect(() => modelPrices(json)).toThrow(message);
   });
