@@ -95,6 +95,30 @@ describe('the Anthropic Messages API provider, against a local fake of the API',
     expect(api.requests.length).toBe(before);
   });
 
+  it('lets an agent whose session outgrew the context window start a new session on agent:retry', async () => {
+    const send = (event: string, data: Record<string, unknown>) => client.sendSingle(event, data) as Promise<Record<string, any>>;
+    await send('agent:spawn', { profile: 'base_agent', agent_id: 'verbose', config: { model: 'anthropic/claude-sonnet-4-5' } });
+    await send('agent:send_message', { agent_id: 'verbose', message: { prompt: 'remember this' } });
+    const first = (await eventually(async () => (await send('agent:info', { agent_id: 'verbose' })).session_id, 10_000, 'the agent’s first session'))!;
+
+    api.next({ kind: 'error', status: 400, type: 'invalid_request_error', message: 'prompt is too long: 210345 tokens > 200000 maximum' });
+    await send('agent:send_message', { agent_id: 'verbose', message: { prompt: 'one more thing' } });
+    const failed = (await eventually(async () => {
+      const info = await send('agent:info', { agent_id: 'verbose' });
+      return info.failed_messages === 1 ? info : undefined;
+    }, 10_000, 'the overflowing turn to fail'))!;
+    expect(failed.failed_turns).toEqual([expect.objectContaining({ prompt: 'one more thing', code: 'context_overflow' })]);
+    expect(failed.session_id).toBeNull();
+
+    await send('agent:retry', { agent_id: 'verbose' });
+    const recovered = (await eventually(async () => {
+      const info = await send('agent:info', { agent_id: 'verbose' });
+      return info.failed_messages === 0 && info.session_id ? info : undefined;
+    }, 10_000, 'the retried turn on a new session'))!;
+    expect(recovered.session_id).not.toBe(first);
+    expect(api.requests.at(-1)?.body.messages).toEqual([{ role: 'user', content: 'one more thing' }]);
+  });
+
   it('retries a rate limit once retry-after has passed, and keeps nothing of the failed attempt', async () => {
     api.next({ kind: 'error', status: 429, type: 'rate_limit_error', message: 'Number of request tokens has exceeded your per-minute rate limit', headers: { 'retry-after': '1' } });
     const before = api.requests.length;

@@ -233,7 +233,7 @@ export class AgentService {
     await this.markFailed(item.id, end.error ?? 'The turn failed', end.code ?? 'failed');
     const row = this.row(item.agent_id);
     if (!row || row.status === 'stopped') return;
-    if (end.code === 'session_not_found') await this.forgetSession(item.agent_id, row.session_id);
+    if (end.code === 'session_not_found' || end.code === 'context_overflow') await this.forgetSession(item.agent_id, row.session_id, end.code);
     await this.setStatus(item.agent_id, 'failed');
     if (row.restarts >= MAX_RESTARTS) {
       this.log.error({ agent_id: item.agent_id, error: end.error }, 'agent failed too often; it stays failed');
@@ -319,12 +319,13 @@ export class AgentService {
   }
 
   /**
-   * The CLI no longer has the agent's session (its store was wiped, or the agent moved to another
-   * machine): the next turn starts a new session with the profile's prompt, rather than every turn
-   * failing for good. The failed turn stays failed, so `agent:retry` runs it again on the new session.
+   * The agent's session cannot go on: the CLI no longer has it (its store was wiped, or the agent
+   * moved to another machine), or it outgrew the model's context. The next turn starts a new session
+   * with the profile's prompt, rather than every turn failing for good. The failed turn stays failed,
+   * so `agent:retry` runs it again on the new session.
    */
-  private async forgetSession(agentId: string, sessionId: string | null): Promise<void> {
-    this.log.warn({ agent_id: agentId, session_id: sessionId }, 'the Claude CLI no longer knows the agent’s session; its next turn starts a new one');
+  private async forgetSession(agentId: string, sessionId: string | null, why: string): Promise<void> {
+    this.log.warn({ agent_id: agentId, session_id: sessionId, code: why }, 'the agent’s session cannot go on; its next turn starts a new one');
     await this.writes.run((db) => db.prepare('UPDATE agents SET session_id = NULL WHERE agent_id = ? AND session_id IS ?').run(agentId, sessionId));
   }
 

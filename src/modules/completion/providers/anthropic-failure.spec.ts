@@ -29,6 +29,14 @@ describe('classifyApiError', () => {
     expect(classify(answered(402, 'billing_error', 'Your credit balance is too low'))).toEqual({ code: 'billing_error', retryable: false, message: 'Anthropic API: Your credit balance is too low (402 billing_error)' });
   });
 
+  it('tells a session that outgrew the context window (context_overflow) from another invalid request, and never retries it', () => {
+    expect(classify(answered(400, 'invalid_request_error', 'prompt is too long: 210345 tokens > 200000 maximum'))).toEqual({
+      code: 'context_overflow',
+      retryable: false,
+      message: 'Anthropic API: prompt is too long: 210345 tokens > 200000 maximum (400 invalid_request_error)',
+    });
+  });
+
   it('says that a 404 is most likely an unknown model, and never retries it', () => {
     const failure = classify(answered(404, 'not_found_error', 'model: claude-test-1'));
     expect(failure).toMatchObject({ code: 'invalid_request', retryable: false });

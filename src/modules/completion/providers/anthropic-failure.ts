@@ -39,11 +39,14 @@ export function classifyApiError(error: unknown, model: string, now: number): Ap
   }
   const said = error.apiMessage ?? error.message;
   const what = [error.status, error.type].filter((part) => part != null).join(' ');
-  const code = codeOf(error.status, error.type ?? undefined);
+  const code = CONTEXT_OVERFLOW.test(said) && error.status === 400 ? 'context_overflow' : codeOf(error.status, error.type ?? undefined);
   const hint = error.status === 404 ? `; is ${model} a model the API knows? (anthropic/<model> takes the API's model names, e.g. claude-sonnet-4-5)` : '';
   const retryAt = code === 'rate_limited' || code === 'overloaded' || code === 'api_error' ? retryAtOf(error.headers, now) : undefined;
   return { code, message: `Anthropic API: ${said}${what ? ` (${what})` : ''}${hint}`, retryable: !PERMANENT_FAILURES.has(code), ...(retryAt !== undefined && { retryAt }) };
 }
+
+/** The API's words when a session's messages no longer fit the model's context ("prompt is too long: 210000 tokens > 200000 maximum"). */
+const CONTEXT_OVERFLOW = /^(prompt is too long|input is too long)/i;
 
 function codeOf(status: number | undefined, type: string | undefined): FailureCode {
   if (status === 401 || status === 403) return 'auth_error';

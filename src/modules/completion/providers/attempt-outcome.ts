@@ -10,6 +10,7 @@ export type FailureCode =
   | 'billing_error'
   | 'invalid_request'
   | 'session_not_found'
+  | 'context_overflow'
   | 'max_turns'
   | 'cli_not_found'
   | 'cli_failed'
@@ -18,7 +19,7 @@ export type FailureCode =
   | 'cancelled';
 
 /** Causes that another attempt cannot cure: such failures are never retried, whichever provider reported them. */
-export const PERMANENT_FAILURES: ReadonlySet<FailureCode> = new Set(['auth_error', 'billing_error', 'invalid_request', 'session_not_found', 'max_turns', 'cli_not_found']);
+export const PERMANENT_FAILURES: ReadonlySet<FailureCode> = new Set(['auth_error', 'billing_error', 'invalid_request', 'session_not_found', 'context_overflow', 'max_turns', 'cli_not_found']);
 
 /** Tokens a turn used, as the Messages API counts them. */
 export interface TurnUsage {
