@@ -119,17 +119,19 @@ export class ClaudeCliProvider implements CompletionProvider {
           read();
         }
         const durationMs = elapsed();
-        if (stoppedFor === 'cancelled') return finish({ ok: false, code: 'cancelled', message: 'Cancelled', retryable: false, durationMs });
+        const result = stream.result;
+        // A result line reports what the turn spent, however the run ended (an interrupted CLI prints one too).
+        const spent = result && { cost: costOf(result) };
+        if (stoppedFor === 'cancelled') return finish({ ok: false, code: 'cancelled', message: 'Cancelled', retryable: false, ...spent, durationMs });
         if (stoppedFor === 'timeout') {
-          return finish({ ok: false, code: 'timeout', message: `Claude CLI timed out after ${request.timeoutMs} ms and was killed`, retryable: true, durationMs });
+          return finish({ ok: false, code: 'timeout', message: `Claude CLI timed out after ${request.timeoutMs} ms and was killed`, retryable: true, ...spent, durationMs });
         }
         if (stoppedFor === 'overflow') {
-          return finish({ ok: false, code: 'invalid_output', message: `Claude CLI printed a line longer than ${this.maxLineBytes} bytes and was stopped`, retryable: false, durationMs });
+          return finish({ ok: false, code: 'invalid_output', message: `Claude CLI printed a line longer than ${this.maxLineBytes} bytes and was stopped`, retryable: false, ...spent, durationMs });
         }
-        const result = stream.result;
         if (code !== 0 || result?.is_error === true) {
           const failure = classifyCliFailure({ result, assistantError: stream.assistantError, exit: { code, signal: exitSignal }, stderr, plainStdout: stream.plainText });
-          return finish({ ok: false, ...failure, ...(result && { cost: costOf(result) }), durationMs });
+          return finish({ ok: false, ...failure, ...spent, durationMs });
         }
         if (!result) {
           const printed = stream.plainText.trim().slice(0, 200) || '(nothing)';
@@ -137,7 +139,7 @@ export class ClaudeCliProvider implements CompletionProvider {
         }
         if (result.session_id != null && !isSafeId(result.session_id)) {
           const printed = JSON.stringify(result.session_id).slice(0, 100);
-          return finish({ ok: false, code: 'invalid_output', message: `Claude CLI printed an unusable session_id ${printed}: a session id must be 1-128 letters, digits, . _ - starting with a letter or digit`, retryable: true, durationMs });
+          return finish({ ok: false, code: 'invalid_output', message: `Claude CLI printed an unusable session_id ${printed}: a session id must be 1-128 letters, digits, . _ - starting with a letter or digit`, retryable: true, ...spent, durationMs });
         }
         finish({ ok: true, response: { ...result, session_id: (result.session_id as string | null | undefined) ?? undefined }, cost: costOf(result), durationMs });
       });
