@@ -39,6 +39,7 @@ export class ClaudeCliProvider implements CompletionProvider {
     args.push(request.resume ? `--resume=${request.sessionId}` : `--session-id=${request.sessionId}`);
     if (request.mcpConfig) args.push(`--mcp-config=${request.mcpConfig}`);
     if (request.systemPrompt) args.push(`--append-system-prompt=${request.systemPrompt}`);
+    if (request.settingSources) args.push(`--setting-sources=${request.settingSources.join(',')}`);
     return args;
   }
 
