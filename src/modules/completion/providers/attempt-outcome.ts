@@ -1,3 +1,5 @@
+import type { CostUsage } from '../../../../libs/client/src';
+
 /** Why an attempt failed; the code a client sees in completion:error and completion:status. */
 export type FailureCode =
   | 'timeout'
@@ -17,13 +19,8 @@ export type FailureCode =
   | 'cli_error_result'
   | 'cancelled';
 
-/** Tokens a turn used, as the Messages API counts them. */
-export interface TurnUsage {
-  input_tokens: number;
-  output_tokens: number;
-  cache_read_input_tokens: number;
-  cache_creation_input_tokens: number;
-}
+/** Tokens a turn used, as the Messages API counts them: what cost:* sums. */
+export type TurnUsage = CostUsage;
 
 /** What a turn cost; failed turns may cost too. Null where the provider did not say. */
 export interface TurnCost {
