@@ -1,4 +1,6 @@
 import { spawn } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import type { KsiClient } from '../libs/client/src';
 import { CompletionWatcher, fakeClaudeDaemon, optionValues } from './support/completions';
 import { eventually } from './support/daemon-process';
@@ -72,7 +74,8 @@ describe('streamed turns of the Claude CLI (real daemon, fake CLI in stream-json
   });
 
   it('`ksi complete --wait` prints the streamed text while the turn still runs, tool use on stderr, the text once', async () => {
-    const prompt = 'cli stream [[tool_use:Grep]] [[chunks:2]] [[linger:3000]]';
+    const gate = path.join(daemon.varDir, 'cli-stream-may-finish');
+    const prompt = `cli stream [[tool_use:Grep]] [[chunks:2]] [[result_after:${gate}]]`;
     const cli = spawn(process.execPath, [KSI_BIN, 'complete', prompt, '--wait'], { env: { ...process.env, NO_COLOR: '1', KSI_SOCKET_PATH: daemon.socketPath } });
     let stdout = '';
     let stderr = '';
@@ -81,8 +84,9 @@ describe('streamed turns of the Claude CLI (real daemon, fake CLI in stream-json
     const exited = new Promise<number | null>((resolve) => cli.once('close', resolve));
     await eventually(() => stdout.includes(`echo: ${prompt}`), 10_000, 'the streamed text on stdout');
     const requestId = /queued (\S+)/.exec(stderr)![1];
-    // The fake holds the result line back: the text came from the stream, not from the result.
+    // The fake holds the result line back until the gate exists: the text came from the stream, not from the result.
     expect(await client.sendSingle('completion:status', { request_id: requestId })).toMatchObject({ status: 'processing' });
+    fs.writeFileSync(gate, '');
     expect(await exited).toBe(0);
     expect(stdout).toBe(`echo: ${prompt}\n`);
     expect(stderr).toContain('using Grep');

@@ -79,7 +79,8 @@ export class CompleteCommand extends KsiCommand<CompleteOptions> {
 
   /**
    * Subscribes before sending, so no pushed line can be missed; prints streamed text on stdout as it
-   * arrives and the rest of the progress on stderr; resolves on the request's last event.
+   * arrives and the rest of the progress on stderr; resolves on the request's last event, with whether
+   * the last attempt streamed text.
    */
   private waitForEnd(client: KsiClient): (requestId: string) => Promise<{ end: { event: string; data: Pushed }; streamed: boolean }> {
     const seen: { event: string; data: Pushed }[] = [];
@@ -97,7 +98,15 @@ export class CompleteCommand extends KsiCommand<CompleteOptions> {
           if (entry.data.status === 'streaming') {
             process.stdout.write(entry.data.delta ?? '');
             streamed = true;
-          } else process.stderr.write(dim(`${progressLine(entry.data)}\n`));
+            continue;
+          }
+          // The next attempt starts over: its text (or, if it streams none, the result) is the answer.
+          if (entry.data.status === 'retry_scheduled' && streamed) {
+            process.stdout.write('\n');
+            process.stderr.write(dim(`the text above is from attempt ${entry.data.attempt}, which failed: it is not the answer\n`));
+            streamed = false;
+          }
+          process.stderr.write(dim(`${progressLine(entry.data)}\n`));
         }
         await new Promise<void>((resolve) => {
           wake = resolve;

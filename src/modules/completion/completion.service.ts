@@ -443,6 +443,8 @@ export class CompletionService {
       mcpConfig: payload.mcp_config ?? ksi.mcp_config_path,
       systemPrompt: payload.system_prompt,
       cwd: payload.cwd ?? ksi.sandbox_dir,
+      // withAgentLimits names the agent of every request made by or for one: it never loads its workspace's settings.
+      ...(payload.agent_id !== undefined && { settingSources: ['user'] }),
       timeoutMs: payload.timeout !== undefined ? payload.timeout * 1000 : this.config.completionTimeoutMs,
       env: cliMarkers(this.config.varDir, requestId),
     };

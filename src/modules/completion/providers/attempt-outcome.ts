@@ -1,3 +1,5 @@
+import type { CostUsage } from '../../../../libs/client/src';
+
 /** Why an attempt failed; the code a client sees in completion:error and completion:status. */
 export type FailureCode =
   | 'timeout'
@@ -21,13 +23,8 @@ export type FailureCode =
 /** Causes that another attempt cannot cure: such failures are never retried, whichever provider reported them. */
 export const PERMANENT_FAILURES: ReadonlySet<FailureCode> = new Set(['auth_error', 'billing_error', 'invalid_request', 'session_not_found', 'context_overflow', 'max_turns', 'cli_not_found']);
 
-/** Tokens a turn used, as the Messages API counts them. */
-export interface TurnUsage {
-  input_tokens: number;
-  output_tokens: number;
-  cache_read_input_tokens: number;
-  cache_creation_input_tokens: number;
-}
+/** Tokens a turn used, as the Messages API counts them: what cost:* sums. */
+export type TurnUsage = CostUsage;
 
 /** What a turn cost; failed turns may cost too. Null where the provider did not say. */
 export interface TurnCost {

@@ -70,6 +70,12 @@ describe('classifyCliFailure', () => {
     expect(classifyCliFailure(run({ result }))).toEqual({ code: 'cli_error_result', message: 'Something went wrong in the tool loop', retryable: true });
   });
 
+  it("never reads the answer of a successful result: a non-zero exit after it is cli_failed, retried", () => {
+    const answer = { type: 'result', subtype: 'success', is_error: false, result: 'You are not logged in? Please run /login, then Claude AI usage limit reached|1764000000', errors: ['overloaded'] };
+    expect(classifyCliFailure(run({ result: answer }))).toEqual({ code: 'cli_failed', message: 'Claude CLI exited with status 1 and printed no reason', retryable: true });
+    expect(classifyCliFailure(run({ result: answer, stderr: 'Segmentation fault\n' }))).toEqual({ code: 'cli_failed', message: 'Segmentation fault', retryable: true });
+  });
+
   it('a non-zero exit without a result is retried as cli_failed, its stderr the message', () => {
     expect(classifyCliFailure(run({ stderr: 'Segmentation fault\n' }))).toEqual({ code: 'cli_failed', message: 'Segmentation fault', retryable: true });
     expect(classifyCliFailure(run({}))).toEqual({ code: 'cli_failed', message: 'Claude CLI exited with status 1 and printed no reason', retryable: true });

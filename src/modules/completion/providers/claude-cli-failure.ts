@@ -29,7 +29,9 @@ const UNKNOWN_SESSION = /^(No conversation found with session ID|Error: --resume
 /**
  * Classifies a failed run from the fields the CLI reports (`is_error`, `subtype`, `api_error_status`,
  * `result`, `errors`, `terminal_reason`, an assistant message's `error`), its exit and its stderr.
- * Only the CLI's reason sentence is read as text, never the rest of the output.
+ * Only the CLI's reason sentence is read as text, never the rest of the output: a result that is no
+ * error (`is_error: false`) carries the model's answer, so a non-zero exit after it is judged from the
+ * exit and stderr alone.
  */
 export function classifyCliFailure(run: CliRunReport): CliFailure {
   const sentence = reasonOf(run);
@@ -55,11 +57,12 @@ function codeOf(run: CliRunReport, sentence: string): FailureCode {
   return 'cli_failed';
 }
 
-/** The CLI's reason in its own words: the result's sentence, its `errors`, else stderr or plain stdout. */
+/** The CLI's reason in its own words: an error result's sentence, its `errors`, else stderr or plain stdout. */
 function reasonOf({ result, exit, stderr, plainStdout }: CliRunReport): string {
-  const text = typeof result?.result === 'string' ? result.result.trim() : '';
+  const isError = result?.is_error === true;
+  const text = isError && typeof result.result === 'string' ? result.result.trim() : '';
   if (text) return text;
-  const errors = Array.isArray(result?.errors) ? result.errors.filter((error): error is string => typeof error === 'string' && !error.startsWith('[ede_diagnostic]')) : [];
+  const errors = isError && Array.isArray(result.errors) ? result.errors.filter((error): error is string => typeof error === 'string' && !error.startsWith('[ede_diagnostic]')) : [];
   if (errors.length > 0) return errors.join('; ');
   if (result?.subtype === 'error_max_turns') return `Claude reached the maximum number of turns (${String(result.num_turns ?? '?')}) before finishing`;
   const printed = stderr.trim() || plainStdout.trim();

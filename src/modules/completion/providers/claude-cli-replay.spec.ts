@@ -67,14 +67,14 @@ describe('the recorded real Claude CLI through ClaudeCliProvider', () => {
     expect(outcome).toMatchObject({ cost: { cost_usd: 0, usage: { input_tokens: 0, output_tokens: 0, cache_read_input_tokens: 0, cache_creation_input_tokens: 0 }, num_turns: 1, duration_api_ms: 0 } });
   });
 
-  it('stops a run whose line passes the limit: invalid_output, not unbounded memory', async () => {
+  it('stops a run whose line passes the limit: invalid_output, not unbounded memory, never retried (a retry pays for the turn again)', async () => {
     class SmallLines extends ClaudeCliProvider {
-      protected override readonly maxLineChars = 100;
+      protected override readonly maxLineBytes = 100;
     }
     const small = new SmallLines({ claudeBin: path.join(ROOT, 'test/fixtures/replay-claude') } as KsiConfig);
     const env = { REPLAY_STDOUT: path.join(RECORDED, 'json-not-logged-in.stdout.json'), REPLAY_EXIT: '0' };
     const turn: Turn = { requestId: 'r1', prompt: 'hi', model: 'sonnet', sessionId: 's-1', resume: false, timeoutMs: 10_000, env };
     const outcome = await small.run(turn, new AbortController().signal, { spawned: () => undefined, progress: () => undefined });
-    expect(outcome).toMatchObject({ ok: false, code: 'invalid_output', retryable: true, message: expect.stringMatching(/longer than 100 characters/) });
+    expect(outcome).toMatchObject({ ok: false, code: 'invalid_output', retryable: false, message: expect.stringMatching(/longer than 100 bytes/) });
   });
 });

@@ -1,4 +1,4 @@
-import { BoundedLines, ClaudeCliStream } from './claude-cli-stream';
+import { ClaudeCliStream } from './claude-cli-stream';
 import type { TurnProgress } from './completion-provider';
 
 const partial = (event: Record<string, unknown>) => JSON.stringify({ type: 'stream_event', event, session_id: 's', parent_tool_use_id: null, uuid: 'u' });
@@ -47,24 +47,5 @@ describe('ClaudeCliStream', () => {
 
   it('keeps the end of what was not JSON', () => {
     expect(read(['<html>', 'not json</html>']).stream.plainText).toBe('<html>\nnot json</html>\n');
-  });
-});
-
-describe('BoundedLines', () => {
-  it('joins chunks into lines and keeps an unfinished line for the next chunk', () => {
-    const lines = new BoundedLines(100);
-    expect(lines.push('{"a":')).toEqual([]);
-    expect(lines.push('1}\n{"b":2}\n{"c"')).toEqual(['{"a":1}', '{"b":2}']);
-    expect(lines.end()).toEqual(['{"c"']);
-  });
-
-  it('overflows on a line past the limit, finished or not, and then yields nothing', () => {
-    const unfinished = new BoundedLines(10);
-    expect(unfinished.push('x'.repeat(11))).toEqual([]);
-    expect(unfinished.overflowed).toBe(true);
-    expect(unfinished.push('\nok\n')).toEqual([]);
-    const finished = new BoundedLines(10);
-    expect(finished.push(`ok\n${'y'.repeat(11)}\n`)).toEqual([]);
-    expect(finished.overflowed).toBe(true);
   });
 });

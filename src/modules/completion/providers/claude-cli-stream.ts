@@ -8,37 +8,6 @@ const TAIL_CHARS = 8_192;
 const isObject = (value: unknown): value is Json => typeof value === 'object' && value !== null && !Array.isArray(value);
 
 /**
- * Splits a stream into lines without holding more than `maxLineChars` of an unfinished line:
- * a longer line is an overflow, not unbounded memory.
- */
-export class BoundedLines {
-  private pending = '';
-  overflowed = false;
-
-  constructor(private readonly maxLineChars: number) {}
-
-  /** The complete lines this chunk ends; none once the limit was passed. */
-  push(chunk: string): string[] {
-    if (this.overflowed) return [];
-    const parts = (this.pending + chunk).split('\n');
-    this.pending = parts.pop() as string;
-    if (this.pending.length > this.maxLineChars || parts.some((line) => line.length > this.maxLineChars)) {
-      this.overflowed = true;
-      this.pending = '';
-      return [];
-    }
-    return parts;
-  }
-
-  /** The last line when the stream ended without a newline. */
-  end(): string[] {
-    const rest = this.pending;
-    this.pending = '';
-    return rest && !this.overflowed ? [rest] : [];
-  }
-}
-
-/**
  * Reads the Claude CLI's output one line at a time: `--output-format stream-json --verbose` lines
  * (with `--include-partial-messages`), or the single object or array `--output-format json` prints.
  * Reports progress as it arrives and keeps what the end of the run needs: the result line, the

@@ -9,7 +9,9 @@ const FLAG = '--dangerously-skip-permissions';
 describe('ClaudeCliProvider.argv', () => {
   it('passes every option as one --name=value element', () => {
     expect(
-      provider.argv(request({ allowedTools: ['Read', 'Bash(git *)'], disallowedTools: ['Write'], maxTurns: 3, resume: true, sessionId: 'abc-1', mcpConfig: '/tmp/m.json', systemPrompt: 'Be brief.' })),
+      provider.argv(
+        request({ allowedTools: ['Read', 'Bash(git *)'], disallowedTools: ['Write'], maxTurns: 3, resume: true, sessionId: 'abc-1', mcpConfig: '/tmp/m.json', systemPrompt: 'Be brief.', settingSources: ['user'] }),
+      ),
     ).toEqual([
       '-p',
       '--output-format',
@@ -24,6 +26,7 @@ describe('ClaudeCliProvider.argv', () => {
       '--resume=abc-1',
       '--mcp-config=/tmp/m.json',
       '--append-system-prompt=Be brief.',
+      '--setting-sources=user',
     ]);
   });
 

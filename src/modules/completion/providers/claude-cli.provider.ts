@@ -1,10 +1,10 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { spawn } from 'node:child_process';
-import { isSafeId } from '../../../../libs/client/src';
+import { isSafeId, LINE_TOO_LONG, LineSplitter, type Frame } from '../../../../libs/client/src';
 import { KSI_CONFIG, type KsiConfig } from '../../../config/config';
 import type { AttemptOutcome, TurnCost } from './attempt-outcome';
 import { classifyCliFailure } from './claude-cli-failure';
-import { appendTail, BoundedLines, ClaudeCliStream } from './claude-cli-stream';
+import { appendTail, ClaudeCliStream } from './claude-cli-stream';
 import type { CompletionProvider, Turn, TurnObserver } from './completion-provider';
 
 /** After SIGTERM, how long a process group gets before SIGKILL. */
@@ -19,8 +19,11 @@ const KILL_GRACE_MS = 2_000;
 @Injectable()
 export class ClaudeCliProvider implements CompletionProvider {
   readonly name = 'claude-cli';
-  /** The longest stdout line kept; a longer one (the result carries the whole answer) ends the run as invalid output. */
-  protected readonly maxLineChars: number = 64 * 1024 * 1024;
+  /**
+   * The longest stdout line kept; a longer one (the result carries the whole answer) ends the run as
+   * invalid output, not retried: a retry would pay for the same turn again.
+   */
+  protected readonly maxLineBytes: number = 64 * 1024 * 1024;
 
   constructor(@Inject(KSI_CONFIG) private readonly config: KsiConfig) {}
 
@@ -36,6 +39,7 @@ export class ClaudeCliProvider implements CompletionProvider {
     args.push(request.resume ? `--resume=${request.sessionId}` : `--session-id=${request.sessionId}`);
     if (request.mcpConfig) args.push(`--mcp-config=${request.mcpConfig}`);
     if (request.systemPrompt) args.push(`--append-system-prompt=${request.systemPrompt}`);
+    if (request.settingSources) args.push(`--setting-sources=${request.settingSources.join(',')}`);
     return args;
   }
 
@@ -61,7 +65,6 @@ export class ClaudeCliProvider implements CompletionProvider {
         stdio: ['pipe', 'pipe', 'pipe'],
         env: { ...process.env, ...request.env },
       });
-      const lines = new BoundedLines(this.maxLineChars);
       const stream = new ClaudeCliStream((progress) => observer.progress(progress));
       let stderr = '';
       let stoppedFor: 'timeout' | 'cancelled' | 'overflow' | undefined;
@@ -70,6 +73,15 @@ export class ClaudeCliProvider implements CompletionProvider {
         stoppedFor = why;
         killGroup(child.pid, 'SIGTERM');
         setTimeout(() => killGroup(child.pid as number, 'SIGKILL'), KILL_GRACE_MS).unref();
+      };
+      const lines = new LineSplitter(this.maxLineBytes);
+      const frames: Frame[] = [];
+      /** Hands each complete stdout line to the stream; an over-long one stops the run. */
+      const read = () => {
+        for (const frame of frames.splice(0)) {
+          if (frame === LINE_TOO_LONG) return stop('overflow');
+          stream.line(frame);
+        }
       };
       const timer = setTimeout(() => stop('timeout'), request.timeoutMs);
       const onAbort = () => stop('cancelled');
@@ -84,9 +96,10 @@ export class ClaudeCliProvider implements CompletionProvider {
         observer.spawned(child.pid as number);
         if (signal.aborted) onAbort();
       });
-      child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
-        for (const line of lines.push(chunk)) stream.line(line);
-        if (lines.overflowed) stop('overflow');
+      child.stdout.on('data', (chunk: Buffer) => {
+        if (stoppedFor === 'overflow') return;
+        lines.push(chunk, frames);
+        read();
       });
       child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr = appendTail(stderr, chunk)));
       child.stdin.on('error', () => undefined);
@@ -102,19 +115,24 @@ export class ClaudeCliProvider implements CompletionProvider {
         });
       });
       child.once('close', (code, exitSignal) => {
-        for (const line of lines.end()) stream.line(line);
+        if (stoppedFor !== 'overflow') {
+          lines.end(frames);
+          read();
+        }
         const durationMs = elapsed();
-        if (stoppedFor === 'cancelled') return finish({ ok: false, code: 'cancelled', message: 'Cancelled', retryable: false, durationMs });
+        const result = stream.result;
+        // A result line reports what the turn spent, however the run ended (an interrupted CLI prints one too).
+        const spent = result && { cost: costOf(result) };
+        if (stoppedFor === 'cancelled') return finish({ ok: false, code: 'cancelled', message: 'Cancelled', retryable: false, ...spent, durationMs });
         if (stoppedFor === 'timeout') {
-          return finish({ ok: false, code: 'timeout', message: `Claude CLI timed out after ${request.timeoutMs} ms and was killed`, retryable: true, durationMs });
+          return finish({ ok: false, code: 'timeout', message: `Claude CLI timed out after ${request.timeoutMs} ms and was killed`, retryable: true, ...spent, durationMs });
         }
         if (stoppedFor === 'overflow') {
-          return finish({ ok: false, code: 'invalid_output', message: `Claude CLI printed a line longer than ${this.maxLineChars} characters and was stopped`, retryable: true, durationMs });
+          return finish({ ok: false, code: 'invalid_output', message: `Claude CLI printed a line longer than ${this.maxLineBytes} bytes and was stopped`, retryable: false, ...spent, durationMs });
         }
-        const result = stream.result;
         if (code !== 0 || result?.is_error === true) {
           const failure = classifyCliFailure({ result, assistantError: stream.assistantError, exit: { code, signal: exitSignal }, stderr, plainStdout: stream.plainText });
-          return finish({ ok: false, ...failure, ...(result && { cost: costOf(result) }), durationMs });
+          return finish({ ok: false, ...failure, ...spent, durationMs });
         }
         if (!result) {
           const printed = stream.plainText.trim().slice(0, 200) || '(nothing)';
@@ -122,7 +140,7 @@ export class ClaudeCliProvider implements CompletionProvider {
         }
         if (result.session_id != null && !isSafeId(result.session_id)) {
           const printed = JSON.stringify(result.session_id).slice(0, 100);
-          return finish({ ok: false, code: 'invalid_output', message: `Claude CLI printed an unusable session_id ${printed}: a session id must be 1-128 letters, digits, . _ - starting with a letter or digit`, retryable: true, durationMs });
+          return finish({ ok: false, code: 'invalid_output', message: `Claude CLI printed an unusable session_id ${printed}: a session id must be 1-128 letters, digits, . _ - starting with a letter or digit`, retryable: true, ...spent, durationMs });
         }
         finish({ ok: true, response: { ...result, session_id: (result.session_id as string | null | undefined) ?? undefined }, cost: costOf(result), durationMs });
       });

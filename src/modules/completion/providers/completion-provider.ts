@@ -1,6 +1,8 @@
 import type { ModelProvider } from '../../../../libs/client/src';
 import type { AttemptOutcome } from './attempt-outcome';
 
+export type SettingSource = 'user' | 'project' | 'local';
+
 /** One turn as a provider runs it: what to send, in which session, with which limits. */
 export interface Turn {
   requestId: string;
@@ -16,6 +18,12 @@ export interface Turn {
   mcpConfig?: string;
   systemPrompt?: string;
   cwd?: string;
+  /**
+   * Which settings the CLI loads (`--setting-sources`); absent: the CLI's default (user, project, local).
+   * An agent's turn loads only the user's: its workspace is agent-writable, and project settings there
+   * could run hooks (a SessionStart hook runs its command even in `-p` mode).
+   */
+  settingSources?: SettingSource[];
   timeoutMs: number;
   /** Marks the process (and what it starts) as this request's, in its environment. */
   env: Record<string, string>;
