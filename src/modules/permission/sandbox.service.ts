@@ -16,6 +16,7 @@ interface SandboxRow {
   mode: SandboxInfo['mode'];
   parent_agent_id: string | null;
   session_id: string | null;
+  git_dir: string | null;
   created_at: number;
 }
 
@@ -52,9 +53,10 @@ export class SandboxService {
     }
     for (const sub of ['shared', 'exports', '.claude']) fs.mkdirSync(path.join(dir, sub), { recursive: true });
     const workspace = path.join(dir, 'workspace');
+    let gitDir: string | null = null;
     try {
       if (repositoryTop === undefined) await initWorkspace(workspace);
-      else await addWorktree(repositoryTop, workspace, agentBranch(agentId));
+      else gitDir = await addWorktree(repositoryTop, workspace, agentBranch(agentId));
     } catch (error) {
       if (mode !== 'shared') fs.rmSync(dir, { recursive: true, force: true });
       throw error;
@@ -63,10 +65,12 @@ export class SandboxService {
       const link = path.join(dir, 'parent');
       if (!fs.existsSync(link)) fs.symlinkSync(path.join(this.find(parentAgentId)!.path, 'workspace'), link);
     }
-    const row: SandboxRow = { agent_id: agentId, path: dir, mode, parent_agent_id: parentAgentId ?? null, session_id: sessionId ?? null, created_at: this.clock.now() };
+    const row: SandboxRow = { agent_id: agentId, path: dir, mode, parent_agent_id: parentAgentId ?? null, session_id: sessionId ?? null, git_dir: gitDir, created_at: this.clock.now() };
     fs.writeFileSync(path.join(dir, '.sandbox_metadata.json'), `${JSON.stringify(row, null, 2)}\n`);
     await this.writes.run((db) =>
-      db.prepare('INSERT INTO sandboxes (agent_id, path, mode, parent_agent_id, session_id, created_at) VALUES (@agent_id, @path, @mode, @parent_agent_id, @session_id, @created_at)').run(row),
+      db
+        .prepare('INSERT INTO sandboxes (agent_id, path, mode, parent_agent_id, session_id, git_dir, created_at) VALUES (@agent_id, @path, @mode, @parent_agent_id, @session_id, @git_dir, @created_at)')
+        .run(row),
     );
     return toInfo(row);
   }
@@ -89,8 +93,12 @@ export class SandboxService {
   }
 
   find(agentId: string): SandboxInfo | undefined {
-    const row = this.db.prepare('SELECT * FROM sandboxes WHERE agent_id = ?').get(agentId) as SandboxRow | undefined;
+    const row = this.row(agentId);
     return row && toInfo(row);
+  }
+
+  private row(agentId: string): SandboxRow | undefined {
+    return this.db.prepare('SELECT * FROM sandboxes WHERE agent_id = ?').get(agentId) as SandboxRow | undefined;
   }
 
   get(agentId: string): SandboxInfo {
@@ -105,15 +113,16 @@ export class SandboxService {
 
   /** Deletes the folder (a shared one stays for the rest of its session); nested children need force. */
   async remove(agentId: string, force: boolean): Promise<boolean> {
-    const sandbox = this.find(agentId);
-    if (!sandbox) return false;
+    const row = this.row(agentId);
+    if (!row) return false;
+    const sandbox = toInfo(row);
     const children = this.list().filter((other) => other.parent_agent_id === agentId);
     if (children.length > 0 && !force) {
       throw new EventError('invalid_state', `Sandbox of ${agentId} has nested sandboxes (${children.map((c) => c.agent_id).join(', ')}); pass force: true`);
     }
     for (const child of children) await this.remove(child.agent_id, true);
     if (sandbox.mode !== 'shared' && this.isOwnFolder(sandbox)) {
-      await removeWorktree(sandbox.workspace, agentId);
+      if (row.git_dir !== null) await removeWorktree(row.git_dir, sandbox.workspace, agentId);
       fs.rmSync(sandbox.path, { recursive: true, force: true });
     }
     await this.writes.run((db) => db.prepare('DELETE FROM sandboxes WHERE agent_id = ?').run(agentId));
@@ -121,6 +130,6 @@ export class SandboxService {
   }
 }
 
-function toInfo(row: SandboxRow): SandboxInfo {
+function toInfo({ git_dir: _gitDir, ...row }: SandboxRow): SandboxInfo {
   return { ...row, workspace: path.join(row.path, 'workspace'), created_at: row.created_at / 1000 };
 }
