@@ -1,4 +1,4 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
 import type { Database } from 'better-sqlite3';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -26,7 +26,7 @@ interface SandboxRow {
  * a worktree of that repository on the agent's branch `ksi/<agent_id>`.
  */
 @Injectable()
-export class SandboxService {
+export class SandboxService implements OnModuleInit {
   constructor(
     @Inject(KSI_CONFIG) private readonly config: KsiConfig,
     @Inject(SQLITE) private readonly db: Database,
@@ -34,9 +34,23 @@ export class SandboxService {
     private readonly writes: WriteQueue,
   ) {}
 
+  /** Workspaces made before each was a repository of its own get one, before any agent's turn runs in them. */
+  async onModuleInit(): Promise<void> {
+    for (const row of this.db.prepare('SELECT * FROM sandboxes').all() as SandboxRow[]) await this.initOldWorkspace(row);
+  }
+
+  /** A workspace that is neither a worktree nor a repository (made before workspaces were) is git init-ed. */
+  private async initOldWorkspace(row: SandboxRow): Promise<void> {
+    const workspace = toInfo(row).workspace;
+    if (row.git_dir === null && fs.existsSync(workspace) && !fs.existsSync(path.join(workspace, '.git'))) await initWorkspace(workspace);
+  }
+
   async create(agentId: string, mode: SandboxInfo['mode'], parentAgentId?: string, sessionId?: string, repository?: string): Promise<SandboxInfo> {
-    const existing = this.find(agentId);
-    if (existing) return existing;
+    const existing = this.row(agentId);
+    if (existing) {
+      await this.initOldWorkspace(existing);
+      return toInfo(existing);
+    }
     if (repository !== undefined && mode !== 'isolated') throw new EventError('invalid_params', `A repository's worktree is an isolated sandbox; mode ${mode} cannot have one`);
     const repositoryTop = repository === undefined ? undefined : await repositoryRoot(repository);
     if (!isSafeId(agentId)) throw new EventError('invalid_params', `agent_id: ${JSON.stringify(agentId)} cannot name a folder (1-128 letters, digits, . _ -, starting with a letter or digit)`);
