@@ -1,9 +1,19 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { useFakeClaudeDaemon } from './support/completions';
+import { gitRepository } from './support/git-repository';
 
 describe('sandbox:create (real daemon)', () => {
   const { daemon, send, client, reconnect } = useFakeClaudeDaemon();
+  const repositories: string[] = [];
+  afterAll(() => {
+    for (const dir of repositories) fs.rmSync(dir, { recursive: true, force: true });
+  });
+  const repository = () => {
+    const repo = gitRepository();
+    repositories.push(repo);
+    return repo;
+  };
 
   it('makes a workspace from before workspaces were repositories one, when the sandbox is created again and when the daemon starts', async () => {
     const { sandbox } = await send('sandbox:create', { agent_id: 'elder', config: { mode: 'isolated' } });
@@ -18,5 +28,14 @@ describe('sandbox:create (real daemon)', () => {
     await daemon.start();
     await reconnect();
     expect(fs.statSync(path.join(sandbox.workspace, '.git')).isDirectory()).toBe(true);
+  });
+
+  it.each(['a..b', 'work.lock', 'ends.'])('refuses agent_id %s, which names no git branch, as invalid_params before git makes anything', async (agentId) => {
+    const repo = repository();
+    expect(await send('sandbox:create', { agent_id: agentId, config: { mode: 'isolated', repository: repo } })).toMatchObject({
+      code: 'invalid_params',
+      error: expect.stringContaining('agent_id'),
+    });
+    expect(fs.existsSync(path.join(daemon.varDir, 'sandbox', 'agents', agentId))).toBe(false);
   });
 });

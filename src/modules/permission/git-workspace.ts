@@ -85,6 +85,17 @@ export async function removeWorktree(gitDir: string, workspace: string, agentId:
   await git([...NO_PROGRAMS_FROM_REPOSITORY, `--git-dir=${gitDir}`, 'worktree', 'prune']);
 }
 
+/** Whether git takes `branch` as a branch name (git check-ref-format --branch). */
+export async function isBranchName(branch: string): Promise<boolean> {
+  return git(['check-ref-format', '--branch', branch]).then(
+    () => true,
+    (error: unknown) => {
+      if (error instanceof EventError && error.code === 'git_missing') throw error;
+      return false;
+    },
+  );
+}
+
 /** The branch an agent's worktree is on. */
 export function agentBranch(agentId: string): string {
   return `ksi/${agentId}`;

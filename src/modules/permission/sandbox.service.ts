@@ -8,7 +8,7 @@ import { KSI_CONFIG, type KsiConfig } from '../../config/config';
 import { SQLITE } from '../../database/sqlite.provider';
 import { WriteQueue } from '../../database/write-queue';
 import { EventError } from '../../events/event-error';
-import { addWorktree, agentBranch, initWorkspace, removeWorktree, repositoryRoot } from './git-workspace';
+import { addWorktree, agentBranch, initWorkspace, isBranchName, removeWorktree, repositoryRoot } from './git-workspace';
 
 interface SandboxRow {
   agent_id: string;
@@ -51,9 +51,12 @@ export class SandboxService implements OnModuleInit {
       await this.initOldWorkspace(existing);
       return toInfo(existing);
     }
-    if (repository !== undefined && mode !== 'isolated') throw new EventError('invalid_params', `A repository's worktree is an isolated sandbox; mode ${mode} cannot have one`);
-    const repositoryTop = repository === undefined ? undefined : await repositoryRoot(repository);
     if (!isSafeId(agentId)) throw new EventError('invalid_params', `agent_id: ${JSON.stringify(agentId)} cannot name a folder (1-128 letters, digits, . _ -, starting with a letter or digit)`);
+    if (repository !== undefined && mode !== 'isolated') throw new EventError('invalid_params', `A repository's worktree is an isolated sandbox; mode ${mode} cannot have one`);
+    if (repository !== undefined && !(await isBranchName(agentBranch(agentId)))) {
+      throw new EventError('invalid_params', `agent_id: ${JSON.stringify(agentId)} cannot name the git branch ${agentBranch(agentId)} (no "..", no ending in "." or ".lock"); pick another agent_id`);
+    }
+    const repositoryTop = repository === undefined ? undefined : await repositoryRoot(repository);
     let dir: string;
     if (mode === 'shared') {
       if (!isSafeId(sessionId)) throw new EventError('invalid_params', 'config.session_id: a shared sandbox needs a session_id of 1-128 letters, digits, . _ -, starting with a letter or digit');
