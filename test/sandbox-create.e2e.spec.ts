@@ -38,4 +38,15 @@ describe('sandbox:create (real daemon)', () => {
     });
     expect(fs.existsSync(path.join(daemon.varDir, 'sandbox', 'agents', agentId))).toBe(false);
   });
+
+  it('keeps the sandbox when two creates of one agent id race: the second returns the first one, and does not delete its folder', async () => {
+    const repo = repository();
+    const clients = [daemon.client(), daemon.client()];
+    const request = { agent_id: 'twin', config: { mode: 'isolated', repository: repo } };
+    const replies = await Promise.all(clients.map((racer) => racer.sendSingle('sandbox:create', request)));
+    await Promise.all(clients.map((racer) => racer.close()));
+    const workspace = (replies[0] as { sandbox: { workspace: string } }).sandbox.workspace;
+    expect(replies).toEqual([replies[0], replies[0]]);
+    expect(fs.readFileSync(path.join(workspace, 'README.md'), 'utf8')).toBe('the project\n');
+  });
 });

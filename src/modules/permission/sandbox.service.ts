@@ -27,6 +27,8 @@ interface SandboxRow {
  */
 @Injectable()
 export class SandboxService implements OnModuleInit {
+  private readonly creating = new Map<string, Promise<SandboxInfo>>();
+
   constructor(
     @Inject(KSI_CONFIG) private readonly config: KsiConfig,
     @Inject(SQLITE) private readonly db: Database,
@@ -45,7 +47,20 @@ export class SandboxService implements OnModuleInit {
     if (row.git_dir === null && fs.existsSync(workspace) && !fs.existsSync(path.join(workspace, '.git'))) await initWorkspace(workspace);
   }
 
+  /** One create per agent id at a time: a second one waits and returns the first's sandbox, never deleting its folder on a failure. */
   async create(agentId: string, mode: SandboxInfo['mode'], parentAgentId?: string, sessionId?: string, repository?: string): Promise<SandboxInfo> {
+    const mine = (this.creating.get(agentId) ?? Promise.resolve())
+      .catch(() => undefined)
+      .then(() => this.createNow(agentId, mode, parentAgentId, sessionId, repository));
+    this.creating.set(agentId, mine);
+    try {
+      return await mine;
+    } finally {
+      if (this.creating.get(agentId) === mine) this.creating.delete(agentId);
+    }
+  }
+
+  private async createNow(agentId: string, mode: SandboxInfo['mode'], parentAgentId?: string, sessionId?: string, repository?: string): Promise<SandboxInfo> {
     const existing = this.row(agentId);
     if (existing) {
       await this.initOldWorkspace(existing);
