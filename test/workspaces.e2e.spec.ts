@@ -1,22 +1,10 @@
-import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { useFakeClaudeDaemon } from './support/completions';
 import { eventually } from './support/daemon-process';
+import { git, gitRepository } from './support/git-repository';
 import { RawConnection } from './support/raw-connection';
-
-const git = (cwd: string, ...args: string[]) => execFileSync('git', ['-C', cwd, ...args], { encoding: 'utf8' }).trim();
-
-/** A repository with one commit, outside any other. */
-function repository(): string {
-  const dir = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), 'ksi-repo-')));
-  git(dir, 'init', '--quiet');
-  fs.writeFileSync(path.join(dir, 'README.md'), 'the project\n');
-  git(dir, 'add', 'README.md');
-  git(dir, '-c', 'user.name=t', '-c', 'user.email=t@t', 'commit', '--quiet', '-m', 'start');
-  return dir;
-}
 
 describe("agents' workspaces (real daemon, fake Claude CLI)", () => {
   const { daemon, send } = useFakeClaudeDaemon();
@@ -37,7 +25,7 @@ describe("agents' workspaces (real daemon, fake Claude CLI)", () => {
   });
 
   it("gives an agent whose profile names a repository a worktree on its own branch, and keeps the branch's work after terminate", async () => {
-    const repo = repository();
+    const repo = gitRepository();
     repositories.push(repo);
     expect(await send('composition:create', { name: 'repo_worker', components: [{ name: 'repository', inline: repo }] })).toMatchObject({ status: 'success' });
     const spawned = await send('agent:spawn', { profile: 'repo_worker', agent_id: 'builder' });
@@ -60,7 +48,7 @@ describe("agents' workspaces (real daemon, fake Claude CLI)", () => {
   });
 
   it('takes the repository from agent:spawn too, and restarts the agent on the same branch', async () => {
-    const repo = repository();
+    const repo = gitRepository();
     repositories.push(repo);
     const spawned = await send('agent:spawn', { profile: 'base_agent', agent_id: 'fixer', sandbox_config: { repository: repo } });
     fs.writeFileSync(path.join(spawned.sandbox, 'fix.txt'), 'fixed\n');
@@ -70,7 +58,7 @@ describe("agents' workspaces (real daemon, fake Claude CLI)", () => {
   });
 
   it('lets only the operator or a profile name a repository: an agent spawning a child may not', async () => {
-    const repo = repository();
+    const repo = gitRepository();
     repositories.push(repo);
     await send('agent:spawn', { profile: 'base_agent', agent_id: 'parent', permission_profile: 'trusted' });
     const { token } = await send('permission:issue_token', { agent_id: 'parent' });

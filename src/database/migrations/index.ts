@@ -11,6 +11,7 @@ import { CompactEventLog1764040000000 } from './1764040000000-compact-event-log'
 import { AgentMessageFailures1764051000000 } from './1764051000000-agent-message-failures';
 import { CompletionCosts1764060000000 } from './1764060000000-completion-costs';
 import { ProviderMessages1764070000000 } from './1764070000000-provider-messages';
+import { SandboxGitDir1764081000000 } from './1764081000000-sandbox-git-dir';
 
 /** Every migration, oldest first; run at start (the daemon never uses `synchronize`). */
 export const migrations = [
@@ -27,4 +28,5 @@ export const migrations = [
   AgentMessageFailures1764051000000,
   CompletionCosts1764060000000,
   ProviderMessages1764070000000,
+  SandboxGitDir1764081000000,
 ];

@@ -94,7 +94,11 @@ export class AgentHandlers {
     return { agents, count: agents.length };
   }
 
-  @Handles('agent:info', { summary: 'One agent, with what its completions cost', params: agentIdParams })
+  @Handles('agent:info', {
+    summary: 'One agent, with what its completions cost and its failed turns; an agent reads only its own and its children\'s',
+    params: agentIdParams,
+    agentParams: { agent_id: 'self_or_child' },
+  })
   info({ agent_id }: z.output<typeof agentIdParams>) {
     return this.agents.infoWithCosts(agent_id);
   }

@@ -11,6 +11,8 @@ import {
   promptParams,
   type z,
 } from '../../../libs/client/src';
+import type { EventContext } from '../../events/event-context';
+import { EventError } from '../../events/event-error';
 import { Handles } from '../../events/handles.decorator';
 import { CompositionService } from './composition.service';
 
@@ -67,7 +69,11 @@ export class CompositionHandlers {
   }
 
   @Handles('composition:create', { summary: 'Create a composition at run time (kept across restarts)', params: compositionCreateParams })
-  create(request: z.output<typeof compositionCreateParams>) {
+  create(request: z.output<typeof compositionCreateParams>, context: EventContext) {
+    // A profile's repository becomes an agent's workspace: an agent could otherwise name any repository through a profile it made.
+    if (context.agentId !== undefined && request.components?.some((component) => component.name === 'repository')) {
+      throw new EventError('permission_denied', `Agent ${context.agentId} may not create a composition with a repository component: only the operator or a profile in the library names a repository`);
+    }
     return this.compositions.create(request);
   }
 }

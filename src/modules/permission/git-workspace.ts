@@ -43,25 +43,57 @@ export async function repositoryRoot(repository: string): Promise<string> {
   }
 }
 
-/** A worktree of `repository` at `dir` on `branch`: the branch is created from HEAD, or checked out again when it exists. */
-export async function addWorktree(repository: string, dir: string, branch: string): Promise<void> {
+/**
+ * Git settings that would run programs named by a repository's config or hooks, switched off for every
+ * git KSI runs on an agent's workspace: the agent can write there (and into the repository's .git).
+ * Command-line config outranks every config file and reaches the gits git starts itself (submodules).
+ */
+const NO_PROGRAMS_FROM_REPOSITORY = ['-c', 'core.fsmonitor=false', '-c', 'core.hooksPath=/dev/null', '-c', 'commit.gpgSign=false', '-c', 'submodule.recurse=false'];
+
+/**
+ * A worktree of `repository` at `dir` on `branch`: the branch is created from HEAD, or checked out
+ * again when it exists. Returns the worktree's git folder (under the repository's .git/worktrees),
+ * found there and not through the workspace's `.git` file, which the agent can rewrite.
+ */
+export async function addWorktree(repository: string, dir: string, branch: string): Promise<string> {
   const exists = await git(['-C', repository, 'branch', '--list', '--', branch]);
   if (exists) await git(['-C', repository, 'worktree', 'add', '--quiet', '--', dir, branch]);
   else await git(['-C', repository, 'worktree', 'add', '--quiet', '-b', branch, '--', dir]);
+  const worktrees = path.join(await git(['-C', repository, 'rev-parse', '--path-format=absolute', '--git-common-dir']), 'worktrees');
+  const pointer = path.join(fs.realpathSync(dir), '.git');
+  const name = fs.readdirSync(worktrees).find((entry) => {
+    const gitdir = path.join(worktrees, entry, 'gitdir');
+    return fs.existsSync(gitdir) && fs.readFileSync(gitdir, 'utf8').trim() === pointer;
+  });
+  if (name === undefined) throw new EventError('git_failed', `git worktree add made ${dir}, but ${worktrees} lists no worktree there`);
+  return path.join(worktrees, name);
 }
 
 /**
- * Removes `dir` when it is a linked worktree: what the agent left uncommitted is committed to its
- * branch first, so the branch keeps all its work. Returns false when `dir` is no worktree.
+ * Removes the worktree at `workspace` whose git folder is `gitDir`: what the agent left uncommitted is
+ * committed to its branch first, so the branch keeps all its work. Git is told both folders, so it
+ * never follows the workspace's `.git` file, and runs no hook or fsmonitor the agent could have planted.
  */
-export async function removeWorktree(dir: string, agentId: string): Promise<boolean> {
-  if (!fs.existsSync(path.join(dir, '.git')) || !fs.statSync(path.join(dir, '.git')).isFile()) return false;
-  await git(['-C', dir, 'add', '--all']);
-  if (await git(['-C', dir, 'status', '--porcelain'])) {
-    await git([...KSI_IDENTITY, '-C', dir, 'commit', '--quiet', '--no-verify', '-m', `KSI: work agent ${agentId} left uncommitted when it was terminated`]);
+export async function removeWorktree(gitDir: string, workspace: string, agentId: string): Promise<void> {
+  const inWorkspace = [...NO_PROGRAMS_FROM_REPOSITORY, `--git-dir=${gitDir}`, `--work-tree=${workspace}`];
+  await git([...inWorkspace, 'add', '--all']);
+  if (await git([...inWorkspace, 'status', '--porcelain', '--ignore-submodules=all'])) {
+    await git([...KSI_IDENTITY, ...inWorkspace, 'commit', '--quiet', '--no-verify', '-m', `KSI: work agent ${agentId} left uncommitted when it was terminated`]);
   }
-  await git(['-C', dir, 'worktree', 'remove', '--force', '--', dir]);
-  return true;
+  // git worktree remove would check the workspace's .git file; once the folder is gone, prune drops the worktree's records.
+  fs.rmSync(workspace, { recursive: true, force: true });
+  await git([...NO_PROGRAMS_FROM_REPOSITORY, `--git-dir=${gitDir}`, 'worktree', 'prune']);
+}
+
+/** Whether git takes `branch` as a branch name (git check-ref-format --branch). */
+export async function isBranchName(branch: string): Promise<boolean> {
+  return git(['check-ref-format', '--branch', branch]).then(
+    () => true,
+    (error: unknown) => {
+      if (error instanceof EventError && error.code === 'git_missing') throw error;
+      return false;
+    },
+  );
 }
 
 /** The branch an agent's worktree is on. */

@@ -88,7 +88,11 @@ export class PermissionHandlers {
     params: sandboxCreateParams,
     agentParams: { agent_id: 'child', 'config.parent_agent_id': 'self_or_child' },
   })
-  async createSandbox({ agent_id, config }: z.output<typeof sandboxCreateParams>) {
+  async createSandbox({ agent_id, config }: z.output<typeof sandboxCreateParams>, context: EventContext) {
+    // A repository is any folder on the disk. agent:spawn passes its profile's on the bus (no connection): the operator's or the library's choice.
+    if (context.connection !== undefined && context.agentId !== undefined && config.repository !== undefined) {
+      throw new EventError('permission_denied', `Agent ${context.agentId} may not give config.repository: only the operator or a profile in the library names a repository`);
+    }
     return { agent_id, sandbox: await this.sandboxes.create(agent_id, config.mode, config.parent_agent_id, config.session_id, config.repository) };
   }
 

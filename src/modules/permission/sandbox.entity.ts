@@ -19,6 +19,10 @@ export class Sandbox {
   @Column('text', { name: 'session_id', nullable: true })
   sessionId: string | null;
 
+  /** A worktree's own git folder under the repository's .git/worktrees, found when KSI made it; null for a repository of its own. */
+  @Column('text', { name: 'git_dir', nullable: true })
+  gitDir: string | null;
+
   @Column('real', { name: 'created_at' })
   createdAt: number;
 }

@@ -1,4 +1,4 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
 import type { Database } from 'better-sqlite3';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -8,7 +8,7 @@ import { KSI_CONFIG, type KsiConfig } from '../../config/config';
 import { SQLITE } from '../../database/sqlite.provider';
 import { WriteQueue } from '../../database/write-queue';
 import { EventError } from '../../events/event-error';
-import { addWorktree, agentBranch, initWorkspace, removeWorktree, repositoryRoot } from './git-workspace';
+import { addWorktree, agentBranch, initWorkspace, isBranchName, removeWorktree, repositoryRoot } from './git-workspace';
 
 interface SandboxRow {
   agent_id: string;
@@ -16,6 +16,7 @@ interface SandboxRow {
   mode: SandboxInfo['mode'];
   parent_agent_id: string | null;
   session_id: string | null;
+  git_dir: string | null;
   created_at: number;
 }
 
@@ -25,7 +26,9 @@ interface SandboxRow {
  * a worktree of that repository on the agent's branch `ksi/<agent_id>`.
  */
 @Injectable()
-export class SandboxService {
+export class SandboxService implements OnModuleInit {
+  private readonly creating = new Map<string, Promise<SandboxInfo>>();
+
   constructor(
     @Inject(KSI_CONFIG) private readonly config: KsiConfig,
     @Inject(SQLITE) private readonly db: Database,
@@ -33,12 +36,42 @@ export class SandboxService {
     private readonly writes: WriteQueue,
   ) {}
 
+  /** Workspaces made before each was a repository of its own get one, before any agent's turn runs in them. */
+  async onModuleInit(): Promise<void> {
+    for (const row of this.db.prepare('SELECT * FROM sandboxes').all() as SandboxRow[]) await this.initOldWorkspace(row);
+  }
+
+  /** A workspace that is neither a worktree nor a repository (made before workspaces were) is git init-ed. */
+  private async initOldWorkspace(row: SandboxRow): Promise<void> {
+    const workspace = toInfo(row).workspace;
+    if (row.git_dir === null && fs.existsSync(workspace) && !fs.existsSync(path.join(workspace, '.git'))) await initWorkspace(workspace);
+  }
+
+  /** One create per agent id at a time: a second one waits and returns the first's sandbox, never deleting its folder on a failure. */
   async create(agentId: string, mode: SandboxInfo['mode'], parentAgentId?: string, sessionId?: string, repository?: string): Promise<SandboxInfo> {
-    const existing = this.find(agentId);
-    if (existing) return existing;
-    if (repository !== undefined && mode !== 'isolated') throw new EventError('invalid_params', `A repository's worktree is an isolated sandbox; mode ${mode} cannot have one`);
-    const repositoryTop = repository === undefined ? undefined : await repositoryRoot(repository);
+    const mine = (this.creating.get(agentId) ?? Promise.resolve())
+      .catch(() => undefined)
+      .then(() => this.createNow(agentId, mode, parentAgentId, sessionId, repository));
+    this.creating.set(agentId, mine);
+    try {
+      return await mine;
+    } finally {
+      if (this.creating.get(agentId) === mine) this.creating.delete(agentId);
+    }
+  }
+
+  private async createNow(agentId: string, mode: SandboxInfo['mode'], parentAgentId?: string, sessionId?: string, repository?: string): Promise<SandboxInfo> {
+    const existing = this.row(agentId);
+    if (existing) {
+      await this.initOldWorkspace(existing);
+      return toInfo(existing);
+    }
     if (!isSafeId(agentId)) throw new EventError('invalid_params', `agent_id: ${JSON.stringify(agentId)} cannot name a folder (1-128 letters, digits, . _ -, starting with a letter or digit)`);
+    if (repository !== undefined && mode !== 'isolated') throw new EventError('invalid_params', `A repository's worktree is an isolated sandbox; mode ${mode} cannot have one`);
+    if (repository !== undefined && !(await isBranchName(agentBranch(agentId)))) {
+      throw new EventError('invalid_params', `agent_id: ${JSON.stringify(agentId)} cannot name the git branch ${agentBranch(agentId)} (no "..", no ending in "." or ".lock"); pick another agent_id`);
+    }
+    const repositoryTop = repository === undefined ? undefined : await repositoryRoot(repository);
     let dir: string;
     if (mode === 'shared') {
       if (!isSafeId(sessionId)) throw new EventError('invalid_params', 'config.session_id: a shared sandbox needs a session_id of 1-128 letters, digits, . _ -, starting with a letter or digit');
@@ -52,9 +85,10 @@ export class SandboxService {
     }
     for (const sub of ['shared', 'exports', '.claude']) fs.mkdirSync(path.join(dir, sub), { recursive: true });
     const workspace = path.join(dir, 'workspace');
+    let gitDir: string | null = null;
     try {
       if (repositoryTop === undefined) await initWorkspace(workspace);
-      else await addWorktree(repositoryTop, workspace, agentBranch(agentId));
+      else gitDir = await addWorktree(repositoryTop, workspace, agentBranch(agentId));
     } catch (error) {
       if (mode !== 'shared') fs.rmSync(dir, { recursive: true, force: true });
       throw error;
@@ -63,10 +97,12 @@ export class SandboxService {
       const link = path.join(dir, 'parent');
       if (!fs.existsSync(link)) fs.symlinkSync(path.join(this.find(parentAgentId)!.path, 'workspace'), link);
     }
-    const row: SandboxRow = { agent_id: agentId, path: dir, mode, parent_agent_id: parentAgentId ?? null, session_id: sessionId ?? null, created_at: this.clock.now() };
+    const row: SandboxRow = { agent_id: agentId, path: dir, mode, parent_agent_id: parentAgentId ?? null, session_id: sessionId ?? null, git_dir: gitDir, created_at: this.clock.now() };
     fs.writeFileSync(path.join(dir, '.sandbox_metadata.json'), `${JSON.stringify(row, null, 2)}\n`);
     await this.writes.run((db) =>
-      db.prepare('INSERT INTO sandboxes (agent_id, path, mode, parent_agent_id, session_id, created_at) VALUES (@agent_id, @path, @mode, @parent_agent_id, @session_id, @created_at)').run(row),
+      db
+        .prepare('INSERT INTO sandboxes (agent_id, path, mode, parent_agent_id, session_id, git_dir, created_at) VALUES (@agent_id, @path, @mode, @parent_agent_id, @session_id, @git_dir, @created_at)')
+        .run(row),
     );
     return toInfo(row);
   }
@@ -89,8 +125,12 @@ export class SandboxService {
   }
 
   find(agentId: string): SandboxInfo | undefined {
-    const row = this.db.prepare('SELECT * FROM sandboxes WHERE agent_id = ?').get(agentId) as SandboxRow | undefined;
+    const row = this.row(agentId);
     return row && toInfo(row);
+  }
+
+  private row(agentId: string): SandboxRow | undefined {
+    return this.db.prepare('SELECT * FROM sandboxes WHERE agent_id = ?').get(agentId) as SandboxRow | undefined;
   }
 
   get(agentId: string): SandboxInfo {
@@ -105,15 +145,16 @@ export class SandboxService {
 
   /** Deletes the folder (a shared one stays for the rest of its session); nested children need force. */
   async remove(agentId: string, force: boolean): Promise<boolean> {
-    const sandbox = this.find(agentId);
-    if (!sandbox) return false;
+    const row = this.row(agentId);
+    if (!row) return false;
+    const sandbox = toInfo(row);
     const children = this.list().filter((other) => other.parent_agent_id === agentId);
     if (children.length > 0 && !force) {
       throw new EventError('invalid_state', `Sandbox of ${agentId} has nested sandboxes (${children.map((c) => c.agent_id).join(', ')}); pass force: true`);
     }
     for (const child of children) await this.remove(child.agent_id, true);
     if (sandbox.mode !== 'shared' && this.isOwnFolder(sandbox)) {
-      await removeWorktree(sandbox.workspace, agentId);
+      if (row.git_dir !== null) await removeWorktree(row.git_dir, sandbox.workspace, agentId);
       fs.rmSync(sandbox.path, { recursive: true, force: true });
     }
     await this.writes.run((db) => db.prepare('DELETE FROM sandboxes WHERE agent_id = ?').run(agentId));
@@ -121,6 +162,6 @@ export class SandboxService {
   }
 }
 
-function toInfo(row: SandboxRow): SandboxInfo {
+function toInfo({ git_dir: _gitDir, ...row }: SandboxRow): SandboxInfo {
   return { ...row, workspace: path.join(row.path, 'workspace'), created_at: row.created_at / 1000 };
 }
