@@ -28,6 +28,7 @@ import { cliMarkers, killCliProcessesOf } from './cli-processes';
 import { CompletionRepository, type RequestRow } from './completion.repository';
 import { CostRepository, recordedCost } from './cost.repository';
 import { ResponseLog } from './response-log';
+import { StreamedText } from './streamed-text';
 import { backoffDelay } from './retry-policy';
 
 type AsyncParams = z.output<typeof completionAsyncParams>;
@@ -37,6 +38,8 @@ interface InFlight {
   queue_key: string;
 }
 const PRIORITIES = ['high', 'normal', 'low'] as const;
+/** Streamed text is pushed at most this often per turn (the first delta at once). */
+const STREAMED_TEXT_WINDOW_MS = 50;
 const FINISHED: CompletionRecord['status'][] = ['completed', 'failed', 'cancelled'];
 
 /**
@@ -327,13 +330,20 @@ export class CompletionService {
       const resume = row.session_id ? this.repo.newestSession(row.session_id) : undefined;
       const model = parseModel(row.model);
       const provider = model && this.providers.get(model.provider);
-      this.notify('completion:progress', { request_id: id, session_id: row.session_id, status: 'calling_llm', attempt, resume_session_id: resume ?? null }, id);
+      const progress = (fields: Record<string, unknown>) => this.notify('completion:progress', { request_id: id, session_id: row.session_id, attempt, ...fields }, id);
+      progress({ status: 'calling_llm', resume_session_id: resume ?? null });
+      const text = new StreamedText(STREAMED_TEXT_WINDOW_MS, () => this.clock.now(), (delta) => progress({ status: 'streaming', delta }));
       const outcome = provider
         ? await provider.run(this.turn(id, payload, model.name, resume), abort.signal, {
             spawned: (pid) => void this.repo.setPid(id, pid),
-            progress: (progress) => this.notify('completion:progress', { request_id: id, session_id: row.session_id, attempt, ...progress }, id),
+            progress: (update) => {
+              if (update.status === 'streaming') return text.add(update.delta);
+              text.flush();
+              progress(update);
+            },
           })
         : ({ ok: false, code: 'invalid_request', message: `No provider runs the model ${row.model}`, retryable: false, durationMs: 0 } as const);
+      text.flush();
       await this.settle(row, attempt, resume, abort.signal, outcome, provider?.name ?? 'claude-cli');
     } finally {
       if (locking) await this.bus.request('conversation:release_lock', { request_id: id }).catch(() => undefined);
