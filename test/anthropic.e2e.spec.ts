@@ -24,7 +24,7 @@ describe('the Anthropic Messages API provider, against a local fake of the API',
   beforeAll(async () => {
     await api.start();
     // A long backoff: a retry that comes soon can only have followed retry-after.
-    env = { ANTHROPIC_API_KEY: API_KEY, ANTHROPIC_BASE_URL: api.url, KSI_RETRY_INITIAL_MS: '600000', KSI_RETRY_MAX_MS: '600000' };
+    env = { KSI_ANTHROPIC_API_KEY: API_KEY, ANTHROPIC_BASE_URL: api.url, KSI_RETRY_INITIAL_MS: '600000', KSI_RETRY_MAX_MS: '600000' };
     await connect(new DaemonProcess({ env }));
   });
   afterAll(async () => {
@@ -179,7 +179,7 @@ describe('the Anthropic Messages API provider, against a local fake of the API',
 
 describe('the Anthropic provider without an API key', () => {
   const api = new FakeAnthropicApi();
-  const daemon = new DaemonProcess({ env: { ANTHROPIC_API_KEY: '' } });
+  const daemon = new DaemonProcess({ env: { ANTHROPIC_API_KEY: '', KSI_ANTHROPIC_API_KEY: '' } });
   let client: KsiClient;
   beforeAll(async () => {
     await api.start();
@@ -193,12 +193,12 @@ describe('the Anthropic provider without an API key', () => {
     await api.stop();
   });
 
-  it('fails at once with a permanent error saying to set ANTHROPIC_API_KEY, and calls nothing', async () => {
+  it('fails at once with a permanent error saying to set the key, and calls nothing', async () => {
     const watcher = new CompletionWatcher(client);
     const { request_id: id } = (await client.sendSingle('completion:async', { prompt: 'hi', model: 'anthropic/claude-haiku-4-5' })) as { request_id: string };
     const end = await watcher.end(id);
     expect(end.event).toBe('completion:error');
-    expect(end.data).toMatchObject({ code: 'auth_error', attempts: 1, error: expect.stringMatching(/^ANTHROPIC_API_KEY is not set in the daemon’s environment/) });
+    expect(end.data).toMatchObject({ code: 'auth_error', attempts: 1, error: expect.stringMatching(/^Neither KSI_ANTHROPIC_API_KEY nor ANTHROPIC_API_KEY is set in the daemon’s environment/) });
     expect(api.requests).toEqual([]);
   });
 });

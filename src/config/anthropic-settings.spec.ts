@@ -1,6 +1,7 @@
 import { CONFIG_VARIABLES, ConfigError, loadConfig } from './config';
 import { DEFAULT_MODEL_PRICES } from './model-prices';
 import { daemonVariables } from '../lifecycle/daemon-settings';
+import { cliEnvironment } from '../modules/completion/providers/claude-cli.provider';
 
 describe('the Anthropic provider’s settings', () => {
   it('reads the API key but never lists it among the variables a restart records', () => {
@@ -8,6 +9,13 @@ describe('the Anthropic provider’s settings', () => {
     expect(loadConfig(env).anthropic).toEqual({ apiKey: 'sk-ant-secret', baseUrl: 'http://127.0.0.1:9', maxTokens: 1024, prices: DEFAULT_MODEL_PRICES });
     expect(CONFIG_VARIABLES).not.toContain('ANTHROPIC_API_KEY');
     expect(daemonVariables(env)).toEqual({ ANTHROPIC_BASE_URL: 'http://127.0.0.1:9', KSI_ANTHROPIC_MAX_TOKENS: '1024' });
+  });
+
+  it('prefers KSI_ANTHROPIC_API_KEY, which the Claude CLI never sees, and records neither for restarts', () => {
+    const env = { KSI_ANTHROPIC_API_KEY: 'sk-ant-provider', ANTHROPIC_API_KEY: 'sk-ant-shared', PATH: '/usr/bin' };
+    expect(loadConfig(env).anthropic.apiKey).toBe('sk-ant-provider');
+    expect(daemonVariables(env)).toEqual({});
+    expect(cliEnvironment(env, { KSI_REQUEST_ID: 'r1' })).toEqual({ ANTHROPIC_API_KEY: 'sk-ant-shared', PATH: '/usr/bin', KSI_REQUEST_ID: 'r1' });
   });
 
   it('treats an empty key as no key', () => {

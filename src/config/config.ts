@@ -48,10 +48,17 @@ const environment = z.object({
 
 /**
  * The variables a daemon reads: what `ksi daemon restart` carries over (never markers or tokens of
- * other programs). ANTHROPIC_API_KEY is read too but deliberately not listed: this list is written to
- * var/run/daemon.settings.json, and a secret must not land on disk.
+ * other programs). KSI_ANTHROPIC_API_KEY and ANTHROPIC_API_KEY are read too but deliberately not
+ * listed: this list is written to var/run/daemon.settings.json, and a secret must not land on disk.
  */
 export const CONFIG_VARIABLES: readonly string[] = Object.keys(environment.shape);
+
+/**
+ * The Messages API key for the Anthropic provider alone. ANTHROPIC_API_KEY works too, but the Claude
+ * CLI reads that one as well (its turns are then billed to the key, not to the user's login); this
+ * one is kept out of the CLI's environment.
+ */
+export const PROVIDER_API_KEY = 'KSI_ANTHROPIC_API_KEY';
 
 export interface KsiConfig {
   /** The installed package's version. */
@@ -99,7 +106,7 @@ export interface KsiConfig {
 
 /** The Anthropic Messages API provider's settings. */
 export interface AnthropicSettings {
-  /** ANTHROPIC_API_KEY from the daemon's environment; undefined when unset or empty. Never logged or persisted. */
+  /** KSI_ANTHROPIC_API_KEY, else ANTHROPIC_API_KEY; undefined when unset or empty. Never logged or persisted. */
   apiKey: string | undefined;
   /** ANTHROPIC_BASE_URL; the SDK's default (https://api.anthropic.com) when unset. */
   baseUrl: string | undefined;
@@ -160,7 +167,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     claudeBin: resolveExecutable(e.CLAUDE_BIN, env.PATH ?? '', cwd),
     defaultModel: e.KSI_DEFAULT_MODEL,
     maxConcurrent: e.KSI_MAX_CONCURRENT,
-    anthropic: { apiKey: env.ANTHROPIC_API_KEY || undefined, baseUrl: e.ANTHROPIC_BASE_URL, maxTokens: e.KSI_ANTHROPIC_MAX_TOKENS, prices },
+    anthropic: { apiKey: env[PROVIDER_API_KEY] || env.ANTHROPIC_API_KEY || undefined, baseUrl: e.ANTHROPIC_BASE_URL, maxTokens: e.KSI_ANTHROPIC_MAX_TOKENS, prices },
     completionTimeoutMs: e.KSI_COMPLETION_TIMEOUT_MS,
     devtoolsPort: e.KSI_DEVTOOLS_PORT,
     eventLog: e.KSI_EVENT_LOG === 'on',

@@ -47,7 +47,7 @@ export class AnthropicProvider implements CompletionProvider {
     const started = Date.now();
     const elapsed = () => Date.now() - started;
     if (!this.client) {
-      const message = 'ANTHROPIC_API_KEY is not set in the daemon’s environment: start the daemon from a shell where it is set to use anthropic/<model> models';
+      const message = 'Neither KSI_ANTHROPIC_API_KEY nor ANTHROPIC_API_KEY is set in the daemon’s environment: start the daemon from a shell where one is set to use anthropic/<model> models';
       return { ok: false, code: 'auth_error', message, retryable: false, durationMs: 0 };
     }
     const prompt: StoredMessage = { role: 'user', content: turn.prompt };

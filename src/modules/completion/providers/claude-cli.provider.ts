@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { spawn } from 'node:child_process';
 import { isSafeId, LINE_TOO_LONG, LineSplitter, type Frame } from '../../../../libs/client/src';
-import { KSI_CONFIG, type KsiConfig } from '../../../config/config';
+import { KSI_CONFIG, PROVIDER_API_KEY, type KsiConfig } from '../../../config/config';
 import type { AttemptOutcome, TurnCost } from './attempt-outcome';
 import { classifyCliFailure } from './claude-cli-failure';
 import { appendTail, ClaudeCliStream } from './claude-cli-stream';
@@ -63,7 +63,7 @@ export class ClaudeCliProvider implements CompletionProvider {
         cwd: request.cwd,
         detached: true,
         stdio: ['pipe', 'pipe', 'pipe'],
-        env: { ...process.env, ...request.env },
+        env: cliEnvironment(process.env, request.env),
       });
       const stream = new ClaudeCliStream((progress) => observer.progress(progress));
       let stderr = '';
@@ -146,6 +146,12 @@ export class ClaudeCliProvider implements CompletionProvider {
       });
     });
   }
+}
+
+/** The daemon's environment for the CLI, without the key meant for the Anthropic provider alone, plus the request's markers. */
+export function cliEnvironment(daemon: NodeJS.ProcessEnv, markers: Record<string, string>): NodeJS.ProcessEnv {
+  const { [PROVIDER_API_KEY]: _providerKey, ...inherited } = daemon;
+  return { ...inherited, ...markers };
 }
 
 /** The cost fields of a CLI result; absent counters are 0, absent totals null. */
