@@ -39,7 +39,8 @@ describe('costs with the fake Claude CLI', () => {
     await eventually(async () => (await send('agent:info', { agent_id: 'talker' })).costs.requests === 2 && (await send('agent:info', { agent_id: 'talker' })).status === 'idle');
     await run('failing', { prompt: '[[is_error]] gamma', model: 'claude-cli/sonnet', max_attempts: 2 });
     await run('missing', { prompt: '[[auth]] delta', model: 'claude-cli/sonnet' });
-    mark = Date.now() / 1000;
+    // Just after the last earlier request finished (`since` includes that instant itself); the late one ends a CLI run later.
+    mark = (await status(ids.missing)).completed_at + 0.001;
     await run('late', { prompt: 'omega', model: 'claude-cli/opus' });
   });
   afterAll(async () => {
