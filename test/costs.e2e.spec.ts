@@ -12,6 +12,8 @@ describe('costs with the fake Claude CLI', () => {
   let client: KsiClient;
   let watcher: CompletionWatcher;
   const ids: Record<string, string> = {};
+  /** Epoch milliseconds (whole) just after the earlier requests finished, and the same in seconds. */
+  let markMs = 0;
   let mark = 0;
 
   const send = (event: string, data: Record<string, unknown> = {}) => client.sendSingle(event, data) as Promise<Record<string, any>>;
@@ -40,7 +42,8 @@ describe('costs with the fake Claude CLI', () => {
     await run('failing', { prompt: '[[is_error]] gamma', model: 'claude-cli/sonnet', max_attempts: 2 });
     await run('missing', { prompt: '[[auth]] delta', model: 'claude-cli/sonnet' });
     // Just after the last earlier request finished (`since` includes that instant itself); the late one ends a CLI run later.
-    mark = (await status(ids.missing)).completed_at + 0.001;
+    markMs = Math.round((await status(ids.missing)).completed_at * 1000) + 1;
+    mark = markMs / 1000;
     await run('late', { prompt: 'omega', model: 'claude-cli/opus' });
   });
   afterAll(async () => {
@@ -122,7 +125,7 @@ describe('costs with the fake Claude CLI', () => {
   it('since keeps what was spent from then on, given as epoch seconds, an ISO time or a time ago', async () => {
     const later = await summary('model', mark);
     expect(later).toMatchObject({ since: mark, rows: [{ key: 'claude-cli/opus', requests: 1, cost_usd: TURN_USD }], totals: { requests: 1 } });
-    expect((await summary('model', new Date(mark * 1000).toISOString())).totals.requests).toBe(1);
+    expect((await summary('model', new Date(markMs).toISOString())).totals.requests).toBe(1);
     expect((await summary('agent', '1h')).totals.requests).toBe(7);
     expect((await summary('day', '2999-01-01')).rows).toEqual([]);
     expect((await summary('day', '2999-01-01')).totals).toMatchObject({ cost_usd: 0, requests: 0, turns: 0 });
