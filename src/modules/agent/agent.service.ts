@@ -230,10 +230,11 @@ export class AgentService {
   async onError(end: CompletionEnd): Promise<void> {
     const item = this.itemFor(end.request_id);
     if (!item) return;
-    await this.markFailed(item.id, end.error ?? 'The turn failed', end.code ?? 'failed');
     const row = this.row(item.agent_id);
+    // Before the turn shows as failed: whoever sees the failure sees the session already forgotten.
+    if (row && row.status !== 'stopped' && (end.code === 'session_not_found' || end.code === 'context_overflow')) await this.forgetSession(item.agent_id, row.session_id, end.code);
+    await this.markFailed(item.id, end.error ?? 'The turn failed', end.code ?? 'failed');
     if (!row || row.status === 'stopped') return;
-    if (end.code === 'session_not_found' || end.code === 'context_overflow') await this.forgetSession(item.agent_id, row.session_id, end.code);
     await this.setStatus(item.agent_id, 'failed');
     if (row.restarts >= MAX_RESTARTS) {
       this.log.error({ agent_id: item.agent_id, error: end.error }, 'agent failed too often; it stays failed');
