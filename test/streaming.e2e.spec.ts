@@ -1,27 +1,18 @@
 import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import type { KsiClient } from '../libs/client/src';
-import { CompletionWatcher, fakeClaudeDaemon, optionValues } from './support/completions';
+import { CompletionWatcher, optionValues, useFakeClaudeDaemon } from './support/completions';
 import { eventually } from './support/daemon-process';
 import { KSI_BIN } from './support/ksi-cli';
 
 describe('streamed turns of the Claude CLI (real daemon, fake CLI in stream-json)', () => {
-  const daemon = fakeClaudeDaemon();
-  let client: KsiClient;
+  const { daemon, client, send } = useFakeClaudeDaemon();
   let watcher: CompletionWatcher;
-
-  beforeAll(async () => {
-    await daemon.start();
-    client = daemon.client();
-    watcher = new CompletionWatcher(client);
-  });
-  afterAll(async () => {
-    await client.close();
-    await daemon.dispose();
+  beforeAll(() => {
+    watcher = new CompletionWatcher(client());
   });
 
-  const submit = async (data: Record<string, unknown>): Promise<string> => ((await client.sendSingle('completion:async', data)) as { request_id: string }).request_id;
+  const submit = async (data: Record<string, unknown>): Promise<string> => (await send('completion:async', data)).request_id;
   const progressOf = (id: string) => watcher.of(id).filter((line) => line.event === 'completion:progress').map((line) => line.data);
 
   it('pushes api_retry, tool_use and streaming deltas in order before completion:result, each text once, joined rather than one push per delta', async () => {
@@ -74,7 +65,7 @@ describe('streamed turns of the Claude CLI (real daemon, fake CLI in stream-json
     const third = await watcher.end(await submit({ prompt: 'third words', session_id: session }));
     expect(third.data.session_id).toBe(session);
     expect(optionValues(daemon.invocations().find((entry) => entry.stdin === 'third words')!.argv, '--resume')).toEqual([session]);
-    expect(await client.sendSingle('completion:session_status', { session_id: session })).toMatchObject({ root_session_id: session, newest_session_id: session, chain: [session] });
+    expect(await send('completion:session_status', { session_id: session })).toMatchObject({ root_session_id: session, newest_session_id: session, chain: [session] });
   });
 
   it('`ksi complete --wait` prints the streamed text while the turn still runs, tool use on stderr, the text once', async () => {
@@ -89,7 +80,7 @@ describe('streamed turns of the Claude CLI (real daemon, fake CLI in stream-json
     await eventually(() => stdout.includes(`echo: ${prompt}`), 10_000, 'the streamed text on stdout');
     const requestId = /queued (\S+)/.exec(stderr)![1];
     // The fake holds the result line back until the gate exists: the text came from the stream, not from the result.
-    expect(await client.sendSingle('completion:status', { request_id: requestId })).toMatchObject({ status: 'processing' });
+    expect(await send('completion:status', { request_id: requestId })).toMatchObject({ status: 'processing' });
     fs.writeFileSync(gate, '');
     expect(await exited).toBe(0);
     expect(stdout).toBe(`echo: ${prompt}\n`);
