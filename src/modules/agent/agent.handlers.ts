@@ -134,6 +134,11 @@ export class AgentHandlers {
     return { module: 'agent', agents: this.agents.list().map(({ agent_id, status, session_id, pending_messages }) => ({ agent_id, status, session_id, pending_messages })) };
   }
 
+  @Handles('agent:profile', { summary: 'The composed profile an agent runs, so its costs add up by profile', params: agentIdParams, internal: true })
+  profile({ agent_id }: z.output<typeof agentIdParams>): { profile: string } {
+    return { profile: this.agents.info(agent_id).profile };
+  }
+
   @Handles('agent:find_idle', { summary: 'An idle agent with these capabilities', params: agentFindIdleParams, internal: true })
   findIdle({ capabilities }: z.output<typeof agentFindIdleParams>) {
     const agentId = this.agents.findIdle(capabilities);

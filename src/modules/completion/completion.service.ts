@@ -147,7 +147,7 @@ export class CompletionService {
   /** The composed profile of the agent a request runs for, so costs add up by profile; none for an agent KSI does not manage. */
   private async profileOf(agentId: string | undefined, context: EventContext): Promise<string | null> {
     if (agentId === undefined) return null;
-    const agent = await this.bus.requestOne<{ profile: string }>('agent:info', { agent_id: agentId }, context).catch(() => undefined);
+    const agent = await this.bus.requestOne<{ profile: string }>('agent:profile', { agent_id: agentId }, context).catch(() => undefined);
     return agent?.profile ?? null;
   }
 
