@@ -22,6 +22,7 @@ module.exports = {
     [`^.+/node_modules/(${esm.join('|')})/.+\\.js$`]: ['@swc/jest', swcJs],
   },
   transformIgnorePatterns: [`/node_modules/(?!(${esm.join('|')})/)`],
+  setupFiles: ['<rootDir>/test/support/check-results.ts'],
   testTimeout: 30000,
   // A failed assertion can skip a suite's client.close(); the run must still end (CI has a time limit).
   forceExit: true,

@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { z } from 'zod';
-import { MODEL_FORMAT, parseModel } from '../../libs/client/src/events/completion.events';
+import { MODEL_FORMAT, parseModel } from '../../libs/client/src/contract/completion.events';
 import { resolveExecutable } from './executable';
 import { modelPrices, type ModelPrices } from './model-prices';
 
@@ -38,6 +38,7 @@ const environment = z.object({
   KSI_MODEL_PRICES: z.string().optional(),
   KSI_DEVTOOLS_PORT: z.coerce.number({ error: 'KSI_DEVTOOLS_PORT must be a number' }).int('KSI_DEVTOOLS_PORT must be a whole number').min(1).max(65535, 'KSI_DEVTOOLS_PORT must be a port number').optional(),
   KSI_EVENT_LOG: z.enum(['on', 'off'], { error: 'KSI_EVENT_LOG must be on or off' }).default('on'),
+  KSI_CHECK_RESULTS: z.enum(['on', 'off'], { error: 'KSI_CHECK_RESULTS must be on or off' }).default('off'),
   KSI_EVENT_RETENTION_DAYS: z.coerce.number({ error: 'KSI_EVENT_RETENTION_DAYS must be a number' }).positive('KSI_EVENT_RETENTION_DAYS must be greater than 0').default(7),
   KSI_COMPLETION_TIMEOUT_MS: positiveInt('KSI_COMPLETION_TIMEOUT_MS', 300_000),
   KSI_RETRY_MAX_ATTEMPTS: positiveInt('KSI_RETRY_MAX_ATTEMPTS', 3),
@@ -102,6 +103,8 @@ export interface KsiConfig {
   /** Record every event in the event log (ring + SQLite). */
   eventLog: boolean;
   eventRetentionDays: number;
+  /** Check every handler's result against its definition and answer `internal_error` when it differs (the test suite runs with it on). */
+  checkResults: boolean;
 }
 
 /** The Anthropic Messages API provider's settings. */
@@ -171,6 +174,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     completionTimeoutMs: e.KSI_COMPLETION_TIMEOUT_MS,
     devtoolsPort: e.KSI_DEVTOOLS_PORT,
     eventLog: e.KSI_EVENT_LOG === 'on',
+    checkResults: e.KSI_CHECK_RESULTS === 'on',
     eventRetentionDays: e.KSI_EVENT_RETENTION_DAYS,
     retry: { maxAttempts: e.KSI_RETRY_MAX_ATTEMPTS, initialDelayMs: e.KSI_RETRY_INITIAL_MS, maxDelayMs: e.KSI_RETRY_MAX_MS, multiplier: e.KSI_RETRY_MULTIPLIER },
   };

@@ -1,16 +1,20 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
-import type { CorrelationId, ParamIssue, RequestErrorCode } from '../../libs/client/src';
+import { isErrorResult, type CorrelationId, type ParamIssue, type RequestErrorCode, type z } from '../../libs/client/src';
+import { KSI_CONFIG, type KsiConfig } from '../config/config';
+import { correlationStorage, newEventId, type CorrelationScope } from './correlation';
 import type { ClientConnection, EventContext } from './event-context';
 import { errorResult } from './event-error';
 import { EventCatalogue, type CatalogueEntry } from './event-catalogue';
-import { correlationStorage, newEventId } from './correlation';
 import { EventTap } from './event-tap';
 import { RequestGuards } from './request-guard';
-import { describeIssues, validate } from './handles.decorator';
+import { describeIssues, issuesOf, validate } from './handles.decorator';
 import { holdsNonFiniteNumber, MAX_DATA_DEPTH, nestsDeeperThan } from './json-limits';
 
-interface RequestError {
+/** What a request came to: the results of its handlers, or a request-level error. */
+export type Outcome = { results: unknown[] } | { failure: RequestError };
+
+export interface RequestError {
   error: string;
   code: RequestErrorCode;
   details?: ParamIssue[];
@@ -38,6 +42,7 @@ export class Dispatcher {
     private readonly catalogue: EventCatalogue,
     private readonly tap: EventTap,
     private readonly guards: RequestGuards,
+    @Inject(KSI_CONFIG) private readonly config: KsiConfig,
   ) {}
 
   handleLine(line: string, connection: ClientConnection): string | Promise<string> {
@@ -74,26 +79,50 @@ export class Dispatcher {
     if (holdsNonFiniteNumber(line, data)) {
       return errorLine(event, correlationId, invalidData(event, 'holds a number too large for a double (such as 1e400), which would be stored as null; send it as a string'));
     }
-    if (this.draining && !SERVED_WHILE_DRAINING.has(event)) {
-      return errorLine(event, correlationId, { code: 'shutting_down', error: 'The daemon is shutting down and accepts no new requests; retry after it restarts' });
-    }
     const context: EventContext = { event, correlationId, connection, agentId: connection.agentId };
-    if (context.agentId !== undefined) {
-      const denied = this.guards.deny(event, context, data);
-      if (denied) return errorLine(event, correlationId, { code: 'permission_denied', error: denied });
-    }
-    const eventId = newEventId();
-    const run = () => this.run(handlers, data ?? {}, context);
-    if (!this.tap.active) return correlationStorage.run({ correlationId, eventId }, run);
-    const started = performance.now();
-    const reply = correlationStorage.run({ correlationId, eventId }, run);
-    const observe = (line: string) => (this.observe(context, eventId, data, started, line), line);
-    return typeof reply === 'string' ? observe(reply) : reply.then(observe);
+    const outcome = this.execute(handlers, data ?? {}, context);
+    return outcome instanceof Promise ? outcome.then((settled) => replyOf(context, settled)) : replyOf(context, outcome);
   }
 
-  private observe(context: EventContext, eventId: string, data: unknown, started: number, reply: string): void {
-    // Every reply line has "count"; a request-level error line never does.
-    const failed = !reply.includes('"count":');
+  /**
+   * The one path of every request, from the socket (the context has a connection) or from inside the
+   * daemon (EventBus): admission, validation, the handlers, error capture, correlation and recording.
+   * Synchronous handlers get a synchronous outcome: no promise, no microtask, on the hot path.
+   */
+  execute(handlers: CatalogueEntry[], data: unknown, context: EventContext): Outcome | Promise<Outcome> {
+    const external = context.connection !== undefined;
+    if (external) {
+      const refused = this.admit(context, data);
+      if (refused) return this.recorded(context, newEventId(), data, performance.now(), { failure: refused });
+    }
+    const cause = correlationStorage.getStore();
+    const scope: CorrelationScope = { correlationId: external ? context.correlationId : (cause?.correlationId ?? context.correlationId), eventId: newEventId() };
+    if (!external) context.correlationId = scope.correlationId;
+    const run = () => (handlers.length === 1 ? this.runOne(handlers[0], data, context) : this.runAll(handlers, data, context));
+    if (!this.tap.active) return correlationStorage.run(scope, run);
+    if (!external) {
+      this.tap.record({ event_id: scope.eventId, parent_id: cause?.eventId, event_name: context.event, data, timestamp: Date.now() / 1000, correlation_id: scope.correlationId, agent_id: context.agentId, source: 'internal' });
+      return correlationStorage.run(scope, run);
+    }
+    const started = performance.now();
+    const outcome = correlationStorage.run(scope, run);
+    return outcome instanceof Promise
+      ? outcome.then((settled) => this.recorded(context, scope.eventId, data, started, settled))
+      : this.recorded(context, scope.eventId, data, started, outcome);
+  }
+
+  /** Requests from the socket: refused while draining, and checked against an identified agent's rights. */
+  private admit(context: EventContext, data: unknown): RequestError | undefined {
+    if (this.draining && !SERVED_WHILE_DRAINING.has(context.event)) {
+      return { code: 'shutting_down', error: 'The daemon is shutting down and accepts no new requests; retry after it restarts' };
+    }
+    if (context.agentId === undefined) return undefined;
+    const denied = this.guards.deny(context.event, context, data);
+    return denied ? { code: 'permission_denied', error: denied } : undefined;
+  }
+
+  private recorded(context: EventContext, eventId: string, data: unknown, started: number, outcome: Outcome): Outcome {
+    if (!this.tap.active) return outcome;
     this.tap.record({
       event_id: eventId,
       event_name: context.event,
@@ -103,9 +132,10 @@ export class Dispatcher {
       client_id: context.connection?.id,
       agent_id: context.agentId,
       source: 'external',
-      outcome: failed ? (/"code":"([a-z_]+)"/.exec(reply)?.[1] ?? 'error') : 'ok',
+      outcome: 'failure' in outcome ? outcome.failure.code : 'ok',
       duration_ms: Math.round((performance.now() - started) * 1000) / 1000,
     });
+    return outcome;
   }
 
   lineTooLong(maxLineBytes: number): string {
@@ -119,39 +149,47 @@ export class Dispatcher {
     });
   }
 
-  /** Synchronous handlers get a synchronous reply: no promise, no microtask, on the hot path. */
-  private run(handlers: CatalogueEntry[], data: unknown, context: EventContext): string | Promise<string> {
-    if (handlers.length > 1) return this.runAll(handlers, data, context);
-    const parsed = validate(handlers[0].declaration, data);
-    if (!parsed.ok) return errorLine(context.event, context.correlationId, invalidParams(context.event, parsed.issues));
+  private runOne(handler: CatalogueEntry, data: unknown, context: EventContext): Outcome | Promise<Outcome> {
+    const parsed = validate(handler.definition.params, data);
+    if (!parsed.ok) return { failure: invalidParams(context.event, parsed.issues) };
     let result: unknown;
     try {
-      result = handlers[0].invoke(parsed.data, context);
+      result = handler.invoke(parsed.data, context);
     } catch (error) {
       result = errorResult(error);
     }
     if (result instanceof Promise) {
       return result.then(
-        (value: unknown) => replyLine(context.event, context.correlationId, value === undefined || value === null ? [] : [value]),
-        (error: unknown) => replyLine(context.event, context.correlationId, [errorResult(error)]),
+        (value: unknown) => this.settle([handler], [value]),
+        (error: unknown) => ({ results: [errorResult(error)] }),
       );
     }
-    return replyLine(context.event, context.correlationId, result === undefined || result === null ? [] : [result]);
+    return this.settle([handler], [result]);
   }
 
-  private async runAll(handlers: CatalogueEntry[], data: unknown, context: EventContext): Promise<string> {
+  private async runAll(handlers: CatalogueEntry[], data: unknown, context: EventContext): Promise<Outcome> {
     const inputs: Record<string, unknown>[] = [];
     for (const handler of handlers) {
-      const parsed = validate(handler.declaration, data);
-      if (!parsed.ok) return errorLine(context.event, context.correlationId, invalidParams(context.event, parsed.issues));
+      const parsed = validate(handler.definition.params, data);
+      if (!parsed.ok) return { failure: invalidParams(context.event, parsed.issues) };
       inputs.push(parsed.data);
     }
-    const results = await Promise.all(handlers.map((handler, index) => invokeSafely(handler, inputs[index], context)));
-    return replyLine(
-      context.event,
-      context.correlationId,
-      results.filter((result) => result !== undefined && result !== null),
-    );
+    return this.settle(handlers, await Promise.all(handlers.map((handler, index) => invokeSafely(handler, inputs[index], context))));
+  }
+
+  /** The REST rule: null and undefined results are left out. With KSI_CHECK_RESULTS, a result its definition does not describe is an internal error. */
+  private settle(handlers: CatalogueEntry[], values: unknown[]): Outcome {
+    const results: unknown[] = [];
+    for (let index = 0; index < values.length; index++) {
+      const value = values[index];
+      if (value === undefined || value === null) continue;
+      if (this.config.checkResults && !isErrorResult(value)) {
+        const mismatch = resultMismatch(handlers[index].definition.result, value);
+        if (mismatch) return { failure: { code: 'internal_error', error: `The result of ${handlers[index].handler} does not match the definition of ${handlers[index].event}: ${mismatch}` } };
+      }
+      results.push(value);
+    }
+    return { results };
   }
 
   private unroutable(event: string): RequestError {
@@ -181,6 +219,29 @@ function invalidParams(event: string, issues: ParamIssue[]): RequestError {
 }
 
 const now = () => Date.now() / 1000;
+
+function replyOf(context: EventContext, outcome: Outcome): string {
+  return 'failure' in outcome ? errorLine(context.event, context.correlationId, outcome.failure) : replyLine(context.event, context.correlationId, outcome.results);
+}
+
+/** Why a value does not match a result schema: its issues, or the fields the schema does not declare. */
+function resultMismatch(schema: z.ZodType, value: unknown): string | undefined {
+  const parsed = schema.safeParse(value);
+  if (!parsed.success) return describeIssues(issuesOf(parsed.error));
+  const extra = undeclaredFields(value, parsed.data, '');
+  return extra.length > 0 ? `fields the definition does not declare: ${extra.join(', ')}` : undefined;
+}
+
+/** Object schemas drop what they do not declare: whatever the parsed copy lacks was undeclared. */
+function undeclaredFields(value: unknown, parsed: unknown, at: string): string[] {
+  if (Array.isArray(value) && Array.isArray(parsed)) return value.flatMap((item, index) => undeclaredFields(item, parsed[index], `${at}[${index}]`));
+  if (typeof value !== 'object' || value === null || typeof parsed !== 'object' || parsed === null) return [];
+  return Object.entries(value).flatMap(([key, item]) => {
+    const path = at ? `${at}.${key}` : key;
+    if (!(key in parsed)) return item === undefined ? [] : [path];
+    return undeclaredFields(item, (parsed as Record<string, unknown>)[key], path);
+  });
+}
 
 function replyLine(event: string, correlationId: CorrelationId, results: unknown[]): string {
   const count = results.length;

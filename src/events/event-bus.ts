@@ -1,10 +1,22 @@
 import { Injectable } from '@nestjs/common';
 import { EventEmitter2 } from '@nestjs/event-emitter';
-import { isErrorResult } from '../../libs/client/src';
-import { correlationStorage, newEventId, type CorrelationScope } from './correlation';
+import {
+  isErrorResult,
+  type AnsweredDefinition,
+  type ErrorResult,
+  type HandlerResult,
+  type NotifiedDefinition,
+  type ParamsIn,
+  type PayloadOf,
+} from '../../libs/client/src';
+import { correlationStorage, newEventId } from './correlation';
+import { Dispatcher } from './dispatcher';
+import { EventCatalogue } from './event-catalogue';
 import { internalContext, type EventContext } from './event-context';
 import { EventError } from './event-error';
 import { EventTap } from './event-tap';
+
+type Data = Record<string, unknown>;
 
 /** How modules talk to each other: events, never imports of another module's services. */
 @Injectable()
@@ -12,31 +24,42 @@ export class EventBus {
   constructor(
     private readonly emitter: EventEmitter2,
     private readonly tap: EventTap,
+    private readonly catalogue: EventCatalogue,
+    private readonly dispatcher: Dispatcher,
   ) {}
 
-  /** Raises an event inside the daemon and resolves with every listener's non-null result. */
-  async request(event: string, data: Record<string, unknown>, parent?: EventContext): Promise<unknown[]> {
-    const scope = this.observe(event, data, parent);
-    const results = (await correlationStorage.run(scope, () => this.emitter.emitAsync(event, data, internalContext(event, parent)))) || [];
-    return results.filter((result) => result !== undefined && result !== null);
+  /** Raises a request inside the daemon and resolves with every handler's non-null result (error results included). */
+  request<D extends AnsweredDefinition>(definition: D, data: ParamsIn<D>, parent?: EventContext): Promise<(HandlerResult<D> | ErrorResult)[]>;
+  request(event: string, data: Data, parent?: EventContext): Promise<unknown[]>;
+  async request(definition: AnsweredDefinition | string, data: Data, parent?: EventContext): Promise<unknown[]> {
+    const event = typeof definition === 'string' ? definition : definition.name;
+    const handlers = this.catalogue.handlersOf(event);
+    if (!handlers) return [];
+    const outcome = await this.dispatcher.execute(handlers, data, internalContext(event, parent));
+    return 'failure' in outcome ? [outcome.failure] : outcome.results;
   }
 
   /** Like request, for events with one answering handler; an error result rejects as EventError. */
-  async requestOne<T>(event: string, data: Record<string, unknown>, parent?: EventContext): Promise<T> {
+  requestOne<D extends AnsweredDefinition>(definition: D, data: ParamsIn<D>, parent?: EventContext): Promise<HandlerResult<D>>;
+  requestOne<T>(event: string, data: Data, parent?: EventContext): Promise<T>;
+  async requestOne(definition: AnsweredDefinition | string, data: Data, parent?: EventContext): Promise<unknown> {
+    const event = typeof definition === 'string' ? definition : definition.name;
     const [result] = await this.request(event, data, parent);
     if (result === undefined) throw new EventError('no_handler', `Nothing answered ${event}`);
     if (isErrorResult(result)) throw new EventError(String(result.code ?? 'error'), result.error, result);
-    return result as T;
+    return result;
   }
 
-  /** Fire and forget: listeners run, nobody waits for them. */
-  emit(event: string, data: Record<string, unknown>, parent?: EventContext): void {
-    const scope = this.observe(event, data, parent);
-    correlationStorage.run(scope, () => this.emitter.emitAsync(event, data, internalContext(event, parent)));
-  }
-
-  /** The new event is a child of the one being handled (carried by AsyncLocalStorage). */
-  private observe(event: string, data: Record<string, unknown>, parent?: EventContext): CorrelationScope {
+  /** Notifies the listeners of a notification or a push (`@Listens`); nobody waits for them. */
+  emit<D extends NotifiedDefinition>(definition: D, payload: PayloadOf<D>, parent?: EventContext): void;
+  emit(event: string, data: Data, parent?: EventContext): void;
+  emit(definition: NotifiedDefinition | string, payload: unknown, parent?: EventContext): void {
+    const event = typeof definition === 'string' ? definition : definition.name;
+    // Until every module is on definitions: a string may still name a handled event, sent without waiting.
+    if (typeof definition === 'string' && this.catalogue.handlersOf(event)) {
+      void this.request(event, payload as Data, parent);
+      return;
+    }
     const cause = correlationStorage.getStore();
     const scope = { correlationId: cause?.correlationId ?? parent?.correlationId ?? null, eventId: newEventId() };
     if (this.tap.active) {
@@ -44,13 +67,13 @@ export class EventBus {
         event_id: scope.eventId,
         parent_id: cause?.eventId,
         event_name: event,
-        data,
+        data: payload,
         timestamp: Date.now() / 1000,
         correlation_id: scope.correlationId,
         agent_id: parent?.agentId,
         source: 'internal',
       });
     }
-    return scope;
+    correlationStorage.run(scope, () => this.emitter.emitAsync(event, payload, internalContext(event, parent)));
   }
 }

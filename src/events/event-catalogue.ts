@@ -1,10 +1,10 @@
 import { Injectable, type OnModuleInit } from '@nestjs/common';
-import { DiscoveryService, MetadataScanner } from '@nestjs/core';
 import { distance } from 'fastest-levenshtein';
 import { z } from 'zod';
-import { BROADCAST_ONLY_EVENTS, LIFECYCLE_EVENTS } from '../../libs/client/src';
+import { BROADCAST_ONLY_EVENTS, EVENT_DEFINITIONS, LIFECYCLE_EVENTS, type AnsweredDefinition, type EventDefinition } from '../../libs/client/src';
 import type { EventContext } from './event-context';
-import { EVENT_DECLARATION, type EventDeclaration } from './handles.decorator';
+import { HandlerMarker, ListenerMarker, type AccessRules } from './handles.decorator';
+import { MethodDiscovery } from './method-discovery';
 
 export interface CatalogueEntry {
   event: string;
@@ -13,48 +13,85 @@ export interface CatalogueEntry {
   module: string;
   /** Class and method, e.g. "StateHandlers.get". */
   handler: string;
-  declaration: EventDeclaration;
+  definition: AnsweredDefinition;
+  access: AccessRules;
   invoke(data: Record<string, unknown>, context: EventContext): unknown;
 }
 
-/** Every declared event, found once at start from the `@Handles` declarations: the live catalogue. */
+type JsonSchema = Record<string, unknown>;
+
+/**
+ * Every event, from the contract's definitions and the `@Handles` declarations found at start: the
+ * live catalogue. It refuses to start when the two disagree.
+ */
 @Injectable()
 export class EventCatalogue implements OnModuleInit {
   private readonly byEvent = new Map<string, CatalogueEntry[]>();
-  private readonly schemas = new WeakMap<EventDeclaration, Record<string, unknown>>();
-  private readonly internal = new Set<string>([...LIFECYCLE_EVENTS, ...BROADCAST_ONLY_EVENTS]);
+  private readonly definitions = new Map<string, EventDefinition>(EVENT_DEFINITIONS.map((definition) => [definition.name, definition]));
+  private readonly schemas = new WeakMap<z.ZodType, JsonSchema>();
   private externalNames: string[] = [];
 
-  constructor(
-    private readonly discovery: DiscoveryService,
-    private readonly scanner: MetadataScanner,
-  ) {}
-
-  onModuleInit(): void {
-    for (const wrapper of this.discovery.getProviders()) {
-      const instance = wrapper.instance as Record<string, unknown> | undefined;
-      if (!instance || typeof instance !== 'object' || wrapper.isAlias) continue;
-      const prototype = Object.getPrototypeOf(instance);
-      for (const methodName of this.scanner.getAllMethodNames(prototype)) {
-        const declaration: EventDeclaration | undefined = Reflect.getMetadata(EVENT_DECLARATION, prototype[methodName]);
-        if (declaration) this.add(declaration, instance, wrapper.host?.name ?? 'core', prototype.constructor.name);
-      }
+  constructor(private readonly methods: MethodDiscovery) {
+    // Until every module has its definitions: the names the old lists kept off the socket.
+    for (const name of [...LIFECYCLE_EVENTS, ...BROADCAST_ONLY_EVENTS]) {
+      if (!this.definitions.has(name)) this.definitions.set(name, { name, kind: 'push', summary: name, payload: z.unknown() });
     }
-    this.externalNames = [...this.byEvent.keys()].filter((event) => !this.internal.has(event)).sort();
   }
 
-  /** The handlers of an external event, in registration order; undefined when there are none. */
+  onModuleInit(): void {
+    const problems: string[] = [];
+    for (const found of this.methods.methodsWith(HandlerMarker)) {
+      const { definition, access } = found.metadata;
+      const handler = `${found.className}.${found.methodName}`;
+      // A string-declared handler (modules not yet on definitions) brings its own definition.
+      const declared = this.definitions.get(definition.name) ?? (this.definitions.set(definition.name, definition), definition);
+      if (declared.kind !== definition.kind) problems.push(`${handler} handles ${definition.name} as ${definition.kind}, the contract says ${declared.kind}`);
+      const entry: CatalogueEntry = {
+        event: definition.name,
+        namespace: namespaceOf(definition.name),
+        module: found.moduleName.replace(/Module$/, '').replace(/(?<=[a-z0-9])([A-Z])/g, '_$1').toLowerCase(),
+        handler,
+        definition: declared as AnsweredDefinition,
+        access,
+        invoke: (data, context) => (found.method as (data: unknown, context: EventContext) => unknown).call(found.instance, data, context),
+      };
+      const list = this.byEvent.get(definition.name);
+      if (list) list.push(entry);
+      else this.byEvent.set(definition.name, [entry]);
+    }
+    for (const found of this.methods.methodsWith(ListenerMarker)) {
+      if (this.definitions.get(found.metadata.name) !== found.metadata) problems.push(`${found.className}.${found.methodName} listens to ${found.metadata.name}, which the contract does not define`);
+    }
+    for (const definition of this.definitions.values()) {
+      if (definition.kind === 'request' && !this.byEvent.has(definition.name)) problems.push(`${definition.name} is a request in the contract but nothing handles it`);
+    }
+    if (problems.length > 0) throw new Error(`The event catalogue does not match the contract:\n- ${problems.join('\n- ')}`);
+    this.externalNames = [...this.byEvent.keys()].filter((event) => this.definitions.get(event)?.kind === 'request').sort();
+  }
+
+  /** The handlers of an event, in registration order; undefined when there are none. */
   handlersOf(event: string): CatalogueEntry[] | undefined {
     return this.byEvent.get(event);
   }
 
+  definitionOf(event: string): EventDefinition | undefined {
+    return this.definitions.get(event);
+  }
+
+  /** Raised inside the daemon or pushed: never sent by a client. */
   isInternal(event: string): boolean {
-    return this.internal.has(event);
+    const kind = this.definitions.get(event)?.kind;
+    return kind !== undefined && kind !== 'request';
   }
 
   /** Names of every event a client may send, sorted. */
   eventNames(): readonly string[] {
     return this.externalNames;
+  }
+
+  /** Every push definition, sorted by name. */
+  pushDefinitions(): EventDefinition[] {
+    return [...this.definitions.values()].filter((definition) => definition.kind === 'push').sort((a, b) => a.name.localeCompare(b.name));
   }
 
   /** Close names for a mistyped event: by edit distance, else the events of the same namespace. */
@@ -70,6 +107,7 @@ export class EventCatalogue implements OnModuleInit {
     return this.externalNames.filter((name) => namespaceOf(name) === namespace).slice(0, 5);
   }
 
+  /** The handlers of every external event. */
   entries(): CatalogueEntry[] {
     return this.externalNames.flatMap((event) => this.byEvent.get(event) ?? []);
   }
@@ -78,33 +116,20 @@ export class EventCatalogue implements OnModuleInit {
     return [...new Set([...this.byEvent.values()].flat().map((entry) => entry.module))];
   }
 
-  /** The JSON Schema of an event's parameters, generated from the same schema that validates them. */
-  parametersOf(entry: CatalogueEntry): Record<string, unknown> {
-    let schema = this.schemas.get(entry.declaration);
-    if (!schema) {
-      const { $schema: _dialect, ...rest } = z.toJSONSchema(entry.declaration.params, { io: 'input', unrepresentable: 'any' });
-      schema = rest;
-      this.schemas.set(entry.declaration, schema);
+  /** The JSON Schema of a zod schema (params, result or payload), generated once. */
+  jsonSchemaOf(schema: z.ZodType, io: 'input' | 'output'): JsonSchema {
+    let json = this.schemas.get(schema);
+    if (!json) {
+      const { $schema: _dialect, ...rest } = z.toJSONSchema(schema, { io, unrepresentable: 'any' });
+      json = rest;
+      this.schemas.set(schema, json);
     }
-    return schema;
+    return json;
   }
 
-  private add(declaration: EventDeclaration, instance: Record<string, unknown>, moduleClass: string, className: string): void {
-    if (declaration.internal) {
-      this.internal.add(declaration.event);
-      return;
-    }
-    const entry: CatalogueEntry = {
-      event: declaration.event,
-      namespace: namespaceOf(declaration.event),
-      module: moduleClass.replace(/Module$/, '').replace(/(?<=[a-z0-9])([A-Z])/g, '_$1').toLowerCase(),
-      handler: `${className}.${declaration.methodName}`,
-      declaration,
-      invoke: (data, context) => declaration.method.call(instance, data, context),
-    };
-    const list = this.byEvent.get(declaration.event);
-    if (list) list.push(entry);
-    else this.byEvent.set(declaration.event, [entry]);
+  /** The JSON Schema of an event's parameters, generated from the same schema that validates them. */
+  parametersOf(entry: CatalogueEntry): JsonSchema {
+    return this.jsonSchemaOf(entry.definition.params, 'input');
   }
 }
 

@@ -5,12 +5,13 @@ import { Dispatcher } from './dispatcher';
 import { EventBus } from './event-bus';
 import { EventCatalogue } from './event-catalogue';
 import { EventTap } from './event-tap';
+import { MethodDiscovery } from './method-discovery';
 import { RequestGuards } from './request-guard';
 
 @Global()
 @Module({
   imports: [DiscoveryModule, EventEmitterModule.forRoot({ wildcard: true, delimiter: ':', maxListeners: 200 })],
-  providers: [EventCatalogue, Dispatcher, EventBus, EventTap, RequestGuards],
-  exports: [EventCatalogue, Dispatcher, EventBus, EventTap, RequestGuards],
+  providers: [EventCatalogue, Dispatcher, EventBus, EventTap, RequestGuards, MethodDiscovery],
+  exports: [EventCatalogue, Dispatcher, EventBus, EventTap, RequestGuards, MethodDiscovery],
 })
 export class EventsModule {}

@@ -1,76 +1,94 @@
+import { DiscoveryService } from '@nestjs/core';
 import { OnEvent } from '@nestjs/event-emitter';
-import type { ParamIssue, ParamsSchema } from '../../libs/client/src';
+import {
+  z,
+  type AnsweredDefinition,
+  type ErrorResult,
+  type HandlerResult,
+  type NotifiedDefinition,
+  type ParamIssue,
+  type ParamsOut,
+  type ParamsSchema,
+  type PayloadOf,
+} from '../../libs/client/src';
 import type { EventContext } from './event-context';
-import { errorResult } from './event-error';
 
-export interface HandlesOptions {
-  /** One line for discovery and help. */
-  summary: string;
-  /** Validates `data` and documents it (discovery's JSON Schema comes from it). */
-  params: ParamsSchema;
-  /** Raised inside the daemon only; the socket refuses it with `forbidden_event`. */
-  internal?: boolean;
-  /**
-   * Params (dotted paths) that name an agent, and which agent a connection identified as an agent
-   * may name there; request guards refuse the rest before the handler runs. Unlisted params are free.
-   */
+/** Itself; itself or an agent it spawned; only an agent it spawned (managing it). */
+export type AgentScope = 'self' | 'self_or_child' | 'child';
+
+/** Which agents and namespaces a connection identified as an agent may name; request guards enforce it. */
+export interface AccessRules {
+  /** Params (dotted paths) that name an agent, and which agent an identified agent may name there. Unlisted params are free. */
   agentParams?: Record<string, AgentScope>;
   /** The param naming a state namespace: an identified agent may name its own and those its profile grants. */
   namespaceParam?: string;
 }
 
-/** Itself; itself or an agent it spawned; only an agent it spawned (managing it). */
-export type AgentScope = 'self' | 'self_or_child' | 'child';
-
-export type HandlerMethod = (data: Record<string, unknown>, context: EventContext) => unknown;
-
-export interface EventDeclaration extends HandlesOptions {
-  event: string;
-  /** The undecorated method, called by the dispatcher after validation. */
-  method: HandlerMethod;
-  methodName: string;
+export interface HandlerRegistration {
+  definition: AnsweredDefinition;
+  access: AccessRules;
 }
 
-export const EVENT_DECLARATION = Symbol('ksi:event-declaration');
+type Awaitable<T> = T | Promise<T>;
+/** A handler's signature, from its definition: a result of the wrong shape does not compile. */
+export type HandlerOf<D extends AnsweredDefinition> = (data: ParamsOut<D>, context: EventContext) => Awaitable<HandlerResult<D> | ErrorResult>;
+export type ListenerOf<D extends NotifiedDefinition> = (payload: PayloadOf<D>, context: EventContext) => unknown;
+
+/** Only the method's type is checked (a whole TypedPropertyDescriptor would also demand the same parameter types). */
+interface MethodOf<T> {
+  value?: T;
+}
+
+export const HandlerMarker = DiscoveryService.createDecorator<HandlerRegistration>();
+export const ListenerMarker = DiscoveryService.createDecorator<NotifiedDefinition>();
+
+/** The options of the string form, kept while modules move to definitions. */
+export interface HandlesOptions extends AccessRules {
+  summary: string;
+  params: ParamsSchema;
+  internal?: boolean;
+}
 
 /**
- * Declares a KSI event handler: its name, parameter schema and summary, in one place.
- * The method also becomes an `@OnEvent` listener, so modules reach it through the event bus;
- * on that path it validates its input and never rejects (errors come back as results).
+ * Declares the handler of a request (or of an internal request). The dispatcher finds it at start and
+ * is the only caller: validation, error capture, correlation, permission and recording happen there.
  */
-export function Handles(event: string, options: HandlesOptions): MethodDecorator {
-  return (target, key, descriptor: PropertyDescriptor) => {
-    const method = descriptor.value as HandlerMethod;
-    const declaration: EventDeclaration = { ...options, event, method, methodName: String(key) };
-    const listener = async function (this: unknown, data: unknown, context?: EventContext) {
-      const parsed = validate(declaration, data ?? {});
-      if (!parsed.ok) return { error: `Invalid parameters for ${event}: ${describeIssues(parsed.issues)}`, code: 'invalid_params', details: parsed.issues };
-      try {
-        return await method.call(this, parsed.data, context ?? { event, correlationId: null });
-      } catch (error) {
-        return errorResult(error);
-      }
-    };
-    Object.defineProperty(listener, 'name', { value: String(key) });
-    descriptor.value = listener;
-    Reflect.defineMetadata(EVENT_DECLARATION, declaration, listener);
-    OnEvent(event, { suppressErrors: false })(target, key, descriptor);
-    return descriptor;
+export function Handles<D extends AnsweredDefinition>(
+  definition: D,
+  access?: AccessRules,
+): (target: object, key: string | symbol, descriptor: MethodOf<HandlerOf<D>>) => void;
+export function Handles(event: string, options: HandlesOptions): MethodDecorator;
+export function Handles(definition: AnsweredDefinition | string, options: AccessRules | HandlesOptions = {}) {
+  if (typeof definition === 'string') {
+    const { summary, params, internal, ...access } = options as HandlesOptions;
+    return HandlerMarker({ definition: { name: definition, kind: internal ? 'internal' : 'request', summary, params, result: z.unknown() }, access });
+  }
+  return HandlerMarker({ definition, access: options });
+}
+
+/**
+ * Declares a listener of a notification or a push raised inside the daemon (`bus.emit`). Listeners
+ * answer nothing; an error they throw is logged by the event emitter.
+ */
+export function Listens<D extends NotifiedDefinition>(
+  definition: D,
+): (target: object, key: string | symbol, descriptor: MethodOf<ListenerOf<D>>) => void {
+  return (target, key, descriptor) => {
+    ListenerMarker(definition)(target, key, descriptor as PropertyDescriptor);
+    OnEvent(definition.name)(target, key, descriptor as PropertyDescriptor);
   };
 }
 
 export type Validation = { ok: true; data: Record<string, unknown> } | { ok: false; issues: ParamIssue[] };
 
-export function validate(declaration: EventDeclaration, data: unknown): Validation {
-  const result = declaration.params.safeParse(data);
+export function validate(schema: ParamsSchema, data: unknown): Validation {
+  const result = schema.safeParse(data);
   if (result.success) return { ok: true, data: result.data };
-  return {
-    ok: false,
-    issues: result.error.issues.map((issue) => ({
-      path: issue.path.length > 0 ? issue.path.join('.') : 'data',
-      message: issue.message,
-    })),
-  };
+  return { ok: false, issues: issuesOf(result.error) };
+}
+
+export function issuesOf(error: z.ZodError): ParamIssue[] {
+  return error.issues.map((issue) => ({ path: issue.path.length > 0 ? issue.path.join('.') : 'data', message: issue.message }));
 }
 
 export function describeIssues(issues: ParamIssue[]): string {

@@ -26,7 +26,7 @@ export interface InProcessDaemon {
 export async function startInProcess(extraModules: Type[] = [], options: { env?: Record<string, string>; varDir?: string; clock?: Clock } = {}): Promise<InProcessDaemon> {
   const varDir = options.varDir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'ksi-inproc-'));
   // The event log's writer thread runs compiled code only; the spawned-daemon suites cover it.
-  const config = loadConfig({ KSI_VAR_DIR: varDir, KSI_EVENT_LOG: 'off', ...options.env });
+  const config = loadConfig({ KSI_VAR_DIR: varDir, KSI_EVENT_LOG: 'off', KSI_CHECK_RESULTS: 'on', ...options.env });
   const moduleRef = await Test.createTestingModule({ imports: [AppModule.forRoot(config, pino({ level: 'silent' }), options.clock), ...extraModules] }).compile();
   const app = moduleRef.createNestMicroservice({ strategy: moduleRef.get(NdjsonServer) });
   await app.listen();

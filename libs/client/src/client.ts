@@ -3,7 +3,7 @@ import * as net from 'node:net';
 import * as path from 'node:path';
 import picomatch from 'picomatch';
 import { KsiConnectionError, KsiEventError, KsiTimeoutError } from './errors';
-import type { KsiEventMap, KsiEventName, ParamsOf, ResultOf } from './events';
+import type { KsiEventMap, KsiEventName, ParamsOf, ResultOf } from './contract';
 import { LINE_TOO_LONG, LineSplitter, type Frame } from './framing';
 import { isErrorResult, type ErrorResult, type KsiErrorReply, type KsiPush, type KsiReply } from './protocol';
 

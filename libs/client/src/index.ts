@@ -1,5 +1,5 @@
 export * from './client';
 export * from './errors';
-export * from './events';
+export * from './contract';
 export * from './framing';
 export * from './protocol';

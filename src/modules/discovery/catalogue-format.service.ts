@@ -29,7 +29,7 @@ export class CatalogueFormatService {
 
   describe(entry: CatalogueEntry, style: FormatStyle, detail = true): EventDescription | CompactEventDescription | McpToolDescription {
     const parameters = this.catalogue.parametersOf(entry);
-    const summary = entry.declaration.summary;
+    const summary = entry.definition.summary;
     if (style === 'mcp') return { name: entry.event, description: summary, inputSchema: { type: 'object', ...parameters } };
     if (style === 'compact') {
       return { m: entry.module, h: entry.handler, s: summary, ...(detail && { p: compactParameters(parameters as JsonSchema) }) };

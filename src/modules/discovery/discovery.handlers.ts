@@ -66,7 +66,7 @@ export class DiscoveryHandlers {
     const handlers = this.catalogue
       .entries()
       .filter((entry) => entry.module === module_name)
-      .map((entry) => ({ event: entry.event, handler: entry.handler, summary: entry.declaration.summary }));
+      .map((entry) => ({ event: entry.event, handler: entry.handler, summary: entry.definition.summary }));
     if (handlers.length === 0) {
       throw new EventError('not_found', `Module not found: ${module_name}. Known modules: ${this.catalogue.modules().join(', ')}`);
     }

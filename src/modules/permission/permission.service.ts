@@ -208,14 +208,14 @@ export class PermissionService implements OnModuleInit {
    * only its own state namespace (agent:<id>) or ones its profile shares.
    */
   private paramDenial(event: string, agentId: string, rule: AccessRule, data: unknown): string | undefined {
-    for (const { declaration } of this.catalogue.handlersOf(event) ?? []) {
-      for (const [param, scope] of Object.entries(declaration.agentParams ?? {})) {
+    for (const { access } of this.catalogue.handlersOf(event) ?? []) {
+      for (const [param, scope] of Object.entries(access.agentParams ?? {})) {
         const named = valueAt(data, param);
         if (typeof named !== 'string' || this.mayName(agentId, rule, named, scope)) continue;
         if (scope === 'self') return `Agent ${agentId} acts only as itself: ${param} must be ${agentId} (or left out), not ${named}`;
         return `Agent ${agentId} may not name ${named} in ${param} of ${event}: only ${scope === 'child' ? '' : 'itself or '}agents it spawned, and only when its permission profile allows spawn_agents`;
       }
-      const namespace = declaration.namespaceParam === undefined ? undefined : valueAt(data, declaration.namespaceParam);
+      const namespace = access.namespaceParam === undefined ? undefined : valueAt(data, access.namespaceParam);
       if (typeof namespace === 'string' && namespace !== `agent:${agentId}` && !rule.sharesNamespace(namespace)) {
         const shared = rule.sharedNamespaces.length > 0 ? `the shared ones its permission profile grants: ${rule.sharedNamespaces.join(', ')}` : 'its permission profile shares none';
         return `Agent ${agentId} may not use state namespace ${namespace}: its own is agent:${agentId} (the default); ${shared}`;

@@ -7,13 +7,15 @@ import type { McpEvents } from './mcp.events';
 import type { MessageEvents } from './message.events';
 import type { MonitorEvents } from './monitor.events';
 import type { PermissionEvents } from './permission.events';
-import type { StateEvents } from './state.events';
+import type { z } from './schema';
+import { stateEvents } from './state.events';
 import type { SystemEvents } from './system.events';
 
 export * from './agent.events';
 export * from './completion.events';
 export * from './composition.events';
 export * from './conversation.events';
+export * from './definition';
 export * from './cost.events';
 export * from './lifecycle.events';
 export * from './mcp.events';
@@ -25,8 +27,19 @@ export * from './schema';
 export * from './state.events';
 export * from './system.events';
 
+/** Every event the daemon knows, one definition each: the catalogue checks its handlers against this list at start. */
+export const EVENT_DEFINITIONS = [...stateEvents] as const;
+
+type Definitions = (typeof EVENT_DEFINITIONS)[number];
+type RequestEventMap = {
+  [D in Extract<Definitions, { kind: 'request' }> as D['name']]: { params: z.input<D['params']>; result: z.output<D['result']> };
+};
+/** Every push event with its payload, for typed subscriptions. */
+export type KsiPushMap = { [D in Extract<Definitions, { kind: 'push' }> as D['name']]: z.output<D['payload']> };
+export type KsiPushName = keyof KsiPushMap;
+
 /** Every external event with its parameters and its result, for typed calls. */
-export interface KsiEventMap extends StateEvents, SystemEvents, MonitorEvents, CompletionEvents, LifecycleEvents, CompositionEvents, PermissionEvents, McpEvents, MessageEvents, AgentEvents, CostEvents {}
+export interface KsiEventMap extends RequestEventMap, SystemEvents, MonitorEvents, CompletionEvents, LifecycleEvents, CompositionEvents, PermissionEvents, McpEvents, MessageEvents, AgentEvents, CostEvents {}
 
 export type KsiEventName = keyof KsiEventMap;
 export type ParamsOf<E extends KsiEventName> = KsiEventMap[E]['params'];
