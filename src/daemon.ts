@@ -5,6 +5,7 @@ import type { AsyncMicroserviceOptions } from '@nestjs/microservices';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import pino from 'pino';
+import { systemReady } from '../libs/client/src';
 import { AppModule } from './app.module';
 import { loadConfig, type KsiConfig } from './config/config';
 import { EventBus } from './events/event-bus';
@@ -67,7 +68,7 @@ export async function startDaemon(env: NodeJS.ProcessEnv = process.env): Promise
   }
   if (config.devtoolsPort !== undefined) await devtoolsOnLoopback(app, config.devtoolsPort);
   app.get(PidFile).write();
-  app.get(EventBus).emit('system:ready', {});
+  app.get(EventBus).emit(systemReady, {});
   log.info({ socket: config.socketPath, version: config.version }, 'daemon ready');
   return { app, config };
 }

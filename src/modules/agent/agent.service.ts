@@ -3,13 +3,14 @@ import { OnEvent } from '@nestjs/event-emitter';
 import type { Database } from 'better-sqlite3';
 import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
-import { MODEL_FORMAT, parseModel, type AgentInfo, type AgentStatus, type ComposedProfile, type CostTotals, type agentSpawnParams, type z } from '../../../libs/client/src';
+import { MODEL_FORMAT, parseModel, systemReady, type AgentInfo, type AgentStatus, type ComposedProfile, type CostTotals, type agentSpawnParams, type z } from '../../../libs/client/src';
 import { CLOCK, type Clock } from '../../common/clock';
 import { SQLITE } from '../../database/sqlite.provider';
 import { WriteQueue } from '../../database/write-queue';
 import { EventBus } from '../../events/event-bus';
 import { internalContext, type EventContext } from '../../events/event-context';
 import { EventError } from '../../events/event-error';
+import { Listens } from '../../events/handles.decorator';
 import { DAEMON_LOG } from '../../logging/logger';
 
 interface AgentRow {
@@ -72,7 +73,7 @@ export class AgentService {
   ) {}
 
   /** Agents outlive the daemon: at start every one that was not stopped runs again. */
-  @OnEvent('system:ready')
+  @Listens(systemReady)
   async adopt(): Promise<void> {
     for (const row of this.rows()) {
       if (row.status === 'stopped') continue;

@@ -1,12 +1,12 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { OnEvent } from '@nestjs/event-emitter';
 import type { Database } from 'better-sqlite3';
 import type { Logger } from 'pino';
-import type { CheckpointSaved, RestoreSummary } from '../../../libs/client/src';
+import { systemReady, type CheckpointSaved, type RestoreSummary } from '../../../libs/client/src';
 import { CLOCK, type Clock } from '../../common/clock';
 import { SQLITE } from '../../database/sqlite.provider';
 import { WriteQueue } from '../../database/write-queue';
 import { EventBus } from '../../events/event-bus';
+import { Listens } from '../../events/handles.decorator';
 import { ShutdownCoordinator } from '../../lifecycle/shutdown-coordinator';
 import { DAEMON_LOG } from '../../logging/logger';
 
@@ -64,7 +64,7 @@ export class CheckpointService {
   }
 
   /** Once every service runs: the checkpoint the last stop wrote, if no start has used it yet. */
-  @OnEvent('system:ready')
+  @Listens(systemReady)
   async restoreAtStart(): Promise<void> {
     const summary = await this.restore(true);
     this.coordinator.recordRestore(summary ?? null);

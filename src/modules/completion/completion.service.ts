@@ -1,5 +1,4 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { OnEvent } from '@nestjs/event-emitter';
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import {
@@ -13,6 +12,7 @@ import {
   type SessionStatusResult,
   type StandardResponse,
   type z,
+  systemReady,
 } from '../../../libs/client/src';
 import { CLOCK, type Clock } from '../../common/clock';
 import { KSI_CONFIG, type KsiConfig } from '../../config/config';
@@ -20,6 +20,7 @@ import { correlationStorage, type CorrelationScope } from '../../events/correlat
 import { EventBus } from '../../events/event-bus';
 import type { ClientConnection, EventContext } from '../../events/event-context';
 import { EventError } from '../../events/event-error';
+import { Listens } from '../../events/handles.decorator';
 import { ShutdownHandler } from '../../lifecycle/shutdown-handler.decorator';
 import { DAEMON_LOG } from '../../logging/logger';
 import type { AttemptOutcome } from './providers/attempt-outcome';
@@ -76,7 +77,7 @@ export class CompletionService {
   }
 
   /** Work starts once the daemon is ready, so agents' MCP servers can reach the socket. */
-  @OnEvent('system:ready')
+  @Listens(systemReady)
   async start(): Promise<void> {
     if (this.started) return;
     await this.recoverInterrupted();

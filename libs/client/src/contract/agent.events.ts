@@ -78,3 +78,6 @@ export interface AgentEvents {
   'agent:terminate': { params: z.input<typeof agentTerminateParams>; result: { agent_id: string; status: 'terminated' } };
   'agent:retry': { params: z.input<typeof agentRetryParams>; result: { agent_id: string; retried: number[] } };
 }
+
+/** Every agent event's definition. */
+export const agentEvents = [] as const;

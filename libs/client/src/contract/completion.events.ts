@@ -150,3 +150,6 @@ export interface CompletionEvents {
   'completion:queue_status': { params: z.input<typeof noCompletionParams>; result: QueueStatusResult };
   'completion:session_status': { params: z.input<typeof sessionStatusParams>; result: SessionStatusResult };
 }
+
+/** Every completion event's definition. */
+export const completionEvents = [] as const;

@@ -73,3 +73,6 @@ export interface CompositionEvents {
   'composition:discover': { params: z.input<typeof compositionDiscoverParams>; result: { status: 'success'; compositions: CompositionSummary[]; count: number } };
   'composition:reload': { params: z.input<typeof noCompositionParams>; result: { status: 'success'; indexed: number; message: string } };
 }
+
+/** Every composition event's definition. */
+export const compositionEvents = [] as const;

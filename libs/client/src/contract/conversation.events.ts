@@ -37,3 +37,6 @@ export interface ConversationSummary {
   last_timestamp: string;
   participants: string[];
 }
+
+/** Every conversation event's definition. */
+export const conversationEvents = [] as const;

@@ -67,3 +67,6 @@ export interface CostSummaryResult {
 export interface CostEvents {
   'cost:summary': { params: z.input<typeof costSummaryParams>; result: CostSummaryResult };
 }
+
+/** Every cost event's definition. */
+export const costEvents = [] as const;

@@ -8,7 +8,19 @@ import type { MessageEvents } from './message.events';
 import type { MonitorEvents } from './monitor.events';
 import type { PermissionEvents } from './permission.events';
 import type { z } from './schema';
+import { agentEvents } from './agent.events';
+import { completionEvents } from './completion.events';
+import { compositionEvents } from './composition.events';
+import { conversationEvents } from './conversation.events';
+import { costEvents } from './cost.events';
+import { lifecycleEvents } from './lifecycle.events';
+import { mcpEvents } from './mcp.events';
+import { messageEvents } from './message.events';
+import { monitorEvents } from './monitor.events';
+import { orchestrationEvents } from './orchestration.events';
+import { permissionEvents } from './permission.events';
 import { stateEvents } from './state.events';
+import { systemEvents } from './system.events';
 import type { SystemEvents } from './system.events';
 
 export * from './agent.events';
@@ -28,7 +40,21 @@ export * from './state.events';
 export * from './system.events';
 
 /** Every event the daemon knows, one definition each: the catalogue checks its handlers against this list at start. */
-export const EVENT_DEFINITIONS = [...stateEvents] as const;
+export const EVENT_DEFINITIONS = [
+  ...stateEvents,
+  ...systemEvents,
+  ...lifecycleEvents,
+  ...agentEvents,
+  ...completionEvents,
+  ...compositionEvents,
+  ...conversationEvents,
+  ...costEvents,
+  ...mcpEvents,
+  ...messageEvents,
+  ...monitorEvents,
+  ...orchestrationEvents,
+  ...permissionEvents,
+] as const;
 
 type Definitions = (typeof EVENT_DEFINITIONS)[number];
 type RequestEventMap = {

@@ -12,3 +12,6 @@ export interface McpEvents {
   'mcp:status': { params: z.input<typeof mcpNoParams>; result: { running: boolean; sessions: { agent_id: string; client_id: string; since: number }[] } };
   'mcp:clear_sessions': { params: z.input<typeof mcpClearParams>; result: { cleared: number; agent_id: string } };
 }
+
+/** Every mcp event's definition. */
+export const mcpEvents = [] as const;

@@ -29,3 +29,6 @@ export interface MessageEvents {
   'message:subscribe': { params: z.input<typeof messageSubscribeParams>; result: { status: 'subscribed'; subscriber: string; event_types: string[]; delivered_offline: number } };
   'message:publish': { params: z.input<typeof messagePublishParams>; result: { status: string; id: string; delivered: string[]; queued: string[] } };
 }
+
+/** Every message event's definition. */
+export const messageEvents = [] as const;

@@ -56,3 +56,6 @@ export interface LoggedEvent {
   duration_ms: number | null;
   data: unknown;
 }
+
+/** Every monitor event's definition. */
+export const monitorEvents = [] as const;

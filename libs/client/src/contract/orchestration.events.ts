@@ -7,3 +7,6 @@ export const orchestrationMessageParams = z.object({ orchestration_id: nonEmpty(
 export const patternParams = z.object({ pattern: safeId('Pattern name') });
 export const noOrchestrationParams = z.object({});
 export const agentResultParams = z.object({ agent_id: z.string(), request_id: z.string(), session_id: z.string().nullable(), text: z.string() });
+
+/** Every orchestration event's definition. */
+export const orchestrationEvents = [] as const;

@@ -75,3 +75,6 @@ export interface PermissionEvents {
   'sandbox:create': { params: z.input<typeof sandboxCreateParams>; result: { agent_id: string; sandbox: SandboxInfo } };
   'sandbox:get': { params: z.input<typeof agentParams>; result: { agent_id: string; sandbox: SandboxInfo } };
 }
+
+/** Every permission event's definition. */
+export const permissionEvents = [] as const;

@@ -84,3 +84,6 @@ export interface SystemEvents {
   'module:events': { params: z.input<typeof emptyParams>; result: ModuleEventsResult };
   'module:inspect': { params: z.input<typeof moduleInspectParams>; result: ModuleInspectResult };
 }
+
+/** Every system event's definition. */
+export const systemEvents = [] as const;
