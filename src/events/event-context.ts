@@ -1,10 +1,11 @@
-import type { CorrelationId } from '../../libs/client/src';
+import type { CorrelationId, PayloadOf, PushDefinition } from '../../libs/client/src';
 
 /** A connection as handlers see it: an id, and a way to push lines to it. */
 export interface ClientConnection {
   readonly id: string;
   readonly closed: boolean;
   /** Writes a pushed line; false when the connection is gone or was dropped for being too slow. */
+  push<D extends PushDefinition>(definition: D, payload: PayloadOf<D>): boolean;
   push(event: string, data: unknown): boolean;
   /** Runs once when the connection closes. */
   onClose(listener: () => void): void;

@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import type { PayloadOf, PushDefinition } from '../../libs/client/src';
 import type { Connection } from './connection';
 
 /** The open client connections, for pushes that go to everyone and for draining at shutdown. */
@@ -20,7 +21,10 @@ export class ConnectionRegistry {
   }
 
   /** Pushes a line to every open connection; returns how many took it. */
-  broadcast(event: string, data: unknown): number {
+  broadcast<D extends PushDefinition>(definition: D, payload: PayloadOf<D>): number;
+  broadcast(event: string, data: unknown): number;
+  broadcast(definition: PushDefinition | string, data: unknown): number {
+    const event = typeof definition === 'string' ? definition : definition.name;
     let delivered = 0;
     for (const connection of this.connections) if (connection.push(event, data)) delivered++;
     return delivered;

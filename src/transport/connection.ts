@@ -1,6 +1,6 @@
 import type { Socket } from 'node:net';
 import type { Logger } from 'pino';
-import { LINE_TOO_LONG, LineSplitter, type Frame } from '../../libs/client/src';
+import { LINE_TOO_LONG, LineSplitter, type Frame, type PayloadOf, type PushDefinition } from '../../libs/client/src';
 import type { Dispatcher } from '../events/dispatcher';
 import type { ClientConnection } from '../events/event-context';
 
@@ -92,8 +92,11 @@ export class Connection implements ClientConnection {
     else this.closeListeners.push(listener);
   }
 
-  push(event: string, data: unknown): boolean {
+  push<D extends PushDefinition>(definition: D, payload: PayloadOf<D>): boolean;
+  push(event: string, data: unknown): boolean;
+  push(definition: PushDefinition | string, data: unknown): boolean {
     if (this.closed) return false;
+    const event = typeof definition === 'string' ? definition : definition.name;
     let line: string;
     try {
       line = JSON.stringify({ event, data, timestamp: Date.now() / 1000, push: true });
