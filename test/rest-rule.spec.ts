@@ -1,5 +1,5 @@
 import { Injectable, Module } from '@nestjs/common';
-import { z } from '../libs/client/src';
+import { defineRequest, stateSet, z, type ParamsOut } from '../libs/client/src';
 import { EventBus } from '../src/events/event-bus';
 import { EventError } from '../src/events/event-error';
 import { Handles } from '../src/events/handles.decorator';
@@ -7,53 +7,68 @@ import { startInProcess, type InProcessDaemon } from './support/in-process-daemo
 import { RawConnection } from './support/raw-connection';
 
 const noParams = z.object({});
+const from = z.object({ from: z.string() });
+const probeMulti = defineRequest('probe:multi', { summary: 'two handlers answer', params: noParams, result: from });
+const probePartial = defineRequest('probe:partial', { summary: 'one answers, one throws', params: noParams, result: from });
+const probeSilent = defineRequest('probe:silent', { summary: 'nothing answers', params: noParams, result: from.nullish() });
+const probeUnserialisable = defineRequest('probe:unserialisable', { summary: 'returns a BigInt', params: noParams, result: z.object({ big: z.bigint() }) });
+const probeTyped = defineRequest('probe:typed', { summary: 'needs a number', params: z.object({ n: z.number().default(3) }), result: z.object({ doubled: z.number() }) });
+const probeAppError = defineRequest('probe:app_error', { summary: 'an application error', params: noParams, result: from });
+const probeWrongResult = defineRequest('probe:wrong_result', { summary: 'answers what its definition does not say', params: z.object({ extra: z.boolean() }), result: from });
+const probes = [probeMulti, probePartial, probeSilent, probeUnserialisable, probeTyped, probeAppError, probeWrongResult];
 
 @Injectable()
 class FirstProbe {
-  @Handles('probe:multi', { summary: 'first of two', params: noParams })
+  @Handles(probeMulti)
   multi() {
     return { from: 'first' };
   }
 
-  @Handles('probe:partial', { summary: 'answers', params: noParams })
+  @Handles(probePartial)
   partial() {
     return { from: 'first' };
   }
 
-  @Handles('probe:silent', { summary: 'returns nothing', params: noParams })
+  @Handles(probeSilent)
   silent() {
     return undefined;
   }
 
-  @Handles('probe:unserialisable', { summary: 'returns a BigInt', params: noParams })
+  @Handles(probeUnserialisable)
   unserialisable() {
     return { big: BigInt(1) };
   }
 
-  @Handles('probe:typed', { summary: 'needs a number', params: z.object({ n: z.number().default(3) }) })
-  typed({ n }: { n: number }) {
+  @Handles(probeTyped)
+  typed({ n }: ParamsOut<typeof probeTyped>) {
     return { doubled: n * 2 };
   }
 
-  @Handles('probe:app_error', { summary: 'an application error', params: noParams })
-  appError() {
+  @Handles(probeAppError)
+  appError(): never {
     throw new EventError('not_found', 'Thing not found: x');
+  }
+
+  // Casts past the compiler on purpose: the daemon's own check must catch what a cast hides.
+  @Handles(probeWrongResult)
+  wrongResult({ extra }: ParamsOut<typeof probeWrongResult>) {
+    return (extra ? { from: 'first', surprise: true } : { from: 1 }) as unknown as { from: string };
   }
 }
 
 @Injectable()
 class SecondProbe {
-  @Handles('probe:multi', { summary: 'second of two', params: noParams })
+  @Handles(probeMulti)
   multi() {
     return { from: 'second' };
   }
 
-  @Handles('probe:partial', { summary: 'throws', params: noParams })
+  @Handles(probePartial)
   partial(): never {
     throw new Error('boom');
   }
 
-  @Handles('probe:silent', { summary: 'returns null', params: noParams })
+  @Handles(probeSilent)
   silent() {
     return null;
   }
@@ -67,7 +82,7 @@ describe('REST rule and handler failures (real AppModule, socket and SQLite, wit
   let conn: RawConnection;
 
   beforeAll(async () => {
-    daemon = await startInProcess([ProbeModule]);
+    daemon = await startInProcess([ProbeModule], { definitions: probes });
     conn = await RawConnection.open(daemon.config.socketPath);
   });
   afterAll(async () => {
@@ -108,11 +123,22 @@ describe('REST rule and handler failures (real AppModule, socket and SQLite, wit
 
   it('lets modules reach the same handlers through the event bus, with validation and captured errors', async () => {
     const bus = daemon.app.get(EventBus);
-    expect(await bus.request('probe:multi', {})).toEqual([{ from: 'first' }, { from: 'second' }]);
-    expect(await bus.request('probe:partial', {})).toEqual([{ from: 'first' }, { error: 'boom', code: 'handler_error' }]);
-    const [invalid] = await bus.request('probe:typed', { n: 'x' });
+    expect(await bus.request(probeMulti, {})).toEqual([{ from: 'first' }, { from: 'second' }]);
+    expect(await bus.request(probePartial, {})).toEqual([{ from: 'first' }, { error: 'boom', code: 'handler_error' }]);
+    const [invalid] = await bus.request(probeTyped, { n: 'x' as unknown as number });
     expect(invalid).toMatchObject({ code: 'invalid_params', details: [{ path: 'n' }] });
-    await expect(bus.requestOne('probe:app_error', {})).rejects.toMatchObject({ code: 'not_found' });
-    expect(await bus.request('state:set', { key: 'via-bus', value: [1] })).toEqual([{ status: 'set', namespace: 'global', key: 'via-bus' }]);
+    await expect(bus.requestOne(probeAppError, {})).rejects.toMatchObject({ code: 'not_found' });
+    expect(await bus.request(stateSet, { key: 'via-bus', value: [1] })).toEqual([{ status: 'set', namespace: 'global', key: 'via-bus' }]);
+  });
+
+  it('answers internal_error naming the field when a result differs from its definition (KSI_CHECK_RESULTS, on in the suite)', async () => {
+    const undeclared = await conn.request({ event: 'probe:wrong_result', data: { extra: true } });
+    expect(undeclared).toMatchObject({ code: 'internal_error' });
+    expect(undeclared.error).toMatch(/FirstProbe\.wrongResult .*probe:wrong_result.*does not declare: surprise/);
+    const mistyped = await conn.request({ event: 'probe:wrong_result', data: { extra: false } });
+    expect(mistyped).toMatchObject({ code: 'internal_error' });
+    expect(mistyped.error).toMatch(/from: /);
+    const [viaBus] = await daemon.app.get(EventBus).request(probeWrongResult, { extra: true });
+    expect(viaBus).toMatchObject({ code: 'internal_error' });
   });
 });

@@ -1,7 +1,11 @@
-import { Injectable, type OnModuleInit } from '@nestjs/common';
+import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
 import { distance } from 'fastest-levenshtein';
 import { z } from 'zod';
 import { BROADCAST_ONLY_EVENTS, EVENT_DEFINITIONS, LIFECYCLE_EVENTS, type AnsweredDefinition, type EventDefinition } from '../../libs/client/src';
+
+/** The definitions the daemon serves: the contract's (tests add probes of their own). */
+export const EVENT_CONTRACT = Symbol('ksi:event-contract');
+export const eventContractProvider = { provide: EVENT_CONTRACT, useValue: EVENT_DEFINITIONS };
 import type { EventContext } from './event-context';
 import { HandlerMarker, ListenerMarker, type AccessRules } from './handles.decorator';
 import { MethodDiscovery } from './method-discovery';
@@ -27,11 +31,15 @@ type JsonSchema = Record<string, unknown>;
 @Injectable()
 export class EventCatalogue implements OnModuleInit {
   private readonly byEvent = new Map<string, CatalogueEntry[]>();
-  private readonly definitions = new Map<string, EventDefinition>(EVENT_DEFINITIONS.map((definition) => [definition.name, definition]));
+  private readonly definitions: Map<string, EventDefinition>;
   private readonly schemas = new WeakMap<z.ZodType, JsonSchema>();
   private externalNames: string[] = [];
 
-  constructor(private readonly methods: MethodDiscovery) {
+  constructor(
+    private readonly methods: MethodDiscovery,
+    @Inject(EVENT_CONTRACT) contract: readonly EventDefinition[],
+  ) {
+    this.definitions = new Map(contract.map((definition) => [definition.name, definition]));
     // Until every module has its definitions: the names the old lists kept off the socket.
     for (const name of [...LIFECYCLE_EVENTS, ...BROADCAST_ONLY_EVENTS]) {
       if (!this.definitions.has(name)) this.definitions.set(name, { name, kind: 'push', summary: name, payload: z.unknown() });
@@ -41,11 +49,15 @@ export class EventCatalogue implements OnModuleInit {
   onModuleInit(): void {
     const problems: string[] = [];
     for (const found of this.methods.methodsWith(HandlerMarker)) {
-      const { definition, access } = found.metadata;
+      const { definition, access, unlisted } = found.metadata;
       const handler = `${found.className}.${found.methodName}`;
       // A string-declared handler (modules not yet on definitions) brings its own definition.
-      const declared = this.definitions.get(definition.name) ?? (this.definitions.set(definition.name, definition), definition);
-      if (declared.kind !== definition.kind) problems.push(`${handler} handles ${definition.name} as ${definition.kind}, the contract says ${declared.kind}`);
+      if (unlisted && !this.definitions.has(definition.name)) this.definitions.set(definition.name, definition);
+      const declared = this.definitions.get(definition.name);
+      if (!declared) problems.push(`${handler} handles ${definition.name}, which the contract does not define`);
+      else if (!unlisted && declared !== definition) problems.push(`${handler} handles a definition of ${definition.name} that is not the contract's`);
+      else if (declared.kind !== definition.kind) problems.push(`${handler} handles ${definition.name} as ${definition.kind}, the contract says ${declared.kind}`);
+      if (!declared) continue;
       const entry: CatalogueEntry = {
         event: definition.name,
         namespace: namespaceOf(definition.name),

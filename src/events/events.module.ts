@@ -3,7 +3,7 @@ import { DiscoveryModule } from '@nestjs/core';
 import { EventEmitterModule } from '@nestjs/event-emitter';
 import { Dispatcher } from './dispatcher';
 import { EventBus } from './event-bus';
-import { EventCatalogue } from './event-catalogue';
+import { EventCatalogue, eventContractProvider } from './event-catalogue';
 import { EventTap } from './event-tap';
 import { MethodDiscovery } from './method-discovery';
 import { RequestGuards } from './request-guard';
@@ -11,7 +11,7 @@ import { RequestGuards } from './request-guard';
 @Global()
 @Module({
   imports: [DiscoveryModule, EventEmitterModule.forRoot({ wildcard: true, delimiter: ':', maxListeners: 200 })],
-  providers: [EventCatalogue, Dispatcher, EventBus, EventTap, RequestGuards, MethodDiscovery],
+  providers: [eventContractProvider, EventCatalogue, Dispatcher, EventBus, EventTap, RequestGuards, MethodDiscovery],
   exports: [EventCatalogue, Dispatcher, EventBus, EventTap, RequestGuards, MethodDiscovery],
 })
 export class EventsModule {}

@@ -27,6 +27,8 @@ export interface AccessRules {
 export interface HandlerRegistration {
   definition: AnsweredDefinition;
   access: AccessRules;
+  /** Declared with the string form: the definition was made up from its options. */
+  unlisted?: true;
 }
 
 type Awaitable<T> = T | Promise<T>;
@@ -61,7 +63,7 @@ export function Handles(event: string, options: HandlesOptions): MethodDecorator
 export function Handles(definition: AnsweredDefinition | string, options: AccessRules | HandlesOptions = {}) {
   if (typeof definition === 'string') {
     const { summary, params, internal, ...access } = options as HandlesOptions;
-    return HandlerMarker({ definition: { name: definition, kind: internal ? 'internal' : 'request', summary, params, result: z.unknown() }, access });
+    return HandlerMarker({ definition: { name: definition, kind: internal ? 'internal' : 'request', summary, params, result: z.unknown() }, access, unlisted: true });
   }
   return HandlerMarker({ definition, access: options });
 }

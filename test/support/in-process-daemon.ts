@@ -4,10 +4,12 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import pino from 'pino';
+import { EVENT_DEFINITIONS, systemReady, type EventDefinition } from '../../libs/client/src';
 import { AppModule } from '../../src/app.module';
 import type { Clock } from '../../src/common/clock';
 import { loadConfig, type KsiConfig } from '../../src/config/config';
 import { EventBus } from '../../src/events/event-bus';
+import { EVENT_CONTRACT } from '../../src/events/event-catalogue';
 import { NdjsonServer } from '../../src/transport/ndjson.server';
 
 export interface InProcessDaemon {
@@ -23,14 +25,20 @@ export interface InProcessDaemon {
  * The real AppModule, transport and SQLite file, in the test's own process, with extra modules
  * (test-only handlers) added: for behaviour no shipped event exhibits on demand.
  */
-export async function startInProcess(extraModules: Type[] = [], options: { env?: Record<string, string>; varDir?: string; clock?: Clock } = {}): Promise<InProcessDaemon> {
+export async function startInProcess(
+  extraModules: Type[] = [],
+  options: { env?: Record<string, string>; varDir?: string; clock?: Clock; definitions?: EventDefinition[] } = {},
+): Promise<InProcessDaemon> {
   const varDir = options.varDir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'ksi-inproc-'));
   // The event log's writer thread runs compiled code only; the spawned-daemon suites cover it.
   const config = loadConfig({ KSI_VAR_DIR: varDir, KSI_EVENT_LOG: 'off', KSI_CHECK_RESULTS: 'on', ...options.env });
-  const moduleRef = await Test.createTestingModule({ imports: [AppModule.forRoot(config, pino({ level: 'silent' }), options.clock), ...extraModules] }).compile();
+  const moduleRef = await Test.createTestingModule({ imports: [AppModule.forRoot(config, pino({ level: 'silent' }), options.clock), ...extraModules] })
+    .overrideProvider(EVENT_CONTRACT)
+    .useValue([...EVENT_DEFINITIONS, ...(options.definitions ?? [])])
+    .compile();
   const app = moduleRef.createNestMicroservice({ strategy: moduleRef.get(NdjsonServer) });
   await app.listen();
-  app.get(EventBus).emit('system:ready', {});
+  app.get(EventBus).emit(systemReady, {});
   let stopped = false;
   const stop = async () => {
     if (!stopped) await app.close();
