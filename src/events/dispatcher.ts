@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
-import { isErrorResult, type CorrelationId, type ParamIssue, type RequestErrorCode, type z } from '../../libs/client/src';
+import { isErrorResult, type CorrelationId, type ParamIssue, type RequestErrorCode } from '../../libs/client/src';
 import { KSI_CONFIG, type KsiConfig } from '../config/config';
 import { correlationStorage, newEventId, type CorrelationScope } from './correlation';
 import type { ClientConnection, EventContext } from './event-context';
@@ -8,7 +8,8 @@ import { errorResult } from './event-error';
 import { EventCatalogue, type CatalogueEntry } from './event-catalogue';
 import { EventTap } from './event-tap';
 import { RequestGuards } from './request-guard';
-import { describeIssues, issuesOf, validate } from './handles.decorator';
+import { describeIssues, validate } from './handles.decorator';
+import { schemaMismatch } from './schema-mismatch';
 import { holdsNonFiniteNumber, MAX_DATA_DEPTH, nestsDeeperThan } from './json-limits';
 
 /** What a request came to: the results of its handlers, or a request-level error. */
@@ -184,7 +185,7 @@ export class Dispatcher {
       const value = values[index];
       if (value === undefined || value === null) continue;
       if (this.config.checkResults && !isErrorResult(value)) {
-        const mismatch = resultMismatch(handlers[index].definition.result, value);
+        const mismatch = schemaMismatch(handlers[index].definition.result, value);
         if (mismatch) return { failure: { code: 'internal_error', error: `The result of ${handlers[index].handler} does not match the definition of ${handlers[index].event}: ${mismatch}` } };
       }
       results.push(value);
@@ -222,25 +223,6 @@ const now = () => Date.now() / 1000;
 
 function replyOf(context: EventContext, outcome: Outcome): string {
   return 'failure' in outcome ? errorLine(context.event, context.correlationId, outcome.failure) : replyLine(context.event, context.correlationId, outcome.results);
-}
-
-/** Why a value does not match a result schema: its issues, or the fields the schema does not declare. */
-function resultMismatch(schema: z.ZodType, value: unknown): string | undefined {
-  const parsed = schema.safeParse(value);
-  if (!parsed.success) return describeIssues(issuesOf(parsed.error));
-  const extra = undeclaredFields(value, parsed.data, '');
-  return extra.length > 0 ? `fields the definition does not declare: ${extra.join(', ')}` : undefined;
-}
-
-/** Object schemas drop what they do not declare: whatever the parsed copy lacks was undeclared. */
-function undeclaredFields(value: unknown, parsed: unknown, at: string): string[] {
-  if (Array.isArray(value) && Array.isArray(parsed)) return value.flatMap((item, index) => undeclaredFields(item, parsed[index], `${at}[${index}]`));
-  if (typeof value !== 'object' || value === null || typeof parsed !== 'object' || parsed === null) return [];
-  return Object.entries(value).flatMap(([key, item]) => {
-    const path = at ? `${at}.${key}` : key;
-    if (!(key in parsed)) return item === undefined ? [] : [path];
-    return undeclaredFields(item, (parsed as Record<string, unknown>)[key], path);
-  });
 }
 
 function replyLine(event: string, correlationId: CorrelationId, results: unknown[]): string {

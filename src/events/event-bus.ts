@@ -1,4 +1,4 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import { EventEmitter2 } from '@nestjs/event-emitter';
 import {
   isErrorResult,
@@ -9,12 +9,14 @@ import {
   type ParamsIn,
   type PayloadOf,
 } from '../../libs/client/src';
+import { KSI_CONFIG, type KsiConfig } from '../config/config';
 import { correlationStorage, newEventId } from './correlation';
 import { Dispatcher } from './dispatcher';
 import { EventCatalogue } from './event-catalogue';
 import { internalContext, type EventContext } from './event-context';
 import { EventError } from './event-error';
 import { EventTap } from './event-tap';
+import { schemaMismatch } from './schema-mismatch';
 
 type Data = Record<string, unknown>;
 
@@ -26,6 +28,7 @@ export class EventBus {
     private readonly tap: EventTap,
     private readonly catalogue: EventCatalogue,
     private readonly dispatcher: Dispatcher,
+    @Inject(KSI_CONFIG) private readonly config: KsiConfig,
   ) {}
 
   /** Raises a request inside the daemon and resolves with every handler's non-null result (error results included). */
@@ -55,6 +58,7 @@ export class EventBus {
   emit(event: string, data: Data, parent?: EventContext): void;
   emit(definition: NotifiedDefinition | string, payload: unknown, parent?: EventContext): void {
     const event = typeof definition === 'string' ? definition : definition.name;
+    if (this.config.checkResults && typeof definition !== 'string') checkPayload(definition, payload);
     // Until every module is on definitions: a string may still name a handled event, sent without waiting.
     if (typeof definition === 'string' && this.catalogue.handlersOf(event)) {
       void this.request(event, payload as Data, parent);
@@ -76,4 +80,10 @@ export class EventBus {
     }
     correlationStorage.run(scope, () => this.emitter.emitAsync(event, payload, internalContext(event, parent)));
   }
+}
+
+/** Under KSI_CHECK_RESULTS: a notification that differs from its definition fails where it is raised. */
+function checkPayload(definition: NotifiedDefinition, payload: unknown): void {
+  const mismatch = schemaMismatch(definition.kind === 'push' ? definition.payload : definition.params, payload);
+  if (mismatch) throw new Error(`The payload raised as ${definition.name} does not match its definition: ${mismatch}`);
 }
