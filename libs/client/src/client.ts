@@ -3,7 +3,7 @@ import * as net from 'node:net';
 import * as path from 'node:path';
 import picomatch from 'picomatch';
 import { KsiConnectionError, KsiEventError, KsiTimeoutError } from './errors';
-import type { KsiEventMap, KsiEventName, KsiPushMap, KsiPushName, ParamsOf, ResultOf } from './contract';
+import type { KsiEventName, KsiPushMap, KsiPushName, ParamsOf, ResultOf } from './contract';
 import { LINE_TOO_LONG, LineSplitter, type Frame } from './framing';
 import { isErrorResult, type ErrorResult, type KsiErrorReply, type KsiPush, type KsiReply } from './protocol';
 
@@ -48,7 +48,11 @@ export function defaultSocketPath(env: NodeJS.ProcessEnv = process.env): string 
 /** How long close() waits for the daemon to close its end of the connection. */
 const CLOSE_GRACE_MS = 1_000;
 
-/** A promise-based NDJSON client for the KSI daemon, usable from any Node program. */
+/**
+ * A promise-based NDJSON client for the KSI daemon, usable from any Node program. Results are typed by
+ * the event's definition; an application error (`{error, code}`, see isErrorResult) can come back in a
+ * result's place, as the wire puts it there.
+ */
 export class KsiClient {
   readonly socketPath: string;
   readonly timeoutMs: number;
@@ -299,4 +303,3 @@ function unreachable(socketPath: string, error: NodeJS.ErrnoException): KsiConne
   );
 }
 
-export type { KsiEventMap };
