@@ -15,6 +15,7 @@ describe('KsiClient against the real daemon', () => {
     const error = await client.sendEvent('nope:nope').catch((e: unknown) => e);
     expect(error).toBeInstanceOf(KsiEventError);
     expect(error).toMatchObject({ code: 'unknown_event', event: 'nope:nope' });
+    // @ts-expect-error state:get requires a key: sent anyway, for the daemon to refuse
     const invalid = await client.sendEvent('state:get', {}).catch((e: KsiEventError) => e);
     expect(invalid).toMatchObject({ code: 'invalid_params', details: [{ path: 'key', message: 'Required' }] });
   });
@@ -85,16 +86,20 @@ describe('KsiClient failure modes', () => {
     server.close();
   });
 
-  it('delivers pushed lines to subscribers whose glob matches', async () => {
+  it('delivers pushed lines to subscribers whose event name or glob matches', async () => {
     const { socketPath, server } = await peer('push.sock', (socket) => {
       socket.write(`${JSON.stringify({ event: 'completion:progress', data: { n: 1 }, timestamp: 1, push: true })}\n`);
       socket.write(`${JSON.stringify({ event: 'message:delivered', data: { n: 2 }, timestamp: 1, push: true })}\n`);
+      socket.write(`${JSON.stringify({ event: 'completion:result', data: { n: 3 }, timestamp: 1, push: true })}\n`);
     });
     const client = new KsiClient({ socketPath, timeoutMs: 200 });
-    const seen: string[] = [];
-    const unsubscribe = client.subscribe('completion:*', (line) => seen.push(line.event));
+    const globbed: string[] = [];
+    const named: unknown[] = [];
+    const unsubscribe = client.subscribe('completion:*', (line) => globbed.push(line.event));
+    client.subscribe('completion:result', (line) => named.push(line.data));
     await client.sendEvent('system:health').catch(() => undefined);
-    expect(seen).toEqual(['completion:progress']);
+    expect(globbed).toEqual(['completion:progress', 'completion:result']);
+    expect(named).toEqual([{ n: 3 }]);
     unsubscribe();
     await client.close();
     server.close();

@@ -66,7 +66,7 @@ describe('health and discovery (real daemon)', () => {
       `echo '{"event":"state:get","data":{"key":"<key>"}}' | nc -U ${daemon.socketPath}`,
     ]);
     expect(await client.sendSingle('system:help', { event: 'state:nope' })).toMatchObject({ error: 'Event not found: state:nope', code: 'not_found' });
-    await expect(client.sendEvent('system:help', {})).rejects.toMatchObject({ code: 'invalid_params' });
+    await expect(client.sendEvent('system:help' as string, {})).rejects.toMatchObject({ code: 'invalid_params' });
   });
 
   it('module:list, module:events and module:inspect describe the modules', async () => {

@@ -42,7 +42,7 @@ describe('sandbox:create (real daemon)', () => {
   it('keeps the sandbox when two creates of one agent id race: the second returns the first one, and does not delete its folder', async () => {
     const repo = repository();
     const clients = [daemon.client(), daemon.client()];
-    const request = { agent_id: 'twin', config: { mode: 'isolated', repository: repo } };
+    const request = { agent_id: 'twin', config: { mode: 'isolated' as const, repository: repo } };
     const replies = await Promise.all(clients.map((racer) => racer.sendSingle('sandbox:create', request)));
     await Promise.all(clients.map((racer) => racer.close()));
     const workspace = (replies[0] as { sandbox: { workspace: string } }).sandbox.workspace;

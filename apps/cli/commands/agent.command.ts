@@ -1,5 +1,5 @@
 import { Command, Option, SubCommand } from 'nest-commander';
-import type { AgentInfo, FailedTurn } from '../../../libs/client/src';
+import type { AgentInfo } from '../../../libs/client/src';
 import { orFail } from '../cli-error';
 import { dataFromJson } from '../data-flags';
 import { CommandGroup, KsiCommand, type SocketOptions } from '../ksi-command';
@@ -54,7 +54,7 @@ export class AgentListCommand extends KsiCommand {
       return;
     }
     const rows = [['AGENT', 'STATUS', 'PROFILE', 'ROLE', 'PENDING', 'FAILED', 'SESSION']].concat(
-      agents.map((agent: AgentInfo) => [
+      agents.map((agent) => [
         agent.agent_id,
         agent.status,
         agent.profile,
@@ -104,7 +104,7 @@ export class AgentLogsCommand extends KsiCommand {
 
 /** Failed turns, oldest first, and how to run them again. */
 function failedTurns(agentId: string, agent: AgentInfo): string {
-  const shown = [...agent.failed_turns].reverse().map((turn: FailedTurn) => {
+  const shown = [...agent.failed_turns].reverse().map((turn) => {
     const when = turn.failed_at === null ? '' : `${dim(new Date(turn.failed_at * 1000).toISOString())} `;
     return `${when}${bold(`FAILED message ${turn.message_id}`)} (${turn.code})\n${turn.prompt}\n${turn.error}`;
   });

@@ -1,5 +1,5 @@
 import { Command } from 'nest-commander';
-import { isErrorResult } from '../../../libs/client/src';
+import { isErrorResult, type HelpResult, type McpToolDescription } from '../../../libs/client/src';
 import { CliError, EXIT } from '../cli-error';
 import { KsiCommand, type SocketOptions } from '../ksi-command';
 import { bold, dim, table } from '../output';
@@ -16,12 +16,14 @@ export class HelpCommand extends KsiCommand {
       this.command.parent?.help();
       return;
     }
-    const reply = (await this.withClient(options, (client) => client.sendSingle('system:help', { event }))) as unknown as Record<string, unknown>;
+    const reply = await this.withClient(options, (client) => client.sendSingle('system:help', { event }));
     if (isErrorResult(reply)) {
       const suggestions = (reply.suggestions as string[] | undefined) ?? [];
       throw new CliError(EXIT.daemonError, `Unknown event: ${event}.${suggestions.length ? ` Did you mean ${suggestions.join(', ')}?` : ' See `ksi discover`.'}`);
     }
-    const schema = (reply.parameters ?? {}) as JsonSchema;
+    // Asked in the verbose format (the default): only the mcp format answers without examples.
+    const help = reply as Exclude<HelpResult, McpToolDescription>;
+    const schema = (help.parameters ?? {}) as JsonSchema;
     const required = new Set(schema.required ?? []);
     const parameters = Object.entries(schema.properties ?? {}).map(([name, property]) => [
       `  --${name}`,
@@ -30,10 +32,10 @@ export class HelpCommand extends KsiCommand {
       property.default === undefined ? '' : `default ${JSON.stringify(property.default)}`,
       dim(property.description ?? ''),
     ]);
-    const examples = (reply.examples as { command: string }[]).map((example) => `  $ ${example.command}`);
+    const examples = help.examples.map((example) => `  $ ${example.command}`);
     const out = [
-      `${bold(event)}  ${dim(`(${reply.module} module)`)}`,
-      `  ${reply.summary}`,
+      `${bold(event)}  ${dim(`(${help.module} module)`)}`,
+      `  ${help.summary}`,
       '',
       bold('Parameters'),
       parameters.length > 0 ? table(parameters) : '  (none)',

@@ -3,7 +3,7 @@ import * as net from 'node:net';
 import * as path from 'node:path';
 import picomatch from 'picomatch';
 import { KsiConnectionError, KsiEventError, KsiTimeoutError } from './errors';
-import type { KsiEventMap, KsiEventName, ParamsOf, ResultOf } from './contract';
+import type { KsiEventName, KsiPushMap, KsiPushName, ParamsOf, ResultOf } from './contract';
 import { LINE_TOO_LONG, LineSplitter, type Frame } from './framing';
 import { isErrorResult, type ErrorResult, type KsiErrorReply, type KsiPush, type KsiReply } from './protocol';
 
@@ -16,6 +16,20 @@ export interface KsiClientOptions {
 
 export type ErrorMode = 'fail_fast' | 'collect' | 'warn';
 export type PushHandler = (line: KsiPush) => void;
+/** A pushed line of a defined push event, `data` typed by its definition; over several names, `event` tells them apart. */
+export type PushOf<E extends KsiPushName> = { [K in E]: KsiPush<KsiPushMap[K], K> }[E];
+
+/** `sendWithErrors` in `collect` mode: the results and the error results apart. */
+export interface CollectedResults<R> {
+  results: R[];
+  errors: ErrorResult[];
+  has_errors: boolean;
+}
+
+/** A defined event's data: required when its parameters have a required field. */
+type DataArg<E extends KsiEventName> = {} extends ParamsOf<E> ? [data?: ParamsOf<E>] : [data: ParamsOf<E>];
+/** A name the contract does not define: only these reach the untyped overloads, so wrong data for a defined event does not compile. */
+type UndefinedEvent<N extends string> = N extends KsiEventName ? never : N;
 
 interface Pending {
   event: string;
@@ -34,7 +48,11 @@ export function defaultSocketPath(env: NodeJS.ProcessEnv = process.env): string 
 /** How long close() waits for the daemon to close its end of the connection. */
 const CLOSE_GRACE_MS = 1_000;
 
-/** A promise-based NDJSON client for the KSI daemon, usable from any Node program. */
+/**
+ * A promise-based NDJSON client for the KSI daemon, usable from any Node program. Results are typed by
+ * the event's definition; an application error (`{error, code}`, see isErrorResult) can come back in a
+ * result's place, as the wire puts it there.
+ */
 export class KsiClient {
   readonly socketPath: string;
   readonly timeoutMs: number;
@@ -66,8 +84,9 @@ export class KsiClient {
         this.connecting = undefined;
         resolve();
       });
-      socket.on('data', (chunk) => {
-        splitter.push(chunk, frames);
+      // No encoding is set, so a chunk is a Buffer; newer @types/node type it `string | Buffer`.
+      socket.on('data', (chunk: Buffer | string) => {
+        splitter.push(Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk), frames);
         for (const frame of frames.splice(0)) if (frame !== LINE_TOO_LONG) this.onLine(frame);
       });
       socket.once('error', (error: NodeJS.ErrnoException) => {
@@ -121,52 +140,56 @@ export class KsiClient {
   }
 
   /** Resolves with `data` exactly as the daemon sent it; a request-level error rejects with KsiEventError. */
-  sendEvent<E extends KsiEventName>(event: E, data?: ParamsOf<E>): Promise<ResultOf<E> | ResultOf<E>[]>;
-  sendEvent(event: string, data?: Data): Promise<unknown>;
-  async sendEvent(event: string, data: Data = {}): Promise<unknown> {
-    const reply = await this.request(event, data);
-    if ('error' in reply) throw new KsiEventError(event, reply.code, reply.error, reply);
-    return reply.data;
+  sendEvent<E extends KsiEventName>(event: E, ...data: DataArg<E>): Promise<ResultOf<E> | ResultOf<E>[]>;
+  sendEvent<N extends string>(event: UndefinedEvent<N>, data?: Data): Promise<unknown>;
+  sendEvent(event: string, data: Data = {}): Promise<unknown> {
+    return this.replyData(event, data);
   }
 
   /** Exactly one result; none or several reject. */
-  sendSingle<E extends KsiEventName>(event: E, data?: ParamsOf<E>): Promise<ResultOf<E>>;
-  sendSingle(event: string, data?: Data): Promise<AnyResult>;
-  async sendSingle(event: string, data: Data = {}): Promise<unknown> {
-    const results = await this.sendAll(event, data);
-    if (results.length === 0) throw new KsiEventError(event, 'no_response', `No handler answered ${event}`);
-    if (results.length > 1) throw new KsiEventError(event, 'multiple_responses', `Expected one response to ${event}, got ${results.length}`);
-    return results[0];
+  sendSingle<E extends KsiEventName>(event: E, ...data: DataArg<E>): Promise<ResultOf<E>>;
+  sendSingle<N extends string>(event: UndefinedEvent<N>, data?: Data): Promise<AnyResult>;
+  sendSingle(event: string, data: Data = {}): Promise<AnyResult> {
+    return this.single(event, data);
   }
 
   /** Always a list of results. */
-  sendAll<E extends KsiEventName>(event: E, data?: ParamsOf<E>): Promise<ResultOf<E>[]>;
-  sendAll(event: string, data?: Data): Promise<AnyResult[]>;
-  async sendAll(event: string, data: Data = {}): Promise<unknown[]> {
-    const payload = await this.sendEvent(event, data);
-    if (payload === null || payload === undefined) return [];
-    return Array.isArray(payload) ? payload : [payload];
+  sendAll<E extends KsiEventName>(event: E, ...data: DataArg<E>): Promise<ResultOf<E>[]>;
+  sendAll<N extends string>(event: UndefinedEvent<N>, data?: Data): Promise<AnyResult[]>;
+  sendAll(event: string, data: Data = {}): Promise<AnyResult[]> {
+    return this.results(event, data);
   }
 
   /** The first result, or undefined when no handler answered. */
+  sendFirst<E extends KsiEventName>(event: E, ...data: DataArg<E>): Promise<ResultOf<E> | undefined>;
+  sendFirst<N extends string>(event: UndefinedEvent<N>, data?: Data): Promise<AnyResult | undefined>;
   async sendFirst(event: string, data: Data = {}): Promise<AnyResult | undefined> {
-    return (await this.sendAll(event, data))[0];
+    return (await this.results(event, data))[0];
   }
 
-  /** One field of the single result; `defaultValue` when it is absent, null, or the request failed. */
-  async getValue<T = unknown>(event: string, data: Data = {}, key = 'value', defaultValue?: T): Promise<T | undefined> {
+  /** One field (default `value`) of the single result; `defaultValue` when it is absent, null, or the request failed. */
+  getValue<E extends KsiEventName, K extends keyof ResultOf<E> & string = 'value' & keyof ResultOf<E>>(
+    event: E,
+    data: ParamsOf<E>,
+    key?: K,
+    defaultValue?: ResultOf<E>[K],
+  ): Promise<ResultOf<E>[K] | undefined>;
+  getValue<T = unknown, N extends string = string>(event: UndefinedEvent<N>, data?: Data, key?: string, defaultValue?: T): Promise<T | undefined>;
+  async getValue(event: string, data: Data = {}, key = 'value', defaultValue?: unknown): Promise<unknown> {
     try {
-      const value = (await this.sendSingle(event, data))[key];
-      return value === undefined || value === null ? defaultValue : (value as T);
+      const value = (await this.single(event, data))[key];
+      return value === undefined || value === null ? defaultValue : value;
     } catch (error) {
       if (error instanceof KsiEventError) return defaultValue;
       throw error;
     }
   }
 
-  /** Merges several handlers' results into one object (objects under `mergeKey` merged, lists joined). */
+  /** Merges several handlers' results into one object (objects under `mergeKey` merged, lists joined); `{}` when none answered. */
+  sendAndMerge<E extends KsiEventName>(event: E, data: ParamsOf<E>, mergeKey?: keyof ResultOf<E> & string): Promise<Partial<ResultOf<E>>>;
+  sendAndMerge<N extends string>(event: UndefinedEvent<N>, data?: Data, mergeKey?: string): Promise<AnyResult>;
   async sendAndMerge(event: string, data: Data = {}, mergeKey?: string): Promise<AnyResult> {
-    const [first = {}, ...rest] = await this.sendAll(event, data);
+    const [first = {}, ...rest] = await this.results(event, data);
     const merged: AnyResult = { ...first };
     for (const next of rest) {
       const mine = mergeKey ? merged[mergeKey] : undefined;
@@ -179,14 +202,19 @@ export class KsiClient {
   }
 
   /** The results that are not error results. */
+  sendSuccessOnly<E extends KsiEventName>(event: E, ...data: DataArg<E>): Promise<ResultOf<E>[]>;
+  sendSuccessOnly<N extends string>(event: UndefinedEvent<N>, data?: Data): Promise<AnyResult[]>;
   async sendSuccessOnly(event: string, data: Data = {}): Promise<AnyResult[]> {
-    return (await this.sendAll(event, data)).filter((result) => !isErrorResult(result));
+    return (await this.results(event, data)).filter((result) => !isErrorResult(result));
   }
 
-  sendWithErrors(event: string, data: Data, mode: 'collect'): Promise<{ results: AnyResult[]; errors: ErrorResult[]; has_errors: boolean }>;
-  sendWithErrors(event: string, data?: Data, mode?: 'fail_fast' | 'warn'): Promise<AnyResult[]>;
+  /** `collect` returns results and error results apart; `fail_fast` rejects on the first error result; `warn` emits a process warning for each and returns the rest. */
+  sendWithErrors<E extends KsiEventName>(event: E, data: ParamsOf<E>, mode: 'collect'): Promise<CollectedResults<ResultOf<E>>>;
+  sendWithErrors<E extends KsiEventName>(event: E, data: ParamsOf<E>, mode?: 'fail_fast' | 'warn'): Promise<ResultOf<E>[]>;
+  sendWithErrors<N extends string>(event: UndefinedEvent<N>, data: Data, mode: 'collect'): Promise<CollectedResults<AnyResult>>;
+  sendWithErrors<N extends string>(event: UndefinedEvent<N>, data?: Data, mode?: 'fail_fast' | 'warn'): Promise<AnyResult[]>;
   async sendWithErrors(event: string, data: Data = {}, mode: ErrorMode = 'fail_fast'): Promise<unknown> {
-    const all = await this.sendAll(event, data);
+    const all = await this.results(event, data);
     const errors = all.filter(isErrorResult);
     const results = all.filter((result) => !isErrorResult(result));
     if (mode === 'collect') return { results, errors, has_errors: errors.length > 0 };
@@ -201,11 +229,36 @@ export class KsiClient {
     return () => this.closeListeners.delete(listener);
   }
 
-  /** Receives pushed lines whose event matches the glob (`completion:*`, `**`). Returns the unsubscribe function. */
+  /**
+   * Receives pushed lines: of one push event, `data` typed by its definition; or of every event the glob
+   * matches (`completion:*`, `**`), `data` untyped. Returns the unsubscribe function.
+   */
+  subscribe<E extends KsiPushName>(event: E, handler: (line: PushOf<E>) => void): () => void;
+  subscribe(pattern: string, handler: PushHandler): () => void;
   subscribe(pattern: string, handler: PushHandler): () => void {
     const subscriber = { matches: picomatch(pattern), handler };
     this.subscribers.add(subscriber);
     return () => this.subscribers.delete(subscriber);
+  }
+
+  private async replyData(event: string, data: Data): Promise<unknown> {
+    const reply = await this.request(event, data);
+    if ('error' in reply) throw new KsiEventError(event, reply.code, reply.error, reply);
+    return reply.data;
+  }
+
+  /** Every result of a request (the REST rule undone: one result, a list, or none). */
+  private async results(event: string, data: Data): Promise<AnyResult[]> {
+    const payload = await this.replyData(event, data);
+    if (payload === null || payload === undefined) return [];
+    return (Array.isArray(payload) ? payload : [payload]) as AnyResult[];
+  }
+
+  private async single(event: string, data: Data): Promise<AnyResult> {
+    const results = await this.results(event, data);
+    if (results.length === 0) throw new KsiEventError(event, 'no_response', `No handler answered ${event}`);
+    if (results.length > 1) throw new KsiEventError(event, 'multiple_responses', `Expected one response to ${event}, got ${results.length}`);
+    return results[0];
   }
 
   private onLine(line: string): void {
@@ -250,4 +303,3 @@ function unreachable(socketPath: string, error: NodeJS.ErrnoException): KsiConne
   );
 }
 
-export type { KsiEventMap };

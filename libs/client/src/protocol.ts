@@ -27,8 +27,8 @@ export interface KsiErrorReply {
   timestamp: number;
 }
 
-export interface KsiPush<T = unknown> {
-  event: string;
+export interface KsiPush<T = unknown, E extends string = string> {
+  event: E;
   data: T;
   timestamp: number;
   push: true;
