@@ -30,7 +30,7 @@ export const cleanupParams = z.object({ max_age_hours: z.number().positive().def
 export const noMonitorParams = z.object({});
 
 const source = z.enum(['external', 'internal']).describe("external: a client's request; internal: raised inside the daemon");
-const outcome = z.string().describe('For requests: ok, or the request-level error code');
+const outcomeMeaning = 'For requests: ok, or the request-level error code';
 
 /** An event as the daemon handled it, pushed to monitor subscribers with its data redacted. */
 export const recordedEvent = z.object({
@@ -43,7 +43,7 @@ export const recordedEvent = z.object({
   client_id: z.string().optional().describe('The connection that sent it (requests only)'),
   agent_id: z.string().optional(),
   source,
-  outcome: outcome.optional(),
+  outcome: z.string().optional().describe(outcomeMeaning),
   duration_ms: z.number().optional(),
 });
 
@@ -58,7 +58,7 @@ export const loggedEvent = z.object({
   agent_id: z.string().nullable(),
   session_id: z.string().nullable().describe('The session id its data named'),
   source,
-  outcome: outcome.nullable(),
+  outcome: z.string().nullable().describe(outcomeMeaning),
   duration_ms: z.number().nullable(),
   data: z.unknown().describe('The event data, secrets redacted (a marker with its size when too large)'),
 });
@@ -146,7 +146,7 @@ export const correlationTrace = defineRequest('correlation:trace', {
   result: z.object({
     correlation_id: z.string(),
     event_name: z.string().describe('The first event'),
-    outcome: outcome.nullable(),
+    outcome: z.string().nullable().describe(outcomeMeaning),
     started_at: z.number().describe('Epoch seconds'),
     duration_ms: z.number().describe('From the first event to the last'),
     events: z.number().describe('How many events the correlation id has'),
