@@ -26,23 +26,20 @@ export const busMessage = z.looseObject({
 });
 export type BusMessage = z.output<typeof busMessage>;
 
-const subscriberIds = z.array(z.string());
-/** Subscribers by message type. */
-const subscribersByType = z.record(z.string(), subscriberIds).describe('Subscribers of each message type');
-const storedMessages = z.record(z.string(), z.number()).describe('Messages stored for each offline recipient');
+const ids = z.array(z.string());
 
 export const publishOutcome = z.object({
   status: z.enum(['delivered', 'queued', 'broadcast', 'published']),
   id: z.string().describe("The message's id"),
-  delivered: subscriberIds.describe('Who received it now'),
-  queued: subscriberIds.describe('Offline recipients it is stored for'),
+  delivered: ids.describe('Who received it now'),
+  queued: ids.describe('Offline recipients it is stored for'),
 });
 export type PublishOutcome = z.output<typeof publishOutcome>;
 
 export const busStats = z.object({
-  connected_agents: subscriberIds.describe('Managed agents running (message:connect)'),
-  subscriptions: subscribersByType,
-  offline_queues: storedMessages,
+  connected_agents: ids.describe('Managed agents running (message:connect)'),
+  subscriptions: z.record(z.string(), ids).describe('Subscribers of each message type'),
+  offline_queues: z.record(z.string(), z.number()).describe('Messages stored for each offline recipient'),
   history_size: z.number().describe('Messages kept, delivered or not'),
 });
 export type MessageBusStats = z.output<typeof busStats>;
@@ -70,7 +67,7 @@ export const messagePublish = defineRequest('message:publish', {
 export const messageSubscriptions = defineRequest('message:subscriptions', {
   summary: 'Who receives which types (an agent: its own)',
   params: messageSubscriptionsParams,
-  result: z.object({ subscriptions: z.record(z.string(), subscriberIds).describe('Message types of each subscriber') }),
+  result: z.object({ subscriptions: z.record(z.string(), ids).describe('Message types of each subscriber') }),
 });
 export const messageConnect = defineRequest('message:connect', {
   summary: 'A managed agent is running: deliver its stored messages',

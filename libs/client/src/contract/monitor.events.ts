@@ -30,6 +30,7 @@ export const cleanupParams = z.object({ max_age_hours: z.number().positive().def
 export const noMonitorParams = z.object({});
 
 const source = z.enum(['external', 'internal']).describe("external: a client's request; internal: raised inside the daemon");
+const eventData = z.unknown().describe('The event data, secrets redacted (a marker with its size when too large)');
 const outcomeMeaning = 'For requests: ok, or the request-level error code';
 
 /** An event as the daemon handled it, pushed to monitor subscribers with its data redacted. */
@@ -37,7 +38,7 @@ export const recordedEvent = z.object({
   event_id: z.string(),
   parent_id: z.string().optional().describe('The event that caused this one; absent for a request'),
   event_name: z.string(),
-  data: z.unknown().describe('The event data, secrets redacted (a marker with its size when too large)'),
+  data: eventData,
   timestamp: z.number().describe('Epoch seconds'),
   correlation_id: scalarId.nullable(),
   client_id: z.string().optional().describe('The connection that sent it (requests only)'),
@@ -60,7 +61,7 @@ export const loggedEvent = z.object({
   source,
   outcome: z.string().nullable().describe(outcomeMeaning),
   duration_ms: z.number().nullable(),
-  data: z.unknown().describe('The event data, secrets redacted (a marker with its size when too large)'),
+  data: eventData,
 });
 export type LoggedEvent = z.output<typeof loggedEvent>;
 
