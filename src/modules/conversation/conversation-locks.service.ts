@@ -1,4 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
+import type { ForkRecorded, LockAcquired, LockOverview, LockReleased, LockState } from '../../../libs/client/src';
 import { CLOCK, type Clock } from '../../common/clock';
 
 interface Lock {
@@ -18,7 +19,7 @@ export class ConversationLocks {
 
   constructor(@Inject(CLOCK) private readonly clock: Clock) {}
 
-  acquire(requestId: string, conversationId: string, timeoutSeconds: number): Record<string, unknown> {
+  acquire(requestId: string, conversationId: string, timeoutSeconds: number): LockAcquired {
     this.expire();
     const timeoutMs = timeoutSeconds * 1000;
     const lock = this.locks.get(conversationId);
@@ -31,7 +32,7 @@ export class ConversationLocks {
     return { acquired: false, state: 'queued', conversation_id: conversationId, position: lock.queue.findIndex((w) => w.requestId === requestId) + 1, holder: lock.holder };
   }
 
-  release(requestId: string): Record<string, unknown> {
+  release(requestId: string): LockReleased {
     this.expire();
     for (const [conversationId, lock] of this.locks) {
       if (lock.holder === requestId) return { released: true, conversation_id: conversationId, next_request: this.handOn(conversationId, lock) };
@@ -44,29 +45,31 @@ export class ConversationLocks {
     return { released: false, error: 'No lock held by this request' };
   }
 
-  status(conversationId?: string): Record<string, unknown> {
+  status(conversationId: string): LockState {
     this.expire();
-    if (conversationId !== undefined) {
-      const lock = this.locks.get(conversationId);
-      if (!lock) return { locked: false, state: 'unlocked', conversation_id: conversationId };
-      return {
-        locked: true,
-        state: lock.forked ? 'forked' : 'locked',
-        conversation_id: conversationId,
-        holder: lock.holder,
-        acquired_at: lock.acquiredAt / 1000,
-        expires_at: (lock.acquiredAt + lock.timeoutMs) / 1000,
-        queue_length: lock.queue.length,
-        queue: lock.queue.slice(0, 5).map((waiter) => waiter.requestId),
-        parent_conversation: lock.parent,
-        child_conversations: lock.children,
-      };
-    }
+    const lock = this.locks.get(conversationId);
+    if (!lock) return { locked: false, state: 'unlocked', conversation_id: conversationId };
+    return {
+      locked: true,
+      state: lock.forked ? 'forked' : 'locked',
+      conversation_id: conversationId,
+      holder: lock.holder,
+      acquired_at: lock.acquiredAt / 1000,
+      expires_at: (lock.acquiredAt + lock.timeoutMs) / 1000,
+      queue_length: lock.queue.length,
+      queue: lock.queue.slice(0, 5).map((waiter) => waiter.requestId),
+      parent_conversation: lock.parent,
+      child_conversations: lock.children,
+    };
+  }
+
+  overview(): LockOverview {
+    this.expire();
     const locks = Object.fromEntries([...this.locks].map(([id, lock]) => [id, { holder: lock.holder, queue_length: lock.queue.length, is_fork: lock.parent !== null }]));
     return { total_locks: this.locks.size, total_forks: [...this.locks.values()].filter((lock) => lock.parent !== null).length, locks };
   }
 
-  forkDetected(requestId: string, expected: string, actual: string): Record<string, unknown> {
+  forkDetected(requestId: string, expected: string, actual: string): ForkRecorded {
     const parent = this.locks.get(expected);
     if (parent) {
       parent.forked = true;

@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { isSafeId, type ConversationMessage, type ConversationSummary, type StandardResponse } from '../../../libs/client/src';
+import { isSafeId, type ConversationMatches, type ConversationMessage, type ConversationSummary, type ExportedConversation, type StandardResponse } from '../../../libs/client/src';
 import { KSI_CONFIG, type KsiConfig } from '../../config/config';
 import { EventError } from '../../events/event-error';
 
@@ -39,7 +39,7 @@ export class ConversationLogService {
     return { root, messages: turns.flatMap(toMessages) };
   }
 
-  search(query: string): { session_id: string; root_session_id: string; matches: ConversationMessage[]; match_count: number }[] {
+  search(query: string): ConversationMatches[] {
     const needle = query.toLowerCase();
     return [...this.chains()]
       .map(([root, turns]) => {
@@ -50,7 +50,7 @@ export class ConversationLogService {
       .sort((a, b) => b.match_count - a.match_count);
   }
 
-  export(sessionId: string, format: 'markdown' | 'json'): { export_path: string; message_count: number; size_bytes: number } {
+  export(sessionId: string, format: 'markdown' | 'json'): ExportedConversation {
     const { root, messages } = this.messages(sessionId);
     const dir = path.join(this.config.varDir, 'state', 'exports');
     fs.mkdirSync(dir, { recursive: true });

@@ -1,16 +1,18 @@
 import { Injectable } from '@nestjs/common';
 import {
-  conversationActiveParams,
-  conversationExportParams,
-  conversationGetParams,
-  conversationListParams,
-  conversationSearchParams,
-  forkParams,
-  lockAcquireParams,
-  lockReleaseParams,
-  lockStatusParams,
-  noConversationParams,
-  type z,
+  checkpointCollect,
+  conversationAcquireLock,
+  conversationActive,
+  conversationExport,
+  conversationForkDetected,
+  conversationGet,
+  conversationList,
+  conversationLockStatus,
+  conversationReleaseLock,
+  conversationSearch,
+  conversationStats,
+  type HandlerResult,
+  type ParamsOut,
 } from '../../../libs/client/src';
 import { Handles } from '../../events/handles.decorator';
 import { ConversationLocks } from './conversation-locks.service';
@@ -23,8 +25,8 @@ export class ConversationHandlers {
     private readonly locks: ConversationLocks,
   ) {}
 
-  @Handles('conversation:list', { summary: 'Conversations (session chains) from the response logs', params: conversationListParams })
-  list({ limit, offset, sort_by, reverse }: z.output<typeof conversationListParams>) {
+  @Handles(conversationList)
+  list({ limit, offset, sort_by, reverse }: ParamsOut<typeof conversationList>): HandlerResult<typeof conversationList> {
     const all = this.logs.list().sort((a, b) => {
       const order = sort_by === 'message_count' ? a.message_count - b.message_count : a[sort_by].localeCompare(b[sort_by]);
       return reverse ? -order : order;
@@ -32,25 +34,25 @@ export class ConversationHandlers {
     return { conversations: all.slice(offset, offset + limit), total: all.length, offset, limit };
   }
 
-  @Handles('conversation:search', { summary: 'Conversations whose prompts or replies contain a text', params: conversationSearchParams })
-  search({ query, limit }: z.output<typeof conversationSearchParams>) {
+  @Handles(conversationSearch)
+  search({ query, limit }: ParamsOut<typeof conversationSearch>): HandlerResult<typeof conversationSearch> {
     const results = this.logs.search(query);
     return { query, results: results.slice(0, limit), total_conversations: results.length };
   }
 
-  @Handles('conversation:get', { summary: 'The messages of the conversation a session belongs to', params: conversationGetParams })
-  get({ session_id, limit, offset }: z.output<typeof conversationGetParams>) {
+  @Handles(conversationGet)
+  get({ session_id, limit, offset }: ParamsOut<typeof conversationGet>): HandlerResult<typeof conversationGet> {
     const { root, messages } = this.logs.messages(session_id);
     return { session_id, root_session_id: root, messages: messages.slice(offset, offset + limit), total: messages.length, offset, limit };
   }
 
-  @Handles('conversation:export', { summary: 'Write a conversation to var/state/exports as Markdown or JSON', params: conversationExportParams })
-  export({ session_id, format }: z.output<typeof conversationExportParams>) {
+  @Handles(conversationExport)
+  export({ session_id, format }: ParamsOut<typeof conversationExport>): HandlerResult<typeof conversationExport> {
     return { format, ...this.logs.export(session_id, format) };
   }
 
-  @Handles('conversation:stats', { summary: 'Totals over the response logs', params: noConversationParams })
-  stats() {
+  @Handles(conversationStats)
+  stats(): HandlerResult<typeof conversationStats> {
     const conversations = this.logs.list();
     return {
       total_conversations: conversations.length,
@@ -60,35 +62,36 @@ export class ConversationHandlers {
     };
   }
 
-  @Handles('conversation:active', { summary: 'Conversations with recent turns, and the conversation locks', params: conversationActiveParams })
-  active({ max_age_hours }: z.output<typeof conversationActiveParams>) {
+  @Handles(conversationActive)
+  active({ max_age_hours }: ParamsOut<typeof conversationActive>): HandlerResult<typeof conversationActive> {
     const since = new Date(Date.now() - max_age_hours * 3_600_000).toISOString();
     const active = this.logs.list().filter((c) => c.last_timestamp >= since);
-    return { active_sessions: active, total_active: active.length, locks: this.locks.status() };
+    return { active_sessions: active, total_active: active.length, locks: this.locks.overview() };
   }
 
-  @Handles('conversation:acquire_lock', { summary: 'Take a conversation lock, or queue for it (FIFO)', params: lockAcquireParams })
-  acquire({ request_id, conversation_id, timeout_seconds }: z.output<typeof lockAcquireParams>) {
+  @Handles(conversationAcquireLock)
+  acquire({ request_id, conversation_id, timeout_seconds }: ParamsOut<typeof conversationAcquireLock>): HandlerResult<typeof conversationAcquireLock> {
     return this.locks.acquire(request_id, conversation_id, timeout_seconds);
   }
 
-  @Handles('conversation:release_lock', { summary: 'Release a lock; the next waiter gets it', params: lockReleaseParams })
-  release({ request_id }: z.output<typeof lockReleaseParams>) {
+  @Handles(conversationReleaseLock)
+  release({ request_id }: ParamsOut<typeof conversationReleaseLock>): HandlerResult<typeof conversationReleaseLock> {
     return this.locks.release(request_id);
   }
 
-  @Handles('conversation:lock_status', { summary: 'One lock, or all', params: lockStatusParams })
-  lockStatus({ conversation_id }: z.output<typeof lockStatusParams>) {
-    return this.locks.status(conversation_id);
+  @Handles(conversationLockStatus)
+  lockStatus({ conversation_id }: ParamsOut<typeof conversationLockStatus>): HandlerResult<typeof conversationLockStatus> {
+    return conversation_id === undefined ? this.locks.overview() : this.locks.status(conversation_id);
   }
 
-  @Handles('conversation:fork_detected', { summary: 'Record that a conversation forked', params: forkParams })
-  fork({ request_id, expected_conversation_id, actual_conversation_id }: z.output<typeof forkParams>) {
+  @Handles(conversationForkDetected)
+  fork({ request_id, expected_conversation_id, actual_conversation_id }: ParamsOut<typeof conversationForkDetected>): HandlerResult<typeof conversationForkDetected> {
     return this.locks.forkDetected(request_id, expected_conversation_id, actual_conversation_id);
   }
 
-  @Handles('checkpoint:collect', { summary: 'Conversation locks, for the checkpoint', params: noConversationParams, internal: true })
-  collect() {
+  /** Conversation locks, for the checkpoint. */
+  @Handles(checkpointCollect)
+  collect(): HandlerResult<typeof checkpointCollect> {
     return { module: 'conversation', locks: this.locks.snapshot() };
   }
 }

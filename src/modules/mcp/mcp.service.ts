@@ -1,6 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { permissionIssueToken, type McpStatus } from '../../../libs/client/src';
 import { CLOCK, type Clock } from '../../common/clock';
 import { installRoot, KSI_CONFIG, type KsiConfig } from '../../config/config';
 import { EventBus } from '../../events/event-bus';
@@ -28,7 +29,7 @@ export class McpService {
 
   /** Issues the agent a token and writes its MCP config (0600, absolute paths); returns the file. */
   async writeAgentConfig(agentId: string, context?: EventContext): Promise<string> {
-    const { token } = await this.bus.requestOne<{ token: string }>('permission:issue_token', { agent_id: agentId }, context);
+    const { token } = await this.bus.requestOne(permissionIssueToken, { agent_id: agentId }, context);
     const dir = path.join(this.config.varDir, 'tmp');
     fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
     const file = path.join(dir, `${agentId}_mcp_config.json`);
@@ -52,7 +53,7 @@ export class McpService {
     connection.onClose(() => this.sessions.delete(connection));
   }
 
-  status(): { running: boolean; sessions: { agent_id: string; client_id: string; since: number }[] } {
+  status(): McpStatus {
     const sessions = [...this.sessions].map(([connection, session]) => ({ agent_id: session.agentId, client_id: connection.id, since: session.since }));
     return { running: sessions.length > 0, sessions };
   }

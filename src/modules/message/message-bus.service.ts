@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { Database } from 'better-sqlite3';
 import { randomUUID } from 'node:crypto';
-import type { BusMessage } from '../../../libs/client/src';
+import { messageDelivered, type BusMessage, type MessageBusStats, type PublishOutcome } from '../../../libs/client/src';
 import { CLOCK, type Clock } from '../../common/clock';
 import { SQLITE } from '../../database/sqlite.provider';
 import { WriteQueue } from '../../database/write-queue';
@@ -18,13 +18,6 @@ interface Subscriber {
   types: Set<string>;
   /** A socket connection receives pushed lines; without one, the subscriber is a managed agent. */
   connection?: ClientConnection;
-}
-
-export interface PublishOutcome {
-  status: 'delivered' | 'queued' | 'broadcast' | 'published';
-  id: string;
-  delivered: string[];
-  queued: string[];
 }
 
 /**
@@ -100,7 +93,7 @@ export class MessageBusService {
     return { status: type === 'BROADCAST' ? 'broadcast' : 'published', id: message.id, delivered: targets, queued: [] };
   }
 
-  stats(): Record<string, unknown> {
+  stats(): MessageBusStats {
     const pending = this.db.prepare('SELECT recipient, COUNT(*) AS n FROM bus_messages WHERE delivered_at IS NULL AND recipient IS NOT NULL GROUP BY recipient').all() as { recipient: string; n: number }[];
     const byType: Record<string, string[]> = {};
     for (const subscriber of this.subscribers.values()) for (const type of subscriber.types) (byType[type] ??= []).push(subscriber.id);
@@ -108,7 +101,7 @@ export class MessageBusService {
       connected_agents: [...this.agents],
       subscriptions: byType,
       offline_queues: Object.fromEntries(pending.map((row) => [row.recipient, row.n])),
-      history_size: this.db.prepare('SELECT COUNT(*) FROM bus_messages').pluck().get(),
+      history_size: this.db.prepare('SELECT COUNT(*) FROM bus_messages').pluck().get() as number,
     };
   }
 
@@ -124,7 +117,7 @@ export class MessageBusService {
 
   private deliver(id: string, message: BusMessage): boolean {
     const connection = this.subscribers.get(id)?.connection;
-    if (connection && !connection.closed) return connection.push('message:delivered', message);
+    if (connection && !connection.closed) return connection.push(messageDelivered, message);
     if (this.agents.has(id) || this.subscribers.has(id)) {
       this.bus.emit('agent:inbox', { agent_id: id, message });
       return true;

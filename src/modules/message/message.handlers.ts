@@ -1,74 +1,75 @@
 import { Injectable } from '@nestjs/common';
 import {
-  messageAgentParams,
-  messagePublishParams,
-  messageSubscribeParams,
-  messageSubscriptionsParams,
-  messageUnsubscribeParams,
-  noMessageParams,
-  type z,
+  checkpointCollect,
+  messageBusStats,
+  messageConnect,
+  messageDisconnect,
+  messagePublish,
+  messageSubscribe,
+  messageSubscriptions,
+  messageUnsubscribe,
+  type HandlerResult,
+  type ParamsOut,
 } from '../../../libs/client/src';
 import type { EventContext } from '../../events/event-context';
 import { EventError } from '../../events/event-error';
-import { Handles } from '../../events/handles.decorator';
+import { Handles, type AccessRules } from '../../events/handles.decorator';
 import { MessageBusService } from './message-bus.service';
+
+/** A connection identified as an agent subscribes, publishes and asks only as itself. */
+const asItself: AccessRules = { agentParams: { agent_id: 'self' } };
+/** Only the operator, or an agent for the agents it spawned, says a managed agent came or went. */
+const forItsChild: AccessRules = { agentParams: { agent_id: 'child' } };
 
 @Injectable()
 export class MessageHandlers {
   constructor(private readonly messages: MessageBusService) {}
 
-  @Handles('message:subscribe', {
-    summary: 'Receive messages of these types (pushed as message:delivered); stored direct messages arrive first',
-    params: messageSubscribeParams,
-    agentParams: { agent_id: 'self' },
-  })
-  async subscribe({ event_types, agent_id }: z.output<typeof messageSubscribeParams>, context: EventContext) {
+  @Handles(messageSubscribe, asItself)
+  async subscribe({ event_types, agent_id }: ParamsOut<typeof messageSubscribe>, context: EventContext): Promise<HandlerResult<typeof messageSubscribe>> {
     const { subscriber, delivered } = await this.messages.subscribe(event_types, context, agent_id);
     return { status: 'subscribed', subscriber, event_types, delivered_offline: delivered };
   }
 
-  @Handles('message:unsubscribe', { summary: 'Stop receiving some or all types', params: messageUnsubscribeParams, agentParams: { agent_id: 'self' } })
-  unsubscribe({ event_types, agent_id }: z.output<typeof messageUnsubscribeParams>, context: EventContext) {
+  @Handles(messageUnsubscribe, asItself)
+  unsubscribe({ event_types, agent_id }: ParamsOut<typeof messageUnsubscribe>, context: EventContext): HandlerResult<typeof messageUnsubscribe> {
     const id = agent_id ?? context.agentId ?? context.connection?.id;
     if (!id) throw new EventError('invalid_params', 'agent_id is required');
     return { status: 'unsubscribed', subscriber: id, event_types: this.messages.unsubscribe(id, event_types) };
   }
 
-  @Handles('message:publish', {
-    summary: 'Publish: DIRECT_MESSAGE to one (stored if offline), BROADCAST to all but the sender, TASK_ASSIGNMENT to a capable agent',
-    params: messagePublishParams,
-    agentParams: { agent_id: 'self' },
-  })
-  publish({ event_type, message, to, agent_id }: z.output<typeof messagePublishParams>, context: EventContext) {
+  @Handles(messagePublish, asItself)
+  publish({ event_type, message, to, agent_id }: ParamsOut<typeof messagePublish>, context: EventContext): Promise<HandlerResult<typeof messagePublish>> {
     const from = context.agentId ?? agent_id ?? 'operator';
     const recipient = to ?? (typeof message.to === 'string' ? message.to : undefined);
     return this.messages.publish(event_type, message, from, recipient, context);
   }
 
-  @Handles('message:subscriptions', { summary: 'Who receives which types (an agent: its own)', params: messageSubscriptionsParams, agentParams: { agent_id: 'self' } })
-  subscriptions({ agent_id }: z.output<typeof messageSubscriptionsParams>, context: EventContext) {
+  @Handles(messageSubscriptions, asItself)
+  subscriptions({ agent_id }: ParamsOut<typeof messageSubscriptions>, context: EventContext): HandlerResult<typeof messageSubscriptions> {
     return { subscriptions: this.messages.subscriptions(agent_id ?? context.agentId) };
   }
 
-  @Handles('message:connect', { summary: 'A managed agent is running: deliver its stored messages', params: messageAgentParams, agentParams: { agent_id: 'child' } })
-  async connect({ agent_id }: z.output<typeof messageAgentParams>) {
+  @Handles(messageConnect, forItsChild)
+  async connect({ agent_id }: ParamsOut<typeof messageConnect>): Promise<HandlerResult<typeof messageConnect>> {
     return { status: 'connected', agent_id, delivered_offline: await this.messages.connect(agent_id) };
   }
 
-  @Handles('message:disconnect', { summary: 'A managed agent stopped: store its direct messages until it is back', params: messageAgentParams, agentParams: { agent_id: 'child' } })
-  disconnect({ agent_id }: z.output<typeof messageAgentParams>) {
+  @Handles(messageDisconnect, forItsChild)
+  disconnect({ agent_id }: ParamsOut<typeof messageDisconnect>): HandlerResult<typeof messageDisconnect> {
     this.messages.disconnect(agent_id);
     return { status: 'disconnected', agent_id };
   }
 
-  @Handles('checkpoint:collect', { summary: 'Subscriptions and stored messages, for the checkpoint', params: noMessageParams, internal: true })
-  collect() {
-    const { subscriptions, offline_queues } = this.messages.stats() as { subscriptions: unknown; offline_queues: unknown };
+  /** Subscriptions and stored messages, for the checkpoint. */
+  @Handles(checkpointCollect)
+  collect(): HandlerResult<typeof checkpointCollect> {
+    const { subscriptions, offline_queues } = this.messages.stats();
     return { module: 'message', subscriptions, offline_queues };
   }
 
-  @Handles('message_bus:stats', { summary: 'Connected agents, subscriptions, stored messages per recipient, history size', params: noMessageParams })
-  stats() {
+  @Handles(messageBusStats)
+  stats(): HandlerResult<typeof messageBusStats> {
     return { stats: this.messages.stats() };
   }
 }

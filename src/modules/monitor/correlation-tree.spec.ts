@@ -1,5 +1,5 @@
-import type { LoggedEvent } from '../../../libs/client/src';
-import { buildTree, type TreeNode } from './correlation-tree';
+import type { LoggedEvent, TreeNode } from '../../../libs/client/src';
+import { buildTree } from './correlation-tree';
 
 const event = (event_id: string, parent_id: string | null): LoggedEvent => ({
   event_id,

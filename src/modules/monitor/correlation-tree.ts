@@ -1,6 +1,4 @@
-import type { LoggedEvent } from '../../../libs/client/src';
-
-export type TreeNode = LoggedEvent & { children: TreeNode[] };
+import type { LoggedEvent, TreeNode } from '../../../libs/client/src';
 
 /**
  * Nests events under the event that caused them, in the order given. An event whose cause is not in

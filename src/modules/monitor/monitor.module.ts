@@ -1,9 +1,15 @@
 import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { EventLogEntry } from './event-log.entity';
-import { EventLogService } from './event-log.service';
+import { EventLogReader } from './event-log.reader';
+import { EventLogRecorder } from './event-log.recorder';
+import { EventLogRetention } from './event-log.retention';
+import { EventLogWriterThread } from './event-log.writer-thread';
 import { MonitorHandlers } from './monitor.handlers';
 import { MonitorService } from './monitor.service';
 
-@Module({ imports: [TypeOrmModule.forFeature([EventLogEntry])], providers: [EventLogService, MonitorService, MonitorHandlers] })
+@Module({
+  imports: [TypeOrmModule.forFeature([EventLogEntry])],
+  providers: [EventLogWriterThread, EventLogRecorder, EventLogRetention, EventLogReader, MonitorService, MonitorHandlers],
+})
 export class MonitorModule {}

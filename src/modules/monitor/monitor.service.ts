@@ -1,5 +1,6 @@
 import { Inject, Injectable, type OnApplicationShutdown } from '@nestjs/common';
 import picomatch from 'picomatch';
+import { monitorEvent } from '../../../libs/client/src';
 import { KSI_CONFIG, type KsiConfig } from '../../config/config';
 import type { ClientConnection } from '../../events/event-context';
 import { EventTap, type EventRecord } from '../../events/event-tap';
@@ -47,7 +48,7 @@ export class MonitorService implements OnApplicationShutdown {
     for (const [connection, subscription] of this.subscriptions) {
       if (!subscription.matches(record.event_name)) continue;
       redacted ??= { ...record, data: JSON.parse(toRecordedJson(record.data ?? null, this.config.eventDataMaxBytes)) as unknown };
-      connection.push('monitor:event', redacted);
+      connection.push(monitorEvent, redacted);
     }
   }
 }

@@ -3,10 +3,6 @@ import type { CompletionEvents } from './completion.events';
 import type { CostEvents } from './cost.events';
 import type { CompositionEvents } from './composition.events';
 import type { LifecycleEvents } from './lifecycle.events';
-import type { McpEvents } from './mcp.events';
-import type { MessageEvents } from './message.events';
-import type { MonitorEvents } from './monitor.events';
-import type { PermissionEvents } from './permission.events';
 import type { z } from './schema';
 import { agentEvents } from './agent.events';
 import { completionEvents } from './completion.events';
@@ -65,7 +61,7 @@ export type KsiPushMap = { [D in Extract<Definitions, { kind: 'push' }> as D['na
 export type KsiPushName = keyof KsiPushMap;
 
 /** Every external event with its parameters and its result, for typed calls. */
-export interface KsiEventMap extends RequestEventMap, SystemEvents, MonitorEvents, CompletionEvents, LifecycleEvents, CompositionEvents, PermissionEvents, McpEvents, MessageEvents, AgentEvents, CostEvents {}
+export interface KsiEventMap extends RequestEventMap, SystemEvents, CompletionEvents, LifecycleEvents, CompositionEvents, AgentEvents, CostEvents {}
 
 export type KsiEventName = keyof KsiEventMap;
 export type ParamsOf<E extends KsiEventName> = KsiEventMap[E]['params'];

@@ -1,3 +1,4 @@
+import { defineRequest } from './definition';
 import { jsonObject, nonEmpty, safeId, z } from './schema';
 
 const agentId = safeId('The agent');
@@ -55,26 +56,100 @@ export const sandboxCreateParams = z.object({
 export const sandboxRemoveParams = z.object({ agent_id: agentId, force: z.boolean().default(false) });
 export const noPermissionParams = z.object({});
 
-export interface SandboxInfo {
-  agent_id: string;
-  path: string;
-  workspace: string;
-  mode: 'isolated' | 'shared' | 'nested';
-  parent_agent_id: string | null;
-  session_id: string | null;
-  created_at: number;
-}
+const agentPermissions = z.object({
+  agent_id: z.string(),
+  permissions: permissionsSchema,
+  effective_tools: z.array(z.string()).describe('The tools pre-approved for the agent (--allowedTools)'),
+});
 
-export interface PermissionEvents {
-  'permission:list_profiles': { params: z.input<typeof noPermissionParams>; result: { profiles: Record<string, Permissions> } };
-  'permission:get_profile': { params: z.input<typeof levelParams>; result: { profile: Permissions } };
-  'permission:set_agent': { params: z.input<typeof setAgentParams>; result: { agent_id: string; permissions: Permissions; effective_tools: string[] } };
-  'permission:get_agent': { params: z.input<typeof agentParams>; result: { agent_id: string; permissions: Permissions; effective_tools: string[] } };
-  'permission:issue_token': { params: z.input<typeof agentParams>; result: { agent_id: string; token: string } };
-  'system:identify': { params: z.input<typeof identifyParams>; result: { agent_id: string; identified: true; level: string } };
-  'sandbox:create': { params: z.input<typeof sandboxCreateParams>; result: { agent_id: string; sandbox: SandboxInfo } };
-  'sandbox:get': { params: z.input<typeof agentParams>; result: { agent_id: string; sandbox: SandboxInfo } };
-}
+export const sandboxInfo = z.object({
+  agent_id: z.string(),
+  path: z.string().describe('The sandbox folder (workspace, shared, exports, .claude)'),
+  workspace: z.string().describe('Where the agent works: a git repository of its own, or a worktree on the branch ksi/<agent_id>'),
+  mode: z.enum(['isolated', 'shared', 'nested']),
+  parent_agent_id: z.string().nullable(),
+  session_id: z.string().nullable(),
+  created_at: z.number().describe('Epoch seconds'),
+});
+export type SandboxInfo = z.output<typeof sandboxInfo>;
+const agentSandbox = z.object({ agent_id: z.string(), sandbox: sandboxInfo });
+
+export const permissionListProfiles = defineRequest('permission:list_profiles', {
+  summary: 'The permission profiles and what each allows',
+  params: noPermissionParams,
+  result: z.object({ profiles: z.record(z.string(), permissionsSchema).describe('Each profile by its level') }),
+});
+export const permissionGetProfile = defineRequest('permission:get_profile', {
+  summary: 'One permission profile',
+  params: levelParams,
+  result: z.object({ profile: permissionsSchema }),
+});
+export const permissionSetAgent = defineRequest('permission:set_agent', {
+  summary: "Set an agent's permissions from a profile with overrides (never above its parent's); an agent sets them only for its own children",
+  params: setAgentParams,
+  result: agentPermissions,
+});
+export const permissionGetAgent = defineRequest('permission:get_agent', {
+  summary: "An agent's effective permissions and tools",
+  params: agentParams,
+  result: agentPermissions,
+});
+export const permissionRemoveAgent = defineRequest('permission:remove_agent', {
+  summary: "Remove an agent's permissions and its token; its identified connections end",
+  params: agentParams,
+  result: z.object({ agent_id: z.string(), status: z.literal('removed'), existed: z.boolean().describe('Whether the agent had permissions') }),
+});
+export const permissionValidateSpawn = defineRequest('permission:validate_spawn', {
+  summary: 'Whether a parent may spawn a child with these permissions',
+  params: validateSpawnParams,
+  result: z.object({ valid: z.boolean(), parent_id: z.string(), problems: z.array(z.string()).describe('Where the child would get more than its parent') }),
+});
+export const permissionIssueToken = defineRequest('permission:issue_token', {
+  summary: 'A new token with which a process identifies as the agent (system:identify); connections identified with the old one end',
+  params: agentParams,
+  result: z.object({ agent_id: z.string(), token: z.string() }),
+});
+export const systemIdentify = defineRequest('system:identify', {
+  summary: "Identify this connection as an agent; from then on the agent's permissions apply",
+  params: identifyParams,
+  result: z.object({ agent_id: z.string(), identified: z.literal(true), level: z.string().describe("The agent's permission profile") }),
+});
+export const sandboxCreate = defineRequest('sandbox:create', {
+  summary:
+    'Create (or return) an agent sandbox: isolated, shared by session, or nested; its workspace is a git repository of its own, or a worktree of `repository` on the branch ksi/<agent_id>',
+  params: sandboxCreateParams,
+  result: agentSandbox,
+});
+export const sandboxGet = defineRequest('sandbox:get', { summary: "An agent's sandbox", params: agentParams, result: agentSandbox });
+export const sandboxRemove = defineRequest('sandbox:remove', {
+  summary: "Delete an agent's sandbox (nested children need force)",
+  params: sandboxRemoveParams,
+  result: z.object({ agent_id: z.string(), removed: z.boolean().describe('Whether the agent had a sandbox') }),
+});
+export const sandboxList = defineRequest('sandbox:list', {
+  summary: 'Every sandbox',
+  params: noPermissionParams,
+  result: z.object({ sandboxes: z.array(sandboxInfo), count: z.number() }),
+});
+export const sandboxStats = defineRequest('sandbox:stats', {
+  summary: 'Sandboxes by mode',
+  params: noPermissionParams,
+  result: z.object({ stats: z.object({ total_sandboxes: z.number(), isolated: z.number(), shared: z.number(), nested: z.number() }) }),
+});
 
 /** Every permission event's definition. */
-export const permissionEvents = [] as const;
+export const permissionEvents = [
+  permissionListProfiles,
+  permissionGetProfile,
+  permissionSetAgent,
+  permissionGetAgent,
+  permissionRemoveAgent,
+  permissionValidateSpawn,
+  permissionIssueToken,
+  systemIdentify,
+  sandboxCreate,
+  sandboxGet,
+  sandboxRemove,
+  sandboxList,
+  sandboxStats,
+] as const;
