@@ -44,7 +44,7 @@ describe('termination by event', () => {
 
   it('ends the instance when a matching event happens', async () => {
     const client = daemon.client();
-    const { orchestration_id: id } = (await client.sendSingle('orchestration:start', { pattern: 'until_done', vars: { task: 'iterate [[sleep:200]]', done_event: 'state:set' } })) as Record<string, string>;
+    const { orchestration_id: id } = await client.sendSingle('orchestration:start', { pattern: 'until_done', vars: { task: 'iterate [[sleep:200]]', done_event: 'state:set' } });
     await client.sendSingle('state:set', { key: 'done', value: true });
     const status = await eventually(async () => {
       const current = (await client.sendSingle('orchestration:status', { orchestration_id: id })) as Record<string, unknown>;
