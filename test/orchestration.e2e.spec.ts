@@ -35,6 +35,12 @@ describe('orchestration patterns (real daemon, fake Claude CLI)', () => {
     expect(await send('orchestration:message', { orchestration_id: id, from_agent: `${id}_leaver`, payload: { text: 'too early' } })).toMatchObject({ status: 'blocked' });
     expect(await send('orchestration:terminate', { orchestration_id: id })).toMatchObject({ state: 'terminated', reason: 'requested' });
   });
+
+  it('refuses its internal events over the socket, handled or not: the daemon raises them itself', async () => {
+    for (const event of ['orchestration:started', 'orchestration:terminated', 'agent:result', 'agent:inbox', 'agent:profile', 'agent:find_idle']) {
+      await expect(send(event)).rejects.toMatchObject({ code: 'forbidden_event' });
+    }
+  });
 });
 
 describe('termination by event', () => {
