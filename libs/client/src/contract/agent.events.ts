@@ -1,6 +1,6 @@
 import { modelParam } from './completion.events';
-import { defineInternal, defineRequest } from './definition';
 import type { CostTotals } from './cost.events';
+import { defineInternal, defineRequest } from './definition';
 import { workspaceRepository } from './permission.events';
 import { jsonObject, safeId, z } from './schema';
 

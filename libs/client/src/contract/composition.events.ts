@@ -41,7 +41,7 @@ export const noCompositionParams = z.object({});
 const conditionList = z.array(z.string()).optional();
 
 /** One part of a composition: exactly one of source (a fragment file), composition, inline or template. */
-export const compositionComponent = z
+const compositionComponent = z
   .strictObject({
     name: z.string().min(1, 'Must not be empty'),
     source: z.string().min(1).optional(),
@@ -56,7 +56,7 @@ export const compositionComponent = z
     message: 'A component needs exactly one of source, composition, inline or template',
   });
 
-export const compositionVariable = z.strictObject({
+const compositionVariable = z.strictObject({
   type: z.string().optional(),
   default: z.unknown().optional(),
   description: z.string().optional(),
@@ -69,7 +69,8 @@ export const compositionDocument = z.looseObject({
   type: z.string().min(1, 'Must not be empty'),
   version: z
     .union([z.string(), z.number()], { error: (issue) => (issue.input === undefined ? 'Required' : 'Must be a string or a number, such as 1.0.0') })
-    .transform(String),
+    .transform(String)
+    .pipe(z.string()),
   description: z.string(),
   author: z.string().optional(),
   extends: z.string().optional(),
@@ -80,6 +81,8 @@ export const compositionDocument = z.looseObject({
 });
 export type CompositionComponent = z.output<typeof compositionComponent>;
 export type CompositionDocument = z.output<typeof compositionDocument>;
+
+const filePath = z.string().nullable().describe('Relative to the compositions folder; null for dynamic compositions');
 
 /** What composition:get shows of a component: where its content comes from, not the content. */
 const componentOutline = z.object({
@@ -102,7 +105,7 @@ const compositionSummary = z.object({
   tags: z.array(z.string()),
   capabilities: z.array(z.string()),
   source: z.enum(['file', 'dynamic']).describe('dynamic: made with composition:create'),
-  file_path: z.string().nullable().describe('Relative to the compositions folder; null for dynamic compositions'),
+  file_path: filePath,
 });
 export type CompositionSummary = z.output<typeof compositionSummary>;
 
@@ -153,7 +156,7 @@ export const compositionGet = defineRequest('composition:get', {
     status: success,
     composition: compositionDocument.extend({
       components: z.array(componentOutline),
-      file_path: z.string().nullable().describe('Relative to the compositions folder; null for dynamic compositions'),
+      file_path: filePath,
     }),
   }),
 });
