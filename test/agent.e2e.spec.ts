@@ -46,6 +46,9 @@ describe('agents with the fake Claude CLI (real daemon)', () => {
 
   it('delivers a broadcast exactly once to each of five agents, with no echo', async () => {
     for (let i = 0; i < 5; i++) await send('agent:spawn', { profile: 'base_agent', agent_id: `crowd-${i}` });
+    const { peers } = await send('agent:discover_peers', { agent_id: 'crowd-0' });
+    expect(peers.map((peer: { agent_id: string }) => peer.agent_id)).toEqual(expect.arrayContaining(['crowd-1', 'crowd-2', 'crowd-3', 'crowd-4']));
+    expect(peers.map((peer: { agent_id: string }) => peer.agent_id)).not.toContain('crowd-0');
     const result = await send('agent:broadcast', { message: { prompt: 'everyone listen' }, sender: 'crowd-0' });
     expect(result).toMatchObject({ agents_reached: expect.any(Number) });
     await eventually(() => answered('everyone listen') === result.agents_reached);

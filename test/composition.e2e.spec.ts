@@ -168,6 +168,20 @@ describe('compositions (real daemon, a library on disk)', () => {
     const selected = (await client.sendSingle('composition:select', { task: 'fix the failing tests in this code', capabilities: ['code'] })) as Record<string, any>;
     expect(selected).toMatchObject({ selected: 'coder', fallback_used: false });
     expect(await client.sendSingle('composition:select', { task: 'zzzz qqqq' })).toMatchObject({ selected: 'base_agent', fallback_used: true });
+    const suggested = await client.sendSingle('composition:select', { task: 'fix the failing tests in this code', capabilities: ['code'], max_suggestions: 3 });
+    expect(suggested.suggestions?.[0]).toMatchObject({ name: 'coder', score: suggested.score });
+  });
+
+  it('shows a composition as written, where its components come from, and a prompt as text', async () => {
+    const { composition } = await client.sendSingle('composition:get', { name: 'summarize' });
+    expect(composition).toMatchObject({ name: 'summarize', version: '1.0.0', file_path: 'prompts/summarize.yaml', variables: { text: { required: true } } });
+    expect(composition.components).toEqual([
+      { name: 'instruction', kind: 'template' },
+      { name: 'text', kind: 'template' },
+    ]);
+    expect((await client.sendSingle('composition:get', { name: 't_parent' })).composition.components).toContainEqual({ name: 'greeting', kind: 'source', source: 'hello.md' });
+    const { prompt } = await client.sendSingle('composition:prompt', { name: 'summarize', variables: { text: 'The text.' } });
+    expect(prompt).toBe('Summarise the text below as three bullet points.\n\nThe text.');
   });
 
   it('creates compositions at run time that survive a reload, and picks up new files on reload', async () => {

@@ -35,6 +35,12 @@ describe('orchestration patterns (real daemon, fake Claude CLI)', () => {
     expect(await send('orchestration:message', { orchestration_id: id, from_agent: `${id}_leaver`, payload: { text: 'too early' } })).toMatchObject({ status: 'blocked' });
     expect(await send('orchestration:terminate', { orchestration_id: id })).toMatchObject({ state: 'terminated', reason: 'requested' });
   });
+
+  it('refuses its internal events over the socket, handled or not: the daemon raises them itself', async () => {
+    for (const event of ['orchestration:started', 'orchestration:terminated', 'agent:result', 'agent:inbox', 'agent:profile', 'agent:find_idle']) {
+      await expect(send(event)).rejects.toMatchObject({ code: 'forbidden_event' });
+    }
+  });
 });
 
 describe('termination by event', () => {
@@ -44,7 +50,7 @@ describe('termination by event', () => {
 
   it('ends the instance when a matching event happens', async () => {
     const client = daemon.client();
-    const { orchestration_id: id } = (await client.sendSingle('orchestration:start', { pattern: 'until_done', vars: { task: 'iterate [[sleep:200]]', done_event: 'state:set' } })) as Record<string, string>;
+    const { orchestration_id: id } = await client.sendSingle('orchestration:start', { pattern: 'until_done', vars: { task: 'iterate [[sleep:200]]', done_event: 'state:set' } });
     await client.sendSingle('state:set', { key: 'done', value: true });
     const status = await eventually(async () => {
       const current = (await client.sendSingle('orchestration:status', { orchestration_id: id })) as Record<string, unknown>;

@@ -72,7 +72,8 @@ export class Dispatcher {
       return errorLine(undefined, correlationId, { code: 'unknown_event', error: `The event name is ${event.length} characters long; event names have at most ${MAX_EVENT_NAME_CHARS}. Send system:discover for the list of events.` });
     }
     const handlers = this.catalogue.handlersOf(event);
-    if (!handlers) return errorLine(event, correlationId, this.unroutable(event));
+    // Internal events may have handlers too (raised in-process): the socket never reaches them.
+    if (!handlers || this.catalogue.isInternal(event)) return errorLine(event, correlationId, this.unroutable(event));
     // The envelope is one level: data at depth MAX_DATA_DEPTH is the line's depth MAX_DATA_DEPTH + 1.
     if (nestsDeeperThan(line, MAX_DATA_DEPTH + 1)) {
       return errorLine(event, correlationId, invalidData(event, `nests deeper than ${MAX_DATA_DEPTH} levels of arrays and objects (the limit); flatten it or send the deep part as a JSON string`));

@@ -1,17 +1,11 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { Database } from 'better-sqlite3';
 import { randomBytes } from 'node:crypto';
+import type { AgentIdentity } from '../../../libs/client/src';
 import { CLOCK, type Clock } from '../../common/clock';
 import { SQLITE } from '../../database/sqlite.provider';
 import { WriteQueue } from '../../database/write-queue';
 import { EventError } from '../../events/event-error';
-
-export interface Identity {
-  agent_id: string;
-  created_at: number;
-  updated_at: number;
-  [field: string]: unknown;
-}
 
 /** Agent identities, durable rows (the original kept them in a JSON file). */
 @Injectable()
@@ -22,7 +16,7 @@ export class AgentIdentities {
     private readonly writes: WriteQueue,
   ) {}
 
-  async create(agentId: string | undefined, identity: Record<string, unknown>): Promise<Identity> {
+  async create(agentId: string | undefined, identity: Record<string, unknown>): Promise<AgentIdentity> {
     const id = agentId ?? `agent_${randomBytes(4).toString('hex')}`;
     if (this.find(id)) throw new EventError('already_exists', `Identity ${id} exists; use agent:update_identity`);
     const now = this.clock.now();
@@ -30,7 +24,7 @@ export class AgentIdentities {
     return this.get(id);
   }
 
-  async update(agentId: string, updates: Record<string, unknown>): Promise<Identity> {
+  async update(agentId: string, updates: Record<string, unknown>): Promise<AgentIdentity> {
     const current = this.get(agentId);
     const { agent_id: _id, created_at: _created, updated_at: _updated, ...fields } = current;
     await this.writes.run((db) => db.prepare('UPDATE agent_identities SET identity = ?, updated_at = ? WHERE agent_id = ?').run(JSON.stringify({ ...fields, ...updates }), this.clock.now(), agentId));
@@ -41,17 +35,17 @@ export class AgentIdentities {
     return this.writes.run((db) => db.prepare('DELETE FROM agent_identities WHERE agent_id = ?').run(agentId).changes > 0);
   }
 
-  get(agentId: string): Identity {
+  get(agentId: string): AgentIdentity {
     const identity = this.find(agentId);
     if (!identity) throw new EventError('not_found', `Identity not found: ${agentId}`);
     return identity;
   }
 
-  list(): Identity[] {
+  list(): AgentIdentity[] {
     return (this.db.prepare('SELECT agent_id FROM agent_identities ORDER BY created_at').pluck().all() as string[]).map((id) => this.get(id));
   }
 
-  private find(agentId: string): Identity | undefined {
+  private find(agentId: string): AgentIdentity | undefined {
     const row = this.db.prepare('SELECT identity, created_at, updated_at FROM agent_identities WHERE agent_id = ?').get(agentId) as
       | { identity: string; created_at: number; updated_at: number }
       | undefined;

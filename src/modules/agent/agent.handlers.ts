@@ -1,35 +1,45 @@
 import { Injectable } from '@nestjs/common';
 import {
-  agentBroadcastParams,
-  agentFindIdleParams,
-  agentIdParams,
-  agentInboxParams,
-  agentListParams,
-  agentPeersParams,
-  agentRetryParams,
-  agentSendParams,
-  agentSpawnParams,
-  agentTerminateParams,
-  identityCreateParams,
-  identityUpdateParams,
-  noAgentParams,
-  type z,
+  agentBroadcast,
+  agentCreateIdentity,
+  agentDiscoverPeers,
+  agentFindIdle,
+  agentGetIdentity,
+  agentInbox,
+  agentInfo,
+  agentList,
+  agentListIdentities,
+  agentProfile,
+  agentRemoveIdentity,
+  agentRestart,
+  agentRetry,
+  agentSendMessage,
+  agentSpawn,
+  agentTerminate,
+  agentUpdateIdentity,
+  checkpointCollect,
+  type HandlerResult,
+  type ParamsOut,
 } from '../../../libs/client/src';
 import type { EventContext } from '../../events/event-context';
 import { EventError } from '../../events/event-error';
 import { Handles } from '../../events/handles.decorator';
 import { AgentIdentities } from './agent-identities.service';
-import { AgentService } from './agent.service';
+import { AgentInbox } from './agent-inbox.service';
+import { AgentLifecycle } from './agent-lifecycle.service';
+import { AgentRecords } from './agent-records.service';
 
 @Injectable()
 export class AgentHandlers {
   constructor(
-    private readonly agents: AgentService,
+    private readonly lifecycle: AgentLifecycle,
+    private readonly inboxes: AgentInbox,
+    private readonly records: AgentRecords,
     private readonly identities: AgentIdentities,
   ) {}
 
-  @Handles('agent:spawn', { summary: 'Start an agent from a profile: permissions, sandbox, MCP config, durable inbox', params: agentSpawnParams, agentParams: { parent_id: 'self' } })
-  spawn(params: z.output<typeof agentSpawnParams>, context: EventContext) {
+  @Handles(agentSpawn, { agentParams: { parent_id: 'self' } })
+  spawn(params: ParamsOut<typeof agentSpawn>, context: EventContext): Promise<HandlerResult<typeof agentSpawn>> {
     // A session or a shared sandbox is named by id alone: an agent could name another agent's.
     if (context.agentId !== undefined && (params.session_id !== undefined || params.sandbox_config.session_id !== undefined)) {
       throw new EventError('permission_denied', `Agent ${context.agentId} may not give session_id or sandbox_config.session_id: only the operator may continue a session or join a shared sandbox`);
@@ -38,85 +48,77 @@ export class AgentHandlers {
     if (context.agentId !== undefined && params.sandbox_config.repository !== undefined) {
       throw new EventError('permission_denied', `Agent ${context.agentId} may not give sandbox_config.repository: only the operator or a profile in the library names a repository`);
     }
-    return this.agents.spawn(params, context);
+    return this.lifecycle.spawn(params, context);
   }
 
-  @Handles('agent:terminate', {
-    summary: 'Stop an agent: its running turn is cancelled, its token and sandbox removed',
-    params: agentTerminateParams,
-    agentParams: { agent_id: 'self_or_child' },
-  })
-  async terminate({ agent_id }: z.output<typeof agentTerminateParams>) {
-    await this.agents.terminate(agent_id);
+  @Handles(agentTerminate, { agentParams: { agent_id: 'self_or_child' } })
+  async terminate({ agent_id }: ParamsOut<typeof agentTerminate>): Promise<HandlerResult<typeof agentTerminate>> {
+    await this.lifecycle.terminate(agent_id);
     return { agent_id, status: 'terminated' };
   }
 
-  @Handles('agent:restart', { summary: 'Terminate and spawn again from the same profile, keeping the session', params: agentIdParams, agentParams: { agent_id: 'child' } })
-  restart({ agent_id }: z.output<typeof agentIdParams>, context: EventContext) {
-    return this.agents.restart(agent_id, context);
+  @Handles(agentRestart, { agentParams: { agent_id: 'child' } })
+  restart({ agent_id }: ParamsOut<typeof agentRestart>, context: EventContext): Promise<HandlerResult<typeof agentRestart>> {
+    return this.lifecycle.restart(agent_id, context);
   }
 
-  @Handles('agent:retry', { summary: "Run an agent's failed messages again (one, or all), before newer ones", params: agentRetryParams, agentParams: { agent_id: 'self_or_child' } })
-  async retry({ agent_id, message_id }: z.output<typeof agentRetryParams>) {
-    return { agent_id, retried: await this.agents.retry(agent_id, message_id) };
+  @Handles(agentRetry, { agentParams: { agent_id: 'self_or_child' } })
+  async retry({ agent_id, message_id }: ParamsOut<typeof agentRetry>): Promise<HandlerResult<typeof agentRetry>> {
+    return { agent_id, retried: await this.inboxes.retry(agent_id, message_id) };
   }
 
-  @Handles('agent:create_identity', { summary: 'Record who an agent is (name, role, …)', params: identityCreateParams, agentParams: { agent_id: 'self' } })
-  async createIdentity({ agent_id, identity }: z.output<typeof identityCreateParams>) {
+  @Handles(agentCreateIdentity, { agentParams: { agent_id: 'self' } })
+  async createIdentity({ agent_id, identity }: ParamsOut<typeof agentCreateIdentity>): Promise<HandlerResult<typeof agentCreateIdentity>> {
     const created = await this.identities.create(agent_id, identity);
     return { agent_id: created.agent_id, status: 'created', identity: created };
   }
 
-  @Handles('agent:update_identity', { summary: "Merge fields into an agent's identity", params: identityUpdateParams, agentParams: { agent_id: 'self' } })
-  async updateIdentity({ agent_id, updates }: z.output<typeof identityUpdateParams>) {
+  @Handles(agentUpdateIdentity, { agentParams: { agent_id: 'self' } })
+  async updateIdentity({ agent_id, updates }: ParamsOut<typeof agentUpdateIdentity>): Promise<HandlerResult<typeof agentUpdateIdentity>> {
     return { agent_id, status: 'updated', identity: await this.identities.update(agent_id, updates) };
   }
 
-  @Handles('agent:remove_identity', { summary: "Remove an agent's identity", params: agentIdParams, agentParams: { agent_id: 'self' } })
-  async removeIdentity({ agent_id }: z.output<typeof agentIdParams>) {
+  @Handles(agentRemoveIdentity, { agentParams: { agent_id: 'self' } })
+  async removeIdentity({ agent_id }: ParamsOut<typeof agentRemoveIdentity>): Promise<HandlerResult<typeof agentRemoveIdentity>> {
     return { agent_id, status: 'removed', existed: await this.identities.remove(agent_id) };
   }
 
-  @Handles('agent:get_identity', { summary: "An agent's identity", params: agentIdParams })
-  getIdentity({ agent_id }: z.output<typeof agentIdParams>) {
+  @Handles(agentGetIdentity)
+  getIdentity({ agent_id }: ParamsOut<typeof agentGetIdentity>): HandlerResult<typeof agentGetIdentity> {
     return { agent_id, identity: this.identities.get(agent_id) };
   }
 
-  @Handles('agent:list_identities', { summary: 'Every identity', params: noAgentParams })
-  listIdentities() {
+  @Handles(agentListIdentities)
+  listIdentities(): HandlerResult<typeof agentListIdentities> {
     const identities = this.identities.list();
     return { identities, count: identities.length };
   }
 
-  @Handles('agent:list', { summary: 'Running agents, optionally by status', params: agentListParams })
-  list({ status }: z.output<typeof agentListParams>) {
-    const agents = this.agents.list(status);
+  @Handles(agentList)
+  list({ status }: ParamsOut<typeof agentList>): HandlerResult<typeof agentList> {
+    const agents = this.records.list(status);
     return { agents, count: agents.length };
   }
 
-  @Handles('agent:info', {
-    summary: 'One agent, with what its completions cost and its failed turns; an agent reads only its own and its children\'s',
-    params: agentIdParams,
-    agentParams: { agent_id: 'self_or_child' },
-  })
-  info({ agent_id }: z.output<typeof agentIdParams>) {
-    return this.agents.infoWithCosts(agent_id);
+  @Handles(agentInfo, { agentParams: { agent_id: 'self_or_child' } })
+  info({ agent_id }: ParamsOut<typeof agentInfo>): Promise<HandlerResult<typeof agentInfo>> {
+    return this.records.infoWithCosts(agent_id);
   }
 
-  @Handles('agent:send_message', { summary: "Queue a message for an agent; message.prompt (or content) is the agent's next turn", params: agentSendParams })
-  async send({ agent_id, message }: z.output<typeof agentSendParams>) {
-    return { status: 'sent', agent_id, message_id: await this.agents.enqueue(agent_id, message) };
+  @Handles(agentSendMessage)
+  async send({ agent_id, message }: ParamsOut<typeof agentSendMessage>): Promise<HandlerResult<typeof agentSendMessage>> {
+    return { status: 'sent', agent_id, message_id: await this.inboxes.enqueue(agent_id, message) };
   }
 
-  @Handles('agent:broadcast', { summary: 'Send a message to every other agent once', params: agentBroadcastParams, agentParams: { sender: 'self' } })
-  async broadcast({ message, sender }: z.output<typeof agentBroadcastParams>, context: EventContext) {
-    return { status: 'broadcast', ...(await this.agents.broadcast(message, context.agentId ?? sender)) };
+  @Handles(agentBroadcast, { agentParams: { sender: 'self' } })
+  async broadcast({ message, sender }: ParamsOut<typeof agentBroadcast>, context: EventContext): Promise<HandlerResult<typeof agentBroadcast>> {
+    return { status: 'broadcast', ...(await this.inboxes.broadcast(message, context.agentId ?? sender)) };
   }
 
-  @Handles('agent:discover_peers', { summary: 'Other agents, filtered by capabilities (any) and roles', params: agentPeersParams, agentParams: { agent_id: 'self' } })
-  peers({ agent_id, capabilities, roles }: z.output<typeof agentPeersParams>, context: EventContext) {
+  @Handles(agentDiscoverPeers, { agentParams: { agent_id: 'self' } })
+  peers({ agent_id, capabilities, roles }: ParamsOut<typeof agentDiscoverPeers>, context: EventContext): HandlerResult<typeof agentDiscoverPeers> {
     const self = context.agentId ?? agent_id;
-    const peers = this.agents
+    const peers = this.records
       .list()
       .filter((agent) => agent.agent_id !== self && agent.status !== 'stopped')
       .filter((agent) => capabilities.length === 0 || capabilities.some((capability) => agent.capabilities.includes(capability)))
@@ -124,24 +126,24 @@ export class AgentHandlers {
     return { status: 'success', requesting_agent: self ?? null, peers, discovered_count: peers.length };
   }
 
-  @Handles('agent:inbox', { summary: 'A bus message for a managed agent', params: agentInboxParams, internal: true })
-  async inbox({ agent_id, message }: z.output<typeof agentInboxParams>) {
-    return { message_id: await this.agents.enqueue(agent_id, message) };
+  @Handles(agentInbox)
+  async inbox({ agent_id, message }: ParamsOut<typeof agentInbox>): Promise<HandlerResult<typeof agentInbox>> {
+    return { message_id: await this.inboxes.enqueue(agent_id, message) };
   }
 
-  @Handles('checkpoint:collect', { summary: 'Agents and their sessions, for the checkpoint', params: noAgentParams, internal: true })
-  collect() {
-    return { module: 'agent', agents: this.agents.list().map(({ agent_id, status, session_id, pending_messages }) => ({ agent_id, status, session_id, pending_messages })) };
+  @Handles(checkpointCollect)
+  collect(): HandlerResult<typeof checkpointCollect> {
+    return { module: 'agent', agents: this.records.list().map(({ agent_id, status, session_id, pending_messages }) => ({ agent_id, status, session_id, pending_messages })) };
   }
 
-  @Handles('agent:profile', { summary: 'The composed profile an agent runs, so its costs add up by profile', params: agentIdParams, internal: true })
-  profile({ agent_id }: z.output<typeof agentIdParams>): { profile: string } {
-    return { profile: this.agents.info(agent_id).profile };
+  @Handles(agentProfile)
+  profile({ agent_id }: ParamsOut<typeof agentProfile>): HandlerResult<typeof agentProfile> {
+    return { profile: this.records.info(agent_id).profile };
   }
 
-  @Handles('agent:find_idle', { summary: 'An idle agent with these capabilities', params: agentFindIdleParams, internal: true })
-  findIdle({ capabilities }: z.output<typeof agentFindIdleParams>) {
-    const agentId = this.agents.findIdle(capabilities);
+  @Handles(agentFindIdle)
+  findIdle({ capabilities }: ParamsOut<typeof agentFindIdle>): HandlerResult<typeof agentFindIdle> {
+    const agentId = this.records.findIdle(capabilities);
     return agentId ? { agent_id: agentId } : undefined;
   }
 }

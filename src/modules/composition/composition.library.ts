@@ -2,11 +2,12 @@ import { Inject, Injectable } from '@nestjs/common';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parse } from 'yaml';
+import { compositionDocument, type CompositionDocument } from '../../../libs/client/src';
 import { KSI_CONFIG, type KsiConfig } from '../../config/config';
-import { compositionSchema, CompositionError, type Composition } from './composition.schema';
+import { CompositionError } from './composition.error';
 
 export interface LoadedComposition {
-  composition: Composition;
+  composition: CompositionDocument;
   /** Relative to the compositions folder; null for dynamic compositions. */
   file: string | null;
 }
@@ -25,7 +26,7 @@ export class CompositionLibrary {
   }
 
   /** Reads every YAML file again; a broken file is reported and left out, never fatal. */
-  load(dynamic: Composition[] = []): { loaded: number; problems: string[] } {
+  load(dynamic: CompositionDocument[] = []): { loaded: number; problems: string[] } {
     const byName = new Map<string, LoadedComposition[]>();
     const problems: string[] = [];
     const add = (entry: LoadedComposition) => byName.set(entry.composition.name, [...(byName.get(entry.composition.name) ?? []), entry]);
@@ -70,15 +71,15 @@ export class CompositionLibrary {
     }
   }
 
-  validate(body: unknown, where: string): Composition {
-    const parsed = compositionSchema.safeParse(body);
+  validate(body: unknown, where: string): CompositionDocument {
+    const parsed = compositionDocument.safeParse(body);
     if (parsed.success) return parsed.data;
     const issue = parsed.error.issues[0];
     const field = issue.path.length > 0 ? issue.path.join('.') : '(top level)';
     throw new CompositionError('invalid_composition', `${where}: ${field}: ${issue.message}`);
   }
 
-  private parseFile(file: string): Composition {
+  private parseFile(file: string): CompositionDocument {
     let body: unknown;
     try {
       body = parse(fs.readFileSync(path.join(this.root, file), 'utf8'));

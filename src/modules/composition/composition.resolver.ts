@@ -1,8 +1,9 @@
 import { Injectable } from '@nestjs/common';
 import jexl from 'jexl';
+import type { CompositionComponent, CompositionDocument } from '../../../libs/client/src';
 import { PLACEHOLDER, substitute } from '../../common/placeholders';
 import { CompositionLibrary } from './composition.library';
-import { CompositionError, type Component, type Composition } from './composition.schema';
+import { CompositionError } from './composition.error';
 
 type Vars = Record<string, unknown>;
 
@@ -66,7 +67,7 @@ export class CompositionResolver {
   }
 
   /** Variables: declared defaults, overridden by what the caller gave; required ones must be given. */
-  private variablesFor(composition: Composition, given: Vars, where: string): Vars {
+  private variablesFor(composition: CompositionDocument, given: Vars, where: string): Vars {
     const vars: Vars = {};
     for (const [name, declaration] of Object.entries(composition.variables)) {
       if (declaration.default !== undefined) vars[name] = declaration.default;
@@ -75,7 +76,7 @@ export class CompositionResolver {
     return { ...vars, ...given };
   }
 
-  private content(component: Component, scope: Vars, where: string, path: string[], budget: Budget): unknown {
+  private content(component: CompositionComponent, scope: Vars, where: string, path: string[], budget: Budget): unknown {
     if (component.composition !== undefined) return this.expand(component.composition, undefined, scope, path, budget);
     const text = component.source !== undefined ? this.library.fragment(component.source, `${where}: components.${component.name}`) : (component.template ?? component.inline);
     const value = substitute(text, scope);
@@ -88,7 +89,7 @@ export class CompositionResolver {
     return value;
   }
 
-  private conditionsHold(component: Component, scope: Vars, where: string): boolean {
+  private conditionsHold(component: CompositionComponent, scope: Vars, where: string): boolean {
     const test = (expression: string) => this.evaluate(expression, scope, `${where}: components.${component.name}`);
     if (component.condition !== undefined && !test(component.condition)) return false;
     const { all_of = [], any_of, none_of = [] } = component.conditions ?? {};

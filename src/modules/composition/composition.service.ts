@@ -2,7 +2,18 @@ import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
 import type { Database } from 'better-sqlite3';
 import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
-import type { ComposedProfile, CompositionSummary, compositionCreateParams, compositionDiscoverParams, compositionSelectParams, z } from '../../../libs/client/src';
+import type {
+  ComposedProfile,
+  CompositionDocument,
+  CompositionSummary,
+  compositionCreate,
+  compositionDiscover,
+  compositionGet,
+  compositionSelect,
+  compositionValidate,
+  HandlerResult,
+  ParamsOut,
+} from '../../../libs/client/src';
 import { CLOCK, type Clock } from '../../common/clock';
 import { KSI_CONFIG, type KsiConfig } from '../../config/config';
 import { SQLITE } from '../../database/sqlite.provider';
@@ -11,7 +22,7 @@ import { EventError } from '../../events/event-error';
 import { DAEMON_LOG } from '../../logging/logger';
 import { CompositionLibrary } from './composition.library';
 import { CompositionResolver } from './composition.resolver';
-import { CompositionError, type Composition } from './composition.schema';
+import { CompositionError } from './composition.error';
 
 type Vars = Record<string, unknown>;
 /** A CompositionSummary as stored: tags and capabilities are JSON text. */
@@ -39,7 +50,7 @@ export class CompositionService implements OnModuleInit {
 
   /** Reads the library from disk again and rebuilds the index. */
   async reload(): Promise<{ indexed: number; problems: string[] }> {
-    const dynamic = (this.db.prepare('SELECT body FROM dynamic_compositions').pluck().all() as string[]).map((body) => JSON.parse(body) as Composition);
+    const dynamic = (this.db.prepare('SELECT body FROM dynamic_compositions').pluck().all() as string[]).map((body) => JSON.parse(body) as CompositionDocument);
     const { loaded, problems } = this.library.load(dynamic);
     const now = this.clock.now();
     const rows = this.library.all().map(({ composition, file }) => ({
@@ -95,7 +106,7 @@ export class CompositionService implements OnModuleInit {
       .join('\n\n');
   }
 
-  validate(name: string, type?: string): { status: 'success' | 'error'; valid: boolean; issues: string[]; composition?: { name: string; type: string; version: string } } {
+  validate(name: string, type?: string): HandlerResult<typeof compositionValidate> {
     try {
       const { composition } = this.library.get(name, type);
       this.resolver.resolve(name, type, {});
@@ -106,7 +117,7 @@ export class CompositionService implements OnModuleInit {
     }
   }
 
-  get(name: string, type?: string): Record<string, unknown> {
+  get(name: string, type?: string): HandlerResult<typeof compositionGet>['composition'] {
     const { composition, file } = this.guard(() => this.library.get(name, type));
     return {
       ...composition,
@@ -128,7 +139,7 @@ export class CompositionService implements OnModuleInit {
     return rows.map(toSummary);
   }
 
-  discover(filters: z.output<typeof compositionDiscoverParams>): CompositionSummary[] {
+  discover(filters: ParamsOut<typeof compositionDiscover>): CompositionSummary[] {
     const rows = this.db
       .prepare(
         `SELECT * FROM composition_index
@@ -142,7 +153,7 @@ export class CompositionService implements OnModuleInit {
   }
 
   /** The best profile for a role, capabilities and task; base_agent when nothing scores. */
-  select(request: z.output<typeof compositionSelectParams>): Record<string, unknown> {
+  select(request: ParamsOut<typeof compositionSelect>): HandlerResult<typeof compositionSelect> {
     const words = (request.task ?? '').toLowerCase().match(/[a-z]{4,}/g) ?? [];
     const scored = this.list('profile')
       .map((profile) => {
@@ -170,7 +181,7 @@ export class CompositionService implements OnModuleInit {
   }
 
   /** Stores a new composition (validated, resolvable) that survives restarts. */
-  async create(request: z.output<typeof compositionCreateParams>): Promise<{ status: 'success'; name: string; composition: Composition }> {
+  async create(request: ParamsOut<typeof compositionCreate>): Promise<HandlerResult<typeof compositionCreate>> {
     const name = request.name ?? `dynamic_${randomBytes(4).toString('hex')}`;
     const components =
       request.components ??

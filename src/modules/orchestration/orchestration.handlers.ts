@@ -1,13 +1,15 @@
 import { Injectable } from '@nestjs/common';
 import {
-  agentResultParams,
-  noOrchestrationParams,
-  orchestrationIdParams,
-  orchestrationMessageParams,
-  orchestrationStartParams,
-  orchestrationStatusParams,
-  patternParams,
-  type z,
+  agentResult,
+  orchestrationGetInstance,
+  orchestrationListPatterns,
+  orchestrationLoadPattern,
+  orchestrationMessage,
+  orchestrationStart,
+  orchestrationStatus,
+  orchestrationTerminate,
+  type HandlerResult,
+  type ParamsOut,
 } from '../../../libs/client/src';
 import type { EventContext } from '../../events/event-context';
 import { Handles } from '../../events/handles.decorator';
@@ -17,51 +19,46 @@ import { OrchestrationService } from './orchestration.service';
 export class OrchestrationHandlers {
   constructor(private readonly orchestrations: OrchestrationService) {}
 
-  @Handles('orchestration:start', { summary: "Start a pattern: spawn its agents and send the first turn", params: orchestrationStartParams })
-  async start({ pattern, vars }: z.output<typeof orchestrationStartParams>, context: EventContext) {
+  @Handles(orchestrationStart)
+  async start({ pattern, vars }: ParamsOut<typeof orchestrationStart>, context: EventContext): Promise<HandlerResult<typeof orchestrationStart>> {
     const instance = await this.orchestrations.start(pattern, vars, context);
     return { orchestration_id: instance.orchestration_id, status: 'started', agents: Object.values(instance.agents) };
   }
 
-  @Handles('orchestration:message', {
-    summary: 'Route a message from an agent as if it replied (strict turns apply)',
-    params: orchestrationMessageParams,
-    agentParams: { from_agent: 'self' },
-  })
-  message({ from_agent, payload }: z.output<typeof orchestrationMessageParams>) {
+  @Handles(orchestrationMessage, { agentParams: { from_agent: 'self' } })
+  message({ from_agent, payload }: ParamsOut<typeof orchestrationMessage>): Promise<HandlerResult<typeof orchestrationMessage>> {
     return this.orchestrations.route(from_agent, typeof payload.text === 'string' ? payload.text : JSON.stringify(payload));
   }
 
-  @Handles('orchestration:status', { summary: 'One instance (state running|terminated, and why), or all', params: orchestrationStatusParams })
-  status({ orchestration_id }: z.output<typeof orchestrationStatusParams>) {
+  @Handles(orchestrationStatus)
+  status({ orchestration_id }: ParamsOut<typeof orchestrationStatus>): HandlerResult<typeof orchestrationStatus> {
     if (orchestration_id) return this.orchestrations.summary(this.orchestrations.get(orchestration_id));
     return { orchestrations: this.orchestrations.all().map((instance) => this.orchestrations.summary(instance)) };
   }
 
-  @Handles('orchestration:terminate', { summary: 'Stop an instance and its agents', params: orchestrationIdParams })
-  async terminate({ orchestration_id }: z.output<typeof orchestrationIdParams>) {
+  @Handles(orchestrationTerminate)
+  async terminate({ orchestration_id }: ParamsOut<typeof orchestrationTerminate>): Promise<HandlerResult<typeof orchestrationTerminate>> {
     return this.orchestrations.summary(await this.orchestrations.terminate(orchestration_id, 'requested'));
   }
 
-  @Handles('orchestration:list_patterns', { summary: 'The patterns under compositions/orchestrations', params: noOrchestrationParams })
-  listPatterns() {
+  @Handles(orchestrationListPatterns)
+  listPatterns(): HandlerResult<typeof orchestrationListPatterns> {
     return { patterns: this.orchestrations.patterns(), patterns_dir: this.orchestrations.patternsDir };
   }
 
-  @Handles('orchestration:load_pattern', { summary: 'A pattern as written', params: patternParams })
-  loadPattern({ pattern }: z.output<typeof patternParams>) {
+  @Handles(orchestrationLoadPattern)
+  loadPattern({ pattern }: ParamsOut<typeof orchestrationLoadPattern>): HandlerResult<typeof orchestrationLoadPattern> {
     return { status: 'loaded', pattern: this.orchestrations.load(pattern) };
   }
 
-  @Handles('orchestration:get_instance', { summary: 'An instance with its transcript', params: orchestrationIdParams })
-  getInstance({ orchestration_id }: z.output<typeof orchestrationIdParams>) {
+  @Handles(orchestrationGetInstance)
+  getInstance({ orchestration_id }: ParamsOut<typeof orchestrationGetInstance>): HandlerResult<typeof orchestrationGetInstance> {
     const instance = this.orchestrations.get(orchestration_id);
     return { ...this.orchestrations.summary(instance), transcript: instance.transcript };
   }
 
-  @Handles('agent:result', { summary: "An agent's reply, for routing", params: agentResultParams, internal: true })
-  async onAgentResult({ agent_id, text }: z.output<typeof agentResultParams>) {
+  @Handles(agentResult)
+  async onAgentResult({ agent_id, text }: ParamsOut<typeof agentResult>): Promise<HandlerResult<typeof agentResult>> {
     await this.orchestrations.route(agent_id, text);
-    return undefined;
   }
 }

@@ -4,7 +4,19 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Logger } from 'pino';
 import { parse } from 'yaml';
-import { isSafeId } from '../../../libs/client/src';
+import {
+  agentSendMessage,
+  agentSpawn,
+  agentTerminate,
+  isSafeId,
+  orchestrationMessage,
+  orchestrationStarted,
+  orchestrationTerminated,
+  type HandlerResult,
+  type OrchestrationSummary,
+  type PatternDocument,
+  type TranscriptTurn,
+} from '../../../libs/client/src';
 import { CLOCK, type Clock } from '../../common/clock';
 import { substitute } from '../../common/placeholders';
 import { KSI_CONFIG, type KsiConfig } from '../../config/config';
@@ -15,33 +27,16 @@ import type { EventContext } from '../../events/event-context';
 import { EventError } from '../../events/event-error';
 import { DAEMON_LOG } from '../../logging/logger';
 
-interface Pattern {
-  name: string;
+/** A pattern file: load() checks the parts PatternDocument names; the rest is read as written. */
+interface Pattern extends PatternDocument {
   variables?: Record<string, { default?: unknown }>;
   agents: Record<string, { profile: string; vars?: Record<string, unknown> }>;
-  coordination: { turn_order: string[]; start: string; termination?: { rounds?: number | string; timeout_seconds?: number | string; event?: string } };
+  coordination: PatternDocument['coordination'] & { termination?: { rounds?: number | string; timeout_seconds?: number | string; event?: string } };
 }
 
-interface Turn {
-  agent_id: string;
-  text: string;
-  at: number;
-}
-
-interface Instance {
-  orchestration_id: string;
-  pattern: string;
-  /** terminated once its agents are gone (CONTRACT §3: running | terminated). */
-  state: 'running' | 'terminated';
-  reason: string | null;
-  agents: Record<string, string>;
-  turn_order: string[];
-  turn: number;
-  rounds: number;
-  message_count: number;
-  started_at: number;
-  ended_at: number | null;
-  transcript: Turn[];
+/** An instance: what orchestration:status shows (CONTRACT §3: state running | terminated), and what it runs with. */
+interface Instance extends OrchestrationSummary {
+  transcript: TranscriptTurn[];
   timer?: NodeJS.Timeout;
   stopWatching?: () => void;
   /** The termination under way (no more routing), which every caller of terminate() awaits. */
@@ -94,7 +89,7 @@ export class OrchestrationService {
     const agents: Record<string, string> = {};
     for (const [name, spec] of Object.entries(pattern.agents)) {
       const agentId = `${id}_${name}`;
-      await this.bus.requestOne('agent:spawn', { profile: spec.profile, agent_id: agentId, context: { ...vars, ...spec.vars, orchestration_id: id } }, context);
+      await this.bus.requestOne(agentSpawn, { profile: spec.profile, agent_id: agentId, context: { ...vars, ...spec.vars, orchestration_id: id } }, context);
       agents[name] = agentId;
     }
     const instance: Instance = {
@@ -122,13 +117,13 @@ export class OrchestrationService {
       });
     }
     this.instances.set(id, instance);
-    this.bus.emit('orchestration:started', { orchestration_id: id, pattern: patternName, agents });
-    await this.bus.requestOne('agent:send_message', { agent_id: instance.turn_order[0], message: { prompt: pattern.coordination.start } }, context);
+    this.bus.emit(orchestrationStarted, { orchestration_id: id, pattern: patternName, agents });
+    await this.bus.requestOne(agentSendMessage, { agent_id: instance.turn_order[0], message: { prompt: pattern.coordination.start } }, context);
     return instance;
   }
 
   /** An agent's reply: if it was its turn, it goes to the next agent; the rounds decide the end. */
-  async route(agentId: string, text: string): Promise<{ status: 'routed' | 'blocked' | 'terminated'; to?: string }> {
+  async route(agentId: string, text: string): Promise<HandlerResult<typeof orchestrationMessage>> {
     const instance = [...this.instances.values()].find((candidate) => candidate.state === 'running' && !candidate.ending && candidate.turn_order.includes(agentId));
     if (!instance) return { status: 'blocked' };
     if (instance.turn_order[instance.turn] !== agentId) {
@@ -144,7 +139,7 @@ export class OrchestrationService {
     instance.turn = (instance.turn + 1) % instance.turn_order.length;
     const next = instance.turn_order[instance.turn];
     const speaker = Object.entries(instance.agents).find(([, id]) => id === agentId)?.[0] ?? agentId;
-    await this.bus.requestOne('agent:send_message', { agent_id: next, message: { prompt: `${speaker}: ${text}`, from: agentId, orchestration_id: instance.orchestration_id } });
+    await this.bus.requestOne(agentSendMessage, { agent_id: next, message: { prompt: `${speaker}: ${text}`, from: agentId, orchestration_id: instance.orchestration_id } });
     return { status: 'routed', to: next };
   }
 
@@ -159,11 +154,11 @@ export class OrchestrationService {
   private async end(instance: Instance, reason: string): Promise<Instance> {
     clearTimeout(instance.timer);
     instance.stopWatching?.();
-    for (const agentId of Object.values(instance.agents)) await this.bus.request('agent:terminate', { agent_id: agentId });
+    for (const agentId of Object.values(instance.agents)) await this.bus.request(agentTerminate, { agent_id: agentId });
     instance.state = 'terminated';
     instance.reason = reason;
     instance.ended_at = this.clock.now() / 1000;
-    this.bus.emit('orchestration:terminated', { orchestration_id: instance.orchestration_id, reason });
+    this.bus.emit(orchestrationTerminated, { orchestration_id: instance.orchestration_id, reason });
     return instance;
   }
 
@@ -177,7 +172,7 @@ export class OrchestrationService {
     return [...this.instances.values()];
   }
 
-  summary(instance: Instance): Record<string, unknown> {
+  summary(instance: Instance): OrchestrationSummary {
     const { timer: _timer, transcript: _transcript, stopWatching: _watch, ending: _ending, ...rest } = instance;
     return rest;
   }

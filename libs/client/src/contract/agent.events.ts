@@ -1,5 +1,6 @@
 import { modelParam } from './completion.events';
 import type { CostTotals } from './cost.events';
+import { defineInternal, defineRequest } from './definition';
 import { workspaceRepository } from './permission.events';
 import { jsonObject, safeId, z } from './schema';
 
@@ -35,49 +36,171 @@ export const agentRetryParams = z.object({
   message_id: z.number().int().positive().optional().describe('One failed message (default: every failed message of the agent)'),
 });
 export const agentFindIdleParams = z.object({ capabilities: z.array(z.string()).default([]) });
+export const agentResultParams = z.object({ agent_id: z.string(), request_id: z.string(), session_id: z.string().nullable(), text: z.string() });
 
 export const noAgentParams = z.object({});
 export const identityCreateParams = z.object({ agent_id: agentId.optional(), identity: jsonObject().default({}) });
 export const identityUpdateParams = z.object({ agent_id: agentId, updates: jsonObject() });
 
-export type AgentStatus = 'initializing' | 'idle' | 'busy' | 'stopped' | 'failed';
+const agentStatus = z.enum(['initializing', 'idle', 'busy', 'stopped', 'failed']);
+export type AgentStatus = z.output<typeof agentStatus>;
 
-export interface AgentInfo {
-  agent_id: string;
-  status: AgentStatus;
-  profile: string;
-  session_id: string | null;
-  model: string;
-  role: string;
-  capabilities: string[];
-  permission_profile: string;
-  sandbox: string | null;
-  restarts: number;
-  pending_messages: number;
-  /** Messages whose turn failed; they stay in the inbox until agent:retry (or agent:restart) runs them again. */
-  failed_messages: number;
-  /** The newest failed turns (at most 10), newest first. */
-  failed_turns: FailedTurn[];
-  created_at: number;
-}
+const failedTurn = z.object({
+  message_id: z.number(),
+  prompt: z.string().describe('The start of the turn\'s prompt'),
+  error: z.string(),
+  code: z.string(),
+  failed_at: z.number().nullable().describe('Epoch seconds; null for turns that failed before failures were recorded'),
+});
+export type FailedTurn = z.output<typeof failedTurn>;
 
-export interface FailedTurn {
-  message_id: number;
-  prompt: string;
-  error: string;
-  code: string;
-  /** Null for turns that failed before failures were recorded. */
-  failed_at: number | null;
-}
+/** An agent as agent:list, agent:info and agent:spawn show it. */
+const agentSnapshot = z.object({
+  agent_id: z.string(),
+  status: agentStatus,
+  profile: z.string().describe('The composition the agent was composed from'),
+  session_id: z.string().nullable().describe('The Claude session its next turn resumes; null before its first reply'),
+  model: z.string(),
+  role: z.string(),
+  capabilities: z.array(z.string()),
+  permission_profile: z.string(),
+  sandbox: z.string().nullable().describe("The agent's working directory"),
+  restarts: z.number().describe('Restarts after failed turns since its last reply'),
+  pending_messages: z.number().describe('Messages waiting or running'),
+  failed_messages: z.number().describe('Messages whose turn failed; they stay in the inbox until agent:retry (or agent:restart) runs them again'),
+  failed_turns: z.array(failedTurn).describe('The newest failed turns (at most 10), newest first'),
+  created_at: z.number(),
+});
+export type AgentInfo = z.output<typeof agentSnapshot>;
 
-export interface AgentEvents {
-  'agent:spawn': { params: z.input<typeof agentSpawnParams>; result: AgentInfo & { token_written_to: string } };
-  'agent:list': { params: z.input<typeof agentListParams>; result: { agents: AgentInfo[]; count: number } };
-  'agent:info': { params: z.input<typeof agentIdParams>; result: AgentInfo & { costs: CostTotals } };
-  'agent:send_message': { params: z.input<typeof agentSendParams>; result: { status: 'sent'; agent_id: string; message_id: number } };
-  'agent:terminate': { params: z.input<typeof agentTerminateParams>; result: { agent_id: string; status: 'terminated' } };
-  'agent:retry': { params: z.input<typeof agentRetryParams>; result: { agent_id: string; retried: number[] } };
-}
+const spawnedAgent = agentSnapshot.extend({ token_written_to: z.string().describe("The agent's MCP config, which holds its token") });
+
+/** What cost:agent_totals answers; the cost contract's CostTotals, checked field by field. */
+const agentCosts: z.ZodType<CostTotals> = z.object({
+  cost_usd: z.number(),
+  usage: z.object({ input_tokens: z.number(), output_tokens: z.number(), cache_read_input_tokens: z.number(), cache_creation_input_tokens: z.number() }),
+  requests: z.number().describe('Requests with at least one attempt'),
+  turns: z.number().describe("The model's turns (tool loops count each round)"),
+});
+
+/** An identity: the fields it was given, with its agent and its times (epoch seconds). */
+const agentIdentity = z.looseObject({ agent_id: z.string(), created_at: z.number(), updated_at: z.number() });
+export type AgentIdentity = z.output<typeof agentIdentity>;
+
+export const agentSpawn = defineRequest('agent:spawn', {
+  summary: 'Start an agent from a profile: permissions, sandbox, MCP config, durable inbox',
+  params: agentSpawnParams,
+  result: spawnedAgent,
+});
+export const agentTerminate = defineRequest('agent:terminate', {
+  summary: 'Stop an agent: its running turn is cancelled, its token and sandbox removed',
+  params: agentTerminateParams,
+  result: z.object({ agent_id: z.string(), status: z.literal('terminated') }),
+});
+export const agentRestart = defineRequest('agent:restart', {
+  summary: 'Terminate and spawn again from the same profile, keeping the session',
+  params: agentIdParams,
+  result: spawnedAgent,
+});
+export const agentRetry = defineRequest('agent:retry', {
+  summary: "Run an agent's failed messages again (one, or all), before newer ones",
+  params: agentRetryParams,
+  result: z.object({ agent_id: z.string(), retried: z.array(z.number()).describe('The messages queued again, oldest first') }),
+});
+export const agentCreateIdentity = defineRequest('agent:create_identity', {
+  summary: 'Record who an agent is (name, role, …)',
+  params: identityCreateParams,
+  result: z.object({ agent_id: z.string(), status: z.literal('created'), identity: agentIdentity }),
+});
+export const agentUpdateIdentity = defineRequest('agent:update_identity', {
+  summary: "Merge fields into an agent's identity",
+  params: identityUpdateParams,
+  result: z.object({ agent_id: z.string(), status: z.literal('updated'), identity: agentIdentity }),
+});
+export const agentRemoveIdentity = defineRequest('agent:remove_identity', {
+  summary: "Remove an agent's identity",
+  params: agentIdParams,
+  result: z.object({ agent_id: z.string(), status: z.literal('removed'), existed: z.boolean() }),
+});
+export const agentGetIdentity = defineRequest('agent:get_identity', {
+  summary: "An agent's identity",
+  params: agentIdParams,
+  result: z.object({ agent_id: z.string(), identity: agentIdentity }),
+});
+export const agentListIdentities = defineRequest('agent:list_identities', {
+  summary: 'Every identity',
+  params: noAgentParams,
+  result: z.object({ identities: z.array(agentIdentity), count: z.number() }),
+});
+export const agentList = defineRequest('agent:list', {
+  summary: 'Running agents, optionally by status',
+  params: agentListParams,
+  result: z.object({ agents: z.array(agentSnapshot), count: z.number() }),
+});
+export const agentInfo = defineRequest('agent:info', {
+  summary: "One agent, with what its completions cost and its failed turns; an agent reads only its own and its children's",
+  params: agentIdParams,
+  result: agentSnapshot.extend({ costs: agentCosts.describe('What its completions cost, across its restarts') }),
+});
+export const agentSendMessage = defineRequest('agent:send_message', {
+  summary: "Queue a message for an agent; message.prompt (or content) is the agent's next turn",
+  params: agentSendParams,
+  result: z.object({ status: z.literal('sent'), agent_id: z.string(), message_id: z.number() }),
+});
+export const agentBroadcast = defineRequest('agent:broadcast', {
+  summary: 'Send a message to every other agent once',
+  params: agentBroadcastParams,
+  result: z.object({ status: z.literal('broadcast'), agents_reached: z.number(), total_agents: z.number().describe('Every agent, the sender and stopped ones included') }),
+});
+export const agentDiscoverPeers = defineRequest('agent:discover_peers', {
+  summary: 'Other agents, filtered by capabilities (any) and roles',
+  params: agentPeersParams,
+  result: z.object({
+    status: z.literal('success'),
+    requesting_agent: z.string().nullable().describe('The agent left out of the peers; null for the operator without agent_id'),
+    peers: z.array(agentSnapshot),
+    discovered_count: z.number(),
+  }),
+});
+export const agentInbox = defineInternal('agent:inbox', {
+  summary: 'A bus message for a managed agent',
+  params: agentInboxParams,
+  result: z.object({ message_id: z.number() }),
+});
+export const agentProfile = defineInternal('agent:profile', {
+  summary: 'The composed profile an agent runs, so its costs add up by profile',
+  params: agentIdParams,
+  result: z.object({ profile: z.string() }),
+});
+export const agentFindIdle = defineInternal('agent:find_idle', {
+  summary: 'An idle agent with these capabilities',
+  params: agentFindIdleParams,
+  result: z.object({ agent_id: z.string() }).optional().describe('Absent when no idle agent has every capability'),
+});
+export const agentResult = defineInternal('agent:result', {
+  summary: "An agent's reply, for routing",
+  params: agentResultParams,
+  result: z.void(),
+});
 
 /** Every agent event's definition. */
-export const agentEvents = [] as const;
+export const agentEvents = [
+  agentSpawn,
+  agentTerminate,
+  agentRestart,
+  agentRetry,
+  agentCreateIdentity,
+  agentUpdateIdentity,
+  agentRemoveIdentity,
+  agentGetIdentity,
+  agentListIdentities,
+  agentList,
+  agentInfo,
+  agentSendMessage,
+  agentBroadcast,
+  agentDiscoverPeers,
+  agentInbox,
+  agentProfile,
+  agentFindIdle,
+  agentResult,
+] as const;

@@ -1,3 +1,4 @@
+import { defineRequest } from './definition';
 import { jsonObject, safeId, z } from './schema';
 
 const name = safeId('Composition name');
@@ -37,42 +38,180 @@ export const compositionCreateParams = z.object({
 });
 export const noCompositionParams = z.object({});
 
+const conditionList = z.array(z.string()).optional();
+
+/** One part of a composition: exactly one of source (a fragment file), composition, inline or template. */
+const compositionComponent = z
+  .strictObject({
+    name: z.string().min(1, 'Must not be empty'),
+    source: z.string().min(1).optional(),
+    composition: z.string().min(1).optional(),
+    inline: z.unknown().optional(),
+    template: z.string().optional(),
+    vars: z.record(z.string(), z.unknown()).optional(),
+    condition: z.string().optional(),
+    conditions: z.strictObject({ all_of: conditionList, any_of: conditionList, none_of: conditionList }).optional(),
+  })
+  .refine((c) => [c.source, c.composition, c.inline, c.template].filter((v) => v !== undefined).length === 1, {
+    message: 'A component needs exactly one of source, composition, inline or template',
+  });
+
+const compositionVariable = z.strictObject({
+  type: z.string().optional(),
+  default: z.unknown().optional(),
+  description: z.string().optional(),
+  required: z.boolean().optional(),
+});
+
+/** A composition file (YAML) or a dynamic composition, as validated before use. */
+export const compositionDocument = z.looseObject({
+  name: safeId('Composition name'),
+  type: z.string().min(1, 'Must not be empty'),
+  version: z
+    .union([z.string(), z.number()], { error: (issue) => (issue.input === undefined ? 'Required' : 'Must be a string or a number, such as 1.0.0') })
+    .transform(String)
+    .pipe(z.string()),
+  description: z.string(),
+  author: z.string().optional(),
+  extends: z.string().optional(),
+  mixins: z.array(z.string()).default([]),
+  components: z.array(compositionComponent).default([]),
+  variables: z.record(z.string(), compositionVariable).default({}),
+  metadata: z.record(z.string(), z.unknown()).default({}),
+});
+export type CompositionComponent = z.output<typeof compositionComponent>;
+export type CompositionDocument = z.output<typeof compositionDocument>;
+
+const filePath = z.string().nullable().describe('Relative to the compositions folder; null for dynamic compositions');
+
+/** What composition:get shows of a component: where its content comes from, not the content. */
+const componentOutline = z.object({
+  name: z.string(),
+  kind: z.enum(['source', 'composition', 'template', 'inline']),
+  source: z.string().optional(),
+  composition: z.string().optional(),
+  condition: z.string().optional(),
+});
+
 /** An index row: what discovery, listing and selection work from. */
-export interface CompositionSummary {
-  name: string;
-  type: string;
-  version: string;
-  description: string;
-  author: string | null;
-  extends: string | null;
-  role: string | null;
-  tags: string[];
-  capabilities: string[];
-  source: 'file' | 'dynamic';
-  file_path: string | null;
-}
+const compositionSummary = z.object({
+  name: z.string(),
+  type: z.string(),
+  version: z.string(),
+  description: z.string(),
+  author: z.string().nullable(),
+  extends: z.string().nullable(),
+  role: z.string().nullable(),
+  tags: z.array(z.string()),
+  capabilities: z.array(z.string()),
+  source: z.enum(['file', 'dynamic']).describe('dynamic: made with composition:create'),
+  file_path: filePath,
+});
+export type CompositionSummary = z.output<typeof compositionSummary>;
 
-/** A composed profile: what agents use. */
-export interface ComposedProfile {
-  name: string;
-  type: 'profile';
-  model: string;
-  prompt: string;
-  permission_profile: string;
-  role: string;
-  capabilities: string[];
-  [component: string]: unknown;
-}
+/** A composed profile: what agents use, at its top level, besides its other components. */
+const composedProfile = z.looseObject({
+  name: z.string(),
+  type: z.literal('profile'),
+  model: z.string(),
+  prompt: z.string().describe('The system prompt'),
+  permission_profile: z.string(),
+  role: z.string(),
+  capabilities: z.array(z.string()),
+});
+export type ComposedProfile = z.output<typeof composedProfile>;
 
-export interface CompositionEvents {
-  'composition:compose': { params: z.input<typeof composeParams>; result: { status: 'success'; composition: Record<string, unknown> } };
-  'composition:profile': { params: z.input<typeof profileParams>; result: { status: 'success'; profile: ComposedProfile } };
-  'composition:prompt': { params: z.input<typeof promptParams>; result: { status: 'success'; prompt: string } };
-  'composition:validate': { params: z.input<typeof compositionNameParams>; result: { status: 'success' | 'error'; valid: boolean; issues: string[] } };
-  'composition:list': { params: z.input<typeof compositionListParams>; result: { status: 'success'; compositions: CompositionSummary[]; count: number } };
-  'composition:discover': { params: z.input<typeof compositionDiscoverParams>; result: { status: 'success'; compositions: CompositionSummary[]; count: number } };
-  'composition:reload': { params: z.input<typeof noCompositionParams>; result: { status: 'success'; indexed: number; message: string } };
-}
+const scoredProfile = { score: z.number(), reasons: z.array(z.string()).describe('What matched: role, capabilities, task words') };
+const success = z.literal('success');
+
+export const compositionCompose = defineRequest('composition:compose', {
+  summary: 'Resolve a composition (extends, mixins, components) with variables',
+  params: composeParams,
+  result: z.object({ status: success, composition: jsonObject().describe('Component name → its resolved content') }),
+});
+export const compositionProfile = defineRequest('composition:profile', {
+  summary: 'Resolve an agent profile: model, prompt, permission_profile, role, capabilities',
+  params: profileParams,
+  result: z.object({ status: success, profile: composedProfile }),
+});
+export const compositionPrompt = defineRequest('composition:prompt', {
+  summary: 'Resolve a prompt composition to text',
+  params: promptParams,
+  result: z.object({ status: success, prompt: z.string() }),
+});
+export const compositionValidate = defineRequest('composition:validate', {
+  summary: 'Check that a composition loads and resolves; lists what is wrong',
+  params: compositionNameParams,
+  result: z.object({
+    status: z.enum(['success', 'error']),
+    valid: z.boolean(),
+    issues: z.array(z.string()),
+    composition: z.object({ name: z.string(), type: z.string(), version: z.string() }).optional().describe('Present when it is valid'),
+  }),
+});
+export const compositionGet = defineRequest('composition:get', {
+  summary: "A composition's definition",
+  params: compositionNameParams,
+  result: z.object({
+    status: success,
+    composition: compositionDocument.extend({
+      components: z.array(componentOutline),
+      file_path: filePath,
+    }),
+  }),
+});
+export const compositionList = defineRequest('composition:list', {
+  summary: 'Compositions in the index, by type or all',
+  params: compositionListParams,
+  result: z.object({ status: success, compositions: z.array(compositionSummary), count: z.number() }),
+});
+export const compositionDiscover = defineRequest('composition:discover', {
+  summary: 'Find compositions by type, name, role, capabilities and tags',
+  params: compositionDiscoverParams,
+  result: z.object({
+    status: success,
+    compositions: z.array(compositionSummary),
+    count: z.number(),
+    filtered: z.literal(true).describe("The original's flag for filters applied; the filters always apply here"),
+  }),
+});
+export const compositionReload = defineRequest('composition:reload', {
+  summary: 'Read the library from disk again and rebuild the index',
+  params: noCompositionParams,
+  result: z.object({
+    status: success,
+    indexed: z.number(),
+    problems: z.array(z.string()).describe('Files left out, and why'),
+    message: z.string(),
+  }),
+});
+export const compositionSelect = defineRequest('composition:select', {
+  summary: 'The best profile for a role, capabilities and task',
+  params: compositionSelectParams,
+  result: z.object({
+    status: success,
+    selected: z.string(),
+    ...scoredProfile,
+    fallback_used: z.boolean().describe('No profile matched: base_agent was chosen'),
+    suggestions: z.array(z.object({ name: z.string(), ...scoredProfile })).optional().describe('The best matches, best first; only when max_suggestions > 1'),
+  }),
+});
+export const compositionCreate = defineRequest('composition:create', {
+  summary: 'Create a composition at run time (kept across restarts)',
+  params: compositionCreateParams,
+  result: z.object({ status: success, name: z.string(), composition: compositionDocument }),
+});
 
 /** Every composition event's definition. */
-export const compositionEvents = [] as const;
+export const compositionEvents = [
+  compositionCompose,
+  compositionProfile,
+  compositionPrompt,
+  compositionValidate,
+  compositionGet,
+  compositionList,
+  compositionDiscover,
+  compositionReload,
+  compositionSelect,
+  compositionCreate,
+] as const;

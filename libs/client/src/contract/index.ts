@@ -1,7 +1,5 @@
-import type { AgentEvents } from './agent.events';
 import type { CompletionEvents } from './completion.events';
 import type { CostEvents } from './cost.events';
-import type { CompositionEvents } from './composition.events';
 import type { LifecycleEvents } from './lifecycle.events';
 import type { z } from './schema';
 import { agentEvents } from './agent.events';
@@ -61,7 +59,7 @@ export type KsiPushMap = { [D in Extract<Definitions, { kind: 'push' }> as D['na
 export type KsiPushName = keyof KsiPushMap;
 
 /** Every external event with its parameters and its result, for typed calls. */
-export interface KsiEventMap extends RequestEventMap, SystemEvents, CompletionEvents, LifecycleEvents, CompositionEvents, AgentEvents, CostEvents {}
+export interface KsiEventMap extends RequestEventMap, SystemEvents, CompletionEvents, LifecycleEvents, CostEvents {}
 
 export type KsiEventName = keyof KsiEventMap;
 export type ParamsOf<E extends KsiEventName> = KsiEventMap[E]['params'];
