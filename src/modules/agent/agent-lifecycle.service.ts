@@ -1,7 +1,23 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { Database } from 'better-sqlite3';
 import { randomBytes } from 'node:crypto';
-import { MODEL_FORMAT, compositionProfile, compositionSelect, parseModel, systemReady, type HandlerResult, type ParamsOut, type agentSpawn } from '../../../libs/client/src';
+import {
+  MODEL_FORMAT,
+  compositionProfile,
+  compositionSelect,
+  mcpAgentConfig,
+  messageConnect,
+  messageDisconnect,
+  parseModel,
+  permissionRemoveAgent,
+  permissionSetAgent,
+  sandboxCreate,
+  sandboxRemove,
+  systemReady,
+  type HandlerResult,
+  type ParamsOut,
+  type agentSpawn,
+} from '../../../libs/client/src';
 import { CLOCK, type Clock } from '../../common/clock';
 import { SQLITE } from '../../database/sqlite.provider';
 import { WriteQueue } from '../../database/write-queue';
@@ -40,7 +56,7 @@ export class AgentLifecycle {
     for (const row of this.records.rows()) {
       if (row.status === 'stopped') continue;
       if (row.status === 'failed') await this.records.setStatus(row.agent_id, 'idle');
-      await this.bus.request('message:connect', { agent_id: row.agent_id });
+      await this.bus.request(messageConnect, { agent_id: row.agent_id });
       void this.turns.next(row.agent_id);
     }
   }
@@ -53,16 +69,16 @@ export class AgentLifecycle {
     const model = params.config.model ?? profile.model;
     if (!parseModel(model)) throw new EventError('invalid_params', `Composition ${name} names the model ${JSON.stringify(model)}; use ${MODEL_FORMAT}, or give config.model`);
     const level = params.permission_profile ?? profile.permission_profile;
-    await this.bus.requestOne('permission:set_agent', { agent_id: agentId, profile: level, ...(params.parent_id && { parent_id: params.parent_id }) }, context);
+    await this.bus.requestOne(permissionSetAgent, { agent_id: agentId, profile: level, ...(params.parent_id && { parent_id: params.parent_id }) }, context);
     const repository = params.sandbox_config.repository ?? (typeof profile.repository === 'string' ? profile.repository : undefined);
     const { sandbox } = await this.bus
-      .requestOne<{ sandbox: { workspace: string } }>('sandbox:create', { agent_id: agentId, config: { ...params.sandbox_config, repository } }, context)
+      .requestOne(sandboxCreate, { agent_id: agentId, config: { ...params.sandbox_config, repository } }, context)
       .catch(async (error: unknown) => {
         // No agent without a workspace: the permissions just set go too (a bad repository, git failing).
-        await this.bus.request('permission:remove_agent', { agent_id: agentId });
+        await this.bus.request(permissionRemoveAgent, { agent_id: agentId });
         throw error;
       });
-    const { path: mcpConfig } = await this.bus.requestOne<{ path: string }>('mcp:agent_config', { agent_id: agentId }, context);
+    const { path: mcpConfig } = await this.bus.requestOne(mcpAgentConfig, { agent_id: agentId }, context);
     const config: AgentConfig = {
       model,
       prompt: profile.prompt,
@@ -76,7 +92,7 @@ export class AgentLifecycle {
         .prepare('INSERT INTO agents (agent_id, profile, status, session_id, config, sandbox_dir, mcp_config_path, restarts, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, 0, ?)')
         .run(agentId, name, 'idle', params.session_id ?? null, JSON.stringify(config), sandbox.workspace, mcpConfig, this.clock.now()),
     );
-    await this.bus.request('message:connect', { agent_id: agentId }, context);
+    await this.bus.request(messageConnect, { agent_id: agentId }, context);
     return { ...this.records.info(agentId), token_written_to: mcpConfig };
   }
 
@@ -92,9 +108,9 @@ export class AgentLifecycle {
     await this.records.setStatus(agentId, 'stopped');
     const running = this.db.prepare(`SELECT request_id FROM agent_messages WHERE agent_id = ? AND status = 'processing' AND request_id IS NOT NULL`).pluck().all(agentId) as string[];
     for (const requestId of running) await this.bus.request('completion:cancel', { request_id: requestId });
-    await this.bus.request('message:disconnect', { agent_id: agentId });
-    await this.bus.request('permission:remove_agent', { agent_id: agentId });
-    await this.bus.request('sandbox:remove', { agent_id: agentId, force: true });
+    await this.bus.request(messageDisconnect, { agent_id: agentId });
+    await this.bus.request(permissionRemoveAgent, { agent_id: agentId });
+    await this.bus.request(sandboxRemove, { agent_id: agentId, force: true });
     await this.writes.run((db) => {
       db.prepare('DELETE FROM agent_messages WHERE agent_id = ?').run(agentId);
       db.prepare('DELETE FROM agents WHERE agent_id = ?').run(agentId);

@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { Database } from 'better-sqlite3';
 import { randomUUID } from 'node:crypto';
-import { messageDelivered, type BusMessage, type MessageBusStats, type PublishOutcome } from '../../../libs/client/src';
+import { agentFindIdle, agentInbox, isErrorResult, messageDelivered, type BusMessage, type MessageBusStats, type PublishOutcome } from '../../../libs/client/src';
 import { CLOCK, type Clock } from '../../common/clock';
 import { SQLITE } from '../../database/sqlite.provider';
 import { WriteQueue } from '../../database/write-queue';
@@ -119,7 +119,7 @@ export class MessageBusService {
     const connection = this.subscribers.get(id)?.connection;
     if (connection && !connection.closed) return connection.push(messageDelivered, message);
     if (this.agents.has(id) || this.subscribers.has(id)) {
-      this.bus.emit('agent:inbox', { agent_id: id, message });
+      void this.bus.request(agentInbox, { agent_id: id, message });
       return true;
     }
     return false;
@@ -155,7 +155,7 @@ export class MessageBusService {
 
   private async capableAgent(body: Record<string, unknown>, context?: EventContext): Promise<string | undefined> {
     const capabilities = Array.isArray(body.required_capabilities) ? body.required_capabilities : [];
-    const [found] = (await this.bus.request('agent:find_idle', { capabilities }, context)) as { agent_id?: string }[];
-    return found?.agent_id;
+    const [found] = await this.bus.request(agentFindIdle, { capabilities }, context);
+    return found === undefined || isErrorResult(found) ? undefined : found.agent_id;
   }
 }
