@@ -33,7 +33,10 @@ export class EventCatalogue implements OnModuleInit {
 
   constructor(private readonly methods: MethodDiscovery) {
     // Until every module has its definitions: the names the old lists kept off the socket.
-    for (const name of [...LIFECYCLE_EVENTS, ...BROADCAST_ONLY_EVENTS]) {
+    for (const name of LIFECYCLE_EVENTS) {
+      if (!this.definitions.has(name)) this.definitions.set(name, { name, kind: 'internal', summary: name, params: z.object({}), result: z.void() });
+    }
+    for (const name of BROADCAST_ONLY_EVENTS) {
       if (!this.definitions.has(name)) this.definitions.set(name, { name, kind: 'push', summary: name, payload: z.unknown() });
     }
   }
