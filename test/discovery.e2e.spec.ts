@@ -82,6 +82,9 @@ describe('health and discovery (real daemon)', () => {
         ['expires_at', 'number', false, null, expect.any(String)],
       ],
     });
+    // A union result lists the fields of all its options, required only where every option has them.
+    const compactHelp = await client.sendSingle('system:discover', { event: 'system:help', format_style: 'compact' });
+    expect(compactHelp.events['system:help']).toMatchObject({ r: expect.arrayContaining([['event', 'string', false, null, ''], ['example', 'string', false, null, expect.any(String)]]) });
     const compactPush = await client.sendSingle('system:discover', { event: 'system:shutdown_notification', format_style: 'compact' });
     expect(compactPush.pushes?.['system:shutdown_notification']).toEqual({
       k: 'push',

@@ -12,7 +12,7 @@ import { KSI_CONFIG, type KsiConfig } from '../../config/config';
 import { EventCatalogue, namespaceOf, type CatalogueEntry } from '../../events/event-catalogue';
 
 type JsonSchema = { properties?: Record<string, JsonSchemaProperty>; required?: string[]; anyOf?: JsonSchema[]; oneOf?: JsonSchema[] };
-type JsonSchemaProperty = { type?: string | string[]; default?: unknown; description?: string; anyOf?: unknown[] };
+type JsonSchemaProperty = { type?: string | string[]; default?: unknown; description?: string };
 type CompactField = NonNullable<CompactEventDescription['p']>[number];
 export type FormatStyle = 'verbose' | 'compact' | 'mcp';
 
