@@ -146,6 +146,10 @@ describe('the ksi CLI (built binary, real daemon)', () => {
     expect(help.stdout).toMatch(/--key\s+string\s+required/);
     expect(help.stdout).toMatch(/--namespace\s+string\s+optional\s+Namespace of the key \(default: global; an agent's: agent:<its id>\)/);
     expect(help.stdout).toContain("$ npx ksi send state:set --key '<key>' --value '<value>'");
+    expect(help.stdout).toMatch(/Result\n(.*\n)*\s+status\s+string\s+required/);
+    const pushed = await ksi(['help', 'completion:progress'], env);
+    expect(pushed.stdout).toMatch(/completion:progress\s+\(pushed by the daemon; subscribe, do not send\)/);
+    expect(pushed.stdout).toMatch(/Example line\n\s+\{"event":"completion:progress"/);
     const unknown = await ksi(['help', 'state:sett'], env);
     expect(unknown).toMatchObject({ code: 1 });
     expect(unknown.stderr).toContain('Did you mean state:set');

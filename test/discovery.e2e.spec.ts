@@ -22,30 +22,51 @@ describe('health and discovery (real daemon)', () => {
     expect(health.memory.rss_mb).toBeGreaterThan(0);
   });
 
-  it('system:discover lists every event with module, handler, summary and a JSON Schema', async () => {
+  it('system:discover lists every event with kind, module, handler, summary and JSON Schemas of its parameters and result', async () => {
     const discover = await client.sendSingle('system:discover');
     expect(discover.total).toBe(Object.keys(discover.events).length);
     expect(discover.total).toBe((await client.sendSingle('system:health')).events_registered);
     expect(discover.namespaces).toEqual(expect.arrayContaining(['async_state', 'module', 'state', 'system']));
     expect(discover.events['state:set']).toMatchObject({
+      kind: 'request',
       module: 'state',
       handler: 'StateHandlers.set',
       summary: expect.any(String),
       parameters: { type: 'object', required: ['key', 'value'], properties: { namespace: { type: 'string', description: expect.stringContaining('agent:<its id>') } } },
     });
-    expect(Object.keys(discover.events)).not.toContain('system:ready');
+    expect(discover.events['state:get']).toMatchObject({
+      result: { type: 'object', required: expect.arrayContaining(['found', 'namespace', 'key']), properties: { found: { type: 'boolean' }, expires_at: { type: 'number' } } },
+    });
+    expect(discover.events['system:health']).toMatchObject({ result: { properties: { last_shutdown: { oneOf: expect.any(Array) } } } });
   });
 
-  it('filters by namespace and by event glob', async () => {
+  it('system:discover lists the events the daemon pushes apart, with their payload, and no internal event', async () => {
+    const discover = await client.sendSingle('system:discover');
+    expect(discover.pushes?.['system:shutdown_notification']).toEqual({
+      kind: 'push',
+      summary: expect.any(String),
+      payload: expect.objectContaining({ type: 'object', required: ['reason', 'timestamp'], properties: { reason: { type: 'string', const: 'daemon_shutdown' }, timestamp: expect.objectContaining({ type: 'number' }) } }),
+    });
+    expect(Object.keys(discover.events)).not.toContain('system:shutdown_notification');
+    const shown = [...Object.keys(discover.events), ...Object.keys(discover.pushes ?? {})];
+    for (const internal of ['system:ready', 'system:shutdown_started', 'system:shutdown_complete', 'checkpoint:write', 'checkpoint:collect', 'system:startup']) expect(shown).not.toContain(internal);
+  });
+
+  it('filters events and pushes by namespace and by event glob, and leaves the schemas out without detail', async () => {
     const state = await client.sendSingle('system:discover', { namespace: 'state' });
     expect(Object.keys(state.events).sort()).toEqual(['state:delete', 'state:get', 'state:list', 'state:set']);
+    expect(state.pushes).toEqual({});
     const glob = await client.sendSingle('system:discover', { event: 'async_state:p*' });
     expect(Object.keys(glob.events).sort()).toEqual(['async_state:pop', 'async_state:push']);
+    const shutdown = await client.sendSingle('system:discover', { namespace: 'system', event: 'system:shutdown*', detail: false });
+    expect(shutdown.events).toEqual({ 'system:shutdown': { kind: 'request', module: 'shutdown', handler: 'ShutdownHandlers.shutdown', summary: expect.any(String) } });
+    expect(shutdown.pushes).toEqual({ 'system:shutdown_notification': { kind: 'push', summary: expect.any(String) } });
   });
 
   it('renders compact and mcp formats', async () => {
     const compact = await client.sendSingle('system:discover', { namespace: 'state', format_style: 'compact' });
     expect(compact.events['state:get']).toEqual({
+      k: 'request',
       m: 'state',
       h: 'StateHandlers.get',
       s: expect.any(String),
@@ -53,19 +74,51 @@ describe('health and discovery (real daemon)', () => {
         ['key', 'string', true, null, 'The key'],
         ['namespace', 'string', false, null, "Namespace of the key (default: global; an agent's: agent:<its id>)"],
       ],
+      r: [
+        ['value', 'any', true, null, 'The value; null when not found'],
+        ['found', 'boolean', true, null, ''],
+        ['namespace', 'string', true, null, 'The namespace the request worked in'],
+        ['key', 'string', true, null, ''],
+        ['expires_at', 'number', false, null, expect.any(String)],
+      ],
+    });
+    // A union result lists the fields of all its options, required only where every option has them.
+    const compactHelp = await client.sendSingle('system:discover', { event: 'system:help', format_style: 'compact' });
+    expect(compactHelp.events['system:help']).toMatchObject({ r: expect.arrayContaining([['event', 'string', false, null, ''], ['example', 'string', false, null, expect.any(String)]]) });
+    const compactPush = await client.sendSingle('system:discover', { event: 'system:shutdown_notification', format_style: 'compact' });
+    expect(compactPush.pushes?.['system:shutdown_notification']).toEqual({
+      k: 'push',
+      s: expect.any(String),
+      d: [
+        ['reason', 'string', true, null, ''],
+        ['timestamp', 'number', true, null, 'Epoch seconds'],
+      ],
     });
     const mcp = await client.sendSingle('system:discover', { event: 'state:get', format_style: 'mcp' });
-    expect(mcp.events['state:get']).toMatchObject({ name: 'state:get', description: expect.any(String), inputSchema: { type: 'object', required: ['key'] } });
+    expect(mcp.events['state:get']).toEqual({ name: 'state:get', description: expect.any(String), inputSchema: expect.objectContaining({ type: 'object', required: ['key'] }) });
+    // Tools an agent may call: nothing pushed.
+    expect(mcp).not.toHaveProperty('pushes');
   });
 
-  it('system:help describes one event with example commands, and names unknown ones', async () => {
+  it('system:help describes one event with its result and example commands, a pushed event with its payload and an example line, and names unknown ones', async () => {
     const help = (await client.sendSingle('system:help', { event: 'state:get' })) as { examples: { command: string }[] };
-    expect(help).toMatchObject({ event: 'state:get', module: 'state', parameters: { required: ['key'] } });
+    expect(help).toMatchObject({ event: 'state:get', kind: 'request', module: 'state', parameters: { required: ['key'] }, result: { properties: { found: { type: 'boolean' } } } });
     expect(help.examples.map((example: { command: string }) => example.command)).toEqual([
       "npx ksi send state:get --key '<key>'",
       `echo '{"event":"state:get","data":{"key":"<key>"}}' | nc -U ${daemon.socketPath}`,
     ]);
     expect(await client.sendSingle('system:help', { event: 'state:nope' })).toMatchObject({ error: 'Event not found: state:nope', code: 'not_found' });
+
+    const push = await client.sendSingle('system:help', { event: 'system:shutdown_notification' });
+    expect(push).toEqual({
+      event: 'system:shutdown_notification',
+      kind: 'push',
+      summary: expect.any(String),
+      payload: expect.objectContaining({ required: ['reason', 'timestamp'] }),
+      example: '{"event":"system:shutdown_notification","data":{"reason":"<reason>","timestamp":1},"timestamp":1,"push":true}',
+    });
+    expect(await client.sendSingle('system:help', { event: 'system:shutdown_notification', format_style: 'mcp' })).toMatchObject({ code: 'not_found' });
+    for (const internal of ['checkpoint:write', 'system:shutdown_complete']) expect(await client.sendSingle('system:help', { event: internal })).toMatchObject({ code: 'not_found' });
     await expect(client.sendEvent('system:help' as string, {})).rejects.toMatchObject({ code: 'invalid_params' });
   });
 

@@ -93,6 +93,6 @@ describe('event log, monitor and correlation (real daemon, fake Claude CLI)', ()
     await daemon.start();
     await reconnect();
     const { events } = await send('monitor:get_events', { patterns: ['system:shutdown*', 'checkpoint:write'], limit: 10 });
-    expect(events.map((event: { event_name: string }) => event.event_name)).toEqual(expect.arrayContaining(['system:shutdown', 'checkpoint:write', 'system:shutdown_complete']));
+    expect(events.map((event: { event_name: string }) => event.event_name)).toEqual(expect.arrayContaining(['system:shutdown_started', 'checkpoint:write', 'system:shutdown_complete']));
   });
 });

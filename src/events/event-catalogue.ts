@@ -32,7 +32,8 @@ type JsonSchema = Record<string, unknown>;
 export class EventCatalogue implements OnModuleInit {
   private readonly byEvent = new Map<string, CatalogueEntry[]>();
   private readonly definitions: Map<string, EventDefinition>;
-  private readonly schemas = new WeakMap<z.ZodType, JsonSchema>();
+  /** Generated JSON Schemas, per direction: a schema's input and output forms differ (defaults, transforms). */
+  private readonly schemas = { input: new WeakMap<z.ZodType, JsonSchema>(), output: new WeakMap<z.ZodType, JsonSchema>() };
   private externalNames: string[] = [];
 
   constructor(
@@ -41,7 +42,10 @@ export class EventCatalogue implements OnModuleInit {
   ) {
     this.definitions = new Map(contract.map((definition) => [definition.name, definition]));
     // Until every module has its definitions: the names the old lists kept off the socket.
-    for (const name of [...LIFECYCLE_EVENTS, ...BROADCAST_ONLY_EVENTS]) {
+    for (const name of LIFECYCLE_EVENTS) {
+      if (!this.definitions.has(name)) this.definitions.set(name, { name, kind: 'internal', summary: name, params: z.object({}), result: z.void() });
+    }
+    for (const name of BROADCAST_ONLY_EVENTS) {
       if (!this.definitions.has(name)) this.definitions.set(name, { name, kind: 'push', summary: name, payload: z.unknown() });
     }
   }
@@ -130,11 +134,11 @@ export class EventCatalogue implements OnModuleInit {
 
   /** The JSON Schema of a zod schema (params, result or payload), generated once. */
   jsonSchemaOf(schema: z.ZodType, io: 'input' | 'output'): JsonSchema {
-    let json = this.schemas.get(schema);
+    let json = this.schemas[io].get(schema);
     if (!json) {
       const { $schema: _dialect, ...rest } = z.toJSONSchema(schema, { io, unrepresentable: 'any' });
       json = rest;
-      this.schemas.set(schema, json);
+      this.schemas[io].set(schema, json);
     }
     return json;
   }

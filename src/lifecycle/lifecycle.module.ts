@@ -1,5 +1,4 @@
 import { Global, Module } from '@nestjs/common';
-import { DiscoveryModule } from '@nestjs/core';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { DaemonRun } from './daemon-run.entity';
 import { PidFile } from './pid-file';
@@ -8,7 +7,7 @@ import { ShutdownCoordinator } from './shutdown-coordinator';
 /** The daemon's own lifecycle: PID file and the shutdown barrier. */
 @Global()
 @Module({
-  imports: [DiscoveryModule, TypeOrmModule.forFeature([DaemonRun])],
+  imports: [TypeOrmModule.forFeature([DaemonRun])],
   providers: [PidFile, ShutdownCoordinator],
   exports: [PidFile, ShutdownCoordinator],
 })

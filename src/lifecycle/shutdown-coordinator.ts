@@ -1,29 +1,25 @@
 import { Inject, Injectable, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
-import { DiscoveryService, MetadataScanner } from '@nestjs/core';
 import type { Database } from 'better-sqlite3';
 import type { Logger } from 'pino';
+import {
+  checkpointWrite,
+  systemShutdownComplete,
+  systemShutdownNotification,
+  systemShutdownStarted,
+  type LastShutdown,
+  type RestoreSummary,
+  type ShutdownReport,
+} from '../../libs/client/src';
 import { CLOCK, type Clock } from '../common/clock';
 import { KSI_CONFIG, type KsiConfig } from '../config/config';
 import { SQLITE } from '../database/sqlite.provider';
 import { WriteQueue } from '../database/write-queue';
 import { Dispatcher } from '../events/dispatcher';
 import { EventBus } from '../events/event-bus';
+import { MethodDiscovery } from '../events/method-discovery';
 import { DAEMON_LOG } from '../logging/logger';
 import { ConnectionRegistry } from '../transport/connection-registry';
-import { SHUTDOWN_HANDLER } from './shutdown-handler.decorator';
-
-export interface ShutdownReport {
-  reason: string;
-  clean: boolean;
-  acknowledged: string[];
-  timed_out_services: string[];
-  checkpoint_id: number | null;
-  started_at: number;
-  duration_ms: number;
-}
-
-/** How the previous run ended, as the next start sees it. */
-export type LastShutdown = ({ kind: 'clean' | 'timeout' } & ShutdownReport) | { kind: 'crash'; pid: number; started_at: number } | { kind: 'first_start' };
+import { ShutdownHandlerMarker } from './shutdown-handler.decorator';
 
 interface CriticalService {
   name: string;
@@ -32,7 +28,7 @@ interface CriticalService {
 
 /**
  * The one shutdown path (SIGTERM, SIGINT and system:shutdown alike), run once: drain the transport,
- * notify every connection, raise system:shutdown, wait for every critical service under a timeout,
+ * notify every connection, raise system:shutdown_started, wait for every critical service under a timeout,
  * raise system:shutdown_complete and write the checkpoint while the database is still open. It lives in
  * the root module, so its onModuleDestroy runs before any feature module's.
  */
@@ -43,7 +39,7 @@ export class ShutdownCoordinator implements OnModuleInit, OnModuleDestroy {
   private ackListener?: () => void;
   private sequence?: Promise<void>;
   private runId = 0;
-  private restoreSummary: unknown = null;
+  private restoreSummary: RestoreSummary | null = null;
   lastShutdown: LastShutdown = { kind: 'first_start' };
   /** Why the daemon stops; `system:shutdown` sets "requested". */
   reason = 'signal';
@@ -54,22 +50,15 @@ export class ShutdownCoordinator implements OnModuleInit, OnModuleDestroy {
     @Inject(DAEMON_LOG) private readonly log: Logger,
     @Inject(SQLITE) private readonly db: Database,
     private readonly writes: WriteQueue,
-    private readonly discovery: DiscoveryService,
-    private readonly scanner: MetadataScanner,
+    private readonly methods: MethodDiscovery,
     private readonly dispatcher: Dispatcher,
     private readonly connections: ConnectionRegistry,
     private readonly bus: EventBus,
   ) {}
 
   async onModuleInit(): Promise<void> {
-    for (const wrapper of this.discovery.getProviders()) {
-      const instance = wrapper.instance as Record<string, (...args: unknown[]) => unknown> | undefined;
-      if (!instance || typeof instance !== 'object') continue;
-      const prototype = Object.getPrototypeOf(instance);
-      for (const method of this.scanner.getAllMethodNames(prototype)) {
-        const name: string | undefined = Reflect.getMetadata(SHUTDOWN_HANDLER, prototype[method]);
-        if (name) this.services.push({ name, run: () => instance[method].call(instance) });
-      }
+    for (const { metadata: name, instance, method } of this.methods.methodsWith(ShutdownHandlerMarker)) {
+      this.services.push({ name, run: () => method.call(instance) });
     }
     this.lastShutdown = this.readLastRun();
     this.runId = await this.writes.run(
@@ -92,11 +81,11 @@ export class ShutdownCoordinator implements OnModuleInit, OnModuleDestroy {
     this.ackListener?.();
   }
 
-  recordRestore(summary: unknown): void {
+  recordRestore(summary: RestoreSummary | null): void {
     this.restoreSummary = summary;
   }
 
-  get lastRestore(): unknown {
+  get lastRestore(): RestoreSummary | null {
     return this.restoreSummary;
   }
 
@@ -104,11 +93,11 @@ export class ShutdownCoordinator implements OnModuleInit, OnModuleDestroy {
     const startedAt = this.clock.now();
     this.log.info({ reason: this.reason, services: this.criticalServices }, 'shutdown started');
     this.dispatcher.draining = true;
-    this.connections.broadcast('system:shutdown_notification', { reason: 'daemon_shutdown', timestamp: startedAt / 1000 });
+    this.connections.broadcast(systemShutdownNotification, { reason: 'daemon_shutdown', timestamp: startedAt / 1000 });
     const deadline = startedAt + this.config.shutdownTimeoutMs;
     await this.until(deadline, Promise.all(this.connections.all().map((connection) => connection.whenIdle())));
 
-    await this.until(deadline, this.bus.request('system:shutdown', { reason: this.reason }));
+    this.bus.emit(systemShutdownStarted, { reason: this.reason });
     for (const service of this.services) {
       Promise.resolve()
         .then(service.run)
@@ -123,10 +112,10 @@ export class ShutdownCoordinator implements OnModuleInit, OnModuleDestroy {
     await this.until(deadline, this.allAcknowledged());
     const timedOut = this.criticalServices.filter((name) => !this.acknowledged.has(name));
     if (timedOut.length > 0) this.log.error({ services: timedOut, timeout_ms: this.config.shutdownTimeoutMs }, 'shutdown timed out waiting for services');
-    this.bus.emit('system:shutdown_complete', { services: [...this.acknowledged], timed_out_services: timedOut });
+    this.bus.emit(systemShutdownComplete, { services: [...this.acknowledged], timed_out_services: timedOut });
 
     const checkpoint = await this.bus
-      .requestOne<{ checkpoint_id: number }>('checkpoint:write', { reason: 'shutdown' })
+      .requestOne(checkpointWrite, { reason: 'shutdown' })
       .catch((error: Error) => (this.log.error({ err: error.message }, 'checkpoint not written'), undefined));
     const report: ShutdownReport = {
       reason: this.reason,

@@ -23,26 +23,44 @@ export class HelpCommand extends KsiCommand {
     }
     // Asked in the verbose format (the default): only the mcp format answers without examples.
     const help = reply as Exclude<HelpResult, McpToolDescription>;
-    const schema = (help.parameters ?? {}) as JsonSchema;
-    const required = new Set(schema.required ?? []);
-    const parameters = Object.entries(schema.properties ?? {}).map(([name, property]) => [
-      `  --${name}`,
-      [property.type ?? 'any'].flat().join('|'),
-      required.has(name) ? 'required' : 'optional',
-      property.default === undefined ? '' : `default ${JSON.stringify(property.default)}`,
-      dim(property.description ?? ''),
-    ]);
-    const examples = help.examples.map((example) => `  $ ${example.command}`);
-    const out = [
-      `${bold(event)}  ${dim(`(${help.module} module)`)}`,
-      `  ${help.summary}`,
-      '',
-      bold('Parameters'),
-      parameters.length > 0 ? table(parameters) : '  (none)',
-      '',
-      bold('Examples'),
-      ...examples,
-    ];
+    const out =
+      help.kind === 'push'
+        ? [
+            `${bold(event)}  ${dim('(pushed by the daemon; subscribe, do not send)')}`,
+            `  ${help.summary}`,
+            '',
+            bold('Payload'),
+            fields(help.payload),
+            '',
+            bold('Example line'),
+            `  ${help.example}`,
+          ]
+        : [
+            `${bold(event)}  ${dim(`(${help.module} module)`)}`,
+            `  ${help.summary}`,
+            '',
+            bold('Parameters'),
+            fields(help.parameters, '--'),
+            '',
+            bold('Result'),
+            fields(help.result),
+            '',
+            bold('Examples'),
+            ...help.examples.map((example) => `  $ ${example.command}`),
+          ];
     process.stdout.write(`${out.join('\n')}\n`);
   }
+}
+
+/** One line per property of a JSON Schema object: name, type, required or not, default, description. */
+function fields(schema: JsonSchema = {}, prefix = ''): string {
+  const required = new Set(schema.required ?? []);
+  const rows = Object.entries(schema.properties ?? {}).map(([name, property]) => [
+    `  ${prefix}${name}`,
+    [property.type ?? 'any'].flat().join('|'),
+    required.has(name) ? 'required' : 'optional',
+    property.default === undefined ? '' : `default ${JSON.stringify(property.default)}`,
+    dim(property.description ?? ''),
+  ]);
+  return rows.length > 0 ? table(rows) : '  (none)';
 }

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { noLifecycleParams, type CheckpointSaved, type RestoreSummary } from '../../../libs/client/src';
+import { checkpointWrite, devCheckpoint, devRestore, type HandlerResult, type ParamsOut } from '../../../libs/client/src';
 import { EventError } from '../../events/event-error';
 import { Handles } from '../../events/handles.decorator';
 import { CheckpointService } from './checkpoint.service';
@@ -8,20 +8,20 @@ import { CheckpointService } from './checkpoint.service';
 export class CheckpointHandlers {
   constructor(private readonly checkpoints: CheckpointService) {}
 
-  @Handles('dev:checkpoint', { summary: 'Write a checkpoint of everything in flight now', params: noLifecycleParams })
-  checkpoint(): Promise<CheckpointSaved> {
+  @Handles(devCheckpoint)
+  checkpoint(): Promise<HandlerResult<typeof devCheckpoint>> {
     return this.checkpoints.write('manual');
   }
 
-  @Handles('dev:restore', { summary: 'Restore the newest checkpoint now', params: noLifecycleParams })
-  async restore(): Promise<RestoreSummary> {
+  @Handles(devRestore)
+  async restore(): Promise<HandlerResult<typeof devRestore>> {
     const summary = await this.checkpoints.restore(false);
     if (!summary) throw new EventError('not_found', 'No checkpoint found; write one with dev:checkpoint');
     return summary;
   }
 
-  @Handles('checkpoint:write', { summary: 'Write the checkpoint at shutdown', params: noLifecycleParams, internal: true })
-  async write(): Promise<{ checkpoint_id: number }> {
-    return { checkpoint_id: (await this.checkpoints.write('shutdown')).checkpoint_id };
+  @Handles(checkpointWrite)
+  async write({ reason }: ParamsOut<typeof checkpointWrite>): Promise<HandlerResult<typeof checkpointWrite>> {
+    return { checkpoint_id: (await this.checkpoints.write(reason)).checkpoint_id };
   }
 }

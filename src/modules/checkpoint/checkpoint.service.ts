@@ -1,7 +1,16 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { Database } from 'better-sqlite3';
 import type { Logger } from 'pino';
-import { systemReady, type CheckpointSaved, type RestoreSummary } from '../../../libs/client/src';
+import {
+  checkpointCollect,
+  checkpointRestore,
+  isErrorResult,
+  systemReady,
+  type CheckpointSaved,
+  type ErrorResult,
+  type HandlerResult,
+  type RestoreSummary,
+} from '../../../libs/client/src';
 import { CLOCK, type Clock } from '../../common/clock';
 import { SQLITE } from '../../database/sqlite.provider';
 import { WriteQueue } from '../../database/write-queue';
@@ -13,10 +22,7 @@ import { DAEMON_LOG } from '../../logging/logger';
 /** Checkpoints beyond this many (newest first) are deleted. */
 const KEPT_CHECKPOINTS = 10;
 
-interface Slice {
-  module: string;
-  [field: string]: unknown;
-}
+type Slice = HandlerResult<typeof checkpointCollect>;
 
 /**
  * Writes what every module has in flight (their `checkpoint:collect` slices) on every stop and on
@@ -34,8 +40,7 @@ export class CheckpointService {
   ) {}
 
   async write(reason: string): Promise<CheckpointSaved> {
-    const slices = (await this.bus.request('checkpoint:collect', {})) as Slice[];
-    const modules = Object.fromEntries(slices.map(({ module, ...data }) => [module, data]));
+    const modules = this.byModule(await this.bus.request(checkpointCollect, {}), checkpointCollect.name);
     const now = this.clock.now();
     const id = await this.writes.run((db) => {
       const inserted = db.prepare('INSERT INTO checkpoints (created_at, reason, data) VALUES (?, ?, ?)').run(now, reason, JSON.stringify(modules));
@@ -51,16 +56,29 @@ export class CheckpointService {
       .prepare(`SELECT id, created_at, reason, data FROM checkpoints ${onlyUnconsumed ? 'WHERE consumed_at IS NULL' : ''} ORDER BY id DESC LIMIT 1`)
       .get() as { id: number; created_at: number; reason: string; data: string } | undefined;
     if (!row) return undefined;
-    const slices = (await this.bus.request('checkpoint:restore', { checkpoint_id: row.id, data: JSON.parse(row.data) })) as Slice[];
+    const results = this.byModule(await this.bus.request(checkpointRestore, { checkpoint_id: row.id, data: JSON.parse(row.data) }), checkpointRestore.name);
     const summary: RestoreSummary = {
       status: 'restored',
       checkpoint_id: row.id,
       checkpoint_time: row.created_at / 1000,
       reason: row.reason,
-      results: Object.fromEntries(slices.map(({ module, ...result }) => [module, result])),
+      results,
     };
     await this.writes.run((db) => db.prepare('UPDATE checkpoints SET consumed_at = ?, restore = ? WHERE id = ?').run(this.clock.now(), JSON.stringify(summary), row.id));
     return summary;
+  }
+
+  /** Each module's slice keyed by its name; a module that failed has no slice, and the failure is logged. */
+  private byModule(answers: (Slice | ErrorResult)[], event: string): Record<string, Record<string, unknown>> {
+    const slices: Record<string, Record<string, unknown>> = {};
+    for (const answer of answers) {
+      if (isErrorResult(answer)) this.log.error({ event, error: answer.error, code: answer.code }, 'a module failed its part of the checkpoint');
+      else {
+        const { module, ...data } = answer;
+        slices[module] = data;
+      }
+    }
+    return slices;
   }
 
   /** Once every service runs: the checkpoint the last stop wrote, if no start has used it yet. */

@@ -1,15 +1,13 @@
 import { Injectable } from '@nestjs/common';
 import {
-  discoverParams,
-  emptyParams,
-  helpParams,
-  moduleInspectParams,
+  moduleEvents,
+  moduleInspect,
+  moduleList,
+  systemDiscover,
+  systemHelp,
   type DiscoverResult,
-  type HelpResult,
-  type ModuleEventsResult,
-  type ModuleInspectResult,
-  type ModuleListResult,
-  type z,
+  type HandlerResult,
+  type ParamsOut,
 } from '../../../libs/client/src';
 import type { EventContext } from '../../events/event-context';
 import { EventCatalogue } from '../../events/event-catalogue';
@@ -26,43 +24,50 @@ export class DiscoveryHandlers {
     private readonly guards: RequestGuards,
   ) {}
 
-  @Handles('system:discover', { summary: 'Every event with its module, summary and JSON Schema of parameters', params: discoverParams })
-  discover({ namespace, event, format_style, detail }: z.output<typeof discoverParams>, context: EventContext): DiscoverResult {
+  @Handles(systemDiscover)
+  discover({ namespace, event, format_style, detail }: ParamsOut<typeof systemDiscover>, context: EventContext): HandlerResult<typeof systemDiscover> {
     // An agent sees only the events it may send: what an MCP bridge offers it as tools.
     const entries = this.format.select(namespace, event).filter((entry) => context.agentId === undefined || !this.guards.deny(entry.event, context));
     const events: DiscoverResult['events'] = {};
     for (const entry of entries) events[entry.event] = this.format.describe(entry, format_style, detail);
-    return { events, total: entries.length, namespaces: [...new Set(entries.map((entry) => entry.namespace))].sort() };
+    const namespaces = [...new Set(entries.map((entry) => entry.namespace))].sort();
+    // MCP lists tools, what an agent may call: pushes are no tools.
+    if (format_style === 'mcp') return { events, total: entries.length, namespaces };
+    const pushes: NonNullable<DiscoverResult['pushes']> = {};
+    for (const definition of this.format.selectPushes(namespace, event)) pushes[definition.name] = this.format.describePush(definition, format_style, detail);
+    return { events, pushes, total: entries.length, namespaces };
   }
 
-  @Handles('system:help', { summary: "One event's description, parameters and example commands", params: helpParams })
-  help({ event, format_style }: z.output<typeof helpParams>): HelpResult {
-    const entry = this.catalogue.handlersOf(event)?.[0];
-    if (!entry) {
-      throw new EventError('not_found', `Event not found: ${event}`, { suggestions: this.catalogue.suggest(event) });
+  @Handles(systemHelp)
+  help({ event, format_style }: ParamsOut<typeof systemHelp>): HandlerResult<typeof systemHelp> {
+    // Internal events are not shown; a pushed event is no tool an MCP client could call.
+    const definition = this.catalogue.definitionOf(event);
+    const entry = definition?.kind === 'request' ? this.catalogue.handlersOf(event)?.[0] : undefined;
+    if (entry) {
+      if (format_style === 'mcp') return this.format.tool(entry);
+      return { event, ...this.format.verbose(entry, true), examples: this.format.examples(entry) };
     }
-    const description = this.format.describe(entry, format_style === 'mcp' ? 'mcp' : 'verbose');
-    if (format_style === 'mcp') return description as HelpResult;
-    return { event, ...(description as object), examples: this.format.examples(entry) } as HelpResult;
+    if (definition?.kind === 'push' && format_style !== 'mcp') return { event, ...this.format.verbosePush(definition, true), example: this.format.pushExample(definition) };
+    throw new EventError('not_found', `Event not found: ${event}`, { suggestions: this.catalogue.suggest(event) });
   }
 
-  @Handles('module:list', { summary: 'The daemon modules and the events each handles', params: emptyParams })
-  modules(): ModuleListResult {
+  @Handles(moduleList)
+  modules(): HandlerResult<typeof moduleList> {
     const byModule = new Map<string, string[]>();
     for (const entry of this.catalogue.entries()) byModule.set(entry.module, [...(byModule.get(entry.module) ?? []), entry.event]);
     const modules = [...byModule].map(([name, events]) => ({ name, handlers: events.length, events }));
     return { modules, count: modules.length };
   }
 
-  @Handles('module:events', { summary: 'Every event with the handlers that answer it', params: emptyParams })
-  events(): ModuleEventsResult {
-    const events: ModuleEventsResult['events'] = {};
+  @Handles(moduleEvents)
+  events(): HandlerResult<typeof moduleEvents> {
+    const events: HandlerResult<typeof moduleEvents>['events'] = {};
     for (const entry of this.catalogue.entries()) (events[entry.event] ??= []).push({ module: entry.module, handler: entry.handler });
     return { events, total_events: Object.keys(events).length };
   }
 
-  @Handles('module:inspect', { summary: "One module's handlers", params: moduleInspectParams })
-  inspect({ module_name }: z.output<typeof moduleInspectParams>): ModuleInspectResult {
+  @Handles(moduleInspect)
+  inspect({ module_name }: ParamsOut<typeof moduleInspect>): HandlerResult<typeof moduleInspect> {
     const handlers = this.catalogue
       .entries()
       .filter((entry) => entry.module === module_name)

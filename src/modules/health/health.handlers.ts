@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { Database } from 'better-sqlite3';
-import { emptyParams, type HealthResult } from '../../../libs/client/src';
+import { systemHealth, type HandlerResult, type HealthResult } from '../../../libs/client/src';
 import { KSI_CONFIG, type KsiConfig } from '../../config/config';
 import { executableStatus } from '../../config/executable';
 import { SQLITE } from '../../database/sqlite.provider';
@@ -25,8 +25,8 @@ export class HealthHandlers {
     private readonly coordinator: ShutdownCoordinator,
   ) {}
 
-  @Handles('system:health', { summary: 'Daemon status: version, pid, uptime, modules, events, database, memory', params: emptyParams })
-  health(): HealthResult {
+  @Handles(systemHealth)
+  health(): HandlerResult<typeof systemHealth> {
     const database = this.checkDatabase();
     const claudeCli = { path: this.config.claudeBin, status: executableStatus(this.config.claudeBin) };
     const memory = process.memoryUsage();

@@ -1,6 +1,5 @@
 import type { CompletionEvents } from './completion.events';
 import type { CostEvents } from './cost.events';
-import type { LifecycleEvents } from './lifecycle.events';
 import type { z } from './schema';
 import { agentEvents } from './agent.events';
 import { completionEvents } from './completion.events';
@@ -15,7 +14,6 @@ import { orchestrationEvents } from './orchestration.events';
 import { permissionEvents } from './permission.events';
 import { stateEvents } from './state.events';
 import { systemEvents } from './system.events';
-import type { SystemEvents } from './system.events';
 
 export * from './agent.events';
 export * from './completion.events';
@@ -59,7 +57,7 @@ export type KsiPushMap = { [D in Extract<Definitions, { kind: 'push' }> as D['na
 export type KsiPushName = keyof KsiPushMap;
 
 /** Every external event with its parameters and its result, for typed calls. */
-export interface KsiEventMap extends RequestEventMap, SystemEvents, CompletionEvents, LifecycleEvents, CostEvents {}
+export interface KsiEventMap extends RequestEventMap, CompletionEvents, CostEvents {}
 
 export type KsiEventName = keyof KsiEventMap;
 export type ParamsOf<E extends KsiEventName> = KsiEventMap[E]['params'];

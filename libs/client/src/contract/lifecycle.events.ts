@@ -1,4 +1,4 @@
-import { defineInternal } from './definition';
+import { defineInternal, definePush, defineRequest } from './definition';
 import { nonEmpty, z } from './schema';
 
 export const acknowledgeParams = z.object({ service_name: nonEmpty('The critical service acknowledging shutdown') });
@@ -6,27 +6,68 @@ export const noLifecycleParams = z.object({});
 /** Internal: what `checkpoint:restore` hands each module. */
 export const checkpointRestoreParams = z.object({ checkpoint_id: z.number(), data: z.record(z.string(), z.unknown()) });
 
-export interface CheckpointSaved {
-  status: 'saved';
-  checkpoint_id: number;
-  timestamp: number;
-  modules: Record<string, unknown>;
-}
+/** Each module's part, keyed by module: whatever the module keeps (or, on restore, reports). */
+const byModule = z.record(z.string(), z.record(z.string(), z.unknown()));
 
-export interface RestoreSummary {
-  status: 'restored';
-  checkpoint_id: number;
-  checkpoint_time: number;
-  reason: string;
-  results: Record<string, unknown>;
-}
+export const checkpointSaved = z.object({
+  status: z.literal('saved'),
+  checkpoint_id: z.number(),
+  timestamp: z.number().describe('Epoch seconds'),
+  modules: byModule.describe("Each module's part of the checkpoint"),
+});
+export type CheckpointSaved = z.output<typeof checkpointSaved>;
 
-export interface LifecycleEvents {
-  'system:shutdown': { params: z.input<typeof noLifecycleParams>; result: { status: 'shutting_down'; pid: number } };
-  'shutdown:acknowledge': { params: z.input<typeof acknowledgeParams>; result: { acknowledged: string; critical: boolean } };
-  'dev:checkpoint': { params: z.input<typeof noLifecycleParams>; result: CheckpointSaved };
-  'dev:restore': { params: z.input<typeof noLifecycleParams>; result: RestoreSummary };
-}
+export const restoreSummary = z.object({
+  status: z.literal('restored'),
+  checkpoint_id: z.number(),
+  checkpoint_time: z.number().describe('Epoch seconds when the checkpoint was written'),
+  reason: z.string().describe('Why the checkpoint was written: shutdown or manual (dev:checkpoint)'),
+  results: byModule.describe('What each module did with its part'),
+});
+export type RestoreSummary = z.output<typeof restoreSummary>;
+
+/** What a stop records about itself; the next start reports it in system:health. */
+export const shutdownReport = z.object({
+  reason: z.string().describe('signal, or requested (system:shutdown)'),
+  clean: z.boolean().describe('Whether every critical service acknowledged before the timeout'),
+  acknowledged: z.array(z.string()),
+  timed_out_services: z.array(z.string()),
+  checkpoint_id: z.number().nullable().describe('The checkpoint written at the stop; null when writing it failed'),
+  started_at: z.number().describe('Epoch seconds'),
+  duration_ms: z.number(),
+});
+export type ShutdownReport = z.output<typeof shutdownReport>;
+
+/** How the previous run ended: clean, timeout (with the services that did not acknowledge), crash, or first_start. */
+export const lastShutdown = z.discriminatedUnion('kind', [
+  shutdownReport.extend({ kind: z.enum(['clean', 'timeout']) }),
+  z.object({ kind: z.literal('crash'), pid: z.number(), started_at: z.number().describe('Epoch seconds') }),
+  z.object({ kind: z.literal('first_start') }),
+]);
+export type LastShutdown = z.output<typeof lastShutdown>;
+
+const serviceNames = z.array(z.string());
+
+export const systemShutdown = defineRequest('system:shutdown', {
+  summary: 'Stop the daemon gracefully (the same path as SIGTERM)',
+  params: noLifecycleParams,
+  result: z.object({ status: z.literal('shutting_down'), pid: z.number() }),
+});
+export const shutdownAcknowledge = defineRequest('shutdown:acknowledge', {
+  summary: 'A critical service says it finished its shutdown work',
+  params: acknowledgeParams,
+  result: z.object({ acknowledged: z.string(), critical: z.boolean().describe('Whether the shutdown barrier waits for this service') }),
+});
+export const devCheckpoint = defineRequest('dev:checkpoint', {
+  summary: 'Write a checkpoint of everything in flight now',
+  params: noLifecycleParams,
+  result: checkpointSaved,
+});
+export const devRestore = defineRequest('dev:restore', {
+  summary: 'Restore the newest checkpoint now',
+  params: noLifecycleParams,
+  result: restoreSummary,
+});
 
 /** One module's part of a checkpoint (or of a restore): the module's name and whatever it keeps. */
 export const checkpointSlice = z.looseObject({ module: z.string().describe('The module the slice belongs to') });
@@ -41,10 +82,41 @@ export const checkpointRestore = defineInternal('checkpoint:restore', {
   params: checkpointRestoreParams,
   result: checkpointSlice,
 });
+export const checkpointWrite = defineInternal('checkpoint:write', {
+  summary: 'Write the checkpoint at shutdown, while the database is still open',
+  params: z.object({ reason: nonEmpty('Why the checkpoint is written') }),
+  result: z.object({ checkpoint_id: z.number() }),
+});
 export const systemReady = defineInternal('system:ready', {
   summary: 'The daemon listens on its socket: modules start their background work',
   params: z.object({}),
   result: z.void(),
 });
+export const systemShutdownStarted = defineInternal('system:shutdown_started', {
+  summary: 'Shutdown began: new requests are refused and the critical services run next (the barrier waits for those, not for listeners)',
+  params: z.object({ reason: z.string().describe('signal, or requested (system:shutdown)') }),
+  result: z.void(),
+});
+export const systemShutdownComplete = defineInternal('system:shutdown_complete', {
+  summary: 'The shutdown barrier is done: every critical service acknowledged, or the timeout passed',
+  params: z.object({ services: serviceNames.describe('The services that acknowledged'), timed_out_services: serviceNames.describe('The services that did not acknowledge in time') }),
+  result: z.void(),
+});
+export const systemShutdownNotification = definePush('system:shutdown_notification', {
+  summary: 'Sent to every open connection when the daemon begins to shut down',
+  payload: z.object({ reason: z.literal('daemon_shutdown'), timestamp: z.number().describe('Epoch seconds') }),
+});
 
-export const lifecycleEvents = [checkpointCollect, checkpointRestore, systemReady] as const;
+export const lifecycleEvents = [
+  systemShutdown,
+  shutdownAcknowledge,
+  devCheckpoint,
+  devRestore,
+  checkpointCollect,
+  checkpointRestore,
+  checkpointWrite,
+  systemReady,
+  systemShutdownStarted,
+  systemShutdownComplete,
+  systemShutdownNotification,
+] as const;
