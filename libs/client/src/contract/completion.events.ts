@@ -1,4 +1,5 @@
 import type { CostUsage } from './cost.events';
+import { defineInternal, definePush } from './definition';
 import { nonEmpty, safeId, z } from './schema';
 
 /** Who runs a model: `claude-cli/<model>` (or a bare name) the Claude CLI, `anthropic/<model>` the Messages API. */
@@ -66,22 +67,53 @@ export interface CompletionAsyncResult {
   message: string;
 }
 
+/** Why an attempt failed, as a provider reports it: the code of completion:error and of completion:status. */
+export const ATTEMPT_FAILURE_CODES = [
+  'timeout',
+  'killed',
+  'rate_limited',
+  'overloaded',
+  'api_error',
+  'api_unreachable',
+  'auth_error',
+  'billing_error',
+  'invalid_request',
+  'session_not_found',
+  'context_overflow',
+  'max_turns',
+  'cli_not_found',
+  'cli_failed',
+  'invalid_output',
+  'cli_error_result',
+  'cancelled',
+] as const;
+export type AttemptFailureCode = (typeof ATTEMPT_FAILURE_CODES)[number];
+
+/** Why a request failed for good: an attempt's failure, or the daemon could not finish an attempt (a bug, a storage error). */
+const failureCode = z.enum([...ATTEMPT_FAILURE_CODES, 'internal_error']);
+const requestId = z.string();
+const requestedSession = z.string().nullable().describe('The session the request continues (session_id as sent); null for a new one');
+const epochSeconds = (description: string) => z.number().describe(`${description} (epoch seconds)`);
+
 /** What completion:result carries and what the response log holds. */
-export interface StandardResponse {
-  ksi: {
-    provider: ModelProvider;
-    request_id: string;
-    timestamp: string;
-    duration_ms: number;
-    client_id?: string;
-    agent_id?: string;
-    attempt: number;
-    /** The turn that was sent, and the session it resumed: conversations are read back from these. */
-    prompt: string;
-    resumed_session_id: string | null;
-  };
-  response: Record<string, unknown> & { result?: string; session_id?: string; is_error?: boolean };
-}
+export const standardResponse = z.object({
+  ksi: z.object({
+    provider: z.enum(MODEL_PROVIDERS),
+    request_id: requestId,
+    timestamp: z.string().describe('When the turn finished (ISO 8601)'),
+    duration_ms: z.number(),
+    client_id: z.string().optional(),
+    agent_id: z.string().optional(),
+    attempt: z.number(),
+    // Conversations are read back from these two.
+    prompt: z.string().describe('The turn that was sent'),
+    resumed_session_id: z.string().nullable().describe('The session the turn resumed; null for a new session'),
+  }),
+  response: z
+    .looseObject({ result: z.string().optional(), session_id: z.string().optional(), is_error: z.boolean().optional() })
+    .describe("The provider's result object, shaped like the Claude CLI's (result, session_id, total_cost_usd, usage, …)"),
+});
+export type StandardResponse = z.output<typeof standardResponse>;
 
 export interface CompletionRecord {
   request_id: string;
@@ -151,5 +183,64 @@ export interface CompletionEvents {
   'completion:session_status': { params: z.input<typeof sessionStatusParams>; result: SessionStatusResult };
 }
 
+/** What a provider reports while a turn runs; each becomes a completion:progress push with this status. */
+const streamingProgress = { status: z.literal('streaming'), delta: z.string().describe('The next piece of the answer') };
+const toolUseProgress = { status: z.literal('tool_use'), tool: z.string(), tool_use_id: z.string().optional() };
+const apiRetryProgress = {
+  status: z.literal('api_retry'),
+  api_attempt: z.number().describe("The provider's own retry of the API call; attempt stays KSI's"),
+  max_retries: z.number().optional(),
+  retry_delay_ms: z.number(),
+  error: z.string().optional(),
+  error_status: z.number().nullable().optional().describe("The API's HTTP status; null when it gave none"),
+};
+export const turnProgress = z.discriminatedUnion('status', [z.object(streamingProgress), z.object(toolUseProgress), z.object(apiRetryProgress)]);
+export type TurnProgress = z.output<typeof turnProgress>;
+
+/** Every progress push names its request, the session it continues and the attempt. */
+const progressOf = <S extends z.ZodRawShape>(shape: S) =>
+  z.object({ request_id: requestId, session_id: requestedSession, attempt: z.number().describe('KSI’s attempt, from 1'), ...shape });
+
+export const completionProgress = definePush('completion:progress', {
+  summary: "A request's progress, pushed to the connection that sent it: calling_llm, streaming (delta), tool_use, api_retry, retry_scheduled",
+  payload: z.discriminatedUnion('status', [
+    progressOf({ status: z.literal('calling_llm'), resume_session_id: z.string().nullable().describe('The session this attempt resumes; null for a new one') }),
+    progressOf(streamingProgress),
+    progressOf(toolUseProgress),
+    progressOf(apiRetryProgress),
+    progressOf({
+      status: z.literal('retry_scheduled'),
+      next_attempt_at: epochSeconds('The next attempt starts'),
+      error: z.string().describe('Why this attempt failed'),
+      code: failureCode,
+    }),
+  ]),
+});
+export const completionResult = definePush('completion:result', {
+  summary: "A request's result, pushed to the connection that sent it",
+  payload: z.object({ request_id: requestId, session_id: z.string().nullable().describe('The session the turn returned; the next turn resumes it'), result: standardResponse }),
+});
+const failurePayload = z.object({
+  request_id: requestId,
+  session_id: requestedSession,
+  error: z.string(),
+  code: failureCode,
+  attempts: z.number().describe('Attempts made'),
+});
+export const completionError = definePush('completion:error', {
+  summary: 'A request failed for good (no attempts left, or a failure no retry cures); pushed to the connection that sent it',
+  payload: failurePayload,
+});
+export const completionCancelled = definePush('completion:cancelled', {
+  summary: 'A request was cancelled; pushed to the connection that sent it',
+  payload: z.object({ request_id: requestId, session_id: requestedSession }),
+});
+/** Raised beside completion:error for the daemon's own listeners and monitors; never pushed to the requester. */
+export const completionFailed = defineInternal('completion:failed', {
+  summary: 'A request failed for good (what completion:error carries), for monitors',
+  params: failurePayload,
+  result: z.void(),
+});
+
 /** Every completion event's definition. */
-export const completionEvents = [] as const;
+export const completionEvents = [completionProgress, completionResult, completionError, completionCancelled, completionFailed] as const;
