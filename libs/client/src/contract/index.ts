@@ -1,6 +1,4 @@
 import type { AgentEvents } from './agent.events';
-import type { CompletionEvents } from './completion.events';
-import type { CostEvents } from './cost.events';
 import type { CompositionEvents } from './composition.events';
 import type { LifecycleEvents } from './lifecycle.events';
 import type { McpEvents } from './mcp.events';
@@ -65,7 +63,7 @@ export type KsiPushMap = { [D in Extract<Definitions, { kind: 'push' }> as D['na
 export type KsiPushName = keyof KsiPushMap;
 
 /** Every external event with its parameters and its result, for typed calls. */
-export interface KsiEventMap extends RequestEventMap, SystemEvents, MonitorEvents, CompletionEvents, LifecycleEvents, CompositionEvents, PermissionEvents, McpEvents, MessageEvents, AgentEvents, CostEvents {}
+export interface KsiEventMap extends RequestEventMap, SystemEvents, MonitorEvents, LifecycleEvents, CompositionEvents, PermissionEvents, McpEvents, MessageEvents, AgentEvents {}
 
 export type KsiEventName = keyof KsiEventMap;
 export type ParamsOf<E extends KsiEventName> = KsiEventMap[E]['params'];
