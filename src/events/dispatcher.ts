@@ -225,7 +225,7 @@ function replyOf(context: EventContext, outcome: Outcome): string {
 }
 
 /** Why a value does not match a result schema: its issues, or the fields the schema does not declare. */
-function resultMismatch(schema: z.ZodType, value: unknown): string | undefined {
+export function resultMismatch(schema: z.ZodType, value: unknown): string | undefined {
   const parsed = schema.safeParse(value);
   if (!parsed.success) return describeIssues(issuesOf(parsed.error));
   const extra = undeclaredFields(value, parsed.data, '');
