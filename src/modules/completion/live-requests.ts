@@ -50,10 +50,9 @@ export class LiveRequests {
   /** Runs an attempt of the request; the request counts as running until the attempt settles. */
   run(requestId: string, attempt: (abort: AbortController) => Promise<void>): Promise<void> {
     const abort = new AbortController();
-    const run: Run = { abort, done: Promise.resolve() };
-    this.runs.set(requestId, run);
-    run.done = attempt(abort).finally(() => this.runs.delete(requestId));
-    return run.done;
+    const done = attempt(abort).finally(() => this.runs.delete(requestId));
+    this.runs.set(requestId, { abort, done });
+    return done;
   }
 
   isRunning(requestId: string): boolean {
