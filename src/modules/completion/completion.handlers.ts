@@ -1,67 +1,69 @@
 import { Injectable } from '@nestjs/common';
 import {
-  completionAsyncParams,
-  completionStatusParams,
-  noCompletionParams,
-  requestIdParams,
-  sessionStatusParams,
-  checkpointRestoreParams,
-  type CompletionAsyncResult,
-  type CompletionRecord,
-  type CompletionSummary,
-  type QueueStatusResult,
-  type RetryStatusResult,
-  type SessionStatusResult,
-  type z,
+  checkpointCollect,
+  checkpointRestore,
+  completionAsync,
+  completionCancel,
+  completionQueueStatus,
+  completionRetryStatus,
+  completionSessionStatus,
+  completionStatus,
+  type HandlerResult,
+  type ParamsOut,
 } from '../../../libs/client/src';
 import type { EventContext } from '../../events/event-context';
 import { Handles } from '../../events/handles.decorator';
-import { CompletionService } from './completion.service';
+import { CompletionAdmission } from './completion-admission';
+import { CompletionCancellation } from './completion-cancellation';
+import { CompletionCheckpoint, type CompletionSlice } from './completion-checkpoint';
+import { CompletionViews } from './completion-views';
 
 @Injectable()
 export class CompletionHandlers {
-  constructor(private readonly completions: CompletionService) {}
+  constructor(
+    private readonly admission: CompletionAdmission,
+    private readonly cancellation: CompletionCancellation,
+    private readonly views: CompletionViews,
+    private readonly checkpoint: CompletionCheckpoint,
+  ) {}
 
-  @Handles('completion:async', {
-    summary: 'Queue a Claude turn; progress, result or error are pushed to this connection',
-    params: completionAsyncParams,
-  })
-  async(data: z.output<typeof completionAsyncParams>, context: EventContext): Promise<CompletionAsyncResult> {
-    return this.completions.accept(data, context);
+  @Handles(completionAsync)
+  async(data: ParamsOut<typeof completionAsync>, context: EventContext): Promise<HandlerResult<typeof completionAsync>> {
+    return this.admission.accept(data, context);
   }
 
-  @Handles('completion:status', { summary: 'One request with its result, or a summary of all', params: completionStatusParams })
-  status({ request_id }: z.output<typeof completionStatusParams>): CompletionRecord | CompletionSummary {
-    return request_id ? this.completions.record(request_id) : this.completions.summary();
+  @Handles(completionStatus)
+  status({ request_id }: ParamsOut<typeof completionStatus>): HandlerResult<typeof completionStatus> {
+    return request_id ? this.views.record(request_id) : this.views.summary();
   }
 
-  @Handles('completion:cancel', { summary: 'Cancel a queued or running request (its process group is killed)', params: requestIdParams })
-  cancel({ request_id }: z.output<typeof requestIdParams>): Promise<{ request_id: string; status: 'cancelled' }> {
-    return this.completions.cancel(request_id);
+  @Handles(completionCancel)
+  cancel({ request_id }: ParamsOut<typeof completionCancel>): Promise<HandlerResult<typeof completionCancel>> {
+    return this.cancellation.cancel(request_id);
   }
 
-  @Handles('completion:retry_status', { summary: 'The retry policy and the requests waiting to retry', params: noCompletionParams })
-  retryStatus(): RetryStatusResult {
-    return this.completions.retryStatus();
+  @Handles(completionRetryStatus)
+  retryStatus(): HandlerResult<typeof completionRetryStatus> {
+    return this.views.retryStatus();
   }
 
-  @Handles('completion:queue_status', { summary: 'Queued and running requests per queue', params: noCompletionParams })
-  queueStatus(): QueueStatusResult {
-    return this.completions.queueStatus();
+  @Handles(completionQueueStatus)
+  queueStatus(): HandlerResult<typeof completionQueueStatus> {
+    return this.views.queueStatus();
   }
 
-  @Handles('checkpoint:collect', { summary: 'Requests in flight, for the checkpoint', params: noCompletionParams, internal: true })
-  collect(): Record<string, unknown> {
-    return { module: 'completion', ...this.completions.inFlight() };
+  @Handles(completionSessionStatus)
+  sessionStatus({ session_id }: ParamsOut<typeof completionSessionStatus>): HandlerResult<typeof completionSessionStatus> {
+    return this.views.sessionStatus(session_id);
   }
 
-  @Handles('checkpoint:restore', { summary: 'Check a checkpoint against the rows', params: checkpointRestoreParams, internal: true })
-  restore({ data }: z.output<typeof checkpointRestoreParams>): Record<string, unknown> {
-    return { module: 'completion', ...this.completions.restoreFrom(data.completion as Parameters<CompletionService['restoreFrom']>[0]) };
+  @Handles(checkpointCollect)
+  collect(): HandlerResult<typeof checkpointCollect> {
+    return { module: 'completion', ...this.checkpoint.collect() };
   }
 
-  @Handles('completion:session_status', { summary: "A session's chain, its newest session and its requests", params: sessionStatusParams })
-  sessionStatus({ session_id }: z.output<typeof sessionStatusParams>): SessionStatusResult {
-    return this.completions.sessionStatus(session_id);
+  @Handles(checkpointRestore)
+  restore({ data }: ParamsOut<typeof checkpointRestore>): HandlerResult<typeof checkpointRestore> {
+    return { module: 'completion', ...this.checkpoint.restore(data.completion as Partial<CompletionSlice> | undefined) };
   }
 }

@@ -1,12 +1,21 @@
 import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { CompletionRequest } from './completion-request.entity';
+import { AttemptRunner } from './attempt-runner';
+import { AttemptSettlement } from './attempt-settlement';
+import { CompletionAdmission } from './completion-admission';
+import { CompletionCancellation } from './completion-cancellation';
+import { CompletionCheckpoint } from './completion-checkpoint';
 import { CompletionHandlers } from './completion.handlers';
+import { CompletionNotifier } from './completion-notifier';
+import { CompletionScheduler } from './completion-scheduler';
+import { CompletionViews } from './completion-views';
 import { CompletionRepository } from './completion.repository';
-import { CompletionService } from './completion.service';
 import { CostHandlers } from './cost.handlers';
 import { CostRepository } from './cost.repository';
 import { CostService } from './cost.service';
+import { CrashRecovery } from './crash-recovery';
+import { LiveRequests } from './live-requests';
 import { ProviderMessage } from './provider-message.entity';
 import { ProviderMessagesRepository } from './provider-messages.repository';
 import { AnthropicProvider } from './providers/anthropic.provider';
@@ -24,7 +33,16 @@ import { SessionLink } from './session-link.entity';
     { provide: COMPLETION_PROVIDERS, useFactory: (...providers: CompletionProvider[]) => providers, inject: [ClaudeCliProvider, AnthropicProvider] },
     CompletionRepository,
     ResponseLog,
-    CompletionService,
+    LiveRequests,
+    CompletionNotifier,
+    AttemptSettlement,
+    AttemptRunner,
+    CrashRecovery,
+    CompletionScheduler,
+    CompletionAdmission,
+    CompletionCancellation,
+    CompletionViews,
+    CompletionCheckpoint,
     CompletionHandlers,
     CostRepository,
     CostService,

@@ -2,6 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import type { Database, Statement } from 'better-sqlite3';
 import { SQLITE } from '../../database/sqlite.provider';
 import { WriteQueue } from '../../database/write-queue';
+import type { CompletionErrorCode } from '../../../libs/client/src';
 import type { CompletionStatus } from './completion-request.entity';
 import type { CostColumns } from './cost.repository';
 
@@ -13,6 +14,7 @@ export interface RequestRow extends CostColumns {
   queue_key: string;
   session_id: string | null;
   result_session_id: string | null;
+  /** The index in COMPLETION_PRIORITIES. */
   priority: number;
   model: string;
   payload: string;
@@ -20,7 +22,7 @@ export interface RequestRow extends CostColumns {
   max_attempts: number;
   next_attempt_at: number;
   last_error: string | null;
-  error_code: string | null;
+  error_code: CompletionErrorCode | null;
   result: string | null;
   client_id: string | null;
   agent_id: string | null;
@@ -134,11 +136,11 @@ export class CompletionRepository {
   }
 
   /** Back to the queue until `at`; `minMax` lets a daemon restart add an attempt beyond the budget. */
-  retry(id: string, at: number, error: string, code: string, minMax = 0): Promise<void> {
+  retry(id: string, at: number, error: string, code: CompletionErrorCode, minMax = 0): Promise<void> {
     return this.writes.run(() => void this.sql.retry.run({ id, at, error, code, minMax }));
   }
 
-  fail(id: string, status: 'failed' | 'cancelled', error: string, code: string, now: number): Promise<void> {
+  fail(id: string, status: 'failed' | 'cancelled', error: string, code: CompletionErrorCode, now: number): Promise<void> {
     return this.writes.run(() => void this.sql.fail.run({ id, status, error, code, now }));
   }
 

@@ -1,4 +1,5 @@
-import type { CostUsage } from './cost.events';
+import { defineInternal, definePush, defineRequest } from './definition';
+import { costUsage } from './cost.events';
 import { nonEmpty, safeId, z } from './schema';
 
 /** Who runs a model: `claude-cli/<model>` (or a bare name) the Claude CLI, `anthropic/<model>` the Messages API. */
@@ -25,6 +26,10 @@ export const modelParam = z.string().refine((model) => parseModel(model) !== und
 /** A tool name for --allowedTools/--disallowedTools; never option-like. */
 const toolName = z.string().min(1, 'Must not be empty').refine((tool) => !tool.startsWith('-'), { message: "Must not start with '-'" });
 
+/** A request's priority among queues competing for the concurrency limit, highest first. */
+export const COMPLETION_PRIORITIES = ['high', 'normal', 'low'] as const;
+const priority = z.enum(COMPLETION_PRIORITIES);
+
 const message = z.object({ role: z.string(), content: z.union([z.string(), z.array(z.unknown())]) });
 
 export const completionAsyncParams = z
@@ -34,7 +39,7 @@ export const completionAsyncParams = z
     model: modelParam.optional().describe('claude-cli/<model> or anthropic/<model> (default KSI_DEFAULT_MODEL)'),
     session_id: safeId('Claude session to continue (its newest descendant is resumed)').optional(),
     conversation_id: nonEmpty('Queue key for turn-taking; defaults to session_id').optional(),
-    priority: z.enum(['high', 'normal', 'low']).default('normal').describe('Order among queues competing for the concurrency limit'),
+    priority: priority.default('normal').describe('Order among queues competing for the concurrency limit'),
     timeout: z.number().positive().optional().describe('Seconds per attempt'),
     max_turns: z.number().int().positive().optional(),
     max_attempts: z.number().int().min(1).max(10).optional().describe('Attempts for retryable failures (default KSI_RETRY_MAX_ATTEMPTS)'),
@@ -57,99 +62,230 @@ export const completionStatusParams = z.object({ request_id: nonEmpty('One reque
 export const sessionStatusParams = z.object({ session_id: safeId('A session id') });
 export const noCompletionParams = z.object({});
 
-export type CompletionState = 'queued' | 'processing' | 'completed' | 'failed' | 'cancelled';
+/** Why an attempt failed, as a provider reports it: the code of completion:error and of completion:status. */
+export const ATTEMPT_FAILURE_CODES = [
+  'timeout',
+  'killed',
+  'rate_limited',
+  'overloaded',
+  'api_error',
+  'api_unreachable',
+  'auth_error',
+  'billing_error',
+  'invalid_request',
+  'session_not_found',
+  'context_overflow',
+  'max_turns',
+  'cli_not_found',
+  'cli_failed',
+  'invalid_output',
+  'cli_error_result',
+  'cancelled',
+] as const;
+export type AttemptFailureCode = (typeof ATTEMPT_FAILURE_CODES)[number];
 
-export interface CompletionAsyncResult {
-  request_id: string;
-  status: 'queued';
-  queue_key: string;
-  message: string;
-}
+/** Why a request failed for good: an attempt's failure, or the daemon could not finish an attempt (a bug, a storage error). */
+const failureCode = z.enum([...ATTEMPT_FAILURE_CODES, 'internal_error']);
+/** A request's last error code: a failure, or why it waits in the queue again. */
+const errorCode = z
+  .enum([...ATTEMPT_FAILURE_CODES, 'internal_error', 'daemon_restart', 'lock_wait'])
+  .describe('Why the request failed, or why it waits again: daemon_restart (an attempt a restart interrupted), lock_wait (the conversation lock is held)');
+export type CompletionErrorCode = z.output<typeof errorCode>;
+
+const completionState = z.enum(['queued', 'processing', 'completed', 'failed', 'cancelled']);
+const requestId = z.string();
+const requestedSession = z.string().nullable().describe('The session the request continues (session_id as sent); null for a new one');
+const epochSeconds = (description: string) => z.number().describe(`${description} (epoch seconds)`);
+
+export const completionAsyncResult = z.object({ request_id: requestId, status: z.literal('queued'), queue_key: z.string(), message: z.string() });
 
 /** What completion:result carries and what the response log holds. */
-export interface StandardResponse {
-  ksi: {
-    provider: ModelProvider;
-    request_id: string;
-    timestamp: string;
-    duration_ms: number;
-    client_id?: string;
-    agent_id?: string;
-    attempt: number;
-    /** The turn that was sent, and the session it resumed: conversations are read back from these. */
-    prompt: string;
-    resumed_session_id: string | null;
-  };
-  response: Record<string, unknown> & { result?: string; session_id?: string; is_error?: boolean };
-}
+export const standardResponse = z.object({
+  ksi: z.object({
+    provider: z.enum(MODEL_PROVIDERS),
+    request_id: requestId,
+    timestamp: z.string().describe('When the turn finished (ISO 8601)'),
+    duration_ms: z.number(),
+    client_id: z.string().optional(),
+    agent_id: z.string().optional(),
+    attempt: z.number(),
+    // Conversations are read back from these two.
+    prompt: z.string().describe('The turn that was sent'),
+    resumed_session_id: z.string().nullable().describe('The session the turn resumed; null for a new session'),
+  }),
+  response: z
+    .looseObject({ result: z.string().optional(), session_id: z.string().optional(), is_error: z.boolean().optional() })
+    .describe("The provider's result object, shaped like the Claude CLI's (result, session_id, total_cost_usd, usage, …)"),
+});
+export type StandardResponse = z.output<typeof standardResponse>;
 
-export interface CompletionRecord {
-  request_id: string;
-  status: CompletionState;
-  attempts: number;
-  max_attempts: number;
-  session_id: string | null;
-  result_session_id: string | null;
-  queue_key: string;
-  model: string;
-  priority: 'high' | 'normal' | 'low';
-  result?: StandardResponse;
-  error?: string;
-  error_code?: string;
-  /** Process group of the running attempt's Claude CLI. */
-  pid?: number;
-  queued_at: number;
-  started_at?: number;
-  completed_at?: number;
-  next_attempt_at?: number;
-  /**
-   * What the attempts so far cost, added up (failed attempts that reported a cost count too); present
-   * once an attempt started, and on every finished record. An attempt that reported nothing adds 0.
-   */
-  cost_usd?: number;
-  usage?: CostUsage;
-  num_turns?: number;
-  duration_api_ms?: number;
-  /** The composed profile of the agent the request ran for. */
-  profile?: string;
-}
+export const completionRecord = z.object({
+  request_id: requestId,
+  status: completionState,
+  attempts: z.number(),
+  max_attempts: z.number(),
+  session_id: requestedSession,
+  result_session_id: z.string().nullable().describe('The session the completed turn returned; the next turn resumes it'),
+  queue_key: z.string(),
+  model: z.string(),
+  priority,
+  result: standardResponse.optional(),
+  error: z.string().optional(),
+  error_code: errorCode.optional(),
+  pid: z.number().optional().describe("Process group of the running attempt's Claude CLI"),
+  queued_at: epochSeconds('Accepted'),
+  started_at: epochSeconds('The last attempt started').optional(),
+  completed_at: epochSeconds('Finished').optional(),
+  next_attempt_at: epochSeconds('A retry waits until then').optional(),
+  // Present once an attempt started, and on every finished record; an attempt that reported nothing adds 0.
+  cost_usd: z.number().optional().describe('What the attempts so far cost, added up (failed attempts that reported a cost count too)'),
+  usage: costUsage.optional(),
+  num_turns: z.number().optional(),
+  duration_api_ms: z.number().optional(),
+  profile: z.string().optional().describe('The composed profile of the agent the request ran for'),
+});
+export type CompletionRecord = z.output<typeof completionRecord>;
 
-export interface CompletionSummary {
-  status_counts: Record<CompletionState, number>;
-  active_completions: number;
-  concurrency: { limit: number; running: number };
-  service_ready: boolean;
-}
+export const completionSummary = z.object({
+  status_counts: z.object({ queued: z.number(), processing: z.number(), completed: z.number(), failed: z.number(), cancelled: z.number() }),
+  active_completions: z.number().describe('Queued and processing'),
+  concurrency: z.object({ limit: z.number(), running: z.number() }),
+  service_ready: z.boolean(),
+});
+export type CompletionSummary = z.output<typeof completionSummary>;
 
-export interface RetryStatusResult {
-  policy: { max_attempts: number; initial_delay_ms: number; max_delay_ms: number; multiplier: number; jitter: 'full' };
-  retrying: { request_id: string; attempts: number; max_attempts: number; next_attempt_at: number; last_error: string | null }[];
-  count: number;
-}
+export const completionCancelResult = z.object({ request_id: requestId, status: z.literal('cancelled') });
 
-export interface QueueStatusResult {
-  queued: number;
-  processing: number;
-  limit: number;
-  queues: { queue_key: string; queued: number; processing: number }[];
-}
+export const retryStatusResult = z.object({
+  policy: z.object({ max_attempts: z.number(), initial_delay_ms: z.number(), max_delay_ms: z.number(), multiplier: z.number(), jitter: z.literal('full') }),
+  retrying: z.array(
+    z.object({
+      request_id: requestId,
+      attempts: z.number(),
+      max_attempts: z.number(),
+      next_attempt_at: epochSeconds('The next attempt starts'),
+      last_error: z.string().nullable(),
+    }),
+  ),
+  count: z.number(),
+});
 
-export interface SessionStatusResult {
-  session_id: string;
-  root_session_id: string;
-  newest_session_id: string;
-  chain: string[];
-  completions: Pick<CompletionRecord, 'request_id' | 'status' | 'session_id' | 'result_session_id' | 'queued_at' | 'completed_at'>[];
-}
+export const queueStatusResult = z.object({
+  queued: z.number(),
+  processing: z.number(),
+  limit: z.number().describe('KSI_MAX_CONCURRENT'),
+  queues: z.array(z.object({ queue_key: z.string(), queued: z.number(), processing: z.number() })),
+});
 
-export interface CompletionEvents {
-  'completion:async': { params: z.input<typeof completionAsyncParams>; result: CompletionAsyncResult };
-  'completion:status': { params: z.input<typeof completionStatusParams>; result: CompletionRecord | CompletionSummary };
-  'completion:cancel': { params: z.input<typeof requestIdParams>; result: { request_id: string; status: 'cancelled' } };
-  'completion:retry_status': { params: z.input<typeof noCompletionParams>; result: RetryStatusResult };
-  'completion:queue_status': { params: z.input<typeof noCompletionParams>; result: QueueStatusResult };
-  'completion:session_status': { params: z.input<typeof sessionStatusParams>; result: SessionStatusResult };
-}
+export const sessionStatusResult = z.object({
+  session_id: z.string(),
+  root_session_id: z.string(),
+  newest_session_id: z.string().describe('What a turn continuing this session resumes'),
+  chain: z.array(z.string()).describe('The chain from its root, oldest first'),
+  completions: z.array(completionRecord.pick({ request_id: true, status: true, session_id: true, result_session_id: true, queued_at: true, completed_at: true })),
+});
+
+export const completionAsync = defineRequest('completion:async', {
+  summary: 'Queue a Claude turn; progress, result or error are pushed to this connection',
+  params: completionAsyncParams,
+  result: completionAsyncResult,
+});
+export const completionStatus = defineRequest('completion:status', {
+  summary: 'One request with its result, or a summary of all',
+  params: completionStatusParams,
+  result: z.union([completionRecord, completionSummary]),
+});
+export const completionCancel = defineRequest('completion:cancel', {
+  summary: 'Cancel a queued or running request (its process group is killed)',
+  params: requestIdParams,
+  result: completionCancelResult,
+});
+export const completionRetryStatus = defineRequest('completion:retry_status', {
+  summary: 'The retry policy and the requests waiting to retry',
+  params: noCompletionParams,
+  result: retryStatusResult,
+});
+export const completionQueueStatus = defineRequest('completion:queue_status', {
+  summary: 'Queued and running requests per queue',
+  params: noCompletionParams,
+  result: queueStatusResult,
+});
+export const completionSessionStatus = defineRequest('completion:session_status', {
+  summary: "A session's chain, its newest session and its requests",
+  params: sessionStatusParams,
+  result: sessionStatusResult,
+});
+
+/** What a provider reports while a turn runs; each becomes a completion:progress push with this status. */
+const streamingProgress = { status: z.literal('streaming'), delta: z.string().describe('The next piece of the answer') };
+const toolUseProgress = { status: z.literal('tool_use'), tool: z.string(), tool_use_id: z.string().optional() };
+const apiRetryProgress = {
+  status: z.literal('api_retry'),
+  api_attempt: z.number().describe("The provider's own retry of the API call; attempt stays KSI's"),
+  max_retries: z.number().optional(),
+  retry_delay_ms: z.number(),
+  error: z.string().optional(),
+  error_status: z.number().nullable().optional().describe("The API's HTTP status; null when it gave none"),
+};
+export const turnProgress = z.discriminatedUnion('status', [z.object(streamingProgress), z.object(toolUseProgress), z.object(apiRetryProgress)]);
+export type TurnProgress = z.output<typeof turnProgress>;
+
+/** Every progress push names its request, the session it continues and the attempt. */
+const progressOf = <S extends z.ZodRawShape>(shape: S) =>
+  z.object({ request_id: requestId, session_id: requestedSession, attempt: z.number().describe('KSI’s attempt, from 1'), ...shape });
+
+export const completionProgress = definePush('completion:progress', {
+  summary: "A request's progress, pushed to the connection that sent it: calling_llm, streaming (delta), tool_use, api_retry, retry_scheduled",
+  payload: z.discriminatedUnion('status', [
+    progressOf({ status: z.literal('calling_llm'), resume_session_id: z.string().nullable().describe('The session this attempt resumes; null for a new one') }),
+    progressOf(streamingProgress),
+    progressOf(toolUseProgress),
+    progressOf(apiRetryProgress),
+    progressOf({
+      status: z.literal('retry_scheduled'),
+      next_attempt_at: epochSeconds('The next attempt starts'),
+      error: z.string().describe('Why this attempt failed'),
+      code: failureCode,
+    }),
+  ]),
+});
+export const completionResult = definePush('completion:result', {
+  summary: "A request's result, pushed to the connection that sent it",
+  payload: z.object({ request_id: requestId, session_id: z.string().nullable().describe('The session the turn returned; the next turn resumes it'), result: standardResponse }),
+});
+const failurePayload = z.object({
+  request_id: requestId,
+  session_id: requestedSession,
+  error: z.string(),
+  code: failureCode,
+  attempts: z.number().describe('Attempts made'),
+});
+export const completionError = definePush('completion:error', {
+  summary: 'A request failed for good (no attempts left, or a failure no retry cures); pushed to the connection that sent it',
+  payload: failurePayload,
+});
+export const completionCancelled = definePush('completion:cancelled', {
+  summary: 'A request was cancelled; pushed to the connection that sent it',
+  payload: z.object({ request_id: requestId, session_id: requestedSession }),
+});
+/** Raised beside completion:error for the daemon's own listeners and monitors; never pushed to the requester. */
+export const completionFailed = defineInternal('completion:failed', {
+  summary: 'A request failed for good (what completion:error carries), for monitors',
+  params: failurePayload,
+  result: z.void(),
+});
 
 /** Every completion event's definition. */
-export const completionEvents = [] as const;
+export const completionEvents = [
+  completionAsync,
+  completionStatus,
+  completionCancel,
+  completionRetryStatus,
+  completionQueueStatus,
+  completionSessionStatus,
+  completionProgress,
+  completionResult,
+  completionError,
+  completionCancelled,
+  completionFailed,
+] as const;

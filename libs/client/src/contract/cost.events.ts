@@ -1,3 +1,4 @@
+import { defineInternal, defineRequest } from './definition';
 import { safeId, z } from './schema';
 
 /** What cost:summary adds up by. A session chain counts under its root session: a conversation's cost is one figure. */
@@ -38,35 +39,43 @@ export const costSummaryParams = z.object({
 export const costAgentParams = z.object({ agent_id: safeId('The agent') });
 
 /** Tokens, as the Messages API counts them. */
-export interface CostUsage {
-  input_tokens: number;
-  output_tokens: number;
-  cache_read_input_tokens: number;
-  cache_creation_input_tokens: number;
-}
+export const costUsage = z.object({
+  input_tokens: z.number(),
+  output_tokens: z.number(),
+  cache_read_input_tokens: z.number(),
+  cache_creation_input_tokens: z.number(),
+});
+export type CostUsage = z.output<typeof costUsage>;
 
 /** Costs added up over requests: every attempt that reported a cost counts, failed ones too. */
-export interface CostTotals {
-  cost_usd: number;
-  usage: CostUsage;
-  /** Requests with at least one attempt. */
-  requests: number;
-  /** The model's turns (tool loops count each round). */
-  turns: number;
-}
+export const costTotals = z.object({
+  cost_usd: z.number(),
+  usage: costUsage,
+  requests: z.number().describe('Requests with at least one attempt'),
+  turns: z.number().describe("The model's turns (tool loops count each round)"),
+});
+export type CostTotals = z.output<typeof costTotals>;
 
-export interface CostSummaryResult {
-  by: CostDimension;
-  /** The start of the period in epoch seconds; null for all time. */
-  since: number | null;
-  /** One row per key, most expensive first (by day: oldest first); key null for requests without one (no agent, no session). */
-  rows: (CostTotals & { key: string | null })[];
-  totals: CostTotals;
-}
+export const costSummaryResult = z.object({
+  by: z.enum(COST_DIMENSIONS),
+  since: z.number().nullable().describe('The start of the period in epoch seconds; null for all time'),
+  rows: z
+    .array(costTotals.extend({ key: z.string().nullable().describe('null for requests without one (no agent, no session)') }))
+    .describe('One row per key, most expensive first (by day: oldest first)'),
+  totals: costTotals,
+});
+export type CostSummaryResult = z.output<typeof costSummaryResult>;
 
-export interface CostEvents {
-  'cost:summary': { params: z.input<typeof costSummaryParams>; result: CostSummaryResult };
-}
+export const costSummary = defineRequest('cost:summary', {
+  summary: `What completions cost (USD, tokens, requests, turns) by agent, profile, session (a chain under its root), model or day (UTC), with totals; since: ${SINCE_FORMAT}`,
+  params: costSummaryParams,
+  result: costSummaryResult,
+});
+export const costAgentTotals = defineInternal('cost:agent_totals', {
+  summary: "What an agent's completions cost, for agent:info",
+  params: costAgentParams,
+  result: costTotals,
+});
 
 /** Every cost event's definition. */
-export const costEvents = [] as const;
+export const costEvents = [costSummary, costAgentTotals] as const;

@@ -1,5 +1,3 @@
-import type { CompletionEvents } from './completion.events';
-import type { CostEvents } from './cost.events';
 import type { z } from './schema';
 import { agentEvents } from './agent.events';
 import { completionEvents } from './completion.events';
@@ -49,15 +47,13 @@ export const EVENT_DEFINITIONS = [
 ] as const;
 
 type Definitions = (typeof EVENT_DEFINITIONS)[number];
-type RequestEventMap = {
+/** Every external event with its parameters and its result, for typed calls. */
+export type KsiEventMap = {
   [D in Extract<Definitions, { kind: 'request' }> as D['name']]: { params: z.input<D['params']>; result: z.output<D['result']> };
 };
 /** Every push event with its payload, for typed subscriptions. */
 export type KsiPushMap = { [D in Extract<Definitions, { kind: 'push' }> as D['name']]: z.output<D['payload']> };
 export type KsiPushName = keyof KsiPushMap;
-
-/** Every external event with its parameters and its result, for typed calls. */
-export interface KsiEventMap extends RequestEventMap, CompletionEvents, CostEvents {}
 
 export type KsiEventName = keyof KsiEventMap;
 export type ParamsOf<E extends KsiEventName> = KsiEventMap[E]['params'];

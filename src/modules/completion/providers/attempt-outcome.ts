@@ -1,24 +1,7 @@
-import type { CostUsage } from '../../../../libs/client/src';
+import type { AttemptFailureCode, CostUsage } from '../../../../libs/client/src';
 
-/** Why an attempt failed; the code a client sees in completion:error and completion:status. */
-export type FailureCode =
-  | 'timeout'
-  | 'killed'
-  | 'rate_limited'
-  | 'overloaded'
-  | 'api_error'
-  | 'api_unreachable'
-  | 'auth_error'
-  | 'billing_error'
-  | 'invalid_request'
-  | 'session_not_found'
-  | 'context_overflow'
-  | 'max_turns'
-  | 'cli_not_found'
-  | 'cli_failed'
-  | 'invalid_output'
-  | 'cli_error_result'
-  | 'cancelled';
+/** Why an attempt failed: the contract's list, since clients see these codes. */
+export type FailureCode = AttemptFailureCode;
 
 /** Causes that another attempt cannot cure: such failures are never retried, whichever provider reported them. */
 export const PERMANENT_FAILURES: ReadonlySet<FailureCode> = new Set(['auth_error', 'billing_error', 'invalid_request', 'session_not_found', 'context_overflow', 'max_turns', 'cli_not_found']);

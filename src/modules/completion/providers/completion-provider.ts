@@ -1,4 +1,4 @@
-import type { ModelProvider } from '../../../../libs/client/src';
+import type { ModelProvider, TurnProgress } from '../../../../libs/client/src';
 import type { AttemptOutcome } from './attempt-outcome';
 
 export type SettingSource = 'user' | 'project' | 'local';
@@ -29,11 +29,8 @@ export interface Turn {
   env: Record<string, string>;
 }
 
-/** What a provider reports while a turn runs; each becomes a `completion:progress` push with this `status`. */
-export type TurnProgress =
-  | { status: 'streaming'; delta: string }
-  | { status: 'tool_use'; tool: string; tool_use_id?: string }
-  | { status: 'api_retry'; /** The provider's own retry of the API call; `attempt` stays KSI's. */ api_attempt: number; max_retries?: number; retry_delay_ms: number; error?: string; error_status?: number | null };
+/** What a provider reports while a turn runs: the contract defines it, as each becomes a `completion:progress` push with this `status`. */
+export type { TurnProgress } from '../../../../libs/client/src';
 
 export interface TurnObserver {
   /** The process group a provider started (providers without a process never call it). */

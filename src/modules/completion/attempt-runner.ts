@@ -1,0 +1,129 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { randomUUID } from 'node:crypto';
+import type { Logger } from 'pino';
+import { completionProgress, parseModel } from '../../../libs/client/src';
+import { CLOCK, type Clock } from '../../common/clock';
+import { KSI_CONFIG, type KsiConfig } from '../../config/config';
+import { EventBus } from '../../events/event-bus';
+import { DAEMON_LOG } from '../../logging/logger';
+import { AttemptSettlement } from './attempt-settlement';
+import { cliMarkers } from './cli-processes';
+import type { AsyncParams } from './completion-admission';
+import { CompletionNotifier } from './completion-notifier';
+import { CompletionRepository, type RequestRow } from './completion.repository';
+import { COMPLETION_PROVIDERS, type CompletionProvider, type Turn } from './providers/completion-provider';
+import { StreamedText } from './streamed-text';
+
+/** Streamed text is pushed at most this often per turn (the first delta at once). */
+const STREAMED_TEXT_WINDOW_MS = 50;
+
+/** One attempt of a request: the conversation lock, the provider's turn with its progress, then its settlement. */
+@Injectable()
+export class AttemptRunner {
+  private readonly providers: Map<string, CompletionProvider>;
+
+  constructor(
+    @Inject(KSI_CONFIG) private readonly config: KsiConfig,
+    @Inject(CLOCK) private readonly clock: Clock,
+    @Inject(DAEMON_LOG) private readonly log: Logger,
+    private readonly repo: CompletionRepository,
+    @Inject(COMPLETION_PROVIDERS) providers: CompletionProvider[],
+    private readonly settlement: AttemptSettlement,
+    private readonly notifier: CompletionNotifier,
+    private readonly bus: EventBus,
+  ) {
+    this.providers = new Map(providers.map((provider) => [provider.name, provider]));
+  }
+
+  async run(row: RequestRow, abort: AbortController): Promise<void> {
+    const id = row.request_id;
+    const payload = JSON.parse(row.payload) as AsyncParams;
+    const locking = payload.conversation_lock?.enabled === true;
+    if (locking && !(await this.takeLock(row, payload.conversation_lock?.timeout ?? 300))) return;
+    try {
+      if (!(await this.repo.start(id, this.clock.now()))) return;
+      const attempt = row.attempts + 1;
+      const resume = row.session_id ? this.repo.newestSession(row.session_id) : undefined;
+      const model = parseModel(row.model);
+      const provider = model && this.providers.get(model.provider);
+      const base = { request_id: id, session_id: row.session_id, attempt };
+      this.notifier.notify(completionProgress, { ...base, status: 'calling_llm', resume_session_id: resume ?? null });
+      const text = new StreamedText(STREAMED_TEXT_WINDOW_MS, () => this.clock.now(), (delta) => this.notifier.notify(completionProgress, { ...base, status: 'streaming', delta }));
+      const outcome = provider
+        ? await provider.run(this.turn(id, payload, model.name, resume), abort.signal, {
+            spawned: (pid) => void this.repo.setPid(id, pid),
+            progress: (update) => {
+              if (update.status === 'streaming') return text.add(update.delta);
+              text.flush();
+              this.notifier.notify(completionProgress, { ...base, ...update });
+            },
+          })
+        : ({ ok: false, code: 'invalid_request', message: `No provider runs the model ${row.model}`, retryable: false, durationMs: 0 } as const);
+      text.flush();
+      await this.settlement.settle({ row, number: attempt, prompt: promptOf(payload), resume, signal: abort.signal }, outcome, provider?.name ?? 'claude-cli');
+    } finally {
+      if (locking) await this.bus.request('conversation:release_lock', { request_id: id }).catch(() => undefined);
+    }
+  }
+
+  /**
+   * An attempt that threw (a bug, a storage error) still ends its row: back to the queue when the
+   * daemon is stopping, else failed with `internal_error`, so nothing stays `processing`.
+   */
+  async endUnexpected(row: RequestRow, signal: AbortSignal, error: Error): Promise<void> {
+    const id = row.request_id;
+    this.log.error({ request_id: id, err: error.stack }, 'completion attempt failed unexpectedly');
+    try {
+      const current = this.repo.byId(id);
+      if (current?.status !== 'processing') return;
+      if (await this.settlement.endIfAborted(row, current.attempts, signal, this.clock.now())) return;
+      const message = `The daemon could not finish this attempt: ${error.message}`;
+      await this.repo.fail(id, 'failed', message, 'internal_error', this.clock.now());
+      this.notifier.failed({ request_id: id, session_id: row.session_id, error: message, code: 'internal_error', attempts: current.attempts });
+    } catch (storage) {
+      this.log.error({ request_id: id, err: (storage as Error).message }, 'a failed completion attempt could not be recorded; it runs again at the next start');
+    }
+  }
+
+  /** The conversation lock, or back to the queue (no attempt counted) to try again in a second. */
+  private async takeLock(row: RequestRow, timeoutSeconds: number): Promise<boolean> {
+    const lock = await this.bus
+      .requestOne<{ acquired: boolean; holder?: string }>('conversation:acquire_lock', { request_id: row.request_id, conversation_id: row.queue_key, timeout_seconds: timeoutSeconds })
+      .catch((): { acquired: boolean; holder?: string } => ({ acquired: true }));
+    if (lock.acquired) return true;
+    await this.repo.retry(row.request_id, this.clock.now() + 1_000, `Waiting for the conversation lock on ${row.queue_key}, held by ${lock.holder}`, 'lock_wait');
+    return false;
+  }
+
+  /** A new session gets its id from KSI (a fresh one per attempt: a failed attempt may have created its session). */
+  private turn(requestId: string, payload: AsyncParams, model: string, resume: string | undefined): Turn {
+    const ksi = (payload.extra_body as { ksi?: Record<string, any> } | undefined)?.ksi ?? {};
+    return {
+      requestId,
+      prompt: promptOf(payload),
+      model,
+      sessionId: resume ?? randomUUID(),
+      resume: resume !== undefined,
+      allowedTools: payload.allowed_tools ?? ksi.permissions?.allowed_tools,
+      disallowedTools: payload.disallowed_tools ?? ksi.permissions?.disallowed_tools,
+      maxTurns: payload.max_turns,
+      mcpConfig: payload.mcp_config ?? ksi.mcp_config_path,
+      systemPrompt: payload.system_prompt,
+      cwd: payload.cwd ?? ksi.sandbox_dir,
+      // Admission names the agent of every request made by or for one: it never loads its workspace's settings.
+      ...(payload.agent_id !== undefined && { settingSources: ['user'] }),
+      timeoutMs: payload.timeout !== undefined ? payload.timeout * 1000 : this.config.completionTimeoutMs,
+      env: cliMarkers(this.config.varDir, requestId),
+    };
+  }
+}
+
+/** The prompt: `prompt`, else the text of the last user message. */
+function promptOf(payload: AsyncParams): string {
+  if (payload.prompt !== undefined) return payload.prompt;
+  const messages = payload.messages ?? [];
+  const last = [...messages].reverse().find((message) => message.role === 'user') ?? messages[messages.length - 1];
+  if (!last) return '';
+  if (typeof last.content === 'string') return last.content;
+  return last.content.map((part) => (typeof part === 'object' && part !== null && 'text' in part ? String((part as { text: unknown }).text) : '')).join('');
+}

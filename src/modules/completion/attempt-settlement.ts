@@ -1,0 +1,95 @@
+import { Inject, Injectable } from '@nestjs/common';
+import type { Logger } from 'pino';
+import { completionProgress, completionResult, type ModelProvider, type StandardResponse } from '../../../libs/client/src';
+import { CLOCK, type Clock } from '../../common/clock';
+import { KSI_CONFIG, type KsiConfig } from '../../config/config';
+import { DAEMON_LOG } from '../../logging/logger';
+import { CompletionNotifier } from './completion-notifier';
+import { CompletionRepository, type RequestRow } from './completion.repository';
+import { CostRepository } from './cost.repository';
+import { LiveRequests } from './live-requests';
+import type { AttemptOutcome } from './providers/attempt-outcome';
+import { ResponseLog } from './response-log';
+import { backoffDelay } from './retry-policy';
+
+/** One attempt of a request, as its settlement needs it. */
+export interface Attempt {
+  row: RequestRow;
+  /** The attempt's number, from 1. */
+  number: number;
+  /** The turn that was sent. */
+  prompt: string;
+  /** The session the attempt resumed; undefined for a new one. */
+  resume: string | undefined;
+  signal: AbortSignal;
+}
+
+/** How an attempt ends its row: completed, back to the queue for a retry, cancelled or failed; and who hears of it. */
+@Injectable()
+export class AttemptSettlement {
+  constructor(
+    @Inject(KSI_CONFIG) private readonly config: KsiConfig,
+    @Inject(CLOCK) private readonly clock: Clock,
+    @Inject(DAEMON_LOG) private readonly log: Logger,
+    private readonly repo: CompletionRepository,
+    private readonly costs: CostRepository,
+    private readonly responses: ResponseLog,
+    private readonly live: LiveRequests,
+    private readonly notifier: CompletionNotifier,
+  ) {}
+
+  async settle({ row, number, prompt, resume, signal }: Attempt, outcome: AttemptOutcome, provider: ModelProvider): Promise<void> {
+    const id = row.request_id;
+    const now = this.clock.now();
+    // Whatever ends the attempt, the money it reports was spent.
+    if (outcome.cost) await this.costs.record(id, outcome.cost);
+    if (await this.endIfAborted(row, number, signal, now)) return;
+    if (outcome.ok) {
+      const sessionId = outcome.response.session_id;
+      const standard: StandardResponse = {
+        ksi: {
+          provider,
+          request_id: id,
+          timestamp: new Date(now).toISOString(),
+          duration_ms: outcome.durationMs,
+          attempt: number,
+          prompt,
+          resumed_session_id: resume ?? null,
+          ...(row.client_id && { client_id: row.client_id }),
+          ...(row.agent_id && { agent_id: row.agent_id }),
+        },
+        response: outcome.response,
+      };
+      await this.repo.complete(id, JSON.stringify(standard), sessionId, resume, now);
+      if (sessionId) await this.responses.append(sessionId, standard).catch((error: Error) => this.log.warn({ err: error.message }, 'response log not written'));
+      this.notifier.notify(completionResult, { request_id: id, session_id: sessionId ?? null, result: standard }, true);
+      return;
+    }
+    if (outcome.retryable && number < row.max_attempts) {
+      const at = outcome.retryAt ?? now + backoffDelay(this.config.retry, number);
+      await this.repo.retry(id, at, outcome.message, outcome.code);
+      const retry = { request_id: id, session_id: row.session_id, status: 'retry_scheduled', attempt: number, next_attempt_at: at / 1000, error: outcome.message, code: outcome.code } as const;
+      this.notifier.notify(completionProgress, retry);
+      return;
+    }
+    await this.repo.fail(id, 'failed', outcome.message, outcome.code, now);
+    this.notifier.failed({ request_id: id, session_id: row.session_id, error: outcome.message, code: outcome.code, attempts: number });
+  }
+
+  /**
+   * An attempt a shutdown stopped goes back to the queue (a restart adds an attempt beyond the
+   * budget); one a cancel stopped is cancelled. False when nothing stopped it.
+   */
+  async endIfAborted(row: RequestRow, attempts: number, signal: AbortSignal, now: number): Promise<boolean> {
+    if (!signal.aborted) return false;
+    const id = row.request_id;
+    if (signal.reason === 'shutdown') {
+      await this.repo.retry(id, now, 'Interrupted by a daemon shutdown', 'daemon_restart', attempts + 1);
+      this.live.markInterrupted(id);
+      return true;
+    }
+    await this.repo.fail(id, 'cancelled', 'Cancelled', 'cancelled', now);
+    this.notifier.cancelled(id, row.session_id);
+    return true;
+  }
+}

@@ -1,0 +1,83 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { randomUUID } from 'node:crypto';
+import { COMPLETION_PRIORITIES, type completionAsync, type HandlerResult, type ParamsOut } from '../../../libs/client/src';
+import { CLOCK, type Clock } from '../../common/clock';
+import { KSI_CONFIG, type KsiConfig } from '../../config/config';
+import { correlationStorage } from '../../events/correlation';
+import { EventBus } from '../../events/event-bus';
+import type { EventContext } from '../../events/event-context';
+import { EventError } from '../../events/event-error';
+import { CompletionRepository } from './completion.repository';
+import { CompletionScheduler } from './completion-scheduler';
+import { LiveRequests } from './live-requests';
+
+export type AsyncParams = ParamsOut<typeof completionAsync>;
+
+/** completion:async: a request becomes a queued row, with the limits of the agent it runs for. */
+@Injectable()
+export class CompletionAdmission {
+  constructor(
+    @Inject(KSI_CONFIG) private readonly config: KsiConfig,
+    @Inject(CLOCK) private readonly clock: Clock,
+    private readonly repo: CompletionRepository,
+    private readonly live: LiveRequests,
+    private readonly scheduler: CompletionScheduler,
+    private readonly bus: EventBus,
+  ) {}
+
+  async accept(request: AsyncParams, context: EventContext): Promise<HandlerResult<typeof completionAsync>> {
+    const params = await this.withAgentLimits({ ...request, model: request.model ?? this.config.defaultModel }, context);
+    const requestId = randomUUID();
+    const queueKey = params.conversation_id ?? params.session_id ?? 'default';
+    const now = this.clock.now();
+    await this.repo.insert({
+      request_id: requestId,
+      status: 'queued',
+      queue_key: queueKey,
+      session_id: params.session_id ?? null,
+      priority: COMPLETION_PRIORITIES.indexOf(params.priority),
+      model: params.model as string,
+      payload: JSON.stringify(params),
+      attempts: 0,
+      max_attempts: params.max_attempts ?? this.config.retry.maxAttempts,
+      next_attempt_at: now,
+      client_id: params.client_id ?? context.connection?.id ?? null,
+      agent_id: params.agent_id ?? null,
+      profile: await this.profileOf(params.agent_id, context),
+      queued_at: now,
+    });
+    this.live.accepted(requestId, context.connection, correlationStorage.getStore());
+    this.scheduler.wake();
+    return { request_id: requestId, status: 'queued', queue_key: queueKey, message: 'Completion request queued for processing' };
+  }
+
+  /**
+   * A request made by or for an agent runs with that agent's permissions: its effective tools (never
+   * more than the request asks), its disallowed tools, and its sandbox as working directory. An
+   * identified connection always acts as itself.
+   */
+  private async withAgentLimits(request: AsyncParams, context: EventContext): Promise<AsyncParams> {
+    const agentId = context.agentId ?? request.agent_id;
+    if (agentId === undefined) return request;
+    const limited: AsyncParams = { ...request, agent_id: agentId };
+    const permissions = await this.bus
+      .requestOne<{ effective_tools: string[]; permissions: { tools: { disallowed: string[] } } }>('permission:get_agent', { agent_id: agentId }, context)
+      .catch(() => undefined);
+    if (!permissions && context.agentId !== undefined) throw new EventError('permission_denied', `Agent ${agentId} has no permissions`);
+    if (permissions) {
+      const wanted = request.allowed_tools;
+      limited.allowed_tools = wanted ? wanted.filter((tool) => permissions.effective_tools.includes(tool)) : permissions.effective_tools;
+      limited.disallowed_tools = [...new Set([...(request.disallowed_tools ?? []), ...permissions.permissions.tools.disallowed])];
+    }
+    const sandbox = await this.bus.requestOne<{ sandbox: { workspace: string } }>('sandbox:get', { agent_id: agentId }, context).catch(() => undefined);
+    if (sandbox && (context.agentId !== undefined || request.cwd === undefined)) limited.cwd = sandbox.sandbox.workspace;
+    return limited;
+  }
+
+  /** The composed profile of the agent a request runs for, so costs add up by profile; none for an agent KSI does not manage. */
+  private async profileOf(agentId: string | undefined, context: EventContext): Promise<string | null> {
+    if (agentId === undefined) return null;
+    const agent = await this.bus.requestOne<{ profile: string }>('agent:profile', { agent_id: agentId }, context).catch(() => undefined);
+    return agent?.profile ?? null;
+  }
+}

@@ -1,0 +1,89 @@
+import { Injectable } from '@nestjs/common';
+import type { CorrelationScope } from '../../events/correlation';
+import type { ClientConnection } from '../../events/event-context';
+
+interface Run {
+  abort: AbortController;
+  /** Settles once the attempt's row is written, so a cancel or a stop waits for that attempt only. */
+  done: Promise<void>;
+}
+
+/**
+ * What this daemon holds in memory about the requests it accepted (the rows hold everything else):
+ * who asked, the event each request was accepted in, the attempts running now, and the attempts a
+ * stop interrupted. Nothing else keeps per-request state.
+ */
+@Injectable()
+export class LiveRequests {
+  private readonly requesters = new Map<string, ClientConnection>();
+  /** The event each request was accepted in, so its progress and result join that causal tree. */
+  private readonly causes = new Map<string, CorrelationScope>();
+  private readonly runs = new Map<string, Run>();
+  /** Requests whose attempt this stop interrupted; the checkpoint lists them as processing. */
+  private readonly interrupted = new Set<string>();
+
+  accepted(requestId: string, connection: ClientConnection | undefined, cause: CorrelationScope | undefined): void {
+    if (connection) this.requesters.set(requestId, connection);
+    if (cause) this.causes.set(requestId, cause);
+  }
+
+  requesterOf(requestId: string): ClientConnection | undefined {
+    return this.requesters.get(requestId);
+  }
+
+  /** The connection is gone: later pushes of the request go nowhere. */
+  dropRequester(requestId: string): void {
+    this.requesters.delete(requestId);
+  }
+
+  /** The request's last push went out; its cause is kept until the listeners raised with it have started. */
+  finished(requestId: string): void {
+    this.requesters.delete(requestId);
+    setImmediate(() => this.causes.delete(requestId));
+  }
+
+  /** The scope an attempt runs in: the accepting event's, else (after a restart) one named for the request. */
+  causeOf(requestId: string): CorrelationScope {
+    return this.causes.get(requestId) ?? { correlationId: requestId, eventId: requestId };
+  }
+
+  /** Runs an attempt of the request; the request counts as running until the attempt settles. */
+  run(requestId: string, attempt: (abort: AbortController) => Promise<void>): Promise<void> {
+    const abort = new AbortController();
+    const done = attempt(abort).finally(() => this.runs.delete(requestId));
+    this.runs.set(requestId, { abort, done });
+    return done;
+  }
+
+  isRunning(requestId: string): boolean {
+    return this.runs.has(requestId);
+  }
+
+  get runningCount(): number {
+    return this.runs.size;
+  }
+
+  /** Aborts the request's running attempt and waits for it to end; false when none runs. */
+  async abortRun(requestId: string, reason: 'cancel'): Promise<boolean> {
+    const run = this.runs.get(requestId);
+    if (!run) return false;
+    run.abort.abort(reason);
+    await run.done;
+    return true;
+  }
+
+  /** Aborts every running attempt and waits for all of them to end. */
+  async abortAll(reason: 'shutdown'): Promise<void> {
+    const runs = [...this.runs.values()];
+    for (const run of runs) run.abort.abort(reason);
+    await Promise.allSettled(runs.map((run) => run.done));
+  }
+
+  markInterrupted(requestId: string): void {
+    this.interrupted.add(requestId);
+  }
+
+  wasInterrupted(requestId: string): boolean {
+    return this.interrupted.has(requestId);
+  }
+}
