@@ -5,6 +5,7 @@ import {
   MODEL_FORMAT,
   compositionProfile,
   compositionSelect,
+  completionCancel,
   mcpAgentConfig,
   messageConnect,
   messageDisconnect,
@@ -107,7 +108,7 @@ export class AgentLifecycle {
     this.outcomes.cancelRestart(agentId);
     await this.records.setStatus(agentId, 'stopped');
     const running = this.db.prepare(`SELECT request_id FROM agent_messages WHERE agent_id = ? AND status = 'processing' AND request_id IS NOT NULL`).pluck().all(agentId) as string[];
-    for (const requestId of running) await this.bus.request('completion:cancel', { request_id: requestId });
+    for (const requestId of running) await this.bus.request(completionCancel, { request_id: requestId });
     await this.bus.request(messageDisconnect, { agent_id: agentId });
     await this.bus.request(permissionRemoveAgent, { agent_id: agentId });
     await this.bus.request(sandboxRemove, { agent_id: agentId, force: true });

@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { Database } from 'better-sqlite3';
-import type { AgentInfo, AgentStatus, CostTotals, HandlerResult, agentInfo } from '../../../libs/client/src';
+import { costAgentTotals, type AgentInfo, type AgentStatus, type HandlerResult, type agentInfo } from '../../../libs/client/src';
 import { SQLITE } from '../../database/sqlite.provider';
 import { WriteQueue } from '../../database/write-queue';
 import { EventBus } from '../../events/event-bus';
@@ -77,7 +77,7 @@ export class AgentRecords {
   /** An agent and what its completions cost, across its restarts (costs are recorded by the completion module). */
   async infoWithCosts(agentId: string): Promise<HandlerResult<typeof agentInfo>> {
     const info = this.info(agentId);
-    return { ...info, costs: await this.bus.requestOne<CostTotals>('cost:agent_totals', { agent_id: agentId }) };
+    return { ...info, costs: await this.bus.requestOne(costAgentTotals, { agent_id: agentId }) };
   }
 
   /** The first idle agent with every capability (for TASK_ASSIGNMENT). */

@@ -1,6 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { Database } from 'better-sqlite3';
 import type { Logger } from 'pino';
+import { completionAsync } from '../../../libs/client/src';
 import { CLOCK, type Clock } from '../../common/clock';
 import { SQLITE } from '../../database/sqlite.provider';
 import { WriteQueue } from '../../database/write-queue';
@@ -46,8 +47,8 @@ export class AgentTurns {
         db.prepare(`UPDATE agents SET status = 'busy' WHERE agent_id = ?`).run(agentId);
       });
       claimed = next.id;
-      const accepted = await this.bus.requestOne<{ request_id: string }>(
-        'completion:async',
+      const accepted = await this.bus.requestOne(
+        completionAsync,
         {
           prompt: promptOf(message),
           model: config.model,
@@ -56,7 +57,7 @@ export class AgentTurns {
           ...(row.session_id ? { session_id: row.session_id } : { system_prompt: config.prompt }),
           ...(row.mcp_config_path && { mcp_config: row.mcp_config_path }),
         },
-        internalContext('completion:async'),
+        internalContext(completionAsync.name),
       );
       await this.writes.run((db) => db.prepare('UPDATE agent_messages SET request_id = ? WHERE id = ?').run(accepted.request_id, next.id));
     } catch (error) {

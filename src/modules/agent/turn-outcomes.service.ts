@@ -1,23 +1,14 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { OnEvent } from '@nestjs/event-emitter';
 import type { Database } from 'better-sqlite3';
 import type { Logger } from 'pino';
-import { agentResult } from '../../../libs/client/src';
+import { agentResult, completionCancelled, completionError, completionResult, messagePublish, type PayloadOf } from '../../../libs/client/src';
 import { SQLITE } from '../../database/sqlite.provider';
 import { WriteQueue } from '../../database/write-queue';
 import { EventBus } from '../../events/event-bus';
+import { Listens } from '../../events/handles.decorator';
 import { DAEMON_LOG } from '../../logging/logger';
 import { AgentRecords } from './agent-records.service';
 import { AgentTurns } from './agent-turns.service';
-
-/** The payload of completion:result, completion:error and completion:cancelled, as far as agents read it. */
-interface CompletionEnd {
-  request_id: string;
-  session_id?: string | null;
-  result?: { response?: { result?: unknown } };
-  error?: string;
-  code?: string;
-}
 
 /** Restarts after failures, like pm2: 1 s, 2 s, 4 s … up to this many, then the agent stays failed. */
 const MAX_RESTARTS = 5;
@@ -45,8 +36,8 @@ export class TurnOutcomes {
     clearTimeout(this.restartTimers.get(agentId));
   }
 
-  @OnEvent('completion:result')
-  async onResult(end: CompletionEnd): Promise<void> {
+  @Listens(completionResult)
+  async onResult(end: PayloadOf<typeof completionResult>): Promise<void> {
     const item = this.itemFor(end.request_id);
     if (!item) return;
     await this.writes.run((db) => {
@@ -54,21 +45,21 @@ export class TurnOutcomes {
       db.prepare(`UPDATE agents SET session_id = COALESCE(?, session_id), status = 'idle', restarts = 0 WHERE agent_id = ? AND status != 'stopped'`).run(end.session_id ?? null, item.agent_id);
     });
     const text = end.result?.response?.result;
-    void this.bus.request(agentResult, { agent_id: item.agent_id, request_id: end.request_id, session_id: end.session_id ?? null, text: typeof text === 'string' ? text : '' });
+    void this.bus.request(agentResult, { agent_id: item.agent_id, request_id: end.request_id, session_id: end.session_id, text: text ?? '' });
     await this.bus
-      .request('message:publish', { event_type: 'AGENT_RESULT', agent_id: item.agent_id, message: { request_id: end.request_id, session_id: end.session_id, text, in_reply_to: JSON.parse(item.message) } })
+      .request(messagePublish, { event_type: 'AGENT_RESULT', agent_id: item.agent_id, message: { request_id: end.request_id, session_id: end.session_id, text, in_reply_to: JSON.parse(item.message) } })
       .catch((error: Error) => this.log.warn({ err: error.message }, 'agent result not published'));
     void this.turns.next(item.agent_id);
   }
 
-  @OnEvent('completion:error')
-  async onError(end: CompletionEnd): Promise<void> {
+  @Listens(completionError)
+  async onError(end: PayloadOf<typeof completionError>): Promise<void> {
     const item = this.itemFor(end.request_id);
     if (!item) return;
     const row = this.records.row(item.agent_id);
     // Before the turn shows as failed: whoever sees the failure sees the session already forgotten.
     if (row && row.status !== 'stopped' && (end.code === 'session_not_found' || end.code === 'context_overflow')) await this.forgetSession(item.agent_id, row.session_id, end.code);
-    await this.turns.markFailed(item.id, end.error ?? 'The turn failed', end.code ?? 'failed');
+    await this.turns.markFailed(item.id, end.error, end.code);
     if (!row || row.status === 'stopped') return;
     await this.records.setStatus(item.agent_id, 'failed');
     if (row.restarts >= MAX_RESTARTS) {
@@ -86,8 +77,8 @@ export class TurnOutcomes {
     );
   }
 
-  @OnEvent('completion:cancelled')
-  async onCancelled(end: CompletionEnd): Promise<void> {
+  @Listens(completionCancelled)
+  async onCancelled(end: PayloadOf<typeof completionCancelled>): Promise<void> {
     const item = this.itemFor(end.request_id);
     if (!item) return;
     await this.turns.markFailed(item.id, 'Cancelled', 'cancelled');

@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
-import { completionProgress, parseModel } from '../../../libs/client/src';
+import { completionProgress, conversationAcquireLock, conversationReleaseLock, parseModel } from '../../../libs/client/src';
 import { CLOCK, type Clock } from '../../common/clock';
 import { KSI_CONFIG, type KsiConfig } from '../../config/config';
 import { EventBus } from '../../events/event-bus';
@@ -62,7 +62,7 @@ export class AttemptRunner {
       text.flush();
       await this.settlement.settle({ row, number: attempt, prompt: promptOf(payload), resume, signal: abort.signal }, outcome, provider?.name ?? 'claude-cli');
     } finally {
-      if (locking) await this.bus.request('conversation:release_lock', { request_id: id }).catch(() => undefined);
+      if (locking) await this.bus.request(conversationReleaseLock, { request_id: id });
     }
   }
 
@@ -88,8 +88,8 @@ export class AttemptRunner {
   /** The conversation lock, or back to the queue (no attempt counted) to try again in a second. */
   private async takeLock(row: RequestRow, timeoutSeconds: number): Promise<boolean> {
     const lock = await this.bus
-      .requestOne<{ acquired: boolean; holder?: string }>('conversation:acquire_lock', { request_id: row.request_id, conversation_id: row.queue_key, timeout_seconds: timeoutSeconds })
-      .catch((): { acquired: boolean; holder?: string } => ({ acquired: true }));
+      .requestOne(conversationAcquireLock, { request_id: row.request_id, conversation_id: row.queue_key, timeout_seconds: timeoutSeconds })
+      .catch(() => ({ acquired: true }) as const);
     if (lock.acquired) return true;
     await this.repo.retry(row.request_id, this.clock.now() + 1_000, `Waiting for the conversation lock on ${row.queue_key}, held by ${lock.holder}`, 'lock_wait');
     return false;

@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
-import { COMPLETION_PRIORITIES, type completionAsync, type HandlerResult, type ParamsOut } from '../../../libs/client/src';
+import { agentProfile, COMPLETION_PRIORITIES, permissionGetAgent, sandboxGet, type completionAsync, type HandlerResult, type ParamsOut } from '../../../libs/client/src';
 import { CLOCK, type Clock } from '../../common/clock';
 import { KSI_CONFIG, type KsiConfig } from '../../config/config';
 import { correlationStorage } from '../../events/correlation';
@@ -60,16 +60,14 @@ export class CompletionAdmission {
     const agentId = context.agentId ?? request.agent_id;
     if (agentId === undefined) return request;
     const limited: AsyncParams = { ...request, agent_id: agentId };
-    const permissions = await this.bus
-      .requestOne<{ effective_tools: string[]; permissions: { tools: { disallowed: string[] } } }>('permission:get_agent', { agent_id: agentId }, context)
-      .catch(() => undefined);
+    const permissions = await this.bus.requestOne(permissionGetAgent, { agent_id: agentId }, context).catch(() => undefined);
     if (!permissions && context.agentId !== undefined) throw new EventError('permission_denied', `Agent ${agentId} has no permissions`);
     if (permissions) {
       const wanted = request.allowed_tools;
       limited.allowed_tools = wanted ? wanted.filter((tool) => permissions.effective_tools.includes(tool)) : permissions.effective_tools;
       limited.disallowed_tools = [...new Set([...(request.disallowed_tools ?? []), ...permissions.permissions.tools.disallowed])];
     }
-    const sandbox = await this.bus.requestOne<{ sandbox: { workspace: string } }>('sandbox:get', { agent_id: agentId }, context).catch(() => undefined);
+    const sandbox = await this.bus.requestOne(sandboxGet, { agent_id: agentId }, context).catch(() => undefined);
     if (sandbox && (context.agentId !== undefined || request.cwd === undefined)) limited.cwd = sandbox.sandbox.workspace;
     return limited;
   }
@@ -77,7 +75,7 @@ export class CompletionAdmission {
   /** The composed profile of the agent a request runs for, so costs add up by profile; none for an agent KSI does not manage. */
   private async profileOf(agentId: string | undefined, context: EventContext): Promise<string | null> {
     if (agentId === undefined) return null;
-    const agent = await this.bus.requestOne<{ profile: string }>('agent:profile', { agent_id: agentId }, context).catch(() => undefined);
+    const agent = await this.bus.requestOne(agentProfile, { agent_id: agentId }, context).catch(() => undefined);
     return agent?.profile ?? null;
   }
 }

@@ -1,5 +1,5 @@
 import { modelParam } from './completion.events';
-import type { CostTotals } from './cost.events';
+import { costTotals } from './cost.events';
 import { defineInternal, defineRequest } from './definition';
 import { workspaceRepository } from './permission.events';
 import { jsonObject, safeId, z } from './schema';
@@ -75,14 +75,6 @@ export type AgentInfo = z.output<typeof agentSnapshot>;
 
 const spawnedAgent = agentSnapshot.extend({ token_written_to: z.string().describe("The agent's MCP config, which holds its token") });
 
-/** What cost:agent_totals answers; the cost contract's CostTotals, checked field by field. */
-const agentCosts: z.ZodType<CostTotals> = z.object({
-  cost_usd: z.number(),
-  usage: z.object({ input_tokens: z.number(), output_tokens: z.number(), cache_read_input_tokens: z.number(), cache_creation_input_tokens: z.number() }),
-  requests: z.number().describe('Requests with at least one attempt'),
-  turns: z.number().describe("The model's turns (tool loops count each round)"),
-});
-
 /** An identity: the fields it was given, with its agent and its times (epoch seconds). */
 const agentIdentity = z.looseObject({ agent_id: z.string(), created_at: z.number(), updated_at: z.number() });
 export type AgentIdentity = z.output<typeof agentIdentity>;
@@ -140,7 +132,7 @@ export const agentList = defineRequest('agent:list', {
 export const agentInfo = defineRequest('agent:info', {
   summary: "One agent, with what its completions cost and its failed turns; an agent reads only its own and its children's",
   params: agentIdParams,
-  result: agentSnapshot.extend({ costs: agentCosts.describe('What its completions cost, across its restarts') }),
+  result: agentSnapshot.extend({ costs: costTotals.describe('What its completions cost, across its restarts') }),
 });
 export const agentSendMessage = defineRequest('agent:send_message', {
   summary: "Queue a message for an agent; message.prompt (or content) is the agent's next turn",
