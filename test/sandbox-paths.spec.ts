@@ -1,6 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Database } from 'better-sqlite3';
+import { sandboxCreate, sandboxRemove } from '../libs/client/src';
 import { SQLITE } from '../src/database/sqlite.provider';
 import { EventBus } from '../src/events/event-bus';
 import { startInProcess, type InProcessDaemon } from './support/in-process-daemon';
@@ -16,18 +17,18 @@ describe('sandbox paths stay inside the sandbox dir (in process, real SQLite)', 
     ['the folder of every agent', '.'],
   ])('never deletes %s for a row that names it', async (_what, legacyId) => {
     const bus = daemon.app.get(EventBus);
-    const { sandbox } = await bus.requestOne<{ sandbox: { workspace: string } }>('sandbox:create', { agent_id: 'neighbour' });
+    const { sandbox } = await bus.requestOne(sandboxCreate, { agent_id: 'neighbour' });
     fs.writeFileSync(path.join(sandbox.workspace, 'notes.txt'), 'keep me');
     const db = daemon.app.get<Database>(SQLITE, { strict: false });
     db.prepare(`INSERT INTO sandboxes (agent_id, path, mode, created_at) VALUES ('legacy', ?, 'isolated', 0)`).run(path.join(daemon.config.sandboxDir, 'agents', legacyId));
-    expect(await bus.requestOne('sandbox:remove', { agent_id: 'legacy', force: true })).toMatchObject({ removed: true });
+    expect(await bus.requestOne(sandboxRemove, { agent_id: 'legacy', force: true })).toMatchObject({ removed: true });
     expect(fs.readFileSync(path.join(sandbox.workspace, 'notes.txt'), 'utf8')).toBe('keep me');
   });
 
   it("still deletes an agent's own folder", async () => {
     const bus = daemon.app.get(EventBus);
-    const { sandbox } = await bus.requestOne<{ sandbox: { path: string } }>('sandbox:create', { agent_id: 'leaver' });
-    await bus.requestOne('sandbox:remove', { agent_id: 'leaver' });
+    const { sandbox } = await bus.requestOne(sandboxCreate, { agent_id: 'leaver' });
+    await bus.requestOne(sandboxRemove, { agent_id: 'leaver' });
     expect(fs.existsSync(sandbox.path)).toBe(false);
   });
 });

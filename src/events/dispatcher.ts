@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
-import { isErrorResult, type CorrelationId, type ParamIssue, type RequestErrorCode } from '../../libs/client/src';
+import { isErrorResult, shutdownAcknowledge, systemHealth, type CorrelationId, type ParamIssue, type RequestErrorCode } from '../../libs/client/src';
 import { KSI_CONFIG, type KsiConfig } from '../config/config';
 import { correlationStorage, newEventId, type CorrelationScope } from './correlation';
 import type { ClientConnection, EventContext } from './event-context';
@@ -28,7 +28,7 @@ export const MAX_EVENT_NAME_CHARS = 128;
 export const MAX_CORRELATION_ID_CHARS = 256;
 
 /** Events still served while the daemon drains for shutdown. */
-const SERVED_WHILE_DRAINING = new Set(['shutdown:acknowledge', 'system:health']);
+const SERVED_WHILE_DRAINING = new Set<string>([shutdownAcknowledge.name, systemHealth.name]);
 
 /**
  * Turns one request line into exactly one reply line (CONTRACT §2): parse, route, validate, run the

@@ -18,7 +18,6 @@ import { EventError } from './event-error';
 import { EventTap } from './event-tap';
 import { schemaMismatch } from './schema-mismatch';
 
-type Data = Record<string, unknown>;
 
 /** How modules talk to each other: events, never imports of another module's services. */
 @Injectable()
@@ -32,38 +31,27 @@ export class EventBus {
   ) {}
 
   /** Raises a request inside the daemon and resolves with every handler's non-null result (error results included). */
-  request<D extends AnsweredDefinition>(definition: D, data: ParamsIn<D>, parent?: EventContext): Promise<(HandlerResult<D> | ErrorResult)[]>;
-  request(event: string, data: Data, parent?: EventContext): Promise<unknown[]>;
-  async request(definition: AnsweredDefinition | string, data: Data, parent?: EventContext): Promise<unknown[]> {
-    const event = typeof definition === 'string' ? definition : definition.name;
-    const handlers = this.catalogue.handlersOf(event);
+  async request<D extends AnsweredDefinition>(definition: D, data: ParamsIn<D>, parent?: EventContext): Promise<(HandlerResult<D> | ErrorResult)[]> {
+    const handlers = this.catalogue.handlersOf(definition.name);
     if (!handlers) return [];
-    const outcome = await this.dispatcher.execute(handlers, data, internalContext(event, parent));
-    return 'failure' in outcome ? [outcome.failure] : outcome.results;
+    const outcome = await this.dispatcher.execute(handlers, data, internalContext(definition.name, parent));
+    return ('failure' in outcome ? [outcome.failure] : outcome.results) as (HandlerResult<D> | ErrorResult)[];
   }
 
   /** Like request, for events with one answering handler; an error result rejects as EventError. */
-  requestOne<D extends AnsweredDefinition>(definition: D, data: ParamsIn<D>, parent?: EventContext): Promise<HandlerResult<D>>;
-  requestOne<T>(event: string, data: Data, parent?: EventContext): Promise<T>;
-  async requestOne(definition: AnsweredDefinition | string, data: Data, parent?: EventContext): Promise<unknown> {
-    const event = typeof definition === 'string' ? definition : definition.name;
-    const [result] = await this.request(event, data, parent);
-    if (result === undefined) throw new EventError('no_handler', `Nothing answered ${event}`);
+  async requestOne<D extends AnsweredDefinition>(definition: D, data: ParamsIn<D>, parent?: EventContext): Promise<HandlerResult<D>> {
+    const [result] = await this.request(definition, data, parent);
+    if (result === undefined) throw new EventError('no_handler', `Nothing answered ${definition.name}`);
     if (isErrorResult(result)) throw new EventError(String(result.code ?? 'error'), result.error, result);
     return result;
   }
 
   /** Notifies the listeners of a notification or a push (`@Listens`); nobody waits for them. */
-  emit<D extends NotifiedDefinition>(definition: D, payload: PayloadOf<D>, parent?: EventContext): void;
-  emit(event: string, data: Data, parent?: EventContext): void;
-  emit(definition: NotifiedDefinition | string, payload: unknown, parent?: EventContext): void {
-    const event = typeof definition === 'string' ? definition : definition.name;
-    if (this.config.checkResults && typeof definition !== 'string') checkPayload(definition, payload);
-    // Until every module is on definitions: a string may still name a handled event, sent without waiting.
-    if (typeof definition === 'string' && this.catalogue.handlersOf(event)) {
-      void this.request(event, payload as Data, parent);
-      return;
-    }
+  emit<D extends NotifiedDefinition>(definition: D, payload: PayloadOf<D>, parent?: EventContext): void {
+    const event = definition.name;
+    // Listeners only: handlers would never see it. Raise a handled event with `void bus.request(...)`.
+    if (this.catalogue.handlersOf(event)) throw new Error(`${event} has handlers; raise it with request, not emit`);
+    if (this.config.checkResults) checkPayload(definition, payload);
     const cause = correlationStorage.getStore();
     const scope = { correlationId: cause?.correlationId ?? parent?.correlationId ?? null, eventId: newEventId() };
     if (this.tap.active) {

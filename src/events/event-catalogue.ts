@@ -1,7 +1,7 @@
 import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
 import { distance } from 'fastest-levenshtein';
 import { z } from 'zod';
-import { BROADCAST_ONLY_EVENTS, EVENT_DEFINITIONS, LIFECYCLE_EVENTS, type AnsweredDefinition, type EventDefinition } from '../../libs/client/src';
+import { EVENT_DEFINITIONS, type AnsweredDefinition, type EventDefinition } from '../../libs/client/src';
 
 /** The definitions the daemon serves: the contract's (tests add probes of their own). */
 export const EVENT_CONTRACT = Symbol('ksi:event-contract');
@@ -41,33 +41,24 @@ export class EventCatalogue implements OnModuleInit {
     @Inject(EVENT_CONTRACT) contract: readonly EventDefinition[],
   ) {
     this.definitions = new Map(contract.map((definition) => [definition.name, definition]));
-    // Until every module has its definitions: the names the old lists kept off the socket.
-    for (const name of LIFECYCLE_EVENTS) {
-      if (!this.definitions.has(name)) this.definitions.set(name, { name, kind: 'internal', summary: name, params: z.object({}), result: z.void() });
-    }
-    for (const name of BROADCAST_ONLY_EVENTS) {
-      if (!this.definitions.has(name)) this.definitions.set(name, { name, kind: 'push', summary: name, payload: z.unknown() });
-    }
   }
 
   onModuleInit(): void {
     const problems: string[] = [];
     for (const found of this.methods.methodsWith(HandlerMarker)) {
-      const { definition, access, unlisted } = found.metadata;
+      const { definition, access } = found.metadata;
       const handler = `${found.className}.${found.methodName}`;
-      // A string-declared handler (modules not yet on definitions) brings its own definition.
-      if (unlisted && !this.definitions.has(definition.name)) this.definitions.set(definition.name, definition);
       const declared = this.definitions.get(definition.name);
-      if (!declared) problems.push(`${handler} handles ${definition.name}, which the contract does not define`);
-      else if (!unlisted && declared !== definition) problems.push(`${handler} handles a definition of ${definition.name} that is not the contract's`);
-      else if (declared.kind !== definition.kind) problems.push(`${handler} handles ${definition.name} as ${definition.kind}, the contract says ${declared.kind}`);
-      if (!declared) continue;
+      if (declared !== definition) {
+        problems.push(declared ? `${handler} handles a definition of ${definition.name} that is not the contract's` : `${handler} handles ${definition.name}, which the contract does not define`);
+        continue;
+      }
       const entry: CatalogueEntry = {
         event: definition.name,
         namespace: namespaceOf(definition.name),
         module: found.moduleName.replace(/Module$/, '').replace(/(?<=[a-z0-9])([A-Z])/g, '_$1').toLowerCase(),
         handler,
-        definition: declared as AnsweredDefinition,
+        definition,
         access,
         invoke: (data, context) => (found.method as (data: unknown, context: EventContext) => unknown).call(found.instance, data, context),
       };

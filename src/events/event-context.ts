@@ -6,7 +6,6 @@ export interface ClientConnection {
   readonly closed: boolean;
   /** Writes a pushed line; false when the connection is gone or was dropped for being too slow. */
   push<D extends PushDefinition>(definition: D, payload: PayloadOf<D>): boolean;
-  push(event: string, data: unknown): boolean;
   /** Runs once when the connection closes. */
   onClose(listener: () => void): void;
   /** The agent this connection identified as (system:identify); absent for the local operator. */

@@ -27,8 +27,6 @@ export interface AccessRules {
 export interface HandlerRegistration {
   definition: AnsweredDefinition;
   access: AccessRules;
-  /** Declared with the string form: the definition was made up from its options. */
-  unlisted?: true;
 }
 
 type Awaitable<T> = T | Promise<T>;
@@ -44,28 +42,15 @@ interface MethodOf<T> {
 export const HandlerMarker = DiscoveryService.createDecorator<HandlerRegistration>();
 export const ListenerMarker = DiscoveryService.createDecorator<NotifiedDefinition>();
 
-/** The options of the string form, kept while modules move to definitions. */
-export interface HandlesOptions extends AccessRules {
-  summary: string;
-  params: ParamsSchema;
-  internal?: boolean;
-}
-
 /**
  * Declares the handler of a request (or of an internal request). The dispatcher finds it at start and
  * is the only caller: validation, error capture, correlation, permission and recording happen there.
  */
 export function Handles<D extends AnsweredDefinition>(
   definition: D,
-  access?: AccessRules,
-): (target: object, key: string | symbol, descriptor: MethodOf<HandlerOf<D>>) => void;
-export function Handles(event: string, options: HandlesOptions): MethodDecorator;
-export function Handles(definition: AnsweredDefinition | string, options: AccessRules | HandlesOptions = {}) {
-  if (typeof definition === 'string') {
-    const { summary, params, internal, ...access } = options as HandlesOptions;
-    return HandlerMarker({ definition: { name: definition, kind: internal ? 'internal' : 'request', summary, params, result: z.unknown() }, access, unlisted: true });
-  }
-  return HandlerMarker({ definition, access: options });
+  access: AccessRules = {},
+): (target: object, key: string | symbol, descriptor: MethodOf<HandlerOf<D>>) => void {
+  return (target, key, descriptor) => HandlerMarker({ definition, access })(target, key, descriptor as PropertyDescriptor);
 }
 
 /**

@@ -21,12 +21,9 @@ export class ConnectionRegistry {
   }
 
   /** Pushes a line to every open connection; returns how many took it. */
-  broadcast<D extends PushDefinition>(definition: D, payload: PayloadOf<D>): number;
-  broadcast(event: string, data: unknown): number;
-  broadcast(definition: PushDefinition | string, data: unknown): number {
-    const event = typeof definition === 'string' ? definition : definition.name;
+  broadcast<D extends PushDefinition>(definition: D, payload: PayloadOf<D>): number {
     let delivered = 0;
-    for (const connection of this.connections) if (connection.push(event, data)) delivered++;
+    for (const connection of this.connections) if (connection.push(definition, payload)) delivered++;
     return delivered;
   }
 }

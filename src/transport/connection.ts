@@ -92,11 +92,9 @@ export class Connection implements ClientConnection {
     else this.closeListeners.push(listener);
   }
 
-  push<D extends PushDefinition>(definition: D, payload: PayloadOf<D>): boolean;
-  push(event: string, data: unknown): boolean;
-  push(definition: PushDefinition | string, data: unknown): boolean {
+  push<D extends PushDefinition>(definition: D, data: PayloadOf<D>): boolean {
     if (this.closed) return false;
-    const event = typeof definition === 'string' ? definition : definition.name;
+    const event = definition.name;
     let line: string;
     try {
       line = JSON.stringify({ event, data, timestamp: Date.now() / 1000, push: true });

@@ -66,21 +66,6 @@ export type RequestErrorCode = (typeof REQUEST_ERROR_CODES)[number];
  */
 export const STORAGE_FULL = 'storage_full';
 
-/** Events the daemon emits for its own lifecycle; the socket refuses them with `forbidden_event`. */
-export const LIFECYCLE_EVENTS = ['system:startup', 'system:context', 'system:ready', 'system:shutdown_complete'] as const;
-
-/** Events the daemon pushes or raises for its modules; the socket refuses them with `forbidden_event`. */
-export const BROADCAST_ONLY_EVENTS = [
-  'completion:progress',
-  'completion:result',
-  'completion:error',
-  'completion:cancelled',
-  'completion:failed',
-  'monitor:event',
-  'message:delivered',
-  'system:shutdown_notification',
-] as const;
-
 export function isErrorResult(value: unknown): value is ErrorResult {
   return typeof value === 'object' && value !== null && typeof (value as ErrorResult).error === 'string';
 }

@@ -87,6 +87,12 @@ export const checkpointWrite = defineInternal('checkpoint:write', {
   params: z.object({ reason: nonEmpty('Why the checkpoint is written') }),
   result: z.object({ checkpoint_id: z.number() }),
 });
+/**
+ * The original daemon raised these two while starting; KSI raises neither. They stay reserved so the
+ * socket refuses them with forbidden_event, as CONTRACT §3 promises, instead of calling them unknown.
+ */
+export const systemStartup = defineInternal('system:startup', { summary: 'Reserved (the original raised it while starting)', params: z.object({}), result: z.void() });
+export const systemContext = defineInternal('system:context', { summary: 'Reserved (the original raised it while starting)', params: z.object({}), result: z.void() });
 export const systemReady = defineInternal('system:ready', {
   summary: 'The daemon listens on its socket: modules start their background work',
   params: z.object({}),
@@ -115,6 +121,8 @@ export const lifecycleEvents = [
   checkpointCollect,
   checkpointRestore,
   checkpointWrite,
+  systemStartup,
+  systemContext,
   systemReady,
   systemShutdownStarted,
   systemShutdownComplete,
