@@ -94,7 +94,7 @@ export class AgentLogsCommand extends KsiCommand {
         return;
       }
       if (agent.session_id) {
-        const { messages } = (await client.sendSingle('conversation:get', { session_id: agent.session_id })) as { messages: { timestamp: string; sender: string; content: string }[] };
+        const { messages } = orFail(await client.sendSingle('conversation:get', { session_id: agent.session_id }));
         process.stdout.write(`${messages.map((m) => `${dim(m.timestamp)} ${bold(m.sender)}\n${m.content}`).join('\n\n')}\n`);
       }
       if (agent.failed_messages > 0) process.stdout.write(`${failedTurns(agentId, agent)}\n`);

@@ -1,5 +1,5 @@
 import { Command, Option } from 'nest-commander';
-import { KsiClient, type StandardResponse } from '../../../libs/client/src';
+import { KsiClient, type KsiPushMap, type PushOf } from '../../../libs/client/src';
 import { CliError, EXIT } from '../cli-error';
 import { KsiCommand, type SocketOptions } from '../ksi-command';
 import { dim } from '../output';
@@ -11,21 +11,10 @@ interface CompleteOptions extends SocketOptions {
   timeout?: number;
 }
 
-interface Pushed {
-  request_id: string;
-  status?: string;
-  attempt?: number;
-  api_attempt?: number;
-  error?: string;
-  code?: string;
-  next_attempt_at?: number;
-  session_id?: string | null;
-  result?: StandardResponse;
-  delta?: string;
-  tool?: string;
-  max_retries?: number;
-  retry_delay_ms?: number;
-}
+/** The pushes that tell how a request goes, in the order they arrive. */
+const COMPLETION_PUSHES = ['completion:progress', 'completion:result', 'completion:error', 'completion:cancelled'] as const;
+type CompletionPush = PushOf<(typeof COMPLETION_PUSHES)[number]>;
+type ProgressLine = Exclude<KsiPushMap['completion:progress'], { status: 'streaming' }>;
 
 @Command({ name: 'complete', arguments: '<prompt>', description: 'Queue a Claude turn; with --wait, print its result (exit 0) or error (exit 1)' })
 export class CompleteCommand extends KsiCommand<CompleteOptions> {
@@ -67,7 +56,7 @@ export class CompleteCommand extends KsiCommand<CompleteOptions> {
       const { end, streamed } = await finished(accepted.request_id);
       if (end.event === 'completion:result') {
         // The streamed text already is the answer; without any, the result is.
-        process.stdout.write(streamed ? '\n' : `${String(end.data.result?.response.result ?? '')}\n`);
+        process.stdout.write(streamed ? '\n' : `${end.data.result.response.result ?? ''}\n`);
         process.stderr.write(dim(`session ${end.data.session_id}\n`));
         return;
       }
@@ -82,13 +71,15 @@ export class CompleteCommand extends KsiCommand<CompleteOptions> {
    * arrives and the rest of the progress on stderr; resolves on the request's last event, with whether
    * the last attempt streamed text.
    */
-  private waitForEnd(client: KsiClient): (requestId: string) => Promise<{ end: { event: string; data: Pushed }; streamed: boolean }> {
-    const seen: { event: string; data: Pushed }[] = [];
+  private waitForEnd(client: KsiClient): (requestId: string) => Promise<{ end: Exclude<CompletionPush, { event: 'completion:progress' }>; streamed: boolean }> {
+    const seen: CompletionPush[] = [];
     let wake: () => void = () => undefined;
-    client.subscribe('completion:*', (line) => {
-      seen.push({ event: line.event, data: line.data as Pushed });
-      wake();
-    });
+    for (const event of COMPLETION_PUSHES) {
+      client.subscribe(event, (line) => {
+        seen.push(line);
+        wake();
+      });
+    }
     return async (requestId) => {
       let streamed = false;
       for (;;) {
@@ -96,7 +87,7 @@ export class CompleteCommand extends KsiCommand<CompleteOptions> {
           if (entry.data.request_id !== requestId) continue;
           if (entry.event !== 'completion:progress') return { end: entry, streamed };
           if (entry.data.status === 'streaming') {
-            process.stdout.write(entry.data.delta ?? '');
+            process.stdout.write(entry.data.delta);
             streamed = true;
             continue;
           }
@@ -119,15 +110,15 @@ export class CompleteCommand extends KsiCommand<CompleteOptions> {
 }
 
 /** One progress push other than streamed text, as a line for stderr. */
-function progressLine({ status, attempt, api_attempt, error, next_attempt_at, tool, max_retries, retry_delay_ms }: Pushed): string {
-  switch (status) {
+function progressLine(progress: ProgressLine): string {
+  switch (progress.status) {
     case 'retry_scheduled':
-      return `attempt ${attempt} failed (${error}); retrying at ${new Date((next_attempt_at ?? 0) * 1000).toISOString()}`;
+      return `attempt ${progress.attempt} failed (${progress.error}); retrying at ${new Date(progress.next_attempt_at * 1000).toISOString()}`;
     case 'tool_use':
-      return `using ${tool}`;
+      return `using ${progress.tool}`;
     case 'api_retry':
-      return `the Claude API did not answer (${error ?? 'error'}); the CLI retries (${api_attempt}/${max_retries ?? '?'}) in ${((retry_delay_ms ?? 0) / 1000).toFixed(1)} s`;
-    default:
-      return `calling Claude (attempt ${attempt})`;
+      return `the Claude API did not answer (${progress.error ?? 'error'}); the CLI retries (${progress.api_attempt}/${progress.max_retries ?? '?'}) in ${(progress.retry_delay_ms / 1000).toFixed(1)} s`;
+    case 'calling_llm':
+      return `calling Claude (attempt ${progress.attempt})`;
   }
 }

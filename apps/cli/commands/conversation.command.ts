@@ -1,21 +1,15 @@
 import { Command, Option, SubCommand } from 'nest-commander';
-import type { ConversationSummary } from '../../../libs/client/src';
+import type { ConversationMessage } from '../../../libs/client/src';
 import { orFail } from '../cli-error';
 import { CommandGroup, KsiCommand, type SocketOptions } from '../ksi-command';
 import { bold, dim, table } from '../output';
 
-interface Message {
-  timestamp: string;
-  sender: string;
-  content: string;
-}
-
-const render = (messages: Message[]) => messages.map((m) => `${dim(m.timestamp)} ${bold(m.sender)}\n${m.content}`).join('\n\n');
+const render = (messages: ConversationMessage[]) => messages.map((m) => `${dim(m.timestamp)} ${bold(m.sender)}\n${m.content}`).join('\n\n');
 
 @SubCommand({ name: 'list', description: 'Conversations, newest first' })
 export class ConversationListCommand extends KsiCommand {
   protected async execute(_params: string[], options: SocketOptions): Promise<void> {
-    const { conversations, total } = (orFail(await this.withClient(options, (client) => client.sendSingle('conversation:list', {})))) as { conversations: ConversationSummary[]; total: number };
+    const { conversations, total } = orFail(await this.withClient(options, (client) => client.sendSingle('conversation:list', {})));
     if (total === 0) {
       process.stdout.write('No conversations\n');
       return;
@@ -28,7 +22,7 @@ export class ConversationListCommand extends KsiCommand {
 @SubCommand({ name: 'show', arguments: '<session_id>', description: 'The messages of a conversation (any of its sessions)' })
 export class ConversationShowCommand extends KsiCommand {
   protected async execute([sessionId]: string[], options: SocketOptions): Promise<void> {
-    const { messages } = (orFail(await this.withClient(options, (client) => client.sendSingle('conversation:get', { session_id: sessionId })))) as { messages: Message[] };
+    const { messages } = orFail(await this.withClient(options, (client) => client.sendSingle('conversation:get', { session_id: sessionId })));
     process.stdout.write(`${render(messages)}\n`);
   }
 }
@@ -36,9 +30,7 @@ export class ConversationShowCommand extends KsiCommand {
 @SubCommand({ name: 'search', arguments: '<query>', description: 'Conversations containing a text' })
 export class ConversationSearchCommand extends KsiCommand {
   protected async execute([query]: string[], options: SocketOptions): Promise<void> {
-    const { results } = (orFail(await this.withClient(options, (client) => client.sendSingle('conversation:search', { query })))) as {
-      results: { session_id: string; match_count: number; matches: Message[] }[];
-    };
+    const { results } = orFail(await this.withClient(options, (client) => client.sendSingle('conversation:search', { query })));
     if (results.length === 0) process.stdout.write('No matches\n');
     for (const result of results) process.stdout.write(`${bold(result.session_id)} (${result.match_count} matches)\n${render(result.matches)}\n\n`);
   }
@@ -56,10 +48,7 @@ export class ConversationExportCommand extends KsiCommand<ExportOptions> {
   }
 
   protected async execute([sessionId]: string[], options: ExportOptions): Promise<void> {
-    const exported = (orFail(await this.withClient(options, (client) => client.sendSingle('conversation:export', { session_id: sessionId, format: options.format ?? 'markdown' })))) as {
-      export_path: string;
-      message_count: number;
-    };
+    const exported = orFail(await this.withClient(options, (client) => client.sendSingle('conversation:export', { session_id: sessionId, format: options.format ?? 'markdown' })));
     process.stdout.write(`${exported.export_path} (${exported.message_count} messages)\n`);
   }
 }

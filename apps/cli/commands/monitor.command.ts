@@ -7,13 +7,6 @@ interface MonitorOptions extends SocketOptions {
   json?: boolean;
 }
 
-interface MonitoredEvent {
-  event?: string;
-  event_name?: string;
-  data?: unknown;
-  timestamp?: number;
-}
-
 @Command({ name: 'monitor', arguments: '[patterns...]', description: 'Stream the daemon\'s events live (globs such as "state:*"; default all) until Ctrl-C' })
 export class MonitorCommand extends KsiCommand<MonitorOptions> {
   @Option({ flags: '--json', description: 'one raw JSON line per event' })
@@ -29,10 +22,9 @@ export class MonitorCommand extends KsiCommand<MonitorOptions> {
         process.stdout.write(`${JSON.stringify(line.data)}\n`);
         return;
       }
-      const entry = line.data as MonitoredEvent;
-      const name = entry.event_name ?? entry.event ?? '?';
-      const time = new Date((entry.timestamp ?? line.timestamp) * 1000).toISOString().slice(11, 23);
-      process.stdout.write(`${dim(time)} ${colourByNamespace(name)} ${JSON.stringify(entry.data ?? {})}\n`);
+      const entry = line.data;
+      const time = new Date(entry.timestamp * 1000).toISOString().slice(11, 23);
+      process.stdout.write(`${dim(time)} ${colourByNamespace(entry.event_name)} ${JSON.stringify(entry.data ?? {})}\n`);
     });
     await client.sendSingle('monitor:subscribe', { patterns: patterns.length > 0 ? patterns : ['*'] });
     if (!options.json) process.stderr.write(dim(`Monitoring ${patterns.join(' ') || 'all events'} — Ctrl-C to stop\n`));
