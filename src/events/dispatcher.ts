@@ -1,7 +1,6 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { isErrorResult, shutdownAcknowledge, systemHealth, type CorrelationId, type ParamIssue, type RequestErrorCode } from '../../libs/client/src';
-import { KSI_CONFIG, type KsiConfig } from '../config/config';
 import { correlationStorage, newEventId, type CorrelationScope } from './correlation';
 import type { ClientConnection, EventContext } from './event-context';
 import { errorResult } from './event-error';
@@ -9,7 +8,7 @@ import { EventCatalogue, type CatalogueEntry } from './event-catalogue';
 import { EventTap } from './event-tap';
 import { RequestGuards } from './request-guard';
 import { describeIssues, validate } from './handles.decorator';
-import { schemaMismatch } from './schema-mismatch';
+import { ContractCheck } from './contract-check';
 import { holdsNonFiniteNumber, MAX_DATA_DEPTH, nestsDeeperThan } from './json-limits';
 
 /** What a request came to: the results of its handlers, or a request-level error. */
@@ -43,7 +42,7 @@ export class Dispatcher {
     private readonly catalogue: EventCatalogue,
     private readonly tap: EventTap,
     private readonly guards: RequestGuards,
-    @Inject(KSI_CONFIG) private readonly config: KsiConfig,
+    private readonly contract: ContractCheck,
   ) {}
 
   handleLine(line: string, connection: ClientConnection): string | Promise<string> {
@@ -82,8 +81,10 @@ export class Dispatcher {
       return errorLine(event, correlationId, invalidData(event, 'holds a number too large for a double (such as 1e400), which would be stored as null; send it as a string'));
     }
     const context: EventContext = { event, correlationId, connection, agentId: connection.agentId };
-    const outcome = this.execute(handlers, data ?? {}, context);
-    return outcome instanceof Promise ? outcome.then((settled) => replyOf(context, settled)) : replyOf(context, outcome);
+    const eventId = newEventId();
+    const started = performance.now();
+    const outcome = this.execute(handlers, data ?? {}, context, eventId);
+    return outcome instanceof Promise ? outcome.then((settled) => this.reply(context, eventId, data, started, settled)) : this.reply(context, eventId, data, started, outcome);
   }
 
   /**
@@ -91,26 +92,20 @@ export class Dispatcher {
    * daemon (EventBus): admission, validation, the handlers, error capture, correlation and recording.
    * Synchronous handlers get a synchronous outcome: no promise, no microtask, on the hot path.
    */
-  execute(handlers: CatalogueEntry[], data: unknown, context: EventContext): Outcome | Promise<Outcome> {
+  execute(handlers: CatalogueEntry[], data: unknown, context: EventContext, eventId = newEventId()): Outcome | Promise<Outcome> {
     const external = context.connection !== undefined;
     if (external) {
       const refused = this.admit(context, data);
-      if (refused) return this.recorded(context, newEventId(), data, performance.now(), { failure: refused });
+      if (refused) return { failure: refused };
     }
     const cause = correlationStorage.getStore();
-    const scope: CorrelationScope = { correlationId: external ? context.correlationId : (cause?.correlationId ?? context.correlationId), eventId: newEventId() };
+    const scope: CorrelationScope = { correlationId: external ? context.correlationId : (cause?.correlationId ?? context.correlationId), eventId };
     if (!external) context.correlationId = scope.correlationId;
-    const run = () => (handlers.length === 1 ? this.runOne(handlers[0], data, context) : this.runAll(handlers, data, context));
-    if (!this.tap.active) return correlationStorage.run(scope, run);
-    if (!external) {
-      this.tap.record({ event_id: scope.eventId, parent_id: cause?.eventId, event_name: context.event, data, timestamp: Date.now() / 1000, correlation_id: scope.correlationId, agent_id: context.agentId, source: 'internal' });
-      return correlationStorage.run(scope, run);
+    // A request from the socket is recorded with its reply (outcome and duration); an internal one as it is raised.
+    if (!external && this.tap.active) {
+      this.tap.record({ event_id: eventId, parent_id: cause?.eventId, event_name: context.event, data, timestamp: Date.now() / 1000, correlation_id: scope.correlationId, agent_id: context.agentId, source: 'internal' });
     }
-    const started = performance.now();
-    const outcome = correlationStorage.run(scope, run);
-    return outcome instanceof Promise
-      ? outcome.then((settled) => this.recorded(context, scope.eventId, data, started, settled))
-      : this.recorded(context, scope.eventId, data, started, outcome);
+    return correlationStorage.run(scope, () => (handlers.length === 1 ? this.runOne(handlers[0], data, context) : this.runAll(handlers, data, context)));
   }
 
   /** Requests from the socket: refused while draining, and checked against an identified agent's rights. */
@@ -123,8 +118,10 @@ export class Dispatcher {
     return denied ? { code: 'permission_denied', error: denied } : undefined;
   }
 
-  private recorded(context: EventContext, eventId: string, data: unknown, started: number, outcome: Outcome): Outcome {
-    if (!this.tap.active) return outcome;
+  /** The reply line of a socket request, recorded with its outcome as the client sees it (a result that cannot be serialised included). */
+  private reply(context: EventContext, eventId: string, data: unknown, started: number, outcome: Outcome): string {
+    const { line, failure } = replyOf(context, outcome);
+    if (!this.tap.active) return line;
     this.tap.record({
       event_id: eventId,
       event_name: context.event,
@@ -134,10 +131,10 @@ export class Dispatcher {
       client_id: context.connection?.id,
       agent_id: context.agentId,
       source: 'external',
-      outcome: 'failure' in outcome ? outcome.failure.code : 'ok',
+      outcome: failure ?? 'ok',
       duration_ms: Math.round((performance.now() - started) * 1000) / 1000,
     });
-    return outcome;
+    return line;
   }
 
   lineTooLong(maxLineBytes: number): string {
@@ -169,24 +166,22 @@ export class Dispatcher {
     return this.settle([handler], [result]);
   }
 
+  /** Every handler of an event shares its definition: the data is validated once. */
   private async runAll(handlers: CatalogueEntry[], data: unknown, context: EventContext): Promise<Outcome> {
-    const inputs: Record<string, unknown>[] = [];
-    for (const handler of handlers) {
-      const parsed = validate(handler.definition.params, data);
-      if (!parsed.ok) return { failure: invalidParams(context.event, parsed.issues) };
-      inputs.push(parsed.data);
-    }
-    return this.settle(handlers, await Promise.all(handlers.map((handler, index) => invokeSafely(handler, inputs[index], context))));
+    const parsed = validate(handlers[0].definition.params, data);
+    if (!parsed.ok) return { failure: invalidParams(context.event, parsed.issues) };
+    return this.settle(handlers, await Promise.all(handlers.map((handler) => invokeSafely(handler, parsed.data, context))));
   }
 
-  /** The REST rule: null and undefined results are left out. With KSI_CHECK_RESULTS, a result its definition does not describe is an internal error. */
+  /** The REST rule: null and undefined results are left out. Under KSI_CHECK_RESULTS a result its definition does not describe is an internal error. */
   private settle(handlers: CatalogueEntry[], values: unknown[]): Outcome {
     const results: unknown[] = [];
     for (let index = 0; index < values.length; index++) {
       const value = values[index];
       if (value === undefined || value === null) continue;
-      if (this.config.checkResults && !isErrorResult(value)) {
-        const mismatch = schemaMismatch(handlers[index].definition.result, value);
+      if (this.contract.enabled && !isCodedError(value)) {
+        const { handler, event, definition } = handlers[index];
+        const mismatch = this.contract.check(`the result of ${handler} (${event})`, definition.result, value);
         if (mismatch) return { failure: { code: 'internal_error', error: `The result of ${handlers[index].handler} does not match the definition of ${handlers[index].event}: ${mismatch}` } };
       }
       results.push(value);
@@ -222,17 +217,22 @@ function invalidParams(event: string, issues: ParamIssue[]): RequestError {
 
 const now = () => Date.now() / 1000;
 
-function replyOf(context: EventContext, outcome: Outcome): string {
-  return 'failure' in outcome ? errorLine(context.event, context.correlationId, outcome.failure) : replyLine(context.event, context.correlationId, outcome.results);
+/** The reply line, and the request-level error code it carries (none for results). */
+function replyOf(context: EventContext, outcome: Outcome): { line: string; failure?: RequestErrorCode } {
+  const { event, correlationId } = context;
+  if ('failure' in outcome) return { line: errorLine(event, correlationId, outcome.failure), failure: outcome.failure.code };
+  const { results } = outcome;
+  try {
+    return { line: JSON.stringify({ event, data: results.length === 1 ? results[0] : results, count: results.length, correlation_id: correlationId, timestamp: now() }) };
+  } catch (error) {
+    const unserialisable: RequestError = { code: 'internal_error', error: `The result of ${event} could not be serialised as JSON: ${(error as Error).message}` };
+    return { line: errorLine(event, correlationId, unserialisable), failure: unserialisable.code };
+  }
 }
 
-function replyLine(event: string, correlationId: CorrelationId, results: unknown[]): string {
-  const count = results.length;
-  try {
-    return JSON.stringify({ event, data: count === 1 ? results[0] : results, count, correlation_id: correlationId, timestamp: now() });
-  } catch (error) {
-    return errorLine(event, correlationId, { code: 'internal_error', error: `The result of ${event} could not be serialised as JSON: ${(error as Error).message}` });
-  }
+/** An application error (`{error, code}`) is a result no definition describes; a result that merely has an `error` field is checked. */
+function isCodedError(value: unknown): boolean {
+  return isErrorResult(value) && typeof value.code === 'string';
 }
 
 function errorLine(event: string | undefined, correlationId: CorrelationId | undefined, failure: RequestError): string {

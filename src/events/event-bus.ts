@@ -1,4 +1,4 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
 import { EventEmitter2 } from '@nestjs/event-emitter';
 import {
   isErrorResult,
@@ -9,14 +9,13 @@ import {
   type ParamsIn,
   type PayloadOf,
 } from '../../libs/client/src';
-import { KSI_CONFIG, type KsiConfig } from '../config/config';
 import { correlationStorage, newEventId } from './correlation';
 import { Dispatcher } from './dispatcher';
 import { EventCatalogue } from './event-catalogue';
 import { internalContext, type EventContext } from './event-context';
 import { EventError } from './event-error';
 import { EventTap } from './event-tap';
-import { schemaMismatch } from './schema-mismatch';
+import { ContractCheck } from './contract-check';
 
 
 /** How modules talk to each other: events, never imports of another module's services. */
@@ -27,7 +26,7 @@ export class EventBus {
     private readonly tap: EventTap,
     private readonly catalogue: EventCatalogue,
     private readonly dispatcher: Dispatcher,
-    @Inject(KSI_CONFIG) private readonly config: KsiConfig,
+    private readonly contract: ContractCheck,
   ) {}
 
   /** Raises a request inside the daemon and resolves with every handler's non-null result (error results included). */
@@ -51,7 +50,7 @@ export class EventBus {
     const event = definition.name;
     // Listeners only: handlers would never see it. Raise a handled event with `void bus.request(...)`.
     if (this.catalogue.handlersOf(event)) throw new Error(`${event} has handlers; raise it with request, not emit`);
-    if (this.config.checkResults) checkPayload(definition, payload);
+    this.contract.check(`${event} as raised`, definition.kind === 'push' ? definition.payload : definition.params, payload);
     const cause = correlationStorage.getStore();
     const scope = { correlationId: cause?.correlationId ?? parent?.correlationId ?? null, eventId: newEventId() };
     if (this.tap.active) {
@@ -68,10 +67,4 @@ export class EventBus {
     }
     correlationStorage.run(scope, () => this.emitter.emitAsync(event, payload, internalContext(event, parent)));
   }
-}
-
-/** Under KSI_CHECK_RESULTS: a notification that differs from its definition fails where it is raised. */
-function checkPayload(definition: NotifiedDefinition, payload: unknown): void {
-  const mismatch = schemaMismatch(definition.kind === 'push' ? definition.payload : definition.params, payload);
-  if (mismatch) throw new Error(`The payload raised as ${definition.name} does not match its definition: ${mismatch}`);
 }

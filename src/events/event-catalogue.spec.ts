@@ -1,7 +1,9 @@
 import { Global, Injectable, Module, type Provider } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import { defineRequest, EVENT_DEFINITIONS, stateGet, z, type EventDefinition } from '../../libs/client/src';
+import pino from 'pino';
 import { KSI_CONFIG, loadConfig } from '../config/config';
+import { DAEMON_LOG } from '../logging/logger';
 import { EVENT_CONTRACT, EventCatalogue } from './event-catalogue';
 import { EventsModule } from './events.module';
 import { Handles } from './handles.decorator';
@@ -31,7 +33,13 @@ class StateGetOnly {
 }
 
 @Global()
-@Module({ providers: [{ provide: KSI_CONFIG, useValue: loadConfig({ KSI_VAR_DIR: '/nonexistent' }) }], exports: [KSI_CONFIG] })
+@Module({
+  providers: [
+    { provide: KSI_CONFIG, useValue: loadConfig({ KSI_VAR_DIR: '/nonexistent' }) },
+    { provide: DAEMON_LOG, useValue: pino({ level: 'silent' }) },
+  ],
+  exports: [KSI_CONFIG, DAEMON_LOG],
+})
 class ConfigStub {}
 
 async function start(providers: Provider[], contract: readonly EventDefinition[]): Promise<EventCatalogue> {

@@ -1,6 +1,7 @@
 import type { Socket } from 'node:net';
 import type { Logger } from 'pino';
 import { LINE_TOO_LONG, LineSplitter, type Frame, type PayloadOf, type PushDefinition } from '../../libs/client/src';
+import type { ContractCheck } from '../events/contract-check';
 import type { Dispatcher } from '../events/dispatcher';
 import type { ClientConnection } from '../events/event-context';
 
@@ -54,6 +55,7 @@ export class Connection implements ClientConnection {
     private readonly dispatcher: Dispatcher,
     private readonly limits: ConnectionLimits,
     private readonly log: Logger,
+    private readonly contract: ContractCheck,
   ) {
     this.splitter = new LineSplitter(limits.maxLineBytes);
     socket.on('data', (chunk: Buffer) => {
@@ -95,6 +97,7 @@ export class Connection implements ClientConnection {
   push<D extends PushDefinition>(definition: D, data: PayloadOf<D>): boolean {
     if (this.closed) return false;
     const event = definition.name;
+    this.contract.check(`${event} as pushed`, definition.payload, data);
     let line: string;
     try {
       line = JSON.stringify({ event, data, timestamp: Date.now() / 1000, push: true });

@@ -5,6 +5,7 @@ import * as net from 'node:net';
 import * as path from 'node:path';
 import type { Logger } from 'pino';
 import { KSI_CONFIG, type KsiConfig } from '../config/config';
+import { ContractCheck } from '../events/contract-check';
 import { Dispatcher } from '../events/dispatcher';
 import { DAEMON_LOG } from '../logging/logger';
 import { Connection } from './connection';
@@ -26,6 +27,7 @@ export class NdjsonServer extends Server implements CustomTransportStrategy {
     private readonly dispatcher: Dispatcher,
     private readonly connections: ConnectionRegistry,
     @Inject(DAEMON_LOG) private readonly log: Logger,
+    private readonly contract: ContractCheck,
   ) {
     super();
   }
@@ -41,7 +43,7 @@ export class NdjsonServer extends Server implements CustomTransportStrategy {
     }
     const limits = { maxLineBytes: this.config.maxLineBytes, maxOutputBytes: this.config.maxOutputBytes, partialLineTimeoutMs: this.config.partialLineTimeoutMs };
     const server = net.createServer({ allowHalfOpen: true }, (socket) => {
-      this.connections.add(new Connection(socket, this.dispatcher, limits, this.log));
+      this.connections.add(new Connection(socket, this.dispatcher, limits, this.log, this.contract));
     });
     server.once('error', (error) => callback(error));
     // The socket's file mode is the only gate to full rights: create it 0600 from the start.

@@ -3,6 +3,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { daemonNodeArgs } from '../../apps/daemon/launch';
+import { CONTRACT_VIOLATION } from '../../src/events/contract-check';
 import { KsiClient } from '../../libs/client/src';
 
 const ROOT = path.resolve(__dirname, '../..');
@@ -24,6 +25,8 @@ export class DaemonProcess {
   private child?: ChildProcess;
   private exited?: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
   output = '';
+  /** Contract violations reported by earlier runs of this daemon (output starts afresh at each start). */
+  private readonly violations: string[] = [];
 
   constructor(options: DaemonOptions = {}) {
     this.varDir = options.varDir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'ksi-test-'));
@@ -37,6 +40,7 @@ export class DaemonProcess {
 
   /** Spawns the daemon and resolves once it answers system:health. */
   async start(): Promise<this> {
+    this.violations.push(...contractViolations(this.output));
     this.output = '';
     const child = spawn(process.execPath, daemonNodeArgs(DAEMON_MAIN), { env: { ...process.env, ...this.env }, stdio: ['ignore', 'pipe', 'pipe'] });
     this.child = child;
@@ -68,10 +72,12 @@ export class DaemonProcess {
     return new KsiClient({ socketPath: this.socketPath, timeoutMs });
   }
 
-  /** Stops the daemon (if running) and removes the var dir. */
+  /** Stops the daemon (if running) and removes the var dir; fails when the daemon reported a contract violation (KSI_CHECK_RESULTS). */
   async dispose(): Promise<void> {
     if (this.child && this.child.exitCode === null && this.child.signalCode === null) await this.stop('SIGKILL');
     fs.rmSync(this.varDir, { recursive: true, force: true });
+    const violations = [...this.violations, ...contractViolations(this.output)];
+    if (violations.length > 0) throw new Error(`The daemon sent what its event definitions do not describe:\n${violations.join('\n')}`);
   }
 
   private async answers(): Promise<boolean> {
@@ -86,6 +92,8 @@ export class DaemonProcess {
     }
   }
 }
+
+const contractViolations = (output: string): string[] => output.split('\n').filter((line) => line.startsWith(CONTRACT_VIOLATION));
 
 export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
