@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { EventEmitter2 } from '@nestjs/event-emitter';
 import {
   isErrorResult,
+  isNotification,
   type AnsweredDefinition,
   type ErrorResult,
   type HandlerResult,
@@ -31,6 +32,7 @@ export class EventBus {
 
   /** Raises a request inside the daemon and resolves with every handler's non-null result (error results included). */
   async request<D extends AnsweredDefinition>(definition: D, data: ParamsIn<D>, parent?: EventContext): Promise<(HandlerResult<D> | ErrorResult)[]> {
+    if (isNotification(definition)) throw new Error(`${definition.name} is a notification; raise it with emit, not request`);
     const handlers = this.catalogue.handlersOf(definition.name);
     if (!handlers) return [];
     const outcome = await this.dispatcher.execute(handlers, data, internalContext(definition.name, parent));
@@ -48,8 +50,7 @@ export class EventBus {
   /** Notifies the listeners of a notification or a push (`@Listens`); nobody waits for them. */
   emit<D extends NotifiedDefinition>(definition: D, payload: PayloadOf<D>, parent?: EventContext): void {
     const event = definition.name;
-    // Listeners only: handlers would never see it. Raise a handled event with `void bus.request(...)`.
-    if (this.catalogue.handlersOf(event)) throw new Error(`${event} has handlers; raise it with request, not emit`);
+    if (!isNotification(definition)) throw new Error(`${event} is answered by handlers; raise it with request, not emit`);
     this.contract.check(`${event} as raised`, definition.kind === 'push' ? definition.payload : definition.params, payload);
     const cause = correlationStorage.getStore();
     const scope = { correlationId: cause?.correlationId ?? parent?.correlationId ?? null, eventId: newEventId() };

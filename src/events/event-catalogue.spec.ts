@@ -1,12 +1,12 @@
 import { Global, Injectable, Module, type Provider } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
-import { defineRequest, EVENT_DEFINITIONS, stateGet, z, type EventDefinition } from '../../libs/client/src';
+import { defineInternal, defineRequest, EVENT_DEFINITIONS, stateGet, z, type EventDefinition } from '../../libs/client/src';
 import pino from 'pino';
 import { KSI_CONFIG, loadConfig } from '../config/config';
 import { DAEMON_LOG } from '../logging/logger';
 import { EVENT_CONTRACT, EventCatalogue } from './event-catalogue';
 import { EventsModule } from './events.module';
-import { Handles } from './handles.decorator';
+import { Handles, Listens } from './handles.decorator';
 
 const uncatalogued = defineRequest('probe:uncatalogued', { summary: 'not in the contract', params: z.object({}), result: z.object({}) });
 const lookalike = defineRequest('state:get', { summary: 'same name, not the contract object', params: z.object({}), result: z.object({}) });
@@ -22,6 +22,20 @@ class StrayHandlers {
   impostor() {
     return {};
   }
+}
+
+const ping = defineInternal('probe:ping', { summary: 'a notification', params: z.object({}), result: z.void() });
+const ask = defineInternal('probe:ask', { summary: 'answered', params: z.object({}), result: z.object({}) });
+
+@Injectable()
+class CrossedKinds {
+  @Handles(ping)
+  answerNotification(): undefined {
+    return undefined;
+  }
+
+  @Listens(ask)
+  listenToRequest(): void {}
 }
 
 @Injectable()
@@ -59,6 +73,12 @@ describe('EventCatalogue at start', () => {
     const failure = start([StrayHandlers, StateGetOnly], [stateGet]);
     await expect(failure).rejects.toThrow(/StrayHandlers\.stray handles probe:uncatalogued, which the contract does not define/);
     await expect(start([StrayHandlers, StateGetOnly], [stateGet])).rejects.toThrow(/StrayHandlers\.impostor handles a definition of state:get that is not the contract's/);
+  });
+
+  it('refuses a handler of a notification and a listener of an answered event', async () => {
+    const failure = start([CrossedKinds, StateGetOnly], [stateGet, ping, ask]);
+    await expect(failure).rejects.toThrow(/CrossedKinds\.answerNotification handles probe:ping, a notification: listen to it with @Listens/);
+    await expect(start([CrossedKinds, StateGetOnly], [stateGet, ping, ask])).rejects.toThrow(/CrossedKinds\.listenToRequest listens to probe:ask, which handlers answer/);
   });
 
   it('starts when every request has a handler and every handler a definition', async () => {

@@ -1,7 +1,7 @@
 import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
 import { distance } from 'fastest-levenshtein';
 import { z } from 'zod';
-import { EVENT_DEFINITIONS, type AnsweredDefinition, type EventDefinition } from '../../libs/client/src';
+import { EVENT_DEFINITIONS, isNotification, type AnsweredDefinition, type EventDefinition } from '../../libs/client/src';
 
 /** The definitions the daemon serves: the contract's (tests add probes of their own). */
 export const EVENT_CONTRACT = Symbol('ksi:event-contract');
@@ -53,6 +53,7 @@ export class EventCatalogue implements OnModuleInit {
         problems.push(declared ? `${handler} handles a definition of ${definition.name} that is not the contract's` : `${handler} handles ${definition.name}, which the contract does not define`);
         continue;
       }
+      if (isNotification(definition)) problems.push(`${handler} handles ${definition.name}, a notification: listen to it with @Listens`);
       const entry: CatalogueEntry = {
         event: definition.name,
         namespace: namespaceOf(definition.name),
@@ -67,7 +68,10 @@ export class EventCatalogue implements OnModuleInit {
       else this.byEvent.set(definition.name, [entry]);
     }
     for (const found of this.methods.methodsWith(ListenerMarker)) {
-      if (this.definitions.get(found.metadata.name) !== found.metadata) problems.push(`${found.className}.${found.methodName} listens to ${found.metadata.name}, which the contract does not define`);
+      const listener = `${found.className}.${found.methodName}`;
+      const { name } = found.metadata;
+      if (this.definitions.get(name) !== found.metadata) problems.push(`${listener} listens to ${name}, which the contract does not define`);
+      else if (!isNotification(found.metadata)) problems.push(`${listener} listens to ${name}, which handlers answer: handle it with @Handles`);
     }
     for (const definition of this.definitions.values()) {
       if (definition.kind === 'request' && !this.byEvent.has(definition.name)) problems.push(`${definition.name} is a request in the contract but nothing handles it`);

@@ -45,7 +45,7 @@ export class TurnOutcomes {
       db.prepare(`UPDATE agents SET session_id = COALESCE(?, session_id), status = 'idle', restarts = 0 WHERE agent_id = ? AND status != 'stopped'`).run(end.session_id ?? null, item.agent_id);
     });
     const text = end.result?.response?.result;
-    void this.bus.request(agentResult, { agent_id: item.agent_id, request_id: end.request_id, session_id: end.session_id, text: text ?? '' });
+    this.bus.emit(agentResult, { agent_id: item.agent_id, request_id: end.request_id, session_id: end.session_id, text: text ?? '' });
     await this.bus
       .request(messagePublish, { event_type: 'AGENT_RESULT', agent_id: item.agent_id, message: { request_id: end.request_id, session_id: end.session_id, text, in_reply_to: JSON.parse(item.message) } })
       .catch((error: Error) => this.log.warn({ err: error.message }, 'agent result not published'));

@@ -10,9 +10,10 @@ import {
   orchestrationTerminate,
   type HandlerResult,
   type ParamsOut,
+  type PayloadOf,
 } from '../../../libs/client/src';
 import type { EventContext } from '../../events/event-context';
-import { Handles } from '../../events/handles.decorator';
+import { Handles, Listens } from '../../events/handles.decorator';
 import { OrchestrationService } from './orchestration.service';
 
 @Injectable()
@@ -57,8 +58,8 @@ export class OrchestrationHandlers {
     return { ...this.orchestrations.summary(instance), transcript: instance.transcript };
   }
 
-  @Handles(agentResult)
-  async onAgentResult({ agent_id, text }: ParamsOut<typeof agentResult>): Promise<HandlerResult<typeof agentResult>> {
+  @Listens(agentResult)
+  async onAgentResult({ agent_id, text }: PayloadOf<typeof agentResult>): Promise<void> {
     await this.orchestrations.route(agent_id, text);
   }
 }

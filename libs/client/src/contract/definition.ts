@@ -1,4 +1,4 @@
-import type { ParamsSchema, z } from './schema';
+import { z, type ParamsSchema } from './schema';
 
 /**
  * `request`: a client may send it (modules may raise it in-process too); each handler answers with a result.
@@ -37,6 +37,11 @@ export interface PushDefinition<N extends string = string, P extends z.ZodType =
 }
 
 export type EventDefinition = RequestDefinition | InternalDefinition | PushDefinition;
+
+/** A push, or an internal event whose result is `z.void()`: listeners receive it and nobody answers. */
+export function isNotification(definition: EventDefinition): definition is NotifiedDefinition {
+  return definition.kind === 'push' || (definition.kind === 'internal' && definition.result instanceof z.ZodVoid);
+}
 /** Definitions whose handlers answer: what `@Handles` and the in-process `request` take. */
 export type AnsweredDefinition = RequestDefinition | InternalDefinition;
 /** Definitions raised as notifications: what `@Listens` and the in-process `emit` take. */
