@@ -81,6 +81,10 @@ describe('EventCatalogue at start', () => {
     await expect(start([CrossedKinds, StateGetOnly], [stateGet, ping, ask])).rejects.toThrow(/CrossedKinds\.listenToRequest listens to probe:ask, which handlers answer/);
   });
 
+  it('refuses a contract that defines a name twice', async () => {
+    await expect(start([StateGetOnly], [stateGet, lookalike])).rejects.toThrow(/state:get is defined twice in the contract/);
+  });
+
   it('starts when every request has a handler and every handler a definition', async () => {
     const catalogue = await start([StateGetOnly], [stateGet]);
     expect(catalogue.eventNames()).toEqual(['state:get']);

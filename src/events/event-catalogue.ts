@@ -1,7 +1,7 @@
 import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
 import { distance } from 'fastest-levenshtein';
 import { z } from 'zod';
-import { EVENT_DEFINITIONS, isNotification, type AnsweredDefinition, type EventDefinition } from '../../libs/client/src';
+import { EVENT_DEFINITIONS, isNotification, type AnsweredDefinition, type EventDefinition, type PushDefinition } from '../../libs/client/src';
 
 /** The definitions the daemon serves: the contract's (tests add probes of their own). */
 export const EVENT_CONTRACT = Symbol('ksi:event-contract');
@@ -38,13 +38,13 @@ export class EventCatalogue implements OnModuleInit {
 
   constructor(
     private readonly methods: MethodDiscovery,
-    @Inject(EVENT_CONTRACT) contract: readonly EventDefinition[],
+    @Inject(EVENT_CONTRACT) private readonly contract: readonly EventDefinition[],
   ) {
     this.definitions = new Map(contract.map((definition) => [definition.name, definition]));
   }
 
   onModuleInit(): void {
-    const problems: string[] = [];
+    const problems = this.contract.filter((definition) => this.definitions.get(definition.name) !== definition).map(({ name }) => `${name} is defined twice in the contract`);
     for (const found of this.methods.methodsWith(HandlerMarker)) {
       const { definition, access } = found.metadata;
       const handler = `${found.className}.${found.methodName}`;
@@ -101,8 +101,8 @@ export class EventCatalogue implements OnModuleInit {
   }
 
   /** Every push definition, sorted by name. */
-  pushDefinitions(): EventDefinition[] {
-    return [...this.definitions.values()].filter((definition) => definition.kind === 'push').sort((a, b) => a.name.localeCompare(b.name));
+  pushDefinitions(): PushDefinition[] {
+    return [...this.definitions.values()].filter((definition): definition is PushDefinition => definition.kind === 'push').sort((a, b) => a.name.localeCompare(b.name));
   }
 
   /** Close names for a mistyped event: by edit distance, else the events of the same namespace. */

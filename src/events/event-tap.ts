@@ -1,23 +1,8 @@
 import { Injectable } from '@nestjs/common';
-import type { CorrelationId } from '../../libs/client/src';
+import type { recordedEvent, z } from '../../libs/client/src';
 
-/** One event the daemon handled: an external request, or an event raised inside the daemon. */
-export interface EventRecord {
-  event_id: string;
-  /** The event that caused this one (absent for a client's request). */
-  parent_id?: string;
-  event_name: string;
-  data: unknown;
-  timestamp: number;
-  correlation_id: CorrelationId;
-  /** The connection that sent it; absent for internal events. */
-  client_id?: string;
-  agent_id?: string;
-  source: 'external' | 'internal';
-  /** For external requests: `ok`, or the request-level error code. */
-  outcome?: string;
-  duration_ms?: number;
-}
+/** One event the daemon handled (a client's request, or an event raised inside it): what monitor:event pushes, before redaction. */
+export type EventRecord = z.output<typeof recordedEvent>;
 
 export type EventObserver = (record: EventRecord) => void;
 

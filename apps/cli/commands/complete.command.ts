@@ -120,5 +120,8 @@ function progressLine(progress: ProgressLine): string {
       return `the Claude API did not answer (${progress.error ?? 'error'}); the CLI retries (${progress.api_attempt}/${progress.max_retries ?? '?'}) in ${(progress.retry_delay_ms / 1000).toFixed(1)} s`;
     case 'calling_llm':
       return `calling Claude (attempt ${progress.attempt})`;
+    default:
+      // A stage this CLI does not know yet (a newer daemon): shown by name rather than as "undefined".
+      return (progress as { status: string }).status;
   }
 }

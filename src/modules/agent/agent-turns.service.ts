@@ -6,7 +6,6 @@ import { CLOCK, type Clock } from '../../common/clock';
 import { SQLITE } from '../../database/sqlite.provider';
 import { WriteQueue } from '../../database/write-queue';
 import { EventBus } from '../../events/event-bus';
-import { internalContext } from '../../events/event-context';
 import { EventError } from '../../events/event-error';
 import { DAEMON_LOG } from '../../logging/logger';
 import { AgentRecords, type AgentConfig } from './agent-records.service';
@@ -47,18 +46,14 @@ export class AgentTurns {
         db.prepare(`UPDATE agents SET status = 'busy' WHERE agent_id = ?`).run(agentId);
       });
       claimed = next.id;
-      const accepted = await this.bus.requestOne(
-        completionAsync,
-        {
-          prompt: promptOf(message),
-          model: config.model,
-          agent_id: agentId,
-          conversation_id: `agent:${agentId}`,
-          ...(row.session_id ? { session_id: row.session_id } : { system_prompt: config.prompt }),
-          ...(row.mcp_config_path && { mcp_config: row.mcp_config_path }),
-        },
-        internalContext(completionAsync.name),
-      );
+      const accepted = await this.bus.requestOne(completionAsync, {
+        prompt: promptOf(message),
+        model: config.model,
+        agent_id: agentId,
+        conversation_id: `agent:${agentId}`,
+        ...(row.session_id ? { session_id: row.session_id } : { system_prompt: config.prompt }),
+        ...(row.mcp_config_path && { mcp_config: row.mcp_config_path }),
+      });
       await this.writes.run((db) => db.prepare('UPDATE agent_messages SET request_id = ? WHERE id = ?').run(accepted.request_id, next.id));
     } catch (error) {
       this.log.error({ agent_id: agentId, err: (error as Error).message }, 'agent could not start its next message');

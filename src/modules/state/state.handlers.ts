@@ -70,7 +70,7 @@ export class StateHandlers {
   }
 
   @Handles(queueSet, inNamespace)
-  async append(data: ParamsOut<typeof queuePush>, context: EventContext): Promise<HandlerResult<typeof queuePush>> {
+  async append(data: ParamsOut<typeof queueSet>, context: EventContext): Promise<HandlerResult<typeof queueSet>> {
     return { ...(await this.push(data, context)), status: 'set' };
   }
 
@@ -83,7 +83,7 @@ export class StateHandlers {
   }
 
   @Handles(queuePeek, inNamespace)
-  peek(data: QueueRef, context: EventContext): HandlerResult<typeof queuePop> {
+  peek(data: QueueRef, context: EventContext): HandlerResult<typeof queuePeek> {
     const name = queueName(data);
     const namespace = queueNamespace(data.namespace, context);
     const { found, value } = this.state.peek(namespace, name);

@@ -52,7 +52,6 @@ const failedTurn = z.object({
   code: z.string(),
   failed_at: z.number().nullable().describe('Epoch seconds; null for turns that failed before failures were recorded'),
 });
-export type FailedTurn = z.output<typeof failedTurn>;
 
 /** An agent as agent:list, agent:info and agent:spawn show it. */
 const agentSnapshot = z.object({

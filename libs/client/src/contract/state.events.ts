@@ -53,12 +53,13 @@ export const stateDeleteResult = z.object({
   deleted: z.boolean().describe('Whether the key existed'),
 });
 export const stateListResult = z.object({ keys: z.array(z.string()), count: z.number(), namespace: namespaceName });
-export const queuePushResult = z.object({
-  status: z.enum(['pushed', 'set']),
+const queueAppended = {
   namespace: namespaceName,
   queue_name: queueNameField,
   position: z.number().describe('Length of the queue after the push'),
-});
+};
+export const queuePushResult = z.object({ status: z.literal('pushed'), ...queueAppended });
+export const queueSetResult = z.object({ status: z.literal('set'), ...queueAppended });
 export const queuePopResult = z.object({ value: z.unknown(), found: z.boolean(), namespace: namespaceName, queue_name: queueNameField });
 export const queueLengthResult = z.object({ length: z.number(), namespace: namespaceName, queue_name: queueNameField });
 export const queueKeysResult = z.object({ keys: z.array(z.string()), count: z.number(), namespace: namespaceName });
@@ -93,7 +94,7 @@ export const queuePush = defineRequest('async_state:push', { summary: 'Append a 
 export const queueSet = defineRequest('async_state:set', {
   summary: 'Append a value to a FIFO queue (same as async_state:push)',
   params: queuePushParams,
-  result: queuePushResult,
+  result: queueSetResult,
 });
 export const queuePop = defineRequest('async_state:pop', { summary: 'Remove and return the head of a queue', params: queueRefParams, result: queuePopResult });
 export const queuePeek = defineRequest('async_state:get', {
