@@ -149,7 +149,13 @@ describe('the ksi CLI (built binary, real daemon)', () => {
     expect(help.stdout).toMatch(/Result\n(.*\n)*\s+status\s+string\s+required/);
     const pushed = await ksi(['help', 'completion:progress'], env);
     expect(pushed.stdout).toMatch(/completion:progress\s+\(pushed by the daemon; subscribe, do not send\)/);
-    expect(pushed.stdout).toMatch(/Example line\n\s+\{"event":"completion:progress"/);
+    expect(pushed.stdout).toMatch(/Payload\n\s+request_id\s+string\s+required.*\n(.*\n)*\s+status\s+string\s+required/);
+    expect(pushed.stdout).toMatch(/shape 2 of 5: status = "streaming"\n\s+delta\s+string\s+required\s+The next piece of the answer/);
+    expect(pushed.stdout).toMatch(/Example line\n\s+\{"event":"completion:progress","data":\{"request_id":"<request_id>",.*"status":"calling_llm"/);
+    const union = await ksi(['help', 'completion:status'], env);
+    expect(union.stdout).toMatch(/Result\n\s+shape 1 of 2\n(.*\n)*\s+request_id\s+string\s+required.*\n(.*\n)*\s+status\s+string\s+required/);
+    expect(union.stdout).toMatch(/shape 2 of 2\n\s+status_counts\s+object\s+required/);
+    expect(union.stdout).not.toContain('(none)');
     const unknown = await ksi(['help', 'state:sett'], env);
     expect(unknown).toMatchObject({ code: 1 });
     expect(unknown.stderr).toContain('Did you mean state:set');

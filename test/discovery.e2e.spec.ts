@@ -1,5 +1,9 @@
 import type { KsiClient } from '../libs/client/src';
 import { useDaemon } from './support/daemon-process';
+import { RawConnection } from './support/raw-connection';
+
+/** The Python client's line limit (asyncio's default stream limit): it calls system:discover on connect. */
+const PYTHON_CLIENT_LINE_LIMIT = 65_536;
 
 describe('health and discovery (real daemon)', () => {
   const { daemon, client: connected } = useDaemon();
@@ -22,7 +26,7 @@ describe('health and discovery (real daemon)', () => {
     expect(health.memory.rss_mb).toBeGreaterThan(0);
   });
 
-  it('system:discover lists every event with kind, module, handler, summary and JSON Schemas of its parameters and result', async () => {
+  it('system:discover lists every event with kind, module, handler, summary and the JSON Schema of its parameters, and its result with include_results', async () => {
     const discover = await client.sendSingle('system:discover');
     expect(discover.total).toBe(Object.keys(discover.events).length);
     expect(discover.total).toBe((await client.sendSingle('system:health')).events_registered);
@@ -34,15 +38,37 @@ describe('health and discovery (real daemon)', () => {
       summary: expect.any(String),
       parameters: { type: 'object', required: ['key', 'value'], properties: { namespace: { type: 'string', description: expect.stringContaining('agent:<its id>') } } },
     });
-    expect(discover.events['state:get']).toMatchObject({
+    expect(discover.events['state:get']).not.toHaveProperty('result');
+
+    const withResults = await client.sendSingle('system:discover', { include_results: true });
+    expect(withResults.events['state:get']).toMatchObject({
+      parameters: { required: ['key'] },
       result: { type: 'object', required: expect.arrayContaining(['found', 'namespace', 'key']), properties: { found: { type: 'boolean' }, expires_at: { type: 'number' } } },
     });
-    expect(discover.events['system:health']).toMatchObject({ result: { properties: { last_shutdown: { oneOf: expect.any(Array) } } } });
+    expect(withResults.events['system:health']).toMatchObject({ result: { properties: { last_shutdown: { oneOf: expect.any(Array) } } } });
+    expect(withResults.events['completion:status']).toMatchObject({ result: { anyOf: [{ required: expect.arrayContaining(['request_id', 'status']) }, { required: expect.arrayContaining(['status_counts']) }] } });
   });
 
-  it('system:discover lists the events the daemon pushes apart, with their payload, and no internal event', async () => {
+  it('keeps the default system:discover reply line under the Python client’s 64 KiB line limit', async () => {
+    const connection = await RawConnection.open(daemon.socketPath);
+    let wire = '';
+    connection.socket.on('data', (chunk: string) => (wire += chunk));
+    // What the Python EventClient sends on connect.
+    const reply = await connection.request({ event: 'system:discover', data: {}, correlation_id: '0b7c6f2e-python-client' });
+    connection.close();
+    // Every event with its kind and parameters, and the pushes, still fit.
+    expect(reply.data.events['state:set']).toMatchObject({ kind: 'request', parameters: { required: ['key', 'value'] } });
+    expect(reply.data.pushes['completion:progress']).toEqual({ kind: 'push', summary: expect.any(String) });
+    const line = wire.slice(0, wire.indexOf('\n'));
+    expect(JSON.parse(line)).toEqual(reply);
+    expect(Buffer.byteLength(line) + '\n'.length).toBeLessThanOrEqual(PYTHON_CLIENT_LINE_LIMIT);
+  });
+
+  it('system:discover lists the events the daemon pushes apart, with their payload with include_results, and no internal event', async () => {
     const discover = await client.sendSingle('system:discover');
-    expect(discover.pushes?.['system:shutdown_notification']).toEqual({
+    expect(discover.pushes?.['system:shutdown_notification']).toEqual({ kind: 'push', summary: expect.any(String) });
+    const withPayloads = await client.sendSingle('system:discover', { include_results: true });
+    expect(withPayloads.pushes?.['system:shutdown_notification']).toEqual({
       kind: 'push',
       summary: expect.any(String),
       payload: expect.objectContaining({ type: 'object', required: ['reason', 'timestamp'], properties: { reason: { type: 'string', const: 'daemon_shutdown' }, timestamp: expect.objectContaining({ type: 'number' }) } }),
@@ -58,13 +84,13 @@ describe('health and discovery (real daemon)', () => {
     expect(state.pushes).toEqual({});
     const glob = await client.sendSingle('system:discover', { event: 'async_state:p*' });
     expect(Object.keys(glob.events).sort()).toEqual(['async_state:pop', 'async_state:push']);
-    const shutdown = await client.sendSingle('system:discover', { namespace: 'system', event: 'system:shutdown*', detail: false });
+    const shutdown = await client.sendSingle('system:discover', { namespace: 'system', event: 'system:shutdown*', detail: false, include_results: true });
     expect(shutdown.events).toEqual({ 'system:shutdown': { kind: 'request', module: 'shutdown', handler: 'ShutdownHandlers.shutdown', summary: expect.any(String) } });
     expect(shutdown.pushes).toEqual({ 'system:shutdown_notification': { kind: 'push', summary: expect.any(String) } });
   });
 
   it('renders compact and mcp formats', async () => {
-    const compact = await client.sendSingle('system:discover', { namespace: 'state', format_style: 'compact' });
+    const compact = await client.sendSingle('system:discover', { namespace: 'state', format_style: 'compact', include_results: true });
     expect(compact.events['state:get']).toEqual({
       k: 'request',
       m: 'state',
@@ -82,10 +108,15 @@ describe('health and discovery (real daemon)', () => {
         ['expires_at', 'number', false, null, expect.any(String)],
       ],
     });
+    expect((await client.sendSingle('system:discover', { event: 'state:get', format_style: 'compact' })).events['state:get']).not.toHaveProperty('r');
     // A union result lists the fields of all its options, required only where every option has them.
-    const compactHelp = await client.sendSingle('system:discover', { event: 'system:help', format_style: 'compact' });
+    const compactHelp = await client.sendSingle('system:discover', { event: 'system:help', format_style: 'compact', include_results: true });
     expect(compactHelp.events['system:help']).toMatchObject({ r: expect.arrayContaining([['event', 'string', false, null, ''], ['example', 'string', false, null, expect.any(String)]]) });
-    const compactPush = await client.sendSingle('system:discover', { event: 'system:shutdown_notification', format_style: 'compact' });
+    const compactProgress = await client.sendSingle('system:discover', { event: 'completion:progress', format_style: 'compact', include_results: true });
+    expect(compactProgress.pushes?.['completion:progress']).toMatchObject({
+      d: expect.arrayContaining([['request_id', 'string', true, null, ''], ['status', 'string', true, null, ''], ['delta', 'string', false, null, expect.any(String)], ['error_status', 'number|null', false, null, expect.any(String)]]),
+    });
+    const compactPush = await client.sendSingle('system:discover', { event: 'system:shutdown_notification', format_style: 'compact', include_results: true });
     expect(compactPush.pushes?.['system:shutdown_notification']).toEqual({
       k: 'push',
       s: expect.any(String),
@@ -115,8 +146,17 @@ describe('health and discovery (real daemon)', () => {
       kind: 'push',
       summary: expect.any(String),
       payload: expect.objectContaining({ required: ['reason', 'timestamp'] }),
-      example: '{"event":"system:shutdown_notification","data":{"reason":"<reason>","timestamp":1},"timestamp":1,"push":true}',
+      example: '{"event":"system:shutdown_notification","data":{"reason":"daemon_shutdown","timestamp":1},"timestamp":1,"push":true}',
     });
+    // A union payload's example line shows its first shape, its discriminator included.
+    const progress = await client.sendSingle('system:help', { event: 'completion:progress' });
+    expect(progress).toMatchObject({ payload: { oneOf: expect.any(Array) } });
+    expect(JSON.parse((progress as { example: string }).example)).toMatchObject({
+      event: 'completion:progress',
+      data: { request_id: '<request_id>', session_id: '<session_id>', attempt: 1, status: 'calling_llm', resume_session_id: '<resume_session_id>' },
+      push: true,
+    });
+    expect(await client.sendSingle('system:help', { event: 'completion:status' })).toMatchObject({ result: { anyOf: expect.any(Array) } });
     expect(await client.sendSingle('system:help', { event: 'system:shutdown_notification', format_style: 'mcp' })).toMatchObject({ code: 'not_found' });
     for (const internal of ['checkpoint:write', 'system:shutdown_complete']) expect(await client.sendSingle('system:help', { event: internal })).toMatchObject({ code: 'not_found' });
     await expect(client.sendEvent('system:help' as string, {})).rejects.toMatchObject({ code: 'invalid_params' });

@@ -1,13 +1,9 @@
 import { Command } from 'nest-commander';
 import { isErrorResult, type HelpResult, type McpToolDescription } from '../../../libs/client/src';
+import { mergedFields, shapesOf, type JsonSchema, type SchemaField } from '../../../libs/client/src/schema-fields';
 import { CliError, EXIT } from '../cli-error';
 import { KsiCommand, type SocketOptions } from '../ksi-command';
 import { bold, dim, table } from '../output';
-
-interface JsonSchema {
-  properties?: Record<string, { type?: string | string[]; default?: unknown; description?: string }>;
-  required?: string[];
-}
 
 @Command({ name: 'help', arguments: '[event]', description: 'Describe an event: summary, parameters, example commands (or this help)' })
 export class HelpCommand extends KsiCommand {
@@ -52,15 +48,35 @@ export class HelpCommand extends KsiCommand {
   }
 }
 
-/** One line per property of a JSON Schema object: name, type, required or not, default, description. */
+/**
+ * One line per field of a JSON Schema: name, type, required or not, default, description. A union
+ * lists the fields all its shapes share, then each shape's own under a heading naming its constants.
+ */
 function fields(schema: JsonSchema = {}, prefix = ''): string {
-  const required = new Set(schema.required ?? []);
-  const rows = Object.entries(schema.properties ?? {}).map(([name, property]) => [
-    `  ${prefix}${name}`,
-    [property.type ?? 'any'].flat().join('|'),
-    required.has(name) ? 'required' : 'optional',
-    property.default === undefined ? '' : `default ${JSON.stringify(property.default)}`,
-    dim(property.description ?? ''),
-  ]);
-  return rows.length > 0 ? table(rows) : '  (none)';
+  const shapes = shapesOf(schema);
+  const shared = mergedFields(shapes).filter((field) => shapes.every((shape) => shape.some((other) => other.name === field.name)));
+  // Headings are strings, fields are table rows: one table keeps the columns of every shape aligned.
+  const lines: (string | string[])[] = shared.map((field) => row(field, `  ${prefix}`));
+  if (shapes.length > 1) {
+    shapes.forEach((shape, index) => {
+      const constants = shape.filter((field) => field.const !== undefined).map((field) => `${field.name} = ${JSON.stringify(field.const)}`);
+      const own = shape.filter((field) => !shared.some((other) => other.name === field.name));
+      lines.push(`  ${bold(`shape ${index + 1} of ${shapes.length}`)}${constants.length > 0 ? `: ${constants.join(', ')}` : ''}`);
+      lines.push(...(own.length > 0 ? own.map((field) => row(field, `    ${prefix}`)) : [dim('    (no other fields)')]));
+    });
+  }
+  if (lines.length === 0) return '  (none)';
+  const rows = lines.filter((line): line is string[] => Array.isArray(line));
+  const rendered = rows.length > 0 ? table(rows).split('\n') : [];
+  return lines.map((line) => (typeof line === 'string' ? line : rendered.shift())).join('\n');
+}
+
+function row(field: SchemaField, indent: string): string[] {
+  return [
+    `${indent}${field.name}`,
+    field.type,
+    field.required ? 'required' : 'optional',
+    field.default === undefined ? '' : `default ${JSON.stringify(field.default)}`,
+    dim(field.description),
+  ];
 }

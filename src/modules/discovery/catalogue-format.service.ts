@@ -8,13 +8,17 @@ import type {
   PushDefinition,
   PushDescription,
 } from '../../../libs/client/src';
+import { mergedFields, shapesOf, type JsonSchema, type SchemaField } from '../../../libs/client/src/schema-fields';
 import { KSI_CONFIG, type KsiConfig } from '../../config/config';
 import { EventCatalogue, namespaceOf, type CatalogueEntry } from '../../events/event-catalogue';
 
-type JsonSchema = { properties?: Record<string, JsonSchemaProperty>; required?: string[]; anyOf?: JsonSchema[]; oneOf?: JsonSchema[] };
-type JsonSchemaProperty = { type?: string | string[]; default?: unknown; description?: string };
 type CompactField = NonNullable<CompactEventDescription['p']>[number];
 export type FormatStyle = 'verbose' | 'compact' | 'mcp';
+/** What discovery shows besides names and summaries: parameter schemas, and result and payload schemas. */
+export interface Detail {
+  parameters: boolean;
+  results: boolean;
+}
 
 /** Renders the event catalogue for discovery, help and module introspection. */
 @Injectable()
@@ -41,7 +45,7 @@ export class CatalogueFormatService {
     return this.catalogue.pushDefinitions().filter((definition): definition is PushDefinition => definition.kind === 'push' && matches(definition.name));
   }
 
-  describe(entry: CatalogueEntry, style: FormatStyle, detail: boolean): EventDescription | CompactEventDescription | McpToolDescription {
+  describe(entry: CatalogueEntry, style: FormatStyle, detail: Detail): EventDescription | CompactEventDescription | McpToolDescription {
     if (style === 'mcp') return this.tool(entry);
     return style === 'compact' ? this.compact(entry, detail) : this.verbose(entry, detail);
   }
@@ -51,32 +55,43 @@ export class CatalogueFormatService {
     return { name: entry.event, description: entry.definition.summary, inputSchema: { type: 'object', ...this.catalogue.parametersOf(entry) } };
   }
 
-  verbose(entry: CatalogueEntry, detail: boolean): EventDescription {
+  verbose(entry: CatalogueEntry, detail: Detail): EventDescription {
     const { summary, result } = entry.definition;
-    const schemas = detail && { parameters: this.catalogue.parametersOf(entry), result: this.catalogue.jsonSchemaOf(result, 'output') };
-    return { kind: 'request', module: entry.module, handler: entry.handler, summary, ...schemas };
+    return {
+      kind: 'request',
+      module: entry.module,
+      handler: entry.handler,
+      summary,
+      ...(detail.parameters && { parameters: this.catalogue.parametersOf(entry) }),
+      ...(detail.results && { result: this.catalogue.jsonSchemaOf(result, 'output') }),
+    };
   }
 
-  private compact(entry: CatalogueEntry, detail: boolean): CompactEventDescription {
+  private compact(entry: CatalogueEntry, detail: Detail): CompactEventDescription {
     const { summary, result } = entry.definition;
-    const fields = detail && { p: compactFields(this.catalogue.parametersOf(entry)), r: compactFields(this.catalogue.jsonSchemaOf(result, 'output')) };
-    return { k: 'request', m: entry.module, h: entry.handler, s: summary, ...fields };
+    return {
+      k: 'request',
+      m: entry.module,
+      h: entry.handler,
+      s: summary,
+      ...(detail.parameters && { p: compactFields(this.catalogue.parametersOf(entry)) }),
+      ...(detail.results && { r: compactFields(this.catalogue.jsonSchemaOf(result, 'output')) }),
+    };
   }
 
-  describePush(definition: PushDefinition, style: Exclude<FormatStyle, 'mcp'>, detail: boolean): PushDescription | CompactPushDescription {
+  describePush(definition: PushDefinition, style: Exclude<FormatStyle, 'mcp'>, detail: Detail): PushDescription | CompactPushDescription {
     if (style === 'verbose') return this.verbosePush(definition, detail);
-    return { k: 'push', s: definition.summary, ...(detail && { d: compactFields(this.catalogue.jsonSchemaOf(definition.payload, 'output')) }) };
+    return { k: 'push', s: definition.summary, ...(detail.results && { d: compactFields(this.catalogue.jsonSchemaOf(definition.payload, 'output')) }) };
   }
 
-  verbosePush(definition: PushDefinition, detail: boolean): PushDescription {
-    return { kind: 'push', summary: definition.summary, ...(detail && { payload: this.catalogue.jsonSchemaOf(definition.payload, 'output') }) };
+  verbosePush(definition: PushDefinition, detail: Detail): PushDescription {
+    return { kind: 'push', summary: definition.summary, ...(detail.results && { payload: this.catalogue.jsonSchemaOf(definition.payload, 'output') }) };
   }
 
   /** Example command lines for an event, with a placeholder for each required parameter. */
   examples(entry: CatalogueEntry): { command: string }[] {
-    const schema = this.catalogue.parametersOf(entry) as JsonSchema;
-    const data: Record<string, unknown> = {};
-    for (const name of schema.required ?? []) data[name] = placeholder(name, schema.properties?.[name]);
+    const [fields] = shapesOf(this.catalogue.parametersOf(entry));
+    const data = Object.fromEntries(fields.filter((field) => field.required).map((field) => [field.name, placeholder(field)]));
     const line = JSON.stringify({ event: entry.event, data });
     const flags = Object.entries(data)
       .map(([name, value]) => ` --${name} ${typeof value === 'string' ? `'${value}'` : `'${JSON.stringify(value)}'`}`)
@@ -84,11 +99,11 @@ export class CatalogueFormatService {
     return [{ command: `npx ksi send ${entry.event}${flags}` }, { command: `echo '${line}' | nc -U ${this.config.socketPath}` }];
   }
 
-  /** A pushed line of the event as a connection reads it, with a placeholder for each payload field. */
+  /** A pushed line of the event as a connection reads it, with a placeholder for each payload field (a union's: its first shape's). */
   pushExample(definition: PushDefinition): string {
-    const schema = this.catalogue.jsonSchemaOf(definition.payload, 'output') as JsonSchema;
-    const data = Object.fromEntries(Object.entries(schema.properties ?? {}).map(([name, property]) => [name, placeholder(name, property)]));
-    return JSON.stringify({ event: definition.name, data, timestamp: placeholder('timestamp', { type: 'number' }), push: true });
+    const [fields] = shapesOf(this.catalogue.jsonSchemaOf(definition.payload, 'output'));
+    const data = Object.fromEntries(fields.map((field) => [field.name, placeholder(field)]));
+    return JSON.stringify({ event: definition.name, data, timestamp: placeholder({ name: 'timestamp', type: 'number' }), push: true });
   }
 }
 
@@ -98,30 +113,15 @@ function nameFilter(namespace?: string, eventGlob?: string): (event: string) => 
   return (event) => (!namespace || namespaceOf(event) === namespace) && (!matches || matches(event));
 }
 
-/**
- * A schema's top-level fields, one [name, type, required, default, description] each. A union's
- * fields are those of all its options; a field is required when every option requires it.
- */
+/** A schema's fields as [name, type, required, default, description]; a union's are merged (see `mergedFields`). */
 function compactFields(schema: JsonSchema): CompactField[] {
-  const options = schema.anyOf ?? schema.oneOf ?? [schema];
-  const fields = new Map<string, JsonSchemaProperty>();
-  for (const option of options) for (const [name, property] of Object.entries(option.properties ?? {})) if (!fields.has(name)) fields.set(name, property);
-  return [...fields].map(([name, property]) => [
-    name,
-    typeOf(property),
-    options.every((option) => option.required?.includes(name)),
-    property.default ?? null,
-    property.description ?? '',
-  ]);
+  return mergedFields(shapesOf(schema)).map((field) => [field.name, field.type, field.required, field.default ?? null, field.description]);
 }
 
-function typeOf(property: JsonSchemaProperty): string {
-  if (Array.isArray(property.type)) return property.type.join('|');
-  return property.type ?? 'any';
-}
-
-function placeholder(name: string, property?: JsonSchemaProperty): unknown {
-  switch (property?.type) {
+/** An example value: the field's constant when it has one (a union's discriminator), else one of its (first) type. */
+function placeholder(field: Pick<SchemaField, 'name' | 'type' | 'const'>): unknown {
+  if (field.const !== undefined) return field.const;
+  switch (field.type.split('|')[0]) {
     case 'number':
     case 'integer':
       return 1;
@@ -132,6 +132,6 @@ function placeholder(name: string, property?: JsonSchemaProperty): unknown {
     case 'array':
       return [];
     default:
-      return `<${name}>`;
+      return `<${field.name}>`;
   }
 }

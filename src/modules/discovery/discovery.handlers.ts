@@ -14,7 +14,10 @@ import { EventCatalogue } from '../../events/event-catalogue';
 import { EventError } from '../../events/event-error';
 import { Handles } from '../../events/handles.decorator';
 import { RequestGuards } from '../../events/request-guard';
-import { CatalogueFormatService } from './catalogue-format.service';
+import { CatalogueFormatService, type Detail } from './catalogue-format.service';
+
+/** One event's help shows all its schemas. */
+const EVERYTHING: Detail = { parameters: true, results: true };
 
 @Injectable()
 export class DiscoveryHandlers {
@@ -25,16 +28,18 @@ export class DiscoveryHandlers {
   ) {}
 
   @Handles(systemDiscover)
-  discover({ namespace, event, format_style, detail }: ParamsOut<typeof systemDiscover>, context: EventContext): HandlerResult<typeof systemDiscover> {
+  discover({ namespace, event, format_style, detail, include_results }: ParamsOut<typeof systemDiscover>, context: EventContext): HandlerResult<typeof systemDiscover> {
     // An agent sees only the events it may send: what an MCP bridge offers it as tools.
     const entries = this.format.select(namespace, event).filter((entry) => context.agentId === undefined || !this.guards.deny(entry.event, context));
+    // Results and payloads only when asked: they would triple the default reply, past the Python client's 64 KiB line.
+    const shown = { parameters: detail, results: detail && include_results };
     const events: DiscoverResult['events'] = {};
-    for (const entry of entries) events[entry.event] = this.format.describe(entry, format_style, detail);
+    for (const entry of entries) events[entry.event] = this.format.describe(entry, format_style, shown);
     const namespaces = [...new Set(entries.map((entry) => entry.namespace))].sort();
     // MCP lists tools, what an agent may call: pushes are no tools.
     if (format_style === 'mcp') return { events, total: entries.length, namespaces };
     const pushes: NonNullable<DiscoverResult['pushes']> = {};
-    for (const definition of this.format.selectPushes(namespace, event)) pushes[definition.name] = this.format.describePush(definition, format_style, detail);
+    for (const definition of this.format.selectPushes(namespace, event)) pushes[definition.name] = this.format.describePush(definition, format_style, shown);
     return { events, pushes, total: entries.length, namespaces };
   }
 
@@ -45,9 +50,9 @@ export class DiscoveryHandlers {
     const entry = definition?.kind === 'request' ? this.catalogue.handlersOf(event)?.[0] : undefined;
     if (entry) {
       if (format_style === 'mcp') return this.format.tool(entry);
-      return { event, ...this.format.verbose(entry, true), examples: this.format.examples(entry) };
+      return { event, ...this.format.verbose(entry, EVERYTHING), examples: this.format.examples(entry) };
     }
-    if (definition?.kind === 'push' && format_style !== 'mcp') return { event, ...this.format.verbosePush(definition, true), example: this.format.pushExample(definition) };
+    if (definition?.kind === 'push' && format_style !== 'mcp') return { event, ...this.format.verbosePush(definition, EVERYTHING), example: this.format.pushExample(definition) };
     throw new EventError('not_found', `Event not found: ${event}`, { suggestions: this.catalogue.suggest(event) });
   }
 

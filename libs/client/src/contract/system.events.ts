@@ -12,7 +12,11 @@ export const discoverParams = z.object({
   namespace: z.string().optional().describe('Only events of this namespace (the part before the first ":")'),
   event: z.string().optional().describe('Glob over event names, e.g. "state:*"'),
   format_style: formatStyle,
-  detail: z.boolean().default(true).describe('Include parameter, result and payload schemas'),
+  detail: z.boolean().default(true).describe('Include parameter schemas'),
+  include_results: z
+    .boolean()
+    .default(false)
+    .describe("With detail, also each event's result schema and each pushed event's payload schema; off by default, as they would triple the reply past the 64 KiB line limit of the Python client"),
 });
 export const helpParams = z.object({ event: nonEmpty('The event to describe'), format_style: formatStyle });
 export const moduleInspectParams = z.object({ module_name: nonEmpty('A module name from module:list') });
@@ -55,7 +59,7 @@ export const eventDescription = z.object({
   handler: z.string().describe('Class and method, e.g. StateHandlers.get'),
   summary: z.string(),
   parameters: jsonSchema.optional().describe("JSON Schema of the event's data (with detail)"),
-  result: jsonSchema.optional().describe("JSON Schema of one handler's result (with detail)"),
+  result: jsonSchema.optional().describe("JSON Schema of one handler's result (with detail and include_results)"),
 });
 export type EventDescription = z.output<typeof eventDescription>;
 export const compactEventDescription = z.object({
@@ -64,7 +68,7 @@ export const compactEventDescription = z.object({
   h: z.string(),
   s: z.string(),
   p: z.array(compactField).optional().describe('Parameters (with detail)'),
-  r: z.array(compactField).optional().describe("The result's fields (with detail)"),
+  r: z.array(compactField).optional().describe("The result's fields (with detail and include_results)"),
 });
 export type CompactEventDescription = z.output<typeof compactEventDescription>;
 export const mcpToolDescription = z.object({ name: z.string(), description: z.string(), inputSchema: jsonSchema });
@@ -73,10 +77,10 @@ export type McpToolDescription = z.output<typeof mcpToolDescription>;
 export const pushDescription = z.object({
   kind: z.literal('push'),
   summary: z.string(),
-  payload: jsonSchema.optional().describe("JSON Schema of the pushed line's data (with detail)"),
+  payload: jsonSchema.optional().describe("JSON Schema of the pushed line's data (with detail and include_results)"),
 });
 export type PushDescription = z.output<typeof pushDescription>;
-export const compactPushDescription = z.object({ k: z.literal('push'), s: z.string(), d: z.array(compactField).optional().describe("The pushed line's data fields (with detail)") });
+export const compactPushDescription = z.object({ k: z.literal('push'), s: z.string(), d: z.array(compactField).optional().describe("The pushed line's data fields (with detail and include_results)") });
 export type CompactPushDescription = z.output<typeof compactPushDescription>;
 
 export const discoverResult = z.object({
@@ -119,7 +123,7 @@ export const systemHealth = defineRequest('system:health', {
   result: healthResult,
 });
 export const systemDiscover = defineRequest('system:discover', {
-  summary: 'Every event with its module, summary, and JSON Schemas of its parameters and result; pushed events with their payload',
+  summary: 'Every event with its module, summary and the JSON Schema of its parameters (its result with include_results); the events the daemon pushes',
   params: discoverParams,
   result: discoverResult,
 });
