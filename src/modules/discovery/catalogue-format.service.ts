@@ -42,7 +42,7 @@ export class CatalogueFormatService {
   /** The events the daemon pushes, filtered like `select`. */
   selectPushes(namespace?: string, eventGlob?: string): PushDefinition[] {
     const matches = nameFilter(namespace, eventGlob);
-    return this.catalogue.pushDefinitions().filter((definition): definition is PushDefinition => definition.kind === 'push' && matches(definition.name));
+    return this.catalogue.pushDefinitions().filter((definition) => matches(definition.name));
   }
 
   describe(entry: CatalogueEntry, style: FormatStyle, detail: Detail): EventDescription | CompactEventDescription | McpToolDescription {
