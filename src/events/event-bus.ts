@@ -10,14 +10,13 @@ import {
   type ParamsIn,
   type PayloadOf,
 } from '../../libs/client/src';
+import { ContractCheck } from './contract-check';
 import { correlationStorage, newEventId } from './correlation';
 import { Dispatcher } from './dispatcher';
 import { EventCatalogue } from './event-catalogue';
 import { internalContext, type EventContext } from './event-context';
 import { EventError } from './event-error';
 import { EventTap } from './event-tap';
-import { ContractCheck } from './contract-check';
-
 
 /** How modules talk to each other: events, never imports of another module's services. */
 @Injectable()

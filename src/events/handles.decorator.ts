@@ -1,7 +1,6 @@
 import { DiscoveryService } from '@nestjs/core';
 import { OnEvent } from '@nestjs/event-emitter';
 import {
-  z,
   type AnsweredDefinition,
   type ErrorResult,
   type HandlerResult,
@@ -10,6 +9,7 @@ import {
   type ParamsOut,
   type ParamsSchema,
   type PayloadOf,
+  type z,
 } from '../../libs/client/src';
 import type { EventContext } from './event-context';
 
