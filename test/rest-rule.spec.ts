@@ -1,5 +1,6 @@
 import { Injectable, Module } from '@nestjs/common';
-import { defineRequest, stateSet, z, type ParamsOut } from '../libs/client/src';
+import { defineInternal, definePush, defineRequest, stateSet, z, type ParamsOut } from '../libs/client/src';
+import type { EventContext } from '../src/events/event-context';
 import { EventBus } from '../src/events/event-bus';
 import { EventError } from '../src/events/event-error';
 import { Handles } from '../src/events/handles.decorator';
@@ -15,7 +16,10 @@ const probeUnserialisable = defineRequest('probe:unserialisable', { summary: 're
 const probeTyped = defineRequest('probe:typed', { summary: 'needs a number', params: z.object({ n: z.number().default(3) }), result: z.object({ doubled: z.number() }) });
 const probeAppError = defineRequest('probe:app_error', { summary: 'an application error', params: noParams, result: from });
 const probeWrongResult = defineRequest('probe:wrong_result', { summary: 'answers what its definition does not say', params: z.object({ extra: z.boolean() }), result: from });
-const probes = [probeMulti, probePartial, probeSilent, probeUnserialisable, probeTyped, probeAppError, probeWrongResult];
+const probePushed = definePush('probe:pushed', { summary: 'pushed to the asker', payload: z.object({ n: z.number() }) });
+const probeNoticed = defineInternal('probe:noticed', { summary: 'raised for listeners', params: z.object({ n: z.number() }), result: z.void() });
+const probeStrayOutput = defineRequest('probe:stray_output', { summary: 'pushes and raises what the definitions do not say', params: noParams, result: z.object({}) });
+const probes = [probeMulti, probePartial, probeSilent, probeUnserialisable, probeTyped, probeAppError, probeWrongResult, probePushed, probeNoticed, probeStrayOutput];
 
 @Injectable()
 class FirstProbe {
@@ -49,7 +53,16 @@ class FirstProbe {
     throw new EventError('not_found', 'Thing not found: x');
   }
 
-  // Casts past the compiler on purpose: the daemon's own check must catch what a cast hides.
+  constructor(private readonly bus: EventBus) {}
+
+  // Casts past the compiler on purpose here and below: the daemon's own check must catch what a cast hides.
+  @Handles(probeStrayOutput)
+  strayOutput(_data: ParamsOut<typeof probeStrayOutput>, context: EventContext) {
+    context.connection?.push(probePushed, { n: 'one' } as unknown as { n: number });
+    this.bus.emit(probeNoticed, { n: 'two' } as unknown as { n: number });
+    return {};
+  }
+
   @Handles(probeWrongResult)
   wrongResult({ extra }: ParamsOut<typeof probeWrongResult>) {
     return (extra ? { from: 'first', surprise: true } : { from: 1 }) as unknown as { from: string };
@@ -129,6 +142,25 @@ describe('REST rule and handler failures (real AppModule, socket and SQLite, wit
     expect(invalid).toMatchObject({ code: 'invalid_params', details: [{ path: 'n' }] });
     await expect(bus.requestOne(probeAppError, {})).rejects.toMatchObject({ code: 'not_found' });
     expect(await bus.request(stateSet, { key: 'via-bus', value: [1] })).toEqual([{ status: 'set', namespace: 'global', key: 'via-bus' }]);
+  });
+
+  it('reports a pushed line or a raised notification that differs from its definition on stderr, where the harness fails the run', async () => {
+    const written: string[] = [];
+    const spy = jest.spyOn(process.stderr, 'write').mockImplementation((chunk) => (written.push(String(chunk)), true));
+    const own = await RawConnection.open(daemon.config.socketPath);
+    try {
+      own.send({ event: 'probe:stray_output' });
+      const [pushed, reply] = await own.read(2);
+      expect(pushed).toMatchObject({ event: 'probe:pushed', data: { n: 'one' }, push: true });
+      expect(reply).toMatchObject({ data: {}, count: 1 });
+    } finally {
+      spy.mockRestore();
+      own.close();
+    }
+    expect(written).toEqual([
+      expect.stringMatching(/^KSI contract violation: probe:pushed as pushed: n: Invalid input: expected number, received string\n$/),
+      expect.stringMatching(/^KSI contract violation: probe:noticed as raised: n: Invalid input: expected number, received string\n$/),
+    ]);
   });
 
   it('answers internal_error naming the field when a result differs from its definition (KSI_CHECK_RESULTS, on in the suite)', async () => {
