@@ -8,7 +8,6 @@ import {
   systemReady,
   type CheckpointSaved,
   type ErrorResult,
-  type HandlerResult,
   type RestoreSummary,
 } from '../../../libs/client/src';
 import { CLOCK, type Clock } from '../../common/clock';
@@ -22,7 +21,8 @@ import { DAEMON_LOG } from '../../logging/logger';
 /** Checkpoints beyond this many (newest first) are deleted. */
 const KEPT_CHECKPOINTS = 10;
 
-type Slice = HandlerResult<typeof checkpointCollect>;
+/** Answers keyed by their module, without the key: `{module: 'agent', agents}` becomes `agent: {agents}`. */
+type PartsOf<S extends { module: string }> = { [M in S['module']]?: Omit<Extract<S, { module: M }>, 'module'> };
 
 /**
  * Writes what every module has in flight (their `checkpoint:collect` slices) on every stop and on
@@ -69,16 +69,16 @@ export class CheckpointService {
   }
 
   /** Each module's slice keyed by its name; a module that failed has no slice, and the failure is logged. */
-  private byModule(answers: (Slice | ErrorResult)[], event: string): Record<string, Record<string, unknown>> {
-    const slices: Record<string, Record<string, unknown>> = {};
+  private byModule<S extends { module: string }>(answers: (S | ErrorResult)[], event: string): PartsOf<S> {
+    const parts: Record<string, unknown> = {};
     for (const answer of answers) {
       if (isErrorResult(answer)) this.log.error({ event, error: answer.error, code: answer.code }, 'a module failed its part of the checkpoint');
       else {
         const { module, ...data } = answer;
-        slices[module] = data;
+        parts[module] = data;
       }
     }
-    return slices;
+    return parts as PartsOf<S>;
   }
 
   /** Once every service runs: the checkpoint the last stop wrote, if no start has used it yet. */

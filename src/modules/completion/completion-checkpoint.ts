@@ -1,31 +1,8 @@
 import { Injectable } from '@nestjs/common';
+import type { CompletionCheckpointPart, CompletionRestoreCheck } from '../../../libs/client/src';
 import { CompletionRepository } from './completion.repository';
 import { CompletionScheduler } from './completion-scheduler';
 import { LiveRequests } from './live-requests';
-
-/** A request the checkpoint lists as not finished. */
-interface Unfinished {
-  request_id: string;
-  attempts: number;
-  queue_key: string;
-}
-
-/** The completion module's part of a checkpoint. */
-export interface CompletionSlice {
-  queued: Unfinished[];
-  processing: Unfinished[];
-}
-
-/** What a restore found of the requests a checkpoint listed. */
-interface RestoreCheck {
-  /** Still queued or processing: they run. */
-  restored_requests: number;
-  /** Of those, the ones the checkpoint listed as processing. */
-  retried_after_restart: number;
-  already_finished: number;
-  /** Listed but not in the database. */
-  missing: string[];
-}
 
 /** The completion module's part of a checkpoint, and the check of a restored one against the rows. */
 @Injectable()
@@ -37,10 +14,10 @@ export class CompletionCheckpoint {
   ) {}
 
   /** Every accepted request not finished yet; those this stop interrupted count as processing. */
-  collect(): CompletionSlice {
+  collect(): CompletionCheckpointPart {
     const active = this.repo.active();
     const wasRunning = (row: { request_id: string; status: string }) => row.status === 'processing' || this.live.wasInterrupted(row.request_id);
-    const slice = ({ request_id, attempts, queue_key }: Unfinished) => ({ request_id, attempts, queue_key });
+    const slice = ({ request_id, attempts, queue_key }: CompletionCheckpointPart['queued'][number]) => ({ request_id, attempts, queue_key });
     return { queued: active.filter((row) => !wasRunning(row)).map(slice), processing: active.filter(wasRunning).map(slice) };
   }
 
@@ -48,7 +25,7 @@ export class CompletionCheckpoint {
    * The rows are the truth, so a restore re-runs nothing by itself: it checks that what the
    * checkpoint lists is still pending (it runs) or already finished (it must not run again).
    */
-  restore(slice: Partial<CompletionSlice> | undefined): RestoreCheck {
+  restore(slice: Partial<CompletionCheckpointPart> | undefined): CompletionRestoreCheck {
     const listed = [...(slice?.queued ?? []), ...(slice?.processing ?? [])];
     const pending: string[] = [];
     const finished: string[] = [];

@@ -8,6 +8,7 @@ import {
   completionRetryStatus,
   completionSessionStatus,
   completionStatus,
+  type CompletionCheckpointPart,
   type HandlerResult,
   type ParamsOut,
 } from '../../../libs/client/src';
@@ -15,7 +16,7 @@ import type { EventContext } from '../../events/event-context';
 import { Handles } from '../../events/handles.decorator';
 import { CompletionAdmission } from './completion-admission';
 import { CompletionCancellation } from './completion-cancellation';
-import { CompletionCheckpoint, type CompletionSlice } from './completion-checkpoint';
+import { CompletionCheckpoint } from './completion-checkpoint';
 import { CompletionViews } from './completion-views';
 
 @Injectable()
@@ -64,6 +65,6 @@ export class CompletionHandlers {
 
   @Handles(checkpointRestore)
   restore({ data }: ParamsOut<typeof checkpointRestore>): HandlerResult<typeof checkpointRestore> {
-    return { module: 'completion', ...this.checkpoint.restore(data.completion as Partial<CompletionSlice> | undefined) };
+    return { module: 'completion', ...this.checkpoint.restore(data.completion as Partial<CompletionCheckpointPart> | undefined) };
   }
 }

@@ -6,14 +6,51 @@ export const noLifecycleParams = z.object({});
 /** Internal: what `checkpoint:restore` hands each module. */
 export const checkpointRestoreParams = z.object({ checkpoint_id: z.number(), data: z.record(z.string(), z.unknown()) });
 
-/** Each module's part, keyed by module: whatever the module keeps (or, on restore, reports). */
-const byModule = z.record(z.string(), z.record(z.string(), z.unknown()));
+/** A request a checkpoint lists as not finished. */
+const unfinishedRequest = z.object({ request_id: z.string(), attempts: z.number(), queue_key: z.string() });
+/** What each module keeps in a checkpoint. */
+const checkpointParts = {
+  agent: {
+    agents: z.array(
+      z.object({
+        agent_id: z.string(),
+        status: z.string(),
+        session_id: z.string().nullable(),
+        pending_messages: z.number().describe('Inbox messages not yet run'),
+      }),
+    ),
+  },
+  completion: {
+    queued: z.array(unfinishedRequest),
+    processing: z.array(unfinishedRequest).describe('Running when the checkpoint was written: they run again'),
+  },
+  conversation: { locks: z.record(z.string(), z.object({ holder: z.string().describe('The request holding the lock'), queue: z.array(z.string()).describe('Requests waiting, in order') })) },
+  message: {
+    subscriptions: z.record(z.string(), z.array(z.string())).describe('Subscribers by event type'),
+    offline_queues: z.record(z.string(), z.number()).describe('Undelivered messages by recipient'),
+  },
+};
+/** What the completion module found of the requests a restored checkpoint lists (the rows are the truth). */
+const completionRestoreCheck = {
+  restored_requests: z.number().describe('Still queued or processing: they run'),
+  retried_after_restart: z.number().describe('Of those, the ones the checkpoint listed as processing'),
+  already_finished: z.number(),
+  missing: z.array(z.string()).describe('Listed but not in the database'),
+};
 
 export const checkpointSaved = z.object({
   status: z.literal('saved'),
   checkpoint_id: z.number(),
   timestamp: z.number().describe('Epoch seconds'),
-  modules: byModule.describe("Each module's part of the checkpoint"),
+  modules: z
+    .object({
+      agent: z.object(checkpointParts.agent),
+      completion: z.object(checkpointParts.completion),
+      conversation: z.object(checkpointParts.conversation),
+      message: z.object(checkpointParts.message),
+    })
+    .partial()
+    .describe("Each module's part of the checkpoint (a module that failed to give one is left out)"),
 });
 export type CheckpointSaved = z.output<typeof checkpointSaved>;
 
@@ -22,7 +59,7 @@ export const restoreSummary = z.object({
   checkpoint_id: z.number(),
   checkpoint_time: z.number().describe('Epoch seconds when the checkpoint was written'),
   reason: z.string().describe('Why the checkpoint was written: shutdown or manual (dev:checkpoint)'),
-  results: byModule.describe('What each module did with its part'),
+  results: z.object({ completion: z.object(completionRestoreCheck) }).partial().describe('What each module did with its part'),
 });
 export type RestoreSummary = z.output<typeof restoreSummary>;
 
@@ -69,8 +106,17 @@ export const devRestore = defineRequest('dev:restore', {
   result: restoreSummary,
 });
 
-/** One module's part of a checkpoint (or of a restore): the module's name and whatever it keeps. */
-export const checkpointSlice = z.looseObject({ module: z.string().describe('The module the slice belongs to') });
+/** One module's part of a checkpoint, named by `module`. */
+export const checkpointSlice = z.discriminatedUnion('module', [
+  z.object({ module: z.literal('agent'), ...checkpointParts.agent }),
+  z.object({ module: z.literal('completion'), ...checkpointParts.completion }),
+  z.object({ module: z.literal('conversation'), ...checkpointParts.conversation }),
+  z.object({ module: z.literal('message'), ...checkpointParts.message }),
+]);
+export type CompletionCheckpointPart = z.output<z.ZodObject<typeof checkpointParts.completion>>;
+/** One module's check of its part of a restored checkpoint. */
+export const restoreCheck = z.discriminatedUnion('module', [z.object({ module: z.literal('completion'), ...completionRestoreCheck })]);
+export type CompletionRestoreCheck = z.output<z.ZodObject<typeof completionRestoreCheck>>;
 
 export const checkpointCollect = defineInternal('checkpoint:collect', {
   summary: "Each module's part of a checkpoint (several modules answer)",
@@ -80,7 +126,7 @@ export const checkpointCollect = defineInternal('checkpoint:collect', {
 export const checkpointRestore = defineInternal('checkpoint:restore', {
   summary: "Each module checks its part of a checkpoint against what it holds (several modules answer)",
   params: checkpointRestoreParams,
-  result: checkpointSlice,
+  result: restoreCheck,
 });
 export const checkpointWrite = defineInternal('checkpoint:write', {
   summary: 'Write the checkpoint at shutdown, while the database is still open',
