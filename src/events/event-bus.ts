@@ -50,7 +50,7 @@ export class EventBus {
   emit<D extends NotifiedDefinition>(definition: D, payload: PayloadOf<D>, parent?: EventContext): void {
     const event = definition.name;
     if (!isNotification(definition)) throw new Error(`${event} is answered by handlers; raise it with request, not emit`);
-    this.contract.check(`${event} as raised`, definition.kind === 'push' ? definition.payload : definition.params, payload);
+    if (this.contract.enabled) this.contract.check(`${event} as raised`, definition.kind === 'push' ? definition.payload : definition.params, payload);
     const cause = correlationStorage.getStore();
     const scope = { correlationId: cause?.correlationId ?? parent?.correlationId ?? null, eventId: newEventId() };
     if (this.tap.active) {
