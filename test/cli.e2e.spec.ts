@@ -156,6 +156,16 @@ describe('the ksi CLI (built binary, real daemon)', () => {
     expect(union.stdout).toMatch(/Result\n\s+shape 1 of 2\n(.*\n)*\s+request_id\s+string\s+required.*\n(.*\n)*\s+status\s+string\s+required/);
     expect(union.stdout).toMatch(/shape 2 of 2\n\s+status_counts\s+object\s+required/);
     expect(union.stdout).not.toContain('(none)');
+    // More than a shell pipe takes at once (64 KiB): the whole document arrives before the CLI exits.
+    const discovered = await new Promise<string>((resolve, reject) => {
+      const piped = spawn('sh', ['-c', `"${process.execPath}" "${KSI_BIN}" send system:discover --output json | cat`], { env: { ...process.env, ...env } });
+      let stdout = '';
+      piped.stdout.on('data', (chunk) => (stdout += chunk));
+      piped.once('error', reject);
+      piped.once('close', () => resolve(stdout));
+    });
+    expect(Buffer.byteLength(discovered)).toBeGreaterThan(65_536);
+    expect(Object.keys(JSON.parse(discovered).events)).toContain('state:get');
     const unknown = await ksi(['help', 'state:sett'], env);
     expect(unknown).toMatchObject({ code: 1 });
     expect(unknown.stderr).toContain('Did you mean state:set');

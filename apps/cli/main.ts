@@ -17,7 +17,17 @@ async function main(): Promise<void> {
   });
 }
 
+/**
+ * Exits once stdout is written out: a pipe takes 64 KiB at a time, and exiting at once cut a longer
+ * output there (`ksi send system:discover | jq` got a truncated document).
+ */
+function exitWhenFlushed(code?: number): void {
+  if (code !== undefined) process.exitCode = code;
+  // process.exit() with no argument: it keeps the exit code a command set (process.exit(undefined) is 0).
+  process.stdout.write('', () => process.exit());
+}
+
 main().then(
-  () => process.exit(),
-  (error: unknown) => process.exit(report(error)),
+  () => exitWhenFlushed(),
+  (error: unknown) => exitWhenFlushed(report(error)),
 );
