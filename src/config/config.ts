@@ -1,5 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
+import { parse as parseConnectionString } from 'pg-connection-string';
 import { z } from 'zod';
 import { MODEL_FORMAT, parseModel } from '../../libs/client/src/contract/completion.events';
 import { resolveExecutable } from './executable';
@@ -17,6 +18,10 @@ const environment = z.object({
   KSI_VAR_DIR: z.string().min(1).default('var'),
   KSI_SOCKET_PATH: z.string().min(1).optional(),
   KSI_DB_PATH: z.string().min(1).optional(),
+  KSI_DATABASE_URL: z
+    .string()
+    .refine(isPostgresUrl, { message: 'KSI_DATABASE_URL must be a PostgreSQL URL naming a database, such as postgresql://user@host:5432/ksi or postgresql://user@/ksi?host=/run/postgresql' })
+    .optional(),
   KSI_LIB_DIR: z.string().min(1).optional(),
   KSI_LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error'], { error: 'KSI_LOG_LEVEL must be one of debug, info, warn, error' }).default('info'),
   KSI_MAX_LINE_BYTES: positiveInt('KSI_MAX_LINE_BYTES', 1024 * 1024),
@@ -67,7 +72,10 @@ export interface KsiConfig {
   varDir: string;
   socketPath: string;
   pidFile: string;
+  /** The SQLite file, when no KSI_DATABASE_URL is set. */
   dbPath: string;
+  /** KSI_DATABASE_URL: run on this PostgreSQL database instead of the SQLite file. */
+  databaseUrl: string | undefined;
   libDir: string;
   logDir: string;
   daemonLogFile: string;
@@ -153,6 +161,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     socketPath: path.resolve(cwd, e.KSI_SOCKET_PATH ?? path.join(varDir, 'run', 'daemon.sock')),
     pidFile: path.join(varDir, 'run', 'ksi_daemon.pid'),
     dbPath: path.resolve(cwd, e.KSI_DB_PATH ?? path.join(varDir, 'db', 'ksi.db')),
+    databaseUrl: e.KSI_DATABASE_URL,
     libDir: e.KSI_LIB_DIR ? path.resolve(cwd, e.KSI_LIB_DIR) : defaultLibDir(varDir),
     logDir,
     daemonLogFile: path.join(logDir, 'daemon', 'daemon.log'),
@@ -178,6 +187,16 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     eventRetentionDays: e.KSI_EVENT_RETENTION_DAYS,
     retry: { maxAttempts: e.KSI_RETRY_MAX_ATTEMPTS, initialDelayMs: e.KSI_RETRY_INITIAL_MS, maxDelayMs: e.KSI_RETRY_MAX_MS, multiplier: e.KSI_RETRY_MULTIPLIER },
   };
+}
+
+/** pg's own parser: it takes the `?host=/socket/dir` and `%2F` forms the WHATWG URL parser refuses. */
+function isPostgresUrl(value: string): boolean {
+  if (!/^postgres(ql)?:\/\//.test(value)) return false;
+  try {
+    return Boolean(parseConnectionString(value).database);
+  } catch {
+    return false;
+  }
 }
 
 /** Injection token for the validated configuration. */

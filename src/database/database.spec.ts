@@ -3,25 +3,11 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { DataSource } from 'typeorm';
-import { DaemonRun } from '../lifecycle/daemon-run.entity';
-import { Checkpoint } from '../modules/checkpoint/checkpoint.entity';
-import { CompletionRequest } from '../modules/completion/completion-request.entity';
-import { CompositionIndexEntry } from '../modules/composition/composition-index.entity';
-import { DynamicComposition } from '../modules/composition/dynamic-composition.entity';
-import { ProviderMessage } from '../modules/completion/provider-message.entity';
-import { SessionLink } from '../modules/completion/session-link.entity';
-import { Agent } from '../modules/agent/agent.entity';
-import { AgentIdentity } from '../modules/agent/agent-identity.entity';
-import { AgentMessage } from '../modules/agent/agent-message.entity';
-import { BusMessageRow } from '../modules/message/bus-message.entity';
-import { EventLogEntry } from '../modules/monitor/event-log.entity';
-import { AgentPermission } from '../modules/permission/agent-permission.entity';
-import { Sandbox } from '../modules/permission/sandbox.entity';
-import { QueueItem } from '../modules/state/queue-item.entity';
-import { StateEntry } from '../modules/state/state-entry.entity';
-import { migrations } from './migrations';
+import { ENTITIES } from './entities';
+import { sqliteMigrations as migrations } from './migrations/sqlite';
+import { sql } from './sql-statement';
+import { SqliteStorage } from './sqlite-storage';
 import { WriteLock } from './write-lock';
-import { WriteQueue } from './write-queue';
 
 describe('database (real SQLite files)', () => {
   let dir: string;
@@ -32,7 +18,7 @@ describe('database (real SQLite files)', () => {
     const dataSource = new DataSource({
       type: 'better-sqlite3',
       database: path.join(dir, 'schema.db'),
-      entities: [StateEntry, QueueItem, CompletionRequest, SessionLink, DaemonRun, Checkpoint, CompositionIndexEntry, DynamicComposition, AgentPermission, Sandbox, BusMessageRow, Agent, AgentMessage, AgentIdentity, EventLogEntry, ProviderMessage],
+      entities: ENTITIES,
       migrations,
       migrationsRun: true,
     });
@@ -64,14 +50,15 @@ describe('database (real SQLite files)', () => {
     ]);
   });
 
-  describe('WriteQueue', () => {
+  describe('SqliteStorage.write', () => {
     let db: Database.Database;
-    let queue: WriteQueue;
+    let queue: SqliteStorage;
+    const insert = sql('INSERT INTO t VALUES (?)');
     beforeEach(() => {
       db = new Database(path.join(dir, 'queue.db'));
       db.pragma('journal_mode = WAL');
       db.exec('CREATE TABLE t (v TEXT PRIMARY KEY)');
-      queue = new WriteQueue(db, new WriteLock());
+      queue = new SqliteStorage(db, new WriteLock());
     });
     afterEach(() => db.close());
 
@@ -79,8 +66,8 @@ describe('database (real SQLite files)', () => {
       const observer = new Database(path.join(dir, 'queue.db'), { readonly: true });
       const visibleToOthers: number[] = [];
       const jobs = Array.from({ length: 20 }, (_, i) =>
-        queue.run((conn) => {
-          conn.prepare('INSERT INTO t VALUES (?)').run(`v${i}`);
+        queue.write(async (tx) => {
+          await tx.run(insert, [`v${i}`]);
           visibleToOthers.push((observer.prepare('SELECT COUNT(*) AS n FROM t').get() as { n: number }).n);
           return i;
         }),
@@ -93,21 +80,21 @@ describe('database (real SQLite files)', () => {
 
     it('rolls back only the job that fails', async () => {
       const results = await Promise.allSettled([
-        queue.run((conn) => conn.prepare('INSERT INTO t VALUES (?)').run('kept')),
-        queue.run((conn) => {
-          conn.prepare('INSERT INTO t VALUES (?)').run('undone');
+        queue.write((tx) => tx.run(insert, ['kept'])),
+        queue.write(async (tx) => {
+          await tx.run(insert, ['undone']);
           throw new Error('job failed');
         }),
-        queue.run((conn) => conn.prepare('INSERT INTO t VALUES (?)').run('kept')),
-        queue.run((conn) => conn.prepare('INSERT INTO t VALUES (?)').run('also kept')),
+        queue.write((tx) => tx.run(insert, ['kept'])),
+        queue.write((tx) => tx.run(insert, ['also kept'])),
       ]);
       expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'rejected', 'fulfilled']);
       expect(db.prepare('SELECT v FROM t ORDER BY v').pluck().all()).toEqual(['also kept', 'kept']);
     });
 
     it('starts a new batch for jobs queued after a flush', async () => {
-      await queue.run((conn) => conn.prepare('INSERT INTO t VALUES (?)').run('first'));
-      await queue.run((conn) => conn.prepare('INSERT INTO t VALUES (?)').run('second'));
+      await queue.write((tx) => tx.run(insert, ['first']));
+      await queue.write((tx) => tx.run(insert, ['second']));
       expect(db.prepare('SELECT COUNT(*) AS n FROM t').get()).toEqual({ n: 2 });
     });
   });

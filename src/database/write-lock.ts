@@ -29,7 +29,8 @@ export class WriteLock {
     this.release();
   }
 
-  private acquire(): boolean {
+  /** False when the other writer held it too long: go ahead anyway, and do not release. */
+  acquire(): boolean {
     if (Atomics.compareExchange(this.cell, 0, 0, 1) === 0) return true;
     const deadline = Date.now() + MAX_WAIT_MS;
     do {
@@ -39,7 +40,7 @@ export class WriteLock {
     return false;
   }
 
-  private release(): void {
+  release(): void {
     Atomics.store(this.cell, 0, 0);
     Atomics.notify(this.cell, 0, 1);
   }

@@ -66,6 +66,12 @@ export type RequestErrorCode = (typeof REQUEST_ERROR_CODES)[number];
  */
 export const STORAGE_FULL = 'storage_full';
 
+/**
+ * An application error code any event that reads or writes the database may answer with: the
+ * PostgreSQL server cannot be reached, and the request was not carried out; retry once it is back.
+ */
+export const STORAGE_UNAVAILABLE = 'storage_unavailable';
+
 export function isErrorResult(value: unknown): value is ErrorResult {
   return typeof value === 'object' && value !== null && typeof (value as ErrorResult).error === 'string';
 }

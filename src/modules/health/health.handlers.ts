@@ -60,7 +60,7 @@ export class HealthHandlers {
       return { status: 'error', path, error: (error as Error).message, sqlite_code: (error as { code?: string }).code };
     }
     const fault = this.writes.storageFault;
-    if (fault) return { status: 'error', path, error: `the last write failed: ${fault.error}`, sqlite_code: fault.sqlite_code, since: fault.at };
+    if (fault) return { status: 'error', path, error: `the last write failed: ${fault.error}`, sqlite_code: fault.code, since: fault.at };
     return { status: 'ok', path };
   }
 }

@@ -34,9 +34,9 @@ export class StateHandlers {
   constructor(private readonly state: StateService) {}
 
   @Handles(stateGet, inNamespace)
-  get({ key, namespace: given }: ParamsOut<typeof stateGet>, context: EventContext): HandlerResult<typeof stateGet> {
+  async get({ key, namespace: given }: ParamsOut<typeof stateGet>, context: EventContext): Promise<HandlerResult<typeof stateGet>> {
     const namespace = keyNamespace(given, context);
-    const { found, value, expiresAt } = this.state.get(namespace, key);
+    const { found, value, expiresAt } = await this.state.get(namespace, key);
     return { value, found, namespace, key, ...(expiresAt !== undefined && { expires_at: seconds(expiresAt) }) };
   }
 
@@ -55,9 +55,9 @@ export class StateHandlers {
   }
 
   @Handles(stateList, inNamespace)
-  list({ namespace: given, pattern }: ParamsOut<typeof stateList>, context: EventContext): HandlerResult<typeof stateList> {
+  async list({ namespace: given, pattern }: ParamsOut<typeof stateList>, context: EventContext): Promise<HandlerResult<typeof stateList>> {
     const namespace = keyNamespace(given, context);
-    const keys = this.state.list(namespace, pattern);
+    const keys = await this.state.list(namespace, pattern);
     return { keys, count: keys.length, namespace };
   }
 
@@ -83,18 +83,18 @@ export class StateHandlers {
   }
 
   @Handles(queuePeek, inNamespace)
-  peek(data: QueueRef, context: EventContext): HandlerResult<typeof queuePeek> {
+  async peek(data: QueueRef, context: EventContext): Promise<HandlerResult<typeof queuePeek>> {
     const name = queueName(data);
     const namespace = queueNamespace(data.namespace, context);
-    const { found, value } = this.state.peek(namespace, name);
+    const { found, value } = await this.state.peek(namespace, name);
     return { value, found, namespace, queue_name: name };
   }
 
   @Handles(queueLength, inNamespace)
-  length(data: QueueRef, context: EventContext): HandlerResult<typeof queueLength> {
+  async length(data: QueueRef, context: EventContext): Promise<HandlerResult<typeof queueLength>> {
     const name = queueName(data);
     const namespace = queueNamespace(data.namespace, context);
-    return { length: this.state.length(namespace, name), namespace, queue_name: name };
+    return { length: await this.state.length(namespace, name), namespace, queue_name: name };
   }
 
   @Handles(queueDelete, inNamespace)
@@ -106,9 +106,9 @@ export class StateHandlers {
   }
 
   @Handles(queueKeys, inNamespace)
-  keys({ namespace: given }: ParamsOut<typeof queueKeys>, context: EventContext): HandlerResult<typeof queueKeys> {
+  async keys({ namespace: given }: ParamsOut<typeof queueKeys>, context: EventContext): Promise<HandlerResult<typeof queueKeys>> {
     const namespace = queueNamespace(given, context);
-    const keys = this.state.queues(namespace);
+    const keys = await this.state.queues(namespace);
     return { keys, count: keys.length, namespace };
   }
 }

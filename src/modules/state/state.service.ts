@@ -1,10 +1,9 @@
 import { Inject, Injectable, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
-import type { Database, Statement } from 'better-sqlite3';
 import { LRUCache } from 'lru-cache';
 import { CLOCK, type Clock } from '../../common/clock';
 import { KSI_CONFIG, type KsiConfig } from '../../config/config';
-import { SQLITE } from '../../database/sqlite.provider';
-import { WriteQueue } from '../../database/write-queue';
+import { QueueRepository } from './queue.repository';
+import { StateRepository } from './state.repository';
 
 export interface Found {
   found: boolean;
@@ -30,23 +29,19 @@ interface CachedEntry {
 const cacheKeyOf = (namespace: string, key: string) => `${namespace.length}:${namespace}${key}`;
 
 /**
- * Key/value state and FIFO queues in SQLite. Reads are prepared statements behind a write-through
- * cache that is updated only after a write committed; writes go through the WriteQueue.
+ * Key/value state and FIFO queues. Reads go through a write-through cache that is updated only
+ * after a write committed.
  */
 @Injectable()
 export class StateService implements OnModuleInit, OnApplicationShutdown {
-  private readonly sql: Record<
-    'get' | 'upsert' | 'delete' | 'list' | 'listGlob' | 'sweep' | 'push' | 'head' | 'deleteItem' | 'length' | 'deleteQueue' | 'queues',
-    Statement
-  >;
   private sweepTimer?: NodeJS.Timeout;
   /** Recently used entries: a SQLite lookup costs more than the rest of a state:get. Bounded in bytes (UTF-16, 2 per character). */
   private readonly cache: LRUCache<string, CachedEntry>;
 
   constructor(
     @Inject(KSI_CONFIG) config: KsiConfig,
-    @Inject(SQLITE) db: Database,
-    private readonly writes: WriteQueue,
+    private readonly entries: StateRepository,
+    private readonly queueItems: QueueRepository,
     @Inject(CLOCK) private readonly clock: Clock,
   ) {
     this.cache = new LRUCache<string, CachedEntry>({
@@ -56,28 +51,6 @@ export class StateService implements OnModuleInit, OnApplicationShutdown {
       maxEntrySize: Math.max(1, Math.floor(config.stateCacheBytes / 8)),
       sizeCalculation: (entry, cacheKey) => (entry.json.length + cacheKey.length) * 2 + ENTRY_OVERHEAD_BYTES,
     });
-    const live = '(expires_at IS NULL OR expires_at > @now)';
-    this.sql = {
-      get: db.prepare('SELECT value, expires_at FROM state_entries WHERE namespace = ? AND key = ?'),
-      upsert: db.prepare(
-        `INSERT INTO state_entries (namespace, key, value, metadata, created_at, updated_at, expires_at)
-         VALUES (@namespace, @key, @value, @metadata, @now, @now, @expiresAt)
-         ON CONFLICT (namespace, key) DO UPDATE SET value = excluded.value, metadata = excluded.metadata,
-           updated_at = excluded.updated_at, expires_at = excluded.expires_at`,
-      ),
-      delete: db.prepare('DELETE FROM state_entries WHERE namespace = ? AND key = ?'),
-      list: db.prepare(`SELECT key FROM state_entries WHERE namespace = @namespace AND ${live} ORDER BY key`).pluck(),
-      listGlob: db
-        .prepare(`SELECT key FROM state_entries WHERE namespace = @namespace AND key GLOB @pattern AND ${live} ORDER BY key`)
-        .pluck(),
-      sweep: db.prepare('DELETE FROM state_entries WHERE expires_at IS NOT NULL AND expires_at <= ?'),
-      push: db.prepare('INSERT INTO queue_items (namespace, queue, value, created_at) VALUES (?, ?, ?, ?)'),
-      head: db.prepare('SELECT id, value FROM queue_items WHERE namespace = ? AND queue = ? ORDER BY id LIMIT 1'),
-      deleteItem: db.prepare('DELETE FROM queue_items WHERE id = ?'),
-      length: db.prepare('SELECT COUNT(*) FROM queue_items WHERE namespace = ? AND queue = ?').pluck(),
-      deleteQueue: db.prepare('DELETE FROM queue_items WHERE namespace = ? AND queue = ?'),
-      queues: db.prepare('SELECT DISTINCT queue FROM queue_items WHERE namespace = ? ORDER BY queue').pluck(),
-    };
   }
 
   onModuleInit(): void {
@@ -89,11 +62,11 @@ export class StateService implements OnModuleInit, OnApplicationShutdown {
     clearInterval(this.sweepTimer);
   }
 
-  get(namespace: string, key: string): Found {
+  async get(namespace: string, key: string): Promise<Found> {
     const cacheKey = cacheKeyOf(namespace, key);
     let entry = this.cache.get(cacheKey);
     if (!entry) {
-      const row = this.sql.get.get(namespace, key) as { value: string; expires_at: number | null } | undefined;
+      const row = await this.entries.find(namespace, key);
       if (!row) return { found: false, value: null };
       entry = { json: row.value, expiresAt: row.expires_at };
       this.cache.set(cacheKey, entry);
@@ -106,70 +79,53 @@ export class StateService implements OnModuleInit, OnApplicationShutdown {
   }
 
   /** Resolves once committed, with the expiry time (epoch ms) when a TTL was given. */
-  set(namespace: string, key: string, value: unknown, ttlSeconds?: number, metadata?: Record<string, unknown>): Promise<number | undefined> {
+  async set(namespace: string, key: string, value: unknown, ttlSeconds?: number, metadata?: Record<string, unknown>): Promise<number | undefined> {
     const now = this.clock.now();
     const expiresAt = ttlSeconds === undefined ? null : now + ttlSeconds * 1000;
     const row = { namespace, key, value: JSON.stringify(value), metadata: metadata ? JSON.stringify(metadata) : null, now, expiresAt };
-    return this.writes
-      .run(() => this.sql.upsert.run(row))
-      .then(() => {
-        this.cache.set(cacheKeyOf(namespace, key), { json: row.value, expiresAt });
-        return expiresAt ?? undefined;
-      });
+    await this.entries.upsert(row);
+    this.cache.set(cacheKeyOf(namespace, key), { json: row.value, expiresAt });
+    return expiresAt ?? undefined;
   }
 
-  delete(namespace: string, key: string): Promise<boolean> {
-    return this.writes
-      .run(() => this.sql.delete.run(namespace, key).changes > 0)
-      .then((deleted) => {
-        this.cache.delete(cacheKeyOf(namespace, key));
-        return deleted;
-      });
+  async delete(namespace: string, key: string): Promise<boolean> {
+    const deleted = await this.entries.delete(namespace, key);
+    this.cache.delete(cacheKeyOf(namespace, key));
+    return deleted;
   }
 
-  list(namespace: string, pattern?: string): string[] {
-    const now = this.clock.now();
-    return (pattern === undefined ? this.sql.list.all({ namespace, now }) : this.sql.listGlob.all({ namespace, pattern, now })) as string[];
+  list(namespace: string, pattern?: string): Promise<string[]> {
+    return this.entries.keys(namespace, this.clock.now(), pattern);
   }
 
   /** Appends to a queue; resolves with the new element's position (0 = head). */
   push(namespace: string, queue: string, value: unknown): Promise<number> {
-    const json = JSON.stringify(value);
-    const now = this.clock.now();
-    return this.writes.run(() => {
-      this.sql.push.run(namespace, queue, json, now);
-      return (this.sql.length.get(namespace, queue) as number) - 1;
-    });
+    return this.queueItems.push(namespace, queue, JSON.stringify(value), this.clock.now());
   }
 
-  pop(namespace: string, queue: string): Promise<Found> {
-    return this.writes.run(() => {
-      const row = this.sql.head.get(namespace, queue) as { id: number; value: string } | undefined;
-      if (!row) return { found: false, value: null };
-      this.sql.deleteItem.run(row.id);
-      return { found: true, value: JSON.parse(row.value) };
-    });
+  async pop(namespace: string, queue: string): Promise<Found> {
+    const json = await this.queueItems.pop(namespace, queue);
+    return json === undefined ? { found: false, value: null } : { found: true, value: JSON.parse(json) };
   }
 
-  peek(namespace: string, queue: string): Found {
-    const row = this.sql.head.get(namespace, queue) as { value: string } | undefined;
-    return row ? { found: true, value: JSON.parse(row.value) } : { found: false, value: null };
+  async peek(namespace: string, queue: string): Promise<Found> {
+    const json = await this.queueItems.peek(namespace, queue);
+    return json === undefined ? { found: false, value: null } : { found: true, value: JSON.parse(json) };
   }
 
-  length(namespace: string, queue: string): number {
-    return this.sql.length.get(namespace, queue) as number;
+  length(namespace: string, queue: string): Promise<number> {
+    return this.queueItems.length(namespace, queue);
   }
 
   deleteQueue(namespace: string, queue: string): Promise<number> {
-    return this.writes.run(() => this.sql.deleteQueue.run(namespace, queue).changes);
+    return this.queueItems.delete(namespace, queue);
   }
 
-  queues(namespace: string): string[] {
-    return this.sql.queues.all(namespace) as string[];
+  queues(namespace: string): Promise<string[]> {
+    return this.queueItems.names(namespace);
   }
 
-  private async sweepExpired(): Promise<void> {
-    const now = this.clock.now();
-    await this.writes.run(() => this.sql.sweep.run(now));
+  private sweepExpired(): Promise<void> {
+    return this.entries.sweep(this.clock.now());
   }
 }

@@ -14,7 +14,7 @@ import { ProviderMessages1764070000000 } from './1764070000000-provider-messages
 import { SandboxGitDir1764081000000 } from './1764081000000-sandbox-git-dir';
 
 /** Every migration, oldest first; run at start (the daemon never uses `synchronize`). */
-export const migrations = [
+export const sqliteMigrations = [
   State1763950000000,
   Completions1763960000000,
   Lifecycle1763970000000,

@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { DataSource } from 'typeorm';
-import { migrations } from './index';
+import { sqliteMigrations as migrations } from './index';
 
 describe('the completion costs migration', () => {
   let dir: string;

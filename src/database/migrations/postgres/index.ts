@@ -1,0 +1,2 @@
+/** Every PostgreSQL migration, oldest first; run at start under an advisory lock. */
+export const postgresMigrations = [];

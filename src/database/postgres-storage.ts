@@ -1,0 +1,178 @@
+import type { Pool, PoolClient, QueryResult } from 'pg';
+import { STORAGE_FULL, STORAGE_UNAVAILABLE } from '../../libs/client/src';
+import { systemClock, type Clock } from '../common/clock';
+import { EventError } from '../events/event-error';
+import type { SqlParams, SqlStatement } from './sql-statement';
+import { Storage, type SqlSession, type WriteJob } from './storage';
+
+interface Pending {
+  job: WriteJob<unknown>;
+  resolve: (value: unknown) => void;
+  reject: (error: unknown) => void;
+}
+
+type Queryable = Pick<Pool, 'query'> | PoolClient;
+
+/** SQLSTATE classes and socket errors that say the server or the way to it is at fault, not the statement. */
+const UNAVAILABLE_CODES = /^(08|57P0[1-3]|53300|ECONNREFUSED|ECONNRESET|ENOENT|EPIPE|ETIMEDOUT|EHOSTUNREACH)/;
+const UNAVAILABLE_MESSAGES = /Connection terminated|not queryable|timeout exceeded when trying to connect|Client was closed/i;
+/** disk_full, out of memory, too many connections' neighbours: the server cannot take the write. */
+const FULL_CODES = /^53100$/;
+
+/** A connection's statements as a SqlSession: the pool for reads, one client inside a transaction. */
+class PostgresSession implements SqlSession {
+  readonly dialect = 'postgres' as const;
+
+  constructor(
+    private readonly on: () => Queryable,
+    private readonly failure: (error: unknown) => unknown,
+  ) {}
+
+  async all<R>(statement: SqlStatement, params?: SqlParams): Promise<R[]> {
+    return (await this.query(statement, params)).rows as R[];
+  }
+
+  async get<R>(statement: SqlStatement, params?: SqlParams): Promise<R | undefined> {
+    return (await this.query(statement, params)).rows[0] as R | undefined;
+  }
+
+  async column<V>(statement: SqlStatement, params?: SqlParams): Promise<V[]> {
+    const result = await this.query(statement, params, 'array');
+    return result.rows.map((row) => (row as unknown[])[0] as V);
+  }
+
+  async run(statement: SqlStatement, params?: SqlParams): Promise<number> {
+    return (await this.query(statement, params)).rowCount ?? 0;
+  }
+
+  private async query(statement: SqlStatement, params: SqlParams | undefined, rowMode?: 'array'): Promise<QueryResult> {
+    const { text } = statement.forPostgres();
+    try {
+      const config = { name: statement.name, text, values: statement.postgresValues(params) };
+      return await (rowMode ? this.on().query({ ...config, rowMode }) : this.on().query(config));
+    } catch (error) {
+      throw this.failure(error);
+    }
+  }
+}
+
+/**
+ * PostgreSQL through TypeORM's pool (`pg`). Reads take any pooled connection; writes queue like
+ * SQLite's: the jobs queued while a transaction runs commit together in the next one, on one
+ * connection, each in a savepoint. One batch at a time keeps the order jobs were queued in, which
+ * callers rely on as they do with SQLite.
+ */
+export class PostgresStorage extends Storage {
+  readonly dialect = 'postgres' as const;
+  private readonly reads: PostgresSession;
+  private pending: Pending[] = [];
+  private committing = false;
+
+  constructor(
+    private readonly pool: Pool,
+    readonly location: string,
+    private readonly clock: Clock = systemClock,
+  ) {
+    super();
+    this.reads = new PostgresSession(() => this.pool, (error) => this.storageFailure(error));
+  }
+
+  all<R>(statement: SqlStatement, params?: SqlParams): Promise<R[]> {
+    return this.reads.all(statement, params);
+  }
+
+  get<R>(statement: SqlStatement, params?: SqlParams): Promise<R | undefined> {
+    return this.reads.get(statement, params);
+  }
+
+  column<V>(statement: SqlStatement, params?: SqlParams): Promise<V[]> {
+    return this.reads.column(statement, params);
+  }
+
+  run(statement: SqlStatement, params?: SqlParams): Promise<number> {
+    return this.reads.run(statement, params);
+  }
+
+  write<T>(job: WriteJob<T>): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      this.pending.push({ job: job as WriteJob<unknown>, resolve: resolve as (value: unknown) => void, reject });
+      if (!this.committing) void this.commitPending();
+    });
+  }
+
+  async flush(): Promise<void> {
+    while (this.pending.length > 0 || this.committing) {
+      if (!this.committing) await this.commitPending();
+      else await new Promise((resolve) => setImmediate(resolve));
+    }
+  }
+
+  async check(): Promise<void> {
+    try {
+      await this.pool.query('SELECT 1');
+    } catch (error) {
+      throw this.storageFailure(error);
+    }
+  }
+
+  private async commitPending(): Promise<void> {
+    this.committing = true;
+    // Let the jobs queued in this turn of the event loop join the batch.
+    await new Promise((resolve) => setImmediate(resolve));
+    const batch = this.pending;
+    this.pending = [];
+    const outcomes: { ok: boolean; value?: unknown; error?: unknown }[] = new Array(batch.length);
+    let failure: unknown;
+    let client: PoolClient | undefined;
+    try {
+      client = await this.pool.connect();
+      const connection = client;
+      const tx = new PostgresSession(() => connection, (error) => error);
+      await client.query('BEGIN');
+      for (let i = 0; i < batch.length; i++) {
+        await client.query('SAVEPOINT job');
+        try {
+          outcomes[i] = { ok: true, value: await batch[i].job(tx) };
+          await client.query('RELEASE SAVEPOINT job');
+        } catch (error) {
+          outcomes[i] = { ok: false, error };
+          await client.query('ROLLBACK TO SAVEPOINT job');
+        }
+      }
+      await client.query('COMMIT');
+      client.release();
+    } catch (error) {
+      failure = this.storageFailure(error);
+      // A connection that failed mid-transaction is not given back to the pool.
+      client?.release(error as Error);
+    }
+    this.committing = false;
+    if (this.pending.length > 0) void this.commitPending();
+    if (failure !== undefined) {
+      for (const entry of batch) entry.reject(failure);
+      return;
+    }
+    this.storageFault = undefined;
+    for (let i = 0; i < batch.length; i++) {
+      const outcome = outcomes[i];
+      if (outcome.ok) batch[i].resolve(outcome.value);
+      else batch[i].reject(this.storageFailure(outcome.error));
+    }
+  }
+
+  /** Turns the server's or the socket's failures into coded errors a client can act on, and records them for system:health. */
+  private storageFailure(error: unknown): unknown {
+    if (error instanceof EventError) return error;
+    const code = String((error as { code?: unknown }).code ?? '');
+    const message = (error as Error).message ?? String(error);
+    const unavailable = UNAVAILABLE_CODES.test(code) || UNAVAILABLE_MESSAGES.test(message);
+    const full = FULL_CODES.test(code);
+    if (!unavailable && !full) return error;
+    this.storageFault = { code: code || 'connection_lost', error: message, at: this.storageFault?.at ?? this.clock.now() / 1000 };
+    if (full) return new EventError(STORAGE_FULL, `The PostgreSQL server at ${this.location} has no space left: nothing was written. Free some space and retry.`);
+    return new EventError(
+      STORAGE_UNAVAILABLE,
+      `The PostgreSQL server at ${this.location} cannot be reached (${message}): the request was not carried out. Retry once it is back; system:health shows its state.`,
+    );
+  }
+}

@@ -1,0 +1,184 @@
+import type { Database, Statement } from 'better-sqlite3';
+import { STORAGE_FULL } from '../../libs/client/src';
+import { systemClock, type Clock } from '../common/clock';
+import { EventError } from '../events/event-error';
+import type { SqlParams, SqlStatement } from './sql-statement';
+import { Storage, type SqlSession, type WriteJob } from './storage';
+import type { WriteLock } from './write-lock';
+
+/** SQLite codes that say the file or its disk is at fault, not the statement. */
+const STORAGE_CODES = /^SQLITE_(FULL|CORRUPT|NOTADB|IOERR|READONLY|CANTOPEN)/;
+
+interface Pending {
+  job: WriteJob<unknown>;
+  resolve: (value: unknown) => void;
+  reject: (error: unknown) => void;
+}
+
+interface Prepared {
+  rows?: Statement;
+  plucked?: Statement;
+}
+
+/** better-sqlite3 binds an array as positional values and an object as named ones. */
+const bound = (params: SqlParams | undefined): unknown[] => (params === undefined ? [] : [params]);
+
+/**
+ * The embedded default: one better-sqlite3 connection (TypeORM's) on the daemon's thread. Reads are
+ * prepared statements run synchronously; better-sqlite3 answers in microseconds, so a promise is all
+ * they cost. Jobs queued in the same turn of the event loop commit in one transaction; each commit
+ * holds the WriteLock it shares with the event log's writer thread.
+ */
+export class SqliteStorage extends Storage {
+  readonly dialect = 'sqlite' as const;
+  readonly location: string;
+  private readonly prepared = new WeakMap<SqlStatement, Prepared>();
+  private pending: Pending[] = [];
+  private scheduled = false;
+  private committing = false;
+  private readonly begin: Statement;
+  private readonly commit: Statement;
+  private readonly rollback: Statement;
+  private readonly savepoint: Statement;
+  private readonly releaseSavepoint: Statement;
+  private readonly rollbackToSavepoint: Statement;
+
+  constructor(
+    private readonly db: Database,
+    private readonly lock: WriteLock,
+    private readonly clock: Clock = systemClock,
+  ) {
+    super();
+    this.location = db.name;
+    this.begin = db.prepare('BEGIN');
+    this.commit = db.prepare('COMMIT');
+    this.rollback = db.prepare('ROLLBACK');
+    this.savepoint = db.prepare('SAVEPOINT job');
+    this.releaseSavepoint = db.prepare('RELEASE job');
+    this.rollbackToSavepoint = db.prepare('ROLLBACK TO job');
+  }
+
+  all<R>(statement: SqlStatement, params?: SqlParams): Promise<R[]> {
+    const prepared = this.rowsOf(statement);
+    return Promise.resolve(prepared.all(...bound(params)) as R[]);
+  }
+
+  get<R>(statement: SqlStatement, params?: SqlParams): Promise<R | undefined> {
+    const prepared = this.rowsOf(statement);
+    return Promise.resolve(prepared.get(...bound(params)) as R | undefined);
+  }
+
+  column<V>(statement: SqlStatement, params?: SqlParams): Promise<V[]> {
+    const entry = this.entryOf(statement);
+    entry.plucked ??= this.db.prepare(statement.text).pluck();
+    return Promise.resolve(entry.plucked.all(...bound(params)) as V[]);
+  }
+
+  run(statement: SqlStatement, params?: SqlParams): Promise<number> {
+    const prepared = this.rowsOf(statement);
+    return Promise.resolve(prepared.run(...bound(params)).changes);
+  }
+
+  write<T>(job: WriteJob<T>): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      this.pending.push({ job: job as WriteJob<unknown>, resolve: resolve as (value: unknown) => void, reject });
+      this.schedule();
+    });
+  }
+
+  async flush(): Promise<void> {
+    while (this.pending.length > 0 && !this.committing) await this.commitPending();
+  }
+
+  check(): Promise<void> {
+    this.db.prepare('SELECT count(*) FROM sqlite_master').get();
+    return Promise.resolve();
+  }
+
+  /** Runs raw SQL outside the write queue; for the database module's own set-up only. */
+  exec(text: string): void {
+    this.db.exec(text);
+  }
+
+  private schedule(): void {
+    if (this.scheduled) return;
+    this.scheduled = true;
+    setImmediate(() => {
+      this.scheduled = false;
+      void this.flush();
+    });
+  }
+
+  private async commitPending(): Promise<void> {
+    const batch = this.pending;
+    this.pending = [];
+    this.committing = true;
+    const outcomes: { ok: boolean; value?: unknown; error?: unknown }[] = new Array(batch.length);
+    let failure: unknown;
+    const acquired = this.lock.acquire();
+    try {
+      this.begin.run();
+      try {
+        for (let i = 0; i < batch.length; i++) outcomes[i] = await this.inSavepoint(batch[i].job);
+        this.commit.run();
+      } catch (error) {
+        if (this.db.inTransaction) this.rollback.run();
+        failure = this.storageFailure(error);
+      }
+    } catch (error) {
+      failure = this.storageFailure(error);
+    } finally {
+      if (acquired) this.lock.release();
+      this.committing = false;
+    }
+    if (failure !== undefined) {
+      for (const entry of batch) entry.reject(failure);
+      if (this.pending.length > 0) this.schedule();
+      return;
+    }
+    this.storageFault = undefined;
+    for (let i = 0; i < batch.length; i++) {
+      const outcome = outcomes[i];
+      if (outcome.ok) batch[i].resolve(outcome.value);
+      else batch[i].reject(this.storageFailure(outcome.error));
+    }
+    if (this.pending.length > 0) this.schedule();
+  }
+
+  private async inSavepoint(job: WriteJob<unknown>): Promise<{ ok: boolean; value?: unknown; error?: unknown }> {
+    this.savepoint.run();
+    try {
+      const value = await job(this as SqlSession);
+      this.releaseSavepoint.run();
+      return { ok: true, value };
+    } catch (error) {
+      this.rollbackToSavepoint.run();
+      this.releaseSavepoint.run();
+      return { ok: false, error };
+    }
+  }
+
+  private rowsOf(statement: SqlStatement): Statement {
+    const entry = this.entryOf(statement);
+    entry.rows ??= this.db.prepare(statement.text);
+    return entry.rows;
+  }
+
+  private entryOf(statement: SqlStatement): Prepared {
+    let entry = this.prepared.get(statement);
+    if (!entry) {
+      entry = {};
+      this.prepared.set(statement, entry);
+    }
+    return entry;
+  }
+
+  /** Records a storage fault; a full disk becomes `storage_full`, a sentence the client can act on. */
+  private storageFailure(error: unknown): unknown {
+    const code = (error as { code?: unknown }).code;
+    if (typeof code !== 'string' || !STORAGE_CODES.test(code)) return error;
+    this.storageFault = { code, error: (error as Error).message, at: this.storageFault?.at ?? this.clock.now() / 1000 };
+    if (!code.startsWith('SQLITE_FULL')) return error;
+    return new EventError(STORAGE_FULL, `The disk holding the database ${this.location} is full: nothing was written. Free some space and retry.`);
+  }
+}

@@ -1,0 +1,54 @@
+import type { Dialect, SqlParams, SqlStatement } from './sql-statement';
+
+/** What a repository runs statements on: the storage itself for reads, a transaction inside `write`. */
+export interface SqlSession {
+  readonly dialect: Dialect;
+  /** Every row. */
+  all<R>(statement: SqlStatement, params?: SqlParams): Promise<R[]>;
+  /** The first row, if any. */
+  get<R>(statement: SqlStatement, params?: SqlParams): Promise<R | undefined>;
+  /** The first column of every row. */
+  column<V>(statement: SqlStatement, params?: SqlParams): Promise<V[]>;
+  /** Runs a statement; resolves with the number of rows it changed. */
+  run(statement: SqlStatement, params?: SqlParams): Promise<number>;
+}
+
+/**
+ * A unit of work inside one transaction. It runs statements on `tx` only and awaits nothing else
+ * (no timers, no network, no other write): the transaction stays open, and the writes queued behind
+ * it wait, until it returns.
+ */
+export type WriteJob<T> = (tx: SqlSession) => Promise<T>;
+
+/** Writes failing because of the storage itself, since the first of them, until a commit succeeds again. */
+export interface StorageFault {
+  /** The engine's code: SQLITE_FULL, SQLITE_CORRUPT, ... or PostgreSQL's SQLSTATE / the socket's error code. */
+  code: string;
+  error: string;
+  /** Epoch seconds. */
+  at: number;
+}
+
+/**
+ * The database, SQLite or PostgreSQL: the only thing repositories hold, and nothing else holds it.
+ * Reads run at once; writes go through `write`, which commits the jobs queued together in one
+ * transaction (group commit), each in its own savepoint so one failing job fails alone, and resolves
+ * a job's promise only after its transaction committed.
+ */
+export abstract class Storage implements SqlSession {
+  abstract readonly dialect: Dialect;
+  /** Where the data is, for people: the file's path, or the server and database (never a password). */
+  abstract readonly location: string;
+  /** Reported by system:health: the last write failed because of the storage. */
+  storageFault?: StorageFault;
+
+  abstract all<R>(statement: SqlStatement, params?: SqlParams): Promise<R[]>;
+  abstract get<R>(statement: SqlStatement, params?: SqlParams): Promise<R | undefined>;
+  abstract column<V>(statement: SqlStatement, params?: SqlParams): Promise<V[]>;
+  abstract run(statement: SqlStatement, params?: SqlParams): Promise<number>;
+  abstract write<T>(job: WriteJob<T>): Promise<T>;
+  /** Commits whatever is queued now; used at shutdown so nothing accepted is left behind. */
+  abstract flush(): Promise<void>;
+  /** A cheap read of the schema; rejects when the storage cannot be read. */
+  abstract check(): Promise<void>;
+}
