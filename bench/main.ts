@@ -10,6 +10,7 @@ import { fanOut } from './fanout';
 import { onJsonLines } from './lines';
 import { drive, type LoadResult, type RequestFactory } from './load';
 import { largeWrites } from './memory';
+import { postgresBinDir, PostgresServer, startPostgresCluster } from './postgres-cluster';
 
 /**
  * `npm run bench`: the daemon beside a bare Node NDJSON server measured in the same run, so every
@@ -27,10 +28,11 @@ const workloads = [
 const setRequest: RequestFactory = (c, i) => ({ event: 'state:set', data: { key: `k${c}-${i % 1000}`, value: { n: i, text: 'bench' } } });
 const getRequest: RequestFactory = (c, i) => ({ event: 'state:get', data: { key: `k${c}-${i % 1000}` } });
 
-/** `node dist/bench/main.js memory` (or `completions`) runs that section alone. */
+/** `node dist/bench/main.js memory` (or `completions`, or `postgres`) runs that section alone. */
 async function main(): Promise<void> {
   if (process.argv[2] === 'memory') return alone(largeWritesSection);
   if (process.argv[2] === 'completions') return alone(completionsSection);
+  if (process.argv[2] === 'postgres') return alone(postgresBareSection);
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ksi-bench-'));
   const bareSocket = path.join(dir, 'bare.sock');
   const bare = fork(BARE_SERVER, [bareSocket], { stdio: 'ignore' });
@@ -38,19 +40,8 @@ async function main(): Promise<void> {
   const daemon = await startDaemon(path.join(dir, 'main'));
   try {
     console.log(`KSI bench — node ${process.version}, ${os.cpus().length} cores, ${os.cpus()[0]?.model ?? ''}\n`);
-    console.log('State over the socket (KSI daemon vs bare Node NDJSON server with an in-memory Map)');
-    const rows: string[][] = [['op', 'workload', 'KSI ops/s', 'bare ops/s', 'ratio', 'KSI p50/p99 ms', 'bare p50/p99 ms', 'x Python']];
-    for (const [op, request] of [['state:set', setRequest], ['state:get', getRequest]] as const) {
-      for (const workload of workloads) {
-        const options = { ...workload, request };
-        await drive(daemon.socket, { ...options, total: Math.min(2_000, workload.total) });
-        await drive(bareSocket, { ...options, total: Math.min(2_000, workload.total) });
-        const ksi = await drive(daemon.socket, options);
-        const base = await drive(bareSocket, options);
-        rows.push([op, workload.name, fmt(ksi.opsPerSecond), fmt(base.opsPerSecond), pct(ksi, base), latency(ksi), latency(base), `${(ksi.opsPerSecond / PYTHON_KSI_OPS).toFixed(0)}x`]);
-      }
-    }
-    printTable(rows);
+    console.log('State over the socket (KSI daemon on its default SQLite file vs bare Node NDJSON server with an in-memory Map)');
+    printTable(await stateRows(daemon.socket, bareSocket));
     console.log(`(x Python: against the original Python KSI's ~${PYTHON_KSI_OPS} state ops/s in every mode)\n`);
 
     const noLog = await startDaemon(path.join(dir, 'no-event-log'), { KSI_EVENT_LOG: 'off' });
@@ -112,22 +103,7 @@ async function main(): Promise<void> {
 
     await completionsSection(dir);
     console.log('\nResilience');
-    const idleStop = await startDaemon(path.join(dir, 'idle-stop'));
-    const idleStopMs = await timedStop(idleStop.child);
-    const restoreDir = path.join(dir, 'restore');
-    const held = { CLAUDE_BIN: FAKE_CLAUDE, KSI_MAX_CONCURRENT: '1' };
-    const loaded10k = await startDaemon(restoreDir, held);
-    await queueMany(loaded10k.socket, 10_000, (i) => ({ prompt: i === 0 ? 'hold [[sleep:600000]]' : `queued ${i}`, conversation_id: 'held' }));
-    const busyStopMs = await timedStop(loaded10k.child);
-    const restarted = await startDaemon(restoreDir, held);
-    const restoredMs = await untilRestored(restarted.socket, restarted.readyMs);
-    await stopDaemon(restarted.child);
-    printTable([
-      ['measure', 'value'],
-      ['graceful stop, nothing in flight (SIGTERM → exit)', `${idleStopMs.toFixed(0)} ms`],
-      ['graceful stop, 10,000 queued and 1 running', `${busyStopMs.toFixed(0)} ms`],
-      ['start with 10,000 queued: spawn → restore done', `${restoredMs.toFixed(0)} ms`],
-    ]);
+    printTable(await restoreRows(dir, sqliteFile));
 
     console.log('\nStart-up');
     printTable([
@@ -135,6 +111,8 @@ async function main(): Promise<void> {
       ['daemon start to ready (spawn → first system:health reply), median of 3', `${readyTimes[1].toFixed(0)} ms`],
       ['daemon RSS right after start (idle)', `${freshRss.toFixed(1)} MB`],
     ]);
+
+    await postgresSection(dir, bareSocket);
   } finally {
     await stopDaemon(daemon.child);
     bare.kill();
@@ -142,8 +120,85 @@ async function main(): Promise<void> {
   }
 }
 
+/** state:set and state:get in each workload, against the bare server in the same minutes. */
+async function stateRows(socket: string, bareSocket: string): Promise<string[][]> {
+  const rows: string[][] = [['op', 'workload', 'KSI ops/s', 'bare ops/s', 'ratio', 'KSI p50/p99 ms', 'bare p50/p99 ms', 'x Python']];
+  for (const [op, request] of [['state:set', setRequest], ['state:get', getRequest]] as const) {
+    for (const workload of workloads) {
+      const options = { ...workload, request };
+      await drive(socket, { ...options, total: Math.min(2_000, workload.total) });
+      await drive(bareSocket, { ...options, total: Math.min(2_000, workload.total) });
+      const ksi = await drive(socket, options);
+      const base = await drive(bareSocket, options);
+      rows.push([op, workload.name, fmt(ksi.opsPerSecond), fmt(base.opsPerSecond), pct(ksi, base), latency(ksi), latency(base), `${(ksi.opsPerSecond / PYTHON_KSI_OPS).toFixed(0)}x`]);
+    }
+  }
+  return rows;
+}
+
+/** A daemon's database settings: nothing on SQLite (a file in its var dir), a database of its own on PostgreSQL. */
+type DatabaseFor = (name: string) => Promise<Record<string, string>>;
+const sqliteFile: DatabaseFor = () => Promise.resolve({});
+
+/**
+ * The same state workloads, a completion's overhead and a restore of 10,000 queued, on a local
+ * PostgreSQL cluster over its Unix socket with fsync and synchronous_commit on (its defaults).
+ */
+async function postgresSection(dir: string, bareSocket: string): Promise<void> {
+  if (!postgresBinDir()) {
+    console.log('\nPostgreSQL: not found (pg_config --bindir has no initdb); its figures are left out');
+    return;
+  }
+  const cluster = startPostgresCluster({ durable: true });
+  const server = new PostgresServer(cluster.url);
+  const database: DatabaseFor = async (name) => ({ KSI_DATABASE_URL: await server.createDatabase(name.replace(/[^a-z0-9_]/g, '_')) });
+  const pgDir = path.join(dir, 'postgres');
+  try {
+    console.log('\nPostgreSQL (KSI_DATABASE_URL: a local cluster over its Unix socket, fsync and synchronous_commit on)');
+    const daemon = await startDaemon(path.join(pgDir, 'main'), await database('main'));
+    printTable(await stateRows(daemon.socket, bareSocket));
+    await stopDaemon(daemon.child);
+    await completionsSection(pgDir, database);
+    printTable(await restoreRows(pgDir, database));
+  } finally {
+    cluster.stop();
+  }
+}
+
+/** Stops with nothing in flight, and with 10,000 queued; then the start that restores those 10,000. */
+async function restoreRows(dir: string, database: DatabaseFor): Promise<string[][]> {
+  const idleStop = await startDaemon(path.join(dir, 'idle-stop'), await database('idle_stop'));
+  const idleStopMs = await timedStop(idleStop.child);
+  const restoreDir = path.join(dir, 'restore');
+  const held = { CLAUDE_BIN: FAKE_CLAUDE, KSI_MAX_CONCURRENT: '1', ...(await database('restore')) };
+  const loaded10k = await startDaemon(restoreDir, held);
+  await queueMany(loaded10k.socket, 10_000, (i) => ({ prompt: i === 0 ? 'hold [[sleep:600000]]' : `queued ${i}`, conversation_id: 'held' }));
+  const busyStopMs = await timedStop(loaded10k.child);
+  const restarted = await startDaemon(restoreDir, held);
+  const restoredMs = await untilRestored(restarted.socket, restarted.readyMs);
+  await stopDaemon(restarted.child);
+  return [
+    ['measure', 'value'],
+    ['graceful stop, nothing in flight (SIGTERM → exit)', `${idleStopMs.toFixed(0)} ms`],
+    ['graceful stop, 10,000 queued and 1 running', `${busyStopMs.toFixed(0)} ms`],
+    ['start with 10,000 queued: spawn → restore done (PostgreSQL target <= 3 s)', `${restoredMs.toFixed(0)} ms`],
+  ];
+}
+
 /** `memory N` writes N values instead (a quicker probe). */
 const LARGE_WRITES = Number(process.argv[3] ?? 5_000);
+
+/** The PostgreSQL section alone, with its own bare server. */
+async function postgresBareSection(dir: string): Promise<void> {
+  const bareSocket = path.join(dir, 'bare.sock');
+  const bare = fork(BARE_SERVER, [bareSocket], { stdio: 'ignore' });
+  await new Promise((resolve) => bare.once('message', resolve));
+  try {
+    await postgresSection(dir, bareSocket);
+  } finally {
+    bare.kill();
+  }
+}
 
 async function alone(section: (dir: string) => Promise<void>): Promise<void> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ksi-bench-'));
@@ -159,12 +214,12 @@ async function alone(section: (dir: string) => Promise<void>): Promise<void> {
  * daemon's overhead over spawning it directly, the delay a streamed text line gets on its way to the
  * client, a queue of 1,000, and permanent failures (which must end in one attempt).
  */
-async function completionsSection(dir: string): Promise<void> {
+async function completionsSection(dir: string, database: DatabaseFor = sqliteFile): Promise<void> {
   console.log('\nCompletions with a fake Claude CLI that answers at once');
   const fakeState = path.join(dir, 'fake-claude-state');
-  const withFake = (extra: Record<string, string>) => ({ CLAUDE_BIN: FAKE_CLAUDE, FAKE_CLAUDE_STATE_DIR: fakeState, ...extra });
+  const withFake = async (name: string, extra: Record<string, string>) => ({ CLAUDE_BIN: FAKE_CLAUDE, FAKE_CLAUDE_STATE_DIR: fakeState, ...extra, ...(await database(name)) });
   const serialCount = 200;
-  const serial = await startDaemon(path.join(dir, 'serial'), withFake({ KSI_MAX_CONCURRENT: '1' }));
+  const serial = await startDaemon(path.join(dir, 'serial'), await withFake('serial', { KSI_MAX_CONCURRENT: '1' }));
   await spawnDirectly(10, fakeState);
   await drainCompletions(serial.socket, 10, 'warm');
   // Alternating rounds, so a machine that speeds up or slows down during the run weighs on both sides alike.
@@ -179,7 +234,7 @@ async function completionsSection(dir: string): Promise<void> {
   await stopDaemon(serial.child);
 
   const stampsFile = path.join(dir, 'text-stamps.jsonl');
-  const streaming = await startDaemon(path.join(dir, 'streaming'), withFake({ KSI_MAX_CONCURRENT: '1', FAKE_CLAUDE_TEXT_STAMPS: stampsFile }));
+  const streaming = await startDaemon(path.join(dir, 'streaming'), await withFake('streaming', { KSI_MAX_CONCURRENT: '1', FAKE_CLAUDE_TEXT_STAMPS: stampsFile }));
   const streamDelays = (await streamingLatency(streaming.socket, serialCount, stampsFile)).sort((a, b) => a - b);
   const failures = await permanentFailures(streaming.socket, [
     ...Array.from({ length: 10 }, (_, i) => ({ prompt: `not logged in ${i} [[auth]]` })),
@@ -190,7 +245,7 @@ async function completionsSection(dir: string): Promise<void> {
   const failureAttempts = [...new Set(failures.map((failure) => `${failure.code} x${failure.attempts}`))].join(', ');
 
   const drainLog = path.join(dir, 'drain-invocations.jsonl');
-  const drain = await startDaemon(path.join(dir, 'drain'), withFake({ KSI_MAX_CONCURRENT: '4', FAKE_CLAUDE_LOG: drainLog }));
+  const drain = await startDaemon(path.join(dir, 'drain'), await withFake('drain', { KSI_MAX_CONCURRENT: '4', FAKE_CLAUDE_LOG: drainLog }));
   const thousand = await drainCompletions(drain.socket, 1_000, 'drain');
   await stopDaemon(drain.child);
   const at = (sorted: number[], q: number) => sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * q))] ?? NaN;

@@ -1,4 +1,4 @@
-import { startPostgresCluster } from './postgres-cluster';
+import { startPostgresCluster } from '../../bench/postgres-cluster';
 
 /** Starts the throwaway cluster for the postgres project, unless KSI_TEST_DATABASE_URL names a server. */
 export default function setup(): void {

@@ -2,6 +2,7 @@ import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { Client } from 'pg';
 
 export interface PostgresCluster {
   /** A URL of the cluster's `postgres` database, over its Unix socket, as superuser `ksi`. */
@@ -22,7 +23,8 @@ export function postgresBinDir(): string | undefined {
 /**
  * A throwaway PostgreSQL cluster in a temporary folder, listening only on a Unix socket there.
  * PostgreSQL refuses to run as root, so as root its programs run as the `postgres` user.
- * `durable: false` (the tests) turns fsync off; the bench keeps PostgreSQL's defaults.
+ * `durable: false` (the tests) turns fsync off; the bench keeps PostgreSQL's defaults (fsync and
+ * synchronous_commit on). Shared by the bench and the test suite's postgres project.
  */
 export function startPostgresCluster(options: { durable?: boolean } = {}): PostgresCluster {
   const bin = postgresBinDir();
@@ -50,4 +52,39 @@ export function startPostgresCluster(options: { durable?: boolean } = {}): Postg
       }
     },
   };
+}
+
+/** A PostgreSQL server reached by a superuser's URL: one database per daemon. */
+export class PostgresServer {
+  constructor(private readonly adminUrl: string) {}
+
+  /** Creates the database unless it is there; resolves with its URL. */
+  async createDatabase(name: string): Promise<string> {
+    await this.admin(async (client) => {
+      try {
+        await client.query(`CREATE DATABASE "${name}"`);
+      } catch (error) {
+        if ((error as { code?: string }).code !== '42P04') throw error;
+      }
+    });
+    return this.urlOf(name);
+  }
+
+  async dropDatabase(name: string): Promise<void> {
+    await this.admin((client) => client.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`));
+  }
+
+  urlOf(name: string): string {
+    return this.adminUrl.replace(/^(postgres(?:ql)?:\/\/[^/?]*\/)[^?]*/, `$1${name}`);
+  }
+
+  private async admin<T>(work: (client: Client) => Promise<T>): Promise<T> {
+    const client = new Client({ connectionString: this.adminUrl });
+    await client.connect();
+    try {
+      return await work(client);
+    } finally {
+      await client.end();
+    }
+  }
 }
