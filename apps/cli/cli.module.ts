@@ -3,6 +3,7 @@ import type { Command as Program } from 'commander';
 import { InjectCommander } from 'nest-commander';
 import { EXIT } from './cli-error';
 import { daemonSubCommands, DaemonCommand } from './commands/daemon/daemon.command';
+import { dbSubCommands, DbCommand } from './commands/db/db.command';
 import { agentCommands } from './commands/agent.command';
 import { CompleteCommand } from './commands/complete.command';
 import { conversationCommands } from './commands/conversation.command';
@@ -29,6 +30,7 @@ Examples:
   $ ksi agent spawn researcher --id r1            start an agent; ksi agent send r1 "…"
   $ ksi conversation list                         conversations from the response logs
   $ ksi costs --by day --since 7d                 what completions cost, per day of the last week
+  $ ksi db export -o backup.ndjson                the whole database; ksi db import moves it to another
   $ ksi daemon stop
 
 Exit status: 0 success, 1 the daemon answered with an error, 2 usage error, 3 daemon not reachable.
@@ -73,6 +75,8 @@ class ProgramSetup implements OnApplicationBootstrap {
     ...conversationCommands,
     DaemonCommand,
     ...daemonSubCommands,
+    DbCommand,
+    ...dbSubCommands,
   ],
 })
 export class CliModule {}

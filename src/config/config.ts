@@ -18,10 +18,10 @@ const environment = z.object({
   KSI_VAR_DIR: z.string().min(1).default('var'),
   KSI_SOCKET_PATH: z.string().min(1).optional(),
   KSI_DB_PATH: z.string().min(1).optional(),
+  // Empty means unset, as a shell's `KSI_DATABASE_URL=` would.
   KSI_DATABASE_URL: z
-    .string()
-    .refine(isPostgresUrl, { message: 'KSI_DATABASE_URL must be a PostgreSQL URL naming a database, such as postgresql://user@host:5432/ksi or postgresql://user@/ksi?host=/run/postgresql' })
-    .optional(),
+    .preprocess((value) => (value === '' ? undefined : value), z.string().optional())
+    .refine((url) => url === undefined || isPostgresUrl(url), { message: 'KSI_DATABASE_URL must be a PostgreSQL URL naming a database, such as postgresql://user@host:5432/ksi or postgresql://user@/ksi?host=/run/postgresql' }),
   KSI_LIB_DIR: z.string().min(1).optional(),
   KSI_LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error'], { error: 'KSI_LOG_LEVEL must be one of debug, info, warn, error' }).default('info'),
   KSI_MAX_LINE_BYTES: positiveInt('KSI_MAX_LINE_BYTES', 1024 * 1024),

@@ -1,0 +1,50 @@
+import { createWriteStream } from 'node:fs';
+import { once } from 'node:events';
+import { Option, SubCommand } from 'nest-commander';
+import { CliError, EXIT } from '../../cli-error';
+import { DaemonControl } from '../../daemon-control';
+import { KsiCommand, type SocketOptions } from '../../ksi-command';
+import { openConfiguredStorage } from './configured-storage';
+
+interface ExportOptions extends SocketOptions {
+  output?: string;
+}
+
+@SubCommand({
+  name: 'export',
+  description: 'Write the whole database (SQLite file or KSI_DATABASE_URL) as NDJSON, to stdout or --output FILE',
+})
+export class DbExportCommand extends KsiCommand<ExportOptions> {
+  @Option({ flags: '-o, --output <file>', description: 'write to this file instead of stdout' })
+  parseOutput(value: string): string {
+    return value;
+  }
+
+  protected async execute(_params: string[], options: ExportOptions): Promise<void> {
+    if (await new DaemonControl(this.socketPath(options)).health()) {
+      process.stderr.write('A daemon is running: rows it writes during the export may be missing. Stop it (ksi daemon stop) for an exact copy.\n');
+    }
+    const out = options.output ? createWriteStream(options.output, { mode: 0o600 }) : process.stdout;
+    let outputError: NodeJS.ErrnoException | undefined;
+    out.on('error', (error: NodeJS.ErrnoException) => (outputError = error));
+    const { exportDatabase } = await import('../../../../src/database/transfer.js');
+    const { storage, close } = await openConfiguredStorage();
+    try {
+      const header = await exportDatabase(storage, async (line) => {
+        if (outputError) throw outputError;
+        if (!out.write(`${line}\n`)) await Promise.race([once(out, 'drain'), once(out, 'error')]);
+      }).catch((error: NodeJS.ErrnoException) => {
+        // The reader went away (`ksi db export | head`): stop quietly, as other commands do.
+        if (error.code === 'EPIPE') return undefined;
+        if (error === outputError) throw new CliError(EXIT.daemonError, `Cannot write ${options.output ?? 'to stdout'}: ${error.message}`);
+        throw error;
+      });
+      if (!header) return;
+      const rows = Object.values(header.tables).reduce((sum, count) => sum + count, 0);
+      process.stderr.write(`Exported ${rows} rows of ${Object.keys(header.tables).length} tables from ${storage.location}${options.output ? ` to ${options.output}` : ''}\n`);
+    } finally {
+      await close();
+      if (out !== process.stdout) await new Promise<void>((resolve) => out.end(() => resolve()));
+    }
+  }
+}
