@@ -12,10 +12,24 @@ const swcTs = {
 const swcJs = { jsc: { target: 'es2023', parser: { syntax: 'ecmascript' } }, module: { type: 'commonjs' } };
 const esm = ['@nestjs', 'chalk', '@nyariv', 'file-type', 'strtok3', 'token-types', '@tokenizer', 'uint8array-extras', '@borewit'];
 
-module.exports = {
-  roots: ['<rootDir>/src/', '<rootDir>/libs/', '<rootDir>/test/', '<rootDir>/apps/'],
+const { execFileSync } = require('node:child_process');
+const { existsSync } = require('node:fs');
+const path = require('node:path');
+
+/** PostgreSQL's server programs, for the throwaway cluster of the postgres project. */
+function postgresAvailable() {
+  if (process.env.KSI_TEST_DATABASE_URL) return true;
+  try {
+    const bin = execFileSync('pg_config', ['--bindir'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+    return existsSync(path.join(bin, 'initdb'));
+  } catch {
+    return false;
+  }
+}
+
+const common = {
+  rootDir: __dirname,
   moduleFileExtensions: ['js', 'json', 'ts'],
-  testRegex: '.*\\.spec\\.ts$',
   testEnvironment: 'node',
   transform: {
     '^.+\\.ts$': ['@swc/jest', swcTs],
@@ -23,6 +37,36 @@ module.exports = {
   },
   transformIgnorePatterns: [`/node_modules/(?!(${esm.join('|')})/)`],
   setupFiles: ['<rootDir>/test/support/check-results.ts'],
+};
+
+/** Every test, on the embedded SQLite default. */
+const sqlite = {
+  ...common,
+  displayName: 'sqlite',
+  roots: ['<rootDir>/src/', '<rootDir>/libs/', '<rootDir>/test/', '<rootDir>/apps/'],
+  testRegex: '.*\\.spec\\.ts$',
+  testPathIgnorePatterns: ['/node_modules/', 'postgres-[^/]*\\.spec\\.ts$'],
+};
+
+/** The end-to-end suite again, each daemon on its own database of a throwaway PostgreSQL cluster. */
+const postgres = {
+  ...common,
+  displayName: 'postgres',
+  roots: ['<rootDir>/src/', '<rootDir>/test/'],
+  testRegex: ['test/.*\\.e2e\\.spec\\.ts$', 'src/database/postgres-[^/]*\\.spec\\.ts$'],
+  setupFiles: [...common.setupFiles, '<rootDir>/test/support/postgres-backend.ts'],
+  globalSetup: '<rootDir>/test/support/postgres-global-setup.ts',
+  globalTeardown: '<rootDir>/test/support/postgres-global-teardown.ts',
+};
+
+const withPostgres = postgresAvailable();
+if (!withPostgres) {
+  if (process.env.CI === 'true') throw new Error('PostgreSQL not found (pg_config --bindir has no initdb, no KSI_TEST_DATABASE_URL): CI runs the suite on both backends. Install postgresql.');
+  console.log('PostgreSQL not found (pg_config --bindir): the PostgreSQL runs are skipped.');
+}
+
+module.exports = {
+  projects: withPostgres ? [sqlite, postgres] : [sqlite],
   testTimeout: 30000,
   // A failed assertion can skip a suite's client.close(); the run must still end (CI has a time limit).
   forceExit: true,

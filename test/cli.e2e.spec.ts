@@ -4,15 +4,18 @@ import * as path from 'node:path';
 import { spawn } from 'node:child_process';
 import { eventually } from './support/daemon-process';
 import { ksi, KSI_BIN, type CliResult } from './support/ksi-cli';
+import { databaseEnv, dropDatabase } from './support/test-database';
 
 describe('the ksi CLI (built binary, real daemon)', () => {
   const varDir = fs.mkdtempSync(path.join(os.tmpdir(), 'ksi-cli-'));
-  const env = { KSI_VAR_DIR: varDir, KSI_LOG_LEVEL: 'warn' };
+  const env: Record<string, string> = { KSI_VAR_DIR: varDir, KSI_LOG_LEVEL: 'warn' };
   const pidFile = path.join(varDir, 'run', 'ksi_daemon.pid');
 
+  beforeAll(async () => Object.assign(env, await databaseEnv(varDir)));
   afterAll(async () => {
     await ksi(['daemon', 'stop'], env);
     fs.rmSync(varDir, { recursive: true, force: true });
+    await dropDatabase(varDir);
   });
 
   it('starts, reports status, sends, gets and sets, and stops the daemon', async () => {
@@ -183,7 +186,7 @@ describe('the ksi CLI (built binary, real daemon)', () => {
 
   it('runs the daemon in the foreground with `daemon run` and stops it with SIGTERM', async () => {
     const runDir = fs.mkdtempSync(path.join(os.tmpdir(), 'ksi-run-'));
-    const child = spawn(process.execPath, [KSI_BIN, 'daemon', 'run'], { env: { ...process.env, KSI_VAR_DIR: runDir, KSI_LOG_LEVEL: 'warn' }, stdio: 'pipe' });
+    const child = spawn(process.execPath, [KSI_BIN, 'daemon', 'run'], { env: { ...process.env, KSI_VAR_DIR: runDir, KSI_LOG_LEVEL: 'warn', ...(await databaseEnv(runDir)) }, stdio: 'pipe' });
     let output = '';
     child.stdout.on('data', (chunk) => (output += chunk));
     await eventually(() => output.includes('ready'));
@@ -193,5 +196,6 @@ describe('the ksi CLI (built binary, real daemon)', () => {
     expect(await exited).toBe(0);
     expect(fs.existsSync(path.join(runDir, 'run', 'daemon.sock'))).toBe(false);
     fs.rmSync(runDir, { recursive: true, force: true });
+    await dropDatabase(runDir);
   });
 });

@@ -66,7 +66,8 @@ async function migrate(dataSource: DataSource): Promise<void> {
   imports: [
     TypeOrmModule.forRootAsync({
       inject: [KSI_CONFIG],
-      useFactory: (config: KsiConfig) => ({ ...dataSourceOptions(config), autoLoadEntities: true, synchronize: false, retryAttempts: 0 }),
+      // No entities at run time: the migrations build the schema, and repositories query it themselves.
+      useFactory: (config: KsiConfig) => ({ ...dataSourceOptions(config), autoLoadEntities: false, synchronize: false, retryAttempts: 0 }),
     }),
   ],
   providers: [

@@ -5,6 +5,7 @@ import * as path from 'node:path';
 import { daemonNodeArgs } from '../../apps/daemon/launch';
 import { CONTRACT_VIOLATION } from '../../src/events/contract-check';
 import { KsiClient } from '../../libs/client/src';
+import { databaseEnv, dropDatabase } from './test-database';
 
 const ROOT = path.resolve(__dirname, '../..');
 export const DAEMON_MAIN = path.join(ROOT, 'dist/apps/daemon/main.js');
@@ -40,6 +41,7 @@ export class DaemonProcess {
 
   /** Spawns the daemon and resolves once it answers system:health. */
   async start(): Promise<this> {
+    Object.assign(this.env, { ...(await databaseEnv(this.varDir)), ...this.env });
     this.violations.push(...contractViolations(this.output));
     this.output = '';
     const child = spawn(process.execPath, daemonNodeArgs(DAEMON_MAIN), { env: { ...process.env, ...this.env }, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -76,6 +78,7 @@ export class DaemonProcess {
   async dispose(): Promise<void> {
     if (this.child && this.child.exitCode === null && this.child.signalCode === null) await this.stop('SIGKILL');
     fs.rmSync(this.varDir, { recursive: true, force: true });
+    await dropDatabase(this.varDir);
     const violations = [...this.violations, ...contractViolations(this.output)];
     if (violations.length > 0) throw new Error(`The daemon sent what its event definitions do not describe:\n${violations.join('\n')}`);
   }

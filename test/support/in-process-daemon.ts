@@ -11,6 +11,7 @@ import { loadConfig, type KsiConfig } from '../../src/config/config';
 import { EventBus } from '../../src/events/event-bus';
 import { EVENT_CONTRACT } from '../../src/events/event-catalogue';
 import { NdjsonServer } from '../../src/transport/ndjson.server';
+import { databaseEnv, dropDatabase } from './test-database';
 
 export interface InProcessDaemon {
   app: INestMicroservice;
@@ -31,7 +32,7 @@ export async function startInProcess(
 ): Promise<InProcessDaemon> {
   const varDir = options.varDir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'ksi-inproc-'));
   // The event log's writer thread runs compiled code only; the spawned-daemon suites cover it.
-  const config = loadConfig({ KSI_VAR_DIR: varDir, KSI_EVENT_LOG: 'off', KSI_CHECK_RESULTS: 'on', ...options.env });
+  const config = loadConfig({ KSI_VAR_DIR: varDir, KSI_EVENT_LOG: 'off', KSI_CHECK_RESULTS: 'on', ...(await databaseEnv(varDir)), ...options.env });
   const moduleRef = await Test.createTestingModule({ imports: [AppModule.forRoot(config, pino({ level: 'silent' }), options.clock), ...extraModules] })
     .overrideProvider(EVENT_CONTRACT)
     .useValue([...EVENT_DEFINITIONS, ...(options.definitions ?? [])])
@@ -51,6 +52,7 @@ export async function startInProcess(
     close: async () => {
       await stop();
       fs.rmSync(varDir, { recursive: true, force: true });
+      await dropDatabase(varDir);
     },
   };
 }

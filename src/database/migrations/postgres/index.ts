@@ -1,2 +1,4 @@
+import { InitialSchema1764090000000 } from './1764090000000-initial-schema';
+
 /** Every PostgreSQL migration, oldest first; run at start under an advisory lock. */
-export const postgresMigrations = [];
+export const postgresMigrations = [InitialSchema1764090000000];

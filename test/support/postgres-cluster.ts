@@ -1,0 +1,53 @@
+import { execFileSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+
+export interface PostgresCluster {
+  /** A URL of the cluster's `postgres` database, over its Unix socket, as superuser `ksi`. */
+  url: string;
+  stop(): void;
+}
+
+/** The folder of the machine's PostgreSQL server programs (`pg_config --bindir`), if they are there. */
+export function postgresBinDir(): string | undefined {
+  try {
+    const dir = execFileSync('pg_config', ['--bindir'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+    return fs.existsSync(path.join(dir, 'initdb')) && fs.existsSync(path.join(dir, 'pg_ctl')) ? dir : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * A throwaway PostgreSQL cluster in a temporary folder, listening only on a Unix socket there.
+ * PostgreSQL refuses to run as root, so as root its programs run as the `postgres` user.
+ * `durable: false` (the tests) turns fsync off; the bench keeps PostgreSQL's defaults.
+ */
+export function startPostgresCluster(options: { durable?: boolean } = {}): PostgresCluster {
+  const bin = postgresBinDir();
+  if (!bin) throw new Error('PostgreSQL server programs not found (pg_config --bindir has no initdb): install postgresql');
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ksi-pg-'));
+  const data = path.join(dir, 'data');
+  const asRoot = process.getuid?.() === 0;
+  if (asRoot) execFileSync('chown', ['postgres:postgres', dir]);
+  const run = (program: string, args: string[]) =>
+    execFileSync(asRoot ? 'runuser' : path.join(bin, program), asRoot ? ['-u', 'postgres', '--', path.join(bin, program), ...args] : args, {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      cwd: dir,
+    });
+  run('initdb', ['-D', data, '-U', 'ksi', '-A', 'trust', '-E', 'UTF8', '--locale=C', '--no-sync']);
+  const settings = [`-k ${dir}`, "-c listen_addresses=''", '-c max_connections=400', '-c shared_buffers=64MB'];
+  if (!options.durable) settings.push('-c fsync=off', '-c synchronous_commit=off', '-c full_page_writes=off');
+  run('pg_ctl', ['-D', data, '-l', path.join(dir, 'server.log'), '-w', '-o', settings.join(' '), 'start']);
+  return {
+    url: `postgresql://ksi@/postgres?host=${encodeURIComponent(dir)}`,
+    stop: () => {
+      try {
+        run('pg_ctl', ['-D', data, '-m', 'immediate', '-w', 'stop']);
+      } finally {
+        fs.rmSync(dir, { recursive: true, force: true });
+      }
+    },
+  };
+}
