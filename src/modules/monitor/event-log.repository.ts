@@ -32,16 +32,17 @@ const SELECTED = `event_id AS "eventId", parent_id AS "parentId", correlation_id
 /**
  * A statement per shape of selection: whether it has patterns, since, until, and its direction. The
  * time bounds are left out rather than matched as null, so that SQLite can use the timestamp index
- * when they are given and walk ids when they are not. `@cursor` is the last id already read.
+ * when they are given and walk ids when they are not. `@cursor` is the last id already read. Each
+ * optional value is compared before it is tested for null: PostgreSQL takes its type from the first.
  */
 function selectionStatement(patterns: boolean, since: boolean, until: boolean, newestFirst: boolean): SqlStatement {
   const clauses = (matchPatterns: string, cursor: string) => [
     ...(patterns ? [matchPatterns] : []),
     ...(since ? ['timestamp >= @since'] : []),
     ...(until ? ['timestamp <= @until'] : []),
-    '(@clientId IS NULL OR client_id = @clientId)',
-    '(@sessionId IS NULL OR session_id = @sessionId)',
-    '(@correlationId IS NULL OR correlation_id = @correlationId)',
+    '(client_id = @clientId OR @clientId IS NULL)',
+    '(session_id = @sessionId OR @sessionId IS NULL)',
+    '(correlation_id = @correlationId OR @correlationId IS NULL)',
     `id ${newestFirst ? '<' : '>'} ${cursor}`,
   ];
   const text = (matchPatterns: string, cursor: string) =>
