@@ -48,7 +48,8 @@ export async function startDaemon(env: NodeJS.ProcessEnv = process.env): Promise
       useFactory: (server: NdjsonServer) => ({ strategy: server }),
     });
   } catch (error) {
-    throw startupFailure(error, config.dbPath);
+    // The causes startupFailure names are the SQLite file's; a PostgreSQL server's failure is shown as it is.
+    throw config.databaseUrl ? error : startupFailure(error, config.dbPath);
   }
   app.enableShutdownHooks(['SIGTERM', 'SIGINT'], { useProcessExit: true });
   // Nest ignores signals once shutdown runs; a second Ctrl-C means "now".

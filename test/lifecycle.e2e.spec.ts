@@ -4,9 +4,14 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { CompletionWatcher, fakeClaudeDaemon } from './support/completions';
+import { onDaemonDatabase } from './support/daemon-database';
 import { DaemonProcess, eventually } from './support/daemon-process';
 import { ksi, KSI_BIN } from './support/ksi-cli';
 import { alive } from './support/processes';
+import { databaseEnv, dropDatabase, testBackend } from './support/test-database';
+
+/** Tests of the SQLite file itself: its modes, its damage, its disk. */
+const onSqliteFile = testBackend() === 'sqlite' ? it : it.skip;
 
 const tempDir = (prefix: string) => fs.mkdtempSync(path.join(os.tmpdir(), prefix));
 const modeOf = (file: string) => fs.statSync(file).mode & 0o777;
@@ -202,7 +207,8 @@ describe('a private var dir', () => {
       await client.close();
 
       const dirs = ['.', 'db', 'run', 'logs', 'logs/daemon', 'logs/responses', 'sandbox'];
-      const files = ['db/ksi.db', 'db/ksi.db-wal', 'db/ksi.db-shm', 'logs/daemon/daemon.log', 'run/ksi_daemon.pid', 'run/daemon.lock', 'run/daemon.settings.json'];
+      const databaseFiles = testBackend() === 'sqlite' ? ['db/ksi.db', 'db/ksi.db-wal', 'db/ksi.db-shm'] : [];
+      const files = [...databaseFiles, 'logs/daemon/daemon.log', 'run/ksi_daemon.pid', 'run/daemon.lock', 'run/daemon.settings.json'];
       const responseLogs = fs.readdirSync(path.join(varDir, 'logs', 'responses'), { recursive: true, withFileTypes: true }).filter((entry) => entry.isFile());
       expect(responseLogs.length).toBeGreaterThan(0);
       const modes = Object.fromEntries([
@@ -221,7 +227,7 @@ describe('a private var dir', () => {
 });
 
 describe('readable start-up failures', () => {
-  it('a garbage database file: exit 1 with one line naming the cause and the file', async () => {
+  onSqliteFile('a garbage database file: exit 1 with one line naming the cause and the file', async () => {
     const varDir = tempDir('ksi-garbage-');
     try {
       const dbFile = path.join(varDir, 'db', 'ksi.db');
@@ -235,7 +241,7 @@ describe('readable start-up failures', () => {
     }
   });
 
-  it('a database damaged under the running daemon: system:health is unhealthy and names the fault', async () => {
+  onSqliteFile('a database damaged under the running daemon: system:health is unhealthy and names the fault', async () => {
     const daemon = new DaemonProcess({ env: { KSI_EVENT_LOG: 'off' } });
     try {
       await daemon.start();
@@ -295,7 +301,7 @@ describe('readable start-up failures', () => {
       expect(output.trim().split('\n')).toEqual([expect.stringMatching(new RegExp(`^KSI daemon cannot start: no space left on the device: ${varDir}\\S* \\((ENOSPC|SQLITE_FULL)\\); free some space`))]);
     });
 
-    it('a disk that fills while running: writes answer storage_full, system:health is unhealthy, both recover when space is freed', async () => {
+    onSqliteFile('a disk that fills while running: writes answer storage_full, system:health is unhealthy, both recover when space is freed', async () => {
       const fs_ = mount('8m');
       const daemon = new DaemonProcess({ varDir: path.join(fs_, 'var'), env: { KSI_EVENT_LOG: 'off' } });
       try {
@@ -349,7 +355,8 @@ describe('operator experience', () => {
     let dev: ChildProcess | undefined;
     try {
       // Its own process group, like a shell's foreground job.
-      dev = spawn(process.execPath, [KSI_BIN, 'daemon', 'dev'], { env: { ...process.env, KSI_VAR_DIR: varDir, KSI_LOG_LEVEL: 'info' }, stdio: 'pipe', detached: true });
+      const env = { ...process.env, KSI_VAR_DIR: varDir, KSI_LOG_LEVEL: 'info', ...(await databaseEnv(varDir)) };
+      dev = spawn(process.execPath, [KSI_BIN, 'daemon', 'dev'], { env, stdio: 'pipe', detached: true });
       let output = '';
       dev.stdout?.on('data', (chunk) => (output += chunk));
       dev.stderr?.on('data', (chunk) => (output += chunk));
@@ -360,15 +367,14 @@ describe('operator experience', () => {
 
       const log = fs.readFileSync(path.join(varDir, 'logs', 'daemon', 'daemon.log'), 'utf8');
       expect(log).not.toContain('second signal');
-      const db = new Database(path.join(varDir, 'db', 'ksi.db'), { readonly: true });
-      const runs = db.prepare('SELECT shutdown FROM daemon_runs').all() as { shutdown: string | null }[];
-      db.close();
+      const runs = await onDaemonDatabase<{ shutdown: string | null }>(varDir, 'SELECT shutdown FROM daemon_runs');
       expect(runs).toHaveLength(1);
       expect(JSON.parse(runs[0].shutdown ?? 'null')).toMatchObject({ clean: true });
     } finally {
       if (dev?.exitCode === null) process.kill(-(dev.pid as number), 'SIGKILL');
       await ksi(['daemon', 'stop'], { KSI_VAR_DIR: varDir });
       fs.rmSync(varDir, { recursive: true, force: true });
+      await dropDatabase(varDir);
     }
   });
 });

@@ -1,5 +1,4 @@
-import Database from 'better-sqlite3';
-import * as path from 'node:path';
+import { onDaemonDatabase } from './support/daemon-database';
 import { eventually } from './support/daemon-process';
 import { CompletionWatcher, useFakeClaudeDaemon } from './support/completions';
 import { ksi } from './support/ksi-cli';
@@ -61,10 +60,9 @@ describe('event log, monitor and correlation (real daemon, fake Claude CLI)', ()
 
   it('removes rows older than the retention at start', async () => {
     await daemon.stop('SIGTERM');
-    const db = new Database(path.join(daemon.varDir, 'db', 'ksi.db'));
     const old = Date.now() / 1000 - 30 * 86_400;
-    db.prepare(`INSERT INTO event_log (timestamp, meta, data) VALUES (?, json_array('ancient', null, null, 'state:get', null, null, null, 'external', 'ok', 1), '{}')`).run(old);
-    db.close();
+    const meta = JSON.stringify(['ancient', null, null, 'state:get', null, null, null, 'external', 'ok', 1]);
+    await onDaemonDatabase(daemon.varDir, `INSERT INTO event_log (timestamp, meta, data) VALUES (?, ?, '{}')`, [old, meta]);
     await daemon.start();
     await reconnect();
     await eventually(async () => (await send('monitor:get_events', { since: old - 1, until: old + 1 })).events.length === 0);

@@ -1,6 +1,5 @@
-import Database from 'better-sqlite3';
-import * as path from 'node:path';
 import type { KsiClient } from '../libs/client/src';
+import { onDaemonDatabase } from './support/daemon-database';
 import { DaemonProcess, eventually } from './support/daemon-process';
 import { fakeClaudeDaemon } from './support/completions';
 import { RawConnection } from './support/raw-connection';
@@ -88,12 +87,10 @@ describe('resilience: stops, crashes and restarts lose nothing', () => {
     expect(notice).toMatchObject({ event: 'system:shutdown_notification', push: true, data: { reason: 'daemon_shutdown' } });
     expect((await bystander.read(1))[0].event).toBe('system:shutdown_notification');
     expect(await daemon.waitForExit()).toEqual({ code: 0, signal: null });
-    const db = new Database(path.join(daemon.varDir, 'db', 'ksi.db'), { readonly: true });
-    expect(db.prepare('SELECT reason FROM checkpoints').all()).toEqual([{ reason: 'shutdown' }]);
-    const runs = db.prepare('SELECT shutdown FROM daemon_runs').all() as { shutdown: string }[];
+    expect(await onDaemonDatabase(daemon.varDir, 'SELECT reason FROM checkpoints')).toEqual([{ reason: 'shutdown' }]);
+    const runs = await onDaemonDatabase<{ shutdown: string }>(daemon.varDir, 'SELECT shutdown FROM daemon_runs');
     expect(runs).toHaveLength(1);
     expect(JSON.parse(runs[0].shutdown)).toMatchObject({ reason: 'requested', clean: true });
-    db.close();
   });
 
   it('three restarts in a row with nothing in flight replay no old checkpoint', async () => {

@@ -1,6 +1,7 @@
 import { Global, Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { DaemonRun } from './daemon-run.entity';
+import { DaemonRunRepository } from './daemon-run.repository';
 import { PidFile } from './pid-file';
 import { ShutdownCoordinator } from './shutdown-coordinator';
 
@@ -8,7 +9,7 @@ import { ShutdownCoordinator } from './shutdown-coordinator';
 @Global()
 @Module({
   imports: [TypeOrmModule.forFeature([DaemonRun])],
-  providers: [PidFile, ShutdownCoordinator],
+  providers: [DaemonRunRepository, PidFile, ShutdownCoordinator],
   exports: [PidFile, ShutdownCoordinator],
 })
 export class LifecycleModule {}

@@ -1,5 +1,4 @@
 import { Inject, Injectable, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
-import type { Database } from 'better-sqlite3';
 import type { Logger } from 'pino';
 import {
   checkpointWrite,
@@ -12,13 +11,12 @@ import {
 } from '../../libs/client/src';
 import { CLOCK, type Clock } from '../common/clock';
 import { KSI_CONFIG, type KsiConfig } from '../config/config';
-import { SQLITE } from '../database/sqlite.provider';
-import { WriteQueue } from '../database/write-queue';
 import { Dispatcher } from '../events/dispatcher';
 import { EventBus } from '../events/event-bus';
 import { MethodDiscovery } from '../events/method-discovery';
 import { DAEMON_LOG } from '../logging/logger';
 import { ConnectionRegistry } from '../transport/connection-registry';
+import { DaemonRunRepository, type PastRun } from './daemon-run.repository';
 import { ShutdownHandlerMarker } from './shutdown-handler.decorator';
 
 interface CriticalService {
@@ -48,8 +46,7 @@ export class ShutdownCoordinator implements OnModuleInit, OnModuleDestroy {
     @Inject(KSI_CONFIG) private readonly config: KsiConfig,
     @Inject(CLOCK) private readonly clock: Clock,
     @Inject(DAEMON_LOG) private readonly log: Logger,
-    @Inject(SQLITE) private readonly db: Database,
-    private readonly writes: WriteQueue,
+    private readonly runs: DaemonRunRepository,
     private readonly methods: MethodDiscovery,
     private readonly dispatcher: Dispatcher,
     private readonly connections: ConnectionRegistry,
@@ -60,10 +57,9 @@ export class ShutdownCoordinator implements OnModuleInit, OnModuleDestroy {
     for (const { metadata: name, instance, method } of this.methods.methodsWith(ShutdownHandlerMarker)) {
       this.services.push({ name, run: () => method.call(instance) });
     }
-    this.lastShutdown = this.readLastRun();
-    this.runId = await this.writes.run(
-      (db) => db.prepare('INSERT INTO daemon_runs (pid, started_at) VALUES (?, ?)').run(process.pid, this.clock.now()).lastInsertRowid as number,
-    );
+    const { id, previous } = await this.runs.start(process.pid, this.clock.now());
+    this.runId = id;
+    this.lastShutdown = howItEnded(previous);
   }
 
   onModuleDestroy(): Promise<void> {
@@ -126,7 +122,7 @@ export class ShutdownCoordinator implements OnModuleInit, OnModuleDestroy {
       started_at: startedAt / 1000,
       duration_ms: this.clock.now() - startedAt,
     };
-    await this.writes.run((db) => db.prepare('UPDATE daemon_runs SET ended_at = ?, shutdown = ? WHERE id = ?').run(this.clock.now(), JSON.stringify(report), this.runId));
+    await this.runs.end(this.runId, this.clock.now(), JSON.stringify(report));
     this.log.info(report, 'shutdown barrier done');
   }
 
@@ -147,14 +143,12 @@ export class ShutdownCoordinator implements OnModuleInit, OnModuleDestroy {
     await Promise.race([work.then(() => undefined, () => undefined), timeout]);
     clearTimeout(timer);
   }
+}
 
-  private readLastRun(): LastShutdown {
-    const row = this.db.prepare('SELECT pid, started_at, ended_at, shutdown FROM daemon_runs ORDER BY id DESC LIMIT 1').get() as
-      | { pid: number; started_at: number; ended_at: number | null; shutdown: string | null }
-      | undefined;
-    if (!row) return { kind: 'first_start' };
-    if (row.ended_at === null || row.shutdown === null) return { kind: 'crash', pid: row.pid, started_at: row.started_at / 1000 };
-    const report = JSON.parse(row.shutdown) as ShutdownReport;
-    return { kind: report.clean ? 'clean' : 'timeout', ...report };
-  }
+/** The run before this one: none, one that never recorded its end (a crash), or its shutdown report. */
+function howItEnded(run: PastRun | undefined): LastShutdown {
+  if (!run) return { kind: 'first_start' };
+  if (run.endedAt === null || run.shutdown === null) return { kind: 'crash', pid: run.pid, started_at: run.startedAt / 1000 };
+  const report = JSON.parse(run.shutdown) as ShutdownReport;
+  return { kind: report.clean ? 'clean' : 'timeout', ...report };
 }

@@ -1,10 +1,8 @@
 import { Inject, Injectable } from '@nestjs/common';
-import type { Database } from 'better-sqlite3';
 import { systemHealth, type HandlerResult, type HealthResult } from '../../../libs/client/src';
 import { KSI_CONFIG, type KsiConfig } from '../../config/config';
 import { executableStatus } from '../../config/executable';
-import { SQLITE } from '../../database/sqlite.provider';
-import { WriteQueue } from '../../database/write-queue';
+import { Storage } from '../../database/storage';
 import { EventCatalogue } from '../../events/event-catalogue';
 import { Handles } from '../../events/handles.decorator';
 import { ShutdownCoordinator } from '../../lifecycle/shutdown-coordinator';
@@ -18,16 +16,15 @@ export class HealthHandlers {
 
   constructor(
     @Inject(KSI_CONFIG) private readonly config: KsiConfig,
-    @Inject(SQLITE) private readonly db: Database,
-    private readonly writes: WriteQueue,
+    private readonly storage: Storage,
     private readonly catalogue: EventCatalogue,
     private readonly connections: ConnectionRegistry,
     private readonly coordinator: ShutdownCoordinator,
   ) {}
 
   @Handles(systemHealth)
-  health(): HandlerResult<typeof systemHealth> {
-    const database = this.checkDatabase();
+  async health(): Promise<HandlerResult<typeof systemHealth>> {
+    const database = await this.checkDatabase();
     const claudeCli = { path: this.config.claudeBin, status: executableStatus(this.config.claudeBin) };
     const memory = process.memoryUsage();
     const modules = this.catalogue.modules();
@@ -51,16 +48,22 @@ export class HealthHandlers {
     };
   }
 
-  /** A read of the schema (fails on a file that is no database any more), and the last write's storage fault. */
-  private checkDatabase(): HealthResult['database'] {
-    const path = this.config.dbPath;
+  /**
+   * A read of the schema (fails on a file that is no database any more, or a server out of reach),
+   * and the last write's storage fault. `sqlite_code` is SQLite's; PostgreSQL's code goes in the error.
+   */
+  private async checkDatabase(): Promise<HealthResult['database']> {
+    const path = this.storage.location;
+    const onSqlite = this.storage.dialect === 'sqlite';
     try {
-      this.db.prepare('SELECT count(*) FROM sqlite_master').get();
+      await this.storage.check();
     } catch (error) {
-      return { status: 'error', path, error: (error as Error).message, sqlite_code: (error as { code?: string }).code };
+      const code = (error as { code?: string }).code;
+      return { status: 'error', path, error: (error as Error).message, ...(onSqlite && { sqlite_code: code }) };
     }
-    const fault = this.writes.storageFault;
-    if (fault) return { status: 'error', path, error: `the last write failed: ${fault.error}`, sqlite_code: fault.code, since: fault.at };
-    return { status: 'ok', path };
+    const fault = this.storage.storageFault;
+    if (!fault) return { status: 'ok', path };
+    if (onSqlite) return { status: 'error', path, error: `the last write failed: ${fault.error}`, sqlite_code: fault.code, since: fault.at };
+    return { status: 'error', path, error: `the last write failed: ${fault.error} (${fault.code})`, since: fault.at };
   }
 }

@@ -1,7 +1,7 @@
 /** What the daemon's thread and the event log's writer thread (event-log.writer.ts) say to each other. */
 export interface WriterOptions {
   dbPath: string;
-  /** The WriteLock's buffer, shared with the daemon's WriteQueue. */
+  /** The WriteLock's buffer, shared with the daemon's SQLite storage. */
   lock: SharedArrayBuffer;
 }
 

@@ -1,19 +1,15 @@
 import { Inject, Injectable } from '@nestjs/common';
-import type { Database } from 'better-sqlite3';
 import type { CorrelationStats, EventFilters, EventLogStats, LoggedEvent } from '../../../libs/client/src';
 import { CLOCK, type Clock } from '../../common/clock';
 import { KSI_CONFIG, type KsiConfig } from '../../config/config';
-import { SQLITE } from '../../database/sqlite.provider';
-import { EVENT_META } from './event-log.entity';
 import { EventLogRecorder } from './event-log.recorder';
+import { EventLogRepository, type EventSelection, type StoredEvent } from './event-log.repository';
 import { truncationMarker } from './redact';
 
-const SELECTED = `${EVENT_META.join(', ')}, timestamp, data`;
 /** Room for an event's fields beside its data in a reply. */
 const ROW_FIELDS_BYTES = 1024;
-
-/** A LoggedEvent as stored: data is JSON text. */
-type Row = Omit<LoggedEvent, 'data'> & { data: string };
+/** Rows read at a time while a reply is built: a reply's events are never all held as text at once. */
+const ROWS_PER_READ = 200;
 
 /** Events read for one reply; `truncated` when more matched than the reply's byte budget holds. */
 export interface EventPage {
@@ -22,84 +18,92 @@ export interface EventPage {
 }
 
 /**
- * What clients read of the event log: events by filter or correlation id, and the stats. Reads use
- * the daemon's own connection, after what was recorded before them is committed.
+ * What clients read of the event log: events by filter or correlation id, and the stats. Reads
+ * come after what was recorded before them is committed.
  */
 @Injectable()
 export class EventLogReader {
   constructor(
     @Inject(KSI_CONFIG) private readonly config: KsiConfig,
-    @Inject(SQLITE) private readonly db: Database,
     @Inject(CLOCK) private readonly clock: Clock,
     private readonly recorder: EventLogRecorder,
+    private readonly events: EventLogRepository,
   ) {}
 
   async query(filters: EventFilters): Promise<EventPage> {
     await this.recorder.caughtUp();
-    const patterns = filters.patterns ?? filters.event_patterns ?? [];
-    const clauses: string[] = [];
-    const params: unknown[] = [];
-    if (patterns.length > 0) {
-      clauses.push(`(${patterns.map(() => 'event_name GLOB ?').join(' OR ')})`);
-      params.push(...patterns);
-    }
-    const range = [
-      ['since', '>='],
-      ['until', '<='],
-    ] as const;
-    for (const [key, op] of range) {
-      const value = filters[key];
-      if (value !== undefined) {
-        clauses.push(`timestamp ${op} ?`);
-        params.push(typeof value === 'number' ? value : Date.parse(value) / 1000);
-      }
-    }
-    for (const key of ['client_id', 'session_id', 'correlation_id'] as const) {
-      if (filters[key] !== undefined) {
-        clauses.push(`${key} = ?`);
-        params.push(filters[key]);
-      }
-    }
-    const sql = `SELECT ${SELECTED} FROM event_log ${clauses.length ? `WHERE ${clauses.join(' AND ')}` : ''} ORDER BY id ${filters.reverse ? 'DESC' : 'ASC'} LIMIT ?`;
-    return this.page(sql, [...params, filters.limit]);
+    const at = (value: number | string | undefined) => (value === undefined || typeof value === 'number' ? value : Date.parse(value) / 1000);
+    return this.page(
+      {
+        patterns: filters.patterns ?? filters.event_patterns ?? [],
+        since: at(filters.since),
+        until: at(filters.until),
+        clientId: filters.client_id,
+        sessionId: filters.session_id,
+        correlationId: filters.correlation_id,
+        newestFirst: filters.reverse,
+      },
+      filters.limit,
+    );
   }
 
   /** Events of one correlation id, in the order they happened. */
   async chain(correlationId: string): Promise<EventPage> {
     await this.recorder.caughtUp();
-    return this.page(`SELECT ${SELECTED} FROM event_log WHERE correlation_id = ? ORDER BY id`, [correlationId]);
+    return this.page({ patterns: [], correlationId, newestFirst: false }, Infinity);
   }
 
-  stats(): EventLogStats {
+  async stats(): Promise<EventLogStats> {
     return {
       enabled: this.config.eventLog,
-      total_events: this.db.prepare('SELECT COUNT(*) FROM event_log').pluck().get() as number,
+      total_events: await this.events.count(),
       ...this.recorder.recent.summary(this.clock.now()),
       dropped_events: this.recorder.dropped,
       lost_events: this.recorder.lost,
     };
   }
 
-  correlationStats(): CorrelationStats {
-    const row = this.db.prepare('SELECT COUNT(DISTINCT correlation_id) AS correlations, COUNT(*) AS events, MIN(timestamp) AS oldest FROM event_log').get() as {
-      correlations: number;
-      events: number;
-      oldest: number | null;
-    };
-    return { total_correlations: row.correlations, total_events: row.events + this.recorder.unwritten, oldest_event: row.oldest };
+  async correlationStats(): Promise<CorrelationStats> {
+    const stats = await this.events.correlationStats();
+    return { total_correlations: stats.correlations, total_events: stats.events + this.recorder.unwritten, oldest_event: stats.oldest };
   }
 
-  /** Rows read one at a time until the reply's budget (KSI_MONITOR_REPLY_BYTES) is spent: a reply is never built whole. */
-  private page(sql: string, params: unknown[]): EventPage {
+  /** Rows read a few at a time until `limit` or the reply's budget (KSI_MONITOR_REPLY_BYTES) is spent: a reply is never built whole. */
+  private async page(selection: EventSelection, limit: number): Promise<EventPage> {
     const events: LoggedEvent[] = [];
     let bytes = 0;
-    for (const row of this.db.prepare(sql).iterate(...params) as IterableIterator<Row>) {
-      // Rows recorded before data was bounded can be larger than the limit.
-      if (row.data.length > this.config.eventDataMaxBytes) row.data = truncationMarker(row.data);
-      bytes += row.data.length + ROW_FIELDS_BYTES;
-      if (bytes > this.config.monitorReplyBytes) return { events, truncated: true };
-      events.push({ ...row, data: JSON.parse(row.data) as unknown });
+    let cursor: number | undefined;
+    while (events.length < limit) {
+      const rows = await this.events.select(selection, Math.min(ROWS_PER_READ, limit - events.length), cursor);
+      for (const row of rows) {
+        // Rows recorded before data was bounded can be larger than the limit.
+        const data = row.data.length > this.config.eventDataMaxBytes ? truncationMarker(row.data) : row.data;
+        bytes += data.length + ROW_FIELDS_BYTES;
+        if (bytes > this.config.monitorReplyBytes) return { events, truncated: true };
+        events.push(loggedEvent(row, data));
+        cursor = row.id;
+      }
+      if (rows.length < ROWS_PER_READ) break;
     }
     return { events, truncated: false };
   }
+}
+
+/** The contract's shape, fields in the order the log has always given them. */
+function loggedEvent(row: StoredEvent, data: string): LoggedEvent {
+  return {
+    event_id: row.eventId,
+    parent_id: row.parentId,
+    correlation_id: row.correlationId,
+    event_name: row.eventName,
+    client_id: row.clientId,
+    agent_id: row.agentId,
+    session_id: row.sessionId,
+    // The recorder writes only these two.
+    source: row.source as LoggedEvent['source'],
+    outcome: row.outcome,
+    duration_ms: row.durationMs,
+    timestamp: row.timestamp,
+    data: JSON.parse(data) as unknown,
+  };
 }

@@ -8,22 +8,22 @@ import { DAEMON_LOG } from '../../logging/logger';
 import { EventLogBuffer, type Batch } from './event-log.buffer';
 import { EVENT_META } from './event-log.entity';
 import { RecentEvents } from './event-log.recent';
-import { EventLogWriterThread } from './event-log.writer-thread';
+import { EventLogRepository } from './event-log.repository';
 import { toRecordedJson } from './redact';
 
 /** Recorded events are written in batches: at this many or this many bytes, or after this long. */
 const BATCH_SIZE = 500;
 const BATCH_BYTES = 1024 * 1024;
 const BATCH_MS = 500;
-/** Batches sent to the writer and not answered yet; more wait (and, once the buffer is full, are dropped). */
+/** Batches being written; more wait (and, once the buffer is full, are dropped). */
 const MAX_BATCHES_IN_FLIGHT = 4;
 /** A session id is a UUID; anything much longer is not indexed as one (it stays in the data). */
 const MAX_SESSION_ID_CHARS = 256;
 
 /**
  * Records every request and every internal event: a sample in memory for the stats, and a row
- * buffered and written in batches by the writer thread, off the reply path and off the daemon's
- * thread. KSI_EVENT_LOG=off turns it off.
+ * buffered and written in batches, off the reply path (on SQLite by the repository's writer thread,
+ * off the daemon's thread). KSI_EVENT_LOG=off turns it off.
  */
 @Injectable()
 export class EventLogRecorder implements OnModuleInit, BeforeApplicationShutdown, OnApplicationShutdown {
@@ -38,7 +38,7 @@ export class EventLogRecorder implements OnModuleInit, BeforeApplicationShutdown
     @Inject(CLOCK) clock: Clock,
     @Inject(DAEMON_LOG) private readonly log: Logger,
     private readonly tap: EventTap,
-    private readonly writer: EventLogWriterThread,
+    private readonly events: EventLogRepository,
   ) {
     this.recent = new RecentEvents(clock.now());
     this.buffer = new EventLogBuffer({ maxBytes: config.eventLogBufferBytes, batchRows: BATCH_SIZE, batchBytes: BATCH_BYTES, maxBatchesInFlight: MAX_BATCHES_IN_FLIGHT });
@@ -58,7 +58,7 @@ export class EventLogRecorder implements OnModuleInit, BeforeApplicationShutdown
   async beforeApplicationShutdown(): Promise<void> {
     // Writing a batch can record more events (a client still connected); write until none is left.
     while (this.buffer.waiting > 0) await this.flush({ now: true }).catch((error: Error) => this.log.error({ err: error.message }, 'event log: last events not written'));
-    await this.writer.close();
+    await this.events.close();
   }
 
   onApplicationShutdown(): void {
@@ -82,19 +82,19 @@ export class EventLogRecorder implements OnModuleInit, BeforeApplicationShutdown
   /** Every event recorded so far is committed (unless the writer is failing): reads see what happened before them. */
   async caughtUp(): Promise<void> {
     await this.flush().catch((error: Error) => this.log.error({ err: error.message }, 'event log: events not written'));
-    await this.writer.handledAll();
+    await this.events.writesSettled();
   }
 
   /** Rows being written when it is asked are deleted too: the writer works in order. Returns how many events went. */
   async clear(): Promise<number> {
     const unwritten = this.buffer.discardWaiting();
     this.recent.clear();
-    return unwritten + (await this.writer.call({ op: 'delete_all' }));
+    return unwritten + (await this.events.deleteAll());
   }
 
   private add(record: EventRecord): void {
     this.recent.add(record);
-    if (this.writer.closed) return;
+    if (this.events.closed) return;
     if (this.buffer.add(record.timestamp, metaOf(record), dataOf(record, this.config.eventDataMaxBytes))) this.scheduleFlush();
   }
 
@@ -114,14 +114,14 @@ export class EventLogRecorder implements OnModuleInit, BeforeApplicationShutdown
     this.flushTimer = undefined;
     if (this.buffer.waiting === 0) return;
     // While a failed writer waits to be restarted the rows stay buffered (and the buffer's bound holds).
-    const wait = now ? 0 : this.writer.restartWaitMs();
+    const wait = now ? 0 : this.events.restartWaitMs();
     if (wait > 0) {
       this.flushTimer = setTimeout(() => this.flushInBackground(), wait).unref();
       return;
     }
     const batch = this.buffer.take() as Batch;
     try {
-      await this.writer.call({ op: 'insert', rows: batch.rows });
+      await this.events.insert(batch.rows);
     } catch (error) {
       this.lostEvents += batch.count;
       throw error;

@@ -1,7 +1,7 @@
 import { Inject, Injectable, type BeforeApplicationShutdown, type OnModuleInit } from '@nestjs/common';
 import { CLOCK, type Clock } from '../../common/clock';
 import { KSI_CONFIG, type KsiConfig } from '../../config/config';
-import { EventLogWriterThread } from './event-log.writer-thread';
+import { EventLogRepository } from './event-log.repository';
 
 const HOUR_MS = 3_600_000;
 
@@ -13,7 +13,7 @@ export class EventLogRetention implements OnModuleInit, BeforeApplicationShutdow
   constructor(
     @Inject(KSI_CONFIG) private readonly config: KsiConfig,
     @Inject(CLOCK) private readonly clock: Clock,
-    private readonly writer: EventLogWriterThread,
+    private readonly events: EventLogRepository,
   ) {}
 
   onModuleInit(): void {
@@ -28,7 +28,7 @@ export class EventLogRetention implements OnModuleInit, BeforeApplicationShutdow
 
   /** Removes rows older than `hours`; returns how many. */
   removeOlderThan(hours: number): Promise<number> {
-    return this.writer.call({ op: 'delete_before', cutoff: this.clock.now() / 1000 - hours * 3600 });
+    return this.events.deleteBefore(this.clock.now() / 1000 - hours * 3600);
   }
 
   private async apply(): Promise<void> {

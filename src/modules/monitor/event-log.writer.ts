@@ -2,19 +2,16 @@ import Database, { type Statement } from 'better-sqlite3';
 import { parentPort, workerData } from 'node:worker_threads';
 import { WriteLock } from '../../database/write-lock';
 import { VALUES_PER_ROW, type WriterOptions, type WriterReply, type WriterRequest } from './event-log.protocol';
+import { DELETE_BEFORE_TEXT, DELETE_THROUGH_TEXT, insertRowsText, LAST_ID_TEXT, ROWS_PER_DELETE, ROWS_PER_INSERT } from './event-log.sql';
 
 /**
- * The event log's writer thread: the only writer of `event_log`, on its own connection to the
- * daemon's database, so the daemon's thread spends no time in SQLite for events it only records.
- * Requests are handled in the order they were sent.
+ * The event log repository's writer on SQLite (event-log.repository.ts): the only writer of
+ * `event_log`, on its own connection to the daemon's database, so the daemon's thread spends no time
+ * in SQLite for events it only records. Requests are handled in the order they were sent.
  */
 
-/** One statement for many rows costs far less per row than one each. */
-const ROWS_PER_INSERT = 50;
 /** Short transactions, each holding the lock: the daemon's own writes never wait long for it. */
 const ROWS_PER_TRANSACTION = 100;
-/** Deletes go in chunks for the same reason (retention after a long downtime can be millions of rows). */
-const ROWS_PER_DELETE = 5_000;
 
 const options = workerData as WriterOptions;
 const port = parentPort!;
@@ -26,7 +23,7 @@ const inserts = new Map<number, Statement>();
 function insertFor(rows: number): Statement {
   let statement = inserts.get(rows);
   if (!statement) {
-    statement = db.prepare(`INSERT INTO event_log (timestamp, meta, data) VALUES ${Array.from({ length: rows }, () => '(?, ?, ?)').join(', ')}`);
+    statement = db.prepare(insertRowsText(rows));
     inserts.set(rows, statement);
   }
   return statement;
@@ -56,9 +53,9 @@ function handle(request: WriterRequest): number {
       return request.rows.length / VALUES_PER_ROW;
     }
     case 'delete_before':
-      return deleteInChunks(db.prepare(`DELETE FROM event_log WHERE id IN (SELECT id FROM event_log WHERE timestamp < ? LIMIT ${ROWS_PER_DELETE})`), [request.cutoff]);
+      return deleteInChunks(db.prepare(DELETE_BEFORE_TEXT), [request.cutoff]);
     case 'delete_all':
-      return deleteInChunks(db.prepare(`DELETE FROM event_log WHERE id IN (SELECT id FROM event_log LIMIT ${ROWS_PER_DELETE})`), []);
+      return deleteInChunks(db.prepare(DELETE_THROUGH_TEXT), [db.prepare(LAST_ID_TEXT).pluck().get() ?? 0]);
     case 'close':
       db.close();
       return 0;

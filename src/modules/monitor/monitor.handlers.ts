@@ -60,8 +60,8 @@ export class MonitorHandlers {
   }
 
   @Handles(monitorGetStats)
-  stats(): HandlerResult<typeof monitorGetStats> {
-    return { event_log: this.reader.stats() };
+  async stats(): Promise<HandlerResult<typeof monitorGetStats>> {
+    return { event_log: await this.reader.stats() };
   }
 
   @Handles(monitorClearLog)
@@ -105,8 +105,8 @@ export class MonitorHandlers {
   }
 
   @Handles(correlationStats)
-  correlationStats(): HandlerResult<typeof correlationStats> {
-    return { correlation_stats: this.reader.correlationStats() };
+  async correlationStats(): Promise<HandlerResult<typeof correlationStats>> {
+    return { correlation_stats: await this.reader.correlationStats() };
   }
 
   @Handles(correlationCleanup)

@@ -3,6 +3,7 @@ import { TypeOrmModule } from '@nestjs/typeorm';
 import { EventLogEntry } from './event-log.entity';
 import { EventLogReader } from './event-log.reader';
 import { EventLogRecorder } from './event-log.recorder';
+import { EventLogRepository } from './event-log.repository';
 import { EventLogRetention } from './event-log.retention';
 import { EventLogWriterThread } from './event-log.writer-thread';
 import { MonitorHandlers } from './monitor.handlers';
@@ -10,6 +11,6 @@ import { MonitorService } from './monitor.service';
 
 @Module({
   imports: [TypeOrmModule.forFeature([EventLogEntry])],
-  providers: [EventLogWriterThread, EventLogRecorder, EventLogRetention, EventLogReader, MonitorService, MonitorHandlers],
+  providers: [EventLogWriterThread, EventLogRepository, EventLogRecorder, EventLogRetention, EventLogReader, MonitorService, MonitorHandlers],
 })
 export class MonitorModule {}

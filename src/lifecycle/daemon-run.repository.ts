@@ -1,0 +1,32 @@
+import { Injectable } from '@nestjs/common';
+import { sql } from '../database/sql-statement';
+import { Storage } from '../database/storage';
+import type { DaemonRun } from './daemon-run.entity';
+
+export type PastRun = Pick<DaemonRun, 'pid' | 'startedAt' | 'endedAt' | 'shutdown'>;
+
+const statements = {
+  last: sql('SELECT pid, started_at AS "startedAt", ended_at AS "endedAt", shutdown FROM daemon_runs ORDER BY id DESC LIMIT 1'),
+  insert: sql('INSERT INTO daemon_runs (pid, started_at) VALUES (?, ?) RETURNING id'),
+  end: sql('UPDATE daemon_runs SET ended_at = ?, shutdown = ? WHERE id = ?'),
+};
+
+/** Every query of `daemon_runs`: one row per run of the daemon. Times are epoch ms. */
+@Injectable()
+export class DaemonRunRepository {
+  constructor(private readonly storage: Storage) {}
+
+  /** Records this run; resolves once committed with its id and the run before it, if any. */
+  start(pid: number, now: number): Promise<{ id: number; previous: PastRun | undefined }> {
+    return this.storage.write(async (tx) => {
+      const previous = await tx.get<PastRun>(statements.last);
+      const { id } = (await tx.get<Pick<DaemonRun, 'id'>>(statements.insert, [pid, now]))!;
+      return { id, previous };
+    });
+  }
+
+  /** `shutdown` is JSON: how the run ended. Resolves once committed. */
+  async end(id: number, now: number, shutdown: string): Promise<void> {
+    await this.storage.write((tx) => tx.run(statements.end, [now, shutdown, id]));
+  }
+}
