@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { sql, type SqlStatement } from '../../database/sql-statement';
 import { Storage } from '../../database/storage';
-import { globPattern } from '../state/state.repository';
+import { globPattern } from '../../database/glob-pattern';
 import type { EventLogEntry } from './event-log.entity';
 import { VALUES_PER_ROW } from './event-log.protocol';
 import { DELETE_BEFORE_TEXT, DELETE_THROUGH_TEXT, insertRowsText, LAST_ID_TEXT, ROWS_PER_DELETE, ROWS_PER_INSERT } from './event-log.sql';
