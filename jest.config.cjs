@@ -53,7 +53,7 @@ const postgres = {
   ...common,
   displayName: 'postgres',
   roots: ['<rootDir>/src/', '<rootDir>/test/'],
-  testRegex: ['test/.*\\.e2e\\.spec\\.ts$', 'src/database/postgres-[^/]*\\.spec\\.ts$'],
+  testRegex: ['test/.*\\.e2e\\.spec\\.ts$', 'postgres-[^/]*\\.spec\\.ts$'],
   setupFiles: [...common.setupFiles, '<rootDir>/test/support/postgres-backend.ts'],
   globalSetup: '<rootDir>/test/support/postgres-global-setup.ts',
   globalTeardown: '<rootDir>/test/support/postgres-global-teardown.ts',

@@ -74,6 +74,11 @@ export class PostgresServer {
     await this.admin((client) => client.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`));
   }
 
+  /** Runs one statement as the superuser, on the `postgres` database. */
+  async execute(text: string): Promise<void> {
+    await this.admin((client) => client.query(text));
+  }
+
   urlOf(name: string): string {
     return this.adminUrl.replace(/^(postgres(?:ql)?:\/\/[^/?]*\/)[^?]*/, `$1${name}`);
   }

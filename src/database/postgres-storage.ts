@@ -15,8 +15,10 @@ type Queryable = Pick<Pool, 'query'> | PoolClient;
 
 /** SQLSTATE classes and socket errors that say the server or the way to it is at fault, not the statement. */
 const UNAVAILABLE_CODES = /^(08|57P0[1-3]|53300|ECONNREFUSED|ECONNRESET|ENOENT|EPIPE|ETIMEDOUT|EHOSTUNREACH)/;
-const UNAVAILABLE_MESSAGES = /Connection terminated|not queryable|timeout exceeded when trying to connect|Client was closed/i;
-/** disk_full, out of memory, too many connections' neighbours: the server cannot take the write. */
+const UNAVAILABLE_MESSAGES = /Connection terminated|not queryable|timeout exceeded when trying to connect|Client was closed|not currently accepting connections/i;
+/** character_not_in_repertoire, untranslatable_character: text PostgreSQL cannot hold (NUL, chiefly). */
+const UNSTORABLE_TEXT_CODES = /^(22021|22P05)$/;
+/** disk_full: the server cannot take the write. */
 const FULL_CODES = /^53100$/;
 
 /** A connection's statements as a SqlSession: the pool for reads, one client inside a transaction. */
@@ -165,6 +167,9 @@ export class PostgresStorage extends Storage {
     if (error instanceof EventError) return error;
     const code = String((error as { code?: unknown }).code ?? '');
     const message = (error as Error).message ?? String(error);
+    if (UNSTORABLE_TEXT_CODES.test(code)) {
+      return new EventError('invalid_params', `PostgreSQL cannot store this text (${message}): a key, name or id holds the NUL character (\\u0000) or one the database's encoding lacks.`);
+    }
     const unavailable = UNAVAILABLE_CODES.test(code) || UNAVAILABLE_MESSAGES.test(message);
     const full = FULL_CODES.test(code);
     if (!unavailable && !full) return error;

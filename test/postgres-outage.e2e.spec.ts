@@ -1,0 +1,42 @@
+import { STORAGE_UNAVAILABLE } from '../libs/client/src';
+import { DaemonProcess, eventually } from './support/daemon-process';
+import { databaseNameOf, postgresCluster } from './support/test-database';
+
+const cluster = postgresCluster();
+
+/** The database goes away under a running daemon (its connections cut, new ones refused), then comes back. */
+(cluster ? describe : describe.skip)('PostgreSQL connection loss (real daemon, real cluster)', () => {
+  const daemon = new DaemonProcess();
+  afterAll(() => daemon.dispose());
+
+  it('answers storage_unavailable and reports it in system:health while the server is away, then carries on with nothing acknowledged lost', async () => {
+    await daemon.start();
+    const database = databaseNameOf(daemon.varDir);
+    const client = daemon.client();
+    await client.sendSingle('state:set', { key: 'kept', value: 'before the outage' });
+
+    await cluster!.execute(`ALTER DATABASE "${database}" ALLOW_CONNECTIONS false`);
+    await cluster!.execute(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '${database}'`);
+    expect(await client.sendSingle('state:set', { key: 'during', value: 1 })).toEqual({
+      code: STORAGE_UNAVAILABLE,
+      error: expect.stringMatching(/^The PostgreSQL server at .* cannot be reached \(.*\): the request was not carried out\. Retry once it is back; system:health shows its state\.$/),
+    });
+    const health = await client.sendSingle('system:health', {});
+    expect(health).toMatchObject({ status: 'unhealthy', database: { status: 'error', error: expect.any(String) } });
+
+    await cluster!.execute(`ALTER DATABASE "${database}" ALLOW_CONNECTIONS true`);
+    await eventually(async () => expect(await client.sendSingle('state:set', { key: 'after', value: 2 })).toMatchObject({ status: 'set' }));
+    expect(await client.sendSingle('state:get', { key: 'kept' })).toMatchObject({ found: true, value: 'before the outage' });
+    expect(await client.sendSingle('state:get', { key: 'during' })).toMatchObject({ found: false });
+    expect(await client.sendSingle('system:health', {})).toMatchObject({ status: expect.not.stringMatching('unhealthy'), database: { status: 'ok' } });
+    await client.close();
+  });
+
+  it('refuses text PostgreSQL cannot hold with invalid_params, naming why', async () => {
+    const client = daemon.client();
+    expect(await client.sendSingle('state:set', { key: 'nul\u0000key', value: 1 })).toEqual({ code: 'invalid_params', error: expect.stringContaining('holds the NUL character') });
+    expect(await client.sendSingle('state:set', { key: 'fine', value: 'a\u0000b' })).toMatchObject({ status: 'set' });
+    expect(await client.sendSingle('state:get', { key: 'fine' })).toMatchObject({ value: 'a\u0000b' });
+    await client.close();
+  });
+});
