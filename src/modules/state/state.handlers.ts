@@ -16,7 +16,7 @@ import {
 } from '../../../libs/client/src';
 import type { EventContext } from '../../events/event-context';
 import { Handles, type AccessRules } from '../../events/handles.decorator';
-import { StateService } from './state.service';
+import { StateService, type Found } from './state.service';
 
 type QueueRef = ParamsOut<typeof queuePop>;
 /** Every state event names its namespace in `namespace`. */
@@ -34,10 +34,17 @@ export class StateHandlers {
   constructor(private readonly state: StateService) {}
 
   @Handles(stateGet, inNamespace)
-  async get({ key, namespace: given }: ParamsOut<typeof stateGet>, context: EventContext): Promise<HandlerResult<typeof stateGet>> {
+  get({ key, namespace: given }: ParamsOut<typeof stateGet>, context: EventContext): HandlerResult<typeof stateGet> | Promise<HandlerResult<typeof stateGet>> {
     const namespace = keyNamespace(given, context);
-    const { found, value, expiresAt } = await this.state.get(namespace, key);
-    return { value, found, namespace, key, ...(expiresAt !== undefined && { expires_at: seconds(expiresAt) }) };
+    const reply = ({ found, value, expiresAt }: Found): HandlerResult<typeof stateGet> => ({
+      value,
+      found,
+      namespace,
+      key,
+      ...(expiresAt !== undefined && { expires_at: seconds(expiresAt) }),
+    });
+    const found = this.state.get(namespace, key);
+    return found instanceof Promise ? found.then(reply) : reply(found);
   }
 
   @Handles(stateSet, inNamespace)
