@@ -1,5 +1,4 @@
 import { Inject, Injectable } from '@nestjs/common';
-import type { Database } from 'better-sqlite3';
 import { randomBytes } from 'node:crypto';
 import {
   MODEL_FORMAT,
@@ -20,15 +19,15 @@ import {
   type agentSpawn,
 } from '../../../libs/client/src';
 import { CLOCK, type Clock } from '../../common/clock';
-import { SQLITE } from '../../database/sqlite.provider';
-import { WriteQueue } from '../../database/write-queue';
 import { EventBus } from '../../events/event-bus';
 import type { EventContext } from '../../events/event-context';
 import { EventError } from '../../events/event-error';
 import { Listens } from '../../events/handles.decorator';
 import { AgentInbox } from './agent-inbox.service';
+import { AgentMessageRepository } from './agent-message.repository';
 import { AgentRecords, type AgentConfig } from './agent-records.service';
 import { AgentTurns } from './agent-turns.service';
+import { AgentRepository } from './agent.repository';
 import { TurnOutcomes } from './turn-outcomes.service';
 
 type SpawnParams = ParamsOut<typeof agentSpawn>;
@@ -41,10 +40,10 @@ type Spawned = HandlerResult<typeof agentSpawn>;
 @Injectable()
 export class AgentLifecycle {
   constructor(
-    @Inject(SQLITE) private readonly db: Database,
     @Inject(CLOCK) private readonly clock: Clock,
-    private readonly writes: WriteQueue,
     private readonly bus: EventBus,
+    private readonly agents: AgentRepository,
+    private readonly messages: AgentMessageRepository,
     private readonly records: AgentRecords,
     private readonly inbox: AgentInbox,
     private readonly turns: AgentTurns,
@@ -54,17 +53,17 @@ export class AgentLifecycle {
   /** Agents outlive the daemon: at start every one that was not stopped runs again. */
   @Listens(systemReady)
   async adopt(): Promise<void> {
-    for (const row of this.records.rows()) {
-      if (row.status === 'stopped') continue;
-      if (row.status === 'failed') await this.records.setStatus(row.agent_id, 'idle');
-      await this.bus.request(messageConnect, { agent_id: row.agent_id });
-      void this.turns.next(row.agent_id);
+    for (const agent of await this.agents.all()) {
+      if (agent.status === 'stopped') continue;
+      if (agent.status === 'failed') await this.agents.setStatus(agent.agentId, 'idle');
+      await this.bus.request(messageConnect, { agent_id: agent.agentId });
+      void this.turns.next(agent.agentId);
     }
   }
 
   async spawn(params: SpawnParams, context: EventContext): Promise<Spawned> {
     const agentId = params.agent_id ?? `agent_${randomBytes(4).toString('hex')}`;
-    if (this.records.row(agentId)) throw new EventError('already_exists', `Agent ${agentId} exists; terminate it first or pick another agent_id`);
+    if (await this.agents.find(agentId)) throw new EventError('already_exists', `Agent ${agentId} exists; terminate it first or pick another agent_id`);
     const name = params.composition ?? params.profile ?? (await this.selectProfile(params.selection_context, context));
     const { profile } = await this.bus.requestOne(compositionProfile, { name, variables: { ...params.context, agent_id: agentId } }, context);
     const model = params.config.model ?? profile.model;
@@ -88,13 +87,19 @@ export class AgentLifecycle {
       permission_profile: level,
       ...(repository !== undefined && { repository }),
     };
-    await this.writes.run((db) =>
-      db
-        .prepare('INSERT INTO agents (agent_id, profile, status, session_id, config, sandbox_dir, mcp_config_path, restarts, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, 0, ?)')
-        .run(agentId, name, 'idle', params.session_id ?? null, JSON.stringify(config), sandbox.workspace, mcpConfig, this.clock.now()),
-    );
+    await this.agents.insert({
+      agentId,
+      profile: name,
+      status: 'idle',
+      sessionId: params.session_id ?? null,
+      config: JSON.stringify(config),
+      sandboxDir: sandbox.workspace,
+      mcpConfigPath: mcpConfig,
+      restarts: 0,
+      createdAt: this.clock.now(),
+    });
     await this.bus.request(messageConnect, { agent_id: agentId }, context);
-    return { ...this.records.info(agentId), token_written_to: mcpConfig };
+    return { ...(await this.records.info(agentId)), token_written_to: mcpConfig };
   }
 
   private async selectProfile(selection: SpawnParams['selection_context'], context: EventContext): Promise<string> {
@@ -103,35 +108,29 @@ export class AgentLifecycle {
   }
 
   async terminate(agentId: string): Promise<void> {
-    const row = this.records.row(agentId);
-    if (!row) throw new EventError('not_found', `Agent ${agentId} not found`);
+    if (!(await this.agents.find(agentId))) throw new EventError('not_found', `Agent ${agentId} not found`);
     this.outcomes.cancelRestart(agentId);
-    await this.records.setStatus(agentId, 'stopped');
-    const running = this.db.prepare(`SELECT request_id FROM agent_messages WHERE agent_id = ? AND status = 'processing' AND request_id IS NOT NULL`).pluck().all(agentId) as string[];
+    await this.agents.setStatus(agentId, 'stopped');
+    const running = await this.messages.runningRequestIds(agentId);
     for (const requestId of running) await this.bus.request(completionCancel, { request_id: requestId });
     await this.bus.request(messageDisconnect, { agent_id: agentId });
     await this.bus.request(permissionRemoveAgent, { agent_id: agentId });
     await this.bus.request(sandboxRemove, { agent_id: agentId, force: true });
-    await this.writes.run((db) => {
-      db.prepare('DELETE FROM agent_messages WHERE agent_id = ?').run(agentId);
-      db.prepare('DELETE FROM agents WHERE agent_id = ?').run(agentId);
-    });
+    await this.messages.deleteWithAgent(agentId);
   }
 
   /** Terminate, then spawn from the same profile with the same id and session; pending and failed messages run again, in order. */
   async restart(agentId: string, context: EventContext): Promise<Spawned> {
-    const row = this.records.row(agentId);
-    if (!row) throw new EventError('not_found', `Agent ${agentId} not found`);
-    const pending = (this.db.prepare(`SELECT message FROM agent_messages WHERE agent_id = ? AND status IN ('pending', 'failed') ORDER BY id`).pluck().all(agentId) as string[]).map(
-      (message) => JSON.parse(message) as Record<string, unknown>,
-    );
-    const config = JSON.parse(row.config) as AgentConfig;
+    const agent = await this.agents.find(agentId);
+    if (!agent) throw new EventError('not_found', `Agent ${agentId} not found`);
+    const pending = (await this.messages.toRunAgain(agentId)).map((message) => JSON.parse(message) as Record<string, unknown>);
+    const config = JSON.parse(agent.config) as AgentConfig;
     await this.terminate(agentId);
     const spawned = await this.spawn(
       {
-        profile: row.profile,
+        profile: agent.profile,
         agent_id: agentId,
-        session_id: row.session_id ?? undefined,
+        session_id: agent.sessionId ?? undefined,
         context: {},
         permission_profile: config.permission_profile,
         sandbox_config: { mode: 'isolated', repository: config.repository },

@@ -1,14 +1,13 @@
 import { Inject, Injectable } from '@nestjs/common';
-import type { Database } from 'better-sqlite3';
 import type { Logger } from 'pino';
 import { completionAsync } from '../../../libs/client/src';
 import { CLOCK, type Clock } from '../../common/clock';
-import { SQLITE } from '../../database/sqlite.provider';
-import { WriteQueue } from '../../database/write-queue';
 import { EventBus } from '../../events/event-bus';
 import { EventError } from '../../events/event-error';
 import { DAEMON_LOG } from '../../logging/logger';
-import { AgentRecords, type AgentConfig } from './agent-records.service';
+import { AgentMessageRepository } from './agent-message.repository';
+import type { AgentConfig } from './agent-records.service';
+import { AgentRepository } from './agent.repository';
 import { promptOf } from './turn-prompt';
 
 /**
@@ -21,12 +20,11 @@ export class AgentTurns {
   private readonly pumping = new Set<string>();
 
   constructor(
-    @Inject(SQLITE) private readonly db: Database,
     @Inject(CLOCK) private readonly clock: Clock,
     @Inject(DAEMON_LOG) private readonly log: Logger,
-    private readonly writes: WriteQueue,
     private readonly bus: EventBus,
-    private readonly records: AgentRecords,
+    private readonly agents: AgentRepository,
+    private readonly messages: AgentMessageRepository,
   ) {}
 
   /** Starts the agent's next message when it is idle. */
@@ -35,38 +33,33 @@ export class AgentTurns {
     this.pumping.add(agentId);
     let claimed: number | undefined;
     try {
-      const row = this.records.row(agentId);
-      if (!row || row.status !== 'idle') return;
-      const next = this.db.prepare(`SELECT id, message FROM agent_messages WHERE agent_id = ? AND status = 'pending' ORDER BY id LIMIT 1`).get(agentId) as { id: number; message: string } | undefined;
+      const agent = await this.agents.find(agentId);
+      if (!agent || agent.status !== 'idle') return;
+      const next = await this.messages.nextPending(agentId);
       if (!next) return;
       const message = JSON.parse(next.message) as Record<string, unknown>;
-      const config = JSON.parse(row.config) as AgentConfig;
-      await this.writes.run((db) => {
-        db.prepare(`UPDATE agent_messages SET status = 'processing' WHERE id = ?`).run(next.id);
-        db.prepare(`UPDATE agents SET status = 'busy' WHERE agent_id = ?`).run(agentId);
-      });
+      const config = JSON.parse(agent.config) as AgentConfig;
+      await this.messages.claim(next.id, agentId);
       claimed = next.id;
       const accepted = await this.bus.requestOne(completionAsync, {
         prompt: promptOf(message),
         model: config.model,
         agent_id: agentId,
         conversation_id: `agent:${agentId}`,
-        ...(row.session_id ? { session_id: row.session_id } : { system_prompt: config.prompt }),
-        ...(row.mcp_config_path && { mcp_config: row.mcp_config_path }),
+        ...(agent.sessionId ? { session_id: agent.sessionId } : { system_prompt: config.prompt }),
+        ...(agent.mcpConfigPath && { mcp_config: agent.mcpConfigPath }),
       });
-      await this.writes.run((db) => db.prepare('UPDATE agent_messages SET request_id = ? WHERE id = ?').run(accepted.request_id, next.id));
+      await this.messages.setRequestId(next.id, accepted.request_id);
     } catch (error) {
       this.log.error({ agent_id: agentId, err: (error as Error).message }, 'agent could not start its next message');
       if (claimed !== undefined) await this.markFailed(claimed, `The turn could not be queued: ${(error as Error).message}`, error instanceof EventError ? error.code : 'internal_error');
-      await this.records.setStatus(agentId, 'failed');
+      await this.agents.setStatus(agentId, 'failed');
     } finally {
       this.pumping.delete(agentId);
     }
   }
 
-  markFailed(messageId: number, error: string, code: string): Promise<unknown> {
-    return this.writes.run((db) =>
-      db.prepare(`UPDATE agent_messages SET status = 'failed', error = ?, error_code = ?, failed_at = ? WHERE id = ?`).run(error, code, this.clock.now(), messageId),
-    );
+  markFailed(messageId: number, error: string, code: string): Promise<void> {
+    return this.messages.markFailed(messageId, error, code, this.clock.now());
   }
 }

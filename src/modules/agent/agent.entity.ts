@@ -1,4 +1,5 @@
 import { Column, Entity, PrimaryColumn } from 'typeorm';
+import type { AgentStatus } from '../../../libs/client/src';
 
 /** A managed agent: survives daemon restarts (re-adopted from this row). */
 @Entity('agents')
@@ -10,7 +11,7 @@ export class Agent {
   profile: string;
 
   @Column('text')
-  status: string;
+  status: AgentStatus;
 
   /** The session the next turn resumes; each reply's session replaces it. */
   @Column('text', { name: 'session_id', nullable: true })

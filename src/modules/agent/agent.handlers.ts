@@ -84,19 +84,19 @@ export class AgentHandlers {
   }
 
   @Handles(agentGetIdentity)
-  getIdentity({ agent_id }: ParamsOut<typeof agentGetIdentity>): HandlerResult<typeof agentGetIdentity> {
-    return { agent_id, identity: this.identities.get(agent_id) };
+  async getIdentity({ agent_id }: ParamsOut<typeof agentGetIdentity>): Promise<HandlerResult<typeof agentGetIdentity>> {
+    return { agent_id, identity: await this.identities.get(agent_id) };
   }
 
   @Handles(agentListIdentities)
-  listIdentities(): HandlerResult<typeof agentListIdentities> {
-    const identities = this.identities.list();
+  async listIdentities(): Promise<HandlerResult<typeof agentListIdentities>> {
+    const identities = await this.identities.list();
     return { identities, count: identities.length };
   }
 
   @Handles(agentList)
-  list({ status }: ParamsOut<typeof agentList>): HandlerResult<typeof agentList> {
-    const agents = this.records.list(status);
+  async list({ status }: ParamsOut<typeof agentList>): Promise<HandlerResult<typeof agentList>> {
+    const agents = await this.records.list(status);
     return { agents, count: agents.length };
   }
 
@@ -116,10 +116,9 @@ export class AgentHandlers {
   }
 
   @Handles(agentDiscoverPeers, { agentParams: { agent_id: 'self' } })
-  peers({ agent_id, capabilities, roles }: ParamsOut<typeof agentDiscoverPeers>, context: EventContext): HandlerResult<typeof agentDiscoverPeers> {
+  async peers({ agent_id, capabilities, roles }: ParamsOut<typeof agentDiscoverPeers>, context: EventContext): Promise<HandlerResult<typeof agentDiscoverPeers>> {
     const self = context.agentId ?? agent_id;
-    const peers = this.records
-      .list()
+    const peers = (await this.records.list())
       .filter((agent) => agent.agent_id !== self && agent.status !== 'stopped')
       .filter((agent) => capabilities.length === 0 || capabilities.some((capability) => agent.capabilities.includes(capability)))
       .filter((agent) => roles.length === 0 || roles.includes(agent.role));
@@ -132,18 +131,18 @@ export class AgentHandlers {
   }
 
   @Handles(checkpointCollect)
-  collect(): HandlerResult<typeof checkpointCollect> {
-    return { module: 'agent', agents: this.records.list().map(({ agent_id, status, session_id, pending_messages }) => ({ agent_id, status, session_id, pending_messages })) };
+  async collect(): Promise<HandlerResult<typeof checkpointCollect>> {
+    return { module: 'agent', agents: (await this.records.list()).map(({ agent_id, status, session_id, pending_messages }) => ({ agent_id, status, session_id, pending_messages })) };
   }
 
   @Handles(agentProfile)
-  profile({ agent_id }: ParamsOut<typeof agentProfile>): HandlerResult<typeof agentProfile> {
-    return { profile: this.records.info(agent_id).profile };
+  async profile({ agent_id }: ParamsOut<typeof agentProfile>): Promise<HandlerResult<typeof agentProfile>> {
+    return { profile: (await this.records.info(agent_id)).profile };
   }
 
   @Handles(agentFindIdle)
-  findIdle({ capabilities }: ParamsOut<typeof agentFindIdle>): HandlerResult<typeof agentFindIdle> {
-    const agentId = this.records.findIdle(capabilities);
+  async findIdle({ capabilities }: ParamsOut<typeof agentFindIdle>): Promise<HandlerResult<typeof agentFindIdle>> {
+    const agentId = await this.records.findIdle(capabilities);
     return agentId ? { agent_id: agentId } : undefined;
   }
 }

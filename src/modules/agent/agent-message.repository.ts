@@ -1,0 +1,124 @@
+import { Injectable } from '@nestjs/common';
+import { sql } from '../../database/sql-statement';
+import { Storage } from '../../database/storage';
+import type { AgentMessage } from './agent-message.entity';
+import { agentMoves } from './agent.repository';
+
+const statements = {
+  counts: sql(
+    `SELECT COUNT(CASE WHEN status IN ('pending', 'processing') THEN 1 END) AS pending, COUNT(CASE WHEN status = 'failed' THEN 1 END) AS failed
+     FROM agent_messages WHERE agent_id = ?`,
+  ),
+  latestFailed: sql(
+    `SELECT id, message, error, error_code AS "errorCode", failed_at AS "failedAt" FROM agent_messages
+     WHERE agent_id = ? AND status = 'failed' ORDER BY id DESC LIMIT ?`,
+  ),
+  failedIds: sql(`SELECT id FROM agent_messages WHERE agent_id = ? AND status = 'failed' ORDER BY id`),
+  toRunAgain: sql(`SELECT message FROM agent_messages WHERE agent_id = ? AND status IN ('pending', 'failed') ORDER BY id`),
+  nextPending: sql(`SELECT id, message FROM agent_messages WHERE agent_id = ? AND status = 'pending' ORDER BY id LIMIT 1`),
+  runningRequestIds: sql(`SELECT request_id FROM agent_messages WHERE agent_id = ? AND status = 'processing' AND request_id IS NOT NULL`),
+  byRequest: sql('SELECT id, agent_id AS "agentId", message FROM agent_messages WHERE request_id = ?'),
+  insert: sql(`INSERT INTO agent_messages (agent_id, message, status, created_at) VALUES (?, ?, 'pending', ?) RETURNING id`),
+  claim: sql(`UPDATE agent_messages SET status = 'processing' WHERE id = ?`),
+  setRequestId: sql('UPDATE agent_messages SET request_id = ? WHERE id = ?'),
+  done: sql(`UPDATE agent_messages SET status = 'done' WHERE id = ?`),
+  failed: sql(`UPDATE agent_messages SET status = 'failed', error = ?, error_code = ?, failed_at = ? WHERE id = ?`),
+  requeue: sql(`UPDATE agent_messages SET status = 'pending', request_id = NULL, error = NULL, error_code = NULL, failed_at = NULL WHERE id = ?`),
+  deleteAll: sql('DELETE FROM agent_messages WHERE agent_id = ?'),
+};
+
+/** Messages waiting (pending, processing) and failed turns of one agent. */
+export interface InboxCounts {
+  pending: number;
+  failed: number;
+}
+
+export type FailedTurn = Pick<AgentMessage, 'id' | 'message' | 'error' | 'errorCode' | 'failedAt'>;
+
+/**
+ * Every query of `agent_messages`, the agents' durable inboxes. A move of a message that changes its
+ * agent's status too commits both in one transaction (see agentMoves). Times are epoch ms.
+ */
+@Injectable()
+export class AgentMessageRepository {
+  constructor(private readonly storage: Storage) {}
+
+  async counts(agentId: string): Promise<InboxCounts> {
+    return (await this.storage.get<InboxCounts>(statements.counts, [agentId]))!;
+  }
+
+  /** The newest `limit` failed turns, newest first. */
+  latestFailed(agentId: string, limit: number): Promise<FailedTurn[]> {
+    return this.storage.all<FailedTurn>(statements.latestFailed, [agentId, limit]);
+  }
+
+  /** In the order they arrived. */
+  failedIds(agentId: string): Promise<number[]> {
+    return this.storage.column<number>(statements.failedIds, [agentId]);
+  }
+
+  /** The JSON of the pending and failed messages, in the order they arrived. */
+  toRunAgain(agentId: string): Promise<string[]> {
+    return this.storage.column<string>(statements.toRunAgain, [agentId]);
+  }
+
+  /** The oldest pending message. */
+  nextPending(agentId: string): Promise<Pick<AgentMessage, 'id' | 'message'> | undefined> {
+    return this.storage.get(statements.nextPending, [agentId]);
+  }
+
+  /** The completions of the turns running now. */
+  runningRequestIds(agentId: string): Promise<string[]> {
+    return this.storage.column<string>(statements.runningRequestIds, [agentId]);
+  }
+
+  /** The message whose turn is the completion `requestId`. */
+  byRequest(requestId: string): Promise<Pick<AgentMessage, 'id' | 'agentId' | 'message'> | undefined> {
+    return this.storage.get(statements.byRequest, [requestId]);
+  }
+
+  /** Resolves once committed with the message's id. */
+  enqueue(agentId: string, messageJson: string, now: number): Promise<number> {
+    return this.storage.write(async (tx) => (await tx.column<number>(statements.insert, [agentId, messageJson, now]))[0]);
+  }
+
+  /** The message's turn starts: it is processing and its agent busy. */
+  async claim(messageId: number, agentId: string): Promise<void> {
+    await this.storage.write(async (tx) => {
+      await tx.run(statements.claim, [messageId]);
+      await agentMoves.setStatus(tx, agentId, 'busy');
+    });
+  }
+
+  async setRequestId(messageId: number, requestId: string): Promise<void> {
+    await this.storage.write((tx) => tx.run(statements.setRequestId, [requestId, messageId]));
+  }
+
+  /** The message's turn replied: it is done, and its agent idle on the reply's session. */
+  async settleReply(messageId: number, agentId: string, sessionId: string | null): Promise<void> {
+    await this.storage.write(async (tx) => {
+      await tx.run(statements.done, [messageId]);
+      await agentMoves.idleAfterReply(tx, agentId, sessionId);
+    });
+  }
+
+  async markFailed(messageId: number, error: string, code: string, now: number): Promise<void> {
+    await this.storage.write((tx) => tx.run(statements.failed, [error, code, now, messageId]));
+  }
+
+  /** The failed messages go back to the inbox as they were first sent; a failed agent becomes idle. */
+  async requeue(agentId: string, messageIds: number[]): Promise<void> {
+    await this.storage.write(async (tx) => {
+      for (const id of messageIds) await tx.run(statements.requeue, [id]);
+      await agentMoves.idleAfterRetry(tx, agentId);
+    });
+  }
+
+  /** The agent's inbox and the agent itself go, together. */
+  async deleteWithAgent(agentId: string): Promise<void> {
+    await this.storage.write(async (tx) => {
+      await tx.run(statements.deleteAll, [agentId]);
+      await agentMoves.delete(tx, agentId);
+    });
+  }
+}
