@@ -10,7 +10,8 @@ import { AttemptSettlement } from './attempt-settlement';
 import { cliMarkers } from './cli-processes';
 import type { AsyncParams } from './completion-admission';
 import { CompletionNotifier } from './completion-notifier';
-import { CompletionRepository, type RequestRow } from './completion.repository';
+import type { CompletionRequest } from './completion-request.entity';
+import { CompletionRepository } from './completion.repository';
 import { COMPLETION_PROVIDERS, type CompletionProvider, type Turn } from './providers/completion-provider';
 import { StreamedText } from './streamed-text';
 
@@ -35,18 +36,18 @@ export class AttemptRunner {
     this.providers = new Map(providers.map((provider) => [provider.name, provider]));
   }
 
-  async run(row: RequestRow, abort: AbortController): Promise<void> {
-    const id = row.request_id;
+  async run(row: CompletionRequest, abort: AbortController): Promise<void> {
+    const id = row.requestId;
     const payload = JSON.parse(row.payload) as AsyncParams;
     const locking = payload.conversation_lock?.enabled === true;
     if (locking && !(await this.takeLock(row, payload.conversation_lock?.timeout ?? 300))) return;
     try {
       if (!(await this.repo.start(id, this.clock.now()))) return;
       const attempt = row.attempts + 1;
-      const resume = row.session_id ? this.repo.newestSession(row.session_id) : undefined;
+      const resume = row.sessionId ? await this.repo.newestSession(row.sessionId) : undefined;
       const model = parseModel(row.model);
       const provider = model && this.providers.get(model.provider);
-      const base = { request_id: id, session_id: row.session_id, attempt };
+      const base = { request_id: id, session_id: row.sessionId, attempt };
       this.notifier.notify(completionProgress, { ...base, status: 'calling_llm', resume_session_id: resume ?? null });
       const text = new StreamedText(STREAMED_TEXT_WINDOW_MS, () => this.clock.now(), (delta) => this.notifier.notify(completionProgress, { ...base, status: 'streaming', delta }));
       const outcome = provider
@@ -70,28 +71,28 @@ export class AttemptRunner {
    * An attempt that threw (a bug, a storage error) still ends its row: back to the queue when the
    * daemon is stopping, else failed with `internal_error`, so nothing stays `processing`.
    */
-  async endUnexpected(row: RequestRow, signal: AbortSignal, error: Error): Promise<void> {
-    const id = row.request_id;
+  async endUnexpected(row: CompletionRequest, signal: AbortSignal, error: Error): Promise<void> {
+    const id = row.requestId;
     this.log.error({ request_id: id, err: error.stack }, 'completion attempt failed unexpectedly');
     try {
-      const current = this.repo.byId(id);
+      const current = await this.repo.byId(id);
       if (current?.status !== 'processing') return;
       if (await this.settlement.endIfAborted(row, current.attempts, signal, this.clock.now())) return;
       const message = `The daemon could not finish this attempt: ${error.message}`;
       await this.repo.fail(id, 'failed', message, 'internal_error', this.clock.now());
-      this.notifier.failed({ request_id: id, session_id: row.session_id, error: message, code: 'internal_error', attempts: current.attempts });
+      this.notifier.failed({ request_id: id, session_id: row.sessionId, error: message, code: 'internal_error', attempts: current.attempts });
     } catch (storage) {
       this.log.error({ request_id: id, err: (storage as Error).message }, 'a failed completion attempt could not be recorded; it runs again at the next start');
     }
   }
 
   /** The conversation lock, or back to the queue (no attempt counted) to try again in a second. */
-  private async takeLock(row: RequestRow, timeoutSeconds: number): Promise<boolean> {
+  private async takeLock(row: CompletionRequest, timeoutSeconds: number): Promise<boolean> {
     const lock = await this.bus
-      .requestOne(conversationAcquireLock, { request_id: row.request_id, conversation_id: row.queue_key, timeout_seconds: timeoutSeconds })
+      .requestOne(conversationAcquireLock, { request_id: row.requestId, conversation_id: row.queueKey, timeout_seconds: timeoutSeconds })
       .catch(() => ({ acquired: true }) as const);
     if (lock.acquired) return true;
-    await this.repo.retry(row.request_id, this.clock.now() + 1_000, `Waiting for the conversation lock on ${row.queue_key}, held by ${lock.holder}`, 'lock_wait');
+    await this.repo.retry(row.requestId, this.clock.now() + 1_000, `Waiting for the conversation lock on ${row.queueKey}, held by ${lock.holder}`, 'lock_wait');
     return false;
   }
 

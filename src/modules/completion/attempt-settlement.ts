@@ -5,7 +5,8 @@ import { CLOCK, type Clock } from '../../common/clock';
 import { KSI_CONFIG, type KsiConfig } from '../../config/config';
 import { DAEMON_LOG } from '../../logging/logger';
 import { CompletionNotifier } from './completion-notifier';
-import { CompletionRepository, type RequestRow } from './completion.repository';
+import type { CompletionRequest } from './completion-request.entity';
+import { CompletionRepository } from './completion.repository';
 import { CostRepository } from './cost.repository';
 import { LiveRequests } from './live-requests';
 import type { AttemptOutcome } from './providers/attempt-outcome';
@@ -14,7 +15,7 @@ import { backoffDelay } from './retry-policy';
 
 /** One attempt of a request, as its settlement needs it. */
 export interface Attempt {
-  row: RequestRow;
+  row: CompletionRequest;
   /** The attempt's number, from 1. */
   number: number;
   /** The turn that was sent. */
@@ -39,7 +40,7 @@ export class AttemptSettlement {
   ) {}
 
   async settle({ row, number, prompt, resume, signal }: Attempt, outcome: AttemptOutcome, provider: ModelProvider): Promise<void> {
-    const id = row.request_id;
+    const id = row.requestId;
     const now = this.clock.now();
     // Whatever ends the attempt, the money it reports was spent.
     if (outcome.cost) await this.costs.record(id, outcome.cost);
@@ -55,8 +56,8 @@ export class AttemptSettlement {
           attempt: number,
           prompt,
           resumed_session_id: resume ?? null,
-          ...(row.client_id && { client_id: row.client_id }),
-          ...(row.agent_id && { agent_id: row.agent_id }),
+          ...(row.clientId && { client_id: row.clientId }),
+          ...(row.agentId && { agent_id: row.agentId }),
         },
         response: outcome.response,
       };
@@ -65,31 +66,31 @@ export class AttemptSettlement {
       this.notifier.notify(completionResult, { request_id: id, session_id: sessionId ?? null, result: standard }, true);
       return;
     }
-    if (outcome.retryable && number < row.max_attempts) {
+    if (outcome.retryable && number < row.maxAttempts) {
       const at = outcome.retryAt ?? now + backoffDelay(this.config.retry, number);
       await this.repo.retry(id, at, outcome.message, outcome.code);
-      const retry = { request_id: id, session_id: row.session_id, status: 'retry_scheduled', attempt: number, next_attempt_at: at / 1000, error: outcome.message, code: outcome.code } as const;
+      const retry = { request_id: id, session_id: row.sessionId, status: 'retry_scheduled', attempt: number, next_attempt_at: at / 1000, error: outcome.message, code: outcome.code } as const;
       this.notifier.notify(completionProgress, retry);
       return;
     }
     await this.repo.fail(id, 'failed', outcome.message, outcome.code, now);
-    this.notifier.failed({ request_id: id, session_id: row.session_id, error: outcome.message, code: outcome.code, attempts: number });
+    this.notifier.failed({ request_id: id, session_id: row.sessionId, error: outcome.message, code: outcome.code, attempts: number });
   }
 
   /**
    * An attempt a shutdown stopped goes back to the queue (a restart adds an attempt beyond the
    * budget); one a cancel stopped is cancelled. False when nothing stopped it.
    */
-  async endIfAborted(row: RequestRow, attempts: number, signal: AbortSignal, now: number): Promise<boolean> {
+  async endIfAborted(row: CompletionRequest, attempts: number, signal: AbortSignal, now: number): Promise<boolean> {
     if (!signal.aborted) return false;
-    const id = row.request_id;
+    const id = row.requestId;
     if (signal.reason === 'shutdown') {
       await this.repo.retry(id, now, 'Interrupted by a daemon shutdown', 'daemon_restart', attempts + 1);
       this.live.markInterrupted(id);
       return true;
     }
     await this.repo.fail(id, 'cancelled', 'Cancelled', 'cancelled', now);
-    this.notifier.cancelled(id, row.session_id);
+    this.notifier.cancelled(id, row.sessionId);
     return true;
   }
 }

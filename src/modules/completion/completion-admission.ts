@@ -31,20 +31,20 @@ export class CompletionAdmission {
     const queueKey = params.conversation_id ?? params.session_id ?? 'default';
     const now = this.clock.now();
     await this.repo.insert({
-      request_id: requestId,
+      requestId,
       status: 'queued',
-      queue_key: queueKey,
-      session_id: params.session_id ?? null,
+      queueKey,
+      sessionId: params.session_id ?? null,
       priority: COMPLETION_PRIORITIES.indexOf(params.priority),
       model: params.model as string,
       payload: JSON.stringify(params),
       attempts: 0,
-      max_attempts: params.max_attempts ?? this.config.retry.maxAttempts,
-      next_attempt_at: now,
-      client_id: params.client_id ?? context.connection?.id ?? null,
-      agent_id: params.agent_id ?? null,
+      maxAttempts: params.max_attempts ?? this.config.retry.maxAttempts,
+      nextAttemptAt: now,
+      clientId: params.client_id ?? context.connection?.id ?? null,
+      agentId: params.agent_id ?? null,
       profile: await this.profileOf(params.agent_id, context),
-      queued_at: now,
+      queuedAt: now,
     });
     this.live.accepted(requestId, context.connection, correlationStorage.getStore());
     this.scheduler.wake();

@@ -19,15 +19,15 @@ export class CompletionCancellation {
   ) {}
 
   async cancel(requestId: string): Promise<HandlerResult<typeof completionCancel>> {
-    const row = this.repo.byId(requestId);
+    const row = await this.repo.byId(requestId);
     if (!row) throw new EventError('not_found', `Unknown request_id: ${requestId}`);
     // A running attempt ends its row itself, as cancelled.
     if (await this.live.abortRun(requestId, 'cancel')) return { request_id: requestId, status: 'cancelled' };
     if (!(await this.repo.cancelWaiting(requestId, this.clock.now()))) {
-      const current = this.repo.byId(requestId);
+      const current = await this.repo.byId(requestId);
       throw new EventError('invalid_state', `Request ${requestId} is already ${current?.status}`, { status: current?.status });
     }
-    this.notifier.cancelled(requestId, row.session_id);
+    this.notifier.cancelled(requestId, row.sessionId);
     this.scheduler.wake();
     return { request_id: requestId, status: 'cancelled' };
   }

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import type { CompletionCheckpointPart, CompletionRestoreCheck } from '../../../libs/client/src';
-import { CompletionRepository } from './completion.repository';
+import { CompletionRepository, type ActiveRequest } from './completion.repository';
 import { CompletionScheduler } from './completion-scheduler';
 import { LiveRequests } from './live-requests';
 
@@ -14,10 +14,10 @@ export class CompletionCheckpoint {
   ) {}
 
   /** Every accepted request not finished yet; those this stop interrupted count as processing. */
-  collect(): CompletionCheckpointPart {
-    const active = this.repo.active();
-    const wasRunning = (row: { request_id: string; status: string }) => row.status === 'processing' || this.live.wasInterrupted(row.request_id);
-    const slice = ({ request_id, attempts, queue_key }: CompletionCheckpointPart['queued'][number]) => ({ request_id, attempts, queue_key });
+  async collect(): Promise<CompletionCheckpointPart> {
+    const active = await this.repo.active();
+    const wasRunning = (row: ActiveRequest) => row.status === 'processing' || this.live.wasInterrupted(row.requestId);
+    const slice = ({ requestId, attempts, queueKey }: ActiveRequest): CompletionCheckpointPart['queued'][number] => ({ request_id: requestId, attempts, queue_key: queueKey });
     return { queued: active.filter((row) => !wasRunning(row)).map(slice), processing: active.filter(wasRunning).map(slice) };
   }
 
@@ -25,15 +25,16 @@ export class CompletionCheckpoint {
    * The rows are the truth, so a restore re-runs nothing by itself: it checks that what the
    * checkpoint lists is still pending (it runs) or already finished (it must not run again).
    */
-  restore(slice: Partial<CompletionCheckpointPart> | undefined): CompletionRestoreCheck {
+  async restore(slice: Partial<CompletionCheckpointPart> | undefined): Promise<CompletionRestoreCheck> {
     const listed = [...(slice?.queued ?? []), ...(slice?.processing ?? [])];
     const pending: string[] = [];
     const finished: string[] = [];
     const missing: string[] = [];
+    const statuses = await this.repo.statuses(listed.map(({ request_id }) => request_id));
     for (const { request_id } of listed) {
-      const row = this.repo.byId(request_id);
-      if (!row) missing.push(request_id);
-      else if (row.status === 'queued' || row.status === 'processing') pending.push(request_id);
+      const status = statuses.get(request_id);
+      if (!status) missing.push(request_id);
+      else if (status === 'queued' || status === 'processing') pending.push(request_id);
       else finished.push(request_id);
     }
     this.scheduler.wake();

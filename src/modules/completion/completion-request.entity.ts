@@ -1,4 +1,5 @@
 import { Column, Entity, Index, PrimaryColumn } from 'typeorm';
+import type { CompletionErrorCode } from '../../../libs/client/src';
 
 export type CompletionStatus = 'queued' | 'processing' | 'completed' | 'failed' | 'cancelled';
 
@@ -53,7 +54,7 @@ export class CompletionRequest {
   lastError: string | null;
 
   @Column('text', { name: 'error_code', nullable: true })
-  errorCode: string | null;
+  errorCode: CompletionErrorCode | null;
 
   /** The standardised response (JSON) once completed. */
   @Column('text', { nullable: true })

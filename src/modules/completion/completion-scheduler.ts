@@ -1,14 +1,20 @@
 import { Inject, Injectable } from '@nestjs/common';
+import type { Logger } from 'pino';
 import { systemReady } from '../../../libs/client/src';
 import { CLOCK, type Clock } from '../../common/clock';
 import { KSI_CONFIG, type KsiConfig } from '../../config/config';
 import { correlationStorage } from '../../events/correlation';
 import { Listens } from '../../events/handles.decorator';
 import { ShutdownHandler } from '../../lifecycle/shutdown-handler.decorator';
+import { DAEMON_LOG } from '../../logging/logger';
 import { AttemptRunner } from './attempt-runner';
-import { CompletionRepository, type RequestRow } from './completion.repository';
+import type { CompletionRequest } from './completion-request.entity';
+import { CompletionRepository } from './completion.repository';
 import { CrashRecovery } from './crash-recovery';
 import { LiveRequests } from './live-requests';
+
+/** How soon the queue is read again after a read failed. */
+const RETRY_PUMP_MS = 1_000;
 
 /**
  * When attempts start: one request at a time per queue key, at most KSI_MAX_CONCURRENT at once, a
@@ -19,11 +25,14 @@ export class CompletionScheduler {
   private started = false;
   private stopping = false;
   private pumpScheduled = false;
+  /** The looks for attempts to start, one after another. */
+  private pumps: Promise<void> = Promise.resolve();
   private wakeTimer?: NodeJS.Timeout;
 
   constructor(
     @Inject(KSI_CONFIG) private readonly config: KsiConfig,
     @Inject(CLOCK) private readonly clock: Clock,
+    @Inject(DAEMON_LOG) private readonly log: Logger,
     private readonly repo: CompletionRepository,
     private readonly live: LiveRequests,
     private readonly runner: AttemptRunner,
@@ -52,26 +61,40 @@ export class CompletionScheduler {
     return this.started && !this.stopping;
   }
 
-  /** Looks for attempts to start, once the current event has run (several wakes make one look). */
+  /**
+   * Looks for attempts to start, once the current event has run. Looks run one at a time, so each
+   * sees the attempts the one before started; wakes during a look make one more look after it.
+   */
   wake(): void {
     if (this.pumpScheduled) return;
     this.pumpScheduled = true;
     setImmediate(() => {
-      this.pumpScheduled = false;
-      this.pump();
+      this.pumps = this.pumps.then(() => {
+        this.pumpScheduled = false;
+        return this.pump().catch((error: Error) => this.pumpFailed(error));
+      });
     });
   }
 
-  private pump(): void {
+  private async pump(): Promise<void> {
     if (!this.ready) return;
     const now = this.clock.now();
     const running = this.live.runningCount;
     const free = this.config.maxConcurrent - running;
     if (free > 0) {
-      const rows = this.repo.runnable(now, free + running).filter((row) => !this.live.isRunning(row.request_id));
-      for (const row of rows.slice(0, free)) this.launch(row);
+      const rows = await this.repo.runnable(now, free + running);
+      // A stop while the rows were read starts nothing more: it has already aborted what runs.
+      if (!this.ready) return;
+      for (const row of rows.filter((row) => !this.live.isRunning(row.requestId)).slice(0, free)) this.launch(row);
     }
-    this.armWakeTimer(now);
+    await this.armWakeTimer(now);
+  }
+
+  /** The rows could not be read (the storage is failing): look again in a while rather than leave the queue standing. */
+  private pumpFailed(error: Error): void {
+    this.log.error({ err: error.message }, `completion queue not read; looking again in ${RETRY_PUMP_MS} ms`);
+    clearTimeout(this.wakeTimer);
+    if (this.ready) this.wakeTimer = setTimeout(() => this.wake(), RETRY_PUMP_MS).unref();
   }
 
   /**
@@ -79,20 +102,20 @@ export class CompletionScheduler {
    * concurrency limit or behind a running head are pumped when an attempt ends, not by this timer.
    * `now` is the pump's own: a backoff ending between its query and this one still gets its timer.
    */
-  private armWakeTimer(now: number): void {
+  private async armWakeTimer(now: number): Promise<void> {
+    const next = await this.repo.nextWake(now);
     clearTimeout(this.wakeTimer);
-    const next = this.repo.nextWake(now);
-    if (next === null) return;
+    if (next === null || !this.ready) return;
     const delay = Math.max(0, next - this.clock.now());
     this.wakeTimer = setTimeout(() => this.wake(), Math.min(delay, 2 ** 31 - 1)).unref();
   }
 
   /** The attempt runs in the scope of the event that accepted its request; whatever ends it, the queue moves on. */
-  private launch(row: RequestRow): void {
+  private launch(row: CompletionRequest): void {
     void this.live
-      .run(row.request_id, (abort) =>
+      .run(row.requestId, (abort) =>
         correlationStorage
-          .run(this.live.causeOf(row.request_id), () => this.runner.run(row, abort))
+          .run(this.live.causeOf(row.requestId), () => this.runner.run(row, abort))
           .catch((error: Error) => this.runner.endUnexpected(row, abort.signal, error)),
       )
       .finally(() => this.wake());

@@ -11,7 +11,8 @@ import {
 } from '../../../libs/client/src';
 import { KSI_CONFIG, type KsiConfig } from '../../config/config';
 import { EventError } from '../../events/event-error';
-import { CompletionRepository, type RequestRow } from './completion.repository';
+import type { CompletionRequest } from './completion-request.entity';
+import { CompletionRepository } from './completion.repository';
 import { CompletionScheduler } from './completion-scheduler';
 import { recordedCost } from './cost.repository';
 import { LiveRequests } from './live-requests';
@@ -28,14 +29,14 @@ export class CompletionViews {
     private readonly scheduler: CompletionScheduler,
   ) {}
 
-  record(requestId: string): CompletionRecord {
-    const row = this.repo.byId(requestId);
+  async record(requestId: string): Promise<CompletionRecord> {
+    const row = await this.repo.byId(requestId);
     if (!row) throw new EventError('not_found', `Unknown request_id: ${requestId}`);
     return toRecord(row);
   }
 
-  summary(): CompletionSummary {
-    const statusCounts = { queued: 0, processing: 0, completed: 0, failed: 0, cancelled: 0, ...this.repo.counts() };
+  async summary(): Promise<CompletionSummary> {
+    const statusCounts = { queued: 0, processing: 0, completed: 0, failed: 0, cancelled: 0, ...(await this.repo.counts()) };
     return {
       status_counts: statusCounts,
       active_completions: statusCounts.queued + statusCounts.processing,
@@ -44,14 +45,14 @@ export class CompletionViews {
     };
   }
 
-  retryStatus(): HandlerResult<typeof completionRetryStatus> {
+  async retryStatus(): Promise<HandlerResult<typeof completionRetryStatus>> {
     const { maxAttempts, initialDelayMs, maxDelayMs, multiplier } = this.config.retry;
-    const retrying = this.repo.retrying().map((row) => ({
-      request_id: row.request_id,
+    const retrying = (await this.repo.retrying()).map((row) => ({
+      request_id: row.requestId,
       attempts: row.attempts,
-      max_attempts: row.max_attempts,
-      next_attempt_at: row.next_attempt_at / 1000,
-      last_error: row.last_error,
+      max_attempts: row.maxAttempts,
+      next_attempt_at: row.nextAttemptAt / 1000,
+      last_error: row.lastError,
     }));
     return {
       policy: { max_attempts: maxAttempts, initial_delay_ms: initialDelayMs, max_delay_ms: maxDelayMs, multiplier, jitter: 'full' },
@@ -60,8 +61,8 @@ export class CompletionViews {
     };
   }
 
-  queueStatus(): HandlerResult<typeof completionQueueStatus> {
-    const queues = this.repo.queues();
+  async queueStatus(): Promise<HandlerResult<typeof completionQueueStatus>> {
+    const queues = (await this.repo.queues()).map(({ queueKey, queued, processing }) => ({ queue_key: queueKey, queued, processing }));
     return {
       queued: queues.reduce((sum, queue) => sum + queue.queued, 0),
       processing: queues.reduce((sum, queue) => sum + queue.processing, 0),
@@ -70,14 +71,14 @@ export class CompletionViews {
     };
   }
 
-  sessionStatus(sessionId: string): HandlerResult<typeof completionSessionStatus> {
-    const { root, sessions } = this.repo.chain(sessionId);
+  async sessionStatus(sessionId: string): Promise<HandlerResult<typeof completionSessionStatus>> {
+    const { root, sessions } = await this.repo.chain(sessionId);
     return {
       session_id: sessionId,
       root_session_id: root,
-      newest_session_id: this.repo.newestSession(sessionId),
+      newest_session_id: await this.repo.newestSession(sessionId),
       chain: sessions,
-      completions: this.repo.bySessions(sessions).map((row) => {
+      completions: (await this.repo.ofChain(root)).map((row) => {
         const { request_id, status, session_id, result_session_id, queued_at, completed_at } = toRecord(row);
         return { request_id, status, session_id, result_session_id, queued_at, completed_at };
       }),
@@ -85,25 +86,25 @@ export class CompletionViews {
   }
 }
 
-function toRecord(row: RequestRow): CompletionRecord {
+function toRecord(row: CompletionRequest): CompletionRecord {
   return {
-    request_id: row.request_id,
+    request_id: row.requestId,
     status: row.status,
     attempts: row.attempts,
-    max_attempts: row.max_attempts,
-    session_id: row.session_id,
-    result_session_id: row.result_session_id,
-    queue_key: row.queue_key,
+    max_attempts: row.maxAttempts,
+    session_id: row.sessionId,
+    result_session_id: row.resultSessionId,
+    queue_key: row.queueKey,
     model: row.model,
     priority: COMPLETION_PRIORITIES[row.priority] ?? 'normal',
     ...(row.result && { result: JSON.parse(row.result) as StandardResponse }),
-    ...(row.last_error && row.status !== 'completed' && { error: row.last_error }),
-    ...(row.error_code && { error_code: row.error_code }),
+    ...(row.lastError && row.status !== 'completed' && { error: row.lastError }),
+    ...(row.errorCode && { error_code: row.errorCode }),
     ...(row.pid !== null && { pid: row.pid }),
-    queued_at: row.queued_at / 1000,
-    ...(row.started_at !== null && { started_at: row.started_at / 1000 }),
-    ...(row.completed_at !== null && { completed_at: row.completed_at / 1000 }),
-    ...(row.status === 'queued' && row.attempts > 0 && { next_attempt_at: row.next_attempt_at / 1000 }),
+    queued_at: row.queuedAt / 1000,
+    ...(row.startedAt !== null && { started_at: row.startedAt / 1000 }),
+    ...(row.completedAt !== null && { completed_at: row.completedAt / 1000 }),
+    ...(row.status === 'queued' && row.attempts > 0 && { next_attempt_at: row.nextAttemptAt / 1000 }),
     ...(row.profile !== null && { profile: row.profile }),
     ...((row.attempts > 0 || FINISHED.includes(row.status)) && recordedCost(row)),
   };

@@ -34,7 +34,7 @@ export class CompletionHandlers {
   }
 
   @Handles(completionStatus)
-  status({ request_id }: ParamsOut<typeof completionStatus>): HandlerResult<typeof completionStatus> {
+  status({ request_id }: ParamsOut<typeof completionStatus>): Promise<HandlerResult<typeof completionStatus>> {
     return request_id ? this.views.record(request_id) : this.views.summary();
   }
 
@@ -44,27 +44,27 @@ export class CompletionHandlers {
   }
 
   @Handles(completionRetryStatus)
-  retryStatus(): HandlerResult<typeof completionRetryStatus> {
+  retryStatus(): Promise<HandlerResult<typeof completionRetryStatus>> {
     return this.views.retryStatus();
   }
 
   @Handles(completionQueueStatus)
-  queueStatus(): HandlerResult<typeof completionQueueStatus> {
+  queueStatus(): Promise<HandlerResult<typeof completionQueueStatus>> {
     return this.views.queueStatus();
   }
 
   @Handles(completionSessionStatus)
-  sessionStatus({ session_id }: ParamsOut<typeof completionSessionStatus>): HandlerResult<typeof completionSessionStatus> {
+  sessionStatus({ session_id }: ParamsOut<typeof completionSessionStatus>): Promise<HandlerResult<typeof completionSessionStatus>> {
     return this.views.sessionStatus(session_id);
   }
 
   @Handles(checkpointCollect)
-  collect(): HandlerResult<typeof checkpointCollect> {
-    return { module: 'completion', ...this.checkpoint.collect() };
+  async collect(): Promise<HandlerResult<typeof checkpointCollect>> {
+    return { module: 'completion', ...(await this.checkpoint.collect()) };
   }
 
   @Handles(checkpointRestore)
-  restore({ data }: ParamsOut<typeof checkpointRestore>): HandlerResult<typeof checkpointRestore> {
-    return { module: 'completion', ...this.checkpoint.restore(data.completion as Partial<CompletionCheckpointPart> | undefined) };
+  async restore({ data }: ParamsOut<typeof checkpointRestore>): Promise<HandlerResult<typeof checkpointRestore>> {
+    return { module: 'completion', ...(await this.checkpoint.restore(data.completion as Partial<CompletionCheckpointPart> | undefined)) };
   }
 }

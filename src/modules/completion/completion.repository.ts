@@ -1,125 +1,134 @@
-import { Inject, Injectable } from '@nestjs/common';
-import type { Database, Statement } from 'better-sqlite3';
-import { SQLITE } from '../../database/sqlite.provider';
-import { WriteQueue } from '../../database/write-queue';
+import { Injectable } from '@nestjs/common';
 import type { CompletionErrorCode } from '../../../libs/client/src';
-import type { CompletionStatus } from './completion-request.entity';
-import type { CostColumns } from './cost.repository';
+import { sql } from '../../database/sql-statement';
+import { Storage } from '../../database/storage';
+import type { CompletionRequest } from './completion-request.entity';
+import { COST_COLUMNS, type CostColumns } from './cost.repository';
 
-/** A completion_requests row as SQLite returns it. */
-export interface RequestRow extends CostColumns {
-  request_id: string;
-  seq: number;
-  status: CompletionStatus;
-  queue_key: string;
-  session_id: string | null;
-  result_session_id: string | null;
-  /** The index in COMPLETION_PRIORITIES. */
-  priority: number;
-  model: string;
-  payload: string;
-  attempts: number;
-  max_attempts: number;
-  next_attempt_at: number;
-  last_error: string | null;
-  error_code: CompletionErrorCode | null;
-  result: string | null;
-  client_id: string | null;
-  agent_id: string | null;
-  pid: number | null;
-  queued_at: number;
-  started_at: number | null;
-  completed_at: number | null;
-  profile: string | null;
+/** A request as admission writes it: no attempt, no outcome and no cost yet; `seq` is given by the insert. */
+export type NewRequest = Omit<CompletionRequest, keyof CostColumns | 'seq' | 'resultSessionId' | 'lastError' | 'errorCode' | 'result' | 'pid' | 'startedAt' | 'completedAt'>;
+
+/** What the checkpoint lists of an unfinished request. */
+export type ActiveRequest = Pick<CompletionRequest, 'requestId' | 'status' | 'attempts' | 'queueKey'>;
+
+/** One queue key's unfinished requests. */
+export interface QueueLoad {
+  queueKey: string;
+  queued: number;
+  processing: number;
 }
 
-export type NewRequest = Omit<RequestRow, keyof CostColumns | 'seq' | 'result_session_id' | 'last_error' | 'error_code' | 'result' | 'pid' | 'started_at' | 'completed_at'>;
+const REQUEST = `r.request_id AS "requestId", r.seq, r.status, r.queue_key AS "queueKey", r.session_id AS "sessionId",
+  r.result_session_id AS "resultSessionId", r.priority, r.model, r.payload, r.attempts, r.max_attempts AS "maxAttempts",
+  r.next_attempt_at AS "nextAttemptAt", r.last_error AS "lastError", r.error_code AS "errorCode", r.result, r.client_id AS "clientId",
+  r.agent_id AS "agentId", r.pid, r.queued_at AS "queuedAt", r.started_at AS "startedAt", r.completed_at AS "completedAt", r.profile, ${COST_COLUMNS}`;
 
 const ACTIVE = "status IN ('queued', 'processing')";
 
-/** Completion rows and the session chain, as prepared statements; every write through the WriteQueue. */
+/** No earlier request of the same queue key is unfinished: `r` is its queue's head. */
+const HEAD = `NOT EXISTS (SELECT 1 FROM completion_requests p WHERE p.queue_key = r.queue_key AND p.seq < r.seq AND p.${ACTIVE})`;
+
+/** Sets max_attempts to at least @minMax (SQLite's two-argument MAX is PostgreSQL's GREATEST). */
+const AT_LEAST = (minimum: string) => `max_attempts = CASE WHEN max_attempts < ${minimum} THEN ${minimum} ELSE max_attempts END`;
+
+/**
+ * Links in the order they were made. SQLite's rowid is that order; PostgreSQL has none, so links
+ * made in the same millisecond come in the order their requests were accepted.
+ */
+const linkOrder = (direction: '' | ' DESC') => ({
+  sqlite: `l.created_at${direction}, l.rowid${direction}`,
+  postgres: `l.created_at${direction}, (SELECT seq FROM completion_requests c WHERE c.request_id = l.request_id)${direction}`,
+});
+const newestFirst = linkOrder(' DESC');
+const oldestFirst = linkOrder('');
+
+const statements = {
+  insert: sql(
+    `INSERT INTO completion_requests (request_id, seq, status, queue_key, session_id, priority, model, payload, attempts, max_attempts, next_attempt_at, client_id, agent_id, profile, queued_at)
+     VALUES (@requestId, (SELECT COALESCE(MAX(seq), 0) + 1 FROM completion_requests), @status, @queueKey, @sessionId, @priority, @model, @payload, @attempts, @maxAttempts, @nextAttemptAt, @clientId, @agentId, @profile, @queuedAt)`,
+  ),
+  byId: sql(`SELECT ${REQUEST} FROM completion_requests r WHERE r.request_id = ?`),
+  // A processing head blocks the rest of its queue.
+  runnable: sql(`SELECT ${REQUEST} FROM completion_requests r WHERE r.status = 'queued' AND r.next_attempt_at <= ? AND ${HEAD} ORDER BY r.priority, r.seq LIMIT ?`),
+  // Only an unblocked head's backoff can end in a start; blocked rows are woken when their queue moves.
+  nextWake: sql(`SELECT MIN(r.next_attempt_at) FROM completion_requests r WHERE r.status = 'queued' AND r.next_attempt_at > ? AND ${HEAD}`),
+  start: sql(`UPDATE completion_requests SET status = 'processing', attempts = attempts + 1, started_at = @now, pid = NULL WHERE request_id = @id AND status = 'queued'`),
+  setPid: sql('UPDATE completion_requests SET pid = ? WHERE request_id = ?'),
+  complete: sql(
+    `UPDATE completion_requests SET status = 'completed', result = @result, result_session_id = @session, completed_at = @now, pid = NULL, last_error = NULL, error_code = NULL WHERE request_id = @id`,
+  ),
+  retry: sql(`UPDATE completion_requests SET status = 'queued', next_attempt_at = @at, last_error = @error, error_code = @code, pid = NULL, ${AT_LEAST('@minMax')} WHERE request_id = @id`),
+  // Each interrupted request may run once more, beyond its budget.
+  requeueInterrupted: sql(
+    `UPDATE completion_requests SET status = 'queued', next_attempt_at = @now, last_error = @error, error_code = @code, pid = NULL, ${AT_LEAST('attempts + 1')}
+     WHERE status = 'processing' RETURNING request_id`,
+  ),
+  fail: sql(`UPDATE completion_requests SET status = @status, last_error = @error, error_code = @code, completed_at = @now, pid = NULL WHERE request_id = @id`),
+  cancelWaiting: sql(`UPDATE completion_requests SET status = 'cancelled', completed_at = ?, error_code = 'cancelled', pid = NULL WHERE request_id = ? AND ${ACTIVE}`),
+  active: sql(`SELECT request_id AS "requestId", status, attempts, queue_key AS "queueKey" FROM completion_requests WHERE ${ACTIVE} ORDER BY seq`),
+  // SQLite takes a JSON array of ids with json_each, PostgreSQL with jsonb_array_elements_text.
+  statuses: sql(
+    'SELECT request_id AS "requestId", status FROM completion_requests WHERE request_id IN (SELECT value FROM json_each(?))',
+    'SELECT request_id AS "requestId", status FROM completion_requests WHERE request_id IN (SELECT jsonb_array_elements_text(?::jsonb))',
+  ),
+  counts: sql('SELECT status, COUNT(*) AS n FROM completion_requests GROUP BY status'),
+  retrying: sql(`SELECT ${REQUEST} FROM completion_requests r WHERE r.status = 'queued' AND r.attempts > 0 ORDER BY r.next_attempt_at`),
+  queues: sql(
+    `SELECT queue_key AS "queueKey", SUM(CASE WHEN status = 'queued' THEN 1 ELSE 0 END) AS queued, SUM(CASE WHEN status = 'processing' THEN 1 ELSE 0 END) AS processing
+     FROM completion_requests WHERE ${ACTIVE} GROUP BY queue_key ORDER BY MIN(seq)`,
+  ),
+  ofChain: sql(
+    `SELECT ${REQUEST} FROM completion_requests r
+     WHERE r.session_id = @root OR r.session_id IN (SELECT session_id FROM session_links WHERE root_session_id = @root)
+        OR r.result_session_id = @root OR r.result_session_id IN (SELECT session_id FROM session_links WHERE root_session_id = @root)
+     ORDER BY r.seq`,
+  ),
+  link: sql(
+    `INSERT INTO session_links (session_id, parent_session_id, root_session_id, request_id, created_at) VALUES (@session, @parent, @root, @request, @now)
+     ON CONFLICT (session_id) DO NOTHING`,
+  ),
+  rootOf: sql('SELECT root_session_id FROM session_links WHERE session_id = ?'),
+  newestOf: sql(
+    `SELECT l.session_id FROM session_links l WHERE l.root_session_id = ? ORDER BY ${newestFirst.sqlite} LIMIT 1`,
+    `SELECT l.session_id FROM session_links l WHERE l.root_session_id = ? ORDER BY ${newestFirst.postgres} LIMIT 1`,
+  ),
+  chainOf: sql(
+    `SELECT l.session_id FROM session_links l WHERE l.root_session_id = ? ORDER BY ${oldestFirst.sqlite}`,
+    `SELECT l.session_id FROM session_links l WHERE l.root_session_id = ? ORDER BY ${oldestFirst.postgres}`,
+  ),
+};
+
+/** Every query of completion_requests and of session_links, the session chain. Times are epoch ms. */
 @Injectable()
 export class CompletionRepository {
-  private readonly sql: Record<string, Statement>;
+  constructor(private readonly storage: Storage) {}
 
-  constructor(
-    @Inject(SQLITE) db: Database,
-    private readonly writes: WriteQueue,
-  ) {
-    this.sql = {
-      insert: db.prepare(
-        `INSERT INTO completion_requests (request_id, seq, status, queue_key, session_id, priority, model, payload, attempts, max_attempts, next_attempt_at, client_id, agent_id, profile, queued_at)
-         VALUES (@request_id, (SELECT COALESCE(MAX(seq), 0) + 1 FROM completion_requests), @status, @queue_key, @session_id, @priority, @model, @payload, @attempts, @max_attempts, @next_attempt_at, @client_id, @agent_id, @profile, @queued_at)`,
-      ),
-      byId: db.prepare('SELECT * FROM completion_requests WHERE request_id = ?'),
-      // A queue's head is its oldest active request; a processing head blocks the rest of its queue.
-      runnable: db.prepare(
-        `SELECT r.* FROM completion_requests r
-         WHERE r.status = 'queued' AND r.next_attempt_at <= ?
-           AND NOT EXISTS (SELECT 1 FROM completion_requests p WHERE p.queue_key = r.queue_key AND p.seq < r.seq AND p.${ACTIVE})
-         ORDER BY r.priority, r.seq LIMIT ?`,
-      ),
-      // Only an unblocked head's backoff can end in a start; blocked rows are woken when their queue moves.
-      nextWake: db
-        .prepare(
-          `SELECT MIN(r.next_attempt_at) FROM completion_requests r
-           WHERE r.status = 'queued' AND r.next_attempt_at > ?
-             AND NOT EXISTS (SELECT 1 FROM completion_requests p WHERE p.queue_key = r.queue_key AND p.seq < r.seq AND p.${ACTIVE})`,
-        )
-        .pluck(),
-      start: db.prepare(`UPDATE completion_requests SET status = 'processing', attempts = attempts + 1, started_at = @now, pid = NULL WHERE request_id = @id AND status = 'queued'`),
-      setPid: db.prepare('UPDATE completion_requests SET pid = ? WHERE request_id = ?'),
-      complete: db.prepare(
-        `UPDATE completion_requests SET status = 'completed', result = @result, result_session_id = @session, completed_at = @now, pid = NULL, last_error = NULL, error_code = NULL WHERE request_id = @id`,
-      ),
-      retry: db.prepare(
-        `UPDATE completion_requests SET status = 'queued', next_attempt_at = @at, last_error = @error, error_code = @code, pid = NULL, max_attempts = MAX(max_attempts, @minMax) WHERE request_id = @id`,
-      ),
-      fail: db.prepare(`UPDATE completion_requests SET status = @status, last_error = @error, error_code = @code, completed_at = @now, pid = NULL WHERE request_id = @id`),
-      cancelWaiting: db.prepare(`UPDATE completion_requests SET status = 'cancelled', completed_at = ?, error_code = 'cancelled', pid = NULL WHERE request_id = ? AND ${ACTIVE}`),
-      interrupted: db.prepare(`SELECT * FROM completion_requests WHERE status = 'processing'`),
-      active: db.prepare(`SELECT request_id, status, attempts, queue_key FROM completion_requests WHERE ${ACTIVE} ORDER BY seq`),
-      counts: db.prepare('SELECT status, COUNT(*) AS n FROM completion_requests GROUP BY status'),
-      retrying: db.prepare(`SELECT * FROM completion_requests WHERE status = 'queued' AND attempts > 0 ORDER BY next_attempt_at`),
-      queues: db.prepare(
-        `SELECT queue_key, SUM(status = 'queued') AS queued, SUM(status = 'processing') AS processing FROM completion_requests WHERE ${ACTIVE} GROUP BY queue_key ORDER BY MIN(seq)`,
-      ),
-      bySessions: db.prepare(
-        `SELECT * FROM completion_requests WHERE session_id IN (SELECT value FROM json_each(?)) OR result_session_id IN (SELECT value FROM json_each(?)) ORDER BY seq`,
-      ),
-      link: db.prepare(
-        'INSERT OR IGNORE INTO session_links (session_id, parent_session_id, root_session_id, request_id, created_at) VALUES (@session, @parent, @root, @request, @now)',
-      ),
-      linkOf: db.prepare('SELECT root_session_id FROM session_links WHERE session_id = ?').pluck(),
-      newestOf: db.prepare('SELECT session_id FROM session_links WHERE root_session_id = ? ORDER BY created_at DESC, rowid DESC LIMIT 1').pluck(),
-      chainOf: db.prepare('SELECT session_id FROM session_links WHERE root_session_id = ? ORDER BY created_at, rowid').pluck(),
-    };
+  async insert(request: NewRequest): Promise<void> {
+    await this.storage.write((tx) => tx.run(statements.insert, request));
   }
 
-  insert(row: NewRequest): Promise<void> {
-    return this.writes.run(() => void this.sql.insert.run(row));
+  byId(requestId: string): Promise<CompletionRequest | undefined> {
+    return this.storage.get<CompletionRequest>(statements.byId, [requestId]);
   }
 
-  byId(requestId: string): RequestRow | undefined {
-    return this.sql.byId.get(requestId) as RequestRow | undefined;
-  }
-
-  runnable(now: number, limit: number): RequestRow[] {
-    return this.sql.runnable.all(now, limit) as RequestRow[];
+  /** Queue heads due at `now`, by priority then acceptance. */
+  runnable(now: number, limit: number): Promise<CompletionRequest[]> {
+    return this.storage.all<CompletionRequest>(statements.runnable, [now, limit]);
   }
 
   /** The earliest future time a queue head's backoff ends; null when none is waiting. */
-  nextWake(now: number): number | null {
-    return this.sql.nextWake.get(now) as number | null;
+  async nextWake(now: number): Promise<number | null> {
+    const [next] = await this.storage.column<number | null>(statements.nextWake, [now]);
+    return next ?? null;
   }
 
   /** Moves a queued request to processing; false when it is no longer queued (say, cancelled). */
   start(id: string, now: number): Promise<boolean> {
-    return this.writes.run(() => this.sql.start.run({ id, now }).changes === 1);
+    return this.storage.write(async (tx) => (await tx.run(statements.start, { id, now })) === 1);
   }
 
-  setPid(id: string, pid: number): Promise<void> {
-    return this.writes.run(() => void this.sql.setPid.run(pid, id));
+  async setPid(id: string, pid: number): Promise<void> {
+    await this.storage.write((tx) => tx.run(statements.setPid, [pid, id]));
   }
 
   /**
@@ -127,62 +136,80 @@ export class CompletionRepository {
    * session's id adds no link: the session is already in its chain, and never its own parent.
    */
   complete(id: string, result: string, session: string | undefined, resumed: string | undefined, now: number): Promise<void> {
-    return this.writes.run(() => {
-      this.sql.complete.run({ id, result, session: session ?? null, now });
+    return this.storage.write(async (tx) => {
+      await tx.run(statements.complete, { id, result, session: session ?? null, now });
       if (!session || session === resumed) return;
-      const root = resumed ? ((this.sql.linkOf.get(resumed) as string | undefined) ?? resumed) : session;
-      this.sql.link.run({ session, parent: resumed ?? null, root, request: id, now });
+      const [linkedRoot] = resumed ? await tx.column<string>(statements.rootOf, [resumed]) : [];
+      const root = resumed ? (linkedRoot ?? resumed) : session;
+      await tx.run(statements.link, { session, parent: resumed ?? null, root, request: id, now });
     });
   }
 
   /** Back to the queue until `at`; `minMax` lets a daemon restart add an attempt beyond the budget. */
-  retry(id: string, at: number, error: string, code: CompletionErrorCode, minMax = 0): Promise<void> {
-    return this.writes.run(() => void this.sql.retry.run({ id, at, error, code, minMax }));
+  async retry(id: string, at: number, error: string, code: CompletionErrorCode, minMax = 0): Promise<void> {
+    await this.storage.write((tx) => tx.run(statements.retry, { id, at, error, code, minMax }));
   }
 
-  fail(id: string, status: 'failed' | 'cancelled', error: string, code: CompletionErrorCode, now: number): Promise<void> {
-    return this.writes.run(() => void this.sql.fail.run({ id, status, error, code, now }));
+  /** Every request left `processing` back to the queue, due at `now`; resolves with their ids. */
+  requeueInterrupted(now: number, error: string, code: CompletionErrorCode): Promise<string[]> {
+    return this.storage.write((tx) => tx.column<string>(statements.requeueInterrupted, { now, error, code }));
+  }
+
+  async fail(id: string, status: 'failed' | 'cancelled', error: string, code: CompletionErrorCode, now: number): Promise<void> {
+    await this.storage.write((tx) => tx.run(statements.fail, { id, status, error, code, now }));
   }
 
   /** Cancels a request no attempt is running for: queued, or left `processing` by an attempt that ended. */
   cancelWaiting(id: string, now: number): Promise<boolean> {
-    return this.writes.run(() => this.sql.cancelWaiting.run(now, id).changes === 1);
+    return this.storage.write(async (tx) => (await tx.run(statements.cancelWaiting, [now, id])) === 1);
   }
 
-  interrupted(): RequestRow[] {
-    return this.sql.interrupted.all() as RequestRow[];
+  /** Unfinished requests in acceptance order. */
+  active(): Promise<ActiveRequest[]> {
+    return this.storage.all<ActiveRequest>(statements.active);
   }
 
-  active(): Pick<RequestRow, 'request_id' | 'status' | 'attempts' | 'queue_key'>[] {
-    return this.sql.active.all() as Pick<RequestRow, 'request_id' | 'status' | 'attempts' | 'queue_key'>[];
+  /** The status of each of `ids` that has a row. */
+  async statuses(ids: string[]): Promise<Map<string, CompletionRequest['status']>> {
+    const rows = await this.storage.all<Pick<CompletionRequest, 'requestId' | 'status'>>(statements.statuses, [JSON.stringify(ids)]);
+    return new Map(rows.map((row) => [row.requestId, row.status]));
   }
 
-  counts(): Record<string, number> {
-    const rows = this.sql.counts.all() as { status: string; n: number }[];
+  async counts(): Promise<Record<string, number>> {
+    const rows = await this.storage.all<{ status: string; n: number }>(statements.counts);
     return Object.fromEntries(rows.map((row) => [row.status, row.n]));
   }
 
-  retrying(): RequestRow[] {
-    return this.sql.retrying.all() as RequestRow[];
+  /** Queued requests that have run before, soonest first. */
+  retrying(): Promise<CompletionRequest[]> {
+    return this.storage.all<CompletionRequest>(statements.retrying);
   }
 
-  queues(): { queue_key: string; queued: number; processing: number }[] {
-    return this.sql.queues.all() as { queue_key: string; queued: number; processing: number }[];
+  /** Queue keys with unfinished requests, in the order their oldest was accepted. */
+  queues(): Promise<QueueLoad[]> {
+    return this.storage.all<QueueLoad>(statements.queues);
   }
 
   /** The newest session of the chain `sessionId` belongs to; an unknown id is its own newest. */
-  newestSession(sessionId: string): string {
-    const root = (this.sql.linkOf.get(sessionId) as string | undefined) ?? sessionId;
-    return (this.sql.newestOf.get(root) as string | undefined) ?? sessionId;
+  async newestSession(sessionId: string): Promise<string> {
+    const [newest] = await this.storage.column<string>(statements.newestOf, [await this.rootOf(sessionId)]);
+    return newest ?? sessionId;
   }
 
-  chain(sessionId: string): { root: string; sessions: string[] } {
-    const root = (this.sql.linkOf.get(sessionId) as string | undefined) ?? sessionId;
-    return { root, sessions: [root, ...(this.sql.chainOf.all(root) as string[]).filter((id) => id !== root)] };
+  /** The chain `sessionId` belongs to: its root, then the sessions linked to it in the order they were made. */
+  async chain(sessionId: string): Promise<{ root: string; sessions: string[] }> {
+    const root = await this.rootOf(sessionId);
+    const linked = await this.storage.column<string>(statements.chainOf, [root]);
+    return { root, sessions: [root, ...linked.filter((id) => id !== root)] };
   }
 
-  bySessions(sessions: string[]): RequestRow[] {
-    const json = JSON.stringify(sessions);
-    return this.sql.bySessions.all(json, json) as RequestRow[];
+  /** Requests that resumed or returned a session of the chain rooted at `root`, in acceptance order. */
+  ofChain(root: string): Promise<CompletionRequest[]> {
+    return this.storage.all<CompletionRequest>(statements.ofChain, { root });
+  }
+
+  private async rootOf(sessionId: string): Promise<string> {
+    const [root] = await this.storage.column<string>(statements.rootOf, [sessionId]);
+    return root ?? sessionId;
   }
 }

@@ -8,12 +8,12 @@ export class CostHandlers {
   constructor(private readonly costs: CostService) {}
 
   @Handles(costSummary)
-  summary({ by, since }: ParamsOut<typeof costSummary>): HandlerResult<typeof costSummary> {
+  summary({ by, since }: ParamsOut<typeof costSummary>): Promise<HandlerResult<typeof costSummary>> {
     return this.costs.summary(by, since);
   }
 
   @Handles(costAgentTotals)
-  agentTotals({ agent_id }: ParamsOut<typeof costAgentTotals>): HandlerResult<typeof costAgentTotals> {
+  agentTotals({ agent_id }: ParamsOut<typeof costAgentTotals>): Promise<HandlerResult<typeof costAgentTotals>> {
     return this.costs.ofAgent(agent_id);
   }
 }

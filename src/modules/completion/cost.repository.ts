@@ -1,29 +1,27 @@
-import { Inject, Injectable } from '@nestjs/common';
-import type { Database, Statement } from 'better-sqlite3';
+import { Injectable } from '@nestjs/common';
 import type { CompletionRecord, CostDimension, CostTotals, CostUsage } from '../../../libs/client/src';
-import { SQLITE } from '../../database/sqlite.provider';
-import { WriteQueue } from '../../database/write-queue';
+import { sql, type SqlStatement } from '../../database/sql-statement';
+import { Storage } from '../../database/storage';
+import type { CompletionRequest } from './completion-request.entity';
 import type { TurnCost } from './providers/attempt-outcome';
 
-/** The cost columns of a completion_requests row. */
-export interface CostColumns {
-  cost_usd: number;
-  input_tokens: number;
-  output_tokens: number;
-  cache_read_input_tokens: number;
-  cache_creation_input_tokens: number;
-  num_turns: number;
-  duration_api_ms: number;
-}
+/** What a request cost, summed over its attempts. */
+export type CostColumns = Pick<CompletionRequest, 'costUsd' | 'inputTokens' | 'outputTokens' | 'cacheReadInputTokens' | 'cacheCreationInputTokens' | 'numTurns' | 'durationApiMs'>;
 
-type TokenColumns = Pick<CostColumns, 'input_tokens' | 'output_tokens' | 'cache_read_input_tokens' | 'cache_creation_input_tokens'>;
+type TokenColumns = Pick<CostColumns, 'inputTokens' | 'outputTokens' | 'cacheReadInputTokens' | 'cacheCreationInputTokens'>;
+
+/** The cost columns of `completion_requests r`, named as the entity names them. */
+export const COST_COLUMNS = `r.cost_usd AS "costUsd", r.input_tokens AS "inputTokens", r.output_tokens AS "outputTokens",
+  r.cache_read_input_tokens AS "cacheReadInputTokens", r.cache_creation_input_tokens AS "cacheCreationInputTokens",
+  r.num_turns AS "numTurns", r.duration_api_ms AS "durationApiMs"`;
 
 interface TotalsRow extends TokenColumns {
-  key: string | null;
-  cost_usd: number;
+  costUsd: number;
   requests: number;
   turns: number;
 }
+
+type KeyedTotalsRow = TotalsRow & { key: string | null };
 
 /** When a request's money was spent, for `since` and `by: day`: when it finished, else when its last attempt started. */
 const SPENT_AT = 'COALESCE(r.completed_at, r.started_at, r.queued_at)';
@@ -40,59 +38,70 @@ const KEYS: Record<CostDimension, string> = {
   day: `date(${SPENT_AT} / 1000, 'unixepoch')`,
 };
 
-const SUMS = `COALESCE(SUM(r.cost_usd), 0) AS cost_usd, COALESCE(SUM(r.input_tokens), 0) AS input_tokens, COALESCE(SUM(r.output_tokens), 0) AS output_tokens,
-  COALESCE(SUM(r.cache_read_input_tokens), 0) AS cache_read_input_tokens, COALESCE(SUM(r.cache_creation_input_tokens), 0) AS cache_creation_input_tokens,
+/** PostgreSQL's spelling where it differs: the same UTC day. */
+const POSTGRES_KEYS: Partial<Record<CostDimension, string>> = {
+  day: `to_char(to_timestamp(${SPENT_AT} / 1000) AT TIME ZONE 'UTC', 'YYYY-MM-DD')`,
+};
+
+const SUMS = `COALESCE(SUM(r.cost_usd), 0) AS "costUsd", COALESCE(SUM(r.input_tokens), 0) AS "inputTokens", COALESCE(SUM(r.output_tokens), 0) AS "outputTokens",
+  COALESCE(SUM(r.cache_read_input_tokens), 0) AS "cacheReadInputTokens", COALESCE(SUM(r.cache_creation_input_tokens), 0) AS "cacheCreationInputTokens",
   COUNT(*) AS requests, COALESCE(SUM(r.num_turns), 0) AS turns`;
+
+const SESSION_JOINS =
+  'LEFT JOIN session_links returned ON returned.session_id = r.result_session_id LEFT JOIN session_links resumed ON resumed.session_id = r.session_id';
+
+/**
+ * Totals per key of the requests that spent since @since: days in order, other keys costliest first.
+ * PostgreSQL orders keys in SQLite's byte order ("C") and, as SQLite does, a null key first.
+ */
+function grouped(by: CostDimension): SqlStatement {
+  const text = (key: string, order: string) =>
+    `SELECT ${key} AS key, ${SUMS} FROM completion_requests r ${by === 'session' ? SESSION_JOINS : ''}
+     WHERE r.attempts > 0 AND ${SPENT_AT} >= @since
+     GROUP BY key ORDER BY ${order}`;
+  const order = (nullsFirst: string) => (by === 'day' ? 'key' : `"costUsd" DESC, requests DESC, key${nullsFirst}`);
+  return sql(text(KEYS[by], order('')), text(`(${POSTGRES_KEYS[by] ?? KEYS[by]}) COLLATE "C"`, order(' NULLS FIRST')));
+}
+
+const statements = {
+  add: sql(
+    `UPDATE completion_requests SET cost_usd = cost_usd + @costUsd, input_tokens = input_tokens + @inputTokens, output_tokens = output_tokens + @outputTokens,
+       cache_read_input_tokens = cache_read_input_tokens + @cacheReadInputTokens, cache_creation_input_tokens = cache_creation_input_tokens + @cacheCreationInputTokens,
+       num_turns = num_turns + @numTurns, duration_api_ms = duration_api_ms + @durationApiMs
+     WHERE request_id = @id`,
+  ),
+  ofAgent: sql(`SELECT ${SUMS} FROM completion_requests r WHERE r.agent_id = ? AND r.attempts > 0`),
+  byKey: { agent: grouped('agent'), profile: grouped('profile'), session: grouped('session'), model: grouped('model'), day: grouped('day') } satisfies Record<CostDimension, SqlStatement>,
+};
 
 /** What completions cost: recorded per attempt on their rows, added up by agent, profile, session, model or day. */
 @Injectable()
 export class CostRepository {
-  private readonly add: Statement;
-  private readonly ofAgent: Statement;
-  private readonly byKey: Record<CostDimension, Statement>;
-
-  constructor(
-    @Inject(SQLITE) db: Database,
-    private readonly writes: WriteQueue,
-  ) {
-    this.add = db.prepare(
-      `UPDATE completion_requests SET cost_usd = cost_usd + @cost_usd, input_tokens = input_tokens + @input_tokens, output_tokens = output_tokens + @output_tokens,
-         cache_read_input_tokens = cache_read_input_tokens + @cache_read_input_tokens, cache_creation_input_tokens = cache_creation_input_tokens + @cache_creation_input_tokens,
-         num_turns = num_turns + @num_turns, duration_api_ms = duration_api_ms + @duration_api_ms
-       WHERE request_id = @id`,
-    );
-    this.ofAgent = db.prepare(`SELECT NULL AS key, ${SUMS} FROM completion_requests r WHERE r.agent_id = ? AND r.attempts > 0`);
-    const grouped = (by: CostDimension) =>
-      db.prepare(
-        `SELECT ${KEYS[by]} AS key, ${SUMS} FROM completion_requests r
-         ${by === 'session' ? 'LEFT JOIN session_links returned ON returned.session_id = r.result_session_id LEFT JOIN session_links resumed ON resumed.session_id = r.session_id' : ''}
-         WHERE r.attempts > 0 AND ${SPENT_AT} >= @since
-         GROUP BY key ORDER BY ${by === 'day' ? 'key' : 'cost_usd DESC, requests DESC, key'}`,
-      );
-    this.byKey = { agent: grouped('agent'), profile: grouped('profile'), session: grouped('session'), model: grouped('model'), day: grouped('day') };
-  }
+  constructor(private readonly storage: Storage) {}
 
   /** Adds one attempt's cost to its request; counters the provider did not report add 0. */
-  record(requestId: string, cost: TurnCost): Promise<void> {
-    return this.writes.run(
-      () =>
-        void this.add.run({
-          id: requestId,
-          cost_usd: cost.cost_usd ?? 0,
-          ...cost.usage,
-          num_turns: cost.num_turns ?? 0,
-          duration_api_ms: cost.duration_api_ms ?? 0,
-        }),
-    );
+  async record(requestId: string, cost: TurnCost): Promise<void> {
+    const added: CostColumns & { id: string } = {
+      id: requestId,
+      costUsd: cost.cost_usd ?? 0,
+      inputTokens: cost.usage.input_tokens,
+      outputTokens: cost.usage.output_tokens,
+      cacheReadInputTokens: cost.usage.cache_read_input_tokens,
+      cacheCreationInputTokens: cost.usage.cache_creation_input_tokens,
+      numTurns: cost.num_turns ?? 0,
+      durationApiMs: cost.duration_api_ms ?? 0,
+    };
+    await this.storage.write((tx) => tx.run(statements.add, added));
   }
 
-  ofAgentId(agentId: string): CostTotals {
-    return totals(this.ofAgent.get(agentId) as TotalsRow);
+  async ofAgentId(agentId: string): Promise<CostTotals> {
+    return totals((await this.storage.get<TotalsRow>(statements.ofAgent, [agentId]))!);
   }
 
   /** Rows per key of requests that spent since `since` (epoch ms). */
-  byDimension(by: CostDimension, since: number): (CostTotals & { key: string | null })[] {
-    return (this.byKey[by].all({ since }) as TotalsRow[]).map((row) => ({ key: row.key, ...totals(row) }));
+  async byDimension(by: CostDimension, since: number): Promise<(CostTotals & { key: string | null })[]> {
+    const rows = await this.storage.all<KeyedTotalsRow>(statements.byKey[by], { since });
+    return rows.map((row) => ({ key: row.key, ...totals(row) }));
   }
 }
 
@@ -101,18 +110,18 @@ export const roundUsd = (usd: number): number => Math.round(usd * 1e9) / 1e9;
 
 function usageOf(row: TokenColumns): CostUsage {
   return {
-    input_tokens: row.input_tokens,
-    output_tokens: row.output_tokens,
-    cache_read_input_tokens: row.cache_read_input_tokens,
-    cache_creation_input_tokens: row.cache_creation_input_tokens,
+    input_tokens: row.inputTokens,
+    output_tokens: row.outputTokens,
+    cache_read_input_tokens: row.cacheReadInputTokens,
+    cache_creation_input_tokens: row.cacheCreationInputTokens,
   };
 }
 
 function totals(row: TotalsRow): CostTotals {
-  return { cost_usd: roundUsd(row.cost_usd), usage: usageOf(row), requests: row.requests, turns: row.turns };
+  return { cost_usd: roundUsd(row.costUsd), usage: usageOf(row), requests: row.requests, turns: row.turns };
 }
 
 /** One request's costs as completion:status shows them. */
 export function recordedCost(row: CostColumns): Pick<CompletionRecord, 'cost_usd' | 'usage' | 'num_turns' | 'duration_api_ms'> {
-  return { cost_usd: roundUsd(row.cost_usd), usage: usageOf(row), num_turns: row.num_turns, duration_api_ms: row.duration_api_ms };
+  return { cost_usd: roundUsd(row.costUsd), usage: usageOf(row), num_turns: row.numTurns, duration_api_ms: row.durationApiMs };
 }

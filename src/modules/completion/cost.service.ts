@@ -13,14 +13,14 @@ export class CostService {
     private readonly costs: CostRepository,
   ) {}
 
-  summary(by: CostDimension, since: string | number | undefined): CostSummaryResult {
+  async summary(by: CostDimension, since: string | number | undefined): Promise<CostSummaryResult> {
     const from = since === undefined ? 0 : (parseSince(since, this.clock.now()) ?? 0);
-    const grouped = this.costs.byDimension(by, from);
+    const grouped = await this.costs.byDimension(by, from);
     const rows = by === 'model' ? byModel(grouped) : grouped;
     return { by, since: since === undefined ? null : from / 1000, rows, totals: sum(rows) };
   }
 
-  ofAgent(agentId: string): CostTotals {
+  ofAgent(agentId: string): Promise<CostTotals> {
     return this.costs.ofAgentId(agentId);
   }
 }

@@ -23,10 +23,7 @@ export class CrashRecovery {
   async requeueInterrupted(): Promise<void> {
     const orphans = killCliProcessesOf(this.config.varDir);
     if (orphans.length > 0) this.log.warn({ pids: orphans }, 'killed Claude CLI processes left by a previous daemon');
-    const now = this.clock.now();
-    for (const row of this.repo.interrupted()) {
-      await this.repo.retry(row.request_id, now, 'Interrupted by a daemon restart', 'daemon_restart', row.attempts + 1);
-      this.log.warn({ request_id: row.request_id }, 'requeued a completion interrupted by a daemon restart');
-    }
+    const requeued = await this.repo.requeueInterrupted(this.clock.now(), 'Interrupted by a daemon restart', 'daemon_restart');
+    for (const requestId of requeued) this.log.warn({ request_id: requestId }, 'requeued a completion interrupted by a daemon restart');
   }
 }

@@ -1,38 +1,37 @@
-import { Inject, Injectable } from '@nestjs/common';
-import type { Database, Statement } from 'better-sqlite3';
-import { SQLITE } from '../../database/sqlite.provider';
-import { WriteQueue } from '../../database/write-queue';
+import { Injectable } from '@nestjs/common';
+import { sql } from '../../database/sql-statement';
+import { Storage } from '../../database/storage';
+import type { ProviderMessage } from './provider-message.entity';
 
 /** A message as the Messages API takes it. */
 export interface StoredMessage {
-  role: 'user' | 'assistant';
+  role: ProviderMessage['role'];
   content: unknown;
 }
 
-/** The provider_messages rows: each session's conversation, oldest first; writes through the WriteQueue. */
+const statements = {
+  insert: sql('INSERT INTO provider_messages (session_id, role, content, request_id, created_at) VALUES (@sessionId, @role, @content, @requestId, @createdAt)'),
+  ofSession: sql('SELECT role, content FROM provider_messages WHERE session_id = ? ORDER BY id'),
+};
+
+/** Every query of provider_messages: each session's conversation, oldest first. */
 @Injectable()
 export class ProviderMessagesRepository {
-  private readonly sql: Record<'insert' | 'ofSession', Statement>;
-
-  constructor(
-    @Inject(SQLITE) db: Database,
-    private readonly writes: WriteQueue,
-  ) {
-    this.sql = {
-      insert: db.prepare('INSERT INTO provider_messages (session_id, role, content, request_id, created_at) VALUES (@session, @role, @content, @request, @now)'),
-      ofSession: db.prepare('SELECT role, content FROM provider_messages WHERE session_id = ? ORDER BY id'),
-    };
-  }
+  constructor(private readonly storage: Storage) {}
 
   /** The session's conversation so far; empty for a session that has none. */
-  of(sessionId: string): StoredMessage[] {
-    return (this.sql.ofSession.all(sessionId) as { role: StoredMessage['role']; content: string }[]).map((row) => ({ role: row.role, content: JSON.parse(row.content) as unknown }));
+  async of(sessionId: string): Promise<StoredMessage[]> {
+    const rows = await this.storage.all<Pick<ProviderMessage, 'role' | 'content'>>(statements.ofSession, [sessionId]);
+    return rows.map((row) => ({ role: row.role, content: JSON.parse(row.content) as unknown }));
   }
 
   /** Adds one turn's messages together: a turn is kept whole or not at all. */
-  append(sessionId: string, requestId: string, messages: StoredMessage[], now: number): Promise<void> {
-    return this.writes.run(() => {
-      for (const message of messages) this.sql.insert.run({ session: sessionId, role: message.role, content: JSON.stringify(message.content), request: requestId, now });
+  async append(sessionId: string, requestId: string, messages: StoredMessage[], now: number): Promise<void> {
+    await this.storage.write(async (tx) => {
+      for (const message of messages) {
+        const row: Omit<ProviderMessage, 'id'> = { sessionId, role: message.role, content: JSON.stringify(message.content), requestId, createdAt: now };
+        await tx.run(statements.insert, row);
+      }
     });
   }
 }

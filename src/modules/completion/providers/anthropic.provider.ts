@@ -51,7 +51,7 @@ export class AnthropicProvider implements CompletionProvider {
       return { ok: false, code: 'auth_error', message, retryable: false, durationMs: 0 };
     }
     const prompt: StoredMessage = { role: 'user', content: turn.prompt };
-    const history = turn.resume ? this.messages.of(turn.sessionId) : [];
+    const history = turn.resume ? await this.messages.of(turn.sessionId) : [];
     // As with the CLI, continuing a session nobody has is an error, not a silent new conversation.
     if (turn.resume && history.length === 0) {
       return { ok: false, code: 'session_not_found', message: `No conversation found with session ID: ${turn.sessionId} (the Anthropic provider continues only sessions it answered)`, retryable: false, durationMs: 0 };
