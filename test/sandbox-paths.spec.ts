@@ -1,12 +1,12 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import type { Database } from 'better-sqlite3';
 import { sandboxCreate, sandboxRemove } from '../libs/client/src';
-import { SQLITE } from '../src/database/sqlite.provider';
+import { sql } from '../src/database/sql-statement';
+import { Storage } from '../src/database/storage';
 import { EventBus } from '../src/events/event-bus';
 import { startInProcess, type InProcessDaemon } from './support/in-process-daemon';
 
-describe('sandbox paths stay inside the sandbox dir (in process, real SQLite)', () => {
+describe('sandbox paths stay inside the sandbox dir (in process, real database)', () => {
   let daemon: InProcessDaemon;
   beforeAll(async () => (daemon = await startInProcess()));
   afterAll(() => daemon.close());
@@ -19,8 +19,8 @@ describe('sandbox paths stay inside the sandbox dir (in process, real SQLite)', 
     const bus = daemon.app.get(EventBus);
     const { sandbox } = await bus.requestOne(sandboxCreate, { agent_id: 'neighbour' });
     fs.writeFileSync(path.join(sandbox.workspace, 'notes.txt'), 'keep me');
-    const db = daemon.app.get<Database>(SQLITE, { strict: false });
-    db.prepare(`INSERT INTO sandboxes (agent_id, path, mode, created_at) VALUES ('legacy', ?, 'isolated', 0)`).run(path.join(daemon.config.sandboxDir, 'agents', legacyId));
+    const legacyRow = sql(`INSERT INTO sandboxes (agent_id, path, mode, created_at) VALUES ('legacy', ?, 'isolated', 0)`);
+    await daemon.app.get(Storage).write((tx) => tx.run(legacyRow, [path.join(daemon.config.sandboxDir, 'agents', legacyId)]));
     expect(await bus.requestOne(sandboxRemove, { agent_id: 'legacy', force: true })).toMatchObject({ removed: true });
     expect(fs.readFileSync(path.join(sandbox.workspace, 'notes.txt'), 'utf8')).toBe('keep me');
   });

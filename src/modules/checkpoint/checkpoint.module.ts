@@ -1,8 +1,7 @@
 import { Module } from '@nestjs/common';
-import { TypeOrmModule } from '@nestjs/typeorm';
-import { Checkpoint } from './checkpoint.entity';
 import { CheckpointHandlers } from './checkpoint.handlers';
+import { CheckpointRepository } from './checkpoint.repository';
 import { CheckpointService } from './checkpoint.service';
 
-@Module({ imports: [TypeOrmModule.forFeature([Checkpoint])], providers: [CheckpointService, CheckpointHandlers] })
+@Module({ providers: [CheckpointRepository, CheckpointService, CheckpointHandlers] })
 export class CheckpointModule {}

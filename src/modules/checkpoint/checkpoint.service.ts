@@ -1,5 +1,4 @@
 import { Inject, Injectable } from '@nestjs/common';
-import type { Database } from 'better-sqlite3';
 import type { Logger } from 'pino';
 import {
   checkpointCollect,
@@ -11,12 +10,11 @@ import {
   type RestoreSummary,
 } from '../../../libs/client/src';
 import { CLOCK, type Clock } from '../../common/clock';
-import { SQLITE } from '../../database/sqlite.provider';
-import { WriteQueue } from '../../database/write-queue';
 import { EventBus } from '../../events/event-bus';
 import { Listens } from '../../events/handles.decorator';
 import { ShutdownCoordinator } from '../../lifecycle/shutdown-coordinator';
 import { DAEMON_LOG } from '../../logging/logger';
+import { CheckpointRepository } from './checkpoint.repository';
 
 /** Checkpoints beyond this many (newest first) are deleted. */
 const KEPT_CHECKPOINTS = 10;
@@ -31,10 +29,9 @@ type PartsOf<S extends { module: string }> = { [M in S['module']]?: Omit<Extract
 @Injectable()
 export class CheckpointService {
   constructor(
-    @Inject(SQLITE) private readonly db: Database,
+    private readonly checkpoints: CheckpointRepository,
     @Inject(CLOCK) private readonly clock: Clock,
     @Inject(DAEMON_LOG) private readonly log: Logger,
-    private readonly writes: WriteQueue,
     private readonly bus: EventBus,
     private readonly coordinator: ShutdownCoordinator,
   ) {}
@@ -42,29 +39,23 @@ export class CheckpointService {
   async write(reason: string): Promise<CheckpointSaved> {
     const modules = this.byModule(await this.bus.request(checkpointCollect, {}), checkpointCollect.name);
     const now = this.clock.now();
-    const id = await this.writes.run((db) => {
-      const inserted = db.prepare('INSERT INTO checkpoints (created_at, reason, data) VALUES (?, ?, ?)').run(now, reason, JSON.stringify(modules));
-      db.prepare('DELETE FROM checkpoints WHERE id NOT IN (SELECT id FROM checkpoints ORDER BY id DESC LIMIT ?)').run(KEPT_CHECKPOINTS);
-      return Number(inserted.lastInsertRowid);
-    });
+    const id = await this.checkpoints.save(now, reason, JSON.stringify(modules), KEPT_CHECKPOINTS);
     return { status: 'saved', checkpoint_id: id, timestamp: now / 1000, modules };
   }
 
   /** Restores the newest checkpoint; at start only one no restore has consumed yet. */
   async restore(onlyUnconsumed: boolean): Promise<RestoreSummary | undefined> {
-    const row = this.db
-      .prepare(`SELECT id, created_at, reason, data FROM checkpoints ${onlyUnconsumed ? 'WHERE consumed_at IS NULL' : ''} ORDER BY id DESC LIMIT 1`)
-      .get() as { id: number; created_at: number; reason: string; data: string } | undefined;
+    const row = await this.checkpoints.newest(onlyUnconsumed);
     if (!row) return undefined;
     const results = this.byModule(await this.bus.request(checkpointRestore, { checkpoint_id: row.id, data: JSON.parse(row.data) }), checkpointRestore.name);
     const summary: RestoreSummary = {
       status: 'restored',
       checkpoint_id: row.id,
-      checkpoint_time: row.created_at / 1000,
+      checkpoint_time: row.createdAt / 1000,
       reason: row.reason,
       results,
     };
-    await this.writes.run((db) => db.prepare('UPDATE checkpoints SET consumed_at = ?, restore = ? WHERE id = ?').run(this.clock.now(), JSON.stringify(summary), row.id));
+    await this.checkpoints.consume(row.id, this.clock.now(), JSON.stringify(summary));
     return summary;
   }
 

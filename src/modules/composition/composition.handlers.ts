@@ -48,14 +48,14 @@ export class CompositionHandlers {
   }
 
   @Handles(compositionList)
-  list({ type }: ParamsOut<typeof compositionList>): HandlerResult<typeof compositionList> {
-    const compositions = this.compositions.list(type);
+  async list({ type }: ParamsOut<typeof compositionList>): Promise<HandlerResult<typeof compositionList>> {
+    const compositions = await this.compositions.list(type);
     return { status: 'success', compositions, count: compositions.length };
   }
 
   @Handles(compositionDiscover)
-  discover(filters: ParamsOut<typeof compositionDiscover>): HandlerResult<typeof compositionDiscover> {
-    const compositions = this.compositions.discover(filters);
+  async discover(filters: ParamsOut<typeof compositionDiscover>): Promise<HandlerResult<typeof compositionDiscover>> {
+    const compositions = await this.compositions.discover(filters);
     return { status: 'success', compositions, count: compositions.length, filtered: true };
   }
 
@@ -66,7 +66,7 @@ export class CompositionHandlers {
   }
 
   @Handles(compositionSelect)
-  select(request: ParamsOut<typeof compositionSelect>): HandlerResult<typeof compositionSelect> {
+  select(request: ParamsOut<typeof compositionSelect>): Promise<HandlerResult<typeof compositionSelect>> {
     return this.compositions.select(request);
   }
 

@@ -1,5 +1,4 @@
 import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
-import type { Database } from 'better-sqlite3';
 import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
 import type {
@@ -16,29 +15,25 @@ import type {
 } from '../../../libs/client/src';
 import { CLOCK, type Clock } from '../../common/clock';
 import { KSI_CONFIG, type KsiConfig } from '../../config/config';
-import { SQLITE } from '../../database/sqlite.provider';
-import { WriteQueue } from '../../database/write-queue';
 import { EventError } from '../../events/event-error';
 import { DAEMON_LOG } from '../../logging/logger';
 import { CompositionLibrary } from './composition.library';
 import { CompositionResolver } from './composition.resolver';
 import { CompositionError } from './composition.error';
+import { CompositionRepository, type IndexEntry } from './composition.repository';
 
 type Vars = Record<string, unknown>;
-/** A CompositionSummary as stored: tags and capabilities are JSON text. */
-type IndexRow = Omit<CompositionSummary, 'tags' | 'capabilities'> & { tags: string; capabilities: string };
 
 const stringList = (value: unknown): string[] => (Array.isArray(value) ? value.filter((item): item is string => typeof item === 'string') : []);
 
-/** Compositions: resolution, the SQLite index (rebuilt at start and on reload), selection and run-time creation. */
+/** Compositions: resolution, the index (rebuilt at start and on reload), selection and run-time creation. */
 @Injectable()
 export class CompositionService implements OnModuleInit {
   constructor(
-    @Inject(SQLITE) private readonly db: Database,
+    private readonly compositions: CompositionRepository,
     @Inject(CLOCK) private readonly clock: Clock,
     @Inject(DAEMON_LOG) private readonly log: Logger,
     @Inject(KSI_CONFIG) private readonly config: KsiConfig,
-    private readonly writes: WriteQueue,
     private readonly library: CompositionLibrary,
     private readonly resolver: CompositionResolver,
   ) {}
@@ -50,7 +45,7 @@ export class CompositionService implements OnModuleInit {
 
   /** Reads the library from disk again and rebuilds the index. */
   async reload(): Promise<{ indexed: number; problems: string[] }> {
-    const dynamic = (this.db.prepare('SELECT body FROM dynamic_compositions').pluck().all() as string[]).map((body) => JSON.parse(body) as CompositionDocument);
+    const dynamic = (await this.compositions.dynamicBodies()).map((body) => JSON.parse(body) as CompositionDocument);
     const { loaded, problems } = this.library.load(dynamic);
     const now = this.clock.now();
     const rows = this.library.all().map(({ composition, file }) => ({
@@ -64,17 +59,10 @@ export class CompositionService implements OnModuleInit {
       tags: JSON.stringify(stringList(composition.metadata.tags)),
       capabilities: JSON.stringify(stringList(composition.metadata.capabilities)),
       source: file === null ? 'dynamic' : 'file',
-      file_path: file,
-      now,
+      filePath: file,
+      indexedAt: now,
     }));
-    await this.writes.run((db) => {
-      db.prepare('DELETE FROM composition_index').run();
-      const insert = db.prepare(
-        `INSERT OR REPLACE INTO composition_index (name, type, version, description, author, extends, role, tags, capabilities, source, file_path, indexed_at)
-         VALUES (@name, @type, @version, @description, @author, @extends, @role, @tags, @capabilities, @source, @file_path, @now)`,
-      );
-      for (const row of rows) insert.run(row);
-    });
+    await this.compositions.replaceIndex(rows);
     return { indexed: loaded, problems };
   }
 
@@ -132,30 +120,25 @@ export class CompositionService implements OnModuleInit {
     };
   }
 
-  list(type: string): CompositionSummary[] {
-    const rows = this.db
-      .prepare(`SELECT * FROM composition_index ${type === 'all' ? '' : 'WHERE type = ?'} ORDER BY type, name`)
-      .all(...(type === 'all' ? [] : [type])) as IndexRow[];
-    return rows.map(toSummary);
+  async list(type: string): Promise<CompositionSummary[]> {
+    return (await this.compositions.list(type === 'all' ? undefined : type)).map(toSummary);
   }
 
-  discover(filters: ParamsOut<typeof compositionDiscover>): CompositionSummary[] {
-    const rows = this.db
-      .prepare(
-        `SELECT * FROM composition_index
-         WHERE (@type IS NULL OR type = @type) AND (@name IS NULL OR instr(name, @name) > 0) AND (@role IS NULL OR role = @role)
-           AND NOT EXISTS (SELECT 1 FROM json_each(@capabilities) wanted WHERE wanted.value NOT IN (SELECT value FROM json_each(capabilities)))
-           AND NOT EXISTS (SELECT 1 FROM json_each(@tags) wanted WHERE wanted.value NOT IN (SELECT value FROM json_each(tags)))
-         ORDER BY type, name`,
-      )
-      .all({ type: filters.type ?? null, name: filters.name ?? null, role: filters.role ?? null, capabilities: JSON.stringify(filters.capabilities), tags: JSON.stringify(filters.tags) }) as IndexRow[];
-    return rows.map(toSummary);
+  async discover(filters: ParamsOut<typeof compositionDiscover>): Promise<CompositionSummary[]> {
+    const entries = await this.compositions.discover({
+      type: filters.type ?? null,
+      name: filters.name ?? null,
+      role: filters.role ?? null,
+      capabilities: JSON.stringify(filters.capabilities),
+      tags: JSON.stringify(filters.tags),
+    });
+    return entries.map(toSummary);
   }
 
   /** The best profile for a role, capabilities and task; base_agent when nothing scores. */
-  select(request: ParamsOut<typeof compositionSelect>): HandlerResult<typeof compositionSelect> {
+  async select(request: ParamsOut<typeof compositionSelect>): Promise<HandlerResult<typeof compositionSelect>> {
     const words = (request.task ?? '').toLowerCase().match(/[a-z]{4,}/g) ?? [];
-    const scored = this.list('profile')
+    const scored = (await this.list('profile'))
       .map((profile) => {
         const reasons: string[] = [];
         let score = 0;
@@ -203,9 +186,7 @@ export class CompositionService implements OnModuleInit {
       metadata: request.metadata,
     };
     const composition = this.guard(() => this.library.validate(body, `composition:create ${name}`));
-    await this.writes.run((db) =>
-      db.prepare('INSERT OR REPLACE INTO dynamic_compositions (name, body, created_at) VALUES (?, ?, ?)').run(name, JSON.stringify(composition), this.clock.now()),
-    );
+    await this.compositions.saveDynamic(name, JSON.stringify(composition), this.clock.now());
     await this.reload();
     this.guard(() => this.resolver.resolve(name, request.type, {}));
     return { status: 'success', name, composition };
@@ -222,7 +203,12 @@ export class CompositionService implements OnModuleInit {
   }
 }
 
-function toSummary(row: IndexRow): CompositionSummary {
-  const { indexed_at: _indexedAt, ...summary } = row as IndexRow & { indexed_at?: number };
-  return { ...summary, tags: JSON.parse(row.tags) as string[], capabilities: JSON.parse(row.capabilities) as string[] };
+function toSummary({ filePath, tags, capabilities, source, ...entry }: IndexEntry): CompositionSummary {
+  return {
+    ...entry,
+    tags: JSON.parse(tags) as string[],
+    capabilities: JSON.parse(capabilities) as string[],
+    source: source as CompositionSummary['source'],
+    file_path: filePath,
+  };
 }

@@ -1,14 +1,12 @@
 import { Inject, Injectable } from '@nestjs/common';
-import type { Database } from 'better-sqlite3';
 import { randomUUID } from 'node:crypto';
 import { agentFindIdle, agentInbox, isErrorResult, messageDelivered, type BusMessage, type MessageBusStats, type PublishOutcome } from '../../../libs/client/src';
 import { CLOCK, type Clock } from '../../common/clock';
-import { SQLITE } from '../../database/sqlite.provider';
-import { WriteQueue } from '../../database/write-queue';
 import { EventBus } from '../../events/event-bus';
 import type { ClientConnection, EventContext } from '../../events/event-context';
 import { EventError } from '../../events/event-error';
 import { ShutdownHandler } from '../../lifecycle/shutdown-handler.decorator';
+import { BusMessageRepository } from './bus-message.repository';
 
 /** Messages kept in the history (offline messages are kept until delivered, whatever their age). */
 const HISTORY = 10_000;
@@ -33,9 +31,8 @@ export class MessageBusService {
   private published = 0;
 
   constructor(
-    @Inject(SQLITE) private readonly db: Database,
+    private readonly messages: BusMessageRepository,
     @Inject(CLOCK) private readonly clock: Clock,
-    private readonly writes: WriteQueue,
     private readonly bus: EventBus,
   ) {}
 
@@ -93,15 +90,14 @@ export class MessageBusService {
     return { status: type === 'BROADCAST' ? 'broadcast' : 'published', id: message.id, delivered: targets, queued: [] };
   }
 
-  stats(): MessageBusStats {
-    const pending = this.db.prepare('SELECT recipient, COUNT(*) AS n FROM bus_messages WHERE delivered_at IS NULL AND recipient IS NOT NULL GROUP BY recipient').all() as { recipient: string; n: number }[];
+  async stats(): Promise<MessageBusStats> {
     const byType: Record<string, string[]> = {};
     for (const subscriber of this.subscribers.values()) for (const type of subscriber.types) (byType[type] ??= []).push(subscriber.id);
     return {
       connected_agents: [...this.agents],
       subscriptions: byType,
-      offline_queues: Object.fromEntries(pending.map((row) => [row.recipient, row.n])),
-      history_size: this.db.prepare('SELECT COUNT(*) FROM bus_messages').pluck().get() as number,
+      offline_queues: await this.messages.pendingCounts(),
+      history_size: await this.messages.count(),
     };
   }
 
@@ -127,30 +123,16 @@ export class MessageBusService {
 
   /** Stored messages for `id`, oldest first, marked delivered as they go out. */
   private async deliverPending(id: string): Promise<number> {
-    const rows = this.db.prepare('SELECT id, body FROM bus_messages WHERE recipient = ? AND delivered_at IS NULL ORDER BY seq').all(id) as { id: string; body: string }[];
+    const rows = await this.messages.pendingFor(id);
     const sent = rows.filter((row) => this.deliver(id, JSON.parse(row.body) as BusMessage)).map((row) => row.id);
-    if (sent.length > 0) {
-      const now = this.clock.now();
-      await this.writes.run((db) => {
-        const mark = db.prepare('UPDATE bus_messages SET delivered_at = ? WHERE id = ?');
-        for (const messageId of sent) mark.run(now, messageId);
-      });
-    }
+    if (sent.length > 0) await this.messages.markDelivered(sent, this.clock.now());
     return sent.length;
   }
 
-  private async record(message: BusMessage, recipient: string | null): Promise<void> {
+  private record(message: BusMessage, recipient: string | null): Promise<void> {
     const prune = ++this.published % 100 === 0;
-    await this.writes.run((db) => {
-      db.prepare(`INSERT INTO bus_messages (id, seq, type, body, recipient, created_at) VALUES (?, (SELECT COALESCE(MAX(seq), 0) + 1 FROM bus_messages), ?, ?, ?, ?)`).run(
-        message.id,
-        message.type,
-        JSON.stringify(message),
-        recipient,
-        this.clock.now(),
-      );
-      if (prune) db.prepare(`DELETE FROM bus_messages WHERE (recipient IS NULL OR delivered_at IS NOT NULL) AND seq <= (SELECT MAX(seq) FROM bus_messages) - ?`).run(HISTORY);
-    });
+    const row = { id: message.id, type: message.type, body: JSON.stringify(message), recipient, createdAt: this.clock.now() };
+    return this.messages.record(row, prune ? HISTORY : undefined);
   }
 
   private async capableAgent(body: Record<string, unknown>, context?: EventContext): Promise<string | undefined> {

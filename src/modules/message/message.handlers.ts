@@ -63,13 +63,13 @@ export class MessageHandlers {
 
   /** Subscriptions and stored messages, for the checkpoint. */
   @Handles(checkpointCollect)
-  collect(): HandlerResult<typeof checkpointCollect> {
-    const { subscriptions, offline_queues } = this.messages.stats();
+  async collect(): Promise<HandlerResult<typeof checkpointCollect>> {
+    const { subscriptions, offline_queues } = await this.messages.stats();
     return { module: 'message', subscriptions, offline_queues };
   }
 
   @Handles(messageBusStats)
-  stats(): HandlerResult<typeof messageBusStats> {
-    return { stats: this.messages.stats() };
+  async stats(): Promise<HandlerResult<typeof messageBusStats>> {
+    return { stats: await this.messages.stats() };
   }
 }

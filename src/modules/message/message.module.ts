@@ -1,8 +1,7 @@
 import { Module } from '@nestjs/common';
-import { TypeOrmModule } from '@nestjs/typeorm';
-import { BusMessageRow } from './bus-message.entity';
+import { BusMessageRepository } from './bus-message.repository';
 import { MessageBusService } from './message-bus.service';
 import { MessageHandlers } from './message.handlers';
 
-@Module({ imports: [TypeOrmModule.forFeature([BusMessageRow])], providers: [MessageBusService, MessageHandlers] })
+@Module({ providers: [BusMessageRepository, MessageBusService, MessageHandlers] })
 export class MessageModule {}

@@ -91,8 +91,8 @@ export class PermissionHandlers {
   }
 
   @Handles(sandboxGet)
-  getSandbox({ agent_id }: ParamsOut<typeof sandboxGet>): HandlerResult<typeof sandboxGet> {
-    return { agent_id, sandbox: this.sandboxes.get(agent_id) };
+  async getSandbox({ agent_id }: ParamsOut<typeof sandboxGet>): Promise<HandlerResult<typeof sandboxGet>> {
+    return { agent_id, sandbox: await this.sandboxes.get(agent_id) };
   }
 
   @Handles(sandboxRemove, { agentParams: { agent_id: 'child' } })
@@ -101,14 +101,14 @@ export class PermissionHandlers {
   }
 
   @Handles(sandboxList)
-  listSandboxes(): HandlerResult<typeof sandboxList> {
-    const sandboxes = this.sandboxes.list();
+  async listSandboxes(): Promise<HandlerResult<typeof sandboxList>> {
+    const sandboxes = await this.sandboxes.list();
     return { sandboxes, count: sandboxes.length };
   }
 
   @Handles(sandboxStats)
-  stats(): HandlerResult<typeof sandboxStats> {
-    const sandboxes = this.sandboxes.list();
+  async stats(): Promise<HandlerResult<typeof sandboxStats>> {
+    const sandboxes = await this.sandboxes.list();
     const count = (mode: string) => sandboxes.filter((sandbox) => sandbox.mode === mode).length;
     return { stats: { total_sandboxes: sandboxes.length, isolated: count('isolated'), shared: count('shared'), nested: count('nested') } };
   }

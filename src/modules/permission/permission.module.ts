@@ -1,13 +1,9 @@
 import { Module } from '@nestjs/common';
-import { TypeOrmModule } from '@nestjs/typeorm';
-import { AgentPermission } from './agent-permission.entity';
+import { AgentPermissionRepository } from './agent-permission.repository';
 import { PermissionHandlers } from './permission.handlers';
 import { PermissionService } from './permission.service';
-import { Sandbox } from './sandbox.entity';
+import { SandboxRepository } from './sandbox.repository';
 import { SandboxService } from './sandbox.service';
 
-@Module({
-  imports: [TypeOrmModule.forFeature([AgentPermission, Sandbox])],
-  providers: [PermissionService, SandboxService, PermissionHandlers],
-})
+@Module({ providers: [AgentPermissionRepository, SandboxRepository, PermissionService, SandboxService, PermissionHandlers] })
 export class PermissionModule {}

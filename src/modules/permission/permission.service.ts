@@ -1,5 +1,4 @@
 import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
-import type { Database } from 'better-sqlite3';
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -9,14 +8,13 @@ import { parse } from 'yaml';
 import { permissionsSchema, type Permissions } from '../../../libs/client/src';
 import { CLOCK, type Clock } from '../../common/clock';
 import { KSI_CONFIG, type KsiConfig } from '../../config/config';
-import { SQLITE } from '../../database/sqlite.provider';
-import { WriteQueue } from '../../database/write-queue';
 import type { ClientConnection, EventContext } from '../../events/event-context';
 import { EventCatalogue } from '../../events/event-catalogue';
 import { EventError } from '../../events/event-error';
 import type { AgentScope } from '../../events/handles.decorator';
 import { RequestGuards } from '../../events/request-guard';
 import { DAEMON_LOG } from '../../logging/logger';
+import { AgentPermissionRepository, type PermissionRow } from './agent-permission.repository';
 import { applyOverrides, eventAccess, spawnProblems, type Overrides } from './permission-rules';
 
 /** Events an identified agent may always send. */
@@ -32,11 +30,6 @@ interface AccessRule {
   sharesNamespace: (namespace: string) => boolean;
   sharedNamespaces: string[];
 }
-interface PermissionRow {
-  permissions: string;
-  parent_id: string | null;
-  token_hash: string | null;
-}
 
 /**
  * Permission profiles (YAML under $KSI_LIB_DIR/permissions/profiles), each agent's effective
@@ -51,21 +44,27 @@ export class PermissionService implements OnModuleInit {
   /** The token hash each identified connection presented: a removed or re-issued token ends it. */
   private readonly identifiedWith = new WeakMap<ClientConnection, string>();
   private readonly connectionsOf = new Map<string, Set<ClientConnection>>();
+  /**
+   * Every agent's row, read once at start and changed only after a write committed: the guard runs
+   * before every request of an identified agent and must not wait for the database. One daemon per
+   * database owns these rows (a cluster would have to invalidate it).
+   */
+  private readonly rows = new Map<string, PermissionRow>();
 
   constructor(
     @Inject(KSI_CONFIG) private readonly config: KsiConfig,
-    @Inject(SQLITE) private readonly db: Database,
+    private readonly stored: AgentPermissionRepository,
     @Inject(CLOCK) private readonly clock: Clock,
     @Inject(DAEMON_LOG) private readonly log: Logger,
-    private readonly writes: WriteQueue,
     private readonly catalogue: EventCatalogue,
     guards: RequestGuards,
   ) {
     guards.register((event, context, data) => (context.agentId === undefined ? undefined : this.denial(event, context, data)));
   }
 
-  onModuleInit(): void {
+  async onModuleInit(): Promise<void> {
     this.loadProfiles();
+    for (const row of await this.stored.all()) this.rows.set(row.agentId, row);
   }
 
   loadProfiles(): void {
@@ -98,7 +97,7 @@ export class PermissionService implements OnModuleInit {
     if (parentId === agentId) throw new EventError('invalid_params', `parent_id: agent ${agentId} cannot be its own parent`);
     if (actor !== undefined) {
       const existing = this.row(agentId);
-      if (parentId !== actor || (existing && existing.parent_id !== actor)) {
+      if (parentId !== actor || (existing && existing.parentId !== actor)) {
         throw new EventError('permission_denied', `Agent ${actor} sets permissions only for agents it spawns; ${agentId} is not its child`);
       }
     }
@@ -107,14 +106,9 @@ export class PermissionService implements OnModuleInit {
       const problems = this.spawnProblems(this.agent(parentId), permissions);
       if (problems.length > 0) throw new EventError('permission_denied', `Agent ${agentId} would get more than its parent ${parentId}: ${problems.join('; ')}`);
     }
-    await this.writes.run((db) =>
-      db
-        .prepare(
-          `INSERT INTO agent_permissions (agent_id, level, permissions, parent_id, updated_at) VALUES (?, ?, ?, ?, ?)
-           ON CONFLICT (agent_id) DO UPDATE SET level = excluded.level, permissions = excluded.permissions, parent_id = excluded.parent_id, updated_at = excluded.updated_at`,
-        )
-        .run(agentId, permissions.level, JSON.stringify(permissions), parentId ?? null, this.clock.now()),
-    );
+    const row = { agentId, level: permissions.level, permissions: JSON.stringify(permissions), parentId: parentId ?? null };
+    await this.stored.save(row, this.clock.now());
+    this.rows.set(agentId, { ...row, tokenHash: this.rows.get(agentId)?.tokenHash ?? null });
     this.access.delete(agentId);
     return permissions;
   }
@@ -122,12 +116,13 @@ export class PermissionService implements OnModuleInit {
   agent(agentId: string): Permissions {
     const row = this.row(agentId);
     if (!row) throw new EventError('not_found', `No permissions found for agent: ${agentId}`);
-    return stored(row);
+    return storedPermissions(row);
   }
 
   /** Removes the permissions and the token: a removed agent's token no longer identifies anyone. */
   async removeAgent(agentId: string): Promise<boolean> {
-    const removed = await this.writes.run((db) => db.prepare('DELETE FROM agent_permissions WHERE agent_id = ?').run(agentId).changes > 0);
+    const removed = await this.stored.delete(agentId);
+    this.rows.delete(agentId);
     this.revoke(agentId);
     return removed;
   }
@@ -141,17 +136,20 @@ export class PermissionService implements OnModuleInit {
   async issueToken(agentId: string): Promise<string> {
     this.agent(agentId);
     const token = randomBytes(32).toString('base64url');
-    await this.writes.run((db) => db.prepare('UPDATE agent_permissions SET token_hash = ? WHERE agent_id = ?').run(hash(token), agentId));
+    const tokenHash = hash(token);
+    await this.stored.setTokenHash(agentId, tokenHash);
+    const row = this.rows.get(agentId);
+    if (row) row.tokenHash = tokenHash;
     this.revoke(agentId);
     return token;
   }
 
   /** Checks the token and binds the connection to it: it acts as the agent while that token is current. */
   identify(connection: ClientConnection, agentId: string, token: string): boolean {
-    const stored = this.row(agentId)?.token_hash;
-    if (!stored) return false;
+    const current = this.row(agentId)?.tokenHash;
+    if (!current) return false;
     const given = hash(token);
-    if (!timingSafeEqual(Buffer.from(given, 'hex'), Buffer.from(stored, 'hex'))) return false;
+    if (!timingSafeEqual(Buffer.from(given, 'hex'), Buffer.from(current, 'hex'))) return false;
     this.identifiedWith.set(connection, given);
     let connections = this.connectionsOf.get(agentId);
     if (!connections) this.connectionsOf.set(agentId, (connections = new Set()));
@@ -164,7 +162,7 @@ export class PermissionService implements OnModuleInit {
   }
 
   private row(agentId: string): PermissionRow | undefined {
-    return this.db.prepare('SELECT permissions, parent_id, token_hash FROM agent_permissions WHERE agent_id = ?').get(agentId) as PermissionRow | undefined;
+    return this.rows.get(agentId);
   }
 
   /** The agent's permissions or token changed hands: connections identified as it are ended. */
@@ -179,10 +177,10 @@ export class PermissionService implements OnModuleInit {
     if (rule) return rule;
     const row = this.row(agentId);
     if (!row) return undefined;
-    const permissions = stored(row);
+    const permissions = storedPermissions(row);
     rule = {
       mayRaise: eventAccess(permissions),
-      tokenHash: row.token_hash,
+      tokenHash: row.tokenHash,
       managesChildren: permissions.capabilities.spawn_agents === true,
       sharesNamespace: permissions.state.namespaces.length > 0 ? picomatch(permissions.state.namespaces) : () => false,
       sharedNamespaces: permissions.state.namespaces,
@@ -226,7 +224,7 @@ export class PermissionService implements OnModuleInit {
 
   private mayName(agentId: string, rule: AccessRule, named: string, scope: AgentScope): boolean {
     if (named === agentId) return scope !== 'child';
-    return scope !== 'self' && rule.managesChildren && this.row(named)?.parent_id === agentId;
+    return scope !== 'self' && rule.managesChildren && this.row(named)?.parentId === agentId;
   }
 }
 
@@ -241,7 +239,7 @@ function valueAt(data: unknown, dotted: string): unknown {
 }
 
 /** Permissions as stored; rows written before a section existed get its default. */
-function stored(row: PermissionRow): Permissions {
+function storedPermissions(row: PermissionRow): Permissions {
   return permissionsSchema.parse(JSON.parse(row.permissions));
 }
 

@@ -1,24 +1,13 @@
 import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
-import type { Database } from 'better-sqlite3';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { isSafeId, type SandboxInfo } from '../../../libs/client/src';
 import { CLOCK, type Clock } from '../../common/clock';
 import { KSI_CONFIG, type KsiConfig } from '../../config/config';
-import { SQLITE } from '../../database/sqlite.provider';
-import { WriteQueue } from '../../database/write-queue';
 import { EventError } from '../../events/event-error';
+import type { Sandbox } from './sandbox.entity';
+import { SandboxRepository } from './sandbox.repository';
 import { addWorktree, agentBranch, initWorkspace, isBranchName, removeWorktree, repositoryRoot } from './git-workspace';
-
-interface SandboxRow {
-  agent_id: string;
-  path: string;
-  mode: SandboxInfo['mode'];
-  parent_agent_id: string | null;
-  session_id: string | null;
-  git_dir: string | null;
-  created_at: number;
-}
 
 /**
  * Agents' working directories under var/sandbox: isolated, shared per session, or nested in a
@@ -31,20 +20,19 @@ export class SandboxService implements OnModuleInit {
 
   constructor(
     @Inject(KSI_CONFIG) private readonly config: KsiConfig,
-    @Inject(SQLITE) private readonly db: Database,
+    private readonly sandboxes: SandboxRepository,
     @Inject(CLOCK) private readonly clock: Clock,
-    private readonly writes: WriteQueue,
   ) {}
 
   /** Workspaces made before each was a repository of its own get one, before any agent's turn runs in them. */
   async onModuleInit(): Promise<void> {
-    for (const row of this.db.prepare('SELECT * FROM sandboxes').all() as SandboxRow[]) await this.initOldWorkspace(row);
+    for (const row of await this.sandboxes.all()) await this.initOldWorkspace(row);
   }
 
   /** A workspace that is neither a worktree nor a repository (made before workspaces were) is git init-ed. */
-  private async initOldWorkspace(row: SandboxRow): Promise<void> {
+  private async initOldWorkspace(row: Sandbox): Promise<void> {
     const workspace = toInfo(row).workspace;
-    if (row.git_dir === null && fs.existsSync(workspace) && !fs.existsSync(path.join(workspace, '.git'))) await initWorkspace(workspace);
+    if (row.gitDir === null && fs.existsSync(workspace) && !fs.existsSync(path.join(workspace, '.git'))) await initWorkspace(workspace);
   }
 
   /** One create per agent id at a time: a second one waits and returns the first's sandbox, never deleting its folder on a failure. */
@@ -61,7 +49,7 @@ export class SandboxService implements OnModuleInit {
   }
 
   private async createNow(agentId: string, mode: SandboxInfo['mode'], parentAgentId?: string, sessionId?: string, repository?: string): Promise<SandboxInfo> {
-    const existing = this.row(agentId);
+    const existing = await this.sandboxes.find(agentId);
     if (existing) {
       await this.initOldWorkspace(existing);
       return toInfo(existing);
@@ -77,7 +65,7 @@ export class SandboxService implements OnModuleInit {
       if (!isSafeId(sessionId)) throw new EventError('invalid_params', 'config.session_id: a shared sandbox needs a session_id of 1-128 letters, digits, . _ -, starting with a letter or digit');
       dir = this.inside(path.join(this.config.sandboxDir, 'shared'), sessionId);
     } else if (mode === 'nested') {
-      const parent = parentAgentId ? this.find(parentAgentId) : undefined;
+      const parent = parentAgentId ? await this.find(parentAgentId) : undefined;
       if (!parent) throw new EventError('not_found', `A nested sandbox needs the sandbox of its parent; none for ${parentAgentId ?? '(no parent_agent_id)'}`);
       dir = this.inside(path.join(parent.path, 'nested'), agentId);
     } else {
@@ -95,15 +83,12 @@ export class SandboxService implements OnModuleInit {
     }
     if (mode === 'nested' && parentAgentId) {
       const link = path.join(dir, 'parent');
-      if (!fs.existsSync(link)) fs.symlinkSync(path.join(this.find(parentAgentId)!.path, 'workspace'), link);
+      if (!fs.existsSync(link)) fs.symlinkSync(path.join((await this.find(parentAgentId))!.path, 'workspace'), link);
     }
-    const row: SandboxRow = { agent_id: agentId, path: dir, mode, parent_agent_id: parentAgentId ?? null, session_id: sessionId ?? null, git_dir: gitDir, created_at: this.clock.now() };
-    fs.writeFileSync(path.join(dir, '.sandbox_metadata.json'), `${JSON.stringify(row, null, 2)}\n`);
-    await this.writes.run((db) =>
-      db
-        .prepare('INSERT INTO sandboxes (agent_id, path, mode, parent_agent_id, session_id, git_dir, created_at) VALUES (@agent_id, @path, @mode, @parent_agent_id, @session_id, @git_dir, @created_at)')
-        .run(row),
-    );
+    const row: Sandbox = { agentId, path: dir, mode, parentAgentId: parentAgentId ?? null, sessionId: sessionId ?? null, gitDir, createdAt: this.clock.now() };
+    const metadata = { agent_id: agentId, path: dir, mode, parent_agent_id: row.parentAgentId, session_id: row.sessionId, git_dir: gitDir, created_at: row.createdAt };
+    fs.writeFileSync(path.join(dir, '.sandbox_metadata.json'), `${JSON.stringify(metadata, null, 2)}\n`);
+    await this.sandboxes.insert(row);
     return toInfo(row);
   }
 
@@ -124,44 +109,48 @@ export class SandboxService implements OnModuleInit {
     return isSafeId(sandbox.agent_id) && path.basename(dir) === sandbox.agent_id && relative !== '' && relative.split(path.sep)[0] !== '..' && !path.isAbsolute(relative);
   }
 
-  find(agentId: string): SandboxInfo | undefined {
-    const row = this.row(agentId);
+  async find(agentId: string): Promise<SandboxInfo | undefined> {
+    const row = await this.sandboxes.find(agentId);
     return row && toInfo(row);
   }
 
-  private row(agentId: string): SandboxRow | undefined {
-    return this.db.prepare('SELECT * FROM sandboxes WHERE agent_id = ?').get(agentId) as SandboxRow | undefined;
-  }
-
-  get(agentId: string): SandboxInfo {
-    const sandbox = this.find(agentId);
+  async get(agentId: string): Promise<SandboxInfo> {
+    const sandbox = await this.find(agentId);
     if (!sandbox) throw new EventError('not_found', `No sandbox found for agent: ${agentId}`);
     return sandbox;
   }
 
-  list(): SandboxInfo[] {
-    return (this.db.prepare('SELECT * FROM sandboxes ORDER BY created_at').all() as SandboxRow[]).map(toInfo);
+  async list(): Promise<SandboxInfo[]> {
+    return (await this.sandboxes.all()).map(toInfo);
   }
 
   /** Deletes the folder (a shared one stays for the rest of its session); nested children need force. */
   async remove(agentId: string, force: boolean): Promise<boolean> {
-    const row = this.row(agentId);
+    const row = await this.sandboxes.find(agentId);
     if (!row) return false;
     const sandbox = toInfo(row);
-    const children = this.list().filter((other) => other.parent_agent_id === agentId);
+    const children = (await this.list()).filter((other) => other.parent_agent_id === agentId);
     if (children.length > 0 && !force) {
       throw new EventError('invalid_state', `Sandbox of ${agentId} has nested sandboxes (${children.map((c) => c.agent_id).join(', ')}); pass force: true`);
     }
     for (const child of children) await this.remove(child.agent_id, true);
     if (sandbox.mode !== 'shared' && this.isOwnFolder(sandbox)) {
-      if (row.git_dir !== null) await removeWorktree(row.git_dir, sandbox.workspace, agentId);
+      if (row.gitDir !== null) await removeWorktree(row.gitDir, sandbox.workspace, agentId);
       fs.rmSync(sandbox.path, { recursive: true, force: true });
     }
-    await this.writes.run((db) => db.prepare('DELETE FROM sandboxes WHERE agent_id = ?').run(agentId));
+    await this.sandboxes.delete(agentId);
     return true;
   }
 }
 
-function toInfo({ git_dir: _gitDir, ...row }: SandboxRow): SandboxInfo {
-  return { ...row, workspace: path.join(row.path, 'workspace'), created_at: row.created_at / 1000 };
+function toInfo(row: Sandbox): SandboxInfo {
+  return {
+    agent_id: row.agentId,
+    path: row.path,
+    mode: row.mode as SandboxInfo['mode'],
+    parent_agent_id: row.parentAgentId,
+    session_id: row.sessionId,
+    workspace: path.join(row.path, 'workspace'),
+    created_at: row.createdAt / 1000,
+  };
 }

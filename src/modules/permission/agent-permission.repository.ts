@@ -1,0 +1,39 @@
+import { Injectable } from '@nestjs/common';
+import { sql } from '../../database/sql-statement';
+import { Storage } from '../../database/storage';
+import type { AgentPermission } from './agent-permission.entity';
+
+export type PermissionRow = Pick<AgentPermission, 'agentId' | 'level' | 'permissions' | 'parentId' | 'tokenHash'>;
+
+const statements = {
+  all: sql('SELECT agent_id AS "agentId", level, permissions, parent_id AS "parentId", token_hash AS "tokenHash" FROM agent_permissions'),
+  upsert: sql(
+    `INSERT INTO agent_permissions (agent_id, level, permissions, parent_id, updated_at) VALUES (?, ?, ?, ?, ?)
+     ON CONFLICT (agent_id) DO UPDATE SET level = excluded.level, permissions = excluded.permissions, parent_id = excluded.parent_id, updated_at = excluded.updated_at`,
+  ),
+  delete: sql('DELETE FROM agent_permissions WHERE agent_id = ?'),
+  setTokenHash: sql('UPDATE agent_permissions SET token_hash = ? WHERE agent_id = ?'),
+};
+
+/** Every query of `agent_permissions`. Writes resolve once committed. */
+@Injectable()
+export class AgentPermissionRepository {
+  constructor(private readonly storage: Storage) {}
+
+  all(): Promise<PermissionRow[]> {
+    return this.storage.all<PermissionRow>(statements.all);
+  }
+
+  /** Stores the permissions (JSON); the token, if any, stays. */
+  async save(row: Omit<PermissionRow, 'tokenHash'>, updatedAt: number): Promise<void> {
+    await this.storage.write((tx) => tx.run(statements.upsert, [row.agentId, row.level, row.permissions, row.parentId, updatedAt]));
+  }
+
+  delete(agentId: string): Promise<boolean> {
+    return this.storage.write(async (tx) => (await tx.run(statements.delete, [agentId])) > 0);
+  }
+
+  async setTokenHash(agentId: string, tokenHash: string): Promise<void> {
+    await this.storage.write((tx) => tx.run(statements.setTokenHash, [tokenHash, agentId]));
+  }
+}
