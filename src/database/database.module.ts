@@ -4,10 +4,8 @@ import { DataSource } from 'typeorm';
 import { CLOCK, type Clock } from '../common/clock';
 import { KSI_CONFIG, type KsiConfig } from '../config/config';
 import { dataSourceOptions, migrate, storageOn } from './open-storage';
-import { sqliteProvider, SQLITE } from './sqlite.provider';
 import { Storage } from './storage';
 import { WriteLock } from './write-lock';
-import { WriteQueue } from './write-queue';
 
 @Global()
 @Module({
@@ -28,9 +26,7 @@ import { WriteQueue } from './write-queue';
         return storageOn(dataSource, config, lock, clock);
       },
     },
-    sqliteProvider,
-    WriteQueue,
   ],
-  exports: [Storage, WriteLock, SQLITE, WriteQueue],
+  exports: [Storage, WriteLock],
 })
 export class DatabaseModule {}

@@ -1,6 +1,4 @@
 import { Module } from '@nestjs/common';
-import { TypeOrmModule } from '@nestjs/typeorm';
-import { CompletionRequest } from './completion-request.entity';
 import { AttemptRunner } from './attempt-runner';
 import { AttemptSettlement } from './attempt-settlement';
 import { CompletionAdmission } from './completion-admission';
@@ -16,16 +14,13 @@ import { CostRepository } from './cost.repository';
 import { CostService } from './cost.service';
 import { CrashRecovery } from './crash-recovery';
 import { LiveRequests } from './live-requests';
-import { ProviderMessage } from './provider-message.entity';
 import { ProviderMessagesRepository } from './provider-messages.repository';
 import { AnthropicProvider } from './providers/anthropic.provider';
 import { ClaudeCliProvider } from './providers/claude-cli.provider';
 import { COMPLETION_PROVIDERS, type CompletionProvider } from './providers/completion-provider';
 import { ResponseLog } from './response-log';
-import { SessionLink } from './session-link.entity';
 
 @Module({
-  imports: [TypeOrmModule.forFeature([CompletionRequest, SessionLink, ProviderMessage])],
   providers: [
     ClaudeCliProvider,
     AnthropicProvider,

@@ -1,6 +1,4 @@
 import { Module } from '@nestjs/common';
-import { TypeOrmModule } from '@nestjs/typeorm';
-import { EventLogEntry } from './event-log.entity';
 import { EventLogReader } from './event-log.reader';
 import { EventLogRecorder } from './event-log.recorder';
 import { EventLogRepository } from './event-log.repository';
@@ -10,7 +8,6 @@ import { MonitorHandlers } from './monitor.handlers';
 import { MonitorService } from './monitor.service';
 
 @Module({
-  imports: [TypeOrmModule.forFeature([EventLogEntry])],
   providers: [EventLogWriterThread, EventLogRepository, EventLogRecorder, EventLogRetention, EventLogReader, MonitorService, MonitorHandlers],
 })
 export class MonitorModule {}
