@@ -1,9 +1,8 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { sandboxCreate, sandboxRemove } from '../libs/client/src';
-import { sql } from '../src/database/sql-statement';
-import { Storage } from '../src/database/storage';
 import { EventBus } from '../src/events/event-bus';
+import { SandboxRepository } from '../src/modules/permission/sandbox.repository';
 import { startInProcess, type InProcessDaemon } from './support/in-process-daemon';
 
 describe('sandbox paths stay inside the sandbox dir (in process, real database)', () => {
@@ -19,8 +18,8 @@ describe('sandbox paths stay inside the sandbox dir (in process, real database)'
     const bus = daemon.app.get(EventBus);
     const { sandbox } = await bus.requestOne(sandboxCreate, { agent_id: 'neighbour' });
     fs.writeFileSync(path.join(sandbox.workspace, 'notes.txt'), 'keep me');
-    const legacyRow = sql(`INSERT INTO sandboxes (agent_id, path, mode, created_at) VALUES ('legacy', ?, 'isolated', 0)`);
-    await daemon.app.get(Storage).write((tx) => tx.run(legacyRow, [path.join(daemon.config.sandboxDir, 'agents', legacyId)]));
+    const legacyPath = path.join(daemon.config.sandboxDir, 'agents', legacyId);
+    await daemon.app.get(SandboxRepository).insert({ agentId: 'legacy', path: legacyPath, mode: 'isolated', parentAgentId: null, sessionId: null, gitDir: null, createdAt: 0 });
     expect(await bus.requestOne(sandboxRemove, { agent_id: 'legacy', force: true })).toMatchObject({ removed: true });
     expect(fs.readFileSync(path.join(sandbox.workspace, 'notes.txt'), 'utf8')).toBe('keep me');
   });

@@ -29,6 +29,8 @@ const stringList = (value: unknown): string[] => (Array.isArray(value) ? value.f
 /** Compositions: resolution, the index (rebuilt at start and on reload), selection and run-time creation. */
 @Injectable()
 export class CompositionService implements OnModuleInit {
+  private lastReload: Promise<unknown> = Promise.resolve();
+
   constructor(
     private readonly compositions: CompositionRepository,
     @Inject(CLOCK) private readonly clock: Clock,
@@ -43,8 +45,18 @@ export class CompositionService implements OnModuleInit {
     for (const problem of problems) this.log.warn({ problem }, 'composition left out');
   }
 
-  /** Reads the library from disk again and rebuilds the index. */
-  async reload(): Promise<{ indexed: number; problems: string[] }> {
+  /**
+   * Reads the library from disk again and rebuilds the index, one reload at a time: the stored
+   * compositions are read asynchronously, and a reload that read them earlier must not load the
+   * library after one that read them later (composition:create would then miss its own).
+   */
+  reload(): Promise<{ indexed: number; problems: string[] }> {
+    const reload = this.lastReload.catch(() => undefined).then(() => this.reloadNow());
+    this.lastReload = reload;
+    return reload;
+  }
+
+  private async reloadNow(): Promise<{ indexed: number; problems: string[] }> {
     const dynamic = (await this.compositions.dynamicBodies()).map((body) => JSON.parse(body) as CompositionDocument);
     const { loaded, problems } = this.library.load(dynamic);
     const now = this.clock.now();

@@ -150,7 +150,7 @@ function toInfo(row: Sandbox): SandboxInfo {
     mode: row.mode as SandboxInfo['mode'],
     parent_agent_id: row.parentAgentId,
     session_id: row.sessionId,
-    workspace: path.join(row.path, 'workspace'),
     created_at: row.createdAt / 1000,
+    workspace: path.join(row.path, 'workspace'),
   };
 }

@@ -1,0 +1,84 @@
+import { CheckpointRepository } from '../src/modules/checkpoint/checkpoint.repository';
+import { CompositionRepository, type DiscoverFilter } from '../src/modules/composition/composition.repository';
+import { BusMessageRepository } from '../src/modules/message/bus-message.repository';
+import { AgentPermissionRepository } from '../src/modules/permission/agent-permission.repository';
+import { SandboxRepository } from '../src/modules/permission/sandbox.repository';
+import { startInProcess, type InProcessDaemon } from './support/in-process-daemon';
+
+// Queries the event-level suites do not reach on both backends: history pruning, every discover
+// filter, checkpoint pruning and byte order. The same answers are expected from SQLite and PostgreSQL.
+describe('permission, sandbox, composition, checkpoint and bus message repositories (in process, real database)', () => {
+  let daemon: InProcessDaemon;
+  beforeAll(async () => (daemon = await startInProcess()));
+  afterAll(() => daemon.close());
+
+  it('keeps bus messages in publishing order, prunes delivered history and counts inboxes', async () => {
+    const repo = daemon.app.get(BusMessageRepository);
+    await repo.record({ id: 'm1', type: 'T', body: '{"a":1}', recipient: 'r1', createdAt: 1 });
+    await repo.record({ id: 'm2', type: 'T', body: '{"a":2}', recipient: null, createdAt: 2 });
+    await repo.record({ id: 'm3', type: 'T', body: '{"a":3}', recipient: 'r1', createdAt: 3 });
+    await repo.record({ id: 'm4', type: 'T', body: '{"a":4}', recipient: 'r2', createdAt: 4 }, 0);
+    expect(await repo.count()).toBe(3);
+    expect(await repo.pendingFor('r1')).toEqual([{ id: 'm1', body: '{"a":1}' }, { id: 'm3', body: '{"a":3}' }]);
+    expect(await repo.pendingCounts()).toMatchObject({ r1: 2, r2: 1 });
+    await repo.markDelivered(['m1', 'm3'], 5);
+    expect(await repo.pendingFor('r1')).toEqual([]);
+    await repo.record({ id: 'm5', type: 'T', body: '{}', recipient: null, createdAt: 6 }, 1);
+    expect(await repo.count()).toBe(2);
+  });
+
+  it('lists compositions in byte order and discovers by every filter', async () => {
+    const repo = daemon.app.get(CompositionRepository);
+    const entry = (type: string, name: string, tags: string[], capabilities: string[], role: string | null = null) => ({
+      type, name, version: '1', description: 'd', author: null, extends: null, role, tags: JSON.stringify(tags), capabilities: JSON.stringify(capabilities), source: 'file', filePath: null, indexedAt: 1,
+    });
+    // The later of two entries with one type and name wins, as INSERT OR REPLACE had it.
+    await repo.replaceIndex([entry('profile', 'b_x', ['t1'], ['c1', 'c2'], 'r'), entry('profile', 'B_y', [], ['c1']), entry('agent', 'a', ['t1', 't2'], []), entry('profile', 'b_x', ['t9'], ['c1', 'c2'], 'r')]);
+    expect((await repo.list()).map((found) => `${found.type}/${found.name}`)).toEqual(['agent/a', 'profile/B_y', 'profile/b_x']);
+    expect((await repo.list('profile')).map((found) => found.name)).toEqual(['B_y', 'b_x']);
+    const names = async (filter: Partial<DiscoverFilter>) =>
+      (await repo.discover({ type: null, name: null, role: null, capabilities: '[]', tags: '[]', ...filter })).map((found) => found.name);
+    expect(await names({})).toEqual(['a', 'B_y', 'b_x']);
+    expect(await names({ capabilities: '["c1"]' })).toEqual(['B_y', 'b_x']);
+    expect(await names({ capabilities: '["c1","c2"]' })).toEqual(['b_x']);
+    expect(await names({ tags: '["t9"]' })).toEqual(['b_x']);
+    expect(await names({ tags: '["t1"]' })).toEqual(['a']);
+    expect(await names({ name: '_' })).toEqual(['B_y', 'b_x']);
+    expect(await names({ name: 'b' })).toEqual(['b_x']);
+    expect(await names({ name: '' })).toEqual(['a', 'B_y', 'b_x']);
+    expect(await names({ role: 'r', type: 'profile' })).toEqual(['b_x']);
+    await repo.saveDynamic('d', '{"x":1}', 1);
+    await repo.saveDynamic('d', '{"x":2}', 2);
+    expect(await repo.dynamicBodies()).toEqual(['{"x":2}']);
+  });
+
+  it('keeps the newest checkpoints and finds the newest unconsumed', async () => {
+    const repo = daemon.app.get(CheckpointRepository);
+    const ids: number[] = [];
+    for (let i = 0; i < 4; i++) ids.push(await repo.save(10 + i, 'manual', `{"i":${i}}`, 2));
+    expect(ids[3]).toBeGreaterThan(ids[2]);
+    expect(typeof ids[0]).toBe('number');
+    expect(await repo.newest(false)).toEqual({ id: ids[3], createdAt: 13, reason: 'manual', data: '{"i":3}' });
+    await repo.consume(ids[3], 20, '{}');
+    expect(await repo.newest(true)).toEqual({ id: ids[2], createdAt: 12, reason: 'manual', data: '{"i":2}' });
+    await repo.consume(ids[2], 20, '{}');
+    expect(await repo.newest(true)).toBeUndefined();
+  });
+
+  it('stores sandboxes oldest first and keeps a token across a permissions change', async () => {
+    const sandboxes = daemon.app.get(SandboxRepository);
+    await sandboxes.insert({ agentId: 's2', path: '/p2', mode: 'isolated', parentAgentId: null, sessionId: null, gitDir: null, createdAt: 2.5 });
+    await sandboxes.insert({ agentId: 's1', path: '/p1', mode: 'nested', parentAgentId: 's2', sessionId: 'x', gitDir: '/g', createdAt: 1 });
+    expect((await sandboxes.all()).map((sandbox) => sandbox.agentId)).toEqual(['s1', 's2']);
+    expect(await sandboxes.find('s2')).toEqual({ agentId: 's2', path: '/p2', mode: 'isolated', parentAgentId: null, sessionId: null, gitDir: null, createdAt: 2.5 });
+    await sandboxes.delete('s2');
+    expect(await sandboxes.find('s2')).toBeUndefined();
+    const permissions = daemon.app.get(AgentPermissionRepository);
+    await permissions.save({ agentId: 'p1', level: 'l', permissions: '{}', parentId: null }, 1);
+    await permissions.setTokenHash('p1', 'h');
+    await permissions.save({ agentId: 'p1', level: 'l2', permissions: '{"a":1}', parentId: 'q' }, 2);
+    expect((await permissions.all()).find((row) => row.agentId === 'p1')).toEqual({ agentId: 'p1', level: 'l2', permissions: '{"a":1}', parentId: 'q', tokenHash: 'h' });
+    expect(await permissions.delete('p1')).toBe(true);
+    expect(await permissions.delete('p1')).toBe(false);
+  });
+});
