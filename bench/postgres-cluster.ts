@@ -64,7 +64,8 @@ export class PostgresServer {
       try {
         await client.query(`CREATE DATABASE "${name}"`);
       } catch (error) {
-        if ((error as { code?: string }).code !== '42P04') throw error;
+        // duplicate_database, or the catalogue's unique index when another session created it at the same instant.
+        if (!['42P04', '23505'].includes((error as { code?: string }).code ?? '')) throw error;
       }
     });
     return this.urlOf(name);

@@ -13,10 +13,17 @@ export function postgresCluster(): PostgresServer | undefined {
 /** A daemon's database, named after its var dir so that a restart on the same var dir finds its data. */
 export const databaseNameOf = (varDir: string): string => `ksi_${createHash('sha256').update(varDir).digest('hex').slice(0, 20)}`;
 
+const creating = new Map<string, Promise<string>>();
+
 /** The environment that points a daemon on `varDir` at its own database: nothing on SQLite. */
 export async function databaseEnv(varDir: string): Promise<Record<string, string>> {
   const cluster = postgresCluster();
-  return cluster ? { KSI_DATABASE_URL: await cluster.createDatabase(databaseNameOf(varDir)) } : {};
+  if (!cluster) return {};
+  // Daemons started together on one var dir ask for the same database at once.
+  const name = databaseNameOf(varDir);
+  let created = creating.get(name);
+  if (!created) creating.set(name, (created = cluster.createDatabase(name).finally(() => creating.delete(name))));
+  return { KSI_DATABASE_URL: await created };
 }
 
 /** Drops the database `databaseEnv` made for `varDir`. */
