@@ -52,7 +52,7 @@ export class AttemptRunner {
       const text = new StreamedText(STREAMED_TEXT_WINDOW_MS, () => this.clock.now(), (delta) => this.notifier.notify(completionProgress, { ...base, status: 'streaming', delta }));
       const outcome = provider
         ? await provider.run(this.turn(id, payload, model.name, resume), abort.signal, {
-            spawned: (pid) => void this.repo.setPid(id, pid),
+            spawned: (pid) => void this.repo.setPid(id, pid).catch((error: Error) => this.log.warn({ request_id: id, err: error.message }, 'pid of a completion attempt not recorded')),
             progress: (update) => {
               if (update.status === 'streaming') return text.add(update.delta);
               text.flush();

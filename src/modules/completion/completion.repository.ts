@@ -72,7 +72,8 @@ const statements = {
     'SELECT request_id AS "requestId", status FROM completion_requests WHERE request_id IN (SELECT jsonb_array_elements_text(?::jsonb))',
   ),
   counts: sql('SELECT status, COUNT(*) AS n FROM completion_requests GROUP BY status'),
-  retrying: sql(`SELECT ${REQUEST} FROM completion_requests r WHERE r.status = 'queued' AND r.attempts > 0 ORDER BY r.next_attempt_at`),
+  // Equal times in acceptance order: SQLite's index gives that order, PostgreSQL none without `seq`.
+  retrying: sql(`SELECT ${REQUEST} FROM completion_requests r WHERE r.status = 'queued' AND r.attempts > 0 ORDER BY r.next_attempt_at, r.seq`),
   queues: sql(
     `SELECT queue_key AS "queueKey", SUM(CASE WHEN status = 'queued' THEN 1 ELSE 0 END) AS queued, SUM(CASE WHEN status = 'processing' THEN 1 ELSE 0 END) AS processing
      FROM completion_requests WHERE ${ACTIVE} GROUP BY queue_key ORDER BY MIN(seq)`,
