@@ -108,8 +108,9 @@ describe('resilience: stops, crashes and restarts lose nothing', () => {
       const next = await fresh(previous.varDir).start();
       await allCompleted(next, 2);
       client = next.client();
-      const health = await client.sendSingle('system:health');
-      restoredCounts.push((health.restored as Record<string, any>).results.completion.restored_requests);
+      // The restore at start runs once the daemon answers: restored stays null until it is done.
+      const restored = await eventually(async () => (await client.sendSingle('system:health')).restored);
+      restoredCounts.push((restored as Record<string, any>).results.completion.restored_requests);
       await client.close();
       await next.stop('SIGTERM');
       previous = next;

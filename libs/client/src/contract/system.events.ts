@@ -44,7 +44,7 @@ export const healthResult = z.object({
     .describe('The Claude CLI completions and agents run (CLAUDE_BIN, resolved at start)'),
   memory: z.object({ rss_mb: z.number(), heap_used_mb: z.number() }),
   last_shutdown: lastShutdown,
-  restored: restoreSummary.nullable().describe('What the restore at this start did; null when no checkpoint was waiting'),
+  restored: restoreSummary.nullable().describe('What the restore at this start did; null when no checkpoint was waiting, or while the restore still runs (it starts once the daemon answers)'),
   critical_services: z.array(z.string()).describe('The services the shutdown barrier waits for'),
 });
 export type HealthResult = z.output<typeof healthResult>;
