@@ -48,12 +48,17 @@ const sqlite = {
   testPathIgnorePatterns: ['/node_modules/', 'postgres-[^/]*\\.spec\\.ts$'],
 };
 
-/** The end-to-end suite again, each daemon on its own database of a throwaway PostgreSQL cluster. */
+/**
+ * The end-to-end suite again, each daemon on its own database of a throwaway PostgreSQL cluster;
+ * without the suites that store nothing of their own (the CLI's parsing and output, framing, the
+ * client package, discovery, devtools), which would only double the run's time.
+ */
 const postgres = {
   ...common,
   displayName: 'postgres',
   roots: ['<rootDir>/src/', '<rootDir>/test/'],
   testRegex: ['test/.*\\.e2e\\.spec\\.ts$', 'postgres-[^/]*\\.spec\\.ts$'],
+  testPathIgnorePatterns: ['/node_modules/', 'test/(cli|protocol|client-package|client|discovery|devtools)\\.e2e\\.spec\\.ts$'],
   setupFiles: [...common.setupFiles, '<rootDir>/test/support/postgres-backend.ts'],
   globalSetup: '<rootDir>/test/support/postgres-global-setup.ts',
   globalTeardown: '<rootDir>/test/support/postgres-global-teardown.ts',

@@ -6,6 +6,9 @@ import { ksi } from './support/ksi-cli';
 import { RawConnection } from './support/raw-connection';
 import { alive } from './support/processes';
 
+// Each `ksi` call is a Node process start (0.6 s idle, 1-2 s on a loaded machine) and these tests make a dozen.
+jest.setTimeout(60_000);
+
 describe('agents with the fake Claude CLI (real daemon)', () => {
   const { daemon, send, reconnect } = useFakeClaudeDaemon();
   const answered = (prompt: string) => daemon.answered().filter((entry) => entry.stdin === prompt).length;

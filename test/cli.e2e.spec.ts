@@ -6,6 +6,9 @@ import { eventually } from './support/daemon-process';
 import { ksi, KSI_BIN, type CliResult } from './support/ksi-cli';
 import { databaseEnv, dropDatabase } from './support/test-database';
 
+// Each `ksi` call is a Node process start (0.6 s idle, 1-2 s on a loaded machine) and these tests make a dozen.
+jest.setTimeout(60_000);
+
 describe('the ksi CLI (built binary, real daemon)', () => {
   const varDir = fs.mkdtempSync(path.join(os.tmpdir(), 'ksi-cli-'));
   const env: Record<string, string> = { KSI_VAR_DIR: varDir, KSI_LOG_LEVEL: 'warn' };
