@@ -2,11 +2,12 @@ import { Injectable } from '@nestjs/common';
 import { globPattern } from '../../database/glob-pattern';
 import { sql } from '../../database/sql-statement';
 import { Storage } from '../../database/storage';
+import type { StateEntry } from './state-entry.entity';
 
 const live = '(expires_at IS NULL OR expires_at > @now)';
 
 const statements = {
-  get: sql('SELECT value, expires_at FROM state_entries WHERE namespace = ? AND key = ?'),
+  get: sql('SELECT value, expires_at AS "expiresAt" FROM state_entries WHERE namespace = ? AND key = ?'),
   upsert: sql(
     `INSERT INTO state_entries (namespace, key, value, metadata, created_at, updated_at, expires_at)
      VALUES (@namespace, @key, @value, @metadata, @now, @now, @expiresAt)
@@ -27,20 +28,10 @@ const statements = {
   sweep: sql('DELETE FROM state_entries WHERE expires_at IS NOT NULL AND expires_at <= ?'),
 };
 
-export interface StateRow {
-  value: string;
-  expires_at: number | null;
-}
+export type StateRow = Pick<StateEntry, 'value' | 'expiresAt'>;
 
-export interface StateWrite {
-  namespace: string;
-  key: string;
-  /** JSON text. */
-  value: string;
-  metadata: string | null;
-  now: number;
-  expiresAt: number | null;
-}
+/** A value (JSON text) to store, written at `now`. */
+export type StateWrite = Pick<StateEntry, 'namespace' | 'key' | 'value' | 'metadata' | 'expiresAt'> & { now: number };
 
 /** Every query of `state_entries`. Times are epoch ms. */
 @Injectable()

@@ -69,7 +69,7 @@ export class StateService implements OnModuleInit, OnApplicationShutdown {
     if (entry) return this.foundIn(cacheKey, entry);
     return this.entries.find(namespace, key).then((row) => {
       if (!row) return { found: false, value: null };
-      const read = { json: row.value, expiresAt: row.expires_at };
+      const read = { json: row.value, expiresAt: row.expiresAt };
       this.cache.set(cacheKey, read);
       return this.foundIn(cacheKey, read);
     });
