@@ -1,5 +1,6 @@
 import { DaemonProcess, eventually } from './support/daemon-process';
 import { RawConnection } from './support/raw-connection';
+import { testBackend } from './support/test-database';
 
 /** Small byte limits, so that a few requests reach every bound. */
 const SMALL_LIMITS = {
@@ -77,7 +78,8 @@ describe('bounded memory and cheap rejection of absurd input (real daemon)', () 
     expect((await conn.request({ event: 'state:get', data: { key: 'large' } })).data.value).toBe(1.5e300);
   });
 
-  it('keeps namespaces and keys with NUL apart', async () => {
+  // PostgreSQL's text cannot hold NUL: there such names are refused (test/postgres-outage.e2e.spec.ts).
+  (testBackend() === 'sqlite' ? it : it.skip)('keeps namespaces and keys with NUL apart', async () => {
     await conn.request({ event: 'state:set', data: { namespace: 'a\u0000b', key: 'c', value: 'first' } });
     await conn.request({ event: 'state:set', data: { namespace: 'a', key: 'b\u0000c', value: 'second' } });
     expect((await conn.request({ event: 'state:get', data: { namespace: 'a\u0000b', key: 'c' } })).data.value).toBe('first');
