@@ -21,7 +21,7 @@ export function dataSourceOptions(config: KsiConfig): DataSourceOptions {
       type: 'postgres',
       url: config.databaseUrl,
       // Wide integers (counts, sums) come back as numbers, as SQLite's do; every KSI value fits in 2^53.
-      extra: { types: postgresTypes, max: 10 },
+      extra: { types: postgresTypes(), max: 10 },
       connectTimeoutMS: 5_000,
       migrations: postgresMigrations,
       migrationsRun: false,

@@ -12,7 +12,7 @@ const cluster = postgresCluster();
 
   it('the migrations build exactly the schema the entities describe', async () => {
     const url = await cluster!.createDatabase('schema_check');
-    const dataSource = new DataSource({ type: 'postgres', url, entities: ENTITIES, migrations: postgresMigrations, extra: { types: postgresTypes } });
+    const dataSource = new DataSource({ type: 'postgres', url, entities: ENTITIES, migrations: postgresMigrations, extra: { types: postgresTypes() } });
     await dataSource.initialize();
     await dataSource.runMigrations();
     const pending = await dataSource.driver.createSchemaBuilder().log();

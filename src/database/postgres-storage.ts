@@ -13,6 +13,8 @@ interface Pending {
 
 type Queryable = Pick<Pool, 'query'> | PoolClient;
 
+type Outcome = { ok: true; value: unknown } | { ok: false; error: unknown };
+
 /** SQLSTATE classes and socket errors that say the server or the way to it is at fault, not the statement. */
 const UNAVAILABLE_CODES = /^(08|57P0[1-3]|53300|ECONNREFUSED|ECONNRESET|ENOENT|EPIPE|ETIMEDOUT|EHOSTUNREACH)/;
 const UNAVAILABLE_MESSAGES = /Connection terminated|not queryable|timeout exceeded when trying to connect|Client was closed|not currently accepting connections/i;
@@ -61,8 +63,8 @@ class PostgresSession implements SqlSession {
 /**
  * PostgreSQL through TypeORM's pool (`pg`). Reads take any pooled connection; writes queue like
  * SQLite's: the jobs queued while a transaction runs commit together in the next one, on one
- * connection, each in a savepoint. One batch at a time keeps the order jobs were queued in, which
- * callers rely on as they do with SQLite.
+ * connection. One batch at a time keeps the order jobs were queued in, which callers rely on as
+ * they do with SQLite.
  */
 export class PostgresStorage extends Storage {
   readonly dialect = 'postgres' as const;
@@ -123,25 +125,14 @@ export class PostgresStorage extends Storage {
     await new Promise((resolve) => setImmediate(resolve));
     const batch = this.pending;
     this.pending = [];
-    const outcomes: { ok: boolean; value?: unknown; error?: unknown }[] = new Array(batch.length);
+    let outcomes: Outcome[] = [];
     let failure: unknown;
     let client: PoolClient | undefined;
     try {
       client = await this.pool.connect();
       const connection = client;
       const tx = new PostgresSession(() => connection, (error) => error);
-      await client.query('BEGIN');
-      for (let i = 0; i < batch.length; i++) {
-        await client.query('SAVEPOINT job');
-        try {
-          outcomes[i] = { ok: true, value: await batch[i].job(tx) };
-          await client.query('RELEASE SAVEPOINT job');
-        } catch (error) {
-          outcomes[i] = { ok: false, error };
-          await client.query('ROLLBACK TO SAVEPOINT job');
-        }
-      }
-      await client.query('COMMIT');
+      outcomes = (await this.runTogether(client, tx, batch)) ?? (await this.runOneByOne(client, tx, batch));
       client.release();
     } catch (error) {
       failure = this.storageFailure(error);
@@ -160,6 +151,42 @@ export class PostgresStorage extends Storage {
       if (outcome.ok) batch[i].resolve(outcome.value);
       else batch[i].reject(this.storageFailure(outcome.error));
     }
+  }
+
+  /**
+   * Every job of the batch in one transaction: no savepoint per job, since each would cost a round
+   * trip. Undefined, rolled back, when a job failed: then the batch runs again one by one.
+   */
+  private async runTogether(client: PoolClient, tx: SqlSession, batch: Pending[]): Promise<Outcome[] | undefined> {
+    await client.query('BEGIN');
+    const outcomes: Outcome[] = [];
+    for (const { job } of batch) {
+      try {
+        outcomes.push({ ok: true, value: await job(tx) });
+      } catch (error) {
+        await client.query('ROLLBACK');
+        return batch.length === 1 ? [{ ok: false, error }] : undefined;
+      }
+    }
+    await client.query('COMMIT');
+    return outcomes;
+  }
+
+  /** Each job in its own transaction, in order, so that only the failing one fails. */
+  private async runOneByOne(client: PoolClient, tx: SqlSession, batch: Pending[]): Promise<Outcome[]> {
+    const outcomes: Outcome[] = [];
+    for (const { job } of batch) {
+      await client.query('BEGIN');
+      try {
+        const value = await job(tx);
+        await client.query('COMMIT');
+        outcomes.push({ ok: true, value });
+      } catch (error) {
+        await client.query('ROLLBACK');
+        outcomes.push({ ok: false, error });
+      }
+    }
+    return outcomes;
   }
 
   /** Turns the server's or the socket's failures into coded errors a client can act on, and records them for system:health. */

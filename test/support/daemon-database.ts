@@ -23,7 +23,7 @@ export async function onDaemonDatabase<R>(varDir: string, text: string, params: 
       db.close();
     }
   }
-  const client = new Client({ connectionString: cluster.urlOf(databaseNameOf(varDir)), types: postgresTypes });
+  const client = new Client({ connectionString: cluster.urlOf(databaseNameOf(varDir)), types: postgresTypes() });
   await client.connect();
   try {
     return (await client.query(toPostgres(text).text, params)).rows as R[];
