@@ -3,17 +3,9 @@ import { STORAGE_FULL, STORAGE_UNAVAILABLE } from '../../libs/client/src';
 import { systemClock, type Clock } from '../common/clock';
 import { EventError } from '../events/event-error';
 import type { SqlParams, SqlStatement } from './sql-statement';
-import { Storage, type SqlSession, type WriteJob } from './storage';
-
-interface Pending {
-  job: WriteJob<unknown>;
-  resolve: (value: unknown) => void;
-  reject: (error: unknown) => void;
-}
+import { Storage, type PendingWrite, type SqlSession, type WriteJob, type WriteOutcome } from './storage';
 
 type Queryable = Pick<Pool, 'query'> | PoolClient;
-
-type Outcome = { ok: true; value: unknown } | { ok: false; error: unknown };
 
 /** SQLSTATE classes and socket errors that say the server or the way to it is at fault, not the statement. */
 const UNAVAILABLE_CODES = /^(08|57P0[1-3]|53300|ECONNREFUSED|ECONNRESET|ENOENT|EPIPE|ETIMEDOUT|EHOSTUNREACH)/;
@@ -69,7 +61,7 @@ class PostgresSession implements SqlSession {
 export class PostgresStorage extends Storage {
   readonly dialect = 'postgres' as const;
   private readonly reads: PostgresSession;
-  private pending: Pending[] = [];
+  private pending: PendingWrite[] = [];
   private committing = false;
 
   constructor(
@@ -125,7 +117,7 @@ export class PostgresStorage extends Storage {
     await new Promise((resolve) => setImmediate(resolve));
     const batch = this.pending;
     this.pending = [];
-    let outcomes: Outcome[] = [];
+    let outcomes: WriteOutcome[] = [];
     let failure: unknown;
     let client: PoolClient | undefined;
     try {
@@ -141,25 +133,16 @@ export class PostgresStorage extends Storage {
     }
     this.committing = false;
     if (this.pending.length > 0) void this.commitPending();
-    if (failure !== undefined) {
-      for (const entry of batch) entry.reject(failure);
-      return;
-    }
-    this.storageFault = undefined;
-    for (let i = 0; i < batch.length; i++) {
-      const outcome = outcomes[i];
-      if (outcome.ok) batch[i].resolve(outcome.value);
-      else batch[i].reject(this.storageFailure(outcome.error));
-    }
+    this.settle(batch, outcomes, failure);
   }
 
   /**
    * Every job of the batch in one transaction: no savepoint per job, since each would cost a round
    * trip. Undefined, rolled back, when a job failed: then the batch runs again one by one.
    */
-  private async runTogether(client: PoolClient, tx: SqlSession, batch: Pending[]): Promise<Outcome[] | undefined> {
+  private async runTogether(client: PoolClient, tx: SqlSession, batch: PendingWrite[]): Promise<WriteOutcome[] | undefined> {
     await client.query('BEGIN');
-    const outcomes: Outcome[] = [];
+    const outcomes: WriteOutcome[] = [];
     for (const { job } of batch) {
       try {
         outcomes.push({ ok: true, value: await job(tx) });
@@ -173,8 +156,8 @@ export class PostgresStorage extends Storage {
   }
 
   /** Each job in its own transaction, in order, so that only the failing one fails. */
-  private async runOneByOne(client: PoolClient, tx: SqlSession, batch: Pending[]): Promise<Outcome[]> {
-    const outcomes: Outcome[] = [];
+  private async runOneByOne(client: PoolClient, tx: SqlSession, batch: PendingWrite[]): Promise<WriteOutcome[]> {
+    const outcomes: WriteOutcome[] = [];
     for (const { job } of batch) {
       await client.query('BEGIN');
       try {
@@ -190,7 +173,7 @@ export class PostgresStorage extends Storage {
   }
 
   /** Turns the server's or the socket's failures into coded errors a client can act on, and records them for system:health. */
-  private storageFailure(error: unknown): unknown {
+  protected storageFailure(error: unknown): unknown {
     if (error instanceof EventError) return error;
     const code = String((error as { code?: unknown }).code ?? '');
     const message = (error as Error).message ?? String(error);

@@ -3,17 +3,11 @@ import { STORAGE_FULL } from '../../libs/client/src';
 import { systemClock, type Clock } from '../common/clock';
 import { EventError } from '../events/event-error';
 import type { SqlParams, SqlStatement } from './sql-statement';
-import { Storage, type SqlSession, type WriteJob } from './storage';
+import { Storage, type PendingWrite, type SqlSession, type WriteJob, type WriteOutcome } from './storage';
 import type { WriteLock } from './write-lock';
 
 /** SQLite codes that say the file or its disk is at fault, not the statement. */
 const STORAGE_CODES = /^SQLITE_(FULL|CORRUPT|NOTADB|IOERR|READONLY|CANTOPEN)/;
-
-interface Pending {
-  job: WriteJob<unknown>;
-  resolve: (value: unknown) => void;
-  reject: (error: unknown) => void;
-}
 
 interface Prepared {
   rows?: Statement;
@@ -33,7 +27,7 @@ export class SqliteStorage extends Storage {
   readonly dialect = 'sqlite' as const;
   readonly location: string;
   private readonly prepared = new WeakMap<SqlStatement, Prepared>();
-  private pending: Pending[] = [];
+  private pending: PendingWrite[] = [];
   private scheduled = false;
   private committing = false;
   private readonly begin: Statement;
@@ -113,7 +107,7 @@ export class SqliteStorage extends Storage {
     const batch = this.pending;
     this.pending = [];
     this.committing = true;
-    const outcomes: { ok: boolean; value?: unknown; error?: unknown }[] = new Array(batch.length);
+    const outcomes: WriteOutcome[] = new Array(batch.length);
     let failure: unknown;
     const acquired = this.lock.acquire();
     try {
@@ -131,21 +125,11 @@ export class SqliteStorage extends Storage {
       if (acquired) this.lock.release();
       this.committing = false;
     }
-    if (failure !== undefined) {
-      for (const entry of batch) entry.reject(failure);
-      if (this.pending.length > 0) this.schedule();
-      return;
-    }
-    this.storageFault = undefined;
-    for (let i = 0; i < batch.length; i++) {
-      const outcome = outcomes[i];
-      if (outcome.ok) batch[i].resolve(outcome.value);
-      else batch[i].reject(this.storageFailure(outcome.error));
-    }
+    this.settle(batch, outcomes, failure);
     if (this.pending.length > 0) this.schedule();
   }
 
-  private async inSavepoint(job: WriteJob<unknown>): Promise<{ ok: boolean; value?: unknown; error?: unknown }> {
+  private async inSavepoint(job: WriteJob<unknown>): Promise<WriteOutcome> {
     this.savepoint.run();
     try {
       const value = await job(this as SqlSession);
@@ -174,7 +158,7 @@ export class SqliteStorage extends Storage {
   }
 
   /** Records a storage fault; a full disk becomes `storage_full`, a sentence the client can act on. */
-  private storageFailure(error: unknown): unknown {
+  protected storageFailure(error: unknown): unknown {
     const code = (error as { code?: unknown }).code;
     if (typeof code !== 'string' || !STORAGE_CODES.test(code)) return error;
     this.storageFault = { code, error: (error as Error).message, at: this.storageFault?.at ?? this.clock.now() / 1000 };

@@ -20,6 +20,16 @@ export interface SqlSession {
  */
 export type WriteJob<T> = (tx: SqlSession) => Promise<T>;
 
+/** A queued write and the promise `write` returned for it. */
+export interface PendingWrite {
+  job: WriteJob<unknown>;
+  resolve: (value: unknown) => void;
+  reject: (error: unknown) => void;
+}
+
+/** What one job of a committed batch came to. */
+export type WriteOutcome = { ok: true; value: unknown } | { ok: false; error: unknown };
+
 /** Writes failing because of the storage itself, since the first of them, until a commit succeeds again. */
 export interface StorageFault {
   /** The engine's code: SQLITE_FULL, SQLITE_CORRUPT, ... or PostgreSQL's SQLSTATE / the socket's error code. */
@@ -51,4 +61,21 @@ export abstract class Storage implements SqlSession {
   abstract flush(): Promise<void>;
   /** A cheap read of the schema; rejects when the storage cannot be read. */
   abstract check(): Promise<void>;
+
+  /** The engine's error as the client should see it (a coded error when the storage is at fault), recorded for system:health. */
+  protected abstract storageFailure(error: unknown): unknown;
+
+  /** Answers a batch's jobs: all with `failure` when the transaction failed, else each with its outcome. */
+  protected settle(batch: PendingWrite[], outcomes: WriteOutcome[], failure: unknown): void {
+    if (failure !== undefined) {
+      for (const entry of batch) entry.reject(failure);
+      return;
+    }
+    this.storageFault = undefined;
+    for (let i = 0; i < batch.length; i++) {
+      const outcome = outcomes[i];
+      if (outcome.ok) batch[i].resolve(outcome.value);
+      else batch[i].reject(this.storageFailure(outcome.error));
+    }
+  }
 }
