@@ -89,11 +89,6 @@ export class SqliteStorage extends Storage {
     return Promise.resolve();
   }
 
-  /** Runs raw SQL outside the write queue; for the database module's own set-up only. */
-  exec(text: string): void {
-    this.db.exec(text);
-  }
-
   private schedule(): void {
     if (this.scheduled) return;
     this.scheduled = true;
