@@ -28,11 +28,12 @@ const workloads = [
 const setRequest: RequestFactory = (c, i) => ({ event: 'state:set', data: { key: `k${c}-${i % 1000}`, value: { n: i, text: 'bench' } } });
 const getRequest: RequestFactory = (c, i) => ({ event: 'state:get', data: { key: `k${c}-${i % 1000}` } });
 
-/** `node dist/bench/main.js memory` (or `completions`, or `postgres`) runs that section alone. */
+/** `node dist/bench/main.js memory` (or `state`, `completions`, `postgres`) runs that section alone. */
 async function main(): Promise<void> {
   if (process.argv[2] === 'memory') return alone(largeWritesSection);
   if (process.argv[2] === 'completions') return alone(completionsSection);
-  if (process.argv[2] === 'postgres') return alone(postgresBareSection);
+  if (process.argv[2] === 'postgres') return alone(withBareServer(postgresSection));
+  if (process.argv[2] === 'state') return alone(withBareServer(stateAlone));
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ksi-bench-'));
   const bareSocket = path.join(dir, 'bare.sock');
   const bare = fork(BARE_SERVER, [bareSocket], { stdio: 'ignore' });
@@ -40,21 +41,7 @@ async function main(): Promise<void> {
   const daemon = await startDaemon(path.join(dir, 'main'));
   try {
     console.log(`KSI bench — node ${process.version}, ${os.cpus().length} cores, ${os.cpus()[0]?.model ?? ''}\n`);
-    console.log('State over the socket (KSI daemon on its default SQLite file vs bare Node NDJSON server with an in-memory Map)');
-    printTable(await stateRows(daemon.socket, bareSocket));
-    console.log(`(x Python: against the original Python KSI's ~${PYTHON_KSI_OPS} state ops/s in every mode)\n`);
-
-    const noLog = await startDaemon(path.join(dir, 'no-event-log'), { KSI_EVENT_LOG: 'off' });
-    const setWithout = await drive(noLog.socket, { ...workloads[1], request: setRequest });
-    await stopDaemon(noLog.child);
-    const setWith = await drive(daemon.socket, { ...workloads[1], request: setRequest });
-    console.log('Cost of the event log: state:set, 16 connections');
-    printTable([
-      ['event log', 'ops/s', 'ratio'],
-      ['on (default)', fmt(setWith.opsPerSecond), `${((setWith.opsPerSecond / setWithout.opsPerSecond) * 100).toFixed(0)}%`],
-      ['off (KSI_EVENT_LOG=off)', fmt(setWithout.opsPerSecond), '100%'],
-    ]);
-    console.log('');
+    await stateSection(dir, daemon.socket, bareSocket);
 
     console.log('Message fan-out: 100 subscribed connections, 2,000 publishes');
     const ksiFanOut = await fanOut(daemon.socket, 100, 2_000);
@@ -188,16 +175,46 @@ async function restoreRows(dir: string, database: DatabaseFor): Promise<string[]
 /** `memory N` writes N values instead (a quicker probe). */
 const LARGE_WRITES = Number(process.argv[3] ?? 5_000);
 
-/** The PostgreSQL section alone, with its own bare server. */
-async function postgresBareSection(dir: string): Promise<void> {
-  const bareSocket = path.join(dir, 'bare.sock');
-  const bare = fork(BARE_SERVER, [bareSocket], { stdio: 'ignore' });
-  await new Promise((resolve) => bare.once('message', resolve));
+/** A section run alone, with a bare server of its own. */
+function withBareServer(section: (dir: string, bareSocket: string) => Promise<void>): (dir: string) => Promise<void> {
+  return async (dir) => {
+    const bareSocket = path.join(dir, 'bare.sock');
+    const bare = fork(BARE_SERVER, [bareSocket], { stdio: 'ignore' });
+    await new Promise((resolve) => bare.once('message', resolve));
+    try {
+      await section(dir, bareSocket);
+    } finally {
+      bare.kill();
+    }
+  };
+}
+
+async function stateAlone(dir: string, bareSocket: string): Promise<void> {
+  const daemon = await startDaemon(path.join(dir, 'main'));
   try {
-    await postgresSection(dir, bareSocket);
+    await stateSection(dir, daemon.socket, bareSocket);
   } finally {
-    bare.kill();
+    await stopDaemon(daemon.child);
   }
+}
+
+/** State operations on SQLite beside the bare server, and what the event log costs them. */
+async function stateSection(dir: string, socket: string, bareSocket: string): Promise<void> {
+  console.log('State over the socket (KSI daemon on its default SQLite file vs bare Node NDJSON server with an in-memory Map)');
+  printTable(await stateRows(socket, bareSocket));
+  console.log(`(x Python: against the original Python KSI's ~${PYTHON_KSI_OPS} state ops/s in every mode)\n`);
+
+  const noLog = await startDaemon(path.join(dir, 'no-event-log'), { KSI_EVENT_LOG: 'off' });
+  const setWithout = await drive(noLog.socket, { ...workloads[1], request: setRequest });
+  await stopDaemon(noLog.child);
+  const setWith = await drive(socket, { ...workloads[1], request: setRequest });
+  console.log('Cost of the event log: state:set, 16 connections');
+  printTable([
+    ['event log', 'ops/s', 'ratio'],
+    ['on (default)', fmt(setWith.opsPerSecond), `${((setWith.opsPerSecond / setWithout.opsPerSecond) * 100).toFixed(0)}%`],
+    ['off (KSI_EVENT_LOG=off)', fmt(setWithout.opsPerSecond), '100%'],
+  ]);
+  console.log('');
 }
 
 async function alone(section: (dir: string) => Promise<void>): Promise<void> {

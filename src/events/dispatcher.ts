@@ -11,6 +11,15 @@ import { describeIssues, validate } from './handles.decorator';
 import { ContractCheck } from './contract-check';
 import { holdsNonFiniteNumber, MAX_DATA_DEPTH, nestsDeeperThan } from './json-limits';
 
+/** A request from the socket that passed the envelope's checks and has handlers. */
+export interface PreparedRequest {
+  context: EventContext;
+  handlers: CatalogueEntry[];
+  data: unknown;
+  /** Every handler declared `writesInOrder`: the connection may run the lines after it before it is answered. */
+  writesInOrder: boolean;
+}
+
 /** What a request came to: the results of its handlers, or a request-level error. */
 export type Outcome = { results: unknown[] } | { failure: RequestError };
 
@@ -45,7 +54,8 @@ export class Dispatcher {
     private readonly contract: ContractCheck,
   ) {}
 
-  handleLine(line: string, connection: ClientConnection): string | Promise<string> {
+  /** A request line, checked and routed but not yet run; or the error line that answers it. */
+  prepare(line: string, connection: ClientConnection): string | PreparedRequest {
     let request: unknown;
     try {
       request = JSON.parse(line);
@@ -81,9 +91,14 @@ export class Dispatcher {
       return errorLine(event, correlationId, invalidData(event, 'holds a number too large for a double (such as 1e400), which would be stored as null; send it as a string'));
     }
     const context: EventContext = { event, correlationId, connection, agentId: connection.agentId };
+    return { context, handlers, data: data ?? {}, writesInOrder: handlers.every((handler) => handler.writesInOrder) };
+  }
+
+  /** Runs a prepared request: its reply line, at once when its handlers answered synchronously. */
+  run({ context, handlers, data }: PreparedRequest): string | Promise<string> {
     const eventId = newEventId();
     const started = performance.now();
-    const outcome = this.execute(handlers, data ?? {}, context, eventId);
+    const outcome = this.execute(handlers, data, context, eventId);
     return outcome instanceof Promise ? outcome.then((settled) => this.reply(context, eventId, data, started, settled)) : this.reply(context, eventId, data, started, outcome);
   }
 
@@ -135,6 +150,11 @@ export class Dispatcher {
       duration_ms: Math.round((performance.now() - started) * 1000) / 1000,
     });
     return line;
+  }
+
+  /** The reply to a request whose handling failed where no failure was expected. */
+  internalError(message: string): string {
+    return errorLine(undefined, undefined, { code: 'internal_error', error: `The request failed inside the daemon: ${message}` });
   }
 
   lineTooLong(maxLineBytes: number): string {

@@ -19,6 +19,8 @@ export interface CatalogueEntry {
   handler: string;
   definition: AnsweredDefinition;
   access: AccessRules;
+  /** See HandlerOptions.writesInOrder. */
+  writesInOrder: boolean;
   invoke(data: Record<string, unknown>, context: EventContext): unknown;
 }
 
@@ -46,7 +48,7 @@ export class EventCatalogue implements OnModuleInit {
   onModuleInit(): void {
     const problems = this.contract.filter((definition) => this.definitions.get(definition.name) !== definition).map(({ name }) => `${name} is defined twice in the contract`);
     for (const found of this.methods.methodsWith(HandlerMarker)) {
-      const { definition, access } = found.metadata;
+      const { definition, access, writesInOrder } = found.metadata;
       const handler = `${found.className}.${found.methodName}`;
       const declared = this.definitions.get(definition.name);
       if (declared !== definition) {
@@ -61,6 +63,7 @@ export class EventCatalogue implements OnModuleInit {
         handler,
         definition,
         access,
+        writesInOrder,
         invoke: (data, context) => (found.method as (data: unknown, context: EventContext) => unknown).call(found.instance, data, context),
       };
       const list = this.byEvent.get(definition.name);

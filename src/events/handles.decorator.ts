@@ -24,9 +24,20 @@ export interface AccessRules {
   namespaceParam?: string;
 }
 
+export interface HandlerOptions extends AccessRules {
+  /**
+   * The handler's only effect is the storage writes it queues before it returns, and what it answers
+   * comes from them: a connection may run the request lines after it while they commit (pipelining),
+   * since a later write queues behind them. A line that is not such a write waits for the replies
+   * before it, so a read still sees what the same connection wrote.
+   */
+  writesInOrder?: boolean;
+}
+
 export interface HandlerRegistration {
   definition: AnsweredDefinition;
   access: AccessRules;
+  writesInOrder: boolean;
 }
 
 type Awaitable<T> = T | Promise<T>;
@@ -48,9 +59,9 @@ export const ListenerMarker = DiscoveryService.createDecorator<NotifiedDefinitio
  */
 export function Handles<D extends AnsweredDefinition>(
   definition: D,
-  access: AccessRules = {},
+  { writesInOrder = false, ...access }: HandlerOptions = {},
 ): (target: object, key: string | symbol, descriptor: MethodOf<HandlerOf<D>>) => void {
-  return (target, key, descriptor) => HandlerMarker({ definition, access })(target, key, descriptor as PropertyDescriptor);
+  return (target, key, descriptor) => HandlerMarker({ definition, access, writesInOrder })(target, key, descriptor as PropertyDescriptor);
 }
 
 /**

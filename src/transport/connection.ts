@@ -20,12 +20,22 @@ type Queued = Frame | typeof PARTIAL_LINE_TIMED_OUT;
 
 /** Replies are gathered and written in one syscall once this much is pending or the input runs dry. */
 const FLUSH_BYTES = 64 * 1024;
+/** Ordered writes a pipelining client may have awaiting their commit at once. */
+const MAX_REPLIES_AWAITED = 256;
+
+/** A line that was run and is not answered yet, or whose reply waits for the replies before it. */
+interface AwaitedReply {
+  line?: string;
+  /** Its request was an ordered write (HandlerOptions.writesInOrder). */
+  ordered: boolean;
+}
 
 let nextId = 0;
 
 /**
- * One client connection: frames lines, runs them strictly in order, and writes exactly one reply
- * per line. Pushed lines are interleaved between replies. Reading pauses while the client is not
+ * One client connection: frames lines, runs them in order, and writes exactly one reply per line, in
+ * line order. A line waits for the replies before it unless it and they are all ordered writes
+ * (pipelining: those commit together). Pushed lines are interleaved between replies. Reading pauses while the client is not
  * reading its replies or while more than a line's worth of input waits to be handled; a client whose
  * unread output passes the limit is dropped.
  */
@@ -45,6 +55,13 @@ export class Connection implements ClientConnection {
   private closeWhenAnswered = false;
   private output: string[] = [];
   private outputBytes = 0;
+  private flushScheduled = false;
+  /** In line order. */
+  private replies: AwaitedReply[] = [];
+  /** Replies awaited whose requests were not ordered writes. */
+  private unordered = 0;
+  /** Resumes the request loop when it waits for a reply or a line. */
+  private wakePump?: () => void;
   private readonly closeListeners: (() => void)[] = [];
   private idleWaiters: (() => void)[] = [];
   closed = false;
@@ -65,6 +82,7 @@ export class Connection implements ClientConnection {
       for (let i = queued; i < this.frames.length; i++) this.queuedChars += lengthOf(this.frames[i]);
       this.updateReading();
       if (!this.processing) void this.pump();
+      else this.wake();
     });
     socket.on('end', () => {
       if (this.inputEnded) return;
@@ -72,6 +90,7 @@ export class Connection implements ClientConnection {
       this.inputEnded = true;
       this.updateReading();
       if (!this.processing) void this.pump();
+      else this.wake();
     });
     socket.on('error', (error: NodeJS.ErrnoException) => {
       if (error.code !== 'ECONNRESET' && error.code !== 'EPIPE') this.log.warn({ connection: this.id, err: error.message }, 'connection error');
@@ -142,23 +161,29 @@ export class Connection implements ClientConnection {
   private async pump(): Promise<void> {
     this.processing = true;
     try {
-      while (this.head < this.frames.length) {
-        const frame = this.frames[this.head++];
-        this.queuedChars -= lengthOf(frame);
-        if (!this.reading && this.queuedChars <= this.limits.maxLineBytes) this.updateReading();
-        const handled =
-          frame === LINE_TOO_LONG
-            ? this.dispatcher.lineTooLong(this.limits.maxLineBytes)
-            : frame === PARTIAL_LINE_TIMED_OUT
-              ? this.dispatcher.partialLineTimedOut(this.limits.partialLineTimeoutMs)
-              : this.dispatcher.handleLine(frame, this);
-        const reply = typeof handled === 'string' ? handled : await handled;
-        this.output.push(reply);
-        this.outputBytes += reply.length + 1;
-        if (this.outputBytes >= FLUSH_BYTES) {
-          this.flush();
+      for (;;) {
+        while (this.head < this.frames.length) {
           if (this.socket.writableLength >= FLUSH_BYTES * 16) await this.drained();
+          const frame = this.frames[this.head++];
+          this.queuedChars -= lengthOf(frame);
+          if (!this.reading && this.queuedChars <= this.limits.maxLineBytes) this.updateReading();
+          const prepared =
+            frame === LINE_TOO_LONG
+              ? this.dispatcher.lineTooLong(this.limits.maxLineBytes)
+              : frame === PARTIAL_LINE_TIMED_OUT
+                ? this.dispatcher.partialLineTimedOut(this.limits.partialLineTimeoutMs)
+                : this.dispatcher.prepare(frame, this);
+          if (typeof prepared === 'string') {
+            this.answer(prepared, true);
+            continue;
+          }
+          // An ordered write may overtake the replies of ordered writes only; anything else waits for every reply before it.
+          if (prepared.writesInOrder) await this.until(() => this.unordered === 0 && this.replies.length < MAX_REPLIES_AWAITED);
+          else await this.until(() => this.replies.length === 0);
+          this.answer(this.dispatcher.run(prepared), prepared.writesInOrder);
         }
+        if (this.replies.length === 0) break;
+        await this.until(() => this.replies.length === 0 || this.head < this.frames.length);
       }
     } catch (error) {
       this.log.error({ connection: this.id, err: (error as Error).message }, 'request loop failed');
@@ -174,6 +199,61 @@ export class Connection implements ClientConnection {
       if (this.closeWhenAnswered) this.socket.end(() => this.socket.destroy());
       else this.socket.end();
     }
+  }
+
+  /** Queues a line's reply behind the replies still awaited, and writes it once they are out. */
+  private answer(handled: string | Promise<string>, ordered: boolean): void {
+    if (typeof handled === 'string' && this.replies.length === 0) {
+      this.output.push(handled);
+      this.outputBytes += handled.length + 1;
+      if (this.outputBytes >= FLUSH_BYTES) this.flush();
+      return;
+    }
+    const reply: AwaitedReply = { line: typeof handled === 'string' ? handled : undefined, ordered };
+    this.replies.push(reply);
+    if (!ordered) this.unordered++;
+    if (typeof handled === 'string') return;
+    handled.then(
+      (line) => this.answered(reply, line),
+      (error: unknown) => {
+        this.log.error({ connection: this.id, err: (error as Error).message }, 'request failed');
+        this.answered(reply, this.dispatcher.internalError((error as Error).message));
+      },
+    );
+  }
+
+  /** Moves the replies now known at the head to the output; they are written together once the current microtasks are done. */
+  private answered(reply: AwaitedReply, line: string): void {
+    reply.line = line;
+    let next: AwaitedReply | undefined;
+    while ((next = this.replies[0]) !== undefined && next.line !== undefined) {
+      this.replies.shift();
+      if (!next.ordered) this.unordered--;
+      this.output.push(next.line);
+      this.outputBytes += next.line.length + 1;
+    }
+    if (!this.flushScheduled) {
+      this.flushScheduled = true;
+      process.nextTick(() => {
+        this.flushScheduled = false;
+        this.flush();
+      });
+    }
+    this.wake();
+  }
+
+  /** Waits, with what is answered written out, until `ready` holds; re-checked on every reply and every line received. */
+  private async until(ready: () => boolean): Promise<void> {
+    while (!ready()) {
+      this.flush();
+      await new Promise<void>((resolve) => (this.wakePump = resolve));
+    }
+  }
+
+  private wake(): void {
+    const resolve = this.wakePump;
+    this.wakePump = undefined;
+    resolve?.();
   }
 
   private flush(): void {
@@ -228,6 +308,7 @@ export class Connection implements ClientConnection {
     this.frames.push(PARTIAL_LINE_TIMED_OUT);
     this.updateReading();
     if (!this.processing) void this.pump();
+    else this.wake();
   }
 
   private notifyIdle(): void {

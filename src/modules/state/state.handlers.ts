@@ -15,12 +15,14 @@ import {
   type ParamsOut,
 } from '../../../libs/client/src';
 import type { EventContext } from '../../events/event-context';
-import { Handles, type AccessRules } from '../../events/handles.decorator';
+import { Handles, type AccessRules, type HandlerOptions } from '../../events/handles.decorator';
 import { StateService, type Found } from './state.service';
 
 type QueueRef = ParamsOut<typeof queuePop>;
 /** Every state event names its namespace in `namespace`. */
 const inNamespace: AccessRules = { namespaceParam: 'namespace' };
+/** state:set and state:delete only queue their write: a pipelining client's next lines run while it commits. */
+const writeInNamespace: HandlerOptions = { ...inNamespace, writesInOrder: true };
 const queueName = (data: QueueRef) => (data.queue_name ?? data.key) as string;
 /** An identified agent works in its own namespace unless it names one (the permission guard checks which). */
 const namespaceFor = (given: string | undefined, context: EventContext, operatorDefault: string) =>
@@ -47,14 +49,16 @@ export class StateHandlers {
     return found instanceof Promise ? found.then(reply) : reply(found);
   }
 
-  @Handles(stateSet, inNamespace)
-  async set({ key, value, namespace: given, ttl_seconds, metadata }: ParamsOut<typeof stateSet>, context: EventContext): Promise<HandlerResult<typeof stateSet>> {
+  /** Without async/await: on the hottest write, each promise less is measurable. */
+  @Handles(stateSet, writeInNamespace)
+  set({ key, value, namespace: given, ttl_seconds, metadata }: ParamsOut<typeof stateSet>, context: EventContext): Promise<HandlerResult<typeof stateSet>> {
     const namespace = keyNamespace(given, context);
-    const expiresAt = await this.state.set(namespace, key, value, ttl_seconds, metadata);
-    return { status: 'set', namespace, key, ...(expiresAt !== undefined && { expires_at: seconds(expiresAt) }) };
+    return this.state
+      .set(namespace, key, value, ttl_seconds, metadata)
+      .then((expiresAt) => ({ status: 'set', namespace, key, ...(expiresAt !== undefined && { expires_at: seconds(expiresAt) }) }));
   }
 
-  @Handles(stateDelete, inNamespace)
+  @Handles(stateDelete, writeInNamespace)
   async delete({ key, namespace: given }: ParamsOut<typeof stateDelete>, context: EventContext): Promise<HandlerResult<typeof stateDelete>> {
     const namespace = keyNamespace(given, context);
     const deleted = await this.state.delete(namespace, key);

@@ -43,8 +43,8 @@ export class StateRepository {
   }
 
   /** Resolves once committed. */
-  async upsert(row: StateWrite): Promise<void> {
-    await this.storage.write((tx) => tx.run(statements.upsert, row));
+  upsert(row: StateWrite): Promise<number> {
+    return this.storage.write((tx) => tx.run(statements.upsert, row));
   }
 
   /** Resolves once committed, with whether a row was there. */

@@ -76,13 +76,14 @@ export class StateService implements OnModuleInit, OnApplicationShutdown {
   }
 
   /** Resolves once committed, with the expiry time (epoch ms) when a TTL was given. */
-  async set(namespace: string, key: string, value: unknown, ttlSeconds?: number, metadata?: Record<string, unknown>): Promise<number | undefined> {
+  set(namespace: string, key: string, value: unknown, ttlSeconds?: number, metadata?: Record<string, unknown>): Promise<number | undefined> {
     const now = this.clock.now();
     const expiresAt = ttlSeconds === undefined ? null : now + ttlSeconds * 1000;
     const row = { namespace, key, value: JSON.stringify(value), metadata: metadata ? JSON.stringify(metadata) : null, now, expiresAt };
-    await this.entries.upsert(row);
-    this.cache.set(cacheKeyOf(namespace, key), { json: row.value, expiresAt });
-    return expiresAt ?? undefined;
+    return this.entries.upsert(row).then(() => {
+      this.cache.set(cacheKeyOf(namespace, key), { json: row.value, expiresAt });
+      return expiresAt ?? undefined;
+    });
   }
 
   async delete(namespace: string, key: string): Promise<boolean> {
