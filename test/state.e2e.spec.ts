@@ -1,5 +1,6 @@
 import type { KsiClient } from '../libs/client/src';
 import { eventually, useDaemon } from './support/daemon-process';
+import { RawConnection } from './support/raw-connection';
 
 describe('state and async_state (real daemon)', () => {
   const { daemon, client: connected } = useDaemon();
@@ -18,6 +19,29 @@ describe('state and async_state (real daemon)', () => {
     ])('round-trips %s with its JSON type', async (_name, value) => {
       await client.sendSingle('state:set', { key: 'typed', value });
       expect(await client.sendSingle('state:get', { key: 'typed' })).toEqual({ value, found: true, namespace: 'global', key: 'typed' });
+    });
+
+    it('answers a pipelined burst of writes in order, the last write of a key winning, then reads what they wrote', async () => {
+      const conn = await RawConnection.open(daemon.socketPath);
+      try {
+        const lines = Array.from({ length: 120 }, (_, i) =>
+          i % 7 === 6
+            ? { event: 'state:delete', data: { key: `burst-${i % 3}` }, correlation_id: `w${i}` }
+            : { event: 'state:set', data: { key: `burst-${i % 3}`, value: i }, correlation_id: `w${i}` },
+        );
+        conn.write(lines.map((line) => `${JSON.stringify(line)}\n`).join(''));
+        const replies = await conn.read(lines.length);
+        expect(replies.map((reply) => reply.correlation_id)).toEqual(lines.map((line) => line.correlation_id));
+        expect(replies.every((reply) => reply.error === undefined)).toBe(true);
+        // The last line of each key decides what it holds (burst-1's is a delete).
+        const last = [0, 1, 2].map((k) => lines.filter((line) => line.data.key === `burst-${k}`).at(-1)!);
+        for (const line of last) {
+          const expected = line.event === 'state:set' ? { value: line.data.value, found: true } : { value: null, found: false };
+          expect(await client.sendSingle('state:get', { key: line.data.key })).toMatchObject(expected);
+        }
+      } finally {
+        conn.socket.destroy();
+      }
     });
 
     it('reads a stored null as found', async () => {

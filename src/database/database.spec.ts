@@ -7,6 +7,7 @@ import { ENTITIES } from './entities';
 import { sqliteMigrations as migrations } from './migrations/sqlite';
 import { sql } from './sql-statement';
 import { SqliteStorage } from './sqlite-storage';
+import type { RowWrite } from './storage';
 import { WriteLock } from './write-lock';
 
 describe('database (real SQLite files)', () => {
@@ -90,6 +91,19 @@ describe('database (real SQLite files)', () => {
       ]);
       expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'rejected', 'fulfilled']);
       expect(db.prepare('SELECT v FROM t ORDER BY v').pluck().all()).toEqual(['also kept', 'kept']);
+    });
+
+    it('writes rows without a savepoint: a row that fails fails alone, among jobs that commit', async () => {
+      const rows: RowWrite<{ v: string }> = { one: sql('INSERT INTO t VALUES (@v)'), many: sql('unused on SQLite'), manyValues: () => [] };
+      const results = await Promise.allSettled([
+        queue.writeRow(rows, { v: 'a' }),
+        queue.writeRow(rows, { v: 'a' }),
+        queue.write((tx) => tx.run(insert, ['b'])),
+        queue.writeRow(rows, { v: 'c' }),
+      ]);
+      expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'fulfilled', 'fulfilled']);
+      expect((results[1] as PromiseRejectedResult).reason).toMatchObject({ code: 'SQLITE_CONSTRAINT_PRIMARYKEY' });
+      expect(db.prepare('SELECT v FROM t ORDER BY v').pluck().all()).toEqual(['a', 'b', 'c']);
     });
 
     it('starts a new batch for jobs queued after a flush', async () => {

@@ -3,6 +3,7 @@ import { postgresCluster } from '../../test/support/test-database';
 import { postgresTypes } from './postgres-connection';
 import { PostgresStorage } from './postgres-storage';
 import { sql } from './sql-statement';
+import type { RowWrite } from './storage';
 
 const cluster = postgresCluster();
 
@@ -41,5 +42,61 @@ const cluster = postgresCluster();
     ]);
     expect(results.map((result) => result.status)).toEqual(['fulfilled', 'rejected', 'rejected', 'fulfilled']);
     expect(await storage.column(all)).toEqual(['kept', 'also kept']);
+  });
+
+  describe('writeRow', () => {
+    type Pair = { k: string; v: string };
+    const upsert = `ON CONFLICT (k) DO UPDATE SET v = excluded.v`;
+    const calls: Pair[][] = [];
+    const pairs: RowWrite<Pair> = {
+      one: sql(`INSERT INTO kv (k, v) VALUES (@k, @v) ${upsert}`),
+      many: sql(`INSERT INTO kv (k, v) SELECT * FROM unnest($1::text[], $2::text[]) ${upsert}`),
+      manyValues(rows) {
+        calls.push(rows);
+        const last = new Map(rows.map((row) => [row.k, row.v]));
+        return [[...last.keys()], [...last.values()]];
+      },
+    };
+    const kv = sql('SELECT k, v FROM kv ORDER BY k');
+
+    beforeAll(() => pool.query('CREATE TABLE kv (k text PRIMARY KEY, v text NOT NULL)'));
+    beforeEach(async () => {
+      calls.length = 0;
+      await pool.query('TRUNCATE kv');
+    });
+
+    it('writes the rows queued one after another with one statement', async () => {
+      const writes = Array.from({ length: 30 }, (_, i) => storage.writeRow(pairs, { k: `k${i % 10}`, v: `v${i}` }));
+      await Promise.all(writes);
+      expect(calls.map((rows) => rows.length)).toEqual([30]);
+      expect(await storage.all(kv)).toEqual(Array.from({ length: 10 }, (_, i) => ({ k: `k${i}`, v: `v${i + 20}` })));
+    });
+
+    it('keeps the order of the jobs around the rows', async () => {
+      await Promise.all([
+        storage.writeRow(pairs, { k: 'a', v: 'row' }),
+        storage.write((tx) => tx.run(sql("UPDATE kv SET v = 'job' WHERE k = 'a'"))),
+        storage.writeRow(pairs, { k: 'b', v: 'row' }),
+      ]);
+      expect(await storage.all(kv)).toEqual([
+        { k: 'a', v: 'job' },
+        { k: 'b', v: 'row' },
+      ]);
+    });
+
+    it('fails only the row PostgreSQL refuses, when the statement of many fails', async () => {
+      const results = await Promise.allSettled([
+        storage.writeRow(pairs, { k: 'a', v: 'kept' }),
+        storage.writeRow(pairs, { k: 'nul', v: 'bad\u0000' }),
+        storage.writeRow(pairs, { k: 'c', v: 'kept' }),
+      ]);
+      expect(results.map((result) => result.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
+      expect((results[1] as PromiseRejectedResult).reason).toMatchObject({ code: 'invalid_params' });
+      expect(calls).toHaveLength(1);
+      expect(await storage.all(kv)).toEqual([
+        { k: 'a', v: 'kept' },
+        { k: 'c', v: 'kept' },
+      ]);
+    });
   });
 });

@@ -73,9 +73,9 @@ export class SqliteStorage extends Storage {
     return Promise.resolve(prepared.run(...bound(params)).changes);
   }
 
-  write<T>(job: WriteJob<T>): Promise<T> {
-    return new Promise<T>((resolve, reject) => {
-      this.pending.push({ job: job as WriteJob<unknown>, resolve: resolve as (value: unknown) => void, reject });
+  protected enqueue(write: Pick<PendingWrite, 'job' | 'row'>): Promise<unknown> {
+    return new Promise((resolve, reject) => {
+      this.pending.push({ ...write, resolve, reject });
       this.schedule();
     });
   }
@@ -108,7 +108,10 @@ export class SqliteStorage extends Storage {
     try {
       this.begin.run();
       try {
-        for (let i = 0; i < batch.length; i++) outcomes[i] = await this.inSavepoint(batch[i].job);
+        for (let i = 0; i < batch.length; i++) {
+          const { row, job } = batch[i];
+          outcomes[i] = row ? this.oneRow(row) : await this.inSavepoint(job);
+        }
         this.commit.run();
       } catch (error) {
         if (this.db.inTransaction) this.rollback.run();
@@ -122,6 +125,17 @@ export class SqliteStorage extends Storage {
     }
     this.settle(batch, outcomes, failure);
     if (this.pending.length > 0) this.schedule();
+  }
+
+  /** A single statement needs no savepoint: when it fails SQLite undoes it alone, unless the error ended the whole transaction. */
+  private oneRow({ write, value }: NonNullable<PendingWrite['row']>): WriteOutcome {
+    try {
+      this.rowsOf(write.one).run(value);
+      return { ok: true, value: undefined };
+    } catch (error) {
+      if (!this.db.inTransaction) throw error;
+      return { ok: false, error };
+    }
   }
 
   private async inSavepoint(job: WriteJob<unknown>): Promise<WriteOutcome> {

@@ -20,9 +20,25 @@ export interface SqlSession {
  */
 export type WriteJob<T> = (tx: SqlSession) => Promise<T>;
 
+/**
+ * A write of one row by one statement. PostgreSQL writes the rows of the same RowWrite queued one
+ * after another with one statement, a round trip for all of them instead of one each; SQLite runs
+ * each row's statement without a savepoint (a statement that fails undoes itself).
+ */
+export interface RowWrite<Row> {
+  /** The statement of one row, which takes the row as its values. */
+  one: SqlStatement;
+  /** PostgreSQL's statement of many rows, in PostgreSQL's spelling ($n placeholders). */
+  many: SqlStatement;
+  /** The values of `many` for these rows, in queue order; rows that change the same row are merged here (the statement may touch a row once). */
+  manyValues(rows: Row[]): unknown[];
+}
+
 /** A queued write and the promise `write` returned for it. */
 export interface PendingWrite {
   job: WriteJob<unknown>;
+  /** Set by `writeRow`: `job` runs `row` alone. */
+  row?: { write: RowWrite<unknown>; value: unknown };
   resolve: (value: unknown) => void;
   reject: (error: unknown) => void;
 }
@@ -56,7 +72,17 @@ export abstract class Storage implements SqlSession {
   abstract get<R>(statement: SqlStatement, params?: SqlParams): Promise<R | undefined>;
   abstract column<V>(statement: SqlStatement, params?: SqlParams): Promise<V[]>;
   abstract run(statement: SqlStatement, params?: SqlParams): Promise<number>;
-  abstract write<T>(job: WriteJob<T>): Promise<T>;
+  /** Resolves once committed, with what the job returned. */
+  write<T>(job: WriteJob<T>): Promise<T> {
+    return this.enqueue({ job }) as Promise<T>;
+  }
+
+  /** One row through `write.one`, queued like any write; resolves once committed. */
+  writeRow<Row extends object>(write: RowWrite<Row>, row: Row): Promise<void> {
+    return this.enqueue({ job: (tx) => tx.run(write.one, row), row: { write: write as RowWrite<unknown>, value: row } }) as Promise<void>;
+  }
+
+  protected abstract enqueue(write: Pick<PendingWrite, 'job' | 'row'>): Promise<unknown>;
   /** Commits whatever is queued now; used at shutdown so nothing accepted is left behind. */
   abstract flush(): Promise<void>;
   /** A cheap read of the schema; rejects when the storage cannot be read. */

@@ -2,7 +2,7 @@ import type { Socket } from 'node:net';
 import type { Logger } from 'pino';
 import { LINE_TOO_LONG, LineSplitter, type Frame, type PayloadOf, type PushDefinition } from '../../libs/client/src';
 import type { ContractCheck } from '../events/contract-check';
-import type { Dispatcher } from '../events/dispatcher';
+import type { Dispatcher, PreparedRequest } from '../events/dispatcher';
 import type { ClientConnection } from '../events/event-context';
 
 export interface ConnectionLimits {
@@ -177,9 +177,7 @@ export class Connection implements ClientConnection {
             this.answer(prepared, true);
             continue;
           }
-          // An ordered write may overtake the replies of ordered writes only; anything else waits for every reply before it.
-          if (prepared.writesInOrder) await this.until(() => this.unordered === 0 && this.replies.length < MAX_REPLIES_AWAITED);
-          else await this.until(() => this.replies.length === 0);
+          if (!this.mayRun(prepared)) await this.until(() => this.mayRun(prepared));
           this.answer(this.dispatcher.run(prepared), prepared.writesInOrder);
         }
         if (this.replies.length === 0) break;
@@ -199,6 +197,11 @@ export class Connection implements ClientConnection {
       if (this.closeWhenAnswered) this.socket.end(() => this.socket.destroy());
       else this.socket.end();
     }
+  }
+
+  /** An ordered write may overtake the replies of ordered writes only; anything else waits for every reply before it. */
+  private mayRun({ writesInOrder }: PreparedRequest): boolean {
+    return writesInOrder ? this.unordered === 0 && this.replies.length < MAX_REPLIES_AWAITED : this.replies.length === 0;
   }
 
   /** Queues a line's reply behind the replies still awaited, and writes it once they are out. */

@@ -1,18 +1,25 @@
 import { Injectable } from '@nestjs/common';
 import { globPattern } from '../../database/glob-pattern';
 import { sql } from '../../database/sql-statement';
-import { Storage } from '../../database/storage';
+import { Storage, type RowWrite } from '../../database/storage';
 import type { StateEntry } from './state-entry.entity';
 
 const live = '(expires_at IS NULL OR expires_at > @now)';
+const onConflictUpdate = `ON CONFLICT (namespace, key) DO UPDATE SET value = excluded.value, metadata = excluded.metadata,
+       updated_at = excluded.updated_at, expires_at = excluded.expires_at`;
 
 const statements = {
   get: sql('SELECT value, expires_at AS "expiresAt" FROM state_entries WHERE namespace = ? AND key = ?'),
   upsert: sql(
     `INSERT INTO state_entries (namespace, key, value, metadata, created_at, updated_at, expires_at)
      VALUES (@namespace, @key, @value, @metadata, @now, @now, @expiresAt)
-     ON CONFLICT (namespace, key) DO UPDATE SET value = excluded.value, metadata = excluded.metadata,
-       updated_at = excluded.updated_at, expires_at = excluded.expires_at`,
+     ${onConflictUpdate}`,
+  ),
+  // PostgreSQL only: many rows in one statement, one array per column.
+  upsertMany: sql(
+    `INSERT INTO state_entries (namespace, key, value, metadata, created_at, updated_at, expires_at)
+     SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::float8[], $6::float8[], $7::float8[])
+     ${onConflictUpdate}`,
   ),
   delete: sql('DELETE FROM state_entries WHERE namespace = ? AND key = ?'),
   // PostgreSQL orders text by the database's collation unless told: "C" is SQLite's byte order.
@@ -33,6 +40,31 @@ export type StateRow = Pick<StateEntry, 'value' | 'expiresAt'>;
 /** A value (JSON text) to store, written at `now`. */
 export type StateWrite = Pick<StateEntry, 'namespace' | 'key' | 'value' | 'metadata' | 'expiresAt'> & { now: number };
 
+/**
+ * One string per (namespace, key): the namespace's length first, so no namespace or key (NUL or any
+ * other character included) can make two pairs share it.
+ */
+export const entryId = (namespace: string, key: string) => `${namespace.length}:${namespace}${key}`;
+
+const upserts: RowWrite<StateWrite> = {
+  one: statements.upsert,
+  many: statements.upsertMany,
+  /** A key written twice in the batch: one row with the first write's time as its creation and the last write's content, as if written in turn. */
+  manyValues(rows) {
+    const byKey = new Map<string, { row: StateWrite; createdAt: number }>();
+    for (const row of rows) {
+      const id = entryId(row.namespace, row.key);
+      byKey.set(id, { row, createdAt: byKey.get(id)?.createdAt ?? row.now });
+    }
+    const columns: unknown[][] = [[], [], [], [], [], [], []];
+    for (const { row, createdAt } of byKey.values()) {
+      const values = [row.namespace, row.key, row.value, row.metadata, createdAt, row.now, row.expiresAt];
+      for (let i = 0; i < values.length; i++) columns[i].push(values[i]);
+    }
+    return columns;
+  },
+};
+
 /** Every query of `state_entries`. Times are epoch ms. */
 @Injectable()
 export class StateRepository {
@@ -43,8 +75,8 @@ export class StateRepository {
   }
 
   /** Resolves once committed. */
-  upsert(row: StateWrite): Promise<number> {
-    return this.storage.write((tx) => tx.run(statements.upsert, row));
+  upsert(row: StateWrite): Promise<void> {
+    return this.storage.writeRow(upserts, row);
   }
 
   /** Resolves once committed, with whether a row was there. */

@@ -3,7 +3,7 @@ import { LRUCache } from 'lru-cache';
 import { CLOCK, type Clock } from '../../common/clock';
 import { KSI_CONFIG, type KsiConfig } from '../../config/config';
 import { QueueRepository } from './queue.repository';
-import { StateRepository } from './state.repository';
+import { entryId, StateRepository } from './state.repository';
 
 export interface Found {
   found: boolean;
@@ -22,11 +22,6 @@ interface CachedEntry {
   expiresAt: number | null;
 }
 
-/**
- * The cache's key for (namespace, key): the namespace's length first, so no namespace or key (NUL
- * or any other character included) can make two pairs share a key.
- */
-const cacheKeyOf = (namespace: string, key: string) => `${namespace.length}:${namespace}${key}`;
 
 /**
  * Key/value state and FIFO queues. Reads go through a write-through cache that is updated only
@@ -64,7 +59,7 @@ export class StateService implements OnModuleInit, OnApplicationShutdown {
 
   /** A cached entry answers at once, without a promise: state:get is the hottest read. */
   get(namespace: string, key: string): Found | Promise<Found> {
-    const cacheKey = cacheKeyOf(namespace, key);
+    const cacheKey = entryId(namespace, key);
     const entry = this.cache.get(cacheKey);
     if (entry) return this.foundIn(cacheKey, entry);
     return this.entries.find(namespace, key).then((row) => {
@@ -81,14 +76,14 @@ export class StateService implements OnModuleInit, OnApplicationShutdown {
     const expiresAt = ttlSeconds === undefined ? null : now + ttlSeconds * 1000;
     const row = { namespace, key, value: JSON.stringify(value), metadata: metadata ? JSON.stringify(metadata) : null, now, expiresAt };
     return this.entries.upsert(row).then(() => {
-      this.cache.set(cacheKeyOf(namespace, key), { json: row.value, expiresAt });
+      this.cache.set(entryId(namespace, key), { json: row.value, expiresAt });
       return expiresAt ?? undefined;
     });
   }
 
   async delete(namespace: string, key: string): Promise<boolean> {
     const deleted = await this.entries.delete(namespace, key);
-    this.cache.delete(cacheKeyOf(namespace, key));
+    this.cache.delete(entryId(namespace, key));
     return deleted;
   }
 
