@@ -8,6 +8,7 @@ import { EventsModule } from './events/events.module';
 import { LifecycleModule } from './lifecycle/lifecycle.module';
 import { LoggingModule } from './logging/logging.module';
 import { AgentModule } from './modules/agent/agent.module';
+import { BudgetModule } from './modules/budget/budget.module';
 import { CheckpointModule } from './modules/checkpoint/checkpoint.module';
 import { CompletionModule } from './modules/completion/completion.module';
 import { CompositionModule } from './modules/composition/composition.module';
@@ -42,6 +43,7 @@ export class AppModule {
         ShutdownModule,
         MonitorModule,
         CompletionModule,
+        BudgetModule,
         CheckpointModule,
         CompositionModule,
         PermissionModule,

@@ -5,6 +5,7 @@ import { EXIT } from './cli-error';
 import { daemonSubCommands, DaemonCommand } from './commands/daemon/daemon.command';
 import { dbSubCommands, DbCommand } from './commands/db/db.command';
 import { agentCommands } from './commands/agent.command';
+import { budgetCommands } from './commands/budget.command';
 import { CompleteCommand } from './commands/complete.command';
 import { conversationCommands } from './commands/conversation.command';
 import { CostsCommand } from './commands/costs.command';
@@ -72,6 +73,7 @@ class ProgramSetup implements OnApplicationBootstrap {
     TraceCommand,
     CostsCommand,
     ...agentCommands,
+    ...budgetCommands,
     ...conversationCommands,
     DaemonCommand,
     ...daemonSubCommands,

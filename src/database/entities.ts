@@ -1,5 +1,6 @@
 import { DaemonRun } from '../lifecycle/daemon-run.entity';
 import { Agent } from '../modules/agent/agent.entity';
+import { Budget } from '../modules/budget/budget.entity';
 import { AgentIdentity } from '../modules/agent/agent-identity.entity';
 import { AgentMessage } from '../modules/agent/agent-message.entity';
 import { Checkpoint } from '../modules/checkpoint/checkpoint.entity';
@@ -33,4 +34,5 @@ export const ENTITIES = [
   AgentIdentity,
   EventLogEntry,
   ProviderMessage,
+  Budget,
 ];

@@ -55,7 +55,8 @@ export class AgentLifecycle {
   async adopt(): Promise<void> {
     for (const agent of await this.agents.all()) {
       if (agent.status === 'stopped') continue;
-      if (agent.status === 'failed') await this.agents.setStatus(agent.agentId, 'idle');
+      // A spent budget is checked again by the next turn: a new period may have begun while the daemon was down.
+      if (agent.status === 'failed' || agent.status === 'budget_exhausted') await this.agents.setStatus(agent.agentId, 'idle');
       await this.bus.request(messageConnect, { agent_id: agent.agentId });
       void this.turns.next(agent.agentId);
     }

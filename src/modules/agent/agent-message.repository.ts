@@ -106,6 +106,14 @@ export class AgentMessageRepository {
     await this.storage.write((tx) => tx.run(statements.failed, [error, code, now, messageId]));
   }
 
+  /** A spent budget kept the message's turn from starting: it goes back to the inbox as it was, and the agent waits as budget_exhausted. */
+  async waitForBudget(messageId: number, agentId: string): Promise<void> {
+    await this.storage.write(async (tx) => {
+      await tx.run(statements.requeue, [messageId]);
+      await agentMoves.waitForBudget(tx, agentId);
+    });
+  }
+
   /** The failed messages go back to the inbox as they were first sent; a failed agent becomes idle. */
   async requeue(agentId: string, messageIds: number[]): Promise<void> {
     await this.storage.write(async (tx) => {

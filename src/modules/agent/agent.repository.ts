@@ -19,7 +19,9 @@ const statements = {
   idleAfterReply: sql(`UPDATE agents SET session_id = COALESCE(?, session_id), status = 'idle', restarts = 0 WHERE agent_id = ? AND status != 'stopped'`),
   idleAfterRetry: sql(`UPDATE agents SET status = 'idle', restarts = 0 WHERE agent_id = ? AND status = 'failed'`),
   idleAfterBackoff: sql(`UPDATE agents SET status = 'idle', restarts = restarts + 1 WHERE agent_id = ? AND status = 'failed'`),
-  idleAfterCancel: sql(`UPDATE agents SET status = 'idle' WHERE agent_id = ? AND status = 'busy'`),
+  idleWithoutReply: sql(`UPDATE agents SET status = 'idle' WHERE agent_id = ? AND status = 'busy'`),
+  waitForBudget: sql(`UPDATE agents SET status = 'budget_exhausted' WHERE agent_id = ? AND status != 'stopped'`),
+  idleAfterBudget: sql(`UPDATE agents SET status = 'idle' WHERE status = 'budget_exhausted' RETURNING agent_id`),
   forgetSession: sql('UPDATE agents SET session_id = NULL WHERE agent_id = ? AND session_id IS NOT DISTINCT FROM ?'),
 };
 
@@ -33,6 +35,8 @@ export const agentMoves = {
   idleAfterReply: (tx: SqlSession, agentId: string, sessionId: string | null) => tx.run(statements.idleAfterReply, [sessionId, agentId]),
   /** A failed agent whose messages are retried runs again with its restarts counted afresh. */
   idleAfterRetry: (tx: SqlSession, agentId: string) => tx.run(statements.idleAfterRetry, [agentId]),
+  /** Not once stopped: a stopped agent stays stopped. */
+  waitForBudget: (tx: SqlSession, agentId: string) => tx.run(statements.waitForBudget, [agentId]),
   delete: (tx: SqlSession, agentId: string) => tx.run(statements.delete, [agentId]),
 };
 
@@ -63,9 +67,14 @@ export class AgentRepository {
     await this.storage.write((tx) => tx.run(statements.idleAfterBackoff, [agentId]));
   }
 
-  /** A busy agent whose turn was cancelled is idle again. */
-  async idleAfterCancel(agentId: string): Promise<void> {
-    await this.storage.write((tx) => tx.run(statements.idleAfterCancel, [agentId]));
+  /** A busy agent whose turn ended without a reply (cancelled, or stopped at its budget's cap) is idle again. */
+  async idleWithoutReply(agentId: string): Promise<void> {
+    await this.storage.write((tx) => tx.run(statements.idleWithoutReply, [agentId]));
+  }
+
+  /** Every agent a spent budget stopped is idle again (its budget may have been raised); their ids. */
+  idleAfterBudget(): Promise<string[]> {
+    return this.storage.write((tx) => tx.column<string>(statements.idleAfterBudget));
   }
 
   /** The agent's next turn starts a new session, unless its session changed meanwhile. */

@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { Logger } from 'pino';
-import { agentResult, completionCancelled, completionError, completionResult, messagePublish, type PayloadOf } from '../../../libs/client/src';
+import { agentResult, budgetUpdated, completionCancelled, completionError, completionResult, messagePublish, type PayloadOf } from '../../../libs/client/src';
 import { EventBus } from '../../events/event-bus';
 import { Listens } from '../../events/handles.decorator';
 import { DAEMON_LOG } from '../../logging/logger';
@@ -51,6 +51,15 @@ export class TurnOutcomes {
     const item = await this.messages.byRequest(end.request_id);
     if (!item) return;
     const agent = await this.agents.find(item.agentId);
+    if (end.code === 'budget_exhausted') return this.messages.waitForBudget(item.id, item.agentId);
+    // The CLI stopped the turn at the budget's cap: it ran and paid, so it is failed (for agent:retry), not
+    // restarted; the next message finds the budget spent and waits.
+    if (end.code === 'max_budget_reached') {
+      await this.turns.markFailed(item.id, end.error, end.code);
+      await this.agents.idleWithoutReply(item.agentId);
+      void this.turns.next(item.agentId);
+      return;
+    }
     // Before the turn shows as failed: whoever sees the failure sees the session already forgotten.
     if (agent && agent.status !== 'stopped' && (end.code === 'session_not_found' || end.code === 'context_overflow')) await this.forgetSession(item.agentId, agent.sessionId, end.code);
     await this.turns.markFailed(item.id, end.error, end.code);
@@ -69,12 +78,18 @@ export class TurnOutcomes {
     );
   }
 
+  /** A budget was raised, removed or refilled: agents it stopped try their next message (each is checked again). */
+  @Listens(budgetUpdated)
+  async onBudgetUpdated(): Promise<void> {
+    for (const agentId of await this.agents.idleAfterBudget()) void this.turns.next(agentId);
+  }
+
   @Listens(completionCancelled)
   async onCancelled(end: PayloadOf<typeof completionCancelled>): Promise<void> {
     const item = await this.messages.byRequest(end.request_id);
     if (!item) return;
     await this.turns.markFailed(item.id, 'Cancelled', 'cancelled');
-    await this.agents.idleAfterCancel(item.agentId);
+    await this.agents.idleWithoutReply(item.agentId);
     void this.turns.next(item.agentId);
   }
 

@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
-import { completionProgress, conversationAcquireLock, conversationReleaseLock, parseModel } from '../../../libs/client/src';
+import { budgetCheck, completionProgress, conversationAcquireLock, conversationReleaseLock, parseModel } from '../../../libs/client/src';
 import { CLOCK, type Clock } from '../../common/clock';
 import { KSI_CONFIG, type KsiConfig } from '../../config/config';
 import { EventBus } from '../../events/event-bus';
@@ -39,6 +39,9 @@ export class AttemptRunner {
   async run(row: CompletionRequest, abort: AbortController): Promise<void> {
     const id = row.requestId;
     const payload = JSON.parse(row.payload) as AsyncParams;
+    // Every budget that applies is checked before each attempt: the turn is not started once one is spent.
+    const budget = await this.bus.requestOne(budgetCheck, { agent_id: row.agentId ?? undefined, profile: row.profile });
+    if (budget.exhausted) return this.settlement.refuseOverBudget(row, budget.exhausted);
     const locking = payload.conversation_lock?.enabled === true;
     if (locking && !(await this.takeLock(row, payload.conversation_lock?.timeout ?? 300))) return;
     try {
@@ -51,7 +54,7 @@ export class AttemptRunner {
       this.notifier.notify(completionProgress, { ...base, status: 'calling_llm', resume_session_id: resume ?? null });
       const text = new StreamedText(STREAMED_TEXT_WINDOW_MS, () => this.clock.now(), (delta) => this.notifier.notify(completionProgress, { ...base, status: 'streaming', delta }));
       const outcome = provider
-        ? await provider.run(this.turn(id, payload, model.name, resume), abort.signal, {
+        ? await provider.run({ ...this.turn(id, payload, model.name, resume), ...(budget.remaining_usd !== null && { maxBudgetUsd: budget.remaining_usd }) }, abort.signal, {
             spawned: (pid) => void this.repo.setPid(id, pid).catch((error: Error) => this.log.warn({ request_id: id, err: error.message }, 'pid of a completion attempt not recorded')),
             progress: (update) => {
               if (update.status === 'streaming') return text.add(update.delta);

@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { Logger } from 'pino';
-import { completionProgress, completionResult, type ModelProvider, type StandardResponse } from '../../../libs/client/src';
+import { budgetExhausted, completionProgress, completionResult, type BudgetStatus, type ModelProvider, type StandardResponse } from '../../../libs/client/src';
 import { CLOCK, type Clock } from '../../common/clock';
 import { KSI_CONFIG, type KsiConfig } from '../../config/config';
 import { DAEMON_LOG } from '../../logging/logger';
@@ -78,6 +78,18 @@ export class AttemptSettlement {
   }
 
   /**
+   * A spent budget applies: the request fails without an attempt (nothing ran, nothing was spent), and
+   * the requester hears which budget it was; an agent's turn waits for the budget (see TurnOutcomes).
+   */
+  async refuseOverBudget(row: CompletionRequest, budget: BudgetStatus): Promise<void> {
+    const id = row.requestId;
+    const message = overBudget(budget);
+    await this.repo.fail(id, 'failed', message, 'budget_exhausted', this.clock.now());
+    this.notifier.notify(budgetExhausted, { ...budget, request_id: id, agent_id: row.agentId });
+    this.notifier.failed({ request_id: id, session_id: row.sessionId, error: message, code: 'budget_exhausted', attempts: row.attempts });
+  }
+
+  /**
    * An attempt a shutdown stopped goes back to the queue (a restart adds an attempt beyond the
    * budget); one a cancel stopped is cancelled. False when nothing stopped it.
    */
@@ -93,4 +105,12 @@ export class AttemptSettlement {
     this.notifier.cancelled(id, row.sessionId);
     return true;
   }
+}
+
+/** Which budget is spent, and what lets the work run again. */
+function overBudget(budget: BudgetStatus): string {
+  const which = budget.scope === 'global' ? 'global budget' : `budget of ${budget.scope} ${budget.id}`;
+  const period = budget.period === 'total' ? '' : ` this ${budget.period}`;
+  const until = budget.period_end === null ? '' : `, or wait for its period to end at ${new Date(budget.period_end * 1000).toISOString()}`;
+  return `Not started: the ${which} ($${budget.limit_usd}${period}) is spent ($${budget.spent_usd}); raise it with budget:set${until}`;
 }

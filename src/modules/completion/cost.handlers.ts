@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { costAgentTotals, costSummary, type HandlerResult, type ParamsOut } from '../../../libs/client/src';
+import { costAgentTotals, costSpent, costSummary, type HandlerResult, type ParamsOut } from '../../../libs/client/src';
 import { Handles } from '../../events/handles.decorator';
 import { CostService } from './cost.service';
 
@@ -10,6 +10,11 @@ export class CostHandlers {
   @Handles(costSummary)
   summary({ by, since }: ParamsOut<typeof costSummary>): Promise<HandlerResult<typeof costSummary>> {
     return this.costs.summary(by, since);
+  }
+
+  @Handles(costSpent)
+  async spent({ since, agent_id, profile }: ParamsOut<typeof costSpent>): Promise<HandlerResult<typeof costSpent>> {
+    return { cost_usd: await this.costs.spent(since, { agent_id, profile }) };
   }
 
   @Handles(costAgentTotals)

@@ -71,6 +71,9 @@ const statements = {
      WHERE request_id = @id`,
   ),
   ofAgent: sql(`SELECT ${SUMS} FROM completion_requests r WHERE r.agent_id = ? AND r.attempts > 0`),
+  spent: sql(`SELECT COALESCE(SUM(r.cost_usd), 0) FROM completion_requests r WHERE r.attempts > 0 AND ${SPENT_AT} >= ?`),
+  spentByAgent: sql(`SELECT COALESCE(SUM(r.cost_usd), 0) FROM completion_requests r WHERE r.agent_id = ? AND r.attempts > 0 AND ${SPENT_AT} >= ?`),
+  spentByProfile: sql(`SELECT COALESCE(SUM(r.cost_usd), 0) FROM completion_requests r WHERE r.profile = ? AND r.attempts > 0 AND ${SPENT_AT} >= ?`),
   byKey: { agent: grouped('agent'), profile: grouped('profile'), session: grouped('session'), model: grouped('model'), day: grouped('day') } satisfies Record<CostDimension, SqlStatement>,
 };
 
@@ -96,6 +99,17 @@ export class CostRepository {
 
   async ofAgentId(agentId: string): Promise<CostTotals> {
     return totals((await this.storage.get<TotalsRow>(statements.ofAgent, [agentId]))!);
+  }
+
+  /** USD spent since `since` (epoch ms): by every request, or by one agent's or one profile's. */
+  async spent(since: number, by: { agent_id?: string; profile?: string }): Promise<number> {
+    const [usd] =
+      by.agent_id !== undefined
+        ? await this.storage.column<number>(statements.spentByAgent, [by.agent_id, since])
+        : by.profile !== undefined
+          ? await this.storage.column<number>(statements.spentByProfile, [by.profile, since])
+          : await this.storage.column<number>(statements.spent, [since]);
+    return roundUsd(Number(usd));
   }
 
   /** Rows per key of requests that spent since `since` (epoch ms). */

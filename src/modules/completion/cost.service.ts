@@ -20,6 +20,10 @@ export class CostService {
     return { by, since: since === undefined ? null : from / 1000, rows, totals: sum(rows) };
   }
 
+  spent(since: number, by: { agent_id?: string; profile?: string }): Promise<number> {
+    return this.costs.spent(since, by);
+  }
+
   ofAgent(agentId: string): Promise<CostTotals> {
     return this.costs.ofAgentId(agentId);
   }

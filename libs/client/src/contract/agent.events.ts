@@ -42,7 +42,7 @@ export const noAgentParams = z.object({});
 export const identityCreateParams = z.object({ agent_id: agentId.optional(), identity: jsonObject().default({}) });
 export const identityUpdateParams = z.object({ agent_id: agentId, updates: jsonObject() });
 
-const agentStatus = z.enum(['initializing', 'idle', 'busy', 'stopped', 'failed']);
+const agentStatus = z.enum(['initializing', 'idle', 'busy', 'stopped', 'failed', 'budget_exhausted']).describe('budget_exhausted: a budget that applies is spent; its messages wait until the budget is raised or a new period begins');
 export type AgentStatus = z.output<typeof agentStatus>;
 
 const failedTurn = z.object({

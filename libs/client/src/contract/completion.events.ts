@@ -81,6 +81,8 @@ export const ATTEMPT_FAILURE_CODES = [
   'invalid_output',
   'cli_error_result',
   'cancelled',
+  'budget_exhausted',
+  'max_budget_reached',
 ] as const;
 export type AttemptFailureCode = (typeof ATTEMPT_FAILURE_CODES)[number];
 

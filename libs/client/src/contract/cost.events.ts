@@ -76,6 +76,15 @@ export const costAgentTotals = defineInternal('cost:agent_totals', {
   params: costAgentParams,
   result: costTotals,
 });
+export const costSpent = defineInternal('cost:spent', {
+  summary: 'What was spent since a time, by every completion or by those of one agent or one profile, for budgets',
+  params: z.object({
+    agent_id: z.string().optional(),
+    profile: z.string().optional(),
+    since: z.number().describe('Epoch milliseconds'),
+  }),
+  result: z.object({ cost_usd: z.number() }),
+});
 
 /** Every cost event's definition. */
-export const costEvents = [costSummary, costAgentTotals] as const;
+export const costEvents = [costSummary, costAgentTotals, costSpent] as const;

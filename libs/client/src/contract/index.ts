@@ -1,5 +1,6 @@
 import type { z } from './schema';
 import { agentEvents } from './agent.events';
+import { budgetEvents } from './budget.events';
 import { completionEvents } from './completion.events';
 import { compositionEvents } from './composition.events';
 import { conversationEvents } from './conversation.events';
@@ -14,6 +15,7 @@ import { stateEvents } from './state.events';
 import { systemEvents } from './system.events';
 
 export * from './agent.events';
+export * from './budget.events';
 export * from './completion.events';
 export * from './composition.events';
 export * from './conversation.events';
@@ -35,6 +37,7 @@ export const EVENT_DEFINITIONS = [
   ...systemEvents,
   ...lifecycleEvents,
   ...agentEvents,
+  ...budgetEvents,
   ...completionEvents,
   ...compositionEvents,
   ...conversationEvents,

@@ -12,6 +12,7 @@ import { AgentMessageFailures1764051000000 } from './1764051000000-agent-message
 import { CompletionCosts1764060000000 } from './1764060000000-completion-costs';
 import { ProviderMessages1764070000000 } from './1764070000000-provider-messages';
 import { SandboxGitDir1764081000000 } from './1764081000000-sandbox-git-dir';
+import { Budgets1764100000000 } from './1764100000000-budgets';
 
 /** Every migration, oldest first; run at start (the daemon never uses `synchronize`). */
 export const sqliteMigrations = [
@@ -29,4 +30,5 @@ export const sqliteMigrations = [
   CompletionCosts1764060000000,
   ProviderMessages1764070000000,
   SandboxGitDir1764081000000,
+  Budgets1764100000000,
 ];

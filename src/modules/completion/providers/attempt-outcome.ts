@@ -4,7 +4,18 @@ import type { AttemptFailureCode, CostUsage } from '../../../../libs/client/src'
 export type FailureCode = AttemptFailureCode;
 
 /** Causes that another attempt cannot cure: such failures are never retried, whichever provider reported them. */
-export const PERMANENT_FAILURES: ReadonlySet<FailureCode> = new Set(['auth_error', 'billing_error', 'invalid_request', 'session_not_found', 'context_overflow', 'max_turns', 'cli_not_found']);
+export const PERMANENT_FAILURES: ReadonlySet<FailureCode> = new Set([
+  'auth_error',
+  'billing_error',
+  'invalid_request',
+  'session_not_found',
+  'context_overflow',
+  'max_turns',
+  'cli_not_found',
+  // Another attempt would spend beyond the budget.
+  'max_budget_reached',
+  'budget_exhausted',
+]);
 
 /** Tokens a turn used, as the Messages API counts them: what cost:* sums. */
 export type TurnUsage = CostUsage;

@@ -30,6 +30,12 @@ describe('classifyCliFailure', () => {
     expect(classifyCliFailure(run({ result: apiError('API Error: something happened', status) }))).toMatchObject({ code, retryable, message: 'API Error: something happened' });
   });
 
+  it('reads a turn stopped at --max-budget-usd as a permanent max_budget_reached, in the CLI\'s words', () => {
+    // The real CLI's result when the turn's cost reaches the cap: subtype, is_error and errors as 2.1.197 prints them.
+    const result = { ...apiError('', null), result: undefined, subtype: 'error_max_budget_usd', total_cost_usd: 0.4, errors: ['Reached maximum budget ($0.2)'] };
+    expect(classifyCliFailure(run({ result }))).toEqual({ code: 'max_budget_reached', message: 'Reached maximum budget ($0.2)', retryable: false });
+  });
+
   it('honours the reset time of a usage limit', () => {
     expect(classifyCliFailure(run({ result: apiError('Claude AI usage limit reached|1764000000', 429) }))).toEqual({
       code: 'rate_limited',

@@ -44,6 +44,7 @@ function codeOf(run: CliRunReport, sentence: string): FailureCode {
   const { result, assistantError, exit } = run;
   const status = typeof result?.api_error_status === 'number' ? result.api_error_status : null;
   if (result?.subtype === 'error_max_turns') return 'max_turns';
+  if (result?.subtype === 'error_max_budget_usd') return 'max_budget_reached';
   if (UNKNOWN_SESSION.test(sentence)) return 'session_not_found';
   if (assistantError === 'authentication_failed' || status === 401 || status === 403 || /not logged in|invalid api key|please run \/login/i.test(sentence)) return 'auth_error';
   if (assistantError === 'billing_error' || status === 402) return 'billing_error';

@@ -36,6 +36,7 @@ export class ClaudeCliProvider implements CompletionProvider {
     for (const tool of request.allowedTools ?? []) args.push(`--allowedTools=${tool}`);
     for (const tool of request.disallowedTools ?? []) args.push(`--disallowedTools=${tool}`);
     if (request.maxTurns !== undefined) args.push(`--max-turns=${request.maxTurns}`);
+    if (request.maxBudgetUsd !== undefined) args.push(`--max-budget-usd=${request.maxBudgetUsd}`);
     args.push(request.resume ? `--resume=${request.sessionId}` : `--session-id=${request.sessionId}`);
     if (request.mcpConfig) args.push(`--mcp-config=${request.mcpConfig}`);
     if (request.systemPrompt) args.push(`--append-system-prompt=${request.systemPrompt}`);

@@ -15,6 +15,8 @@ export interface Turn {
   allowedTools?: string[];
   disallowedTools?: string[];
   maxTurns?: number;
+  /** The least any budget that applies has left (USD): the CLI stops the turn once it has spent that. */
+  maxBudgetUsd?: number;
   mcpConfig?: string;
   systemPrompt?: string;
   cwd?: string;

@@ -1,0 +1,34 @@
+import { Injectable } from '@nestjs/common';
+import { sql } from '../../database/sql-statement';
+import { Storage } from '../../database/storage';
+import type { Budget } from './budget.entity';
+
+const columns = 'scope, scope_id AS "scopeId", limit_usd AS "limitUsd", period, updated_at AS "updatedAt"';
+
+const statements = {
+  all: sql(`SELECT ${columns} FROM budgets ORDER BY scope, scope_id`),
+  upsert: sql(
+    `INSERT INTO budgets (scope, scope_id, limit_usd, period, updated_at) VALUES (@scope, @scopeId, @limitUsd, @period, @updatedAt)
+     ON CONFLICT (scope, scope_id) DO UPDATE SET limit_usd = excluded.limit_usd, period = excluded.period, updated_at = excluded.updated_at`,
+  ),
+  delete: sql('DELETE FROM budgets WHERE scope = ? AND scope_id = ?'),
+};
+
+/** Every query of `budgets`. Times are epoch ms; writes resolve once committed. */
+@Injectable()
+export class BudgetRepository {
+  constructor(private readonly storage: Storage) {}
+
+  all(): Promise<Budget[]> {
+    return this.storage.all<Budget>(statements.all);
+  }
+
+  async save(budget: Budget): Promise<void> {
+    await this.storage.write((tx) => tx.run(statements.upsert, budget));
+  }
+
+  /** False when there was no such budget. */
+  delete(scope: Budget['scope'], scopeId: string): Promise<boolean> {
+    return this.storage.write(async (tx) => (await tx.run(statements.delete, [scope, scopeId])) > 0);
+  }
+}

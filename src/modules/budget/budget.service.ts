@@ -1,0 +1,119 @@
+import { Inject, Injectable, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
+import { budgetUpdated, costSpent, type BudgetScope, type BudgetStatus, type ParamsOut, type budgetCheck, type budgetSet } from '../../../libs/client/src';
+import { CLOCK, type Clock } from '../../common/clock';
+import { EventBus } from '../../events/event-bus';
+import { EventError } from '../../events/event-error';
+import type { Budget } from './budget.entity';
+import { periodBounds } from './budget-period';
+import { BudgetRepository } from './budget.repository';
+
+/** The global budget's stored id. */
+const GLOBAL = '';
+
+const keyOf = (scope: BudgetScope, scopeId: string) => `${scope}:${scopeId}`;
+/** Dollars to a nanodollar, as costs are summed. */
+const roundUsd = (usd: number) => Math.round(usd * 1e9) / 1e9;
+
+/**
+ * Spending limits per agent, per profile and for every completion. Budgets are kept in memory (read
+ * once at start, changed after each committed write), so a turn with no budget that applies is
+ * checked without the database; spending is read from the costs recorded per completion.
+ */
+@Injectable()
+export class BudgetService implements OnModuleInit, OnModuleDestroy {
+  private readonly budgets = new Map<string, Budget>();
+  /** The end of an exhausted budget's period, which lets what it stopped run again. */
+  private readonly periodTimers = new Map<string, NodeJS.Timeout>();
+
+  constructor(
+    @Inject(CLOCK) private readonly clock: Clock,
+    private readonly repo: BudgetRepository,
+    private readonly bus: EventBus,
+  ) {}
+
+  async onModuleInit(): Promise<void> {
+    for (const budget of await this.repo.all()) this.budgets.set(keyOf(budget.scope, budget.scopeId), budget);
+  }
+
+  async set({ scope, id, limit_usd, period }: ParamsOut<typeof budgetSet>): Promise<BudgetStatus> {
+    const budget: Budget = { scope, scopeId: id ?? GLOBAL, limitUsd: limit_usd, period, updatedAt: this.clock.now() };
+    await this.repo.save(budget);
+    const key = keyOf(scope, budget.scopeId);
+    this.budgets.set(key, budget);
+    clearTimeout(this.periodTimers.get(key));
+    this.bus.emit(budgetUpdated, { scope, id: id ?? null, reason: 'set' });
+    return this.statusOf(budget);
+  }
+
+  async remove(scope: BudgetScope, id: string | undefined): Promise<boolean> {
+    const scopeId = id ?? GLOBAL;
+    const removed = await this.repo.delete(scope, scopeId);
+    this.budgets.delete(keyOf(scope, scopeId));
+    clearTimeout(this.periodTimers.get(keyOf(scope, scopeId)));
+    if (removed) this.bus.emit(budgetUpdated, { scope, id: id ?? null, reason: 'removed' });
+    return removed;
+  }
+
+  list(): Promise<BudgetStatus[]> {
+    return Promise.all([...this.budgets.values()].map((budget) => this.statusOf(budget)));
+  }
+
+  status(scope: BudgetScope, id: string | undefined): Promise<BudgetStatus> {
+    const budget = this.budgets.get(keyOf(scope, id ?? GLOBAL));
+    if (!budget) throw new EventError('not_found', `No ${scope} budget${id === undefined ? '' : ` for ${id}`}; set one with budget:set`);
+    return this.statusOf(budget);
+  }
+
+  /**
+   * Whether a turn for this agent (of this profile) may start: the first exhausted budget of those
+   * that apply (the agent's, its profile's, the global one), else the smallest amount left.
+   */
+  async check({ agent_id, profile }: ParamsOut<typeof budgetCheck>): Promise<{ remaining_usd: number | null; exhausted: BudgetStatus | null }> {
+    const applying = [
+      agent_id !== undefined && this.budgets.get(keyOf('agent', agent_id)),
+      profile != null && this.budgets.get(keyOf('profile', profile)),
+      this.budgets.get(keyOf('global', GLOBAL)),
+    ].filter((budget): budget is Budget => Boolean(budget));
+    if (applying.length === 0) return { remaining_usd: null, exhausted: null };
+    const statuses = await Promise.all(applying.map((budget) => this.statusOf(budget)));
+    const exhausted = statuses.find((status) => status.exhausted) ?? null;
+    if (exhausted) this.resumeAtPeriodEnd(exhausted);
+    return { remaining_usd: Math.min(...statuses.map((status) => status.remaining_usd)), exhausted };
+  }
+
+  onModuleDestroy(): void {
+    for (const timer of this.periodTimers.values()) clearTimeout(timer);
+  }
+
+  private async statusOf(budget: Budget): Promise<BudgetStatus> {
+    const { start, end } = periodBounds(budget.period, this.clock.now());
+    const by = budget.scope === 'agent' ? { agent_id: budget.scopeId } : budget.scope === 'profile' ? { profile: budget.scopeId } : {};
+    const { cost_usd: spent } = await this.bus.requestOne(costSpent, { since: start, ...by });
+    const remaining = Math.max(0, roundUsd(budget.limitUsd - spent));
+    return {
+      scope: budget.scope,
+      id: budget.scope === 'global' ? null : budget.scopeId,
+      limit_usd: budget.limitUsd,
+      period: budget.period,
+      spent_usd: spent,
+      remaining_usd: remaining,
+      exhausted: remaining <= 0,
+      period_start: budget.period === 'total' ? null : start / 1000,
+      period_end: end === null ? null : end / 1000,
+    };
+  }
+
+  /** A day's or month's budget refills when its period ends: what it stopped is told then. */
+  private resumeAtPeriodEnd(status: BudgetStatus): void {
+    if (status.period_end === null) return;
+    const key = keyOf(status.scope, status.id ?? GLOBAL);
+    if (this.periodTimers.has(key)) return;
+    // A millisecond past the end: a timer may fire a little early by the wall clock.
+    const delay = Math.max(0, status.period_end * 1000 - this.clock.now()) + 1;
+    const timer = setTimeout(() => {
+      this.periodTimers.delete(key);
+      this.bus.emit(budgetUpdated, { scope: status.scope, id: status.id, reason: 'new_period' });
+    }, Math.min(delay, 2 ** 31 - 1)).unref();
+    this.periodTimers.set(key, timer);
+  }
+}
