@@ -50,6 +50,7 @@ const environment = z.object({
   KSI_RETRY_INITIAL_MS: positiveInt('KSI_RETRY_INITIAL_MS', 2_000),
   KSI_RETRY_MAX_MS: positiveInt('KSI_RETRY_MAX_MS', 60_000),
   KSI_RETRY_MULTIPLIER: z.coerce.number({ error: 'KSI_RETRY_MULTIPLIER must be a number' }).min(1, 'KSI_RETRY_MULTIPLIER must be at least 1').default(2),
+  KSI_RESUME_STAGGER_MS: z.coerce.number({ error: 'KSI_RESUME_STAGGER_MS must be a number' }).int('KSI_RESUME_STAGGER_MS must be a whole number').min(0, 'KSI_RESUME_STAGGER_MS must be 0 or more').default(1_000),
 });
 
 /**
@@ -106,6 +107,8 @@ export interface KsiConfig {
   /** Per attempt, unless the request gives `timeout` (seconds). */
   completionTimeoutMs: number;
   retry: RetryPolicy;
+  /** After a usage window ends, the requests it parked start this far apart (highest priority first). */
+  resumeStaggerMs: number;
   /** Nest devtools' HTTP endpoint on loopback; off when unset. */
   devtoolsPort?: number;
   /** Record every event in the event log (ring + SQLite). */
@@ -185,6 +188,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     eventLog: e.KSI_EVENT_LOG === 'on',
     checkResults: e.KSI_CHECK_RESULTS === 'on',
     eventRetentionDays: e.KSI_EVENT_RETENTION_DAYS,
+    resumeStaggerMs: e.KSI_RESUME_STAGGER_MS,
     retry: { maxAttempts: e.KSI_RETRY_MAX_ATTEMPTS, initialDelayMs: e.KSI_RETRY_INITIAL_MS, maxDelayMs: e.KSI_RETRY_MAX_MS, multiplier: e.KSI_RETRY_MULTIPLIER },
   };
 }

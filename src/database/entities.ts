@@ -7,6 +7,7 @@ import { Checkpoint } from '../modules/checkpoint/checkpoint.entity';
 import { CompletionRequest } from '../modules/completion/completion-request.entity';
 import { ProviderMessage } from '../modules/completion/provider-message.entity';
 import { SessionLink } from '../modules/completion/session-link.entity';
+import { UsageWindowRow } from '../modules/completion/usage-window.entity';
 import { CompositionIndexEntry } from '../modules/composition/composition-index.entity';
 import { DynamicComposition } from '../modules/composition/dynamic-composition.entity';
 import { BusMessageRow } from '../modules/message/bus-message.entity';
@@ -35,4 +36,5 @@ export const ENTITIES = [
   EventLogEntry,
   ProviderMessage,
   Budget,
+  UsageWindowRow,
 ];

@@ -12,6 +12,7 @@ import { LiveRequests } from './live-requests';
 import type { AttemptOutcome } from './providers/attempt-outcome';
 import { ResponseLog } from './response-log';
 import { backoffDelay } from './retry-policy';
+import { UsageWindows } from './usage-windows';
 
 /** One attempt of a request, as its settlement needs it. */
 export interface Attempt {
@@ -37,6 +38,7 @@ export class AttemptSettlement {
     private readonly responses: ResponseLog,
     private readonly live: LiveRequests,
     private readonly notifier: CompletionNotifier,
+    private readonly windows: UsageWindows,
   ) {}
 
   async settle({ row, number, prompt, resume, signal }: Attempt, outcome: AttemptOutcome, provider: ModelProvider): Promise<void> {
@@ -65,6 +67,11 @@ export class AttemptSettlement {
       if (sessionId) await this.responses.append(sessionId, standard).catch((error: Error) => this.log.warn({ err: error.message }, 'response log not written'));
       this.notifier.notify(completionResult, { request_id: id, session_id: sessionId ?? null, result: standard }, true);
       return;
+    }
+    // A usage limit with a reset parks the whole account, whether or not this request may try again;
+    // before anyone hears of the failure, so whoever does sees the window.
+    if (outcome.code === 'rate_limited' && outcome.retryAt !== undefined && outcome.retryAt > now) {
+      await this.windows.open({ account: row.account, pausedUntil: outcome.retryAt, reason: outcome.message, requestId: id });
     }
     if (outcome.retryable && number < row.maxAttempts) {
       const at = outcome.retryAt ?? now + backoffDelay(this.config.retry, number);

@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
-import { agentProfile, COMPLETION_PRIORITIES, permissionGetAgent, sandboxGet, type completionAsync, type HandlerResult, type ParamsOut } from '../../../libs/client/src';
+import { agentProfile, COMPLETION_PRIORITIES, parseModel, permissionGetAgent, sandboxGet, type completionAsync, type HandlerResult, type ParamsOut } from '../../../libs/client/src';
 import { CLOCK, type Clock } from '../../common/clock';
 import { KSI_CONFIG, type KsiConfig } from '../../config/config';
 import { correlationStorage } from '../../events/correlation';
@@ -10,6 +10,7 @@ import { EventError } from '../../events/event-error';
 import { CompletionRepository } from './completion.repository';
 import { CompletionScheduler } from './completion-scheduler';
 import { LiveRequests } from './live-requests';
+import { UsageWindows } from './usage-windows';
 
 export type AsyncParams = ParamsOut<typeof completionAsync>;
 
@@ -23,6 +24,7 @@ export class CompletionAdmission {
     private readonly live: LiveRequests,
     private readonly scheduler: CompletionScheduler,
     private readonly bus: EventBus,
+    private readonly windows: UsageWindows,
   ) {}
 
   async accept(request: AsyncParams, context: EventContext): Promise<HandlerResult<typeof completionAsync>> {
@@ -30,6 +32,8 @@ export class CompletionAdmission {
     const requestId = randomUUID();
     const queueKey = params.conversation_id ?? params.session_id ?? 'default';
     const now = this.clock.now();
+    // Whose usage limits it counts against: its provider's (the model was checked by the params' schema).
+    const account = parseModel(params.model as string)?.provider ?? 'claude-cli';
     await this.repo.insert({
       requestId,
       status: 'queued',
@@ -44,9 +48,12 @@ export class CompletionAdmission {
       clientId: params.client_id ?? context.connection?.id ?? null,
       agentId: params.agent_id ?? null,
       profile: await this.profileOf(params.agent_id, context),
+      account,
       queuedAt: now,
     });
     this.live.accepted(requestId, context.connection, correlationStorage.getStore());
+    // After the reply that names the request, so its sender knows the id of what it hears.
+    setImmediate(() => this.windows.parkedOnArrival({ requestId, sessionId: params.session_id ?? null, account }));
     this.scheduler.wake();
     return { request_id: requestId, status: 'queued', queue_key: queueKey, message: 'Completion request queued for processing' };
   }

@@ -79,6 +79,10 @@ export class CompletionRequest {
   @Column('real', { name: 'completed_at', nullable: true })
   completedAt: number | null;
 
+  /** Whose usage limits the request counts against: its provider's (a usage window parks the account's requests). */
+  @Column('text', { default: 'claude-cli' })
+  account: string;
+
   /** The composed profile of the agent the request runs for, as it was when accepted: costs add up under it. */
   @Column('text', { nullable: true })
   profile: string | null;

@@ -12,13 +12,15 @@ import type { CompletionRequest } from './completion-request.entity';
 import { CompletionRepository } from './completion.repository';
 import { CrashRecovery } from './crash-recovery';
 import { LiveRequests } from './live-requests';
+import { UsageWindows } from './usage-windows';
 
 /** How soon the queue is read again after a read failed. */
 const RETRY_PUMP_MS = 1_000;
 
 /**
  * When attempts start: one request at a time per queue key, at most KSI_MAX_CONCURRENT at once, a
- * retry once its backoff ends. Work starts when the daemon is ready and stops with it.
+ * retry once its backoff ends, none of an account a usage window parks (see UsageWindows). Work
+ * starts when the daemon is ready and stops with it.
  */
 @Injectable()
 export class CompletionScheduler {
@@ -37,6 +39,7 @@ export class CompletionScheduler {
     private readonly live: LiveRequests,
     private readonly runner: AttemptRunner,
     private readonly recovery: CrashRecovery,
+    private readonly windows: UsageWindows,
   ) {}
 
   /** Work starts once the daemon is ready, so agents' MCP servers can reach the socket. */
@@ -79,13 +82,19 @@ export class CompletionScheduler {
   private async pump(): Promise<void> {
     if (!this.ready) return;
     const now = this.clock.now();
+    await this.windows.closeEnded(now);
     const running = this.live.runningCount;
-    const free = this.config.maxConcurrent - running;
+    let free = this.config.maxConcurrent - running;
     if (free > 0) {
       const rows = await this.repo.runnable(now, free + running);
       // A stop while the rows were read starts nothing more: it has already aborted what runs.
       if (!this.ready) return;
-      for (const row of rows.filter((row) => !this.live.isRunning(row.requestId)).slice(0, free)) this.launch(row);
+      for (const row of rows) {
+        if (free === 0) break;
+        if (this.live.isRunning(row.requestId) || !this.windows.takeStart(row.account, now)) continue;
+        this.launch(row);
+        free--;
+      }
     }
     await this.armWakeTimer(now);
   }
@@ -98,12 +107,15 @@ export class CompletionScheduler {
   }
 
   /**
-   * Wakes the pump when the earliest backoff of a queue head ends. Due rows that wait for the
+   * Wakes the pump when the earliest backoff of a queue head ends, a usage window resets, or the
+   * next request it parked may start. Due rows that wait for the
    * concurrency limit or behind a running head are pumped when an attempt ends, not by this timer.
    * `now` is the pump's own: a backoff ending between its query and this one still gets its timer.
    */
   private async armWakeTimer(now: number): Promise<void> {
-    const next = await this.repo.nextWake(now);
+    const backoffEnd = await this.repo.nextWake(now);
+    const windowChange = this.windows.nextChange();
+    const next = backoffEnd === null ? windowChange : windowChange === null ? backoffEnd : Math.min(backoffEnd, windowChange);
     clearTimeout(this.wakeTimer);
     if (next === null || !this.ready) return;
     const delay = Math.max(0, next - this.clock.now());

@@ -16,6 +16,7 @@ import { CompletionRepository } from './completion.repository';
 import { CompletionScheduler } from './completion-scheduler';
 import { recordedCost } from './cost.repository';
 import { LiveRequests } from './live-requests';
+import { UsageWindows } from './usage-windows';
 
 const FINISHED: CompletionRecord['status'][] = ['completed', 'failed', 'cancelled'];
 
@@ -27,6 +28,7 @@ export class CompletionViews {
     private readonly repo: CompletionRepository,
     private readonly live: LiveRequests,
     private readonly scheduler: CompletionScheduler,
+    private readonly windows: UsageWindows,
   ) {}
 
   async record(requestId: string): Promise<CompletionRecord> {
@@ -68,7 +70,16 @@ export class CompletionViews {
       processing: queues.reduce((sum, queue) => sum + queue.processing, 0),
       limit: this.config.maxConcurrent,
       queues,
+      usage_windows: await this.usageWindows(),
     };
+  }
+
+  /** The open usage windows, each with how many requests it parks. */
+  private async usageWindows(): Promise<HandlerResult<typeof completionQueueStatus>['usage_windows']> {
+    const windows = this.windows.current();
+    if (windows.length === 0) return [];
+    const queued = await this.repo.queuedByAccount();
+    return windows.map((window) => ({ ...window, parked: queued.get(window.account) ?? 0 }));
   }
 
   async sessionStatus(sessionId: string): Promise<HandlerResult<typeof completionSessionStatus>> {

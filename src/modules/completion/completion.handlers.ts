@@ -8,6 +8,7 @@ import {
   completionRetryStatus,
   completionSessionStatus,
   completionStatus,
+  completionUsageWindows,
   type CompletionCheckpointPart,
   type HandlerResult,
   type ParamsOut,
@@ -18,6 +19,7 @@ import { CompletionAdmission } from './completion-admission';
 import { CompletionCancellation } from './completion-cancellation';
 import { CompletionCheckpoint } from './completion-checkpoint';
 import { CompletionViews } from './completion-views';
+import { UsageWindows } from './usage-windows';
 
 @Injectable()
 export class CompletionHandlers {
@@ -26,6 +28,7 @@ export class CompletionHandlers {
     private readonly cancellation: CompletionCancellation,
     private readonly views: CompletionViews,
     private readonly checkpoint: CompletionCheckpoint,
+    private readonly windows: UsageWindows,
   ) {}
 
   @Handles(completionAsync)
@@ -51,6 +54,11 @@ export class CompletionHandlers {
   @Handles(completionQueueStatus)
   queueStatus(): Promise<HandlerResult<typeof completionQueueStatus>> {
     return this.views.queueStatus();
+  }
+
+  @Handles(completionUsageWindows)
+  usageWindows(): HandlerResult<typeof completionUsageWindows> {
+    return { usage_windows: this.windows.current() };
   }
 
   @Handles(completionSessionStatus)

@@ -19,6 +19,8 @@ import { AnthropicProvider } from './providers/anthropic.provider';
 import { ClaudeCliProvider } from './providers/claude-cli.provider';
 import { COMPLETION_PROVIDERS, type CompletionProvider } from './providers/completion-provider';
 import { ResponseLog } from './response-log';
+import { UsageWindowRepository } from './usage-window.repository';
+import { UsageWindows } from './usage-windows';
 
 @Module({
   providers: [
@@ -30,6 +32,8 @@ import { ResponseLog } from './response-log';
     ResponseLog,
     LiveRequests,
     CompletionNotifier,
+    UsageWindowRepository,
+    UsageWindows,
     AttemptSettlement,
     AttemptRunner,
     CrashRecovery,

@@ -21,12 +21,15 @@ export interface QueueLoad {
 const REQUEST = `r.request_id AS "requestId", r.seq, r.status, r.queue_key AS "queueKey", r.session_id AS "sessionId",
   r.result_session_id AS "resultSessionId", r.priority, r.model, r.payload, r.attempts, r.max_attempts AS "maxAttempts",
   r.next_attempt_at AS "nextAttemptAt", r.last_error AS "lastError", r.error_code AS "errorCode", r.result, r.client_id AS "clientId",
-  r.agent_id AS "agentId", r.pid, r.queued_at AS "queuedAt", r.started_at AS "startedAt", r.completed_at AS "completedAt", r.profile, ${COST_COLUMNS}`;
+  r.agent_id AS "agentId", r.pid, r.queued_at AS "queuedAt", r.started_at AS "startedAt", r.completed_at AS "completedAt", r.profile, r.account, ${COST_COLUMNS}`;
 
 const ACTIVE = "status IN ('queued', 'processing')";
 
 /** No earlier request of the same queue key is unfinished: `r` is its queue's head. */
 const HEAD = `NOT EXISTS (SELECT 1 FROM completion_requests p WHERE p.queue_key = r.queue_key AND p.seq < r.seq AND p.${ACTIVE})`;
+
+/** The request's account is not parked by a usage window at ? (now). */
+const NOT_PARKED = 'NOT EXISTS (SELECT 1 FROM usage_windows w WHERE w.account = r.account AND w.paused_until > ?)';
 
 /** Sets max_attempts to at least @minMax (SQLite's two-argument MAX is PostgreSQL's GREATEST). */
 const AT_LEAST = (minimum: string) => `max_attempts = CASE WHEN max_attempts < ${minimum} THEN ${minimum} ELSE max_attempts END`;
@@ -44,12 +47,14 @@ const oldestFirst = linkOrder('');
 
 const statements = {
   insert: sql(
-    `INSERT INTO completion_requests (request_id, seq, status, queue_key, session_id, priority, model, payload, attempts, max_attempts, next_attempt_at, client_id, agent_id, profile, queued_at)
-     VALUES (@requestId, (SELECT COALESCE(MAX(seq), 0) + 1 FROM completion_requests), @status, @queueKey, @sessionId, @priority, @model, @payload, @attempts, @maxAttempts, @nextAttemptAt, @clientId, @agentId, @profile, @queuedAt)`,
+    `INSERT INTO completion_requests (request_id, seq, status, queue_key, session_id, priority, model, payload, attempts, max_attempts, next_attempt_at, client_id, agent_id, profile, account, queued_at)
+     VALUES (@requestId, (SELECT COALESCE(MAX(seq), 0) + 1 FROM completion_requests), @status, @queueKey, @sessionId, @priority, @model, @payload, @attempts, @maxAttempts, @nextAttemptAt, @clientId, @agentId, @profile, @account, @queuedAt)`,
   ),
   byId: sql(`SELECT ${REQUEST} FROM completion_requests r WHERE r.request_id = ?`),
   // A processing head blocks the rest of its queue.
-  runnable: sql(`SELECT ${REQUEST} FROM completion_requests r WHERE r.status = 'queued' AND r.next_attempt_at <= ? AND ${HEAD} ORDER BY r.priority, r.seq LIMIT ?`),
+  runnable: sql(`SELECT ${REQUEST} FROM completion_requests r WHERE r.status = 'queued' AND r.next_attempt_at <= ? AND ${NOT_PARKED} AND ${HEAD} ORDER BY r.priority, r.seq LIMIT ?`),
+  queuedOf: sql(`SELECT r.request_id AS "requestId", r.session_id AS "sessionId", r.attempts FROM completion_requests r WHERE r.status = 'queued' AND r.account = ? ORDER BY r.priority, r.seq`),
+  queuedByAccount: sql(`SELECT account, COUNT(*) AS n FROM completion_requests WHERE status = 'queued' GROUP BY account`),
   // Only an unblocked head's backoff can end in a start; blocked rows are woken when their queue moves.
   nextWake: sql(`SELECT MIN(r.next_attempt_at) FROM completion_requests r WHERE r.status = 'queued' AND r.next_attempt_at > ? AND ${HEAD}`),
   start: sql(`UPDATE completion_requests SET status = 'processing', attempts = attempts + 1, started_at = @now, pid = NULL WHERE request_id = @id AND status = 'queued'`),
@@ -114,7 +119,18 @@ export class CompletionRepository {
 
   /** Queue heads due at `now`, by priority then acceptance. */
   runnable(now: number, limit: number): Promise<CompletionRequest[]> {
-    return this.storage.all<CompletionRequest>(statements.runnable, [now, limit]);
+    return this.storage.all<CompletionRequest>(statements.runnable, [now, now, limit]);
+  }
+
+  /** An account's queued requests, in the order they would start. */
+  queuedOf(account: string): Promise<Pick<CompletionRequest, 'requestId' | 'sessionId' | 'attempts'>[]> {
+    return this.storage.all(statements.queuedOf, [account]);
+  }
+
+  /** Queued requests per account. */
+  async queuedByAccount(): Promise<Map<string, number>> {
+    const rows = await this.storage.all<{ account: string; n: number }>(statements.queuedByAccount);
+    return new Map(rows.map((row) => [row.account, Number(row.n)]));
   }
 
   /** The earliest future time a queue head's backoff ends; null when none is waiting. */

@@ -30,6 +30,7 @@ const request = (
   clientId: null,
   agentId: null,
   profile: null,
+  account: "claude-cli",
   queuedAt: T0,
   ...fields,
 });

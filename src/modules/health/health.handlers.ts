@@ -1,8 +1,9 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { systemHealth, type HandlerResult, type HealthResult } from '../../../libs/client/src';
+import { completionUsageWindows, systemHealth, type HandlerResult, type HealthResult } from '../../../libs/client/src';
 import { KSI_CONFIG, type KsiConfig } from '../../config/config';
 import { executableStatus } from '../../config/executable';
 import { Storage } from '../../database/storage';
+import { EventBus } from '../../events/event-bus';
 import { EventCatalogue } from '../../events/event-catalogue';
 import { Handles } from '../../events/handles.decorator';
 import { ShutdownCoordinator } from '../../lifecycle/shutdown-coordinator';
@@ -20,11 +21,13 @@ export class HealthHandlers {
     private readonly catalogue: EventCatalogue,
     private readonly connections: ConnectionRegistry,
     private readonly coordinator: ShutdownCoordinator,
+    private readonly bus: EventBus,
   ) {}
 
   @Handles(systemHealth)
   async health(): Promise<HandlerResult<typeof systemHealth>> {
     const database = await this.checkDatabase();
+    const { usage_windows } = await this.bus.requestOne(completionUsageWindows, {});
     const claudeCli = { path: this.config.claudeBin, status: executableStatus(this.config.claudeBin) };
     const memory = process.memoryUsage();
     const modules = this.catalogue.modules();
@@ -45,6 +48,7 @@ export class HealthHandlers {
       last_shutdown: { ...this.coordinator.lastShutdown },
       restored: this.coordinator.lastRestore,
       critical_services: this.coordinator.criticalServices,
+      usage_windows,
     };
   }
 

@@ -172,11 +172,23 @@ export const retryStatusResult = z.object({
   count: z.number(),
 });
 
+/** A usage limit an account reached: its queued requests are parked until the reset. */
+export const usageWindow = z.object({
+  account: z.string().describe('Whose usage it is: the provider (claude-cli, anthropic)'),
+  paused_until: z.number().describe('The reset the provider reported (epoch seconds); parked requests start from then'),
+  reason: z.string().describe('The provider’s words'),
+  request_id: z.string().describe('The request whose attempt hit the limit'),
+});
+export type UsageWindow = z.output<typeof usageWindow>;
+
 export const queueStatusResult = z.object({
   queued: z.number(),
   processing: z.number(),
   limit: z.number().describe('KSI_MAX_CONCURRENT'),
   queues: z.array(z.object({ queue_key: z.string(), queued: z.number(), processing: z.number() })),
+  usage_windows: z
+    .array(usageWindow.extend({ parked: z.number().describe('Queued requests of the account waiting for the reset') }))
+    .describe('Accounts whose usage limit was reached, until their reset'),
 });
 
 export const sessionStatusResult = z.object({
@@ -212,6 +224,11 @@ export const completionQueueStatus = defineRequest('completion:queue_status', {
   params: noCompletionParams,
   result: queueStatusResult,
 });
+export const completionUsageWindows = defineInternal('completion:usage_windows', {
+  summary: 'Accounts whose usage limit was reached, until their reset, for system:health',
+  params: noCompletionParams,
+  result: z.object({ usage_windows: z.array(usageWindow) }),
+});
 export const completionSessionStatus = defineRequest('completion:session_status', {
   summary: "A session's chain, its newest session and its requests",
   params: sessionStatusParams,
@@ -234,15 +251,21 @@ export type TurnProgress = z.output<typeof turnProgress>;
 
 /** Every progress push names its request, the session it continues and the attempt. */
 const progressOf = <S extends z.ZodRawShape>(shape: S) =>
-  z.object({ request_id: requestId, session_id: requestedSession, attempt: z.number().describe('KSI’s attempt, from 1'), ...shape });
+  z.object({ request_id: requestId, session_id: requestedSession, attempt: z.number().describe('KSI’s attempt, from 1; for parked, the attempts made so far'), ...shape });
 
 export const completionProgress = definePush('completion:progress', {
-  summary: "A request's progress, pushed to the connection that sent it: calling_llm, streaming (delta), tool_use, api_retry, retry_scheduled",
+  summary: "A request's progress, pushed to the connection that sent it: calling_llm, streaming (delta), tool_use, api_retry, retry_scheduled, parked (waits for a usage limit's reset; no attempt counted)",
   payload: z.discriminatedUnion('status', [
     progressOf({ status: z.literal('calling_llm'), resume_session_id: z.string().nullable().describe('The session this attempt resumes; null for a new one') }),
     progressOf(streamingProgress),
     progressOf(toolUseProgress),
     progressOf(apiRetryProgress),
+    progressOf({
+      status: z.literal('parked'),
+      paused_until: epochSeconds('The usage limit resets and the request may start'),
+      account: z.string(),
+      reason: z.string().describe('The limit, in the provider’s words'),
+    }),
     progressOf({
       status: z.literal('retry_scheduled'),
       next_attempt_at: epochSeconds('The next attempt starts'),
@@ -285,6 +308,7 @@ export const completionEvents = [
   completionRetryStatus,
   completionQueueStatus,
   completionSessionStatus,
+  completionUsageWindows,
   completionProgress,
   completionResult,
   completionError,

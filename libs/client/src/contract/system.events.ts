@@ -1,4 +1,5 @@
 import { defineRequest } from './definition';
+import { usageWindow } from './completion.events';
 import { lastShutdown, restoreSummary } from './lifecycle.events';
 import { nonEmpty, z } from './schema';
 
@@ -46,6 +47,7 @@ export const healthResult = z.object({
   last_shutdown: lastShutdown,
   restored: restoreSummary.nullable().describe('What the restore at this start did; null when no checkpoint was waiting, or while the restore still runs (it starts once the daemon answers)'),
   critical_services: z.array(z.string()).describe('The services the shutdown barrier waits for'),
+  usage_windows: z.array(usageWindow).describe('Accounts whose usage limit was reached: their requests are parked until the reset'),
 });
 export type HealthResult = z.output<typeof healthResult>;
 

@@ -13,6 +13,7 @@ import { CompletionCosts1764060000000 } from './1764060000000-completion-costs';
 import { ProviderMessages1764070000000 } from './1764070000000-provider-messages';
 import { SandboxGitDir1764081000000 } from './1764081000000-sandbox-git-dir';
 import { Budgets1764100000000 } from './1764100000000-budgets';
+import { UsageWindows1764110000000 } from './1764110000000-usage-windows';
 
 /** Every migration, oldest first; run at start (the daemon never uses `synchronize`). */
 export const sqliteMigrations = [
@@ -31,4 +32,5 @@ export const sqliteMigrations = [
   ProviderMessages1764070000000,
   SandboxGitDir1764081000000,
   Budgets1764100000000,
+  UsageWindows1764110000000,
 ];
