@@ -8,6 +8,7 @@ import { EventsModule } from './events/events.module';
 import { LifecycleModule } from './lifecycle/lifecycle.module';
 import { LoggingModule } from './logging/logging.module';
 import { AgentModule } from './modules/agent/agent.module';
+import { ApprovalModule } from './modules/approval/approval.module';
 import { BudgetModule } from './modules/budget/budget.module';
 import { CheckpointModule } from './modules/checkpoint/checkpoint.module';
 import { CompletionModule } from './modules/completion/completion.module';
@@ -44,6 +45,7 @@ export class AppModule {
         MonitorModule,
         CompletionModule,
         BudgetModule,
+        ApprovalModule,
         CheckpointModule,
         CompositionModule,
         PermissionModule,

@@ -30,6 +30,8 @@ describe('the MCP bridge: a real MCP client over stdio', () => {
     await client.connect(new StdioClientTransport({ command: server.command, args: server.args, env: { ...server.env, PATH: process.env.PATH ?? '' } }));
     const { tools } = await client.listTools();
     expect(tools.map((tool) => tool.name).sort()).toEqual([
+      // The CLI's permission prompt tool (--permission-prompt-tool mcp__ksi__approval_prompt), offered to every agent.
+      'approval_prompt',
       'ksi_message_publish',
       'ksi_message_subscribe',
       'ksi_message_subscriptions',

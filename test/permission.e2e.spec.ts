@@ -7,9 +7,9 @@ import { RawConnection } from './support/raw-connection';
 describe('permissions, sandboxes and agent identity (real daemon)', () => {
   const { daemon, send } = useFakeClaudeDaemon();
 
-  it('ships the four profiles', async () => {
+  it('ships the five profiles', async () => {
     const { profiles } = await send('permission:list_profiles');
-    expect(Object.keys(profiles).sort()).toEqual(['researcher', 'restricted', 'standard', 'trusted']);
+    expect(Object.keys(profiles).sort()).toEqual(['researcher', 'restricted', 'standard', 'supervised', 'trusted']);
     expect(profiles.restricted.tools.allowed).toEqual(['Read', 'Glob', 'Grep', 'ToolSearch']);
     expect(profiles.restricted.tools.disallowed).toEqual(expect.arrayContaining(['Bash', 'Edit', 'Write', 'NotebookEdit', 'WebFetch', 'WebSearch', 'Task', 'Cron*']));
     expect(profiles.trusted.tools.allowed).toBeNull();

@@ -5,6 +5,7 @@ import { EXIT } from './cli-error';
 import { daemonSubCommands, DaemonCommand } from './commands/daemon/daemon.command';
 import { dbSubCommands, DbCommand } from './commands/db/db.command';
 import { agentCommands } from './commands/agent.command';
+import { approvalCommands } from './commands/approval.command';
 import { budgetCommands } from './commands/budget.command';
 import { CompleteCommand } from './commands/complete.command';
 import { conversationCommands } from './commands/conversation.command';
@@ -74,6 +75,7 @@ class ProgramSetup implements OnApplicationBootstrap {
     CostsCommand,
     ...agentCommands,
     ...budgetCommands,
+    ...approvalCommands,
     ...conversationCommands,
     DaemonCommand,
     ...daemonSubCommands,

@@ -50,6 +50,7 @@ const environment = z.object({
   KSI_RETRY_INITIAL_MS: positiveInt('KSI_RETRY_INITIAL_MS', 2_000),
   KSI_RETRY_MAX_MS: positiveInt('KSI_RETRY_MAX_MS', 60_000),
   KSI_RETRY_MULTIPLIER: z.coerce.number({ error: 'KSI_RETRY_MULTIPLIER must be a number' }).min(1, 'KSI_RETRY_MULTIPLIER must be at least 1').default(2),
+  KSI_APPROVAL_WEBHOOK_URL: z.url({ error: 'KSI_APPROVAL_WEBHOOK_URL must be a URL such as https://hooks.example.com/ksi' }).optional(),
   KSI_RESUME_STAGGER_MS: z.coerce.number({ error: 'KSI_RESUME_STAGGER_MS must be a number' }).int('KSI_RESUME_STAGGER_MS must be a whole number').min(0, 'KSI_RESUME_STAGGER_MS must be 0 or more').default(1_000),
 });
 
@@ -66,6 +67,9 @@ export const CONFIG_VARIABLES: readonly string[] = Object.keys(environment.shape
  * one is kept out of the CLI's environment.
  */
 export const PROVIDER_API_KEY = 'KSI_ANTHROPIC_API_KEY';
+
+/** The HMAC key of the approval webhook: a secret, so read like the API keys and never written to the settings file. */
+export const APPROVAL_WEBHOOK_SECRET = 'KSI_APPROVAL_WEBHOOK_SECRET';
 
 export interface KsiConfig {
   /** The installed package's version. */
@@ -107,6 +111,8 @@ export interface KsiConfig {
   /** Per attempt, unless the request gives `timeout` (seconds). */
   completionTimeoutMs: number;
   retry: RetryPolicy;
+  /** Where new approval requests are POSTed, signed with `secret` (HMAC-SHA256 of the body); off when unset. */
+  approvalWebhook: { url: string; secret: string } | undefined;
   /** After a usage window ends, the requests it parked start this far apart (highest priority first). */
   resumeStaggerMs: number;
   /** Nest devtools' HTTP endpoint on loopback; off when unset. */
@@ -156,6 +162,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
   } catch (error) {
     throw new ConfigError(`Invalid configuration: ${(error as Error).message}`);
   }
+  const webhookSecret = env[APPROVAL_WEBHOOK_SECRET] || undefined;
+  if (e.KSI_APPROVAL_WEBHOOK_URL && !webhookSecret) throw new ConfigError(`Invalid configuration: KSI_APPROVAL_WEBHOOK_URL needs ${APPROVAL_WEBHOOK_SECRET}, the key its requests are signed with`);
   const varDir = path.resolve(cwd, e.KSI_VAR_DIR);
   const logDir = path.join(varDir, 'logs');
   return {
@@ -189,6 +197,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     checkResults: e.KSI_CHECK_RESULTS === 'on',
     eventRetentionDays: e.KSI_EVENT_RETENTION_DAYS,
     resumeStaggerMs: e.KSI_RESUME_STAGGER_MS,
+    approvalWebhook: e.KSI_APPROVAL_WEBHOOK_URL && webhookSecret ? { url: e.KSI_APPROVAL_WEBHOOK_URL, secret: webhookSecret } : undefined,
     retry: { maxAttempts: e.KSI_RETRY_MAX_ATTEMPTS, initialDelayMs: e.KSI_RETRY_INITIAL_MS, maxDelayMs: e.KSI_RETRY_MAX_MS, multiplier: e.KSI_RETRY_MULTIPLIER },
   };
 }

@@ -1,5 +1,7 @@
 import { DaemonRun } from '../lifecycle/daemon-run.entity';
 import { Agent } from '../modules/agent/agent.entity';
+import { ApprovalRule } from '../modules/approval/approval-rule.entity';
+import { Approval } from '../modules/approval/approval.entity';
 import { Budget } from '../modules/budget/budget.entity';
 import { AgentIdentity } from '../modules/agent/agent-identity.entity';
 import { AgentMessage } from '../modules/agent/agent-message.entity';
@@ -37,4 +39,6 @@ export const ENTITIES = [
   ProviderMessage,
   Budget,
   UsageWindowRow,
+  Approval,
+  ApprovalRule,
 ];

@@ -90,10 +90,11 @@ export class ShutdownCoordinator implements OnModuleInit, OnModuleDestroy {
     this.log.info({ reason: this.reason, services: this.criticalServices }, 'shutdown started');
     this.dispatcher.draining = true;
     this.connections.broadcast(systemShutdownNotification, { reason: 'daemon_shutdown', timestamp: startedAt / 1000 });
+    // Before waiting for requests in flight: listeners end those that would wait long (approval prompts).
+    this.bus.emit(systemShutdownStarted, { reason: this.reason });
     const deadline = startedAt + this.config.shutdownTimeoutMs;
     await this.until(deadline, Promise.all(this.connections.all().map((connection) => connection.whenIdle())));
 
-    this.bus.emit(systemShutdownStarted, { reason: this.reason });
     for (const service of this.services) {
       Promise.resolve()
         .then(service.run)

@@ -2,12 +2,23 @@ import { Server } from '@modelcontextprotocol/sdk/server/index.js';
 import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
 import { CallToolRequestSchema, ListToolsRequestSchema, type Tool } from '@modelcontextprotocol/sdk/types.js';
 import { Command } from 'nest-commander';
-import { isErrorResult, KsiClient, KsiEventError, mcpToolName, type McpToolDescription } from '../../../libs/client/src';
+import { APPROVAL_PROMPT_TOOL, isErrorResult, KsiClient, KsiEventError, mcpToolName, type ApprovalAnswer, type McpToolDescription } from '../../../libs/client/src';
 import { CliError, EXIT, usageError } from '../cli-error';
 import { KsiCommand, type SocketOptions } from '../ksi-command';
 
-/** The bridge's own plumbing, not tools for the agent. */
-const BRIDGE_EVENTS = new Set(['system:identify', 'mcp:session_start']);
+/** The bridge's own plumbing, not tools for the agent (approval:prompt is offered as approval_prompt, below). */
+const BRIDGE_EVENTS = new Set(['system:identify', 'mcp:session_start', 'approval:prompt']);
+
+/** What the Claude CLI sends its permission prompt tool (`--permission-prompt-tool mcp__ksi__approval_prompt`). */
+const APPROVAL_PROMPT: Tool = {
+  name: APPROVAL_PROMPT_TOOL,
+  description: 'Asks KSI whether this agent may use a tool its allow list does not cover; answers {"behavior":"allow","updatedInput":{...}} or {"behavior":"deny","message":"..."}',
+  inputSchema: {
+    type: 'object',
+    properties: { tool_name: { type: 'string' }, input: { type: 'object' }, tool_use_id: { type: 'string' } },
+    required: ['tool_name', 'input'],
+  },
+};
 
 @Command({
   name: 'mcp',
@@ -35,8 +46,9 @@ export class McpCommand extends KsiCommand {
     });
 
     const server = new Server({ name: 'ksi', version: '1' }, { capabilities: { tools: {} } });
-    server.setRequestHandler(ListToolsRequestSchema, async () => ({ tools }));
+    server.setRequestHandler(ListToolsRequestSchema, async () => ({ tools: [...tools, APPROVAL_PROMPT] }));
     server.setRequestHandler(CallToolRequestSchema, async (request) => {
+      if (request.params.name === APPROVAL_PROMPT_TOOL) return { content: [{ type: 'text' as const, text: JSON.stringify(await askApproval(client, request.params.arguments ?? {})) }] };
       const event = toolEvents.get(request.params.name);
       if (!event) return { content: [{ type: 'text' as const, text: `Unknown tool ${request.params.name}` }], isError: true };
       try {
@@ -57,5 +69,20 @@ export class McpCommand extends KsiCommand {
     await finished;
     await server.close();
     await client.close();
+  }
+}
+
+/**
+ * The decision, waited for as long as it takes (a person may take minutes; the daemon denies at the
+ * profile's timeout). Whatever goes wrong is a denial the model can read, never an allowed call.
+ */
+async function askApproval(client: KsiClient, args: Record<string, unknown>): Promise<ApprovalAnswer> {
+  try {
+    const reply = await client.request('approval:prompt', args, 0);
+    if ('error' in reply) return { behavior: 'deny', message: `KSI could not decide (${reply.code}): ${reply.error}` };
+    if (isErrorResult(reply.data)) return { behavior: 'deny', message: `KSI could not decide (${reply.data.code}): ${reply.data.error}` };
+    return reply.data as ApprovalAnswer;
+  } catch (error) {
+    return { behavior: 'deny', message: `KSI could not decide: ${(error as Error).message}` };
   }
 }

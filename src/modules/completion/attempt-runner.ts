@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
-import { budgetCheck, completionProgress, conversationAcquireLock, conversationReleaseLock, parseModel } from '../../../libs/client/src';
+import { APPROVAL_PROMPT_TOOL_NAME, budgetCheck, completionProgress, conversationAcquireLock, conversationReleaseLock, parseModel } from '../../../libs/client/src';
 import { CLOCK, type Clock } from '../../common/clock';
 import { KSI_CONFIG, type KsiConfig } from '../../config/config';
 import { EventBus } from '../../events/event-bus';
@@ -102,6 +102,7 @@ export class AttemptRunner {
   /** A new session gets its id from KSI (a fresh one per attempt: a failed attempt may have created its session). */
   private turn(requestId: string, payload: AsyncParams, model: string, resume: string | undefined): Turn {
     const ksi = (payload.extra_body as { ksi?: Record<string, any> } | undefined)?.ksi ?? {};
+    const mcpConfig: string | undefined = payload.mcp_config ?? ksi.mcp_config_path;
     return {
       requestId,
       prompt: promptOf(payload),
@@ -111,7 +112,9 @@ export class AttemptRunner {
       allowedTools: payload.allowed_tools ?? ksi.permissions?.allowed_tools,
       disallowedTools: payload.disallowed_tools ?? ksi.permissions?.disallowed_tools,
       maxTurns: payload.max_turns,
-      mcpConfig: payload.mcp_config ?? ksi.mcp_config_path,
+      mcpConfig,
+      // An agent's own MCP server (its bridge) answers for it: a tool outside its allow list waits for approval instead of failing.
+      ...(mcpConfig && payload.agent_id !== undefined && { permissionPromptTool: APPROVAL_PROMPT_TOOL_NAME }),
       systemPrompt: payload.system_prompt,
       cwd: payload.cwd ?? ksi.sandbox_dir,
       // Admission names the agent of every request made by or for one: it never loads its workspace's settings.

@@ -54,7 +54,13 @@ describe('permission rules', () => {
     });
 
     it('finds nothing for a child within its parent', () => {
-      const child = profile({ tools: { allowed: ['Read'] }, resources: { max_tokens: 100 }, events: { allowed: ['state:get'] }, state: { namespaces: ['shared:*'] } });
+      const child = profile({
+        tools: { allowed: ['Read'] },
+        resources: { max_tokens: 100 },
+        events: { allowed: ['state:get'] },
+        state: { namespaces: ['shared:*'] },
+        approvals: { allow: ['Grep(*.ts)'], deny: ['Bash(rm*)'] },
+      });
       expect(spawnProblems(parent, child, EVENTS)).toEqual([]);
     });
 
@@ -65,12 +71,14 @@ describe('permission rules', () => {
         resources: { max_tokens: 101, unknown_to_parent: 5 },
         events: { allowed: ['*'] },
         state: { namespaces: ['shared:*', 'global'] },
+        approvals: { allow: ['Bash(git status*)'] },
       });
       expect(spawnProblems(parent, child, EVENTS)).toEqual([
         'tools the parent lacks: Bash',
         'capabilities the parent lacks: network_access',
         "resources above the parent's: max_tokens",
         'events the parent may not send: message:publish, system:shutdown, agent:spawn',
+        'approval rules the parent lacks: Bash(git status*)',
         'state namespaces the parent is not granted: global',
       ]);
     });

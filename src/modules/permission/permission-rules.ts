@@ -25,7 +25,7 @@ export function eventAccess(permissions: Permissions): (event: string) => boolea
   return (event) => allows(event) && !denies(event);
 }
 
-/** The profile with its overrides: tools and events added or removed, capabilities set, resources raised. */
+/** The profile with its overrides: tools and events added or removed, capabilities set, resources raised, approval rules added. */
 export function applyOverrides(base: Permissions, overrides: Overrides): Permissions {
   const tools = { ...base.tools, disallowed: [...base.tools.disallowed] };
   if (overrides.tools?.allowed_add && tools.allowed !== null) tools.allowed = [...new Set([...tools.allowed, ...overrides.tools.allowed_add])];
@@ -43,6 +43,11 @@ export function applyOverrides(base: Permissions, overrides: Overrides): Permiss
     events: {
       allowed: [...base.events.allowed, ...(overrides.events?.allowed_add ?? [])],
       disallowed: [...base.events.disallowed, ...(overrides.events?.disallowed_add ?? [])],
+    },
+    approvals: {
+      allow: [...base.approvals.allow, ...(overrides.approvals?.allow_add ?? [])],
+      deny: [...base.approvals.deny, ...(overrides.approvals?.deny_add ?? [])],
+      timeout_seconds: overrides.approvals?.timeout_seconds ?? base.approvals.timeout_seconds,
     },
   };
 }
@@ -65,6 +70,9 @@ export function spawnProblems(parent: Permissions, child: Permissions, events: r
   const childMay = eventAccess(child);
   const extraEvents = events.filter((event) => childMay(event) && !parentMay(event));
   if (extraEvents.length > 0) problems.push(`events the parent may not send: ${listed(extraEvents)}`);
+  // A rule that approves calls at once is a grant: the parent must hold it, or the tool itself.
+  const extraApprovals = child.approvals.allow.filter((rule) => !parent.approvals.allow.includes(rule) && !parentTools.has(rule.replace(/\(.*$/s, '')));
+  if (extraApprovals.length > 0) problems.push(`approval rules the parent lacks: ${listed(extraApprovals)}`);
   const extraNamespaces = child.state.namespaces.filter((glob) => !parent.state.namespaces.includes(glob));
   if (extraNamespaces.length > 0) problems.push(`state namespaces the parent is not granted: ${extraNamespaces.join(', ')}`);
   return problems;

@@ -43,14 +43,15 @@ export class PermissionHandlers {
   @Handles(permissionSetAgent, { agentParams: { agent_id: 'child', parent_id: 'self' } })
   async setAgent({ agent_id, profile, overrides, parent_id }: ParamsOut<typeof permissionSetAgent>, context: EventContext): Promise<HandlerResult<typeof permissionSetAgent>> {
     // An agent (asking itself, or spawning through agent:spawn) is always the parent of what it sets.
-    const permissions = await this.permissions.setAgent(agent_id, profile, overrides, parent_id ?? context.agentId, context.agentId);
-    return { agent_id, permissions, effective_tools: effectiveTools(permissions) };
+    const parent = parent_id ?? context.agentId;
+    const permissions = await this.permissions.setAgent(agent_id, profile, overrides, parent, context.agentId);
+    return { agent_id, parent_id: parent ?? null, permissions, effective_tools: effectiveTools(permissions) };
   }
 
   @Handles(permissionGetAgent)
   getAgent({ agent_id }: ParamsOut<typeof permissionGetAgent>): HandlerResult<typeof permissionGetAgent> {
     const permissions = this.permissions.agent(agent_id);
-    return { agent_id, permissions, effective_tools: effectiveTools(permissions) };
+    return { agent_id, parent_id: this.permissions.parentOf(agent_id), permissions, effective_tools: effectiveTools(permissions) };
   }
 
   @Handles(permissionRemoveAgent, { agentParams: { agent_id: 'child' } })

@@ -17,8 +17,8 @@ import { DAEMON_LOG } from '../../logging/logger';
 import { AgentPermissionRepository, type PermissionRow } from './agent-permission.repository';
 import { applyOverrides, eventAccess, spawnProblems, type Overrides } from './permission-rules';
 
-/** Events an identified agent may always send. */
-const ALWAYS_ALLOWED = new Set(['system:identify', 'mcp:session_start']);
+/** Events an identified agent may always send: identifying, its MCP bridge, and asking to use a tool (as itself). */
+const ALWAYS_ALLOWED = new Set(['system:identify', 'mcp:session_start', 'approval:prompt']);
 
 interface AccessRule {
   mayRaise: (event: string) => boolean;
@@ -117,6 +117,11 @@ export class PermissionService implements OnModuleInit {
     const row = this.row(agentId);
     if (!row) throw new EventError('not_found', `No permissions found for agent: ${agentId}`);
     return storedPermissions(row);
+  }
+
+  /** The agent that spawned this one; null for one the operator made. */
+  parentOf(agentId: string): string | null {
+    return this.row(agentId)?.parentId ?? null;
   }
 
   /** Removes the permissions and the token: a removed agent's token no longer identifies anyone. */

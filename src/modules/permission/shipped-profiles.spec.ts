@@ -33,7 +33,7 @@ function unknownRule(rule: string, permissions: Permissions): string | undefined
 
 describe('shipped permission profiles', () => {
   it('are all there', () => {
-    expect(profiles.map(([, permissions]) => permissions.level).sort()).toEqual(['researcher', 'restricted', 'standard', 'trusted']);
+    expect(profiles.map(([, permissions]) => permissions.level).sort()).toEqual(['researcher', 'restricted', 'standard', 'supervised', 'trusted']);
   });
 
   it("the built-in tool list is the recorded CLI's", () => {
@@ -45,12 +45,16 @@ describe('shipped permission profiles', () => {
     expect(rules.map((rule) => unknownRule(rule, permissions)).filter(Boolean)).toEqual([]);
   });
 
-  it.each(profiles.filter(([, permissions]) => permissions.tools.allowed !== null))('%s decides every built-in tool: allowed or disallowed, never both', (_file, permissions) => {
-    const allowed = permissions.tools.allowed ?? [];
-    const disallowed = (tool: string) => permissions.tools.disallowed.some((rule) => picomatch.isMatch(tool, rule));
-    expect(recorded.tools.filter((tool) => !allowed.includes(tool) && !disallowed(tool))).toEqual([]);
-    expect(allowed.filter((tool) => disallowed(tool))).toEqual([]);
-  });
+  it.each(profiles.filter(([, permissions]) => permissions.tools.allowed !== null))(
+    '%s decides every built-in tool: allowed, disallowed or asked (named by an approval rule), never two of them',
+    (_file, permissions) => {
+      const allowed = permissions.tools.allowed ?? [];
+      const disallowed = (tool: string) => permissions.tools.disallowed.some((rule) => picomatch.isMatch(tool, rule));
+      const approvalRules = [...permissions.approvals.allow, ...permissions.approvals.deny].map((rule) => rule.replace(/\(.*$/s, ''));
+      const asked = (tool: string) => approvalRules.some((rule) => picomatch.isMatch(tool, rule));
+      expect(recorded.tools.filter((tool) => [allowed.includes(tool), disallowed(tool), asked(tool)].filter(Boolean).length !== 1)).toEqual([]);
+    },
+  );
 
   it('restricted offers reading tools only', () => {
     const [, restricted] = profiles.find(([, permissions]) => permissions.level === 'restricted')!;

@@ -1,5 +1,6 @@
 import type { z } from './schema';
 import { agentEvents } from './agent.events';
+import { approvalEvents } from './approval.events';
 import { budgetEvents } from './budget.events';
 import { completionEvents } from './completion.events';
 import { compositionEvents } from './composition.events';
@@ -15,6 +16,7 @@ import { stateEvents } from './state.events';
 import { systemEvents } from './system.events';
 
 export * from './agent.events';
+export * from './approval.events';
 export * from './budget.events';
 export * from './completion.events';
 export * from './composition.events';
@@ -37,6 +39,7 @@ export const EVENT_DEFINITIONS = [
   ...systemEvents,
   ...lifecycleEvents,
   ...agentEvents,
+  ...approvalEvents,
   ...budgetEvents,
   ...completionEvents,
   ...compositionEvents,

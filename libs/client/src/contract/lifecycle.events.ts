@@ -145,7 +145,7 @@ export const systemReady = defineInternal('system:ready', {
   result: z.void(),
 });
 export const systemShutdownStarted = defineInternal('system:shutdown_started', {
-  summary: 'Shutdown began: new requests are refused and the critical services run next (the barrier waits for those, not for listeners)',
+  summary: 'Shutdown began: new requests are refused, requests in flight finish (listeners end those that would wait long), then the critical services run (the barrier waits for those, not for listeners)',
   params: z.object({ reason: z.string().describe('signal, or requested (system:shutdown)') }),
   result: z.void(),
 });

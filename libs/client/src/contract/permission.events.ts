@@ -14,6 +14,19 @@ export const permissionsSchema = z.object({
   events: z.object({ allowed: z.array(z.string()).default([]), disallowed: z.array(z.string()).default([]) }).default({ allowed: [], disallowed: [] }),
   /** Shared state namespaces (globs) besides the agent's own, agent:<id>. */
   state: z.object({ namespaces: z.array(z.string()).default([]) }).default({ namespaces: [] }),
+  /**
+   * Tool calls outside `tools.allowed`, as the CLI asks through its permission prompt tool: `deny`
+   * rules first, then `allow`; what neither matches waits for a person (or the parent) up to
+   * `timeout_seconds`, then is denied. A rule is a tool name (`WebFetch`, `mcp__*`) or
+   * `Tool(argument glob)`, e.g. `Bash(git status*)`, `Read(/srv/data/*)`; `*` matches anything.
+   */
+  approvals: z
+    .object({
+      allow: z.array(z.string()).default([]),
+      deny: z.array(z.string()).default([]),
+      timeout_seconds: z.number().positive().default(600),
+    })
+    .default({ allow: [], deny: [], timeout_seconds: 600 }),
 });
 export type Permissions = z.output<typeof permissionsSchema>;
 
@@ -23,6 +36,7 @@ export const overridesSchema = z
     capabilities: z.record(z.string(), z.boolean()),
     resources: z.record(z.string(), z.number()),
     events: z.object({ allowed_add: z.array(z.string()), disallowed_add: z.array(z.string()) }).partial(),
+    approvals: z.object({ allow_add: z.array(z.string()), deny_add: z.array(z.string()), timeout_seconds: z.number().positive() }).partial(),
   })
   .partial();
 
@@ -58,6 +72,7 @@ export const noPermissionParams = z.object({});
 
 const agentPermissions = z.object({
   agent_id: z.string(),
+  parent_id: z.string().nullable().describe('The agent that spawned it'),
   permissions: permissionsSchema,
   effective_tools: z.array(z.string()).describe('The tools pre-approved for the agent (--allowedTools)'),
 });

@@ -14,6 +14,7 @@ import { ProviderMessages1764070000000 } from './1764070000000-provider-messages
 import { SandboxGitDir1764081000000 } from './1764081000000-sandbox-git-dir';
 import { Budgets1764100000000 } from './1764100000000-budgets';
 import { UsageWindows1764110000000 } from './1764110000000-usage-windows';
+import { Approvals1764120000000 } from './1764120000000-approvals';
 
 /** Every migration, oldest first; run at start (the daemon never uses `synchronize`). */
 export const sqliteMigrations = [
@@ -33,4 +34,5 @@ export const sqliteMigrations = [
   SandboxGitDir1764081000000,
   Budgets1764100000000,
   UsageWindows1764110000000,
+  Approvals1764120000000,
 ];

@@ -39,6 +39,7 @@ export class ClaudeCliProvider implements CompletionProvider {
     if (request.maxBudgetUsd !== undefined) args.push(`--max-budget-usd=${request.maxBudgetUsd}`);
     args.push(request.resume ? `--resume=${request.sessionId}` : `--session-id=${request.sessionId}`);
     if (request.mcpConfig) args.push(`--mcp-config=${request.mcpConfig}`);
+    if (request.permissionPromptTool) args.push(`--permission-prompt-tool=${request.permissionPromptTool}`);
     if (request.systemPrompt) args.push(`--append-system-prompt=${request.systemPrompt}`);
     if (request.settingSources) args.push(`--setting-sources=${request.settingSources.join(',')}`);
     return args;

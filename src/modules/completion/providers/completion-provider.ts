@@ -18,6 +18,8 @@ export interface Turn {
   /** The least any budget that applies has left (USD): the CLI stops the turn once it has spent that. */
   maxBudgetUsd?: number;
   mcpConfig?: string;
+  /** The MCP tool the CLI asks before using a tool its allow list does not cover (`--permission-prompt-tool`). */
+  permissionPromptTool?: string;
   systemPrompt?: string;
   cwd?: string;
   /**

@@ -1,0 +1,73 @@
+import { Injectable } from '@nestjs/common';
+import type { ApprovalStatus } from '../../../libs/client/src';
+import { sql } from '../../database/sql-statement';
+import { Storage } from '../../database/storage';
+import type { ApprovalRule } from './approval-rule.entity';
+import type { Approval } from './approval.entity';
+
+const columns = `approval_id AS "approvalId", agent_id AS "agentId", tool_name AS "toolName", input, subject, tool_use_id AS "toolUseId", status, reason,
+  decided_by AS "decidedBy", remember, requested_at AS "requestedAt", timeout_at AS "timeoutAt", decided_at AS "decidedAt", answered_at AS "answeredAt"`;
+
+const statements = {
+  insert: sql(
+    `INSERT INTO approvals (approval_id, agent_id, tool_name, input, subject, tool_use_id, status, reason, decided_by, remember, requested_at, timeout_at, decided_at, answered_at)
+     VALUES (@approvalId, @agentId, @toolName, @input, @subject, @toolUseId, @status, @reason, @decidedBy, @remember, @requestedAt, @timeoutAt, @decidedAt, @answeredAt)`,
+  ),
+  byId: sql(`SELECT ${columns} FROM approvals WHERE approval_id = ?`),
+  byStatus: sql(`SELECT ${columns} FROM approvals WHERE status = ? ORDER BY requested_at, approval_id`),
+  // The agent's request for this subject that no call has had the answer of yet: pending, or decided while nobody waited.
+  unanswered: sql(`SELECT ${columns} FROM approvals WHERE agent_id = ? AND subject = ? AND answered_at IS NULL ORDER BY requested_at LIMIT 1`),
+  decide: sql(
+    `UPDATE approvals SET status = @status, reason = @reason, decided_by = @decidedBy, remember = @remember, decided_at = @now
+     WHERE approval_id = @approvalId AND status = 'pending'`,
+  ),
+  answered: sql('UPDATE approvals SET answered_at = ? WHERE approval_id = ? AND answered_at IS NULL'),
+  rulesOf: sql('SELECT agent_id AS "agentId", subject, decision, created_at AS "createdAt" FROM approval_rules WHERE agent_id = ?'),
+  addRule: sql(
+    `INSERT INTO approval_rules (agent_id, subject, decision, created_at) VALUES (@agentId, @subject, @decision, @createdAt)
+     ON CONFLICT (agent_id, subject) DO UPDATE SET decision = excluded.decision, created_at = excluded.created_at`,
+  ),
+};
+
+/** Every query of `approvals` and `approval_rules`. Times are epoch ms; writes resolve once committed. */
+@Injectable()
+export class ApprovalRepository {
+  constructor(private readonly storage: Storage) {}
+
+  async insert(approval: Approval): Promise<void> {
+    await this.storage.write((tx) => tx.run(statements.insert, approval));
+  }
+
+  byId(approvalId: string): Promise<Approval | undefined> {
+    return this.storage.get<Approval>(statements.byId, [approvalId]);
+  }
+
+  /** Oldest first. */
+  withStatus(status: ApprovalStatus): Promise<Approval[]> {
+    return this.storage.all<Approval>(statements.byStatus, [status]);
+  }
+
+  unanswered(agentId: string, subject: string): Promise<Approval | undefined> {
+    return this.storage.get<Approval>(statements.unanswered, [agentId, subject]);
+  }
+
+  /**
+   * Decides a pending request, and with `rule` remembers the decision for the agent, together; false
+   * when it was no longer pending.
+   */
+  decide(decision: Pick<Approval, 'approvalId' | 'status' | 'reason' | 'decidedBy' | 'remember'> & { now: number }, rule?: ApprovalRule): Promise<boolean> {
+    return this.storage.write(async (tx) => {
+      if ((await tx.run(statements.decide, decision)) === 0) return false;
+      if (rule) await tx.run(statements.addRule, rule);
+      return true;
+    });
+  }
+
+  async markAnswered(approvalId: string, now: number): Promise<void> {
+    await this.storage.write((tx) => tx.run(statements.answered, [now, approvalId]));
+  }
+
+  rulesOf(agentId: string): Promise<ApprovalRule[]> {
+    return this.storage.all<ApprovalRule>(statements.rulesOf, [agentId]);
+  }
+}

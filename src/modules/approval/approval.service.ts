@@ -1,0 +1,215 @@
+import { Inject, Injectable, type OnModuleDestroy } from '@nestjs/common';
+import { randomUUID } from 'node:crypto';
+import {
+  approvalDecided,
+  approvalRequested,
+  permissionGetAgent,
+  systemReady,
+  systemShutdownStarted,
+  type ApprovalAnswer,
+  type ApprovalRecord,
+  type ApprovalStatus,
+  type ParamsOut,
+  type approvalDecide,
+  type approvalPrompt,
+} from '../../../libs/client/src';
+import { CLOCK, type Clock } from '../../common/clock';
+import { EventBus } from '../../events/event-bus';
+import type { ClientConnection, EventContext } from '../../events/event-context';
+import { EventError } from '../../events/event-error';
+import { Listens } from '../../events/handles.decorator';
+import type { Approval } from './approval.entity';
+import { ApprovalRepository } from './approval.repository';
+import { argumentOf, matchingRule, subjectOf } from './approval-rules';
+import { ApprovalWebhook } from './approval-webhook';
+
+type Decision = 'allow' | 'deny';
+
+/**
+ * The approval inbox. A tool call the CLI asks about (its permission prompt tool, through the agent's
+ * MCP bridge) is decided by the agent's rules (its profile's `approvals`, then what approvers asked to
+ * remember); anything else becomes a durable request that waits for `approval:decide` (the operator, or
+ * the agent's parent) up to the profile's timeout, then is denied.
+ */
+@Injectable()
+export class ApprovalService implements OnModuleDestroy {
+  /** The calls waiting for each pending request; undefined tells one the daemon stops under it. */
+  private readonly waiting = new Map<string, ((answer: ApprovalAnswer | undefined) => void)[]>();
+  private readonly timers = new Map<string, NodeJS.Timeout>();
+  private readonly subscribers = new Set<ClientConnection>();
+
+  constructor(
+    @Inject(CLOCK) private readonly clock: Clock,
+    private readonly repo: ApprovalRepository,
+    private readonly bus: EventBus,
+    private readonly webhook: ApprovalWebhook,
+  ) {}
+
+  /** Requests still pending from before a restart time out as they would have. */
+  @Listens(systemReady)
+  async armTimeouts(): Promise<void> {
+    for (const approval of await this.repo.withStatus('pending')) this.armTimeout(approval);
+  }
+
+  /**
+   * The daemon stops: waiting calls end now (their CLI is stopped with the daemon, and its turn runs
+   * again after the restart, when its new call joins the request that still waits here).
+   */
+  @Listens(systemShutdownStarted)
+  releaseWaiting(): void {
+    for (const waiters of this.waiting.values()) for (const release of waiters) release(undefined);
+    this.waiting.clear();
+  }
+
+  onModuleDestroy(): void {
+    for (const timer of this.timers.values()) clearTimeout(timer);
+  }
+
+  async prompt(agentId: string, { tool_name, input, tool_use_id }: ParamsOut<typeof approvalPrompt>): Promise<ApprovalAnswer> {
+    const subject = subjectOf(tool_name, input);
+    const argument = argumentOf(subject, tool_name);
+    const { permissions } = await this.bus.requestOne(permissionGetAgent, { agent_id: agentId });
+    const remembered = await this.repo.rulesOf(agentId);
+    const rule = (rules: string[], decision: Decision) => {
+      const exact = remembered.find((entry) => entry.decision === decision && entry.subject === subject);
+      return exact ? exact.subject : matchingRule(rules, tool_name, argument);
+    };
+    for (const [decision, matched] of [['deny', rule(permissions.approvals.deny, 'deny')], ['allow', rule(permissions.approvals.allow, 'allow')]] as const) {
+      if (matched === undefined) continue;
+      this.bus.emit(approvalDecided, { approval_id: null, agent_id: agentId, tool_name, subject, decision, decided_by: 'rule', rule: matched, reason: null, waited_ms: 0 });
+      return decision === 'allow' ? { behavior: 'allow', updatedInput: input } : { behavior: 'deny', message: `Denied by the rule ${matched} of agent ${agentId}` };
+    }
+
+    // A call made again for a request that is open, or was decided while nobody waited (the CLI died with a restart), gets that one's answer.
+    const open = await this.repo.unanswered(agentId, subject);
+    if (open && open.status !== 'pending') return this.answered(open);
+    const approval = open ?? (await this.create(agentId, tool_name, input, subject, tool_use_id ?? null, permissions.approvals.timeout_seconds));
+    const answer = await new Promise<ApprovalAnswer | undefined>((resolve) => this.waiting.set(approval.approvalId, [...(this.waiting.get(approval.approvalId) ?? []), resolve]));
+    if (!answer) return { behavior: 'deny', message: 'KSI is stopping; this turn runs again after the restart and asks again' };
+    await this.repo.markAnswered(approval.approvalId, this.clock.now());
+    return answer;
+  }
+
+  list(status: ApprovalStatus): Promise<ApprovalRecord[]> {
+    return this.repo.withStatus(status).then((approvals) => approvals.map(recordOf));
+  }
+
+  async get(approvalId: string): Promise<ApprovalRecord> {
+    return recordOf(await this.find(approvalId));
+  }
+
+  /** The operator decides any request; an agent only its own children's (its profile must allow approval:decide). */
+  async decide({ approval_id, decision, reason, remember }: ParamsOut<typeof approvalDecide>, context: EventContext): Promise<ApprovalRecord> {
+    const approval = await this.find(approval_id);
+    if (context.agentId !== undefined) {
+      const { parent_id } = await this.bus.requestOne(permissionGetAgent, { agent_id: approval.agentId });
+      if (parent_id !== context.agentId) throw new EventError('permission_denied', `Agent ${context.agentId} decides only for the agents it spawned; ${approval.agentId} is not its child`);
+    }
+    const decidedBy = context.agentId === undefined ? 'operator' : `agent:${context.agentId}`;
+    return this.settle(approval, decision, reason ?? null, decidedBy, remember);
+  }
+
+  subscribe(connection: ClientConnection): void {
+    if (this.subscribers.has(connection)) return;
+    this.subscribers.add(connection);
+    connection.onClose(() => this.subscribers.delete(connection));
+  }
+
+  private async find(approvalId: string): Promise<Approval> {
+    const approval = await this.repo.byId(approvalId);
+    if (!approval) throw new EventError('not_found', `No approval request ${approvalId}; approval:list shows the pending ones`);
+    return approval;
+  }
+
+  private async create(agentId: string, toolName: string, input: Record<string, unknown>, subject: string, toolUseId: string | null, timeoutSeconds: number): Promise<Approval> {
+    const now = this.clock.now();
+    const approval: Approval = {
+      approvalId: randomUUID(),
+      agentId,
+      toolName,
+      input: JSON.stringify(input),
+      subject,
+      toolUseId,
+      status: 'pending',
+      reason: null,
+      decidedBy: null,
+      remember: 0,
+      requestedAt: now,
+      timeoutAt: now + timeoutSeconds * 1000,
+      decidedAt: null,
+      answeredAt: null,
+    };
+    await this.repo.insert(approval);
+    this.armTimeout(approval);
+    const record = recordOf(approval);
+    for (const connection of this.subscribers) if (!connection.push(approvalRequested, record)) this.subscribers.delete(connection);
+    this.bus.emit(approvalRequested, record);
+    this.webhook.notify(record);
+    return approval;
+  }
+
+  private async settle(approval: Approval, decision: Decision, reason: string | null, decidedBy: string, remember: boolean): Promise<ApprovalRecord> {
+    const now = this.clock.now();
+    const status: ApprovalStatus = decidedBy === 'timeout' ? 'expired' : decision === 'allow' ? 'allowed' : 'denied';
+    const rule = remember ? { agentId: approval.agentId, subject: approval.subject, decision, createdAt: now } : undefined;
+    const settled = await this.repo.decide({ approvalId: approval.approvalId, status, reason, decidedBy, remember: remember ? 1 : 0, now }, rule);
+    if (!settled) throw new EventError('already_decided', `Approval ${approval.approvalId} is ${(await this.find(approval.approvalId)).status}, not pending`);
+    clearTimeout(this.timers.get(approval.approvalId));
+    this.timers.delete(approval.approvalId);
+    const decided = { ...approval, status, reason, decidedBy, remember: remember ? 1 : 0, decidedAt: now };
+    this.bus.emit(approvalDecided, {
+      approval_id: approval.approvalId,
+      agent_id: approval.agentId,
+      tool_name: approval.toolName,
+      subject: approval.subject,
+      decision,
+      decided_by: decidedBy,
+      rule: null,
+      reason,
+      waited_ms: now - approval.requestedAt,
+    });
+    const answer = answerOf(decided);
+    for (const resolve of this.waiting.get(approval.approvalId) ?? []) resolve(answer);
+    this.waiting.delete(approval.approvalId);
+    return recordOf(decided);
+  }
+
+  private armTimeout(approval: Approval): void {
+    const delay = Math.max(0, approval.timeoutAt - this.clock.now());
+    const expire = () => {
+      const seconds = Math.round((approval.timeoutAt - approval.requestedAt) / 1000);
+      void this.settle(approval, 'deny', `Nobody decided within ${seconds} s, so it was denied`, 'timeout', false).catch(() => undefined);
+    };
+    this.timers.set(approval.approvalId, setTimeout(expire, Math.min(delay, 2 ** 31 - 1)).unref());
+  }
+
+  private async answered(approval: Approval): Promise<ApprovalAnswer> {
+    await this.repo.markAnswered(approval.approvalId, this.clock.now());
+    return answerOf(approval);
+  }
+}
+
+/** What the CLI gets for a decided request. */
+function answerOf(approval: Approval): ApprovalAnswer {
+  if (approval.status === 'allowed') return { behavior: 'allow', updatedInput: JSON.parse(approval.input) as Record<string, unknown> };
+  const by = approval.decidedBy === 'timeout' ? '' : ` by ${approval.decidedBy}`;
+  return { behavior: 'deny', message: `${approval.toolName} was denied${by}${approval.reason ? `: ${approval.reason}` : ''}` };
+}
+
+function recordOf(approval: Approval): ApprovalRecord {
+  return {
+    approval_id: approval.approvalId,
+    agent_id: approval.agentId,
+    tool_name: approval.toolName,
+    input: JSON.parse(approval.input) as Record<string, unknown>,
+    subject: approval.subject,
+    tool_use_id: approval.toolUseId,
+    status: approval.status,
+    reason: approval.reason,
+    decided_by: approval.decidedBy,
+    remember: approval.remember === 1,
+    requested_at: approval.requestedAt / 1000,
+    timeout_at: approval.timeoutAt / 1000,
+    decided_at: approval.decidedAt === null ? null : approval.decidedAt / 1000,
+  };
+}
