@@ -156,7 +156,7 @@ describe('the ksi CLI (built binary, real daemon)', () => {
     const pushed = await ksi(['help', 'completion:progress'], env);
     expect(pushed.stdout).toMatch(/completion:progress\s+\(pushed by the daemon; subscribe, do not send\)/);
     expect(pushed.stdout).toMatch(/Payload\n\s+request_id\s+string\s+required.*\n(.*\n)*\s+status\s+string\s+required/);
-    expect(pushed.stdout).toMatch(/shape 2 of 5: status = "streaming"\n\s+delta\s+string\s+required\s+The next piece of the answer/);
+    expect(pushed.stdout).toMatch(/shape 2 of 6: status = "streaming"\n\s+delta\s+string\s+required\s+The next piece of the answer/);
     expect(pushed.stdout).toMatch(/Example line\n\s+\{"event":"completion:progress","data":\{"request_id":"<request_id>",.*"status":"calling_llm"/);
     const union = await ksi(['help', 'completion:status'], env);
     expect(union.stdout).toMatch(/Result\n\s+shape 1 of 2\n(.*\n)*\s+request_id\s+string\s+required.*\n(.*\n)*\s+status\s+string\s+required/);

@@ -77,7 +77,8 @@ export class DaemonProcess {
   /** Stops the daemon (if running) and removes the var dir; fails when the daemon reported a contract violation (KSI_CHECK_RESULTS). */
   async dispose(): Promise<void> {
     if (this.child && this.child.exitCode === null && this.child.signalCode === null) await this.stop('SIGKILL');
-    fs.rmSync(this.varDir, { recursive: true, force: true });
+    // Retried: a Claude CLI the killed daemon started may still be writing its log into the var dir.
+    fs.rmSync(this.varDir, { recursive: true, force: true, maxRetries: 10, retryDelay: 50 });
     await dropDatabase(this.varDir);
     const violations = [...this.violations, ...contractViolations(this.output)];
     if (violations.length > 0) throw new Error(`The daemon sent what its event definitions do not describe:\n${violations.join('\n')}`);

@@ -51,7 +51,8 @@ export async function startInProcess(
     stop,
     close: async () => {
       await stop();
-      fs.rmSync(varDir, { recursive: true, force: true });
+      // Retried: a Claude CLI the daemon started may still be writing into the var dir.
+      fs.rmSync(varDir, { recursive: true, force: true, maxRetries: 10, retryDelay: 50 });
       await dropDatabase(varDir);
     },
   };

@@ -13,7 +13,7 @@ export class ApprovalHandlers {
   @Handles(approvalPrompt)
   prompt(params: ParamsOut<typeof approvalPrompt>, context: EventContext): Promise<HandlerResult<typeof approvalPrompt>> {
     if (context.agentId === undefined) throw new EventError('permission_denied', "approval:prompt is asked by an agent's MCP bridge (identified with system:identify); the operator decides with approval:decide");
-    return this.approvals.prompt(context.agentId, params);
+    return this.approvals.prompt(context.agentId, params, context.connection);
   }
 
   @Handles(approvalList)

@@ -33,7 +33,7 @@ type Decision = 'allow' | 'deny';
  */
 @Injectable()
 export class ApprovalService implements OnModuleDestroy {
-  /** The calls waiting for each pending request; undefined tells one the daemon stops under it. */
+  /** The calls waiting for each pending request; undefined tells one it will not be heard (its connection or the daemon is going). */
   private readonly waiting = new Map<string, ((answer: ApprovalAnswer | undefined) => void)[]>();
   private readonly timers = new Map<string, NodeJS.Timeout>();
   private readonly subscribers = new Set<ClientConnection>();
@@ -65,7 +65,8 @@ export class ApprovalService implements OnModuleDestroy {
     for (const timer of this.timers.values()) clearTimeout(timer);
   }
 
-  async prompt(agentId: string, { tool_name, input, tool_use_id }: ParamsOut<typeof approvalPrompt>): Promise<ApprovalAnswer> {
+  /** `caller` is the bridge's connection: when it goes (its CLI was stopped), the call stops waiting. */
+  async prompt(agentId: string, { tool_name, input, tool_use_id }: ParamsOut<typeof approvalPrompt>, caller?: ClientConnection): Promise<ApprovalAnswer> {
     const subject = subjectOf(tool_name, input);
     const argument = argumentOf(subject, tool_name);
     const { permissions } = await this.bus.requestOne(permissionGetAgent, { agent_id: agentId });
@@ -84,8 +85,17 @@ export class ApprovalService implements OnModuleDestroy {
     const open = await this.repo.unanswered(agentId, subject);
     if (open && open.status !== 'pending') return this.answered(open);
     const approval = open ?? (await this.create(agentId, tool_name, input, subject, tool_use_id ?? null, permissions.approvals.timeout_seconds));
-    const answer = await new Promise<ApprovalAnswer | undefined>((resolve) => this.waiting.set(approval.approvalId, [...(this.waiting.get(approval.approvalId) ?? []), resolve]));
-    if (!answer) return { behavior: 'deny', message: 'KSI is stopping; this turn runs again after the restart and asks again' };
+    const answer = await new Promise<ApprovalAnswer | undefined>((resolve) => {
+      this.waiting.set(approval.approvalId, [...(this.waiting.get(approval.approvalId) ?? []), resolve]);
+      caller?.onClose(() => {
+        const waiters = this.waiting.get(approval.approvalId);
+        if (!waiters?.includes(resolve)) return;
+        this.waiting.set(approval.approvalId, waiters.filter((waiter) => waiter !== resolve));
+        resolve(undefined);
+      });
+    });
+    // Nobody hears this one; the request keeps waiting for the call its turn makes when it runs again.
+    if (!answer) return { behavior: 'deny', message: 'The call ended before a decision (its CLI stopped, or KSI is stopping); the turn asks again when it runs again' };
     await this.repo.markAnswered(approval.approvalId, this.clock.now());
     return answer;
   }
