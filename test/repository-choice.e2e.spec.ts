@@ -33,6 +33,13 @@ describe('only the operator names a repository (real daemon)', () => {
     expect(await send('composition:get', { name: 'elsewhere' })).toMatchObject({ code: 'not_found' });
   });
 
+  it("refuses an agent another Claude account's login, through a composition or a request", async () => {
+    const made = await boss.request({ event: 'composition:create', data: { name: 'borrowed', components: [{ name: 'claude_config_dir', inline: '/home/someone/.claude' }] } });
+    expect(made.data).toMatchObject({ code: 'permission_denied', error: expect.stringContaining('claude_config_dir') });
+    const asked = await boss.request({ event: 'completion:async', data: { prompt: 'hi', claude_config_dir: '/home/someone/.claude' } });
+    expect(asked.data).toMatchObject({ code: 'permission_denied', error: expect.stringContaining('claude_config_dir') });
+  });
+
   it('still lets an agent create a composition without one, and spawn from a library profile', async () => {
     expect((await boss.request({ event: 'composition:create', data: { name: 'helper', role: 'helper' } })).data).toMatchObject({ status: 'success' });
     expect((await boss.request({ event: 'agent:spawn', data: { profile: 'helper', agent_id: 'helper-1', permission_profile: 'restricted' } })).data).toMatchObject({ agent_id: 'helper-1' });

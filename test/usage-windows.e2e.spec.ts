@@ -46,6 +46,8 @@ describe('usage windows: a usage limit parks the account’s queued requests unt
       }
 
       expect((await watcher.end(hit)).data).toMatchObject({ code: 'rate_limited', attempts: 1 });
+      // Another login's requests are not parked: its usage limits are its own.
+      const { request_id: elsewhere } = await send('completion:async', { prompt: 'another account', model: 'sonnet', claude_config_dir: '/tmp/ksi-other-account' });
       const [window] = (await send('completion:queue_status')).usage_windows;
       expect(window).toMatchObject({ account: 'claude-cli', request_id: hit, reason: expect.stringContaining('usage limit reached'), parked: 5 });
       expect((await send('system:health')).usage_windows).toEqual([{ account: 'claude-cli', paused_until: window.paused_until, reason: window.reason, request_id: hit }]);
@@ -54,6 +56,10 @@ describe('usage windows: a usage limit parks the account’s queued requests unt
         expect(watcher.of(id).find((line) => line.data.status === 'parked')?.data).toMatchObject({ attempt: 0, paused_until: window.paused_until, account: 'claude-cli' });
       }
 
+      expect((await watcher.end(elsewhere)).event).toBe('completion:result');
+      const other = daemon.invocations().find((run) => run.stdin === 'another account')!;
+      expect(other.env.CLAUDE_CONFIG_DIR).toBe('/tmp/ksi-other-account');
+      expect(other.time).toBeLessThan(window.paused_until * 1000);
       for (const id of parked) expect((await watcher.end(id, 30_000)).event).toBe('completion:result');
       const runs = daemon.invocations().filter((run) => run.stdin.startsWith('parked'));
       expect(runs.map((run) => run.stdin)).toEqual(['parked 2', 'parked 1', 'parked 3', 'parked 0', 'parked 4']);

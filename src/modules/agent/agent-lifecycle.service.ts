@@ -87,6 +87,7 @@ export class AgentLifecycle {
       capabilities: params.config.capabilities ?? profile.capabilities,
       permission_profile: level,
       ...(repository !== undefined && { repository }),
+      ...(typeof profile.claude_config_dir === 'string' && { claude_config_dir: profile.claude_config_dir }),
     };
     await this.agents.insert({
       agentId,

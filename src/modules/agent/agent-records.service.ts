@@ -16,6 +16,8 @@ export interface AgentConfig {
   permission_profile: string;
   /** The repository the agent's workspace is a worktree of, if any: a restart checks its branch out again. */
   repository?: string;
+  /** The Claude account its turns run as (CLAUDE_CONFIG_DIR), when its profile names one. */
+  claude_config_dir?: string;
 }
 
 /** Failed turns agent:info lists (the count covers all of them). */

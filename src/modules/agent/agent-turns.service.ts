@@ -48,6 +48,7 @@ export class AgentTurns {
         conversation_id: `agent:${agentId}`,
         ...(agent.sessionId ? { session_id: agent.sessionId } : { system_prompt: config.prompt }),
         ...(agent.mcpConfigPath && { mcp_config: agent.mcpConfigPath }),
+        ...(config.claude_config_dir !== undefined && { claude_config_dir: config.claude_config_dir }),
       });
       await this.messages.setRequestId(next.id, accepted.request_id);
     } catch (error) {

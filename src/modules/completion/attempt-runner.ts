@@ -120,7 +120,7 @@ export class AttemptRunner {
       // Admission names the agent of every request made by or for one: it never loads its workspace's settings.
       ...(payload.agent_id !== undefined && { settingSources: ['user'] }),
       timeoutMs: payload.timeout !== undefined ? payload.timeout * 1000 : this.config.completionTimeoutMs,
-      env: cliMarkers(this.config.varDir, requestId),
+      env: { ...cliMarkers(this.config.varDir, requestId), ...(payload.claude_config_dir !== undefined && { CLAUDE_CONFIG_DIR: payload.claude_config_dir }) },
     };
   }
 }

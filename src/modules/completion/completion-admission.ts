@@ -28,12 +28,13 @@ export class CompletionAdmission {
   ) {}
 
   async accept(request: AsyncParams, context: EventContext): Promise<HandlerResult<typeof completionAsync>> {
+    // Another account's login is the operator's to hand out, not something an agent picks for itself.
+    if (context.agentId !== undefined && request.claude_config_dir !== undefined) throw new EventError('permission_denied', `Agent ${context.agentId} may not choose claude_config_dir: only the operator or the agent's profile names an account`);
     const params = await this.withAgentLimits({ ...request, model: request.model ?? this.config.defaultModel }, context);
     const requestId = randomUUID();
     const queueKey = params.conversation_id ?? params.session_id ?? 'default';
     const now = this.clock.now();
-    // Whose usage limits it counts against: its provider's (the model was checked by the params' schema).
-    const account = parseModel(params.model as string)?.provider ?? 'claude-cli';
+    const account = accountOf(params);
     await this.repo.insert({
       requestId,
       status: 'queued',
@@ -85,4 +86,13 @@ export class CompletionAdmission {
     const agent = await this.bus.requestOne(agentProfile, { agent_id: agentId }, context).catch(() => undefined);
     return agent?.profile ?? null;
   }
+}
+
+/**
+ * Whose usage limits a request counts against: its provider's, and for the Claude CLI its login
+ * (CLAUDE_CONFIG_DIR) when it names one. The model was checked by the params' schema.
+ */
+function accountOf(params: AsyncParams): string {
+  const provider = parseModel(params.model as string)?.provider ?? 'claude-cli';
+  return provider === 'claude-cli' && params.claude_config_dir !== undefined ? `${provider}:${params.claude_config_dir}` : provider;
 }

@@ -18,6 +18,9 @@ import { EventError } from '../../events/event-error';
 import { Handles } from '../../events/handles.decorator';
 import { CompositionService } from './composition.service';
 
+/** Components that give an agent more than its permissions: what its workspace is, and which Claude account it runs as. */
+const OPERATOR_ONLY_COMPONENTS = new Set(['repository', 'claude_config_dir']);
+
 @Injectable()
 export class CompositionHandlers {
   constructor(private readonly compositions: CompositionService) {}
@@ -72,9 +75,11 @@ export class CompositionHandlers {
 
   @Handles(compositionCreate)
   create(request: ParamsOut<typeof compositionCreate>, context: EventContext): Promise<HandlerResult<typeof compositionCreate>> {
-    // A profile's repository becomes an agent's workspace: an agent could otherwise name any repository through a profile it made.
-    if (context.agentId !== undefined && request.components?.some((component) => component.name === 'repository')) {
-      throw new EventError('permission_denied', `Agent ${context.agentId} may not create a composition with a repository component: only the operator or a profile in the library names a repository`);
+    // A profile's repository becomes an agent's workspace, its claude_config_dir the account it runs as:
+    // an agent could otherwise name any repository or login through a profile it made.
+    const operatorOnly = context.agentId === undefined ? undefined : request.components?.find((component) => OPERATOR_ONLY_COMPONENTS.has(String(component.name)));
+    if (operatorOnly) {
+      throw new EventError('permission_denied', `Agent ${context.agentId} may not create a composition with a ${String(operatorOnly.name)} component: only the operator or a profile in the library names one`);
     }
     return this.compositions.create(request);
   }

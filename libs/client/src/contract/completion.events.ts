@@ -48,6 +48,11 @@ export const completionAsyncParams = z
     system_prompt: z.string().optional().describe('Appended to the system prompt (--append-system-prompt)'),
     cwd: z.string().optional().describe('Working directory of the Claude process'),
     mcp_config: z.string().optional().describe('Path of an MCP config file (--mcp-config)'),
+    claude_config_dir: z
+      .string()
+      .startsWith('/', 'Must be an absolute path')
+      .optional()
+      .describe("The Claude CLI's configuration folder (CLAUDE_CONFIG_DIR): another account's login. Its usage limits are its own: a usage window parks only its requests (the operator only)"),
     agent_id: z.string().optional(),
     client_id: z.string().optional(),
     conversation_lock: z

@@ -29,7 +29,7 @@ export interface Turn {
    */
   settingSources?: SettingSource[];
   timeoutMs: number;
-  /** Marks the process (and what it starts) as this request's, in its environment. */
+  /** Added to the process's environment: the markers that make it (and what it starts) this request's, and the account's CLAUDE_CONFIG_DIR. */
   env: Record<string, string>;
 }
 
