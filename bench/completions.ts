@@ -47,6 +47,20 @@ export function drainCompletions(socketPath: string, count: number, prefix: stri
   });
 }
 
+/** Sends one request on a connection of its own and resolves with its reply line. */
+export function requestOnce(socketPath: string, event: string, data: Record<string, unknown>): Promise<Record<string, any>> {
+  return new Promise((resolve, reject) => {
+    const socket = net.createConnection(socketPath);
+    socket.once('connect', () => socket.write(`${JSON.stringify({ event, data })}\n`));
+    socket.on('error', reject);
+    onJsonLines(socket, (line) => {
+      socket.destroy();
+      if (line.code) reject(new Error(`${event}: ${line.error}`));
+      else resolve(line);
+    });
+  });
+}
+
 /** CLI starts the fake recorded (it also records each answer, on lines of their own). */
 export function countInvocations(file: string): number {
   return fs.existsSync(file) ? fs.readFileSync(file, 'utf8').trim().split('\n').filter((line) => !line.includes('"answered":true')).length : 0;

@@ -5,7 +5,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { daemonNodeArgs } from '../apps/daemon/launch';
 import { ksiCommand, timeCommand } from './cli';
-import { countInvocations, drainCompletions, FAKE_CLAUDE, permanentFailures, queueMany, spawnDirectly, streamingLatency } from './completions';
+import { countInvocations, drainCompletions, FAKE_CLAUDE, permanentFailures, queueMany, requestOnce, spawnDirectly, streamingLatency } from './completions';
 import { fanOut } from './fanout';
 import { onJsonLines } from './lines';
 import { drive, type LoadResult, type RequestFactory } from './load';
@@ -248,6 +248,16 @@ async function completionsSection(dir: string, database: DatabaseFor = sqliteFil
     viaDaemon.ms += drained.ms;
     viaDaemon.results += drained.results;
   }
+  // The same with a global budget: every attempt first adds up what was spent (a query over the completions).
+  await requestOnce(serial.socket, 'budget:set', { scope: 'global', limit_usd: 1_000_000 });
+  let directBudgeted = 0;
+  const viaBudgeted = { ms: 0, results: 0 };
+  for (let round = 0; round < 2; round++) {
+    directBudgeted += await spawnDirectly(serialCount / 4, fakeState);
+    const drained = await drainCompletions(serial.socket, serialCount / 4, `budgeted-${round}`);
+    viaBudgeted.ms += drained.ms;
+    viaBudgeted.results += drained.results;
+  }
   await stopDaemon(serial.child);
 
   const stampsFile = path.join(dir, 'text-stamps.jsonl');
@@ -271,6 +281,7 @@ async function completionsSection(dir: string, database: DatabaseFor = sqliteFil
     [`spawn the fake directly, ${serialCount} in a row (the daemon's arguments)`, `${(direct / serialCount).toFixed(1)} ms each`],
     [`${serialCount} queued through the daemon, KSI_MAX_CONCURRENT=1 (4 rounds, alternating with the above)`, `${(viaDaemon.ms / serialCount).toFixed(1)} ms each (${viaDaemon.results} results)`],
     ['daemon overhead per completion (target <= 10%)', `${((viaDaemon.ms / direct - 1) * 100).toFixed(1)}%`],
+    [`the same with a global budget checked before each attempt (${serialCount / 2}, 2 rounds)`, `${((viaBudgeted.ms / directBudgeted - 1) * 100).toFixed(1)}% (${viaBudgeted.results} results)`],
     [`fake's first text line → client's streaming push, ${streamDelays.length} turns: p50 / p90 / max (target p50 < 5 ms)`, `${at(streamDelays, 0.5).toFixed(2)} / ${at(streamDelays, 0.9).toFixed(2)} / ${at(streamDelays, 1).toFixed(2)} ms`],
     [`permanent failures (10 not logged in, 10 unknown sessions): p50 / max (target < 2 s, 1 attempt)`, `${at(failureMs, 0.5).toFixed(0)} / ${at(failureMs, 1).toFixed(0)} ms; ${failureAttempts}`],
     ['1,000 queued, KSI_MAX_CONCURRENT=4: drain time', `${(thousand.ms / 1000).toFixed(1)} s (${((1000 / thousand.ms) * 1000).toFixed(0)} completions/s)`],

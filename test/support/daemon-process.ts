@@ -26,6 +26,8 @@ export class DaemonProcess {
   private child?: ChildProcess;
   private exited?: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
   output = '';
+  /** Whether the test stopped it (else an exit is a death worth reporting). */
+  private stopRequested = false;
   /** Contract violations reported by earlier runs of this daemon (output starts afresh at each start). */
   private readonly violations: string[] = [];
 
@@ -41,6 +43,7 @@ export class DaemonProcess {
 
   /** Spawns the daemon and resolves once it answers system:health. */
   async start(): Promise<this> {
+    this.stopRequested = false;
     Object.assign(this.env, { ...(await databaseEnv(this.varDir)), ...this.env });
     this.violations.push(...contractViolations(this.output));
     this.output = '';
@@ -61,6 +64,7 @@ export class DaemonProcess {
   /** Sends a signal and waits for the process to exit. */
   async stop(signal: NodeJS.Signals = 'SIGTERM'): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
     if (!this.child || !this.exited) throw new Error('daemon not started');
+    this.stopRequested = true;
     if (this.child.exitCode === null && this.child.signalCode === null) this.child.kill(signal);
     return this.exited;
   }
@@ -76,6 +80,10 @@ export class DaemonProcess {
 
   /** Stops the daemon (if running) and removes the var dir; fails when the daemon reported a contract violation (KSI_CHECK_RESULTS). */
   async dispose(): Promise<void> {
+    // A daemon that died by itself leaves nothing else behind to say why: its output goes to the test's log.
+    if (this.child && !this.stopRequested && ((this.child.exitCode ?? 0) !== 0 || this.child.signalCode !== null)) {
+      console.error(`The daemon (pid ${this.child.pid}) died unexpectedly (exit ${this.child.exitCode}, signal ${this.child.signalCode}); its last output:\n${this.output.slice(-8_000)}`);
+    }
     if (this.child && this.child.exitCode === null && this.child.signalCode === null) await this.stop('SIGKILL');
     // Retried: a Claude CLI the killed daemon started may still be writing its log into the var dir.
     fs.rmSync(this.varDir, { recursive: true, force: true, maxRetries: 10, retryDelay: 50 });
