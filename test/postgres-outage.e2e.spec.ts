@@ -16,15 +16,18 @@ const cluster = postgresCluster();
     await client.sendSingle('state:set', { key: 'kept', value: 'before the outage' });
 
     await cluster!.execute(`ALTER DATABASE "${database}" ALLOW_CONNECTIONS false`);
-    await cluster!.execute(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '${database}'`);
-    expect(await client.sendSingle('state:set', { key: 'during', value: 1 })).toEqual({
-      code: STORAGE_UNAVAILABLE,
-      error: expect.stringMatching(/^The PostgreSQL server at .* cannot be reached \(.*\): the request was not carried out\. Retry once it is back; system:health shows its state\.$/),
-    });
-    const health = await client.sendSingle('system:health', {});
-    expect(health).toMatchObject({ status: 'unhealthy', database: { status: 'error', error: expect.any(String) } });
-
-    await cluster!.execute(`ALTER DATABASE "${database}" ALLOW_CONNECTIONS true`);
+    try {
+      await cluster!.execute(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '${database}'`);
+      expect(await client.sendSingle('state:set', { key: 'during', value: 1 })).toEqual({
+        code: STORAGE_UNAVAILABLE,
+        error: expect.stringMatching(/^The PostgreSQL server at .* cannot be reached \(.*\): the request was not carried out\. Retry once it is back; system:health shows its state\.$/),
+      });
+      const health = await client.sendSingle('system:health', {});
+      expect(health).toMatchObject({ status: 'unhealthy', database: { status: 'error', error: expect.any(String) } });
+    } finally {
+      // Back whatever happened above: a daemon left without its database cannot finish a shutdown either.
+      await cluster!.execute(`ALTER DATABASE "${database}" ALLOW_CONNECTIONS true`);
+    }
     await eventually(async () => ((await client.sendSingle('state:set', { key: 'after', value: 2 })) as { status?: string }).status === 'set');
     expect(await client.sendSingle('state:get', { key: 'kept' })).toMatchObject({ found: true, value: 'before the outage' });
     expect(await client.sendSingle('state:get', { key: 'during' })).toMatchObject({ found: false });

@@ -26,8 +26,10 @@ export class DaemonProcess {
   private child?: ChildProcess;
   private exited?: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
   output = '';
-  /** Whether the test stopped it (else an exit is a death worth reporting). */
+  /** Whether the test stopped it, or waits for it to stop (else an exit is a death worth reporting). */
   private stopRequested = false;
+  /** It answered once: a start that fails is the test's expectation, not a death. */
+  private ready = false;
   /** Contract violations reported by earlier runs of this daemon (output starts afresh at each start). */
   private readonly violations: string[] = [];
 
@@ -44,6 +46,7 @@ export class DaemonProcess {
   /** Spawns the daemon and resolves once it answers system:health. */
   async start(): Promise<this> {
     this.stopRequested = false;
+    this.ready = false;
     Object.assign(this.env, { ...(await databaseEnv(this.varDir)), ...this.env });
     this.violations.push(...contractViolations(this.output));
     this.output = '';
@@ -55,7 +58,10 @@ export class DaemonProcess {
     const deadline = Date.now() + 15_000;
     while (Date.now() < deadline) {
       if (child.exitCode !== null) throw new Error(`daemon exited with ${child.exitCode}: ${this.output}`);
-      if (await this.answers()) return this;
+      if (await this.answers()) {
+        this.ready = true;
+        return this;
+      }
       await sleep(50);
     }
     throw new Error(`daemon did not become ready: ${this.output}`);
@@ -71,6 +77,7 @@ export class DaemonProcess {
 
   waitForExit(): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
     if (!this.exited) throw new Error('daemon not started');
+    this.stopRequested = true;
     return this.exited;
   }
 
@@ -80,9 +87,11 @@ export class DaemonProcess {
 
   /** Stops the daemon (if running) and removes the var dir; fails when the daemon reported a contract violation (KSI_CHECK_RESULTS). */
   async dispose(): Promise<void> {
-    // A daemon that died by itself leaves nothing else behind to say why: its output goes to the test's log.
-    if (this.child && !this.stopRequested && ((this.child.exitCode ?? 0) !== 0 || this.child.signalCode !== null)) {
-      console.error(`The daemon (pid ${this.child.pid}) died unexpectedly (exit ${this.child.exitCode}, signal ${this.child.signalCode}); its last output:\n${this.output.slice(-8_000)}`);
+    // A daemon that exited by itself leaves nothing else behind to say why: its output and log go to the test's log.
+    if (this.child && this.ready && !this.stopRequested && (this.child.exitCode !== null || this.child.signalCode !== null)) {
+      const logFile = path.join(this.varDir, 'logs', 'daemon', 'daemon.log');
+      const log = fs.existsSync(logFile) ? fs.readFileSync(logFile, 'utf8').slice(-8_000) : '(no log file)';
+      console.error(`The daemon (pid ${this.child.pid}) exited on its own (code ${this.child.exitCode}, signal ${this.child.signalCode}). Its last output:\n${this.output.slice(-8_000)}\nIts log:\n${log}`);
     }
     if (this.child && this.child.exitCode === null && this.child.signalCode === null) await this.stop('SIGKILL');
     // Retried: a Claude CLI the killed daemon started may still be writing its log into the var dir.
