@@ -1,5 +1,5 @@
 import { Inject, Injectable, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
-import { budgetUpdated, costSpent, type BudgetScope, type BudgetStatus, type ParamsOut, type budgetCheck, type budgetSet } from '../../../libs/client/src';
+import { budgetUpdated, costSpent, roundUsd, type BudgetScope, type BudgetStatus, type ParamsOut, type budgetCheck, type budgetSet } from '../../../libs/client/src';
 import { CLOCK, type Clock } from '../../common/clock';
 import { EventBus } from '../../events/event-bus';
 import { EventError } from '../../events/event-error';
@@ -11,8 +11,6 @@ import { BudgetRepository } from './budget.repository';
 const GLOBAL = '';
 
 const keyOf = (scope: BudgetScope, scopeId: string) => `${scope}:${scopeId}`;
-/** Dollars to a nanodollar, as costs are summed. */
-const roundUsd = (usd: number) => Math.round(usd * 1e9) / 1e9;
 
 /**
  * Spending limits per agent, per profile and for every completion. Budgets are kept in memory (read

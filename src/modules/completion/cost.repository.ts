@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import type { CompletionRecord, CostDimension, CostTotals, CostUsage } from '../../../libs/client/src';
+import { roundUsd, type CompletionRecord, type CostDimension, type CostTotals, type CostUsage } from '../../../libs/client/src';
 import { sql, type SqlStatement } from '../../database/sql-statement';
 import { Storage } from '../../database/storage';
 import type { CompletionRequest } from './completion-request.entity';
@@ -119,8 +119,6 @@ export class CostRepository {
   }
 }
 
-/** Dollars to a nanodollar: sums of binary fractions (0.0001 × 3) otherwise print as 0.00030000000000000003. */
-export const roundUsd = (usd: number): number => Math.round(usd * 1e9) / 1e9;
 
 function usageOf(row: TokenColumns): CostUsage {
   return {

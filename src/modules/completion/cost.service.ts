@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { parseModel, parseSince, type CostDimension, type CostSummaryResult, type CostTotals } from '../../../libs/client/src';
+import { parseModel, parseSince, roundUsd, type CostDimension, type CostSummaryResult, type CostTotals } from '../../../libs/client/src';
 import { CLOCK, type Clock } from '../../common/clock';
-import { CostRepository, roundUsd } from './cost.repository';
+import { CostRepository } from './cost.repository';
 
 type CostRow = CostSummaryResult['rows'][number];
 

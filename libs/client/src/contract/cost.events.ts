@@ -9,6 +9,9 @@ const SINCE_AGO = /^(\d+(?:\.\d+)?)\s*(m|h|d|w)$/;
 const UNIT_MS = { m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 } as const;
 const ISO_DATE = /^\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?)?$/;
 
+/** Dollars to a nanodollar: sums of binary fractions (0.0001 × 3) otherwise print as 0.00030000000000000003. */
+export const roundUsd = (usd: number): number => Math.round(usd * 1e9) / 1e9;
+
 /** Epoch seconds stay below this until the year 5138; epoch milliseconds of today are far above it. */
 const EPOCH_SECONDS_LIMIT = 1e11;
 
