@@ -27,6 +27,12 @@ function postgresAvailable() {
   }
 }
 
+/** A Chromium for the dashboard's browser tests: KSI_TEST_CHROMIUM, else Debian's package. */
+function chromiumPath() {
+  const candidates = [process.env.KSI_TEST_CHROMIUM, '/usr/bin/chromium', '/usr/bin/chromium-browser'].filter(Boolean);
+  return candidates.find((candidate) => existsSync(candidate));
+}
+
 const common = {
   rootDir: __dirname,
   moduleFileExtensions: ['js', 'json', 'ts'],
@@ -48,6 +54,14 @@ const sqlite = {
   testPathIgnorePatterns: ['/node_modules/', 'postgres-[^/]*\\.spec\\.ts$'],
 };
 
+const chromium = chromiumPath();
+if (chromium) process.env.KSI_TEST_CHROMIUM = chromium;
+else {
+  if (process.env.CI === 'true') throw new Error('Chromium not found (KSI_TEST_CHROMIUM, /usr/bin/chromium): CI runs the dashboard in a real browser. Install chromium (.ci/run does).');
+  console.log('Chromium not found (/usr/bin/chromium, KSI_TEST_CHROMIUM): the dashboard browser tests are skipped.');
+  sqlite.testPathIgnorePatterns.push('test/dashboard-browser\\.e2e\\.spec\\.ts$');
+}
+
 /**
  * The end-to-end suite again, each daemon on its own database of a throwaway PostgreSQL cluster;
  * without the suites that store nothing of their own (the CLI's parsing and output, framing, the
@@ -58,7 +72,7 @@ const postgres = {
   displayName: 'postgres',
   roots: ['<rootDir>/src/', '<rootDir>/test/'],
   testRegex: ['test/.*\\.e2e\\.spec\\.ts$', 'postgres-[^/]*\\.spec\\.ts$'],
-  testPathIgnorePatterns: ['/node_modules/', 'test/(cli|protocol|client-package|client|discovery|devtools)\\.e2e\\.spec\\.ts$'],
+  testPathIgnorePatterns: ['/node_modules/', 'test/(cli|protocol|client-package|client|discovery|devtools|dashboard|dashboard-browser)\\.e2e\\.spec\\.ts$'],
   setupFiles: [...common.setupFiles, '<rootDir>/test/support/postgres-backend.ts'],
   globalSetup: '<rootDir>/test/support/postgres-global-setup.ts',
   globalTeardown: '<rootDir>/test/support/postgres-global-teardown.ts',

@@ -14,6 +14,7 @@ import { CheckpointModule } from './modules/checkpoint/checkpoint.module';
 import { CompletionModule } from './modules/completion/completion.module';
 import { CompositionModule } from './modules/composition/composition.module';
 import { ConversationModule } from './modules/conversation/conversation.module';
+import { DashboardModule } from './modules/dashboard/dashboard.module';
 import { DiscoveryModule } from './modules/discovery/discovery.module';
 import { HealthModule } from './modules/health/health.module';
 import { McpModule } from './modules/mcp/mcp.module';
@@ -54,6 +55,7 @@ export class AppModule {
         AgentModule,
         ConversationModule,
         OrchestrationModule,
+        DashboardModule,
         ...(config.devtoolsPort !== undefined ? [devtools(config.devtoolsPort)] : []),
       ],
     };

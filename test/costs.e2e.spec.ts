@@ -109,7 +109,7 @@ describe('costs with the fake Claude CLI', () => {
     expect(totals.requests).toBe(7);
   });
 
-  it('cost:summary by model takes a bare name as the Claude CLI’s, and by day groups by UTC date', async () => {
+  it('cost:summary by model takes a bare name as the Claude CLI’s, and by day and hour groups by UTC date and hour', async () => {
     const byModel = await summary('model');
     expect(byModel.rows.map(({ key, requests }: { key: string; requests: number }) => [key, requests])).toEqual([
       ['claude-cli/sonnet', 6],
@@ -120,6 +120,13 @@ describe('costs with the fake Claude CLI', () => {
     expect(byDay.rows.map((row: { key: string }) => row.key)).toContain(today);
     for (const row of byDay.rows) expect(row.key).toMatch(/^\d{4}-\d{2}-\d{2}$/);
     expect(byDay.totals).toEqual(byModel.totals);
+    const byHour = await summary('hour');
+    const hours = byHour.rows.map((row: { key: string }) => row.key);
+    for (const hour of hours) expect(hour).toMatch(/^\d{4}-\d{2}-\d{2}T\d{2}:00Z$/);
+    expect(hours).toEqual([...hours].sort());
+    // The hour a request finished in is around now (it may have turned since).
+    expect(Date.now() - Date.parse(hours.at(-1))).toBeLessThan(2 * 3_600_000);
+    expect(byHour.totals).toEqual(byModel.totals);
   });
 
   it('since keeps what was spent from then on, given as epoch seconds, an ISO time or a time ago', async () => {
@@ -155,7 +162,7 @@ describe('costs with the fake Claude CLI', () => {
 
     const badSince = await ksi(['costs', '--since', 'yesterday-ish', '--socket', daemon.socketPath]);
     expect(badSince).toMatchObject({ code: 2, stderr: expect.stringContaining('--since yesterday-ish is not a time') });
-    expect(await ksi(['costs', '--by', 'week', '--socket', daemon.socketPath])).toMatchObject({ code: 2, stderr: expect.stringContaining('--by week is not one of agent, profile, session, model, day') });
+    expect(await ksi(['costs', '--by', 'week', '--socket', daemon.socketPath])).toMatchObject({ code: 2, stderr: expect.stringContaining('--by week is not one of agent, profile, session, model, day, hour') });
   });
 
   it('never redacts usage counters in the event log or the monitor stream', async () => {

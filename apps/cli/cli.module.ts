@@ -10,6 +10,7 @@ import { budgetCommands } from './commands/budget.command';
 import { CompleteCommand } from './commands/complete.command';
 import { conversationCommands } from './commands/conversation.command';
 import { CostsCommand } from './commands/costs.command';
+import { DashboardCommand } from './commands/dashboard.command';
 import { DiscoverCommand } from './commands/discover.command';
 import { HelpCommand } from './commands/help.command';
 import { McpCommand } from './commands/mcp.command';
@@ -33,6 +34,7 @@ Examples:
   $ ksi conversation list                         conversations from the response logs
   $ ksi costs --by day --since 7d                 what completions cost, per day of the last week
   $ ksi db export -o backup.ndjson                the whole database; ksi db import moves it to another
+  $ ksi dashboard --open                          the web dashboard (daemon started with KSI_HTTP_PORT)
   $ ksi daemon stop
 
 Exit status: 0 success, 1 the daemon answered with an error, 2 usage error, 3 daemon not reachable.
@@ -73,6 +75,7 @@ class ProgramSetup implements OnApplicationBootstrap {
     McpCommand,
     TraceCommand,
     CostsCommand,
+    DashboardCommand,
     ...agentCommands,
     ...budgetCommands,
     ...approvalCommands,

@@ -42,6 +42,12 @@ const environment = z.object({
   KSI_ANTHROPIC_MAX_TOKENS: positiveInt('KSI_ANTHROPIC_MAX_TOKENS', 8_192),
   KSI_MODEL_PRICES: z.string().optional(),
   KSI_DEVTOOLS_PORT: z.coerce.number({ error: 'KSI_DEVTOOLS_PORT must be a number' }).int('KSI_DEVTOOLS_PORT must be a whole number').min(1).max(65535, 'KSI_DEVTOOLS_PORT must be a port number').optional(),
+  // Empty means unset (off), not port 0.
+  KSI_HTTP_PORT: z.preprocess(
+    (value) => (value === '' ? undefined : value),
+    z.coerce.number({ error: 'KSI_HTTP_PORT must be a number' }).int('KSI_HTTP_PORT must be a whole number').min(0, 'KSI_HTTP_PORT must be a port number (0: any free port)').max(65535, 'KSI_HTTP_PORT must be a port number').optional(),
+  ),
+  KSI_HTTP_HOST: z.string().min(1).default('127.0.0.1'),
   KSI_EVENT_LOG: z.enum(['on', 'off'], { error: 'KSI_EVENT_LOG must be on or off' }).default('on'),
   KSI_CHECK_RESULTS: z.enum(['on', 'off'], { error: 'KSI_CHECK_RESULTS must be on or off' }).default('off'),
   KSI_EVENT_RETENTION_DAYS: z.coerce.number({ error: 'KSI_EVENT_RETENTION_DAYS must be a number' }).positive('KSI_EVENT_RETENTION_DAYS must be greater than 0').default(7),
@@ -117,6 +123,8 @@ export interface KsiConfig {
   resumeStaggerMs: number;
   /** Nest devtools' HTTP endpoint on loopback; off when unset. */
   devtoolsPort?: number;
+  /** The web dashboard's address; off when KSI_HTTP_PORT is unset. Port 0 takes any free port. */
+  dashboard?: { host: string; port: number; tokenFile: string };
   /** Record every event in the event log (ring + SQLite). */
   eventLog: boolean;
   eventRetentionDays: number;
@@ -193,6 +201,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     anthropic: { apiKey: env[PROVIDER_API_KEY] || env.ANTHROPIC_API_KEY || undefined, baseUrl: e.ANTHROPIC_BASE_URL, maxTokens: e.KSI_ANTHROPIC_MAX_TOKENS, prices },
     completionTimeoutMs: e.KSI_COMPLETION_TIMEOUT_MS,
     devtoolsPort: e.KSI_DEVTOOLS_PORT,
+    dashboard: e.KSI_HTTP_PORT === undefined ? undefined : { host: e.KSI_HTTP_HOST, port: e.KSI_HTTP_PORT, tokenFile: path.join(varDir, 'run', 'dashboard.token') },
     eventLog: e.KSI_EVENT_LOG === 'on',
     checkResults: e.KSI_CHECK_RESULTS === 'on',
     eventRetentionDays: e.KSI_EVENT_RETENTION_DAYS,

@@ -11,9 +11,9 @@ interface CostsOptions extends SocketOptions {
 
 const EPOCH_SECONDS = /^\d+(?:\.\d+)?$/;
 
-@Command({ name: 'costs', description: 'What completions cost, by agent, profile, session, model or day' })
+@Command({ name: 'costs', description: 'What completions cost, by agent, profile, session, model, day or hour' })
 export class CostsCommand extends KsiCommand<CostsOptions> {
-  @Option({ flags: '--by <dimension>', description: 'agent (default), profile, session, model or day' })
+  @Option({ flags: '--by <dimension>', description: 'agent (default), profile, session, model, day or hour (UTC)' })
   parseBy(value: string): string {
     return value;
   }

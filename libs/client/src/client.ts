@@ -12,6 +12,8 @@ export interface KsiClientOptions {
   socketPath?: string;
   /** Per-request timeout; 0 waits forever. Default 30 s. */
   timeoutMs?: number;
+  /** What this client's correlation ids start with (`<prefix>-1`, `<prefix>-2`, …), to tell its requests apart in the event log; default random. */
+  correlationPrefix?: string;
 }
 
 export type ErrorMode = 'fail_fast' | 'collect' | 'warn';
@@ -61,12 +63,13 @@ export class KsiClient {
   private readonly pending = new Map<string, Pending>();
   private readonly subscribers = new Set<{ matches: (event: string) => boolean; handler: PushHandler }>();
   private readonly closeListeners = new Set<() => void>();
-  private readonly idPrefix = randomBytes(4).toString('hex');
+  readonly correlationPrefix: string;
   private sequence = 0;
 
   constructor(options: KsiClientOptions = {}) {
     this.socketPath = options.socketPath ?? defaultSocketPath();
     this.timeoutMs = options.timeoutMs ?? 30_000;
+    this.correlationPrefix = options.correlationPrefix ?? randomBytes(4).toString('hex');
   }
 
   get connected(): boolean {
@@ -125,7 +128,7 @@ export class KsiClient {
     await this.connect();
     const socket = this.socket;
     if (!socket) throw new KsiConnectionError(`Not connected to the KSI daemon at ${this.socketPath}`, this.socketPath);
-    const correlationId = `${this.idPrefix}-${++this.sequence}`;
+    const correlationId = `${this.correlationPrefix}-${++this.sequence}`;
     return new Promise((resolve, reject) => {
       const entry: Pending = { event, resolve, reject };
       if (timeoutMs > 0) {

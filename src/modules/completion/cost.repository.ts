@@ -23,7 +23,7 @@ interface TotalsRow extends TokenColumns {
 
 type KeyedTotalsRow = TotalsRow & { key: string | null };
 
-/** When a request's money was spent, for `since` and `by: day`: when it finished, else when its last attempt started. */
+/** When a request's money was spent, for `since` and `by: day|hour`: when it finished, else when its last attempt started. */
 const SPENT_AT = 'COALESCE(r.completed_at, r.started_at, r.queued_at)';
 
 /**
@@ -36,11 +36,13 @@ const KEYS: Record<CostDimension, string> = {
   session: 'COALESCE(returned.root_session_id, resumed.root_session_id, r.session_id)',
   model: 'r.model',
   day: `date(${SPENT_AT} / 1000, 'unixepoch')`,
+  hour: `strftime('%Y-%m-%dT%H:00Z', ${SPENT_AT} / 1000, 'unixepoch')`,
 };
 
 /** PostgreSQL's spelling where it differs: the same UTC day. */
 const POSTGRES_KEYS: Partial<Record<CostDimension, string>> = {
   day: `to_char(to_timestamp(${SPENT_AT} / 1000) AT TIME ZONE 'UTC', 'YYYY-MM-DD')`,
+  hour: `to_char(to_timestamp(${SPENT_AT} / 1000) AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:00"Z"')`,
 };
 
 const SUMS = `COALESCE(SUM(r.cost_usd), 0) AS "costUsd", COALESCE(SUM(r.input_tokens), 0) AS "inputTokens", COALESCE(SUM(r.output_tokens), 0) AS "outputTokens",
@@ -59,7 +61,7 @@ function grouped(by: CostDimension): SqlStatement {
     `SELECT ${key} AS key, ${SUMS} FROM completion_requests r ${by === 'session' ? SESSION_JOINS : ''}
      WHERE r.attempts > 0 AND ${SPENT_AT} >= @since
      GROUP BY key ORDER BY ${order}`;
-  const order = (nullsFirst: string) => (by === 'day' ? 'key' : `"costUsd" DESC, requests DESC, key${nullsFirst}`);
+  const order = (nullsFirst: string) => (by === 'day' || by === 'hour' ? 'key' : `"costUsd" DESC, requests DESC, key${nullsFirst}`);
   return sql(text(KEYS[by], order('')), text(`(${POSTGRES_KEYS[by] ?? KEYS[by]}) COLLATE "C"`, order(' NULLS FIRST')));
 }
 
@@ -74,10 +76,10 @@ const statements = {
   spent: sql(`SELECT COALESCE(SUM(r.cost_usd), 0) FROM completion_requests r WHERE r.attempts > 0 AND ${SPENT_AT} >= ?`),
   spentByAgent: sql(`SELECT COALESCE(SUM(r.cost_usd), 0) FROM completion_requests r WHERE r.agent_id = ? AND r.attempts > 0 AND ${SPENT_AT} >= ?`),
   spentByProfile: sql(`SELECT COALESCE(SUM(r.cost_usd), 0) FROM completion_requests r WHERE r.profile = ? AND r.attempts > 0 AND ${SPENT_AT} >= ?`),
-  byKey: { agent: grouped('agent'), profile: grouped('profile'), session: grouped('session'), model: grouped('model'), day: grouped('day') } satisfies Record<CostDimension, SqlStatement>,
+  byKey: { agent: grouped('agent'), profile: grouped('profile'), session: grouped('session'), model: grouped('model'), day: grouped('day'), hour: grouped('hour') } satisfies Record<CostDimension, SqlStatement>,
 };
 
-/** What completions cost: recorded per attempt on their rows, added up by agent, profile, session, model or day. */
+/** What completions cost: recorded per attempt on their rows, added up by agent, profile, session, model, day or hour. */
 @Injectable()
 export class CostRepository {
   constructor(private readonly storage: Storage) {}

@@ -2,7 +2,7 @@ import { defineInternal, defineRequest } from './definition';
 import { safeId, z } from './schema';
 
 /** What cost:summary adds up by. A session chain counts under its root session: a conversation's cost is one figure. */
-export const COST_DIMENSIONS = ['agent', 'profile', 'session', 'model', 'day'] as const;
+export const COST_DIMENSIONS = ['agent', 'profile', 'session', 'model', 'day', 'hour'] as const;
 export type CostDimension = (typeof COST_DIMENSIONS)[number];
 
 const SINCE_AGO = /^(\d+(?:\.\d+)?)\s*(m|h|d|w)$/;
@@ -32,7 +32,7 @@ export function parseSince(since: string | number, now: number): number | undefi
 }
 
 export const costSummaryParams = z.object({
-  by: z.enum(COST_DIMENSIONS).describe('agent, profile (the agent’s composed profile), session (a chain under its root session), model or day (UTC)'),
+  by: z.enum(COST_DIMENSIONS).describe('agent, profile (the agent’s composed profile), session (a chain under its root session), model, day or hour (UTC)'),
   since: z
     .union([z.string(), z.number()])
     .refine((since) => parseSince(since, Date.now()) !== undefined, { message: `Not a time: use ${SINCE_FORMAT}` })
@@ -64,13 +64,13 @@ export const costSummaryResult = z.object({
   since: z.number().nullable().describe('The start of the period in epoch seconds; null for all time'),
   rows: z
     .array(costTotals.extend({ key: z.string().nullable().describe('null for requests without one (no agent, no session)') }))
-    .describe('One row per key, most expensive first (by day: oldest first)'),
+    .describe('One row per key, most expensive first (by day and hour: oldest first)'),
   totals: costTotals,
 });
 export type CostSummaryResult = z.output<typeof costSummaryResult>;
 
 export const costSummary = defineRequest('cost:summary', {
-  summary: `What completions cost (USD, tokens, requests, turns) by agent, profile, session (a chain under its root), model or day (UTC), with totals; since: ${SINCE_FORMAT}`,
+  summary: `What completions cost (USD, tokens, requests, turns) by agent, profile, session (a chain under its root), model, day or hour (UTC), with totals; since: ${SINCE_FORMAT}`,
   params: costSummaryParams,
   result: costSummaryResult,
 });

@@ -170,6 +170,14 @@ export const correlationCurrent = defineRequest('correlation:current', {
   params: noMonitorParams,
   result: z.object({ current_correlation_id: scalarId.nullable(), event_id: z.string().nullable() }),
 });
+export const monitorDashboard = defineRequest('monitor:dashboard', {
+  summary: "The web dashboard's address with its access token (the daemon serves it when KSI_HTTP_PORT is set)",
+  params: noMonitorParams,
+  result: z.object({
+    enabled: z.boolean().describe('false when KSI_HTTP_PORT is unset'),
+    url: z.string().nullable().describe('Open it once: it carries the token, which the page then keeps in a cookie'),
+  }),
+});
 export const monitorEvent = definePush('monitor:event', { summary: 'An event matching a monitor:subscribe of this connection', payload: recordedEvent });
 
 /** Every monitor event's definition. */
@@ -187,5 +195,6 @@ export const monitorEvents = [
   correlationStats,
   correlationCleanup,
   correlationCurrent,
+  monitorDashboard,
   monitorEvent,
 ] as const;
