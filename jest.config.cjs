@@ -72,7 +72,7 @@ const postgres = {
   displayName: 'postgres',
   roots: ['<rootDir>/src/', '<rootDir>/test/'],
   testRegex: ['test/.*\\.e2e\\.spec\\.ts$', 'postgres-[^/]*\\.spec\\.ts$'],
-  testPathIgnorePatterns: ['/node_modules/', 'test/(cli|protocol|client-package|client|discovery|devtools|dashboard|dashboard-browser)\\.e2e\\.spec\\.ts$'],
+  testPathIgnorePatterns: ['/node_modules/', 'test/(cli|cli-habits|protocol|client-package|client|discovery|devtools|dashboard|dashboard-browser)\\.e2e\\.spec\\.ts$'],
   setupFiles: [...common.setupFiles, '<rootDir>/test/support/postgres-backend.ts'],
   globalSetup: '<rootDir>/test/support/postgres-global-setup.ts',
   globalTeardown: '<rootDir>/test/support/postgres-global-teardown.ts',

@@ -136,7 +136,7 @@ describe('health and discovery (real daemon)', () => {
     expect(help).toMatchObject({ event: 'state:get', kind: 'request', module: 'state', parameters: { required: ['key'] }, result: { properties: { found: { type: 'boolean' } } } });
     expect(help.examples.map((example: { command: string }) => example.command)).toEqual([
       "npx ksi send state:get --key '<key>'",
-      `echo '{"event":"state:get","data":{"key":"<key>"}}' | nc -U ${daemon.socketPath}`,
+      `echo '{"event":"state:get","data":{"key":"<key>"}}' | nc -N -U ${daemon.socketPath}`,
     ]);
     expect(await client.sendSingle('system:help', { event: 'state:nope' })).toMatchObject({ error: 'Event not found: state:nope', code: 'not_found' });
 

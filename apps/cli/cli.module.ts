@@ -8,6 +8,7 @@ import { agentCommands } from './commands/agent.command';
 import { approvalCommands } from './commands/approval.command';
 import { budgetCommands } from './commands/budget.command';
 import { CompleteCommand } from './commands/complete.command';
+import { CompletionCommand } from './commands/completion.command';
 import { conversationCommands } from './commands/conversation.command';
 import { CostsCommand } from './commands/costs.command';
 import { DashboardCommand } from './commands/dashboard.command';
@@ -17,11 +18,13 @@ import { McpCommand } from './commands/mcp.command';
 import { TraceCommand } from './commands/trace.command';
 import { MonitorCommand } from './commands/monitor.command';
 import { SendCommand } from './commands/send.command';
+import { StatusCommand } from './commands/status.command';
 import { GetCommand, GetStateCommand, SetCommand, SetStateCommand } from './commands/state.command';
 
 const EXAMPLES = `
 Examples:
   $ ksi daemon start                              start the daemon in the background
+  $ ksi status                                    the daemon, queue, approvals and agents at a glance
   $ ksi send system:health                        send any event
   $ ksi send state:set --key config --value '{"theme":"dark"}'
   $ ksi get state --key config
@@ -72,10 +75,12 @@ class ProgramSetup implements OnApplicationBootstrap {
     HelpCommand,
     MonitorCommand,
     CompleteCommand,
+    CompletionCommand,
     McpCommand,
     TraceCommand,
     CostsCommand,
     DashboardCommand,
+    StatusCommand,
     ...agentCommands,
     ...budgetCommands,
     ...approvalCommands,

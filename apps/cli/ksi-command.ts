@@ -1,7 +1,8 @@
 import * as path from 'node:path';
 import { CommandRunner, Option } from 'nest-commander';
+import { stringify as toYaml } from 'yaml';
 import { defaultSocketPath, KsiClient } from '../../libs/client/src';
-import { report } from './cli-error';
+import { CliError, EXIT, report, usageError } from './cli-error';
 
 export interface SocketOptions {
   socket?: string;
@@ -19,6 +20,7 @@ export abstract class KsiCommand<O extends SocketOptions = SocketOptions> extend
 
   async run(params: string[], options: O = {} as O): Promise<void> {
     try {
+      this.checkOptions(options);
       await this.execute(params, options);
     } catch (error) {
       process.exitCode = report(error);
@@ -27,8 +29,23 @@ export abstract class KsiCommand<O extends SocketOptions = SocketOptions> extend
 
   protected abstract execute(params: string[], options: O): Promise<void>;
 
+  /** Refuses bad options as a usage error before anything is sent. */
+  protected checkOptions(_options: O): void {}
+
   protected socketPath(options: SocketOptions): string {
     return path.resolve(options.socket ?? defaultSocketPath());
+  }
+
+  /**
+   * For commands that stream until Ctrl-C: resolves on SIGINT or SIGTERM, and fails with exit status 3
+   * when the daemon closes the connection (it stopped or died), so a script watching it notices.
+   */
+  protected untilStopped(client: KsiClient): Promise<void> {
+    return new Promise((resolve, reject) => {
+      process.once('SIGINT', () => resolve());
+      process.once('SIGTERM', () => resolve());
+      client.onClose(() => reject(new CliError(EXIT.unreachable, `The daemon went away (${client.socketPath} closed the connection)`)));
+    });
   }
 
   /** Runs `use` with a connected client and always closes it. */
@@ -39,6 +56,36 @@ export abstract class KsiCommand<O extends SocketOptions = SocketOptions> extend
     } finally {
       await client.close();
     }
+  }
+}
+
+export const OUTPUT_FORMATS = ['table', 'wide', 'json', 'yaml'] as const;
+export type OutputFormat = (typeof OUTPUT_FORMATS)[number];
+
+export interface OutputOptions extends SocketOptions {
+  output?: string;
+}
+
+/**
+ * A command that prints data: `-o table` (the default: for people), `wide` (more columns where it
+ * helps), `json` or `yaml` (for programs), the same data in each.
+ */
+export abstract class DataCommand<O extends OutputOptions = OutputOptions> extends KsiCommand<O> {
+  @Option({ flags: '-o, --output <format>', description: `${OUTPUT_FORMATS.join(', ')} (default table)` })
+  parseOutput(value: string): string {
+    return value;
+  }
+
+  protected override checkOptions(options: O): void {
+    // nest-commander skips commander's `choices` check when the option has a parser.
+    if (options.output !== undefined && !OUTPUT_FORMATS.includes(options.output as OutputFormat)) throw usageError(`-o ${options.output} is not one of ${OUTPUT_FORMATS.join(', ')}`);
+  }
+
+  /** Prints `data`: as JSON or YAML, or as `human` renders it for people (`wide` for -o wide). */
+  protected print(options: O, data: unknown, human: (wide: boolean) => string): void {
+    const format = (options.output ?? 'table') as OutputFormat;
+    const text = format === 'json' ? JSON.stringify(data, null, 2) : format === 'yaml' ? toYaml(data).trimEnd() : human(format === 'wide');
+    process.stdout.write(`${text}\n`);
   }
 }
 

@@ -1,22 +1,26 @@
 import { Command, Option, SubCommand } from 'nest-commander';
-import type { AgentInfo } from '../../../libs/client/src';
+import type { AgentInfo, ConversationMessage } from '../../../libs/client/src';
 import { orFail } from '../cli-error';
 import { dataFromJson } from '../data-flags';
-import { CommandGroup, KsiCommand, type SocketOptions } from '../ksi-command';
+import { CommandGroup, DataCommand, KsiCommand, type OutputOptions, type SocketOptions } from '../ksi-command';
 import { bold, dim, pretty, table } from '../output';
 
-interface RetryOptions extends SocketOptions {
+interface RetryOptions extends OutputOptions {
   message?: number;
 }
 
-interface SpawnOptions extends SocketOptions {
+interface LogsOptions extends SocketOptions {
+  follow?: boolean;
+}
+
+interface SpawnOptions extends OutputOptions {
   id?: string;
   context?: string;
   permission?: string;
 }
 
 @SubCommand({ name: 'spawn', arguments: '<profile>', description: 'Start an agent from a profile composition' })
-export class AgentSpawnCommand extends KsiCommand<SpawnOptions> {
+export class AgentSpawnCommand extends DataCommand<SpawnOptions> {
   @Option({ flags: '--id <agent_id>', description: 'the agent id (default: generated)' })
   parseId(value: string): string {
     return value;
@@ -41,90 +45,120 @@ export class AgentSpawnCommand extends KsiCommand<SpawnOptions> {
         ...(options.permission && { permission_profile: options.permission }),
       }),
     ));
-    process.stdout.write(`${pretty(agent)}\n`);
+    this.print(options, agent, () => pretty(agent));
   }
 }
 
-@SubCommand({ name: 'list', description: 'Running agents' })
-export class AgentListCommand extends KsiCommand {
-  protected async execute(_params: string[], options: SocketOptions): Promise<void> {
-    const { agents } = orFail(await this.withClient(options, (client) => client.sendSingle('agent:list', {})));
-    if (agents.length === 0) {
-      process.stdout.write('No agents\n');
-      return;
-    }
-    const rows = [['AGENT', 'STATUS', 'PROFILE', 'ROLE', 'PENDING', 'FAILED', 'SESSION']].concat(
-      agents.map((agent) => [
-        agent.agent_id,
-        agent.status,
-        agent.profile,
-        agent.role,
-        String(agent.pending_messages),
-        String(agent.failed_messages),
-        agent.session_id ?? dim('-'),
-      ]),
-    );
-    process.stdout.write(`${table(rows)}\n`);
+@SubCommand({ name: 'list', aliases: ['ls'], description: 'Running agents (-o wide: model, permissions, restarts, workspace)' })
+export class AgentListCommand extends DataCommand {
+  protected async execute(_params: string[], options: OutputOptions): Promise<void> {
+    const listed = orFail(await this.withClient(options, (client) => client.sendSingle('agent:list', {})));
+    this.print(options, listed, (wide) => renderAgents(listed.agents, wide));
   }
+}
+
+function renderAgents(agents: AgentInfo[], wide: boolean): string {
+  if (agents.length === 0) return 'No agents';
+  const head = ['AGENT', 'STATUS', 'PROFILE', 'ROLE', 'PENDING', 'FAILED', 'SESSION'];
+  const rows = agents.map((agent) => [
+    agent.agent_id,
+    agent.status,
+    agent.profile,
+    agent.role,
+    String(agent.pending_messages),
+    String(agent.failed_messages),
+    agent.session_id ?? dim('-'),
+    ...(wide ? [agent.model, agent.permission_profile, String(agent.restarts), new Date(agent.created_at * 1000).toISOString(), agent.sandbox ?? dim('-')] : []),
+  ]);
+  return table([[...head, ...(wide ? ['MODEL', 'PERMISSIONS', 'RESTARTS', 'CREATED', 'WORKSPACE'] : [])], ...rows]);
 }
 
 @SubCommand({ name: 'send', arguments: '<agent_id> <prompt>', description: "Queue a message; it becomes the agent's next turn" })
-export class AgentSendCommand extends KsiCommand {
-  protected async execute([agentId, prompt]: string[], options: SocketOptions): Promise<void> {
+export class AgentSendCommand extends DataCommand {
+  protected async execute([agentId, prompt]: string[], options: OutputOptions): Promise<void> {
     const sent = orFail(await this.withClient(options, (client) => client.sendSingle('agent:send_message', { agent_id: agentId, message: { prompt } })));
-    process.stdout.write(`${pretty(sent)}\n`);
+    this.print(options, sent, () => pretty(sent));
   }
 }
 
-@SubCommand({ name: 'terminate', arguments: '<agent_id>', description: 'Stop an agent (its running turn is cancelled)' })
-export class AgentTerminateCommand extends KsiCommand {
-  protected async execute([agentId]: string[], options: SocketOptions): Promise<void> {
-    orFail(await this.withClient(options, (client) => client.sendSingle('agent:terminate', { agent_id: agentId })));
-    process.stdout.write(`terminated ${agentId}\n`);
+@SubCommand({ name: 'terminate', aliases: ['stop'], arguments: '<agent_id>', description: 'Stop an agent (its running turn is cancelled)' })
+export class AgentTerminateCommand extends DataCommand {
+  protected async execute([agentId]: string[], options: OutputOptions): Promise<void> {
+    const terminated = orFail(await this.withClient(options, (client) => client.sendSingle('agent:terminate', { agent_id: agentId })));
+    this.print(options, terminated, () => `terminated ${agentId}`);
   }
 }
 
 @SubCommand({ name: 'logs', arguments: '<agent_id>', description: "The agent's conversation so far, and its failed turns" })
-export class AgentLogsCommand extends KsiCommand {
-  protected async execute([agentId]: string[], options: SocketOptions): Promise<void> {
+export class AgentLogsCommand extends KsiCommand<LogsOptions> {
+  @Option({ flags: '-f, --follow', description: 'then print its turns as they finish, until Ctrl-C' })
+  parseFollow(): boolean {
+    return true;
+  }
+
+  protected async execute([agentId]: string[], options: LogsOptions): Promise<void> {
     await this.withClient(options, async (client) => {
       const agent = orFail(await client.sendSingle('agent:info', { agent_id: agentId }));
-      if (!agent.session_id && agent.failed_messages === 0) {
-        process.stdout.write('No turns yet\n');
-        return;
-      }
+      if (!agent.session_id && agent.failed_messages === 0) process.stdout.write('No turns yet\n');
+      let printed = 0;
+      const seenFailures = new Set(agent.failed_turns.map((turn) => turn.message_id));
       if (agent.session_id) {
         const { messages } = orFail(await client.sendSingle('conversation:get', { session_id: agent.session_id }));
-        process.stdout.write(`${messages.map((m) => `${dim(m.timestamp)} ${bold(m.sender)}\n${m.content}`).join('\n\n')}\n`);
+        if (messages.length > 0) process.stdout.write(`${messages.map(renderMessage).join('\n\n')}\n`);
+        printed = messages.length;
       }
       if (agent.failed_messages > 0) process.stdout.write(`${failedTurns(agentId, agent)}\n`);
+      if (!options.follow) return;
+      process.stderr.write(dim(`Following ${agentId}'s turns — Ctrl-C to stop\n`));
+      // Each finished turn or agent event re-reads the conversation and prints what is new, one read at a time.
+      let reading = Promise.resolve();
+      const printNew = async () => {
+        const now = orFail(await client.sendSingle('agent:info', { agent_id: agentId }));
+        if (now.session_id) {
+          const { messages } = orFail(await client.sendSingle('conversation:get', { session_id: now.session_id }));
+          for (const message of messages.slice(printed)) process.stdout.write(`\n${renderMessage(message)}\n`);
+          printed = Math.max(printed, messages.length);
+        }
+        for (const turn of [...now.failed_turns].reverse().filter((failed) => !seenFailures.has(failed.message_id))) {
+          seenFailures.add(turn.message_id);
+          process.stdout.write(`\n${renderFailure(turn)}\n`);
+        }
+      };
+      client.subscribe('monitor:event', () => (reading = reading.then(printNew, printNew)));
+      await client.sendSingle('monitor:subscribe', { patterns: ['completion:result', 'completion:error', 'agent:*'] });
+      await this.untilStopped(client);
     });
   }
 }
 
+const renderMessage = (message: ConversationMessage) => `${dim(message.timestamp)} ${bold(message.sender)}\n${message.content}`;
+
+function renderFailure(turn: AgentInfo['failed_turns'][number]): string {
+  const when = turn.failed_at === null ? '' : `${dim(new Date(turn.failed_at * 1000).toISOString())} `;
+  return `${when}${bold(`FAILED message ${turn.message_id}`)} (${turn.code})\n${turn.prompt}\n${turn.error}`;
+}
+
 /** Failed turns, oldest first, and how to run them again. */
 function failedTurns(agentId: string, agent: AgentInfo): string {
-  const shown = [...agent.failed_turns].reverse().map((turn) => {
-    const when = turn.failed_at === null ? '' : `${dim(new Date(turn.failed_at * 1000).toISOString())} `;
-    return `${when}${bold(`FAILED message ${turn.message_id}`)} (${turn.code})\n${turn.prompt}\n${turn.error}`;
-  });
+  const shown = [...agent.failed_turns].reverse().map(renderFailure);
   const hidden = agent.failed_messages - agent.failed_turns.length;
   const more = hidden > 0 ? [`… and ${hidden} older failed messages`] : [];
   return [...shown, ...more, `Run them again with: ksi agent retry ${agentId}`].join('\n\n');
 }
 
 @SubCommand({ name: 'retry', arguments: '<agent_id>', description: "Run the agent's failed messages again, before newer ones" })
-export class AgentRetryCommand extends KsiCommand<RetryOptions> {
+export class AgentRetryCommand extends DataCommand<RetryOptions> {
   @Option({ flags: '--message <message_id>', description: 'only this failed message (default: all)' })
   parseMessage(value: string): number {
     return Number(value);
   }
 
   protected async execute([agentId]: string[], options: RetryOptions): Promise<void> {
-    const { retried } = orFail(
+    const outcome = orFail(
       await this.withClient(options, (client) => client.sendSingle('agent:retry', { agent_id: agentId, ...(options.message !== undefined && { message_id: options.message }) })),
     );
-    process.stdout.write(retried.length === 0 ? `No failed messages for ${agentId}\n` : `retrying ${retried.length} message(s) of ${agentId}: ${retried.join(', ')}\n`);
+    const { retried } = outcome;
+    this.print(options, outcome, () => (retried.length === 0 ? `No failed messages for ${agentId}` : `retrying ${retried.length} message(s) of ${agentId}: ${retried.join(', ')}`));
   }
 }
 

@@ -1,14 +1,14 @@
 import { Command, Option } from 'nest-commander';
 import { APPROVAL_STATUSES, type ApprovalRecord, type ApprovalStatus } from '../../../libs/client/src';
 import { orFail, usageError } from '../cli-error';
-import { KsiCommand, type SocketOptions } from '../ksi-command';
+import { DataCommand, type OutputOptions } from '../ksi-command';
 import { dim, table } from '../output';
 
-interface ApprovalsOptions extends SocketOptions {
+interface ApprovalsOptions extends OutputOptions {
   status?: string;
 }
 
-interface DecideOptions extends SocketOptions {
+interface DecideOptions extends OutputOptions {
   reason?: string;
   remember?: boolean;
 }
@@ -16,7 +16,7 @@ interface DecideOptions extends SocketOptions {
 const when = (epochSeconds: number) => new Date(epochSeconds * 1000).toISOString();
 
 @Command({ name: 'approvals', description: "Tool calls waiting for a decision (ksi approve ID / ksi deny ID); --status for decided ones" })
-export class ApprovalsCommand extends KsiCommand<ApprovalsOptions> {
+export class ApprovalsCommand extends DataCommand<ApprovalsOptions> {
   @Option({ flags: '--status <status>', description: `${APPROVAL_STATUSES.join(', ')} (default pending)` })
   parseStatus(value: string): string {
     return value;
@@ -27,20 +27,27 @@ export class ApprovalsCommand extends KsiCommand<ApprovalsOptions> {
     // nest-commander skips commander's `choices` check when the option has a parser.
     if (!APPROVAL_STATUSES.includes(status as ApprovalStatus)) throw usageError(`--status must be one of ${APPROVAL_STATUSES.join(', ')}; got ${JSON.stringify(status)}`);
     const { approvals } = orFail(await this.withClient(options, (client) => client.sendSingle('approval:list', { status: status as ApprovalStatus })));
-    process.stdout.write(`${render(approvals, status)}\n`);
+    this.print(options, { approvals }, (wide) => render(approvals, status, wide));
   }
 }
 
-function render(approvals: ApprovalRecord[], status: string): string {
+function render(approvals: ApprovalRecord[], status: string, wide: boolean): string {
   if (approvals.length === 0) return `No ${status} approvals`;
-  const rows = [['ID', 'AGENT', 'CALL', 'REQUESTED', status === 'pending' ? 'DENIED AT' : 'DECIDED BY']].concat(
-    approvals.map((a) => [a.approval_id, a.agent_id, a.subject.length > 80 ? `${a.subject.slice(0, 77)}...` : a.subject, when(a.requested_at), status === 'pending' ? when(a.timeout_at) : (a.decided_by ?? dim('-'))]),
+  const rows = [['ID', 'AGENT', 'CALL', 'REQUESTED', status === 'pending' ? 'DENIED AT' : 'DECIDED BY', ...(wide ? ['TOOL USE', 'REASON'] : [])]].concat(
+    approvals.map((a) => [
+      a.approval_id,
+      a.agent_id,
+      wide || a.subject.length <= 80 ? a.subject : `${a.subject.slice(0, 77)}...`,
+      when(a.requested_at),
+      status === 'pending' ? when(a.timeout_at) : (a.decided_by ?? dim('-')),
+      ...(wide ? [a.tool_use_id ?? dim('-'), a.reason ?? dim('-')] : []),
+    ]),
   );
   return table(rows);
 }
 
 /** approve and deny: the same request, two decisions. */
-abstract class DecideCommand extends KsiCommand<DecideOptions> {
+abstract class DecideCommand extends DataCommand<DecideOptions> {
   protected abstract readonly decision: 'allow' | 'deny';
 
   @Option({ flags: '--reason <text>', description: 'why (the model reads it on deny)' })
@@ -56,7 +63,7 @@ abstract class DecideCommand extends KsiCommand<DecideOptions> {
   protected async execute([approvalId]: string[], options: DecideOptions): Promise<void> {
     const data = { approval_id: approvalId, decision: this.decision, remember: options.remember === true, ...(options.reason !== undefined && { reason: options.reason }) };
     const decided = orFail(await this.withClient(options, (client) => client.sendSingle('approval:decide', data)));
-    process.stdout.write(`${decided.status} ${decided.subject} for ${decided.agent_id}${decided.remember ? ' (remembered)' : ''}\n`);
+    this.print(options, decided, () => `${decided.status} ${decided.subject} for ${decided.agent_id}${decided.remember ? ' (remembered)' : ''}`);
   }
 }
 

@@ -1,10 +1,10 @@
 import { Command, Option, SubCommand } from 'nest-commander';
 import { BUDGET_PERIODS, BUDGET_SCOPES, type BudgetPeriod, type BudgetScope, type BudgetStatus } from '../../../libs/client/src';
 import { orFail, usageError } from '../cli-error';
-import { CommandGroup, KsiCommand, type SocketOptions } from '../ksi-command';
+import { CommandGroup, DataCommand, KsiCommand, type OutputOptions, type SocketOptions } from '../ksi-command';
 import { dim, table } from '../output';
 
-interface BudgetSetOptions extends SocketOptions {
+interface BudgetSetOptions extends OutputOptions {
   limit?: string;
   period?: string;
 }
@@ -30,7 +30,7 @@ function render(budgets: BudgetStatus[]): string {
 }
 
 @SubCommand({ name: 'set', arguments: '<scope> [id]', description: 'Set the limit of an agent, a profile or everything (global): ksi budget set agent worker-1 --limit 5 --period day' })
-export class BudgetSetCommand extends KsiCommand<BudgetSetOptions> {
+export class BudgetSetCommand extends DataCommand<BudgetSetOptions> {
   @Option({ flags: '--limit <usd>', description: 'the most it may spend per period, in USD', required: true })
   parseLimit(value: string): string {
     return value;
@@ -49,23 +49,23 @@ export class BudgetSetCommand extends KsiCommand<BudgetSetOptions> {
     if (!BUDGET_PERIODS.includes(period as BudgetPeriod)) throw usageError(`--period must be one of ${BUDGET_PERIODS.join(', ')}; got ${JSON.stringify(period)}`);
     const data = { ...target(params), limit_usd: limit, period: period as BudgetPeriod };
     const status = orFail(await this.withClient(options, (client) => client.sendSingle('budget:set', data)));
-    process.stdout.write(`${render([status])}\n`);
+    this.print(options, status, () => render([status]));
   }
 }
 
 @SubCommand({ name: 'list', description: 'Every budget: spent, remaining and when its period ends' })
-export class BudgetListCommand extends KsiCommand {
-  protected async execute(_params: string[], options: SocketOptions): Promise<void> {
+export class BudgetListCommand extends DataCommand {
+  protected async execute(_params: string[], options: OutputOptions): Promise<void> {
     const { budgets } = orFail(await this.withClient(options, (client) => client.sendSingle('budget:list', {})));
-    process.stdout.write(`${render(budgets)}\n`);
+    this.print(options, { budgets }, () => render(budgets));
   }
 }
 
 @SubCommand({ name: 'status', arguments: '<scope> [id]', description: 'One budget' })
-export class BudgetStatusCommand extends KsiCommand {
-  protected async execute(params: string[], options: SocketOptions): Promise<void> {
+export class BudgetStatusCommand extends DataCommand {
+  protected async execute(params: string[], options: OutputOptions): Promise<void> {
     const status = orFail(await this.withClient(options, (client) => client.sendSingle('budget:status', target(params))));
-    process.stdout.write(`${render([status])}\n`);
+    this.print(options, status, () => render([status]));
   }
 }
 

@@ -1,8 +1,10 @@
 import { Command, Option } from 'nest-commander';
-import { KsiClient, type KsiPushMap, type PushOf } from '../../../libs/client/src';
+import { createInterface } from 'node:readline/promises';
+import { isErrorResult, KsiClient, type KsiPushMap, type PushOf } from '../../../libs/client/src';
 import { CliError, EXIT } from '../cli-error';
 import { KsiCommand, type SocketOptions } from '../ksi-command';
 import { dim } from '../output';
+import { WaitDisplay } from '../wait-display';
 
 interface CompleteOptions extends SocketOptions {
   model?: string;
@@ -52,8 +54,11 @@ export class CompleteCommand extends KsiCommand<CompleteOptions> {
         process.stdout.write(`${accepted.request_id}\n`);
         return;
       }
-      process.stderr.write(dim(`queued ${accepted.request_id}\n`));
-      const { end, streamed } = await finished(accepted.request_id);
+      const display = new WaitDisplay(accepted.request_id);
+      const interrupted = new Promise<'interrupted'>((resolve) => process.once('SIGINT', () => resolve('interrupted')));
+      const outcome = await Promise.race([finished(accepted.request_id, display), interrupted]).finally(() => display.stop());
+      if (outcome === 'interrupted') return await this.interrupted(client, accepted.request_id);
+      const { end, streamed } = outcome;
       if (end.event === 'completion:result') {
         // The streamed text already is the answer; without any, the result is.
         process.stdout.write(streamed ? '\n' : `${end.data.result.response.result ?? ''}\n`);
@@ -67,11 +72,30 @@ export class CompleteCommand extends KsiCommand<CompleteOptions> {
   }
 
   /**
+   * Ctrl-C while waiting: on a terminal, asks whether to cancel the request too; otherwise (or on a
+   * no) leaves it queued and says how to follow or cancel it. Exits 130, as an interrupted command does.
+   */
+  private async interrupted(client: KsiClient, requestId: string): Promise<void> {
+    process.exitCode = 130;
+    const leftRunning = `Left ${requestId} running: ksi send completion:status --request_id ${requestId} shows it; ksi send completion:cancel --request_id ${requestId} cancels it\n`;
+    if (!process.stdin.isTTY || !process.stderr.isTTY) return void process.stderr.write(`\n${leftRunning}`);
+    const prompt = createInterface({ input: process.stdin, output: process.stderr });
+    const answer = await new Promise<string>((resolve) => {
+      prompt.once('SIGINT', () => resolve('n'));
+      prompt.question(`\nCancel request ${requestId} too? [y/N] `).then(resolve, () => resolve('n'));
+    }).finally(() => prompt.close());
+    if (!/^y(es)?$/i.test(answer.trim())) return void process.stderr.write(leftRunning);
+    // An application error ({error, code}: it finished meanwhile) comes back in the result's place.
+    const cancelled: unknown = await client.sendSingle('completion:cancel', { request_id: requestId }).catch((error: Error) => ({ error: error.message }));
+    process.stderr.write(isErrorResult(cancelled) ? `Not cancelled: ${cancelled.error}\n` : `Cancelled ${requestId}\n`);
+  }
+
+  /**
    * Subscribes before sending, so no pushed line can be missed; prints streamed text on stdout as it
    * arrives and the rest of the progress on stderr; resolves on the request's last event, with whether
    * the last attempt streamed text.
    */
-  private waitForEnd(client: KsiClient): (requestId: string) => Promise<{ end: Exclude<CompletionPush, { event: 'completion:progress' }>; streamed: boolean }> {
+  private waitForEnd(client: KsiClient): (requestId: string, display: WaitDisplay) => Promise<{ end: Exclude<CompletionPush, { event: 'completion:progress' }>; streamed: boolean }> {
     const seen: CompletionPush[] = [];
     let wake: () => void = () => undefined;
     for (const event of COMPLETION_PUSHES) {
@@ -80,13 +104,14 @@ export class CompleteCommand extends KsiCommand<CompleteOptions> {
         wake();
       });
     }
-    return async (requestId) => {
+    return async (requestId, display) => {
       let streamed = false;
       for (;;) {
         for (const entry of seen.splice(0)) {
           if (entry.data.request_id !== requestId) continue;
           if (entry.event !== 'completion:progress') return { end: entry, streamed };
           if (entry.data.status === 'streaming') {
+            display.stop();
             process.stdout.write(entry.data.delta);
             streamed = true;
             continue;
@@ -97,7 +122,7 @@ export class CompleteCommand extends KsiCommand<CompleteOptions> {
             process.stderr.write(dim(`the text above is from attempt ${entry.data.attempt}, which failed: it is not the answer\n`));
             streamed = false;
           }
-          process.stderr.write(dim(`${progressLine(entry.data)}\n`));
+          display.update(progressLine(entry.data));
         }
         await new Promise<void>((resolve) => {
           wake = resolve;

@@ -1,10 +1,10 @@
 import { Command, Option } from 'nest-commander';
 import { COST_DIMENSIONS, parseSince, SINCE_FORMAT, type CostDimension, type CostSummaryResult, type CostTotals } from '../../../libs/client/src';
 import { orFail, usageError } from '../cli-error';
-import { KsiCommand, type SocketOptions } from '../ksi-command';
+import { DataCommand, type OutputOptions } from '../ksi-command';
 import { bold, dim, table } from '../output';
 
-interface CostsOptions extends SocketOptions {
+interface CostsOptions extends OutputOptions {
   by?: CostDimension;
   since?: string;
 }
@@ -12,7 +12,7 @@ interface CostsOptions extends SocketOptions {
 const EPOCH_SECONDS = /^\d+(?:\.\d+)?$/;
 
 @Command({ name: 'costs', description: 'What completions cost, by agent, profile, session, model, day or hour' })
-export class CostsCommand extends KsiCommand<CostsOptions> {
+export class CostsCommand extends DataCommand<CostsOptions> {
   @Option({ flags: '--by <dimension>', description: 'agent (default), profile, session, model, day or hour (UTC)' })
   parseBy(value: string): string {
     return value;
@@ -30,7 +30,7 @@ export class CostsCommand extends KsiCommand<CostsOptions> {
     const since = options.since === undefined ? undefined : EPOCH_SECONDS.test(options.since) ? Number(options.since) : options.since;
     if (since !== undefined && parseSince(since, Date.now()) === undefined) throw usageError(`--since ${options.since} is not a time: use ${SINCE_FORMAT}`);
     const summary = orFail(await this.withClient(options, (client) => client.sendSingle('cost:summary', { by, ...(since !== undefined && { since }) })));
-    process.stdout.write(`${render(summary)}\n`);
+    this.print(options, summary, () => render(summary));
   }
 }
 

@@ -1,15 +1,15 @@
 import { Command, Option } from 'nest-commander';
 import type { EventDescription } from '../../../libs/client/src';
-import { KsiCommand, type SocketOptions } from '../ksi-command';
+import { DataCommand, type OutputOptions } from '../ksi-command';
 import { bold, dim, table } from '../output';
 
-interface DiscoverOptions extends SocketOptions {
+interface DiscoverOptions extends OutputOptions {
   namespace?: string;
   event?: string;
 }
 
 @Command({ name: 'discover', description: 'List the events the daemon handles, grouped by namespace' })
-export class DiscoverCommand extends KsiCommand<DiscoverOptions> {
+export class DiscoverCommand extends DataCommand<DiscoverOptions> {
   @Option({ flags: '-n, --namespace <namespace>', description: 'only this namespace' })
   parseNamespace(value: string): string {
     return value;
@@ -24,17 +24,18 @@ export class DiscoverCommand extends KsiCommand<DiscoverOptions> {
     const result = await this.withClient(options, (client) =>
       client.sendSingle('system:discover', { namespace: options.namespace, event: options.event, detail: false }),
     );
-    const events = Object.entries(result.events) as [string, EventDescription][];
-    if (events.length === 0) {
-      process.stdout.write('No events match.\n');
-      return;
-    }
-    const out: string[] = [`${bold(`${result.total} events`)} in ${result.namespaces.length} namespaces\n`];
-    for (const namespace of result.namespaces) {
-      const rows = events.filter(([name]) => name.split(':')[0] === namespace).map(([name, entry]) => [`  ${name}`, dim(entry.summary)]);
-      out.push(`${bold(namespace)} (${rows.length})`, table(rows), '');
-    }
-    out.push(dim('Details of one event: ksi help <event>'));
-    process.stdout.write(`${out.join('\n')}\n`);
+    this.print(options, result, () => render(result.events as Record<string, EventDescription>, result.namespaces, result.total));
   }
+}
+
+function render(described: Record<string, EventDescription>, namespaces: string[], total: number): string {
+  const events = Object.entries(described);
+  if (events.length === 0) return 'No events match.';
+  const out: string[] = [`${bold(`${total} events`)} in ${namespaces.length} namespaces\n`];
+  for (const namespace of namespaces) {
+    const rows = events.filter(([name]) => name.split(':')[0] === namespace).map(([name, entry]) => [`  ${name}`, dim(entry.summary)]);
+    out.push(`${bold(namespace)} (${rows.length})`, table(rows), '');
+  }
+  out.push(dim('Details of one event: ksi help <event>'));
+  return out.join('\n');
 }

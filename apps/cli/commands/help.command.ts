@@ -2,12 +2,12 @@ import { Command } from 'nest-commander';
 import { isErrorResult, type HelpResult, type McpToolDescription } from '../../../libs/client/src';
 import { mergedFields, shapesOf, type JsonSchema, type SchemaField } from '../../../libs/client/src/schema-fields';
 import { CliError, EXIT } from '../cli-error';
-import { KsiCommand, type SocketOptions } from '../ksi-command';
+import { DataCommand, type OutputOptions } from '../ksi-command';
 import { bold, dim, table } from '../output';
 
 @Command({ name: 'help', arguments: '[event]', description: 'Describe an event: summary, parameters, example commands (or this help)' })
-export class HelpCommand extends KsiCommand {
-  protected async execute([event]: string[], options: SocketOptions): Promise<void> {
+export class HelpCommand extends DataCommand {
+  protected async execute([event]: string[], options: OutputOptions): Promise<void> {
     if (!event) {
       this.command.parent?.help();
       return;
@@ -44,7 +44,7 @@ export class HelpCommand extends KsiCommand {
             bold('Examples'),
             ...help.examples.map((example) => `  $ ${example.command}`),
           ];
-    process.stdout.write(`${out.join('\n')}\n`);
+    this.print(options, help, () => out.join('\n'));
   }
 }
 

@@ -28,11 +28,10 @@ export class MonitorCommand extends KsiCommand<MonitorOptions> {
     });
     await client.sendSingle('monitor:subscribe', { patterns: patterns.length > 0 ? patterns : ['*'] });
     if (!options.json) process.stderr.write(dim(`Monitoring ${patterns.join(' ') || 'all events'} — Ctrl-C to stop\n`));
-    await new Promise<void>((resolve) => {
-      process.once('SIGINT', resolve);
-      process.once('SIGTERM', resolve);
-      client.onClose(resolve);
-    });
-    await client.close();
+    try {
+      await this.untilStopped(client);
+    } finally {
+      await client.close();
+    }
   }
 }

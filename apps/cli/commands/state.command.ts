@@ -1,16 +1,16 @@
 import { Command, Option, SubCommand } from 'nest-commander';
 import { CliError, EXIT, usageError } from '../cli-error';
 import { jsonOrString } from '../data-flags';
-import { CommandGroup, KsiCommand, type SocketOptions } from '../ksi-command';
+import { CommandGroup, DataCommand, type OutputOptions } from '../ksi-command';
 
-interface StateOptions extends SocketOptions {
+interface StateOptions extends OutputOptions {
   key?: string;
   value?: string;
   namespace?: string;
 }
 
 /** The options every state subcommand takes. */
-abstract class StateKeyCommand extends KsiCommand<StateOptions> {
+abstract class StateKeyCommand extends DataCommand<StateOptions> {
   @Option({ flags: '-k, --key <key>', description: 'the key', required: true })
   parseKey(value: string): string {
     return value;
@@ -28,7 +28,7 @@ export class GetStateCommand extends StateKeyCommand {
     const namespace = options.namespace ?? 'global';
     const reply = await this.withClient(options, (client) => client.sendSingle('state:get', { key: options.key as string, namespace }));
     if (!reply.found) throw new CliError(EXIT.daemonError, `Key not found: ${options.key} (namespace: ${namespace})`);
-    process.stdout.write(`${typeof reply.value === 'string' ? reply.value : JSON.stringify(reply.value, null, 2)}\n`);
+    this.print(options, reply, () => (typeof reply.value === 'string' ? reply.value : JSON.stringify(reply.value, null, 2)));
   }
 }
 
@@ -42,8 +42,8 @@ export class SetStateCommand extends StateKeyCommand {
   protected async execute(_params: string[], options: StateOptions): Promise<void> {
     if (options.value === undefined) throw usageError('--value is required');
     const namespace = options.namespace ?? 'global';
-    await this.withClient(options, (client) => client.sendSingle('state:set', { key: options.key as string, value: jsonOrString(options.value as string), namespace }));
-    process.stdout.write(`set ${namespace}/${options.key}\n`);
+    const written = await this.withClient(options, (client) => client.sendSingle('state:set', { key: options.key as string, value: jsonOrString(options.value as string), namespace }));
+    this.print(options, written, () => `set ${namespace}/${options.key}`);
   }
 }
 

@@ -1,17 +1,15 @@
 import { Command } from 'nest-commander';
 import type { TreeNode } from '../../../libs/client/src';
-import { orFail } from '../cli-error';
-import { KsiCommand, type SocketOptions } from '../ksi-command';
+import { CliError, EXIT, orFail } from '../cli-error';
+import { DataCommand, type OutputOptions } from '../ksi-command';
 import { colourByNamespace, dim } from '../output';
 
 @Command({ name: 'trace', arguments: '<correlation_id>', description: 'Print the causal tree of a request: every event it caused' })
-export class TraceCommand extends KsiCommand {
-  protected async execute([correlationId]: string[], options: SocketOptions): Promise<void> {
-    const { tree } = orFail(await this.withClient(options, (client) => client.sendSingle('correlation:tree', { correlation_id: correlationId })));
-    if (tree.length === 0) {
-      process.stdout.write(`No events recorded for ${correlationId}\n`);
-      return;
-    }
+export class TraceCommand extends DataCommand {
+  protected async execute([correlationId]: string[], options: OutputOptions): Promise<void> {
+    const traced = orFail(await this.withClient(options, (client) => client.sendSingle('correlation:tree', { correlation_id: correlationId })));
+    const { tree } = traced;
+    if (tree.length === 0) throw new CliError(EXIT.daemonError, `No events recorded for ${correlationId} (ksi send prints the correlation id of its request)`);
     const start = tree[0].timestamp;
     const lines: string[] = [];
     const walk = (node: TreeNode, prefix: string, last: boolean, root: boolean) => {
@@ -21,6 +19,6 @@ export class TraceCommand extends KsiCommand {
       node.children.forEach((child, i) => walk(child, root ? '' : `${prefix}${last ? '   ' : '│  '}`, i === node.children.length - 1, false));
     };
     tree.forEach((node) => walk(node, '', true, true));
-    process.stdout.write(`${lines.join('\n')}\n`);
+    this.print(options, traced, () => lines.join('\n'));
   }
 }

@@ -96,7 +96,7 @@ export class CatalogueFormatService {
     const flags = Object.entries(data)
       .map(([name, value]) => ` --${name} ${typeof value === 'string' ? `'${value}'` : `'${JSON.stringify(value)}'`}`)
       .join('');
-    return [{ command: `npx ksi send ${entry.event}${flags}` }, { command: `echo '${line}' | nc -U ${this.config.socketPath}` }];
+    return [{ command: `npx ksi send ${entry.event}${flags}` }, { command: `echo '${line}' | nc -N -U ${this.config.socketPath}` }];
   }
 
   /** A pushed line of the event as a connection reads it, with a placeholder for each payload field (a union's: its first shape's). */

@@ -2,6 +2,7 @@ import { Command } from 'nest-commander';
 import { CommandGroup } from '../../ksi-command';
 import { DaemonDevCommand } from './daemon-dev.command';
 import { DaemonHealthCommand } from './daemon-health.command';
+import { DaemonLogsCommand } from './daemon-logs.command';
 import { DaemonRestartCommand } from './daemon-restart.command';
 import { DaemonRunCommand } from './daemon-run.command';
 import { DaemonStartCommand } from './daemon-start.command';
@@ -14,6 +15,7 @@ export const daemonSubCommands = [
   DaemonRestartCommand,
   DaemonStatusCommand,
   DaemonHealthCommand,
+  DaemonLogsCommand,
   DaemonRunCommand,
   DaemonDevCommand,
 ];

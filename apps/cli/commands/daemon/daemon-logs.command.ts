@@ -1,0 +1,118 @@
+import { watch } from 'chokidar';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { Option, SubCommand } from 'nest-commander';
+import { CliError, EXIT, usageError } from '../../cli-error';
+import { DaemonControl } from '../../daemon-control';
+import { KsiCommand, type SocketOptions } from '../../ksi-command';
+import { bold, dim, red } from '../../output';
+
+const LEVELS = ['debug', 'info', 'warn', 'error', 'fatal'] as const;
+type Level = (typeof LEVELS)[number];
+
+interface LogsOptions extends SocketOptions {
+  follow?: boolean;
+  level?: string;
+  json?: boolean;
+}
+
+/** One line of the daemon log (pino: level, time, msg, and the fields the line carries). */
+interface LogLine {
+  level?: string;
+  time?: string;
+  msg?: string;
+  [field: string]: unknown;
+}
+
+@SubCommand({ name: 'logs', description: 'The daemon log as readable lines; -f follows it' })
+export class DaemonLogsCommand extends KsiCommand<LogsOptions> {
+  @Option({ flags: '-f, --follow', description: 'keep printing lines as they are written, until Ctrl-C' })
+  parseFollow(): boolean {
+    return true;
+  }
+
+  @Option({ flags: '--level <level>', description: `only lines at this level or above: ${LEVELS.join(', ')}` })
+  parseLevel(value: string): string {
+    return value;
+  }
+
+  @Option({ flags: '--json', description: 'the lines as the daemon wrote them (one JSON object each)' })
+  parseJson(): boolean {
+    return true;
+  }
+
+  protected override checkOptions(options: LogsOptions): void {
+    if (options.level !== undefined && !LEVELS.includes(options.level as Level)) throw usageError(`--level ${options.level} is not one of ${LEVELS.join(', ')}`);
+  }
+
+  protected async execute(_params: string[], options: LogsOptions): Promise<void> {
+    const file = new DaemonControl(this.socketPath(options)).daemonLog;
+    const minimum = LEVELS.indexOf((options.level ?? 'debug') as Level);
+    const reader = new LogReader(file, (text) => {
+      let line: LogLine;
+      try {
+        line = JSON.parse(text) as LogLine;
+      } catch {
+        return void process.stdout.write(`${text}\n`);
+      }
+      if (LEVELS.indexOf(line.level as Level) < minimum) return;
+      process.stdout.write(`${options.json ? text : readable(line)}\n`);
+    });
+    // The folder is watched, not the file: a log that does not exist yet (or is replaced) is followed too.
+    const folder = path.dirname(file);
+    if (!fs.existsSync(options.follow ? folder : file)) throw new CliError(EXIT.daemonError, `No daemon log at ${file} (has a daemon run with this var dir?)`);
+    reader.readNew();
+    if (!options.follow) return;
+    process.stderr.write(dim(`Following ${file} — Ctrl-C to stop\n`));
+    const watcher = watch(folder, { ignoreInitial: true, depth: 0 }).on('all', (_event, changed) => {
+      if (changed === file) reader.readNew();
+    });
+    await new Promise<void>((resolve) => {
+      process.once('SIGINT', resolve);
+      process.once('SIGTERM', resolve);
+    });
+    await watcher.close();
+  }
+}
+
+/** Reads what was appended since the last read, whole lines only; starts over when the file was replaced or truncated. */
+class LogReader {
+  private offset = 0;
+  private partial = '';
+
+  constructor(
+    private readonly file: string,
+    private readonly onLine: (line: string) => void,
+  ) {}
+
+  readNew(): void {
+    let size: number;
+    try {
+      size = fs.statSync(this.file).size;
+    } catch {
+      return;
+    }
+    if (size < this.offset) this.offset = 0;
+    if (size === this.offset) return;
+    const descriptor = fs.openSync(this.file, 'r');
+    try {
+      const chunk = Buffer.alloc(size - this.offset);
+      fs.readSync(descriptor, chunk, 0, chunk.length, this.offset);
+      this.offset = size;
+      const lines = (this.partial + chunk.toString('utf8')).split('\n');
+      this.partial = lines.pop() ?? '';
+      for (const line of lines) if (line.trim() !== '') this.onLine(line);
+    } finally {
+      fs.closeSync(descriptor);
+    }
+  }
+}
+
+const LEVEL_STYLE: Record<string, (text: string) => string> = { error: red, fatal: red, warn: bold };
+
+/** `time LEVEL message key=value …`: the fields of the line, without the ones every line has. */
+function readable({ level = 'info', time = '', msg = '', pid: _pid, ...fields }: LogLine): string {
+  const extra = Object.entries(fields).map(([key, value]) => `${key}=${typeof value === 'string' ? value : JSON.stringify(value)}`);
+  const label = level.toUpperCase().padEnd(5);
+  return `${dim(time)} ${(LEVEL_STYLE[level] ?? ((text: string) => text))(label)} ${msg}${extra.length > 0 ? ` ${dim(extra.join(' '))}` : ''}`;
+}
