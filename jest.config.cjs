@@ -10,7 +10,7 @@ const swcTs = {
   module: { type: 'commonjs' },
 };
 const swcJs = { jsc: { target: 'es2023', parser: { syntax: 'ecmascript' } }, module: { type: 'commonjs' } };
-const esm = ['@nestjs', 'chalk', '@nyariv', 'file-type', 'strtok3', 'token-types', '@tokenizer', 'uint8array-extras', '@borewit'];
+const esm = ['@nestjs', 'yargs-parser', 'chalk', '@nyariv', 'file-type', 'strtok3', 'token-types', '@tokenizer', 'uint8array-extras', '@borewit'];
 
 const { execFileSync } = require('node:child_process');
 const { existsSync } = require('node:fs');

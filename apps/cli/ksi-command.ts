@@ -1,8 +1,8 @@
 import * as path from 'node:path';
 import { CommandRunner, Option } from 'nest-commander';
-import { stringify as toYaml } from 'yaml';
 import { defaultSocketPath, KsiClient } from '../../libs/client/src';
-import { CliError, EXIT, report, usageError } from './cli-error';
+import { CliError, EXIT, report } from './cli-error';
+import { checkOutputFormat, OUTPUT_FORMATS, printData } from './data-output';
 
 export interface SocketOptions {
   socket?: string;
@@ -59,9 +59,6 @@ export abstract class KsiCommand<O extends SocketOptions = SocketOptions> extend
   }
 }
 
-export const OUTPUT_FORMATS = ['table', 'wide', 'json', 'yaml'] as const;
-export type OutputFormat = (typeof OUTPUT_FORMATS)[number];
-
 export interface OutputOptions extends SocketOptions {
   output?: string;
 }
@@ -78,14 +75,11 @@ export abstract class DataCommand<O extends OutputOptions = OutputOptions> exten
 
   protected override checkOptions(options: O): void {
     // nest-commander skips commander's `choices` check when the option has a parser.
-    if (options.output !== undefined && !OUTPUT_FORMATS.includes(options.output as OutputFormat)) throw usageError(`-o ${options.output} is not one of ${OUTPUT_FORMATS.join(', ')}`);
+    checkOutputFormat(options.output);
   }
 
-  /** Prints `data`: as JSON or YAML, or as `human` renders it for people (`wide` for -o wide). */
   protected print(options: O, data: unknown, human: (wide: boolean) => string): void {
-    const format = (options.output ?? 'table') as OutputFormat;
-    const text = format === 'json' ? JSON.stringify(data, null, 2) : format === 'yaml' ? toYaml(data).trimEnd() : human(format === 'wide');
-    process.stdout.write(`${text}\n`);
+    printData(options.output, data, human);
   }
 }
 

@@ -1,12 +1,14 @@
 #!/usr/bin/env node
-import 'reflect-metadata';
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { CommandFactory } from 'nest-commander';
 import { report } from './cli-error';
-import { CliModule } from './cli.module';
+import { parseFastSend, runFastSend } from './fast-send';
 
-async function main(): Promise<void> {
+/** Every command but a plain `ksi send`: nest-commander, which loads Nest and every command. */
+async function runCommand(): Promise<void> {
+  require('reflect-metadata');
+  const { CommandFactory } = require('nest-commander') as typeof import('nest-commander');
+  const { CliModule } = require('./cli.module') as typeof import('./cli.module');
   await CommandFactory.run(CliModule, {
     cliName: 'ksi',
     version: (JSON.parse(readFileSync(path.resolve(__dirname, '../../../package.json'), 'utf8')) as { version: string }).version,
@@ -27,7 +29,9 @@ function exitWhenFlushed(code?: number): void {
   process.stdout.write('', () => process.exit());
 }
 
-main().then(
+// `ksi send`, the command scripts call most, starts without Nest: it needs only the client.
+const fastSend = parseFastSend(process.argv.slice(2));
+(fastSend ? runFastSend(fastSend) : runCommand()).then(
   () => exitWhenFlushed(),
   (error: unknown) => exitWhenFlushed(report(error)),
 );

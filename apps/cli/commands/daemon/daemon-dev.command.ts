@@ -1,6 +1,5 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import * as path from 'node:path';
-import { watch } from 'chokidar';
 import { SubCommand } from 'nest-commander';
 import { DAEMON_MAIN, daemonNodeArgs } from '../../../daemon/launch';
 import { KsiCommand, type SocketOptions } from '../../ksi-command';
@@ -18,6 +17,8 @@ export class DaemonDevCommand extends KsiCommand {
     this.daemon = this.launch(env);
     let timer: NodeJS.Timeout | undefined;
     const changed = new Set<string>();
+    // chokidar is loaded by the commands that watch, not by every ksi command.
+    const { watch } = await import('chokidar');
     const watcher = watch(WATCHED, { ignoreInitial: true, ignored: (file, stats) => Boolean(stats?.isFile() && !file.endsWith('.ts')) });
     watcher.on('all', (_event, file) => {
       changed.add(path.relative(ROOT, file));

@@ -1,4 +1,3 @@
-import { watch } from 'chokidar';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Option, SubCommand } from 'nest-commander';
@@ -64,6 +63,7 @@ export class DaemonLogsCommand extends KsiCommand<LogsOptions> {
     reader.readNew();
     if (!options.follow) return;
     process.stderr.write(dim(`Following ${file} — Ctrl-C to stop\n`));
+    const { watch } = await import('chokidar');
     const watcher = watch(folder, { ignoreInitial: true, depth: 0 }).on('all', (_event, changed) => {
       if (changed === file) reader.readNew();
     });
