@@ -4,8 +4,10 @@ import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { daemonNodeArgs } from '../apps/daemon/launch';
+import { KsiClient } from '../libs/client/src';
 import { ksiCommand, timeCommand } from './cli';
 import { countInvocations, drainCompletions, FAKE_CLAUDE, permanentFailures, queueMany, requestOnce, spawnDirectly, streamingLatency } from './completions';
+import { chromiumPath, dashboardPaint } from './dashboard';
 import { fanOut } from './fanout';
 import { onJsonLines } from './lines';
 import { drive, type LoadResult, type RequestFactory } from './load';
@@ -35,6 +37,7 @@ async function main(): Promise<void> {
   if (process.argv[2] === 'postgres') return alone(withBareServer(postgresSection));
   if (process.argv[2] === 'state') return alone(withBareServer(stateAlone));
   if (process.argv[2] === 'cli') return alone(cliAlone);
+  if (process.argv[2] === 'dashboard') return alone(dashboardSection);
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ksi-bench-'));
   const bareSocket = path.join(dir, 'bare.sock');
   const bare = fork(BARE_SERVER, [bareSocket], { stdio: 'ignore' });
@@ -91,6 +94,7 @@ async function main(): Promise<void> {
       ['daemon RSS right after start (idle)', `${freshRss.toFixed(1)} MB`],
     ]);
 
+    await dashboardSection(dir);
     await postgresSection(dir, bareSocket);
   } finally {
     await stopDaemon(daemon.child);
@@ -166,6 +170,46 @@ async function restoreRows(dir: string, database: DatabaseFor): Promise<string[]
 
 /** `memory N` writes N values instead (a quicker probe). */
 const LARGE_WRITES = Number(process.argv[3] ?? 5_000);
+
+/**
+ * The web dashboard (KSI_HTTP_PORT): the daemon's RSS at start with and without it (target: within
+ * 10 MB), and in headless Chromium the time from navigation to the agent list with 200 agents and
+ * 10,000 events in the log (target < 1 s).
+ */
+async function dashboardSection(dir: string): Promise<void> {
+  const settle = () => new Promise((resolve) => setTimeout(resolve, 1_000));
+  const plain = await startDaemon(path.join(dir, 'dashboard-off'));
+  await settle();
+  const rssOff = rssMb(plain.child.pid!);
+  await stopDaemon(plain.child);
+  const daemon = await startDaemon(path.join(dir, 'dashboard-on'), { KSI_HTTP_PORT: '0', CLAUDE_BIN: FAKE_CLAUDE });
+  try {
+    await settle();
+    const rssOn = rssMb(daemon.child.pid!);
+    console.log('\nDashboard');
+    const rows = [
+      ['measure', 'value'],
+      ['daemon RSS right after start, dashboard off / on (target: within 10 MB)', `${rssOff.toFixed(1)} / ${rssOn.toFixed(1)} MB`],
+    ];
+    const browser = chromiumPath();
+    if (browser) {
+      const client = new KsiClient({ socketPath: daemon.socket });
+      try {
+        for (let i = 0; i < 200; i++) await client.sendSingle('agent:spawn', { profile: 'base_agent', agent_id: `bench-agent-${i}` });
+        await drive(daemon.socket, { connections: 1, window: 64, total: 10_000, request: setRequest });
+        const { url } = (await client.sendSingle('monitor:dashboard')) as { url: string };
+        const paint = await dashboardPaint(browser, url, 200);
+        rows.push(['first contentful paint (median of 5 loads)', `${paint.firstContentfulPaintMs.toFixed(0)} ms`]);
+        rows.push(['agent list with 200 agents, 10,000 events logged (target < 1 s)', `${paint.agentListMs.toFixed(0)} ms`]);
+      } finally {
+        await client.close();
+      }
+    } else rows.push(['page timings', 'Chromium not found (/usr/bin/chromium): left out']);
+    printTable(rows);
+  } finally {
+    await stopDaemon(daemon.child);
+  }
+}
 
 /** A section run alone, with a bare server of its own. */
 function withBareServer(section: (dir: string, bareSocket: string) => Promise<void>): (dir: string) => Promise<void> {
