@@ -120,6 +120,26 @@ describe('the ksi CLI’s everyday habits (built binary, real daemon)', () => {
     expect(await send('completion:cancel', { request_id: requestId })).toMatchObject({ status: 'cancelled' });
   });
 
+  it('on a terminal, `ksi complete --wait` spins with the time it has waited, and Ctrl-C asks whether to cancel the request', async () => {
+    // util-linux's script gives the command a terminal (sized, as a real one is); Ctrl-C is typed into it.
+    const command = `stty cols 120 rows 40; exec "${process.execPath}" "${KSI_BIN}" complete '[[hang]] on a terminal' --wait --socket "${daemon.socketPath}"`;
+    const terminal = spawn('script', ['-qfec', command, '/dev/null'], { stdio: ['pipe', 'pipe', 'pipe'] });
+    let screen = '';
+    terminal.stdout!.on('data', (chunk) => (screen += chunk));
+    const exit = new Promise<number | null>((resolve) => terminal.once('exit', (code) => resolve(code)));
+    try {
+      await eventually(() => /calling Claude \(attempt 1\) \S*\(\d+s, Ctrl-C to stop waiting\)/.test(screen), 20_000, 'the spinner line');
+      terminal.stdin!.write('\u0003');
+      const requestId = await eventually(() => /Cancel request (\S+) too\? \[y\/N\]/.exec(screen)?.[1], 20_000, 'the question');
+      terminal.stdin!.write('y\r');
+      expect(await exit).toBe(130);
+      expect(screen).toContain(`Cancelled ${requestId}`);
+      expect(await send('completion:status', { request_id: requestId })).toMatchObject({ status: 'cancelled' });
+    } finally {
+      terminal.kill('SIGKILL');
+    }
+  });
+
   it('prints completion scripts for bash, zsh and fish that complete commands, subcommands and event names', async () => {
     const script = await run('completion', 'bash');
     expect(script.code).toBe(0);

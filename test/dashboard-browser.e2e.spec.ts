@@ -56,6 +56,8 @@ describe('the web dashboard in a real browser (headless Chromium)', () => {
     expect(await card.textContent()).toContain('Bash(npm test)');
     const approvalId = (await card.getAttribute('data-approval-id'))!;
     await card.getByRole('button', { name: 'Allow' }).click();
+    // The click returns before the page's request reaches the daemon.
+    await eventually(async () => (await send('approval:get', { approval_id: approvalId })).status !== 'pending', 10_000, 'the decision the button sent');
     expect(await send('approval:get', { approval_id: approvalId })).toMatchObject({ status: 'allowed', decided_by: 'operator' });
     await eventually(async () => {
       const info = await send('agent:info', { agent_id: 'asker' });

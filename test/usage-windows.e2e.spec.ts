@@ -74,7 +74,8 @@ describe('usage windows: a usage limit parks the account’s queued requests unt
     const { daemon, send, watcher, reconnect } = useFakeClaude({ KSI_MAX_CONCURRENT: '6', KSI_RESUME_STAGGER_MS: String(STAGGER_MS) });
 
     it('are parked on arrival, kept across a restart, and start after the reset one at a time, KSI_RESUME_STAGGER_MS apart', async () => {
-      const { request_id: hit } = await send('completion:async', { prompt: limited(4), model: 'sonnet', max_attempts: 1 });
+      // Ten seconds: the window must outlast four arrivals and a restart on a loaded machine (a full run once took more than four).
+      const { request_id: hit } = await send('completion:async', { prompt: limited(10), model: 'sonnet', max_attempts: 1 });
       await watcher.end(hit);
       const arrivals: string[] = [];
       for (const n of [0, 1, 2, 3]) arrivals.push((await send('completion:async', { prompt: `late ${n}`, model: 'sonnet', conversation_id: `late${n}` })).request_id);

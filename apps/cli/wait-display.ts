@@ -1,6 +1,8 @@
 import { createSpinner, type Spinner } from 'nanospinner';
 import { dim } from './output';
 
+const FRAME_MS = 80;
+
 /**
  * How `ksi complete --wait` shows a wait: on a terminal, a spinner with the elapsed time and the
  * current stage; otherwise (a pipe, a log) one plain line per stage, each with the elapsed time.
@@ -11,28 +13,35 @@ export class WaitDisplay {
   private spinner?: Spinner;
   private ticker?: NodeJS.Timeout;
 
-  constructor(requestId: string, terminal = process.stderr.isTTY === true) {
+  // A terminal that reports no width (a pty nobody sized) sends nanospinner's redraw into an endless loop: plain lines there.
+  constructor(requestId: string, terminal = process.stderr.isTTY === true && (process.stderr.columns ?? 0) > 0) {
     this.stage = `queued ${requestId}`;
     if (!terminal) {
       this.line();
       return;
     }
-    this.spinner = createSpinner(this.text(), { stream: process.stderr }).start();
-    this.ticker = setInterval(() => this.spinner?.update({ text: this.text() }), 1_000);
+    // Frames are drawn here, not by start(): start() also takes over Ctrl-C (it exits the process),
+    // which must ask whether to cancel the request instead.
+    const spinner = createSpinner(this.text(), { stream: process.stderr });
+    this.spinner = spinner;
+    this.ticker = setInterval(() => spinner.update({ text: this.text() }).spin(), FRAME_MS);
+    spinner.spin();
   }
 
   /** A new stage: the spinner's text, or a line of its own. */
   update(stage: string): void {
     this.stage = stage;
-    if (this.spinner) this.spinner.update({ text: this.text() });
+    if (this.spinner) this.spinner.update({ text: this.text() }).spin();
     else this.line();
   }
 
   /** Streamed text takes the terminal from here: the spinner goes, later stages are plain lines. */
   stop(): void {
     clearInterval(this.ticker);
-    this.spinner?.clear();
-    this.spinner?.stop();
+    if (!this.spinner) return;
+    this.spinner.clear();
+    // Drawing a frame hides the cursor; it comes back with the spinner gone.
+    process.stderr.write('\u001b[?25h');
     this.spinner = undefined;
   }
 
