@@ -97,15 +97,25 @@ describe('the ksi CLI’s everyday habits (built binary, real daemon)', () => {
     expect(await logsOf('--level', 'loud')).toMatchObject({ code: 2, stderr: expect.stringContaining('--level loud is not one of debug, info, warn, error, fatal') });
   });
 
-  it('`ksi agent logs -f` prints each turn of the agent as it finishes', async () => {
-    const follower = background(['agent', 'logs', 'habits-1', '-f', '--socket', daemon.socketPath]);
+  it('`ksi agent logs -f` prints each turn of the agent as it finishes, and stops with exit 1 when the agent is terminated', async () => {
+    await send('agent:spawn', { profile: 'base_agent', agent_id: 'habits-follow' });
+    const follower = background(['agent', 'logs', 'habits-follow', '-f', '--socket', daemon.socketPath]);
     try {
-      await eventually(() => follower.stderr().includes("Following habits-1's turns"), 20_000, 'the follower to start');
-      await send('agent:send_message', { agent_id: 'habits-1', message: { prompt: 'followed turn' } });
+      await eventually(() => follower.stderr().includes("Following habits-follow's turns"), 20_000, 'the follower to start');
+      await send('agent:send_message', { agent_id: 'habits-follow', message: { prompt: 'followed turn' } });
       await eventually(() => follower.stdout().includes('echo: followed turn'), 20_000, 'the turn in the followed log');
+      await send('agent:terminate', { agent_id: 'habits-follow' });
+      expect(await follower.exit).toBe(1);
+      expect(follower.stderr()).toContain('Stopped following habits-follow');
     } finally {
       follower.child.kill('SIGINT');
     }
+  });
+
+  it('`ksi agent logs -f` ends on Ctrl-C with exit 0', async () => {
+    const follower = background(['agent', 'logs', 'habits-1', '-f', '--socket', daemon.socketPath]);
+    await eventually(() => follower.stderr().includes("Following habits-1's turns"), 20_000, 'the follower to start');
+    follower.child.kill('SIGINT');
     expect(await follower.exit).toBe(0);
   });
 

@@ -2,10 +2,25 @@ import * as fs from 'node:fs';
 import * as http from 'node:http';
 import type { KsiClient } from '../libs/client/src';
 import { fakeClaudeDaemon } from './support/completions';
+import { eventually } from './support/daemon-process';
 import { ksi } from './support/ksi-cli';
 import { RawConnection } from './support/raw-connection';
 
 /** The dashboard's HTTP side, as any HTTP client sees it: access, refusals and the gateway to the socket. */
+/** A GET as node:http sends it: the Host and path exactly as given. */
+function rawGet(path: string, headers: Record<string, string>, target = dashboardAddress): Promise<{ status?: number; body: string; location?: string }> {
+  return new Promise((resolve, reject) => {
+    http
+      .get({ host: target.hostname, port: target.port, path, headers }, (response) => {
+        let body = '';
+        response.on('data', (chunk) => (body += chunk));
+        response.on('end', () => resolve({ status: response.statusCode, body, location: response.headers.location }));
+      })
+      .on('error', reject);
+  });
+}
+let dashboardAddress: URL;
+
 describe('the web dashboard over HTTP', () => {
   const daemon = fakeClaudeDaemon({ env: { KSI_HTTP_PORT: '0' } });
   let client: KsiClient;
@@ -20,7 +35,7 @@ describe('the web dashboard over HTTP', () => {
     client = daemon.client();
     const dashboard = (await client.sendSingle('monitor:dashboard')) as { enabled: boolean; url: string };
     expect(dashboard.enabled).toBe(true);
-    url = new URL(dashboard.url);
+    url = dashboardAddress = new URL(dashboard.url);
     const entry = await fetch(url, { redirect: 'manual' });
     expect(entry.status).toBe(303);
     expect(entry.headers.get('location')).toBe('/');
@@ -63,20 +78,43 @@ describe('the web dashboard over HTTP', () => {
 
   it('refuses a Host header that is not its own (DNS rebinding) and requests from other sites', async () => {
     // fetch sets Host itself: node:http sends the one a rebound DNS name would carry.
-    const rebound = await new Promise<{ status?: number; body: string }>((resolve, reject) => {
-      http
-        .get({ host: url.hostname, port: url.port, path: '/', headers: { cookie, host: `attacker.example:${url.port}` } }, (response) => {
-          let body = '';
-          response.on('data', (chunk) => (body += chunk));
-          response.on('end', () => resolve({ status: response.statusCode, body }));
-        })
-        .on('error', reject);
-    });
+    const rebound = await rawGet('/', { cookie, host: `attacker.example:${url.port}` });
     expect(rebound.status).toBe(403);
     expect(JSON.parse(rebound.body)).toMatchObject({ code: 'host_refused' });
     const crossSite = await post('{"event":"agent:list"}', { origin: 'http://attacker.example' });
     expect(crossSite.status).toBe(403);
     expect(await crossSite.json()).toMatchObject({ code: 'origin_refused' });
+  });
+
+  it('answers a path that is no URL with 400, and never redirects to another site', async () => {
+    const broken = await rawGet('//[', { cookie });
+    expect(broken.status).toBe(400);
+    expect(JSON.parse(broken.body)).toMatchObject({ code: 'invalid_url' });
+    const sneaky = await rawGet(`/.//attacker.example/?token=${url.searchParams.get('token')}`, {});
+    expect(sneaky).toMatchObject({ status: 303, location: '/attacker.example/' });
+  });
+
+  it('refuses events that would change its shared connection (an identity, a subscription)', async () => {
+    for (const event of ['system:identify', 'monitor:subscribe', 'message:subscribe', 'approval:subscribe']) {
+      const refused = await post(JSON.stringify({ event, data: {} }));
+      expect(refused.status).toBe(400);
+      expect(await refused.json()).toMatchObject({ code: 'connection_event', error: expect.stringContaining(event) });
+    }
+  });
+
+  it('closes the connection behind each event stream when its page goes away', async () => {
+    const connections = async () => ((await client.sendSingle('system:health')) as { connections: number }).connections;
+    const before = await connections();
+    const pages = [new AbortController(), new AbortController(), new AbortController()];
+    for (const page of pages) {
+      const response = await fetch(`${origin()}/api/stream`, { headers: { cookie }, signal: page.signal });
+      const reader = response.body!.getReader();
+      let received = '';
+      while (!received.includes('event: ready')) received += Buffer.from((await reader.read()).value!).toString('utf8');
+    }
+    expect(await connections()).toBe(before + 3);
+    for (const page of pages) page.abort();
+    await eventually(async () => (await connections()) === before, 10_000, 'the streams’ connections closed');
   });
 
   it('forwards a request to the socket and answers with its reply line', async () => {
@@ -88,7 +126,7 @@ describe('the web dashboard over HTTP', () => {
     expect(await (await post(JSON.stringify({ event: 'state:get', data: {} }))).json()).toMatchObject({ code: 'invalid_params' });
   });
 
-  it('refuses a malformed body with a code naming what was wrong, and a body too large without reading it all', async () => {
+  it('refuses a malformed body with a code naming what was wrong, and a body too large without keeping it', async () => {
     const notJson = await post('{"event":');
     expect(notJson.status).toBe(400);
     expect(await notJson.json()).toMatchObject({ code: 'invalid_json' });

@@ -12,7 +12,7 @@ describe('ksi send without Nest: reading its arguments as commander does', () =>
   });
 
   it('leaves help, `--`, a missing event, an option without its value and other commands to the full CLI', () => {
-    for (const argv of [['send', 'state:get', '--help'], ['send', '-h'], ['send', '--', 'state:get'], ['send'], ['send', '--key', 'k'], ['send', 'state:get', '-o'], ['status'], []]) {
+    for (const argv of [['send', 'state:get', '--help'], ['send', '-h'], ['send', '--', 'state:get'], ['send'], ['send', '--key', 'k'], ['send', 'state:get', '-o'], ['send', 'system:health', '-ojson'], ['send', 'system:health', '-s/tmp/x.sock'], ['status'], []]) {
       expect(parseFastSend(argv)).toBeUndefined();
     }
   });

@@ -16,14 +16,15 @@ interface ParsedSend {
  * `ksi send EVENT …` read without Nest and commander, which take most of a command's start-up: the
  * event, send's own options (`--opt value` or `--opt=value`) and the rest as data flags, as commander
  * with unknown options allowed reads them. Anything else (help, `--`, no event, an option with no
- * value) is left to the full CLI, which gives the usual help and usage errors.
+ * value, a short option with its value attached) is left to the full CLI, which gives the usual help and usage errors.
  */
 export function parseFastSend(argv: string[]): ParsedSend | undefined {
   if (argv[0] !== 'send') return undefined;
   const parsed: ParsedSend = { args: [], options: {} };
   for (let i = 1; i < argv.length; i++) {
     const token = argv[i];
-    if (token === '--' || token === '-h' || token === '--help') return undefined;
+    // -ojson and -s/path (a short option with its value attached) are commander's to read.
+    if (token === '--' || token === '-h' || token === '--help' || /^-[os]./.test(token)) return undefined;
     const [name, inline] = token.startsWith('--') && token.includes('=') ? [token.slice(0, token.indexOf('=')), token.slice(token.indexOf('=') + 1)] : [token, undefined];
     const own = OWN_OPTIONS[name];
     if (!own) {

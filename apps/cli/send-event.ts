@@ -23,6 +23,6 @@ export async function sendEvent(socketPath: string, [event, ...rest]: string[], 
   const { data: result, correlation_id: correlationId } = reply;
   print(result, () => pretty(result));
   // For people: the id `ksi trace` takes. Programs (-o json|yaml) get the data alone on stdout.
-  if (options.output === undefined || options.output === 'table' || options.output === 'wide') process.stderr.write(`${dim(`correlation id ${correlationId} (ksi trace ${correlationId})`)}\n`);
+  if (options.output !== 'json' && options.output !== 'yaml') process.stderr.write(`${dim(`correlation id ${correlationId} (ksi trace ${correlationId})`)}\n`);
   if ((Array.isArray(result) ? result : [result]).some(isErrorResult)) process.exitCode = EXIT.daemonError;
 }

@@ -1,6 +1,6 @@
 import { Command, Option, SubCommand } from 'nest-commander';
 import type { AgentInfo, ConversationMessage } from '../../../libs/client/src';
-import { orFail } from '../cli-error';
+import { CliError, EXIT, orFail } from '../cli-error';
 import { dataFromJson } from '../data-flags';
 import { CommandGroup, DataCommand, KsiCommand, type OutputOptions, type SocketOptions } from '../ksi-command';
 import { bold, dim, pretty, table } from '../output';
@@ -109,11 +109,16 @@ export class AgentLogsCommand extends KsiCommand<LogsOptions> {
       }
       if (agent.failed_messages > 0) process.stdout.write(`${failedTurns(agentId, agent)}\n`);
       if (!options.follow) return;
-      process.stderr.write(dim(`Following ${agentId}'s turns — Ctrl-C to stop\n`));
       // Each finished turn or agent event re-reads the conversation and prints what is new, one read at a time.
       let reading = Promise.resolve();
+      let stop: (failure?: Error) => void = () => undefined;
+      const ended = new Promise<void>((resolve, reject) => (stop = (failure) => (failure ? reject(failure) : resolve())));
+      // It may fail before the race below is awaited.
+      ended.catch(() => undefined);
       const printNew = async () => {
-        const now = orFail(await client.sendSingle('agent:info', { agent_id: agentId }));
+        const now = await client.sendSingle('agent:info', { agent_id: agentId });
+        // The agent was terminated (or its record is gone): nothing more will come.
+        if ('error' in now) return stop(new CliError(EXIT.daemonError, `Stopped following ${agentId}: ${String(now.error)}`));
         if (now.session_id) {
           const { messages } = orFail(await client.sendSingle('conversation:get', { session_id: now.session_id }));
           for (const message of messages.slice(printed)) process.stdout.write(`\n${renderMessage(message)}\n`);
@@ -124,9 +129,14 @@ export class AgentLogsCommand extends KsiCommand<LogsOptions> {
           process.stdout.write(`\n${renderFailure(turn)}\n`);
         }
       };
-      client.subscribe('monitor:event', () => (reading = reading.then(printNew, printNew)));
+      const next = () => (reading = reading.then(printNew).catch((error: Error) => stop(error)));
+      client.subscribe('monitor:event', next);
       await client.sendSingle('monitor:subscribe', { patterns: ['completion:result', 'completion:error', 'agent:*'] });
-      await this.untilStopped(client);
+      // A turn that ended between the first read and the subscription is printed now.
+      next();
+      await reading;
+      process.stderr.write(dim(`Following ${agentId}'s turns — Ctrl-C to stop\n`));
+      await Promise.race([this.untilStopped(client), ended]);
     });
   }
 }

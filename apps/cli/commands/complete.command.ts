@@ -56,8 +56,12 @@ export class CompleteCommand extends KsiCommand<CompleteOptions> {
       }
       const display = new WaitDisplay(accepted.request_id);
       const interrupted = new Promise<'interrupted'>((resolve) => process.once('SIGINT', () => resolve('interrupted')));
-      const outcome = await Promise.race([finished(accepted.request_id, display), interrupted]).finally(() => display.stop());
-      if (outcome === 'interrupted') return await this.interrupted(client, accepted.request_id);
+      const outcome = await Promise.race([finished.wait(accepted.request_id, display), interrupted]).finally(() => display.stop());
+      if (outcome === 'interrupted') {
+        // Nothing more is printed over the question.
+        finished.stop();
+        return await this.interrupted(client, accepted.request_id);
+      }
       const { end, streamed } = outcome;
       if (end.event === 'completion:result') {
         // The streamed text already is the answer; without any, the result is.
@@ -95,16 +99,20 @@ export class CompleteCommand extends KsiCommand<CompleteOptions> {
    * arrives and the rest of the progress on stderr; resolves on the request's last event, with whether
    * the last attempt streamed text.
    */
-  private waitForEnd(client: KsiClient): (requestId: string, display: WaitDisplay) => Promise<{ end: Exclude<CompletionPush, { event: 'completion:progress' }>; streamed: boolean }> {
+  private waitForEnd(client: KsiClient): {
+    wait: (requestId: string, display: WaitDisplay) => Promise<{ end: Exclude<CompletionPush, { event: 'completion:progress' }>; streamed: boolean }>;
+    stop: () => void;
+  } {
     const seen: CompletionPush[] = [];
     let wake: () => void = () => undefined;
-    for (const event of COMPLETION_PUSHES) {
+    const unsubscribes = COMPLETION_PUSHES.map((event) =>
       client.subscribe(event, (line) => {
         seen.push(line);
         wake();
-      });
-    }
-    return async (requestId, display) => {
+      }),
+    );
+    const stop = () => unsubscribes.forEach((unsubscribe) => unsubscribe());
+    const wait = async (requestId: string, display: WaitDisplay) => {
       let streamed = false;
       for (;;) {
         for (const entry of seen.splice(0)) {
@@ -131,6 +139,7 @@ export class CompleteCommand extends KsiCommand<CompleteOptions> {
         if (!client.connected) throw new CliError(EXIT.unreachable, 'The connection to the daemon closed before the result arrived');
       }
     };
+    return { wait, stop };
   }
 }
 

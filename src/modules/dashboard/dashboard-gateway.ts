@@ -22,7 +22,7 @@ export class DashboardGateway {
   private readonly prefix = `dashboard-${randomBytes(3).toString('hex')}`;
   private readonly reads: KsiClient;
   private readonly actions: KsiClient;
-  private readonly streams = new Set<{ response: ServerResponse; client: KsiClient }>();
+  private readonly streams = new Set<{ end: () => Promise<void> }>();
   private streamSequence = 0;
 
   constructor(private readonly socketPath: string) {
@@ -42,22 +42,30 @@ export class DashboardGateway {
       return;
     }
     const client = new KsiClient({ socketPath: this.socketPath, timeoutMs: 10_000, correlationPrefix: `${this.prefix}-s${++this.streamSequence}` });
-    const entry = { response, client };
-    this.streams.add(entry);
-    const keepalive = setInterval(() => response.write(': keepalive\n\n'), KEEPALIVE_MS).unref();
+    const open = () => !response.writableEnded && !response.destroyed;
+    const send = (text: string) => {
+      if (open()) response.write(text);
+    };
+    const keepalive = setInterval(() => send(': keepalive\n\n'), KEEPALIVE_MS).unref();
+    // Ending stops everything that writes first: pushes still arriving while the client closes are dropped.
     const end = () => {
       clearInterval(keepalive);
+      unsubscribe();
       this.streams.delete(entry);
-      if (!response.writableEnded) response.end();
-      void client.close();
+      if (open()) response.end();
+      return client.close();
     };
-    request.on('close', end);
-    client.onClose(end);
-    client.subscribe('monitor:event', ({ data }) => {
+    const entry = { end };
+    this.streams.add(entry);
+    // A page gone mid-write (reset connection) must not reach the daemon as an unhandled error.
+    response.on('error', () => void end());
+    request.on('close', () => void end());
+    client.onClose(() => void end());
+    const unsubscribe = client.subscribe('monitor:event', ({ data }) => {
       const correlationId = (data as { correlation_id?: unknown }).correlation_id;
       if (typeof correlationId === 'string' && correlationId.startsWith(`${this.prefix}${READS_MARK}`)) return;
-      if (response.writableLength > MAX_UNSENT_BYTES) return end();
-      response.write(`data: ${JSON.stringify(data)}\n\n`);
+      if (response.writableLength > MAX_UNSENT_BYTES) return void end();
+      send(`data: ${JSON.stringify(data)}\n\n`);
     });
     response.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-store', connection: 'keep-alive' }).flushHeaders();
     try {
@@ -67,15 +75,10 @@ export class DashboardGateway {
       return end();
     }
     // The page reloads its panels on `ready`: what changed before the stream began is in them.
-    response.write('event: ready\ndata: {}\n\n');
+    send('event: ready\ndata: {}\n\n');
   }
 
   async close(): Promise<void> {
-    for (const { response, client } of [...this.streams]) {
-      response.end();
-      await client.close();
-    }
-    this.streams.clear();
-    await Promise.all([this.reads.close(), this.actions.close()]);
+    await Promise.all([...[...this.streams].map((stream) => stream.end()), this.reads.close(), this.actions.close()]);
   }
 }

@@ -9,7 +9,7 @@ import { DashboardServer } from './dashboard.server';
 export class DashboardHandlers {
   constructor(private readonly server: DashboardServer) {}
 
-  /** The URL carries the operator's token: an agent never gets it, whatever its profile allows. */
+  /** The URL carries the operator's token: no agent gets it over the socket, whatever its profile allows (the 0600 token file is the operator user's, as the socket is). */
   @Handles(monitorDashboard)
   dashboard(_data: unknown, context: EventContext): HandlerResult<typeof monitorDashboard> {
     if (context.agentId !== undefined) throw new EventError('permission_denied', "The dashboard's address carries the operator's token; agents cannot read it");

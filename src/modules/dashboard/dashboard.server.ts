@@ -1,6 +1,7 @@
 import { Inject, Injectable, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { existsSync } from 'node:fs';
 import * as path from 'node:path';
 import type { Logger } from 'pino';
 import sirv from 'sirv';
@@ -20,6 +21,12 @@ const requestBody = z.object({
   data: z.record(z.string(), z.unknown()).default({}),
   read: z.boolean().default(false).describe('The page reloading a panel: left out of its event stream'),
 });
+
+/**
+ * Events that bind the connection they arrive on (its identity, its subscriptions): the page's requests
+ * share the gateway's connections, where an identity would apply to everyone's and pushes are not read.
+ */
+const CONNECTION_EVENTS = new Set(['system:identify', 'mcp:session_start', 'monitor:subscribe', 'monitor:unsubscribe', 'message:subscribe', 'message:unsubscribe', 'approval:subscribe']);
 
 type Route = (request: IncomingMessage, response: ServerResponse) => void | Promise<void>;
 
@@ -52,13 +59,23 @@ export class DashboardServer implements OnApplicationBootstrap, OnModuleDestroy 
   async onApplicationBootstrap(): Promise<void> {
     const settings = this.config.dashboard;
     if (!settings) return;
-    const server = createServer((request, response) => void this.handle(request, response));
+    if (!existsSync(path.join(STATIC_DIR, 'index.html'))) throw new StartupError(`KSI daemon cannot start: the dashboard's page is not built (${STATIC_DIR}); run npm run build, or leave KSI_HTTP_PORT unset`);
+    const server = createServer((request, response) =>
+      this.handle(request, response).catch((error: Error) => {
+        this.log.error({ err: error.stack ?? error.message, url: request.url }, 'dashboard request failed');
+        refuse(response, 500, 'internal_error', 'The dashboard failed to answer; the daemon log says why');
+      }),
+    );
     await new Promise<void>((resolve, reject) => {
-      server.once('error', (error: NodeJS.ErrnoException) =>
-        reject(new StartupError(`KSI daemon cannot start: the dashboard cannot listen on ${settings.host}:${settings.port} (${error.code ?? error.message}); set KSI_HTTP_PORT to a free port, or leave it unset`)),
-      );
-      server.listen(settings.port, settings.host, resolve);
+      const refused = (error: NodeJS.ErrnoException) =>
+        reject(new StartupError(`KSI daemon cannot start: the dashboard cannot listen on ${settings.host}:${settings.port} (${error.code ?? error.message}); set KSI_HTTP_PORT to a free port, or leave it unset`));
+      server.once('error', refused);
+      server.listen(settings.port, settings.host, () => {
+        server.off('error', refused);
+        resolve();
+      });
     });
+    server.on('error', (error: Error) => this.log.error({ err: error.message }, 'dashboard server error'));
     this.server = server;
     this.access = new DashboardAccess(settings.tokenFile, settings.host, (server.address() as AddressInfo).port);
     this.gateway = new DashboardGateway(this.config.socketPath);
@@ -69,12 +86,14 @@ export class DashboardServer implements OnApplicationBootstrap, OnModuleDestroy 
   /** Open pages lose their streams as the daemon begins to stop, so their connections do not hold it up. */
   @Listens(systemShutdownStarted)
   async close(): Promise<void> {
-    const server = this.server;
+    const { server, gateway } = this;
     if (!server) return;
-    this.server = undefined;
-    await this.gateway?.close();
+    // New requests get 503 from here; then the open streams end and the gateway's connections close.
+    this.server = this.access = this.gateway = this.files = undefined;
+    const closed = new Promise((resolve) => server.close(resolve));
+    await gateway?.close();
     server.closeAllConnections();
-    await new Promise((resolve) => server.close(resolve));
+    await closed;
   }
 
   async onModuleDestroy(): Promise<void> {
@@ -88,13 +107,19 @@ export class DashboardServer implements OnApplicationBootstrap, OnModuleDestroy 
     if (!access || !gateway || !files) return refuse(response, 503, 'stopping', 'The daemon is stopping', request);
     if (!access.hostAllowed(request)) return refuse(response, 403, 'host_refused', `The dashboard answers only to its own address (Host: ${request.headers.host ?? 'none'})`, request);
     if (!access.originAllowed(request)) return refuse(response, 403, 'origin_refused', `Requests from other sites are refused (Origin: ${request.headers.origin})`, request);
-    const url = new URL(request.url ?? '/', 'http://dashboard');
+    let url: URL;
+    try {
+      url = new URL(request.url ?? '/', 'http://dashboard');
+    } catch {
+      return refuse(response, 400, 'invalid_url', `Not a path: ${request.url}`, request);
+    }
     const token = url.searchParams.get('token');
     if (token !== null) {
       if (!access.matches(token)) return refuse(response, 401, 'unauthorized', 'This token is not the dashboard\'s: run `ksi dashboard` for the current address', request);
-      // The token leaves the address bar (and the history) at once; the cookie carries it from here.
+      // The token leaves the address bar at once; the cookie carries it from here.
       url.searchParams.delete('token');
-      response.writeHead(303, { location: `${url.pathname}${url.search}`, 'set-cookie': access.cookie(), 'cache-control': 'no-store' }).end();
+      // One leading slash: `//host` would send the browser to another site.
+      response.writeHead(303, { location: `/${url.pathname.replace(/^\/+/, '')}${url.search}`, 'set-cookie': access.cookie(), 'cache-control': 'no-store' }).end();
       return;
     }
     if (!access.hasCookie(request)) return refuse(response, 401, 'unauthorized', 'Open the address `ksi dashboard` prints: it carries the access token', request);
@@ -127,6 +152,7 @@ export class DashboardServer implements OnApplicationBootstrap, OnModuleDestroy 
     } catch (error) {
       return refuse(response, 400, 'invalid_json', `The body is not JSON: ${(error as Error).message}`);
     }
+    if (CONNECTION_EVENTS.has(parsed.event)) return refuse(response, 400, 'connection_event', `${parsed.event} changes the connection it is sent on, and the dashboard's is shared: use the socket (ksi send) for it`);
     try {
       const reply = await gateway.request(parsed.event, parsed.data, parsed.read);
       response.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'no-store' }).end(JSON.stringify(reply));

@@ -50,7 +50,8 @@ export interface StreamedEvent {
   data: unknown;
 }
 
-export type StreamStatus = 'connecting' | 'live' | 'reconnecting';
+/** closed: the browser gave up (the daemon restarted with a new token, or refused the page). */
+export type StreamStatus = 'connecting' | 'live' | 'reconnecting' | 'closed';
 
 /** Every event of the daemon as it happens; the browser reconnects by itself, and `ready` says the stream (re)started. */
 export function openStream(handlers: { event: (event: StreamedEvent) => void; ready: () => void; status: (status: StreamStatus) => void }): () => void {
@@ -60,6 +61,6 @@ export function openStream(handlers: { event: (event: StreamedEvent) => void; re
     handlers.ready();
   });
   source.onmessage = (message) => handlers.event(JSON.parse(message.data as string) as StreamedEvent);
-  source.onerror = () => handlers.status('reconnecting');
+  source.onerror = () => handlers.status(source.readyState === EventSource.CLOSED ? 'closed' : 'reconnecting');
   return () => source.close();
 }

@@ -13,6 +13,13 @@ const EVENTS_KEPT = 500;
 /** A busy fleet sends many events a second: the panels reload at most this often. */
 const RELOAD_INTERVAL_MS = 500;
 
+const STATUS_TEXT: Record<StreamStatus, string> = {
+  connecting: 'connecting…',
+  live: 'live',
+  reconnecting: 'daemon unreachable, retrying…',
+  closed: 'disconnected: open the address `ksi dashboard` prints (a restarted daemon has a new token)',
+};
+
 interface Snapshot {
   health?: ResultOf<'system:health'>;
   agents?: Agent[];
@@ -87,7 +94,7 @@ export function App() {
   return html`<header class="top">
       <h1>KSI</h1>
       ${health && html`<span class="muted">v${health.version} · pid ${health.pid} · ${health.status} · ${health.connections} connections · ${health.memory.rss_mb} MB</span>`}
-      <span class=${`live ${status}`} data-testid="stream-status">${status === 'live' ? 'live' : status === 'connecting' ? 'connecting…' : 'daemon unreachable, retrying…'}</span>
+      <span class=${`live ${status}`} data-testid="stream-status">${STATUS_TEXT[status]}</span>
     </header>
     ${failure && html`<p class="banner error" role="alert">${failure}</p>`}
     <main class="grid">

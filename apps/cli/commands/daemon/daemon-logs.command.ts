@@ -6,6 +6,7 @@ import { DaemonControl } from '../../daemon-control';
 import { KsiCommand, type SocketOptions } from '../../ksi-command';
 import { bold, dim, red } from '../../output';
 
+const READ_CHUNK_BYTES = 1024 * 1024;
 const LEVELS = ['debug', 'info', 'warn', 'error', 'fatal'] as const;
 type Level = (typeof LEVELS)[number];
 
@@ -60,13 +61,15 @@ export class DaemonLogsCommand extends KsiCommand<LogsOptions> {
     // The folder is watched, not the file: a log that does not exist yet (or is replaced) is followed too.
     const folder = path.dirname(file);
     if (!fs.existsSync(options.follow ? folder : file)) throw new CliError(EXIT.daemonError, `No daemon log at ${file} (has a daemon run with this var dir?)`);
-    reader.readNew();
-    if (!options.follow) return;
-    process.stderr.write(dim(`Following ${file} — Ctrl-C to stop\n`));
+    if (!options.follow) return reader.readNew();
     const { watch } = await import('chokidar');
     const watcher = watch(folder, { ignoreInitial: true, depth: 0 }).on('all', (_event, changed) => {
       if (changed === file) reader.readNew();
     });
+    // Watching first, then reading: a line written in between is read by one or the other.
+    await new Promise<void>((resolve) => watcher.once('ready', () => resolve()));
+    reader.readNew();
+    process.stderr.write(dim(`Following ${file} — Ctrl-C to stop\n`));
     await new Promise<void>((resolve) => {
       process.once('SIGINT', resolve);
       process.once('SIGTERM', resolve);
@@ -78,7 +81,8 @@ export class DaemonLogsCommand extends KsiCommand<LogsOptions> {
 /** Reads what was appended since the last read, whole lines only; starts over when the file was replaced or truncated. */
 class LogReader {
   private offset = 0;
-  private partial = '';
+  /** The bytes of a line not yet ended (a UTF-8 character may be cut between reads). */
+  private partial = Buffer.alloc(0);
 
   constructor(
     private readonly file: string,
@@ -92,16 +96,27 @@ class LogReader {
     } catch {
       return;
     }
-    if (size < this.offset) this.offset = 0;
+    if (size < this.offset) {
+      this.offset = 0;
+      this.partial = Buffer.alloc(0);
+    }
     if (size === this.offset) return;
     const descriptor = fs.openSync(this.file, 'r');
+    // In chunks, so a large log never sits in memory whole.
+    const chunk = Buffer.alloc(READ_CHUNK_BYTES);
     try {
-      const chunk = Buffer.alloc(size - this.offset);
-      fs.readSync(descriptor, chunk, 0, chunk.length, this.offset);
-      this.offset = size;
-      const lines = (this.partial + chunk.toString('utf8')).split('\n');
-      this.partial = lines.pop() ?? '';
-      for (const line of lines) if (line.trim() !== '') this.onLine(line);
+      while (this.offset < size) {
+        const read = fs.readSync(descriptor, chunk, 0, Math.min(chunk.length, size - this.offset), this.offset);
+        if (read === 0) break;
+        this.offset += read;
+        let pending = Buffer.concat([this.partial, chunk.subarray(0, read)]);
+        for (let newline = pending.indexOf(10); newline !== -1; newline = pending.indexOf(10)) {
+          const line = pending.subarray(0, newline).toString('utf8');
+          pending = pending.subarray(newline + 1);
+          if (line.trim() !== '') this.onLine(line);
+        }
+        this.partial = Buffer.from(pending);
+      }
     } finally {
       fs.closeSync(descriptor);
     }
