@@ -11,6 +11,7 @@ import { AgentModule } from './modules/agent/agent.module';
 import { ApprovalModule } from './modules/approval/approval.module';
 import { BudgetModule } from './modules/budget/budget.module';
 import { CheckpointModule } from './modules/checkpoint/checkpoint.module';
+import { ClusterModule } from './modules/cluster/cluster.module';
 import { CompletionModule } from './modules/completion/completion.module';
 import { CompositionModule } from './modules/composition/composition.module';
 import { ConversationModule } from './modules/conversation/conversation.module';
@@ -45,6 +46,7 @@ export class AppModule {
         ShutdownModule,
         MonitorModule,
         CompletionModule,
+        ClusterModule,
         BudgetModule,
         ApprovalModule,
         CheckpointModule,

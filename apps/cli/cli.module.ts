@@ -17,6 +17,7 @@ import { HelpCommand } from './commands/help.command';
 import { McpCommand } from './commands/mcp.command';
 import { TraceCommand } from './commands/trace.command';
 import { MonitorCommand } from './commands/monitor.command';
+import { NodesCommand } from './commands/nodes.command';
 import { SendCommand } from './commands/send.command';
 import { StatusCommand } from './commands/status.command';
 import { GetCommand, GetStateCommand, SetCommand, SetStateCommand } from './commands/state.command';
@@ -81,6 +82,7 @@ class ProgramSetup implements OnApplicationBootstrap {
     CostsCommand,
     DashboardCommand,
     StatusCommand,
+    NodesCommand,
     ...agentCommands,
     ...budgetCommands,
     ...approvalCommands,

@@ -1,4 +1,5 @@
 import { existsSync, readFileSync } from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { parse as parseConnectionString } from 'pg-connection-string';
 import { z } from 'zod';
@@ -57,6 +58,8 @@ const environment = z.object({
   KSI_RETRY_MAX_MS: positiveInt('KSI_RETRY_MAX_MS', 60_000),
   KSI_RETRY_MULTIPLIER: z.coerce.number({ error: 'KSI_RETRY_MULTIPLIER must be a number' }).min(1, 'KSI_RETRY_MULTIPLIER must be at least 1').default(2),
   KSI_APPROVAL_WEBHOOK_URL: z.url({ error: 'KSI_APPROVAL_WEBHOOK_URL must be a URL such as https://hooks.example.com/ksi' }).optional(),
+  KSI_NODE_ID: z.preprocess((value) => (value === '' ? undefined : value), z.string().max(200, 'KSI_NODE_ID must be at most 200 characters').optional()),
+  KSI_LEASE_TTL_MS: z.coerce.number({ error: 'KSI_LEASE_TTL_MS must be a number' }).int('KSI_LEASE_TTL_MS must be a whole number').min(300, 'KSI_LEASE_TTL_MS must be at least 300').default(15_000),
   KSI_RESUME_STAGGER_MS: z.coerce.number({ error: 'KSI_RESUME_STAGGER_MS must be a number' }).int('KSI_RESUME_STAGGER_MS must be a whole number').min(0, 'KSI_RESUME_STAGGER_MS must be 0 or more').default(1_000),
 });
 
@@ -121,6 +124,11 @@ export interface KsiConfig {
   approvalWebhook: { url: string; secret: string } | undefined;
   /** After a usage window ends, the requests it parked start this far apart (highest priority first). */
   resumeStaggerMs: number;
+  /**
+   * This daemon as a node of a cluster (several daemons on one PostgreSQL database): its id
+   * (KSI_NODE_ID, default host name and var dir) and how long its leases on work last unless renewed.
+   */
+  node: { id: string; host: string; leaseTtlMs: number };
   /** Nest devtools' HTTP endpoint on loopback; off when unset. */
   devtoolsPort?: number;
   /** The web dashboard's address; off when KSI_HTTP_PORT is unset. Port 0 takes any free port. */
@@ -206,6 +214,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     checkResults: e.KSI_CHECK_RESULTS === 'on',
     eventRetentionDays: e.KSI_EVENT_RETENTION_DAYS,
     resumeStaggerMs: e.KSI_RESUME_STAGGER_MS,
+    node: { id: e.KSI_NODE_ID ?? `${os.hostname()}:${varDir}`, host: os.hostname(), leaseTtlMs: e.KSI_LEASE_TTL_MS },
     approvalWebhook: e.KSI_APPROVAL_WEBHOOK_URL && webhookSecret ? { url: e.KSI_APPROVAL_WEBHOOK_URL, secret: webhookSecret } : undefined,
     retry: { maxAttempts: e.KSI_RETRY_MAX_ATTEMPTS, initialDelayMs: e.KSI_RETRY_INITIAL_MS, maxDelayMs: e.KSI_RETRY_MAX_MS, multiplier: e.KSI_RETRY_MULTIPLIER },
   };

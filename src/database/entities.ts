@@ -5,6 +5,7 @@ import { Approval } from '../modules/approval/approval.entity';
 import { Budget } from '../modules/budget/budget.entity';
 import { AgentIdentity } from '../modules/agent/agent-identity.entity';
 import { AgentMessage } from '../modules/agent/agent-message.entity';
+import { ClusterNode } from '../modules/cluster/cluster-node.entity';
 import { Checkpoint } from '../modules/checkpoint/checkpoint.entity';
 import { CompletionRequest } from '../modules/completion/completion-request.entity';
 import { ProviderMessage } from '../modules/completion/provider-message.entity';
@@ -41,4 +42,5 @@ export const ENTITIES = [
   UsageWindowRow,
   Approval,
   ApprovalRule,
+  ClusterNode,
 ];

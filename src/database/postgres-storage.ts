@@ -1,7 +1,8 @@
-import type { Pool, PoolClient, QueryResult } from 'pg';
+import type { ClientConfig, Pool, PoolClient, QueryResult } from 'pg';
 import { STORAGE_FULL, STORAGE_UNAVAILABLE } from '../../libs/client/src';
 import { systemClock, type Clock } from '../common/clock';
 import { EventError } from '../events/event-error';
+import { PostgresSignals } from './postgres-signals';
 import type { SqlParams, SqlStatement } from './sql-statement';
 import { Storage, type PendingWrite, type SqlSession, type WriteOutcome } from './storage';
 
@@ -72,6 +73,7 @@ export class PostgresStorage extends Storage {
   private readonly reads: PostgresSession;
   private pending: PendingWrite[] = [];
   private committing = false;
+  private readonly signals: PostgresSignals;
 
   constructor(
     private readonly pool: Pool,
@@ -80,6 +82,23 @@ export class PostgresStorage extends Storage {
   ) {
     super();
     this.reads = new PostgresSession(() => this.pool, (error) => this.storageFailure(error));
+    this.signals = new PostgresSignals((pool as unknown as { options: ClientConfig }).options);
+  }
+
+  async signal(channel: string, payload: string): Promise<void> {
+    try {
+      await this.pool.query('SELECT pg_notify($1, $2)', [channel, payload]);
+    } catch (error) {
+      throw this.storageFailure(error);
+    }
+  }
+
+  onSignal(channel: string, listener: (payload: string) => void): void {
+    this.signals.listen(channel, listener);
+  }
+
+  onApplicationShutdown(): Promise<void> {
+    return this.signals.close();
   }
 
   all<R>(statement: SqlStatement, params?: SqlParams): Promise<R[]> {

@@ -52,6 +52,12 @@ export class SqliteStorage extends Storage {
     this.rollbackToSavepoint = db.prepare('ROLLBACK TO job');
   }
 
+  async signal(): Promise<void> {}
+
+  onSignal(): void {}
+
+  async onApplicationShutdown(): Promise<void> {}
+
   all<R>(statement: SqlStatement, params?: SqlParams): Promise<R[]> {
     const prepared = this.rowsOf(statement);
     return Promise.resolve(prepared.all(...bound(params)) as R[]);

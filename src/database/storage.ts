@@ -82,6 +82,16 @@ export abstract class Storage implements SqlSession {
     return this.enqueue({ job: (tx) => tx.run(write.one, row), row: { write: write as RowWrite<unknown>, value: row } }) as Promise<void>;
   }
 
+  /**
+   * Tells every node sharing the database (PostgreSQL's NOTIFY, delivered once committed work is
+   * visible to them, this node's own listeners included). Nothing on SQLite: its file has one node.
+   */
+  abstract signal(channel: string, payload: string): Promise<void>;
+  /** Calls `listener` with the payload of each signal on `channel`. */
+  abstract onSignal(channel: string, listener: (payload: string) => void): void;
+  /** Stops listening for signals (at shutdown). */
+  abstract onApplicationShutdown(): Promise<void>;
+
   protected abstract enqueue(write: Pick<PendingWrite, 'job' | 'row'>): Promise<unknown>;
   /** Commits whatever is queued now; used at shutdown so nothing accepted is left behind. */
   abstract flush(): Promise<void>;

@@ -18,4 +18,8 @@ export class DaemonRun {
   /** JSON: how the shutdown went (clean, or which services timed out). Null until it ends. */
   @Column('text', { nullable: true })
   shutdown: string | null;
+
+  /** The node (KSI_NODE_ID) it belongs to: nodes sharing a database each keep their own; null before clusters. */
+  @Column('text', { name: 'node_id', nullable: true })
+  nodeId: string | null;
 }

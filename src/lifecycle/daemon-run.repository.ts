@@ -1,4 +1,5 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
+import { KSI_CONFIG, type KsiConfig } from '../config/config';
 import { sql } from '../database/sql-statement';
 import { Storage } from '../database/storage';
 import type { DaemonRun } from './daemon-run.entity';
@@ -6,21 +7,28 @@ import type { DaemonRun } from './daemon-run.entity';
 export type PastRun = Pick<DaemonRun, 'pid' | 'startedAt' | 'endedAt' | 'shutdown'>;
 
 const statements = {
-  last: sql('SELECT pid, started_at AS "startedAt", ended_at AS "endedAt", shutdown FROM daemon_runs ORDER BY id DESC LIMIT 1'),
-  insert: sql('INSERT INTO daemon_runs (pid, started_at) VALUES (?, ?) RETURNING id'),
+  last: sql('SELECT pid, started_at AS "startedAt", ended_at AS "endedAt", shutdown FROM daemon_runs WHERE node_id = ? OR node_id IS NULL ORDER BY id DESC LIMIT 1'),
+  insert: sql('INSERT INTO daemon_runs (pid, started_at, node_id) VALUES (?, ?, ?) RETURNING id'),
   end: sql('UPDATE daemon_runs SET ended_at = ?, shutdown = ? WHERE id = ?'),
 };
 
-/** Every query of `daemon_runs`: one row per run of the daemon. Times are epoch ms. */
+/** Every query of `daemon_runs`: one row per run of the daemon (of each node sharing the database). Times are epoch ms. */
 @Injectable()
 export class DaemonRunRepository {
-  constructor(private readonly storage: Storage) {}
+  private readonly me: string;
+
+  constructor(
+    private readonly storage: Storage,
+    @Inject(KSI_CONFIG) config: KsiConfig,
+  ) {
+    this.me = config.node.id;
+  }
 
   /** Records this run; resolves once committed with its id and the run before it, if any. */
   start(pid: number, now: number): Promise<{ id: number; previous: PastRun | undefined }> {
     return this.storage.write(async (tx) => {
-      const previous = await tx.get<PastRun>(statements.last);
-      const { id } = (await tx.get<Pick<DaemonRun, 'id'>>(statements.insert, [pid, now]))!;
+      const previous = await tx.get<PastRun>(statements.last, [this.me]);
+      const { id } = (await tx.get<Pick<DaemonRun, 'id'>>(statements.insert, [pid, now, this.me]))!;
       return { id, previous };
     });
   }

@@ -31,12 +31,17 @@ export class StatusCommand extends DataCommand {
   }
 }
 
+/** "1 (this daemon)" alone; else how many of each status. */
+function nodesLine({ alive, suspect, dead, nodes }: Status['daemon']['cluster']): string {
+  if (nodes.length <= 1) return '1 (this daemon)';
+  return [`${alive} alive`, ...(suspect > 0 ? [`${suspect} suspect`] : []), ...(dead > 0 ? [`${dead} dead`] : [])].join(', ') + ' (ksi nodes)';
+}
+
 function render({ daemon, queue, retrying, approvals, agents, costs }: Status, wide: boolean): string {
   const parked = queue.usage_windows.reduce((sum, window) => sum + window.parked, 0);
   const summary = table([
     [bold('DAEMON'), `${daemon.status}, v${daemon.version}, pid ${daemon.pid}, up ${Math.round(daemon.uptime)}s, ${daemon.memory.rss_mb} MB, ${daemon.connections} connections`],
-    // One node until the daemon runs in a cluster.
-    [bold('NODES'), '1 (this daemon)'],
+    [bold('NODES'), nodesLine(daemon.cluster)],
     [bold('QUEUE'), `${queue.processing} running of ${queue.limit}, ${queue.queued} queued, ${retrying} retrying, ${parked} parked`],
     [bold('APPROVALS'), approvals.length === 0 ? 'none waiting' : `${approvals.length} waiting (ksi approvals)`],
   ]);

@@ -24,4 +24,8 @@ export class Checkpoint {
   /** JSON: what the restore did. */
   @Column('text', { nullable: true })
   restore: string | null;
+
+  /** The node (KSI_NODE_ID) it belongs to: nodes sharing a database each keep their own; null before clusters. */
+  @Column('text', { name: 'node_id', nullable: true })
+  nodeId: string | null;
 }

@@ -45,7 +45,7 @@ export class AttemptRunner {
     const locking = payload.conversation_lock?.enabled === true;
     if (locking && !(await this.takeLock(row, payload.conversation_lock?.timeout ?? 300))) return;
     try {
-      if (!(await this.repo.start(id, this.clock.now()))) return;
+      if (!(await this.repo.start(row, this.clock.now()))) return;
       const attempt = row.attempts + 1;
       const resume = row.sessionId ? await this.repo.newestSession(row.sessionId) : undefined;
       const model = parseModel(row.model);
@@ -55,7 +55,7 @@ export class AttemptRunner {
       const text = new StreamedText(STREAMED_TEXT_WINDOW_MS, () => this.clock.now(), (delta) => this.notifier.notify(completionProgress, { ...base, status: 'streaming', delta }));
       const outcome = provider
         ? await provider.run({ ...this.turn(id, payload, model.name, resume), ...(budget.remaining_usd !== null && { maxBudgetUsd: budget.remaining_usd }) }, abort.signal, {
-            spawned: (pid) => void this.repo.setPid(id, pid).catch((error: Error) => this.log.warn({ request_id: id, err: error.message }, 'pid of a completion attempt not recorded')),
+            spawned: (pid) => void this.repo.setPid(row, pid).catch((error: Error) => this.log.warn({ request_id: id, err: error.message }, 'pid of a completion attempt not recorded')),
             progress: (update) => {
               if (update.status === 'streaming') return text.add(update.delta);
               text.flush();
@@ -79,10 +79,10 @@ export class AttemptRunner {
     this.log.error({ request_id: id, err: error.stack }, 'completion attempt failed unexpectedly');
     try {
       const current = await this.repo.byId(id);
-      if (current?.status !== 'processing') return;
+      if (current?.status !== 'processing' || current.leaseEpoch !== row.leaseEpoch) return;
       if (await this.settlement.endIfAborted(row, current.attempts, signal, this.clock.now())) return;
       const message = `The daemon could not finish this attempt: ${error.message}`;
-      await this.repo.fail(id, 'failed', message, 'internal_error', this.clock.now());
+      if (!(await this.repo.fail(row, 'failed', message, 'internal_error', this.clock.now()))) return;
       this.notifier.failed({ request_id: id, session_id: row.sessionId, error: message, code: 'internal_error', attempts: current.attempts });
     } catch (storage) {
       this.log.error({ request_id: id, err: (storage as Error).message }, 'a failed completion attempt could not be recorded; it runs again at the next start');
@@ -95,7 +95,7 @@ export class AttemptRunner {
       .requestOne(conversationAcquireLock, { request_id: row.requestId, conversation_id: row.queueKey, timeout_seconds: timeoutSeconds })
       .catch(() => ({ acquired: true }) as const);
     if (lock.acquired) return true;
-    await this.repo.retry(row.requestId, this.clock.now() + 1_000, `Waiting for the conversation lock on ${row.queueKey}, held by ${lock.holder}`, 'lock_wait');
+    await this.repo.retry(row, this.clock.now() + 1_000, `Waiting for the conversation lock on ${row.queueKey}, held by ${lock.holder}`, 'lock_wait');
     return false;
   }
 

@@ -8,7 +8,7 @@ import { CompletionNotifier } from './completion-notifier';
 import type { CompletionRequest } from './completion-request.entity';
 import { CompletionRepository } from './completion.repository';
 import { CostRepository } from './cost.repository';
-import { LiveRequests } from './live-requests';
+import { LiveRequests, type AbortReason } from './live-requests';
 import type { AttemptOutcome } from './providers/attempt-outcome';
 import { ResponseLog } from './response-log';
 import { backoffDelay } from './retry-policy';
@@ -56,6 +56,7 @@ export class AttemptSettlement {
           timestamp: new Date(now).toISOString(),
           duration_ms: outcome.durationMs,
           attempt: number,
+          node_id: this.config.node.id,
           prompt,
           resumed_session_id: resume ?? null,
           ...(row.clientId && { client_id: row.clientId }),
@@ -63,7 +64,7 @@ export class AttemptSettlement {
         },
         response: outcome.response,
       };
-      await this.repo.complete(id, JSON.stringify(standard), sessionId, resume, now);
+      if (!(await this.repo.complete(row, JSON.stringify(standard), sessionId, resume, now))) return this.leaseLost(row);
       if (sessionId) await this.responses.append(sessionId, standard).catch((error: Error) => this.log.warn({ err: error.message }, 'response log not written'));
       this.notifier.notify(completionResult, { request_id: id, session_id: sessionId ?? null, result: standard }, true);
       return;
@@ -75,12 +76,12 @@ export class AttemptSettlement {
     }
     if (outcome.retryable && number < row.maxAttempts) {
       const at = outcome.retryAt ?? now + backoffDelay(this.config.retry, number);
-      await this.repo.retry(id, at, outcome.message, outcome.code);
+      if (!(await this.repo.retry(row, at, outcome.message, outcome.code))) return this.leaseLost(row);
       const retry = { request_id: id, session_id: row.sessionId, status: 'retry_scheduled', attempt: number, next_attempt_at: at / 1000, error: outcome.message, code: outcome.code } as const;
       this.notifier.notify(completionProgress, retry);
       return;
     }
-    await this.repo.fail(id, 'failed', outcome.message, outcome.code, now);
+    if (!(await this.repo.fail(row, 'failed', outcome.message, outcome.code, now))) return this.leaseLost(row);
     this.notifier.failed({ request_id: id, session_id: row.sessionId, error: outcome.message, code: outcome.code, attempts: number });
   }
 
@@ -91,26 +92,33 @@ export class AttemptSettlement {
   async refuseOverBudget(row: CompletionRequest, budget: BudgetStatus): Promise<void> {
     const id = row.requestId;
     const message = overBudget(budget);
-    await this.repo.fail(id, 'failed', message, 'budget_exhausted', this.clock.now());
+    if (!(await this.repo.fail(row, 'failed', message, 'budget_exhausted', this.clock.now()))) return this.leaseLost(row);
     this.notifier.notify(budgetExhausted, { ...budget, request_id: id, agent_id: row.agentId });
     this.notifier.failed({ request_id: id, session_id: row.sessionId, error: message, code: 'budget_exhausted', attempts: row.attempts });
   }
 
   /**
-   * An attempt a shutdown stopped goes back to the queue (a restart adds an attempt beyond the
-   * budget); one a cancel stopped is cancelled. False when nothing stopped it.
+   * An attempt a shutdown stopped goes back to the queue at once, for this node's next start or
+   * another node (a restart adds an attempt beyond the budget); one a cancel stopped is cancelled;
+   * one whose lease was lost writes nothing. False when nothing stopped it.
    */
   async endIfAborted(row: CompletionRequest, attempts: number, signal: AbortSignal, now: number): Promise<boolean> {
     if (!signal.aborted) return false;
     const id = row.requestId;
-    if (signal.reason === 'shutdown') {
-      await this.repo.retry(id, now, 'Interrupted by a daemon shutdown', 'daemon_restart', attempts + 1);
-      this.live.markInterrupted(id);
-      return true;
+    const reason = signal.reason as AbortReason;
+    if (reason === 'lease_lost') {
+      this.leaseLost(row);
+    } else if (reason === 'shutdown') {
+      if (await this.repo.retry(row, now, 'Interrupted by a daemon shutdown', 'daemon_restart', attempts + 1)) this.live.markInterrupted(id);
+    } else if (await this.repo.fail(row, 'cancelled', 'Cancelled', 'cancelled', now)) {
+      this.notifier.cancelled(id, row.sessionId);
     }
-    await this.repo.fail(id, 'cancelled', 'Cancelled', 'cancelled', now);
-    this.notifier.cancelled(id, row.sessionId);
     return true;
+  }
+
+  /** The request's lease is no longer this node's: another node runs it (or it was cancelled there), and this attempt's end is dropped. */
+  private leaseLost(row: CompletionRequest): void {
+    this.log.warn({ request_id: row.requestId, epoch: row.leaseEpoch }, 'completion attempt ended after its lease was lost: nothing written');
   }
 }
 

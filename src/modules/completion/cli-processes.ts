@@ -16,22 +16,28 @@ export function cliMarkers(varDir: string, requestId: string): Record<string, st
 
 /**
  * Live processes whose environment marks them as CLIs (or their descendants) of the daemon of
- * `varDir`. Processes of other users are unreadable and never match, nor does this process.
+ * `varDir`, of one request when `requestId` is given. Processes of other users are unreadable and
+ * never match, nor does this process.
  */
-export function cliProcessesOf(varDir: string, procDir = '/proc'): number[] {
-  const entry = `${CLI_OWNER_VARIABLE}=${varDir}`;
+export function cliProcessesOf(varDir: string, procDir = '/proc', requestId?: string): number[] {
+  const entries = [`${CLI_OWNER_VARIABLE}=${varDir}`, ...(requestId === undefined ? [] : [`${CLI_REQUEST_VARIABLE}=${requestId}`])];
   return readdirSync(procDir)
     .filter((name) => /^\d+$/.test(name))
     .map(Number)
-    .filter((pid) => pid !== process.pid && readEnviron(procDir, pid).includes(entry));
+    .filter((pid) => {
+      if (pid === process.pid) return false;
+      const environ = readEnviron(procDir, pid);
+      return entries.every((entry) => environ.includes(entry));
+    });
 }
 
 /**
- * Kills every CLI process of the daemon of `varDir`, and the process group each leads (the CLI runs
- * in its own group, so this also stops helpers that dropped the marker). Returns the pids found.
+ * Kills every CLI process of the daemon of `varDir` (of one request when `requestId` is given), and
+ * the process group each leads (the CLI runs in its own group, so this also stops helpers that
+ * dropped the marker). Returns the pids found.
  */
-export function killCliProcessesOf(varDir: string, procDir = '/proc'): number[] {
-  const found = cliProcessesOf(varDir, procDir);
+export function killCliProcessesOf(varDir: string, procDir = '/proc', requestId?: string): number[] {
+  const found = cliProcessesOf(varDir, procDir, requestId);
   for (const pid of found) {
     killGroup(pid, 'SIGKILL');
     try {

@@ -55,7 +55,7 @@ export class CompletionAdmission {
     this.live.accepted(requestId, context.connection, correlationStorage.getStore());
     // After the reply that names the request, so its sender knows the id of what it hears.
     setImmediate(() => this.windows.parkedOnArrival({ requestId, sessionId: params.session_id ?? null, account }));
-    this.scheduler.wake();
+    this.scheduler.queueMoved();
     return { request_id: requestId, status: 'queued', queue_key: queueKey, message: 'Completion request queued for processing' };
   }
 

@@ -27,8 +27,8 @@ export class CompletionCancellation {
       const current = await this.repo.byId(requestId);
       throw new EventError('invalid_state', `Request ${requestId} is already ${current?.status}`, { status: current?.status });
     }
-    this.notifier.cancelled(requestId, row.sessionId);
-    this.scheduler.wake();
+    this.notifier.cancelled(requestId, row.sessionId, row.acceptedBy);
+    this.scheduler.queueMoved();
     return { request_id: requestId, status: 'cancelled' };
   }
 }

@@ -1,32 +1,135 @@
-import { Injectable } from '@nestjs/common';
-import { completionCancelled, completionError, completionFailed, type PayloadOf, type PushDefinition, type z } from '../../../libs/client/src';
+import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
+import { createHash } from 'node:crypto';
+import type { Logger } from 'pino';
+import {
+  budgetExhausted,
+  completionCancelled,
+  completionError,
+  completionFailed,
+  completionProgress,
+  completionResult,
+  type PayloadOf,
+  type PushDefinition,
+  type z,
+} from '../../../libs/client/src';
+import { KSI_CONFIG, type KsiConfig } from '../../config/config';
+import { Storage } from '../../database/storage';
 import { EventBus } from '../../events/event-bus';
+import { DAEMON_LOG } from '../../logging/logger';
+import { CompletionRepository } from './completion.repository';
 import { LiveRequests } from './live-requests';
 
-/** What a request's progress and end tell: pushed to the connection that sent it, and raised inside the daemon (monitors, agents). */
+type RequestPush = PushDefinition<string, z.ZodType<{ request_id: string }>>;
+
+/** The pushes a node relays to the node that accepted the request. */
+const RELAYED: RequestPush[] = [completionProgress, completionResult, completionError, completionCancelled, budgetExhausted];
+/** A relayed push, as one NOTIFY payload; a result travels as a reference (it may be larger than NOTIFY takes). */
+interface Relay {
+  event: string;
+  payload?: { request_id: string };
+  result_of?: string;
+  final: boolean;
+}
+/** PostgreSQL refuses NOTIFY payloads from 8000 bytes. */
+const MAX_SIGNAL_BYTES = 7_900;
+/** Streamed text too long for one signal goes in pieces of this many characters (4 bytes each at most). */
+const DELTA_PIECE = 1_900;
+
+/** The channel a node hears its relayed pushes on: PostgreSQL takes names of up to 63 bytes. */
+export const pushChannelOf = (nodeId: string): string => `ksi_push_${createHash('sha256').update(nodeId).digest('hex').slice(0, 32)}`;
+
+/**
+ * What a request's progress and end tell: pushed to the connection that sent it, and raised inside
+ * the daemon (monitors, agents). Both live on the node that accepted the request: a node running a
+ * request another accepted relays them there, in order, through the database's signals.
+ */
 @Injectable()
-export class CompletionNotifier {
+export class CompletionNotifier implements OnModuleInit {
+  private readonly me: string;
+  /** Relays go out one after another, so they arrive in the order they were raised. */
+  private relays: Promise<void> = Promise.resolve();
+
   constructor(
+    @Inject(KSI_CONFIG) config: KsiConfig,
+    @Inject(DAEMON_LOG) private readonly log: Logger,
     private readonly live: LiveRequests,
     private readonly bus: EventBus,
-  ) {}
-
-  /** `final`: the request's last push; nothing more goes to its connection. */
-  notify<D extends PushDefinition<string, z.ZodType<{ request_id: string }>>>(definition: D, payload: PayloadOf<D>, final = false): void {
-    const requestId = payload.request_id;
-    const connection = this.live.requesterOf(requestId);
-    if (connection && !connection.push(definition, payload)) this.live.dropRequester(requestId);
-    if (final) this.live.finished(requestId);
-    this.bus.emit(definition, payload);
+    private readonly storage: Storage,
+    private readonly repo: CompletionRepository,
+  ) {
+    this.me = config.node.id;
   }
 
-  cancelled(requestId: string, sessionId: string | null): void {
-    this.notify(completionCancelled, { request_id: requestId, session_id: sessionId }, true);
+  onModuleInit(): void {
+    this.storage.onSignal(pushChannelOf(this.me), (payload) => void this.received(payload));
+  }
+
+  /**
+   * `final`: the request's last push; nothing more goes to its connection. `acceptedBy`: the node that
+   * accepted the request, when it does not run here.
+   */
+  notify<D extends RequestPush>(definition: D, payload: PayloadOf<D>, final = false, acceptedBy = this.live.acceptorOf(payload.request_id)): void {
+    if (acceptedBy && acceptedBy !== this.me && this.storage.dialect === 'postgres') return this.relay(acceptedBy, definition, payload, final);
+    this.deliver(definition, payload, final);
+  }
+
+  cancelled(requestId: string, sessionId: string | null, acceptedBy?: string | null): void {
+    this.notify(completionCancelled, { request_id: requestId, session_id: sessionId }, true, acceptedBy ?? undefined);
   }
 
   /** Failed for good: the requester hears completion:error, the daemon's listeners completion:failed too. */
   failed(failure: PayloadOf<typeof completionError>): void {
     this.notify(completionError, failure, true);
-    this.bus.emit(completionFailed, failure);
   }
+
+  private deliver(definition: RequestPush, payload: { request_id: string }, final: boolean): void {
+    const requestId = payload.request_id;
+    const connection = this.live.requesterOf(requestId);
+    if (connection && !connection.push(definition, payload)) this.live.dropRequester(requestId);
+    if (final) this.live.finished(requestId);
+    this.bus.emit(definition, payload);
+    if (definition === completionError) this.bus.emit(completionFailed, payload as PayloadOf<typeof completionError>);
+  }
+
+  private relay(to: string, definition: RequestPush, payload: { request_id: string }, final: boolean): void {
+    for (const relay of piecesOf(definition, payload, final)) {
+      const text = JSON.stringify(relay);
+      this.relays = this.relays
+        .then(() => this.storage.signal(pushChannelOf(to), text))
+        .catch((error: Error) => this.log.warn({ request_id: payload.request_id, to, err: error.message }, `${definition.name} not relayed to the node that accepted the request`));
+    }
+  }
+
+  private async received(text: string): Promise<void> {
+    try {
+      const relay = JSON.parse(text) as Relay;
+      const definition = RELAYED.find((candidate) => candidate.name === relay.event);
+      if (!definition) return;
+      const payload = relay.payload ?? (await this.resultOf(relay.result_of!));
+      if (payload) this.deliver(definition, payload, relay.final);
+    } catch (error) {
+      this.log.warn({ err: (error as Error).message }, 'a relayed completion push could not be delivered');
+    }
+  }
+
+  private async resultOf(requestId: string): Promise<PayloadOf<typeof completionResult> | undefined> {
+    const row = await this.repo.byId(requestId);
+    if (row?.result == null) return undefined;
+    return { request_id: requestId, session_id: row.resultSessionId, result: JSON.parse(row.result) };
+  }
+}
+
+/** A push as the signals that carry it: itself when it fits; a result by reference; long streamed text in pieces. */
+function piecesOf(definition: RequestPush, payload: { request_id: string }, final: boolean): Relay[] {
+  const whole: Relay = { event: definition.name, payload, final };
+  if (Buffer.byteLength(JSON.stringify(whole)) < MAX_SIGNAL_BYTES) return [whole];
+  if (definition === completionResult) return [{ event: definition.name, result_of: payload.request_id, final }];
+  const { delta } = payload as { delta?: string };
+  if (typeof delta === 'string') {
+    const pieces: Relay[] = [];
+    for (let at = 0; at < delta.length; at += DELTA_PIECE) pieces.push({ event: definition.name, payload: { ...payload, delta: delta.slice(at, at + DELTA_PIECE) } as typeof payload, final });
+    return pieces;
+  }
+  const { error } = payload as { error?: string };
+  return [{ event: definition.name, payload: { ...payload, ...(typeof error === 'string' && { error: `${error.slice(0, 2_000)}…` }) }, final }];
 }

@@ -8,6 +8,8 @@ export type CompletionStatus = 'queued' | 'processing' | 'completed' | 'failed' 
 @Index('idx_completion_requests_runnable', ['status', 'nextAttemptAt'])
 @Index('idx_completion_requests_active', ['queueKey', 'seq'], { where: "status IN ('queued', 'processing')" })
 @Index('idx_completion_requests_agent', ['agentId'])
+// The database itself keeps a queue (one session or conversation) to one running request, on one node.
+@Index('idx_completion_requests_one_running', ['queueKey'], { unique: true, where: "status = 'processing'" })
 export class CompletionRequest {
   @PrimaryColumn('text', { name: 'request_id' })
   requestId: string;
@@ -108,4 +110,20 @@ export class CompletionRequest {
 
   @Column('integer', { name: 'duration_api_ms', default: 0 })
   durationApiMs: number;
+
+  /** The node that accepted the request: its requester hears progress and result through that node. */
+  @Column('text', { name: 'accepted_by', nullable: true })
+  acceptedBy: string | null;
+
+  /** The node whose lease runs the request while `processing`; null otherwise. */
+  @Column('text', { nullable: true })
+  owner: string | null;
+
+  /** Raised by every claim and takeover: a write fenced by an older epoch changes nothing. */
+  @Column('integer', { name: 'lease_epoch', default: 0 })
+  leaseEpoch: number;
+
+  /** When the owner's lease ends unless renewed (epoch ms); another node may then take the request over. */
+  @Column('real', { name: 'lease_expires_at', nullable: true })
+  leaseExpiresAt: number | null;
 }

@@ -10,6 +10,7 @@ import { DAEMON_LOG } from '../../logging/logger';
 import { AttemptRunner } from './attempt-runner';
 import type { CompletionRequest } from './completion-request.entity';
 import { CompletionRepository } from './completion.repository';
+import { CompletionLeases } from './completion-leases';
 import { CrashRecovery } from './crash-recovery';
 import { LiveRequests } from './live-requests';
 import { UsageWindows } from './usage-windows';
@@ -18,9 +19,10 @@ import { UsageWindows } from './usage-windows';
 const RETRY_PUMP_MS = 1_000;
 
 /**
- * When attempts start: one request at a time per queue key, at most KSI_MAX_CONCURRENT at once, a
- * retry once its backoff ends, none of an account a usage window parks (see UsageWindows). Work
- * starts when the daemon is ready and stops with it.
+ * When attempts start: one request at a time per queue key, at most KSI_MAX_CONCURRENT at once on
+ * this node, a retry once its backoff ends, none of an account a usage window parks (see
+ * UsageWindows). Each attempt starts under a lease on its request (see CompletionLeases), so nodes
+ * sharing a database never run one queue twice. Work starts when the daemon is ready and stops with it.
  */
 @Injectable()
 export class CompletionScheduler {
@@ -40,6 +42,7 @@ export class CompletionScheduler {
     private readonly runner: AttemptRunner,
     private readonly recovery: CrashRecovery,
     private readonly windows: UsageWindows,
+    private readonly leases: CompletionLeases,
   ) {}
 
   /** Work starts once the daemon is ready, so agents' MCP servers can reach the socket. */
@@ -48,6 +51,7 @@ export class CompletionScheduler {
     if (this.started) return;
     await this.recovery.requeueInterrupted();
     this.started = true;
+    this.leases.start(() => this.wake());
     this.wake();
   }
 
@@ -56,7 +60,10 @@ export class CompletionScheduler {
   async stop(): Promise<void> {
     this.stopping = true;
     clearTimeout(this.wakeTimer);
+    this.leases.stop();
     await this.live.abortAll('shutdown');
+    // The requests handed back start on the other nodes now, not when a lease would have ended.
+    await this.leases.announceWork();
   }
 
   /** Started and not stopping: attempts may start. */
@@ -79,21 +86,25 @@ export class CompletionScheduler {
     });
   }
 
+  /** A request was accepted or ended: this node looks at the queue, and the others are told to. */
+  queueMoved(): void {
+    this.wake();
+    void this.leases.announceWork();
+  }
+
   private async pump(): Promise<void> {
     if (!this.ready) return;
     const now = this.clock.now();
     await this.windows.closeEnded(now);
-    const running = this.live.runningCount;
-    let free = this.config.maxConcurrent - running;
+    const free = this.config.maxConcurrent - this.live.runningCount;
     if (free > 0) {
-      const rows = await this.repo.runnable(now, free + running);
-      // A stop while the rows were read starts nothing more: it has already aborted what runs.
-      if (!this.ready) return;
+      const rows = await this.repo.claim(now, now + this.config.node.leaseTtlMs, free);
+      // Another node claimed one of these queues in the same instant: look again.
+      if (rows === undefined) return this.wake();
       for (const row of rows) {
-        if (free === 0) break;
-        if (this.live.isRunning(row.requestId) || !this.windows.takeStart(row.account, now)) continue;
-        this.launch(row);
-        free--;
+        // A stop while the rows were claimed starts nothing more: it has already aborted what runs.
+        if (this.ready && this.windows.takeStart(row.account, now)) this.launch(row);
+        else await this.repo.release(row);
       }
     }
     await this.armWakeTimer(now);
@@ -125,11 +136,11 @@ export class CompletionScheduler {
   /** The attempt runs in the scope of the event that accepted its request; whatever ends it, the queue moves on. */
   private launch(row: CompletionRequest): void {
     void this.live
-      .run(row.requestId, (abort) =>
+      .run(row, (abort) =>
         correlationStorage
           .run(this.live.causeOf(row.requestId), () => this.runner.run(row, abort))
           .catch((error: Error) => this.runner.endUnexpected(row, abort.signal, error)),
       )
-      .finally(() => this.wake());
+      .finally(() => this.queueMoved());
   }
 }

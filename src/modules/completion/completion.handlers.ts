@@ -6,6 +6,7 @@ import {
   completionCancel,
   completionQueueStatus,
   completionRetryStatus,
+  completionRunningByNode,
   completionSessionStatus,
   completionStatus,
   completionUsageWindows,
@@ -19,6 +20,7 @@ import { CompletionAdmission } from './completion-admission';
 import { CompletionCancellation } from './completion-cancellation';
 import { CompletionCheckpoint } from './completion-checkpoint';
 import { CompletionViews } from './completion-views';
+import { CompletionRepository } from './completion.repository';
 import { UsageWindows } from './usage-windows';
 
 @Injectable()
@@ -29,7 +31,13 @@ export class CompletionHandlers {
     private readonly views: CompletionViews,
     private readonly checkpoint: CompletionCheckpoint,
     private readonly windows: UsageWindows,
+    private readonly repo: CompletionRepository,
   ) {}
+
+  @Handles(completionRunningByNode)
+  async runningByNode(): Promise<HandlerResult<typeof completionRunningByNode>> {
+    return { running: Object.fromEntries(await this.repo.runningByNode()) };
+  }
 
   @Handles(completionAsync)
   async(data: ParamsOut<typeof completionAsync>, context: EventContext): Promise<HandlerResult<typeof completionAsync>> {

@@ -6,6 +6,7 @@ import { CompletionCancellation } from './completion-cancellation';
 import { CompletionCheckpoint } from './completion-checkpoint';
 import { CompletionHandlers } from './completion.handlers';
 import { CompletionNotifier } from './completion-notifier';
+import { CompletionLeases } from './completion-leases';
 import { CompletionScheduler } from './completion-scheduler';
 import { CompletionViews } from './completion-views';
 import { CompletionRepository } from './completion.repository';
@@ -37,6 +38,7 @@ import { UsageWindows } from './usage-windows';
     AttemptSettlement,
     AttemptRunner,
     CrashRecovery,
+    CompletionLeases,
     CompletionScheduler,
     CompletionAdmission,
     CompletionCancellation,

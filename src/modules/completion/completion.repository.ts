@@ -1,12 +1,28 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import type { CompletionErrorCode } from '../../../libs/client/src';
+import { KSI_CONFIG, type KsiConfig } from '../../config/config';
 import { sql } from '../../database/sql-statement';
 import { Storage } from '../../database/storage';
 import type { CompletionRequest } from './completion-request.entity';
 import { COST_COLUMNS, type CostColumns } from './cost.repository';
 
 /** A request as admission writes it: no attempt, no outcome and no cost yet; `seq` is given by the insert. */
-export type NewRequest = Omit<CompletionRequest, keyof CostColumns | 'seq' | 'resultSessionId' | 'lastError' | 'errorCode' | 'result' | 'pid' | 'startedAt' | 'completedAt'>;
+export type NewRequest = Omit<
+  CompletionRequest,
+  keyof CostColumns | 'seq' | 'resultSessionId' | 'lastError' | 'errorCode' | 'result' | 'pid' | 'startedAt' | 'completedAt' | 'acceptedBy' | 'owner' | 'leaseEpoch' | 'leaseExpiresAt'
+>;
+
+/** A request as this node's lease holds it: writes that finish its work are fenced by this epoch. */
+export type Leased = Pick<CompletionRequest, 'requestId' | 'leaseEpoch'>;
+
+/** A request another node's lease held until it expired, as the takeover found it. */
+export interface TakenOver {
+  requestId: string;
+  sessionId: string | null;
+  owner: string;
+  acceptedBy: string | null;
+  attempts: number;
+}
 
 /** What the checkpoint lists of an unfinished request. */
 export type ActiveRequest = Pick<CompletionRequest, 'requestId' | 'status' | 'attempts' | 'queueKey'>;
@@ -21,12 +37,25 @@ export interface QueueLoad {
 const REQUEST = `r.request_id AS "requestId", r.seq, r.status, r.queue_key AS "queueKey", r.session_id AS "sessionId",
   r.result_session_id AS "resultSessionId", r.priority, r.model, r.payload, r.attempts, r.max_attempts AS "maxAttempts",
   r.next_attempt_at AS "nextAttemptAt", r.last_error AS "lastError", r.error_code AS "errorCode", r.result, r.client_id AS "clientId",
-  r.agent_id AS "agentId", r.pid, r.queued_at AS "queuedAt", r.started_at AS "startedAt", r.completed_at AS "completedAt", r.profile, r.account, ${COST_COLUMNS}`;
+  r.agent_id AS "agentId", r.pid, r.queued_at AS "queuedAt", r.started_at AS "startedAt", r.completed_at AS "completedAt", r.profile, r.account, ${COST_COLUMNS},
+  r.accepted_by AS "acceptedBy", r.owner, r.lease_epoch AS "leaseEpoch", r.lease_expires_at AS "leaseExpiresAt"`;
+
+/** PostgreSQL's unique_violation. */
+const UNIQUE_VIOLATION = '23505';
 
 const ACTIVE = "status IN ('queued', 'processing')";
 
 /** No earlier request of the same queue key is unfinished: `r` is its queue's head. */
 const HEAD = `NOT EXISTS (SELECT 1 FROM completion_requests p WHERE p.queue_key = r.queue_key AND p.seq < r.seq AND p.${ACTIVE})`;
+
+/** No request of `r`'s queue runs: one accepted on another node may hold it though its `seq` is higher (nodes' inserts commit in any order). */
+const QUEUE_FREE = "NOT EXISTS (SELECT 1 FROM completion_requests q WHERE q.queue_key = r.queue_key AND q.status = 'processing')";
+
+/** This node's lease on the row, as claimed: a node that lost it (expired, taken over, cancelled) changes nothing. */
+const FENCE = "owner = @me AND lease_epoch = @epoch AND status = 'processing'";
+
+/** What ends a lease: the request leaves `processing`. */
+const NO_LEASE = 'owner = NULL, lease_expires_at = NULL';
 
 /** The request's account is not parked by a usage window at ? (now). */
 const NOT_PARKED = 'NOT EXISTS (SELECT 1 FROM usage_windows w WHERE w.account = r.account AND w.paused_until > ?)';
@@ -46,30 +75,62 @@ const newestFirst = linkOrder(' DESC');
 const oldestFirst = linkOrder('');
 
 const statements = {
+  // SQLite has one writer; PostgreSQL's nodes insert at once, so its order comes from a sequence.
   insert: sql(
-    `INSERT INTO completion_requests (request_id, seq, status, queue_key, session_id, priority, model, payload, attempts, max_attempts, next_attempt_at, client_id, agent_id, profile, account, queued_at)
-     VALUES (@requestId, (SELECT COALESCE(MAX(seq), 0) + 1 FROM completion_requests), @status, @queueKey, @sessionId, @priority, @model, @payload, @attempts, @maxAttempts, @nextAttemptAt, @clientId, @agentId, @profile, @account, @queuedAt)`,
+    `INSERT INTO completion_requests (request_id, seq, status, queue_key, session_id, priority, model, payload, attempts, max_attempts, next_attempt_at, client_id, agent_id, profile, account, queued_at, accepted_by)
+     VALUES (@requestId, (SELECT COALESCE(MAX(seq), 0) + 1 FROM completion_requests), @status, @queueKey, @sessionId, @priority, @model, @payload, @attempts, @maxAttempts, @nextAttemptAt, @clientId, @agentId, @profile, @account, @queuedAt, @me)`,
+    `INSERT INTO completion_requests (request_id, seq, status, queue_key, session_id, priority, model, payload, attempts, max_attempts, next_attempt_at, client_id, agent_id, profile, account, queued_at, accepted_by)
+     VALUES (@requestId, nextval('completion_requests_seq'), @status, @queueKey, @sessionId, @priority, @model, @payload, @attempts, @maxAttempts, @nextAttemptAt, @clientId, @agentId, @profile, @account, @queuedAt, @me)`,
   ),
   byId: sql(`SELECT ${REQUEST} FROM completion_requests r WHERE r.request_id = ?`),
-  // A processing head blocks the rest of its queue.
-  runnable: sql(`SELECT ${REQUEST} FROM completion_requests r WHERE r.status = 'queued' AND r.next_attempt_at <= ? AND ${NOT_PARKED} AND ${HEAD} ORDER BY r.priority, r.seq LIMIT ?`),
+  // Queue heads due now whose queue runs nothing; on PostgreSQL rows other nodes are claiming are skipped, not waited for.
+  claimable: sql(
+    `SELECT r.request_id FROM completion_requests r WHERE r.status = 'queued' AND r.next_attempt_at <= ? AND ${NOT_PARKED} AND ${HEAD} AND ${QUEUE_FREE} ORDER BY r.priority, r.seq LIMIT ?`,
+    `SELECT r.request_id FROM completion_requests r WHERE r.status = 'queued' AND r.next_attempt_at <= ? AND ${NOT_PARKED} AND ${HEAD} AND ${QUEUE_FREE} ORDER BY r.priority, r.seq LIMIT ? FOR UPDATE SKIP LOCKED`,
+  ),
+  claim: sql(
+    `UPDATE completion_requests SET status = 'processing', owner = @me, lease_epoch = lease_epoch + 1, lease_expires_at = @until, pid = NULL WHERE request_id IN (SELECT value FROM json_each(@ids)) AND status = 'queued'`,
+    `UPDATE completion_requests SET status = 'processing', owner = @me, lease_epoch = lease_epoch + 1, lease_expires_at = @until, pid = NULL WHERE request_id IN (SELECT jsonb_array_elements_text(@ids::jsonb)) AND status = 'queued'`,
+  ),
+  byIds: sql(
+    `SELECT ${REQUEST} FROM completion_requests r WHERE r.request_id IN (SELECT value FROM json_each(?)) ORDER BY r.priority, r.seq`,
+    `SELECT ${REQUEST} FROM completion_requests r WHERE r.request_id IN (SELECT jsonb_array_elements_text(?::jsonb)) ORDER BY r.priority, r.seq`,
+  ),
+  release: sql(`UPDATE completion_requests SET status = 'queued', ${NO_LEASE} WHERE request_id = @id AND ${FENCE}`),
+  renew: sql(`UPDATE completion_requests SET lease_expires_at = @until WHERE owner = @me AND status = 'processing' RETURNING request_id AS "requestId", lease_epoch AS "leaseEpoch"`),
+  expired: sql(
+    `SELECT request_id AS "requestId", session_id AS "sessionId", owner, accepted_by AS "acceptedBy", attempts FROM completion_requests WHERE status = 'processing' AND lease_expires_at < ? AND owner <> ?`,
+    `SELECT request_id AS "requestId", session_id AS "sessionId", owner, accepted_by AS "acceptedBy", attempts FROM completion_requests WHERE status = 'processing' AND lease_expires_at < ? AND owner <> ? FOR UPDATE SKIP LOCKED`,
+  ),
+  // Each request taken over may run once more, beyond its budget: losing its node was not its failure.
+  takeOver: sql(
+    `UPDATE completion_requests SET status = 'queued', ${NO_LEASE}, lease_epoch = lease_epoch + 1, next_attempt_at = @now, last_error = @error, error_code = 'node_lost', pid = NULL, ${AT_LEAST('attempts + 1')}
+     WHERE request_id = @id AND status = 'processing' AND lease_expires_at < @now`,
+  ),
+  nextExpiry: sql(`SELECT MIN(lease_expires_at) FROM completion_requests WHERE status = 'processing' AND owner <> ?`),
+  runningByNode: sql(`SELECT owner, COUNT(*) AS n FROM completion_requests WHERE status = 'processing' AND owner IS NOT NULL GROUP BY owner`),
   queuedOf: sql(`SELECT r.request_id AS "requestId", r.session_id AS "sessionId", r.attempts FROM completion_requests r WHERE r.status = 'queued' AND r.account = ? ORDER BY r.priority, r.seq`),
   queuedByAccount: sql(`SELECT account, COUNT(*) AS n FROM completion_requests WHERE status = 'queued' GROUP BY account`),
   // Only an unblocked head's backoff can end in a start; blocked rows are woken when their queue moves.
   nextWake: sql(`SELECT MIN(r.next_attempt_at) FROM completion_requests r WHERE r.status = 'queued' AND r.next_attempt_at > ? AND ${HEAD}`),
-  start: sql(`UPDATE completion_requests SET status = 'processing', attempts = attempts + 1, started_at = @now, pid = NULL WHERE request_id = @id AND status = 'queued'`),
-  setPid: sql('UPDATE completion_requests SET pid = ? WHERE request_id = ?'),
+  start: sql(`UPDATE completion_requests SET attempts = attempts + 1, started_at = @now, pid = NULL WHERE request_id = @id AND ${FENCE}`),
+  setPid: sql(`UPDATE completion_requests SET pid = @pid WHERE request_id = @id AND ${FENCE}`),
   complete: sql(
-    `UPDATE completion_requests SET status = 'completed', result = @result, result_session_id = @session, completed_at = @now, pid = NULL, last_error = NULL, error_code = NULL WHERE request_id = @id`,
+    `UPDATE completion_requests SET status = 'completed', result = @result, result_session_id = @session, completed_at = @now, pid = NULL, last_error = NULL, error_code = NULL, ${NO_LEASE} WHERE request_id = @id AND ${FENCE}`,
   ),
-  retry: sql(`UPDATE completion_requests SET status = 'queued', next_attempt_at = @at, last_error = @error, error_code = @code, pid = NULL, ${AT_LEAST('@minMax')} WHERE request_id = @id`),
-  // Each interrupted request may run once more, beyond its budget.
+  retry: sql(
+    `UPDATE completion_requests SET status = 'queued', next_attempt_at = @at, last_error = @error, error_code = @code, pid = NULL, ${NO_LEASE}, ${AT_LEAST('@minMax')} WHERE request_id = @id AND ${FENCE}`,
+  ),
+  // Each interrupted request may run once more, beyond its budget. @all: every node's (SQLite has one node); else this node's and those no node held.
   requeueInterrupted: sql(
-    `UPDATE completion_requests SET status = 'queued', next_attempt_at = @now, last_error = @error, error_code = @code, pid = NULL, ${AT_LEAST('attempts + 1')}
-     WHERE status = 'processing' RETURNING request_id`,
+    `UPDATE completion_requests SET status = 'queued', next_attempt_at = @now, last_error = @error, error_code = @code, pid = NULL, ${NO_LEASE}, lease_epoch = lease_epoch + 1, ${AT_LEAST('attempts + 1')}
+     WHERE status = 'processing' AND (@all = 1 OR owner = @me OR owner IS NULL) RETURNING request_id`,
   ),
-  fail: sql(`UPDATE completion_requests SET status = @status, last_error = @error, error_code = @code, completed_at = @now, pid = NULL WHERE request_id = @id`),
-  cancelWaiting: sql(`UPDATE completion_requests SET status = 'cancelled', completed_at = ?, error_code = 'cancelled', pid = NULL WHERE request_id = ? AND ${ACTIVE}`),
+  fail: sql(`UPDATE completion_requests SET status = @status, last_error = @error, error_code = @code, completed_at = @now, pid = NULL, ${NO_LEASE} WHERE request_id = @id AND ${FENCE}`),
+  // A request another node runs is cancelled too: its lease ends here, and that node stops the attempt when it renews.
+  cancelWaiting: sql(
+    `UPDATE completion_requests SET status = 'cancelled', completed_at = ?, error_code = 'cancelled', pid = NULL, ${NO_LEASE}, lease_epoch = lease_epoch + 1 WHERE request_id = ? AND ${ACTIVE}`,
+  ),
   active: sql(`SELECT request_id AS "requestId", status, attempts, queue_key AS "queueKey" FROM completion_requests WHERE ${ACTIVE} ORDER BY seq`),
   // SQLite takes a JSON array of ids with json_each, PostgreSQL with jsonb_array_elements_text.
   statuses: sql(
@@ -107,19 +168,82 @@ const statements = {
 /** Every query of completion_requests and of session_links, the session chain. Times are epoch ms. */
 @Injectable()
 export class CompletionRepository {
-  constructor(private readonly storage: Storage) {}
+  /** This node: the owner of the leases it takes, and the acceptor of the requests it admits. */
+  private readonly me: string;
+
+  constructor(
+    private readonly storage: Storage,
+    @Inject(KSI_CONFIG) config: KsiConfig,
+  ) {
+    this.me = config.node.id;
+  }
 
   async insert(request: NewRequest): Promise<void> {
-    await this.storage.write((tx) => tx.run(statements.insert, request));
+    await this.storage.write((tx) => tx.run(statements.insert, { ...request, me: this.me }));
   }
 
   byId(requestId: string): Promise<CompletionRequest | undefined> {
     return this.storage.get<CompletionRequest>(statements.byId, [requestId]);
   }
 
-  /** Queue heads due at `now`, by priority then acceptance. */
-  runnable(now: number, limit: number): Promise<CompletionRequest[]> {
-    return this.storage.all<CompletionRequest>(statements.runnable, [now, now, limit]);
+  /**
+   * Takes leases until `until` on up to `limit` queue heads due at `now`, by priority then
+   * acceptance, and resolves with them (now `processing`, owned by this node). Undefined when another
+   * node claimed one of the same queues at the same moment: look again.
+   */
+  async claim(now: number, until: number, limit: number): Promise<CompletionRequest[] | undefined> {
+    try {
+      return await this.storage.write(async (tx) => {
+        const ids = await tx.column<string>(statements.claimable, [now, now, limit]);
+        if (ids.length === 0) return [];
+        const json = JSON.stringify(ids);
+        await tx.run(statements.claim, { me: this.me, until, ids: json });
+        return tx.all<CompletionRequest>(statements.byIds, [json]);
+      });
+    } catch (error) {
+      // The unique index on running queues refused a second claim of one queue.
+      if ((error as { code?: string }).code === UNIQUE_VIOLATION) return undefined;
+      throw error;
+    }
+  }
+
+  /** A claimed request that may not start yet goes back to the queue as it was. */
+  async release(row: Leased): Promise<void> {
+    await this.storage.write((tx) => tx.run(statements.release, this.fenced(row)));
+  }
+
+  /** Extends this node's leases until `until`; resolves with the epoch of each lease it still holds. */
+  async renew(until: number): Promise<Map<string, number>> {
+    const rows = await this.storage.write((tx) => tx.all<Leased>(statements.renew, { me: this.me, until }));
+    return new Map(rows.map((row) => [row.requestId, row.leaseEpoch]));
+  }
+
+  /**
+   * Requests whose lease another node held and let end before `now` back to the queue, due at once;
+   * resolves with what each was. `before` runs (synchronously) for each inside the transaction, before
+   * any node can claim it again.
+   */
+  takeOverExpired(now: number, error: (owner: string) => string, before: (row: TakenOver) => void): Promise<TakenOver[]> {
+    return this.storage.write(async (tx) => {
+      const expired = await tx.all<TakenOver>(statements.expired, [now, this.me]);
+      for (const row of expired) {
+        before(row);
+        await tx.run(statements.takeOver, { id: row.requestId, now, error: error(row.owner) });
+      }
+      return expired;
+    });
+  }
+
+  /** When the first lease another node holds ends unless renewed; null when it holds none. */
+  async nextForeignExpiry(): Promise<number | null> {
+    const [next] = await this.storage.column<number | null>(statements.nextExpiry, [this.me]);
+    return next ?? null;
+  }
+
+  /** Requests running per node. */
+  async runningByNode(): Promise<Map<string, number>> {
+    const rows = await this.storage.all<{ owner: string; n: number }>(statements.runningByNode);
+    return new Map(rows.map((row) => [row.owner, Number(row.n)]));
   }
 
   /** An account's queued requests, in the order they would start. */
@@ -139,41 +263,48 @@ export class CompletionRepository {
     return next ?? null;
   }
 
-  /** Moves a queued request to processing; false when it is no longer queued (say, cancelled). */
-  start(id: string, now: number): Promise<boolean> {
-    return this.storage.write(async (tx) => (await tx.run(statements.start, { id, now })) === 1);
+  /** Counts the attempt that starts now; false when the lease is lost (cancelled, taken over). */
+  start(row: Leased, now: number): Promise<boolean> {
+    return this.storage.write(async (tx) => (await tx.run(statements.start, { ...this.fenced(row), now })) === 1);
   }
 
-  async setPid(id: string, pid: number): Promise<void> {
-    await this.storage.write((tx) => tx.run(statements.setPid, [pid, id]));
+  async setPid(row: Leased, pid: number): Promise<void> {
+    await this.storage.write((tx) => tx.run(statements.setPid, { ...this.fenced(row), pid }));
   }
 
   /**
    * Completed, and the returned session linked to the session it resumed. A resume that kept the
    * session's id adds no link: the session is already in its chain, and never its own parent.
+   * False, with nothing written, when the lease is lost.
    */
-  complete(id: string, result: string, session: string | undefined, resumed: string | undefined, now: number): Promise<void> {
+  complete(row: Leased, result: string, session: string | undefined, resumed: string | undefined, now: number): Promise<boolean> {
+    const id = row.requestId;
     return this.storage.write(async (tx) => {
-      await tx.run(statements.complete, { id, result, session: session ?? null, now });
-      if (!session || session === resumed) return;
+      if ((await tx.run(statements.complete, { ...this.fenced(row), result, session: session ?? null, now })) === 0) return false;
+      if (!session || session === resumed) return true;
       const [linkedRoot] = resumed ? await tx.column<string>(statements.rootOf, [resumed]) : [];
       const root = resumed ? (linkedRoot ?? resumed) : session;
       await tx.run(statements.link, { session, parent: resumed ?? null, root, request: id, now });
+      return true;
     });
   }
 
-  /** Back to the queue until `at`; `minMax` lets a daemon restart add an attempt beyond the budget. */
-  async retry(id: string, at: number, error: string, code: CompletionErrorCode, minMax = 0): Promise<void> {
-    await this.storage.write((tx) => tx.run(statements.retry, { id, at, error, code, minMax }));
+  /** Back to the queue until `at`; `minMax` lets a daemon restart add an attempt beyond the budget. False when the lease is lost. */
+  retry(row: Leased, at: number, error: string, code: CompletionErrorCode, minMax = 0): Promise<boolean> {
+    return this.storage.write(async (tx) => (await tx.run(statements.retry, { ...this.fenced(row), at, error, code, minMax })) === 1);
   }
 
-  /** Every request left `processing` back to the queue, due at `now`; resolves with their ids. */
-  requeueInterrupted(now: number, error: string, code: CompletionErrorCode): Promise<string[]> {
-    return this.storage.write((tx) => tx.column<string>(statements.requeueInterrupted, { now, error, code }));
+  /**
+   * Requests left `processing` back to the queue, due at `now`; resolves with their ids. `all`: every
+   * one (a single node's database); else this node's and those no node held (a cluster's).
+   */
+  requeueInterrupted(now: number, error: string, code: CompletionErrorCode, all: boolean): Promise<string[]> {
+    return this.storage.write((tx) => tx.column<string>(statements.requeueInterrupted, { now, error, code, me: this.me, all: all ? 1 : 0 }));
   }
 
-  async fail(id: string, status: 'failed' | 'cancelled', error: string, code: CompletionErrorCode, now: number): Promise<void> {
-    await this.storage.write((tx) => tx.run(statements.fail, { id, status, error, code, now }));
+  /** Ends the request for good; false when the lease is lost. */
+  fail(row: Leased, status: 'failed' | 'cancelled', error: string, code: CompletionErrorCode, now: number): Promise<boolean> {
+    return this.storage.write(async (tx) => (await tx.run(statements.fail, { ...this.fenced(row), status, error, code, now })) === 1);
   }
 
   /** Cancels a request no attempt is running for: queued, or left `processing` by an attempt that ended. */
@@ -223,6 +354,10 @@ export class CompletionRepository {
   /** Requests that resumed or returned a session of the chain rooted at `root`, in acceptance order. */
   ofChain(root: string): Promise<CompletionRequest[]> {
     return this.storage.all<CompletionRequest>(statements.ofChain, { root });
+  }
+
+  private fenced(row: Leased): { id: string; me: string; epoch: number } {
+    return { id: row.requestId, me: this.me, epoch: row.leaseEpoch };
   }
 
   private async rootOf(sessionId: string): Promise<string> {

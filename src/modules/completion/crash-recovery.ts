@@ -2,6 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import type { Logger } from 'pino';
 import { CLOCK, type Clock } from '../../common/clock';
 import { KSI_CONFIG, type KsiConfig } from '../../config/config';
+import { Storage } from '../../database/storage';
 import { DAEMON_LOG } from '../../logging/logger';
 import { killCliProcessesOf } from './cli-processes';
 import { CompletionRepository } from './completion.repository';
@@ -14,16 +15,18 @@ export class CrashRecovery {
     @Inject(CLOCK) private readonly clock: Clock,
     @Inject(DAEMON_LOG) private readonly log: Logger,
     private readonly repo: CompletionRepository,
+    private readonly storage: Storage,
   ) {}
 
   /**
    * Requests a crashed daemon left `processing` run again, once every CLI process it started is
-   * killed: found by the marker in their environment, so none runs beside its retry.
+   * killed: found by the marker in their environment, so none runs beside its retry. On a shared
+   * PostgreSQL database, only this node's: the others' run under their own leases.
    */
   async requeueInterrupted(): Promise<void> {
     const orphans = killCliProcessesOf(this.config.varDir);
     if (orphans.length > 0) this.log.warn({ pids: orphans }, 'killed Claude CLI processes left by a previous daemon');
-    const requeued = await this.repo.requeueInterrupted(this.clock.now(), 'Interrupted by a daemon restart', 'daemon_restart');
+    const requeued = await this.repo.requeueInterrupted(this.clock.now(), 'Interrupted by a daemon restart', 'daemon_restart', this.storage.dialect === 'sqlite');
     for (const requestId of requeued) this.log.warn({ request_id: requestId }, 'requeued a completion interrupted by a daemon restart');
   }
 }

@@ -2,8 +2,15 @@ import { Injectable } from '@nestjs/common';
 import type { CorrelationScope } from '../../events/correlation';
 import type { ClientConnection } from '../../events/event-context';
 
+/** Why an attempt was stopped: a cancel ends the request, a shutdown hands it back, a lost lease writes nothing. */
+export type AbortReason = 'cancel' | 'shutdown' | 'lease_lost';
+
 interface Run {
   abort: AbortController;
+  /** The epoch of the lease the attempt runs under. */
+  epoch: number;
+  /** The node that accepted the request, where its requester and listeners are. */
+  acceptedBy: string | null;
   /** Settles once the attempt's row is written, so a cancel or a stop waits for that attempt only. */
   done: Promise<void>;
 }
@@ -47,12 +54,22 @@ export class LiveRequests {
     return this.causes.get(requestId) ?? { correlationId: requestId, eventId: requestId };
   }
 
-  /** Runs an attempt of the request; the request counts as running until the attempt settles. */
-  run(requestId: string, attempt: (abort: AbortController) => Promise<void>): Promise<void> {
+  /** Runs an attempt of the request under its lease; the request counts as running until the attempt settles. */
+  run(row: { requestId: string; leaseEpoch: number; acceptedBy: string | null }, attempt: (abort: AbortController) => Promise<void>): Promise<void> {
     const abort = new AbortController();
-    const done = attempt(abort).finally(() => this.runs.delete(requestId));
-    this.runs.set(requestId, { abort, done });
+    const done = attempt(abort).finally(() => this.runs.delete(row.requestId));
+    this.runs.set(row.requestId, { abort, done, epoch: row.leaseEpoch, acceptedBy: row.acceptedBy });
     return done;
+  }
+
+  /** The lease epoch of each running attempt. */
+  leases(): Map<string, number> {
+    return new Map([...this.runs].map(([requestId, run]) => [requestId, run.epoch]));
+  }
+
+  /** The node that accepted a request running here; undefined when none runs here. */
+  acceptorOf(requestId: string): string | null | undefined {
+    return this.runs.get(requestId)?.acceptedBy;
   }
 
   isRunning(requestId: string): boolean {
@@ -64,7 +81,7 @@ export class LiveRequests {
   }
 
   /** Aborts the request's running attempt and waits for it to end; false when none runs. */
-  async abortRun(requestId: string, reason: 'cancel'): Promise<boolean> {
+  async abortRun(requestId: string, reason: Exclude<AbortReason, 'shutdown'>): Promise<boolean> {
     const run = this.runs.get(requestId);
     if (!run) return false;
     run.abort.abort(reason);

@@ -35,6 +35,8 @@ const request = (
   ...fields,
 });
 
+const nodeConfig = (id: string) => ({ node: { id } }) as KsiConfig;
+
 const usage = (tokens: number) => ({
   input_tokens: tokens,
   output_tokens: 1,
@@ -44,7 +46,8 @@ const usage = (tokens: number) => ({
 
 /** The same work on either dialect; what the repositories answered along the way. */
 async function scenario(storage: Storage): Promise<Record<string, unknown>> {
-  const requests = new CompletionRepository(storage);
+  const requests = new CompletionRepository(storage, nodeConfig("node-a"));
+  const other = new CompletionRepository(storage, nodeConfig("node-b"));
   const costs = new CostRepository(storage);
   const messages = new ProviderMessagesRepository(storage);
   const seen: Record<string, unknown> = {};
@@ -66,68 +69,87 @@ async function scenario(storage: Storage): Promise<Record<string, unknown>> {
   await requests.insert(
     request("c1", { queueKey: "C", priority: 0, nextAttemptAt: T0 + 5_000 }),
   );
-  seen.runnable = (await requests.runnable(T0, 10)).map((row) => row.requestId);
+  const [a1, b1] = (await requests.claim(T0, T0 + 1_000, 10))!;
+  seen.claimed = [a1.requestId, b1.requestId];
   seen.nextWake = await requests.nextWake(T0);
+  // Another node finds both queues running.
+  seen.claimedElsewhere = await other.claim(T0, T0 + 1_000, 10);
 
-  seen.started = [
-    await requests.start("a1", T0 + 1),
-    await requests.start("a1", T0 + 2),
-  ];
-  seen.runnableWhileRunning = (await requests.runnable(T0, 10)).map(
-    (row) => row.requestId,
-  );
-  await requests.setPid("a1", 4242);
+  seen.started = [await requests.start(a1, T0 + 1), await other.start(a1, T0 + 2)];
+  await requests.setPid(a1, 4242);
   await costs.record("a1", {
     cost_usd: 0.0001,
     usage: usage(10),
     num_turns: 1,
     duration_api_ms: 5,
   });
-  await requests.retry("a1", T0 + 100, "busy", "overloaded", 5);
+  seen.retried = await requests.retry(a1, T0 + 100, "busy", "overloaded", 5);
   seen.retrying = (await requests.retrying()).map(
-    ({ requestId, maxAttempts, lastError, errorCode, pid }) => ({
+    ({ requestId, maxAttempts, lastError, errorCode, pid, owner }) => ({
       requestId,
       maxAttempts,
       lastError,
       errorCode,
       pid,
+      owner,
     }),
   );
 
-  await requests.start("a1", T0 + 200);
+  const [a1Again] = (await other.claim(T0 + 200, T0 + 1_200, 10))!;
+  seen.epochs = [a1.leaseEpoch, a1Again.leaseEpoch];
+  await other.start(a1Again, T0 + 200);
   await costs.record("a1", {
     cost_usd: 0.0002,
     usage: usage(20),
     num_turns: null,
     duration_api_ms: null,
   });
-  await requests.complete("a1", '{"ok":true}', "s2", "s1", T0 + 300);
-  await requests.start("a2", T0 + 400);
-  await requests.complete("a2", '{"ok":true}', "s3", "s2", T0 + 400);
+  // The first lease's late result changes nothing.
+  seen.staleComplete = await requests.complete(a1, '{"stale":true}', "s9", "s1", T0 + 250);
+  seen.completed = await other.complete(a1Again, '{"ok":true}', "s2", "s1", T0 + 300);
+  const [a2] = (await requests.claim(T0 + 400, T0 + 1_400, 10))!;
+  await requests.start(a2, T0 + 400);
+  await requests.complete(a2, '{"ok":true}', "s3", "s2", T0 + 400);
   // A link made in the same millisecond as the one before still comes after it.
   await requests.insert(request("e1", { queueKey: "E", sessionId: "s3" }));
-  await requests.start("e1", T0 + 400);
-  await requests.complete("e1", '{"ok":true}', "s4", "s3", T0 + 400);
-  await requests.start("b1", T0 + DAY);
+  const [e1] = (await requests.claim(T0 + 400, T0 + 1_400, 10))!;
+  await requests.start(e1, T0 + 400);
+  await requests.complete(e1, '{"ok":true}', "s4", "s3", T0 + 400);
+  await requests.start(b1, T0 + DAY);
   await costs.record("b1", {
     cost_usd: 0.5,
     usage: usage(1),
     num_turns: 2,
     duration_api_ms: 7,
   });
-  seen.requeued = await requests.requeueInterrupted(
-    T0 + DAY,
-    "Interrupted by a daemon restart",
-    "daemon_restart",
-  );
+  seen.runningByNode = Object.fromEntries(await requests.runningByNode());
+  seen.renewed = [...(await requests.renew(T0 + DAY + 1_000)).keys()];
+  seen.nextForeignExpiry = await other.nextForeignExpiry();
+  const killedFirst: string[] = [];
+  seen.takenOver = (await other.takeOverExpired(T0 + DAY + 2_000, (owner) => `lost ${owner}`, (row) => killedFirst.push(row.requestId))).map((row) => [row.requestId, row.owner, row.attempts]);
+  seen.killedFirst = killedFirst;
+  seen.b1TakenOver = await requests.byId("b1");
+  const claimedLater = (await other.claim(T0 + DAY + 2_000, T0 + DAY + 3_000, 10))!;
+  seen.claimedLater = claimedLater.map((row) => row.requestId);
+  const [c1, b1Again] = claimedLater;
+  // A claimed request that may not start yet (a usage window's stagger) goes back as it was.
+  await other.release(c1);
+  await other.start(b1Again, T0 + DAY + 2_000);
+  // A restarting node requeues its own requests only, on a shared database.
+  seen.requeued = [
+    await requests.requeueInterrupted(T0 + DAY, "Interrupted by a daemon restart", "daemon_restart", false),
+    await other.requeueInterrupted(T0 + DAY, "Interrupted by a daemon restart", "daemon_restart", false),
+  ];
   seen.b1 = await requests.byId("b1");
   seen.cancelled = [
     await requests.cancelWaiting("c1", T0 + DAY),
     await requests.cancelWaiting("c1", T0 + DAY),
   ];
   await requests.insert(request("d1", { queueKey: "D" }));
-  await requests.start("d1", T0 + DAY);
-  await requests.fail("d1", "failed", "no", "invalid_request", T0 + DAY);
+  const [d1, b1Requeued] = (await requests.claim(T0 + DAY, T0 + DAY + 1_000, 10))!;
+  await requests.release(b1Requeued);
+  await requests.start(d1, T0 + DAY);
+  await requests.fail(d1, "failed", "no", "invalid_request", T0 + DAY);
 
   seen.newest = [
     await requests.newestSession("s1"),
@@ -198,10 +220,11 @@ async function scenario(storage: Storage): Promise<Record<string, unknown>> {
 
     it("answers the same on both, as the scheduler, the views and cost:summary expect", () => {
       const seen = answers.sqlite;
-      expect(seen.runnable).toEqual(["a1", "b1"]);
+      expect(seen.claimed).toEqual(["a1", "b1"]);
       expect(seen.nextWake).toBe(T0 + 5_000);
+      expect(seen.claimedElsewhere).toEqual([]);
       expect(seen.started).toEqual([true, false]);
-      expect(seen.runnableWhileRunning).toEqual(["b1"]);
+      expect(seen.retried).toBe(true);
       expect(seen.retrying).toEqual([
         {
           requestId: "a1",
@@ -209,16 +232,28 @@ async function scenario(storage: Storage): Promise<Record<string, unknown>> {
           lastError: "busy",
           errorCode: "overloaded",
           pid: null,
+          owner: null,
         },
       ]);
-      expect(seen.requeued).toEqual(["b1"]);
+      expect(seen.epochs).toEqual([1, 2]);
+      expect(seen.staleComplete).toBe(false);
+      expect(seen.completed).toBe(true);
+      expect(seen.runningByNode).toEqual({ "node-a": 1 });
+      expect(seen.renewed).toEqual(["b1"]);
+      expect(seen.nextForeignExpiry).toBe(T0 + DAY + 1_000);
+      expect(seen.takenOver).toEqual([["b1", "node-a", 1]]);
+      expect(seen.killedFirst).toEqual(["b1"]);
+      expect(seen.b1TakenOver).toMatchObject({ status: "queued", owner: null, leaseEpoch: 2, errorCode: "node_lost", attempts: 1 });
+      expect(seen.claimedLater).toEqual(["c1", "b1"]);
+      expect(seen.requeued).toEqual([[], ["b1"]]);
       expect(seen.b1).toMatchObject({
         status: "queued",
-        attempts: 1,
+        attempts: 2,
         maxAttempts: 3,
         errorCode: "daemon_restart",
         costUsd: 0.5,
         numTurns: 2,
+        leaseEpoch: 4,
       });
       expect(seen.cancelled).toEqual([true, false]);
       expect(seen.newest).toEqual(["s4", "s4", "unknown"]);
@@ -237,7 +272,7 @@ async function scenario(storage: Storage): Promise<Record<string, unknown>> {
       });
       expect(seen.missing).toBeUndefined();
       expect(seen.active).toEqual([
-        { requestId: "b1", status: "queued", attempts: 1, queueKey: "B" },
+        { requestId: "b1", status: "queued", attempts: 2, queueKey: "B" },
       ]);
       expect(seen.statuses).toEqual([
         ["a1", "completed"],

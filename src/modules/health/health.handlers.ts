@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { completionUsageWindows, systemHealth, type HandlerResult, type HealthResult } from '../../../libs/client/src';
+import { clusterNodes, completionUsageWindows, systemHealth, type HandlerResult, type HealthResult } from '../../../libs/client/src';
 import { KSI_CONFIG, type KsiConfig } from '../../config/config';
 import { executableStatus } from '../../config/executable';
 import { Storage } from '../../database/storage';
@@ -27,7 +27,7 @@ export class HealthHandlers {
   @Handles(systemHealth)
   async health(): Promise<HandlerResult<typeof systemHealth>> {
     const database = await this.checkDatabase();
-    const { usage_windows } = await this.bus.requestOne(completionUsageWindows, {});
+    const [{ usage_windows }, cluster] = await Promise.all([this.bus.requestOne(completionUsageWindows, {}), this.clusterView()]);
     const claudeCli = { path: this.config.claudeBin, status: executableStatus(this.config.claudeBin) };
     const memory = process.memoryUsage();
     const modules = this.catalogue.modules();
@@ -49,7 +49,17 @@ export class HealthHandlers {
       restored: this.coordinator.lastRestore,
       critical_services: this.coordinator.criticalServices,
       usage_windows,
+      cluster,
     };
+  }
+
+  /** Empty when the database cannot be read: the database entry says why. */
+  private async clusterView(): Promise<HealthResult['cluster']> {
+    const answer = await this.bus.requestOne(clusterNodes, { include_dead: true }).catch(() => undefined);
+    if (!answer) return { node_id: this.config.node.id, alive: 0, suspect: 0, dead: 0, nodes: [] };
+    const { node_id, nodes } = answer;
+    const count = (status: string) => nodes.filter((node) => node.status === status).length;
+    return { node_id, alive: count('alive'), suspect: count('suspect'), dead: count('dead'), nodes: nodes.map(({ node_id, status, running }) => ({ node_id, status, running })) };
   }
 
   /**

@@ -92,11 +92,13 @@ export const ATTEMPT_FAILURE_CODES = [
 export type AttemptFailureCode = (typeof ATTEMPT_FAILURE_CODES)[number];
 
 /** Why a request failed for good: an attempt's failure, or the daemon could not finish an attempt (a bug, a storage error). */
-const failureCode = z.enum([...ATTEMPT_FAILURE_CODES, 'internal_error']);
+const failureCode = z.enum([...ATTEMPT_FAILURE_CODES, 'internal_error', 'node_lost']);
 /** A request's last error code: a failure, or why it waits in the queue again. */
 const errorCode = z
-  .enum([...ATTEMPT_FAILURE_CODES, 'internal_error', 'daemon_restart', 'lock_wait'])
-  .describe('Why the request failed, or why it waits again: daemon_restart (an attempt a restart interrupted), lock_wait (the conversation lock is held)');
+  .enum([...ATTEMPT_FAILURE_CODES, 'internal_error', 'daemon_restart', 'node_lost', 'lock_wait'])
+  .describe(
+    'Why the request failed, or why it waits again: daemon_restart (an attempt a restart interrupted), node_lost (the node running it stopped renewing its lease; another runs it again), lock_wait (the conversation lock is held)',
+  );
 export type CompletionErrorCode = z.output<typeof errorCode>;
 
 const completionState = z.enum(['queued', 'processing', 'completed', 'failed', 'cancelled']);
@@ -116,6 +118,7 @@ export const standardResponse = z.object({
     client_id: z.string().optional(),
     agent_id: z.string().optional(),
     attempt: z.number(),
+    node_id: z.string().optional().describe('The node (KSI_NODE_ID) that ran the turn'),
     // Conversations are read back from these two.
     prompt: z.string().describe('The turn that was sent'),
     resumed_session_id: z.string().nullable().describe('The session the turn resumed; null for a new session'),

@@ -2,6 +2,7 @@ import type { z } from './schema';
 import { agentEvents } from './agent.events';
 import { approvalEvents } from './approval.events';
 import { budgetEvents } from './budget.events';
+import { clusterEvents } from './cluster.events';
 import { completionEvents } from './completion.events';
 import { compositionEvents } from './composition.events';
 import { conversationEvents } from './conversation.events';
@@ -18,6 +19,7 @@ import { systemEvents } from './system.events';
 export * from './agent.events';
 export * from './approval.events';
 export * from './budget.events';
+export * from './cluster.events';
 export * from './completion.events';
 export * from './composition.events';
 export * from './conversation.events';
@@ -41,6 +43,7 @@ export const EVENT_DEFINITIONS = [
   ...agentEvents,
   ...approvalEvents,
   ...budgetEvents,
+  ...clusterEvents,
   ...completionEvents,
   ...compositionEvents,
   ...conversationEvents,

@@ -1,3 +1,4 @@
+import { clusterNode } from './cluster.events';
 import { defineRequest } from './definition';
 import { usageWindow } from './completion.events';
 import { lastShutdown, restoreSummary } from './lifecycle.events';
@@ -48,6 +49,15 @@ export const healthResult = z.object({
   restored: restoreSummary.nullable().describe('What the restore at this start did; null when no checkpoint was waiting, or while the restore still runs (it starts once the daemon answers)'),
   critical_services: z.array(z.string()).describe('The services the shutdown barrier waits for'),
   usage_windows: z.array(usageWindow).describe('Accounts whose usage limit was reached: their requests are parked until the reset'),
+  cluster: z
+    .object({
+      node_id: z.string().describe('This node'),
+      alive: z.number(),
+      suspect: z.number(),
+      dead: z.number(),
+      nodes: z.array(clusterNode.pick({ node_id: true, status: true, running: true })),
+    })
+    .describe('The daemons sharing this database (one on SQLite); cluster:nodes gives more'),
 });
 export type HealthResult = z.output<typeof healthResult>;
 

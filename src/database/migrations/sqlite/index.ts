@@ -15,6 +15,7 @@ import { SandboxGitDir1764081000000 } from './1764081000000-sandbox-git-dir';
 import { Budgets1764100000000 } from './1764100000000-budgets';
 import { UsageWindows1764110000000 } from './1764110000000-usage-windows';
 import { Approvals1764120000000 } from './1764120000000-approvals';
+import { Cluster1764130000000 } from './1764130000000-cluster';
 
 /** Every migration, oldest first; run at start (the daemon never uses `synchronize`). */
 export const sqliteMigrations = [
@@ -35,4 +36,5 @@ export const sqliteMigrations = [
   Budgets1764100000000,
   UsageWindows1764110000000,
   Approvals1764120000000,
+  Cluster1764130000000,
 ];

@@ -1,0 +1,71 @@
+import { Client, type ClientConfig } from 'pg';
+import type { Logger } from 'pino';
+
+/** How soon a lost LISTEN connection is opened again. */
+const RECONNECT_MS = 1_000;
+
+/**
+ * PostgreSQL's LISTEN on one dedicated connection (a pooled one would drop it when given back),
+ * opened again whenever it is lost. Signals sent while it was down are not replayed: the nodes'
+ * polling is the backstop.
+ */
+export class PostgresSignals {
+  private readonly listeners = new Map<string, Set<(payload: string) => void>>();
+  private client?: Client;
+  private closed = false;
+  private reconnectTimer?: NodeJS.Timeout;
+
+  constructor(
+    private readonly config: ClientConfig,
+    private readonly log?: Pick<Logger, 'warn'>,
+  ) {}
+
+  listen(channel: string, listener: (payload: string) => void): void {
+    let set = this.listeners.get(channel);
+    if (!set) {
+      this.listeners.set(channel, (set = new Set()));
+      if (this.client) void this.client.query(`LISTEN ${quoteIdentifier(channel)}`).catch(() => this.lost());
+      else this.connect();
+    }
+    set.add(listener);
+  }
+
+  close(): Promise<void> {
+    this.closed = true;
+    clearTimeout(this.reconnectTimer);
+    const client = this.client;
+    this.client = undefined;
+    return client ? client.end().catch(() => undefined) : Promise.resolve();
+  }
+
+  private connect(): void {
+    if (this.closed || this.client || this.reconnectTimer) return;
+    const client = new Client(this.config);
+    this.client = client;
+    client.on('notification', (message) => {
+      for (const listener of this.listeners.get(message.channel) ?? []) listener(message.payload ?? '');
+    });
+    client.on('error', () => this.lost(client));
+    client.on('end', () => this.lost(client));
+    void (async () => {
+      await client.connect();
+      for (const channel of this.listeners.keys()) await client.query(`LISTEN ${quoteIdentifier(channel)}`);
+    })().catch(() => this.lost(client));
+  }
+
+  private lost(client = this.client): void {
+    if (this.client !== client || !client) return;
+    this.client = undefined;
+    void client.end().catch(() => undefined);
+    if (this.closed) return;
+    this.log?.warn(`PostgreSQL LISTEN connection lost; opening it again in ${RECONNECT_MS} ms`);
+    this.reconnectTimer = setTimeout(() => {
+      this.reconnectTimer = undefined;
+      this.connect();
+    }, RECONNECT_MS).unref();
+  }
+}
+
+function quoteIdentifier(name: string): string {
+  return `"${name.replace(/"/g, '""')}"`;
+}

@@ -1,0 +1,36 @@
+import { Column, Entity, PrimaryColumn } from 'typeorm';
+
+/** A daemon sharing the database with others: what it is, and when it last said it was alive. */
+@Entity('cluster_nodes')
+export class ClusterNode {
+  /** KSI_NODE_ID: host name and var dir unless set. */
+  @PrimaryColumn('text', { name: 'node_id' })
+  nodeId: string;
+
+  @Column('text')
+  host: string;
+
+  @Column('integer')
+  pid: number;
+
+  @Column('text', { name: 'var_dir' })
+  varDir: string;
+
+  @Column('text')
+  socket: string;
+
+  @Column('text')
+  version: string;
+
+  /** Epoch ms of this run's start. */
+  @Column('real', { name: 'started_at' })
+  startedAt: number;
+
+  /** Epoch ms of the last heartbeat. */
+  @Column('real', { name: 'heartbeat_at' })
+  heartbeatAt: number;
+
+  /** Epoch ms of a graceful stop; null while it runs (or since it died). */
+  @Column('real', { name: 'stopped_at', nullable: true })
+  stoppedAt: number | null;
+}

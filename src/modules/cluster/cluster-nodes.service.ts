@@ -1,0 +1,79 @@
+import { Inject, Injectable, type OnApplicationBootstrap } from '@nestjs/common';
+import type { Logger } from 'pino';
+import { completionRunningByNode, type ClusterNodeInfo } from '../../../libs/client/src';
+import { CLOCK, type Clock } from '../../common/clock';
+import { KSI_CONFIG, type KsiConfig } from '../../config/config';
+import { EventBus } from '../../events/event-bus';
+import { ShutdownHandler } from '../../lifecycle/shutdown-handler.decorator';
+import { DAEMON_LOG } from '../../logging/logger';
+import type { ClusterNode } from './cluster-node.entity';
+import { ClusterNodeRepository } from './cluster-node.repository';
+
+/** Nodes silent this long drop out of the list. */
+const FORGET_AFTER_MS = 24 * 60 * 60 * 1000;
+
+/**
+ * This daemon as a node: registered at start, a heartbeat every third of KSI_LEASE_TTL_MS, marked
+ * stopped at a graceful stop. A node is alive while its heartbeat is younger than half the TTL,
+ * suspect until the TTL, then dead (its leases may be taken over, see CompletionLeases).
+ */
+@Injectable()
+export class ClusterNodes implements OnApplicationBootstrap {
+  private timer?: NodeJS.Timeout;
+  private readonly startedAt: number;
+
+  constructor(
+    @Inject(KSI_CONFIG) private readonly config: KsiConfig,
+    @Inject(CLOCK) private readonly clock: Clock,
+    @Inject(DAEMON_LOG) private readonly log: Logger,
+    private readonly repo: ClusterNodeRepository,
+    private readonly bus: EventBus,
+  ) {
+    this.startedAt = clock.now();
+  }
+
+  async onApplicationBootstrap(): Promise<void> {
+    const { node } = this.config;
+    const now = this.clock.now();
+    await this.repo.register({ nodeId: node.id, host: node.host, pid: process.pid, varDir: this.config.varDir, socket: this.config.socketPath, version: this.config.version, startedAt: this.startedAt, heartbeatAt: now });
+    await this.repo.forget(now - FORGET_AFTER_MS, node.id);
+    this.timer = setInterval(() => void this.beat(), node.leaseTtlMs / 3).unref();
+  }
+
+  @ShutdownHandler('cluster')
+  async stop(): Promise<void> {
+    clearInterval(this.timer);
+    await this.repo.stopped(this.config.node.id, this.clock.now());
+  }
+
+  async list(includeDead: boolean): Promise<ClusterNodeInfo[]> {
+    const [rows, { running }] = await Promise.all([this.repo.all(), this.bus.requestOne(completionRunningByNode, {})]);
+    const now = this.clock.now();
+    return rows.map((row) => this.describe(row, now, running[row.nodeId] ?? 0)).filter((node) => includeDead || node.status !== 'dead');
+  }
+
+  private describe(row: ClusterNode, now: number, running: number): ClusterNodeInfo {
+    const age = now - row.heartbeatAt;
+    const ttl = this.config.node.leaseTtlMs;
+    const thisNode = row.nodeId === this.config.node.id;
+    const status = thisNode ? 'alive' : row.stoppedAt !== null || age > ttl ? 'dead' : age > ttl / 2 ? 'suspect' : 'alive';
+    return {
+      node_id: row.nodeId,
+      status,
+      this_node: thisNode,
+      host: row.host,
+      pid: row.pid,
+      var_dir: row.varDir,
+      socket: row.socket,
+      version: row.version,
+      started_at: row.startedAt / 1000,
+      heartbeat_at: row.heartbeatAt / 1000,
+      stopped_at: row.stoppedAt === null ? null : row.stoppedAt / 1000,
+      running,
+    };
+  }
+
+  private async beat(): Promise<void> {
+    await this.repo.beat(this.config.node.id, this.clock.now()).catch((error: Error) => this.log.warn({ err: error.message }, 'node heartbeat not written'));
+  }
+}
