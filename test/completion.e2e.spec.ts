@@ -49,7 +49,7 @@ describe('completions with the fake Claude CLI', () => {
     const lines = fs.readFileSync(file, 'utf8').trim().split('\n').map((line) => JSON.parse(line));
     expect(lines).toEqual([
       {
-        ksi: { provider: 'claude-cli', request_id: id, timestamp: expect.any(String), duration_ms: expect.any(Number), attempt: 1, client_id: expect.stringMatching(/^conn-/), prompt: 'log me', resumed_session_id: null },
+        ksi: { provider: 'claude-cli', request_id: id, timestamp: expect.any(String), duration_ms: expect.any(Number), attempt: 1, node_id: expect.any(String), client_id: expect.stringMatching(/^conn-/), prompt: 'log me', resumed_session_id: null },
         response: expect.objectContaining({ session_id: end.data.session_id, result: 'echo: log me' }),
       },
     ]);

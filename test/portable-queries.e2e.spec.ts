@@ -19,10 +19,14 @@ describe('permission, sandbox, composition, checkpoint and bus message repositor
     await repo.record({ id: 'm3', type: 'T', body: '{"a":3}', recipient: 'r1', createdAt: 3 });
     await repo.record({ id: 'm4', type: 'T', body: '{"a":4}', recipient: 'r2', createdAt: 4 }, 0);
     expect(await repo.count()).toBe(3);
-    expect(await repo.pendingFor('r1')).toEqual([{ id: 'm1', body: '{"a":1}' }, { id: 'm3', body: '{"a":3}' }]);
     expect(await repo.pendingCounts()).toMatchObject({ r1: 2, r2: 1 });
-    await repo.markDelivered(['m1', 'm3'], 5);
-    expect(await repo.pendingFor('r1')).toEqual([]);
+    expect(await repo.takePending('r1', 5)).toEqual([{ id: 'm1', body: '{"a":1}' }, { id: 'm3', body: '{"a":3}' }]);
+    // Taken once: a second taker (another node) finds nothing.
+    expect(await repo.takePending('r1', 5)).toEqual([]);
+    await repo.putBack(['m3']);
+    expect(await repo.pendingCounts()).toMatchObject({ r1: 1, r2: 1 });
+    expect(await repo.takePending('r1', 6)).toEqual([{ id: 'm3', body: '{"a":3}' }]);
+    expect(await repo.bodyOf('m4')).toBe('{"a":4}');
     await repo.record({ id: 'm5', type: 'T', body: '{}', recipient: null, createdAt: 6 }, 1);
     expect(await repo.count()).toBe(2);
   });

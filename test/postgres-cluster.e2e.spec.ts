@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import type { KsiClient } from '../libs/client/src';
+import type { KsiClient, KsiReply } from '../libs/client/src';
 import { cliProcessesOf } from '../src/modules/completion/cli-processes';
 import { CompletionWatcher, fakeClaudeDaemon, type Invocation } from './support/completions';
 import { eventually, type DaemonProcess } from './support/daemon-process';
@@ -192,5 +192,109 @@ const daemonLog = (node: DaemonProcess): string => {
     }
     const { nodes } = (await cluster.clients[1].sendSingle('cluster:nodes', {})) as { nodes: { node_id: string; status: string; stopped_at: number | null }[] };
     expect(nodes.find((node) => node.node_id === 'node-0')).toMatchObject({ status: 'dead', stopped_at: expect.any(Number) });
+  }, 60_000);
+
+  it('200 direct messages to subscribers on various nodes: each delivered exactly once, by id', async () => {
+    for (const index of [0, 1, 2]) await cluster.start(index);
+    const received = new Map<string, string[]>();
+    const recipients: string[] = [];
+    const subscribers: KsiClient[] = [];
+    for (const [index, node] of cluster.nodes.entries()) {
+      for (let k = 0; k < 3; k++) {
+        const agent = `agent-${index}-${k}`;
+        const client = node.client();
+        subscribers.push(client);
+        client.subscribe('message:delivered', (line) => {
+          const message = line.data as { id: string; to: string };
+          received.set(message.id, [...(received.get(message.id) ?? []), `${agent}:${message.to}`]);
+        });
+        await client.sendSingle('message:subscribe', { event_types: ['DIRECT_MESSAGE'], agent_id: agent });
+        recipients.push(agent);
+      }
+    }
+    try {
+      const sent = new Map<string, string>();
+      for (let i = 0; i < 200; i++) {
+        const to = recipients[Math.floor(Math.random() * recipients.length)];
+        const from = cluster.clients[Math.floor(Math.random() * 3)];
+        const { id } = (await from.sendSingle('message:publish', { event_type: 'DIRECT_MESSAGE', to, message: { n: i } })) as { id: string };
+        sent.set(id, to);
+      }
+      await eventually(() => received.size === sent.size, 20_000, 'every message delivered');
+      for (const [id, to] of sent) expect(received.get(id)).toEqual([`${to}:${to}`]);
+      const stats = (await cluster.clients[0].sendSingle('message_bus:stats')).stats;
+      expect(stats.offline_queues).toEqual({});
+    } finally {
+      for (const client of subscribers) await client.close();
+    }
+  }, 60_000);
+
+  it('what one node acknowledges, the others read at once: state, queues and budgets', async () => {
+    for (const index of [0, 1, 2]) await cluster.start(index);
+    const [a, b, c] = cluster.clients;
+    for (let i = 0; i < 50; i++) {
+      await a.sendSingle('state:set', { key: 'shared', value: i });
+      expect(await b.sendSingle('state:get', { key: 'shared' })).toMatchObject({ value: i });
+      expect(await c.sendSingle('state:get', { key: 'shared' })).toMatchObject({ value: i });
+    }
+    await a.sendSingle('state:delete', { key: 'shared' });
+    expect(await b.sendSingle('state:get', { key: 'shared' })).toMatchObject({ found: false });
+
+    // Three nodes popping one queue at once take each item once.
+    for (let i = 0; i < 60; i++) await cluster.clients[i % 3].sendSingle('async_state:push', { queue_name: 'work', value: i });
+    const popped = (
+      await Promise.all(
+        cluster.clients.map(async (client) => {
+          const mine: number[] = [];
+          for (;;) {
+            const item = (await client.sendSingle('async_state:pop', { queue_name: 'work' })) as { found: boolean; value: number };
+            if (!item.found) return mine;
+            mine.push(item.value);
+          }
+        }),
+      )
+    ).flat();
+    expect(popped.sort((x, y) => x - y)).toEqual(Array.from({ length: 60 }, (_, i) => i));
+
+    // A budget set on one node stops a turn on another at once.
+    await b.sendSingle('budget:set', { scope: 'global', limit_usd: 0 });
+    const watcher = new CompletionWatcher(c);
+    const refused = await submit(c, 'over budget');
+    expect(await watcher.end(refused)).toMatchObject({ event: 'completion:error', data: { code: 'budget_exhausted' } });
+  }, 60_000);
+
+  it('a monitor on one node streams every node’s events, each naming its node, and a trace follows a request across nodes', async () => {
+    // Node 0 runs one request at a time: while it runs a long one, the next it accepts runs on node 1.
+    await cluster.start(0, { KSI_MAX_CONCURRENT: '1', FAKE_CLAUDE_SLEEP_MS: '10000' });
+    await cluster.start(1, { FAKE_CLAUDE_SLEEP_MS: '0' });
+    const [a, b] = cluster.clients;
+    const monitor = cluster.nodes[0].client();
+    const seen: { event_name: string; node_id?: string; correlation_id: unknown }[] = [];
+    monitor.subscribe('monitor:event', (line) => seen.push(line.data as (typeof seen)[number]));
+    try {
+      await monitor.sendSingle('monitor:subscribe', { patterns: ['state:*', 'completion:*', 'budget:*'] });
+      await b.sendSingle('state:set', { key: 'from-node-1', value: 1 });
+      await eventually(() => seen.some((event) => event.event_name === 'state:set' && event.node_id === 'node-1'), 10_000, 'node 1’s state:set on node 0’s monitor');
+
+      const long = await submit(a, 'long', { conversation_id: 'long' });
+      await allRunning(a, [long]);
+      const reply = (await a.request('completion:async', { prompt: 'elsewhere', model: 'claude-cli/sonnet', conversation_id: 'short' })) as KsiReply<{ request_id: string }>;
+      const { request_id } = reply.data;
+      await allCompleted(a, [request_id]);
+      expect(await statusOf(a, request_id)).toMatchObject({ result: { ksi: { node_id: 'node-1' } } });
+      type Traced = { node_id?: string | null; children?: Traced[] };
+      const nodesOf = (node: Traced): string[] => [...(node.node_id ? [node.node_id] : []), ...(node.children ?? []).flatMap(nodesOf)];
+      // Each node's events reach the shared log in its own batches.
+      await eventually(
+        async () => {
+          const trace = (await a.sendSingle('correlation:trace', { correlation_id: String(reply.correlation_id) })) as { tree: Traced };
+          return new Set(nodesOf(trace.tree)).size === 2;
+        },
+        10_000,
+        'the trace of the request holds events of both nodes',
+      );
+    } finally {
+      await monitor.close();
+    }
   }, 60_000);
 });

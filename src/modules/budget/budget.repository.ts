@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import type { budgetUpdated, PayloadOf } from '../../../libs/client/src';
 import { sql } from '../../database/sql-statement';
 import { Storage } from '../../database/storage';
 import type { Budget } from './budget.entity';
@@ -14,10 +15,26 @@ const statements = {
   delete: sql('DELETE FROM budgets WHERE scope = ? AND scope_id = ?'),
 };
 
+/** The signal nodes sharing a database send each other when a budget changed. */
+const CHANGED_SIGNAL = 'ksi_budgets';
+
 /** Every query of `budgets`. Times are epoch ms; writes resolve once committed. */
 @Injectable()
 export class BudgetRepository {
   constructor(private readonly storage: Storage) {}
+
+  /** Tells the nodes sharing the database that node `from` changed a budget (nothing on SQLite). */
+  async announce(from: string, change: PayloadOf<typeof budgetUpdated>): Promise<void> {
+    await this.storage.signal(CHANGED_SIGNAL, JSON.stringify({ from, change }));
+  }
+
+  /** Calls `listener` with each change a node announced, this one's included. */
+  onAnnounced(listener: (from: string, change: PayloadOf<typeof budgetUpdated>) => void): void {
+    this.storage.onSignal(CHANGED_SIGNAL, (payload) => {
+      const { from, change } = JSON.parse(payload) as { from: string; change: PayloadOf<typeof budgetUpdated> };
+      listener(from, change);
+    });
+  }
 
   all(): Promise<Budget[]> {
     return this.storage.all<Budget>(statements.all);

@@ -1,8 +1,11 @@
 import { Inject, Injectable, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
-import { budgetUpdated, costSpent, roundUsd, type BudgetScope, type BudgetStatus, type ParamsOut, type budgetCheck, type budgetSet } from '../../../libs/client/src';
+import { budgetUpdated, costSpent, roundUsd, type BudgetScope, type BudgetStatus, type ParamsOut, type PayloadOf, type budgetCheck, type budgetSet } from '../../../libs/client/src';
+import type { Logger } from 'pino';
 import { CLOCK, type Clock } from '../../common/clock';
+import { KSI_CONFIG, type KsiConfig } from '../../config/config';
 import { EventBus } from '../../events/event-bus';
 import { EventError } from '../../events/event-error';
+import { DAEMON_LOG } from '../../logging/logger';
 import type { Budget } from './budget.entity';
 import { periodBounds } from './budget-period';
 import { BudgetRepository } from './budget.repository';
@@ -13,9 +16,11 @@ const GLOBAL = '';
 const keyOf = (scope: BudgetScope, scopeId: string) => `${scope}:${scopeId}`;
 
 /**
- * Spending limits per agent, per profile and for every completion. Budgets are kept in memory (read
- * once at start, changed after each committed write), so a turn with no budget that applies is
- * checked without the database; spending is read from the costs recorded per completion.
+ * Spending limits per agent, per profile and for every completion. On SQLite budgets are kept in
+ * memory (read once at start, changed after each committed write), so a turn with no budget that
+ * applies is checked without the database. On PostgreSQL other nodes may change them, so each check
+ * reads them afresh, and a change is announced to the other nodes (their waiting agents try again).
+ * Spending is read from the costs recorded per completion, every node's.
  */
 @Injectable()
 export class BudgetService implements OnModuleInit, OnModuleDestroy {
@@ -23,14 +28,24 @@ export class BudgetService implements OnModuleInit, OnModuleDestroy {
   /** The end of an exhausted budget's period, which lets what it stopped run again. */
   private readonly periodTimers = new Map<string, NodeJS.Timeout>();
 
+  /** Other nodes may change budgets. */
+  private readonly shared: boolean;
+
   constructor(
+    @Inject(KSI_CONFIG) private readonly config: KsiConfig,
     @Inject(CLOCK) private readonly clock: Clock,
+    @Inject(DAEMON_LOG) private readonly log: Logger,
     private readonly repo: BudgetRepository,
     private readonly bus: EventBus,
-  ) {}
+  ) {
+    this.shared = config.databaseUrl !== undefined;
+  }
 
   async onModuleInit(): Promise<void> {
-    for (const budget of await this.repo.all()) this.budgets.set(keyOf(budget.scope, budget.scopeId), budget);
+    await this.reload();
+    this.repo.onAnnounced((from, change) => {
+      if (from !== this.config.node.id) this.bus.emit(budgetUpdated, change);
+    });
   }
 
   async set({ scope, id, limit_usd, period }: ParamsOut<typeof budgetSet>): Promise<BudgetStatus> {
@@ -39,7 +54,7 @@ export class BudgetService implements OnModuleInit, OnModuleDestroy {
     const key = keyOf(scope, budget.scopeId);
     this.budgets.set(key, budget);
     clearTimeout(this.periodTimers.get(key));
-    this.bus.emit(budgetUpdated, { scope, id: id ?? null, reason: 'set' });
+    this.changed({ scope, id: id ?? null, reason: 'set' });
     return this.statusOf(budget);
   }
 
@@ -48,15 +63,17 @@ export class BudgetService implements OnModuleInit, OnModuleDestroy {
     const removed = await this.repo.delete(scope, scopeId);
     this.budgets.delete(keyOf(scope, scopeId));
     clearTimeout(this.periodTimers.get(keyOf(scope, scopeId)));
-    if (removed) this.bus.emit(budgetUpdated, { scope, id: id ?? null, reason: 'removed' });
+    if (removed) this.changed({ scope, id: id ?? null, reason: 'removed' });
     return removed;
   }
 
-  list(): Promise<BudgetStatus[]> {
+  async list(): Promise<BudgetStatus[]> {
+    await this.refresh();
     return Promise.all([...this.budgets.values()].map((budget) => this.statusOf(budget)));
   }
 
-  status(scope: BudgetScope, id: string | undefined): Promise<BudgetStatus> {
+  async status(scope: BudgetScope, id: string | undefined): Promise<BudgetStatus> {
+    await this.refresh();
     const budget = this.budgets.get(keyOf(scope, id ?? GLOBAL));
     if (!budget) throw new EventError('not_found', `No ${scope} budget${id === undefined ? '' : ` for ${id}`}; set one with budget:set`);
     return this.statusOf(budget);
@@ -67,6 +84,7 @@ export class BudgetService implements OnModuleInit, OnModuleDestroy {
    * that apply (the agent's, its profile's, the global one), else the smallest amount left.
    */
   async check({ agent_id, profile }: ParamsOut<typeof budgetCheck>): Promise<{ remaining_usd: number | null; exhausted: BudgetStatus | null }> {
+    await this.refresh();
     const applying = [
       agent_id !== undefined && this.budgets.get(keyOf('agent', agent_id)),
       profile != null && this.budgets.get(keyOf('profile', profile)),
@@ -81,6 +99,23 @@ export class BudgetService implements OnModuleInit, OnModuleDestroy {
 
   onModuleDestroy(): void {
     for (const timer of this.periodTimers.values()) clearTimeout(timer);
+  }
+
+  /** What other nodes changed, on a shared database. */
+  private async refresh(): Promise<void> {
+    if (this.shared) await this.reload();
+  }
+
+  private async reload(): Promise<void> {
+    const budgets = await this.repo.all();
+    this.budgets.clear();
+    for (const budget of budgets) this.budgets.set(keyOf(budget.scope, budget.scopeId), budget);
+  }
+
+  /** This node's listeners hear of the change at once; the other nodes' once the signal reaches them. */
+  private changed(change: PayloadOf<typeof budgetUpdated>): void {
+    this.bus.emit(budgetUpdated, change);
+    void this.repo.announce(this.config.node.id, change).catch((error: Error) => this.log.warn({ err: error.message }, 'budget change not announced to the other nodes'));
   }
 
   private async statusOf(budget: Budget): Promise<BudgetStatus> {

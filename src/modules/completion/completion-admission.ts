@@ -35,6 +35,7 @@ export class CompletionAdmission {
     const queueKey = params.conversation_id ?? params.session_id ?? 'default';
     const now = this.clock.now();
     const account = accountOf(params);
+    const cause = correlationStorage.getStore();
     await this.repo.insert({
       requestId,
       status: 'queued',
@@ -51,8 +52,9 @@ export class CompletionAdmission {
       profile: await this.profileOf(params.agent_id, context),
       account,
       queuedAt: now,
+      cause: cause ? JSON.stringify(cause) : null,
     });
-    this.live.accepted(requestId, context.connection, correlationStorage.getStore());
+    this.live.accepted(requestId, context.connection, cause);
     // After the reply that names the request, so its sender knows the id of what it hears.
     setImmediate(() => this.windows.parkedOnArrival({ requestId, sessionId: params.session_id ?? null, account }));
     this.scheduler.queueMoved();

@@ -111,6 +111,10 @@ export class CompletionRequest {
   @Column('integer', { name: 'duration_api_ms', default: 0 })
   durationApiMs: number;
 
+  /** The event that accepted the request (JSON: correlation and event id): attempts on any node join its causal tree. */
+  @Column('text', { nullable: true })
+  cause: string | null;
+
   /** The node that accepted the request: its requester hears progress and result through that node. */
   @Column('text', { name: 'accepted_by', nullable: true })
   acceptedBy: string | null;

@@ -138,7 +138,7 @@ export class CompletionScheduler {
     void this.live
       .run(row, (abort) =>
         correlationStorage
-          .run(this.live.causeOf(row.requestId), () => this.runner.run(row, abort))
+          .run(this.live.causeOf(row.requestId, row.cause), () => this.runner.run(row, abort))
           .catch((error: Error) => this.runner.endUnexpected(row, abort.signal, error)),
       )
       .finally(() => this.queueMoved());

@@ -38,7 +38,7 @@ const REQUEST = `r.request_id AS "requestId", r.seq, r.status, r.queue_key AS "q
   r.result_session_id AS "resultSessionId", r.priority, r.model, r.payload, r.attempts, r.max_attempts AS "maxAttempts",
   r.next_attempt_at AS "nextAttemptAt", r.last_error AS "lastError", r.error_code AS "errorCode", r.result, r.client_id AS "clientId",
   r.agent_id AS "agentId", r.pid, r.queued_at AS "queuedAt", r.started_at AS "startedAt", r.completed_at AS "completedAt", r.profile, r.account, ${COST_COLUMNS},
-  r.accepted_by AS "acceptedBy", r.owner, r.lease_epoch AS "leaseEpoch", r.lease_expires_at AS "leaseExpiresAt"`;
+  r.cause, r.accepted_by AS "acceptedBy", r.owner, r.lease_epoch AS "leaseEpoch", r.lease_expires_at AS "leaseExpiresAt"`;
 
 /** PostgreSQL's unique_violation. */
 const UNIQUE_VIOLATION = '23505';
@@ -77,10 +77,10 @@ const oldestFirst = linkOrder('');
 const statements = {
   // SQLite has one writer; PostgreSQL's nodes insert at once, so its order comes from a sequence.
   insert: sql(
-    `INSERT INTO completion_requests (request_id, seq, status, queue_key, session_id, priority, model, payload, attempts, max_attempts, next_attempt_at, client_id, agent_id, profile, account, queued_at, accepted_by)
-     VALUES (@requestId, (SELECT COALESCE(MAX(seq), 0) + 1 FROM completion_requests), @status, @queueKey, @sessionId, @priority, @model, @payload, @attempts, @maxAttempts, @nextAttemptAt, @clientId, @agentId, @profile, @account, @queuedAt, @me)`,
-    `INSERT INTO completion_requests (request_id, seq, status, queue_key, session_id, priority, model, payload, attempts, max_attempts, next_attempt_at, client_id, agent_id, profile, account, queued_at, accepted_by)
-     VALUES (@requestId, nextval('completion_requests_seq'), @status, @queueKey, @sessionId, @priority, @model, @payload, @attempts, @maxAttempts, @nextAttemptAt, @clientId, @agentId, @profile, @account, @queuedAt, @me)`,
+    `INSERT INTO completion_requests (request_id, seq, status, queue_key, session_id, priority, model, payload, attempts, max_attempts, next_attempt_at, client_id, agent_id, profile, account, queued_at, cause, accepted_by)
+     VALUES (@requestId, (SELECT COALESCE(MAX(seq), 0) + 1 FROM completion_requests), @status, @queueKey, @sessionId, @priority, @model, @payload, @attempts, @maxAttempts, @nextAttemptAt, @clientId, @agentId, @profile, @account, @queuedAt, @cause, @me)`,
+    `INSERT INTO completion_requests (request_id, seq, status, queue_key, session_id, priority, model, payload, attempts, max_attempts, next_attempt_at, client_id, agent_id, profile, account, queued_at, cause, accepted_by)
+     VALUES (@requestId, nextval('completion_requests_seq'), @status, @queueKey, @sessionId, @priority, @model, @payload, @attempts, @maxAttempts, @nextAttemptAt, @clientId, @agentId, @profile, @account, @queuedAt, @cause, @me)`,
   ),
   byId: sql(`SELECT ${REQUEST} FROM completion_requests r WHERE r.request_id = ?`),
   // Queue heads due now whose queue runs nothing; on PostgreSQL rows other nodes are claiming are skipped, not waited for.

@@ -49,9 +49,12 @@ export class LiveRequests {
     setImmediate(() => this.causes.delete(requestId));
   }
 
-  /** The scope an attempt runs in: the accepting event's, else (after a restart) one named for the request. */
-  causeOf(requestId: string): CorrelationScope {
-    return this.causes.get(requestId) ?? { correlationId: requestId, eventId: requestId };
+  /**
+   * The scope an attempt runs in: the accepting event's (`stored` with the request when another node,
+   * or this one before a restart, accepted it), else one named for the request.
+   */
+  causeOf(requestId: string, stored: string | null = null): CorrelationScope {
+    return this.causes.get(requestId) ?? (stored ? (JSON.parse(stored) as CorrelationScope) : { correlationId: requestId, eventId: requestId });
   }
 
   /** Runs an attempt of the request under its lease; the request counts as running until the attempt settles. */

@@ -32,6 +32,7 @@ const request = (
   profile: null,
   account: "claude-cli",
   queuedAt: T0,
+  cause: null,
   ...fields,
 });
 

@@ -1,12 +1,15 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { agentFindIdle, agentInbox, isErrorResult, messageDelivered, type BusMessage, type MessageBusStats, type PublishOutcome } from '../../../libs/client/src';
+import type { Logger } from 'pino';
 import { CLOCK, type Clock } from '../../common/clock';
+import { KSI_CONFIG, type KsiConfig } from '../../config/config';
 import { EventBus } from '../../events/event-bus';
 import type { ClientConnection, EventContext } from '../../events/event-context';
 import { EventError } from '../../events/event-error';
 import { ShutdownHandler } from '../../lifecycle/shutdown-handler.decorator';
-import { BusMessageRepository } from './bus-message.repository';
+import { DAEMON_LOG } from '../../logging/logger';
+import { BusMessageRepository, type PublishedNote } from './bus-message.repository';
 
 /** Messages kept in the history (offline messages are kept until delivered, whatever their age). */
 const HISTORY = 10_000;
@@ -21,10 +24,12 @@ interface Subscriber {
 /**
  * Pub/sub between agents and clients. Subscribers are socket connections (lines pushed as
  * message:delivered) and managed agents (raised as agent:inbox for the agent module). A direct
- * message to someone not connected is stored and delivered, in order, when they connect or subscribe.
+ * message to someone not connected here is stored and delivered, in order, when they connect or
+ * subscribe; nodes sharing a PostgreSQL database announce each message, so a recipient connected to
+ * another node takes it from its inbox there, and subscribers on every node receive what is published.
  */
 @Injectable()
-export class MessageBusService {
+export class MessageBusService implements OnModuleInit {
   private readonly subscribers = new Map<string, Subscriber>();
   /** Managed agents that are running (message:connect): direct messages reach them without a subscription. */
   private readonly agents = new Set<string>();
@@ -33,8 +38,17 @@ export class MessageBusService {
   constructor(
     private readonly messages: BusMessageRepository,
     @Inject(CLOCK) private readonly clock: Clock,
+    @Inject(KSI_CONFIG) private readonly config: KsiConfig,
+    @Inject(DAEMON_LOG) private readonly log: Logger,
     private readonly bus: EventBus,
   ) {}
+
+  /** Messages published on other nodes sharing the database reach this node's subscribers and agents. */
+  onModuleInit(): void {
+    this.messages.onAnnounced((note) => {
+      if (note.from !== this.config.node.id) void this.publishedElsewhere(note).catch((error: Error) => this.log.warn({ message_id: note.id, err: error.message }, 'message from another node not delivered'));
+    });
+  }
 
   async subscribe(types: string[], context: EventContext, agentId?: string): Promise<{ subscriber: string; delivered: number }> {
     const id = agentId ?? context.agentId ?? context.connection?.id;
@@ -81,9 +95,12 @@ export class MessageBusService {
         return { status: 'delivered', id: message.id, delivered: [recipient], queued: [] };
       }
       await this.record(message, recipient);
+      // The recipient may be on another node: that node takes it from the inbox.
+      this.announce({ id: message.id, to: recipient });
       return { status: 'queued', id: message.id, delivered: [], queued: [recipient] };
     }
     await this.record(message, null);
+    this.announce({ id: message.id });
     // A broadcast reaches every subscriber but its sender, once; what an agent receives is never re-published.
     const targets = [...this.subscribers.values()].filter((subscriber) => subscriber.types.has(type) && subscriber.id !== from).map((subscriber) => subscriber.id);
     for (const target of targets) this.deliver(target, message);
@@ -121,12 +138,28 @@ export class MessageBusService {
     return false;
   }
 
-  /** Stored messages for `id`, oldest first, marked delivered as they go out. */
+  /** Stored messages for `id`, oldest first, each delivered once whichever node takes it; those that cannot go out wait again. */
   private async deliverPending(id: string): Promise<number> {
-    const rows = await this.messages.pendingFor(id);
-    const sent = rows.filter((row) => this.deliver(id, JSON.parse(row.body) as BusMessage)).map((row) => row.id);
-    if (sent.length > 0) await this.messages.markDelivered(sent, this.clock.now());
-    return sent.length;
+    const rows = await this.messages.takePending(id, this.clock.now());
+    const unsent = rows.filter((row) => !this.deliver(id, JSON.parse(row.body) as BusMessage)).map((row) => row.id);
+    if (unsent.length > 0) await this.messages.putBack(unsent);
+    return rows.length - unsent.length;
+  }
+
+  /** A direct message waits in the inbox of a recipient that may be here; any other reaches this node's subscribers of its type. */
+  private async publishedElsewhere(note: PublishedNote): Promise<void> {
+    if (note.to !== undefined) {
+      if (this.reachable(note.to)) await this.deliverPending(note.to);
+      return;
+    }
+    const body = await this.messages.bodyOf(note.id);
+    if (body === undefined) return;
+    const message = JSON.parse(body) as BusMessage;
+    for (const subscriber of this.subscribers.values()) if (subscriber.types.has(message.type) && subscriber.id !== message.from) this.deliver(subscriber.id, message);
+  }
+
+  private announce(note: Omit<PublishedNote, 'from'>): void {
+    void this.messages.announce({ ...note, from: this.config.node.id }).catch((error: Error) => this.log.warn({ message_id: note.id, err: error.message }, 'message not announced to the other nodes'));
   }
 
   private record(message: BusMessage, recipient: string | null): Promise<void> {

@@ -13,6 +13,7 @@ const event = (event_id: string, parent_id: string | null): LoggedEvent => ({
   source: 'internal',
   outcome: null,
   duration_ms: null,
+  node_id: null,
   data: {},
 });
 const shape = (nodes: TreeNode[]): unknown[] => nodes.map((node) => (node.children.length ? { [node.event_id]: shape(node.children) } : node.event_id));

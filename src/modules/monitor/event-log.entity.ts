@@ -3,6 +3,9 @@ import { Column, Entity, Index, PrimaryGeneratedColumn, type ColumnOptions } fro
 /** Positions in the `meta` JSON array, one per column derived from it. */
 export const EVENT_META = ['event_id', 'parent_id', 'correlation_id', 'event_name', 'client_id', 'agent_id', 'session_id', 'source', 'outcome', 'duration_ms'] as const;
 
+/** Where `meta` holds the id of the node that recorded the event, after the values read as columns. */
+export const NODE_META_INDEX = EVENT_META.length;
+
 type MetaColumn = (typeof EVENT_META)[number];
 
 /** A column read out of `meta`, never written. */

@@ -103,6 +103,7 @@ function loggedEvent(row: StoredEvent, data: string): LoggedEvent {
     source: row.source as LoggedEvent['source'],
     outcome: row.outcome,
     duration_ms: row.durationMs,
+    node_id: row.nodeId,
     timestamp: row.timestamp,
     data: JSON.parse(data) as unknown,
   };

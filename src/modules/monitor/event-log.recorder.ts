@@ -95,7 +95,7 @@ export class EventLogRecorder implements OnModuleInit, BeforeApplicationShutdown
   private add(record: EventRecord): void {
     this.recent.add(record);
     if (this.events.closed) return;
-    if (this.buffer.add(record.timestamp, metaOf(record), dataOf(record, this.config.eventDataMaxBytes))) this.scheduleFlush();
+    if (this.buffer.add(record.timestamp, metaOf(record, this.config.node.id), dataOf(record, this.config.eventDataMaxBytes))) this.scheduleFlush();
   }
 
   /** A full batch goes now (unless enough are in flight: it goes when one comes back); a partial one after BATCH_MS. */
@@ -132,11 +132,11 @@ export class EventLogRecorder implements OnModuleInit, BeforeApplicationShutdown
   }
 }
 
-/** The EVENT_META values, in order. */
-function metaOf(record: EventRecord): string {
+/** The EVENT_META values, in order, then the node that recorded the event (read by other nodes' monitors, see EventLogTail). */
+function metaOf(record: EventRecord, nodeId: string): string {
   const sessionId = (record.data as { session_id?: unknown } | undefined)?.session_id;
   const correlationId = record.correlation_id === null || record.correlation_id === undefined ? null : String(record.correlation_id);
-  return JSON.stringify([
+  const values = [
     record.event_id,
     record.parent_id ?? null,
     correlationId,
@@ -147,7 +147,8 @@ function metaOf(record: EventRecord): string {
     record.source,
     record.outcome ?? null,
     record.duration_ms ?? null,
-  ] satisfies unknown[] & { length: typeof EVENT_META.length });
+  ] satisfies unknown[] & { length: typeof EVENT_META.length };
+  return JSON.stringify([...values, nodeId]);
 }
 
 function dataOf(record: EventRecord, maxBytes: number): string {

@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { sql, type SqlStatement } from '../../database/sql-statement';
 import { Storage } from '../../database/storage';
 import { globPattern } from '../../database/glob-pattern';
-import type { EventLogEntry } from './event-log.entity';
+import { NODE_META_INDEX, type EventLogEntry } from './event-log.entity';
 import { VALUES_PER_ROW } from './event-log.protocol';
 import { DELETE_BEFORE_TEXT, DELETE_THROUGH_TEXT, insertRowsText, LAST_ID_TEXT, ROWS_PER_DELETE, ROWS_PER_INSERT } from './event-log.sql';
 import { EventLogWriterThread } from './event-log.writer-thread';
@@ -11,7 +11,7 @@ import { EventLogWriterThread } from './event-log.writer-thread';
 export type StoredEvent = Pick<
   EventLogEntry,
   'eventId' | 'parentId' | 'correlationId' | 'eventName' | 'timestamp' | 'clientId' | 'agentId' | 'sessionId' | 'source' | 'outcome' | 'durationMs' | 'data'
->;
+> & { nodeId: string | null };
 
 /** Which events to read; a filter left undefined matches every event. */
 export interface EventSelection {
@@ -26,8 +26,9 @@ export interface EventSelection {
   newestFirst: boolean;
 }
 
-const SELECTED = `event_id AS "eventId", parent_id AS "parentId", correlation_id AS "correlationId", event_name AS "eventName",
-  timestamp, client_id AS "clientId", agent_id AS "agentId", session_id AS "sessionId", source, outcome, duration_ms AS "durationMs", data`;
+/** The node is read out of `meta` when asked for, not as a column: only reads pay for it. */
+const SELECTED = (nodeOfMeta: string) => `event_id AS "eventId", parent_id AS "parentId", correlation_id AS "correlationId", event_name AS "eventName",
+  timestamp, client_id AS "clientId", agent_id AS "agentId", session_id AS "sessionId", source, outcome, duration_ms AS "durationMs", ${nodeOfMeta} AS "nodeId", data`;
 
 /**
  * A statement per shape of selection: whether it has patterns, since, until, and its direction. The
@@ -45,12 +46,12 @@ function selectionStatement(patterns: boolean, since: boolean, until: boolean, n
     '(correlation_id = @correlationId OR @correlationId IS NULL)',
     `id ${newestFirst ? '<' : '>'} ${cursor}`,
   ];
-  const text = (matchPatterns: string, cursor: string) =>
-    `SELECT id, ${SELECTED} FROM event_log WHERE ${clauses(matchPatterns, cursor).join(' AND ')} ORDER BY id ${newestFirst ? 'DESC' : 'ASC'} LIMIT @rows`;
+  const text = (matchPatterns: string, cursor: string, nodeOfMeta: string) =>
+    `SELECT id, ${SELECTED(nodeOfMeta)} FROM event_log WHERE ${clauses(matchPatterns, cursor).join(' AND ')} ORDER BY id ${newestFirst ? 'DESC' : 'ASC'} LIMIT @rows`;
   return sql(
-    text('EXISTS (SELECT 1 FROM json_each(@patterns) WHERE event_name GLOB json_each.value)', '@cursor'),
+    text('EXISTS (SELECT 1 FROM json_each(@patterns) WHERE event_name GLOB json_each.value)', '@cursor', `meta ->> ${NODE_META_INDEX}`),
     // Patterns as POSIX regular expressions (globPattern); the cursor may pass an int4 id's range.
-    text('EXISTS (SELECT 1 FROM jsonb_array_elements_text(@patterns::jsonb) AS p(pattern) WHERE event_name ~ p.pattern)', '@cursor::bigint'),
+    text('EXISTS (SELECT 1 FROM jsonb_array_elements_text(@patterns::jsonb) AS p(pattern) WHERE event_name ~ p.pattern)', '@cursor::bigint', `(meta)::jsonb ->> ${NODE_META_INDEX}`),
   );
 }
 
@@ -73,8 +74,24 @@ const insertFor = (rows: number): SqlStatement => {
   return statement;
 };
 
+/** A row as other nodes' monitors read it (PostgreSQL only): meta and data are JSON text. */
+export interface TailedRow {
+  id: number;
+  timestamp: number;
+  meta: string;
+  data: string;
+}
+
+/** The signal a node sends once its events are committed: other nodes' monitors read them. */
+const WRITTEN_SIGNAL = 'ksi_events';
+
 const statements = {
   count: sql('SELECT COUNT(*) FROM event_log'),
+  // Rows past the cursor, and rows whose ids were skipped (a node's batch not yet committed when the cursor passed them).
+  tail: sql(
+    'SELECT id, timestamp, meta, data FROM event_log WHERE id > @after OR id IN (SELECT value FROM json_each(@gaps)) ORDER BY id LIMIT @rows',
+    'SELECT id, timestamp, meta, data FROM event_log WHERE id > @after::bigint OR id IN (SELECT jsonb_array_elements_text(@gaps::jsonb)::bigint) ORDER BY id LIMIT @rows',
+  ),
   correlationStats: sql('SELECT COUNT(DISTINCT correlation_id) AS correlations, COUNT(*) AS events, MIN(timestamp) AS oldest FROM event_log'),
   lastId: sql(LAST_ID_TEXT),
   deleteBefore: sql(DELETE_BEFORE_TEXT),
@@ -119,19 +136,40 @@ export class EventLogRepository {
     return this.onThread ? this.thread.handledAll() : this.lastWrite;
   }
 
-  /** `rows` is flat: timestamp, meta and data of each row in turn. Resolves once committed with how many rows. */
+  /**
+   * `rows` is flat: timestamp, meta and data of each row in turn. Resolves once committed with how
+   * many rows; on PostgreSQL the other nodes are then told (see onWritten).
+   */
   insert(rows: unknown[]): Promise<number> {
     if (this.onThread) return this.thread.call({ op: 'insert', rows });
-    return this.written(() =>
-      this.storage.write(async (tx) => {
+    return this.written(async () => {
+      const count = await this.storage.write(async (tx) => {
         const step = ROWS_PER_INSERT * VALUES_PER_ROW;
         for (let start = 0; start < rows.length; start += step) {
           const chunk = rows.slice(start, start + step);
           await tx.run(insertFor(chunk.length / VALUES_PER_ROW), chunk);
         }
         return rows.length / VALUES_PER_ROW;
-      }),
-    );
+      });
+      void this.storage.signal(WRITTEN_SIGNAL, '').catch(() => undefined);
+      return count;
+    });
+  }
+
+  /** Calls `listener` whenever a node committed events (PostgreSQL only). */
+  onWritten(listener: () => void): void {
+    this.storage.onSignal(WRITTEN_SIGNAL, listener);
+  }
+
+  /** Up to `rows` rows after the id `after`, and those of the ids in `gaps`, in id order. */
+  tail(after: number, gaps: number[], rows: number): Promise<TailedRow[]> {
+    return this.storage.all<TailedRow>(statements.tail, { after, gaps: JSON.stringify(gaps), rows });
+  }
+
+  /** The highest id written; 0 for none. */
+  async lastId(): Promise<number> {
+    const [last] = await this.storage.column<number | null>(statements.lastId);
+    return last ?? 0;
   }
 
   /** Deletes the rows older than `cutoff` (epoch seconds); resolves with how many. */

@@ -4,6 +4,7 @@ import { monitorEvent } from '../../../libs/client/src';
 import { KSI_CONFIG, type KsiConfig } from '../../config/config';
 import type { ClientConnection } from '../../events/event-context';
 import { EventTap, type EventRecord } from '../../events/event-tap';
+import { EventLogTail } from './event-log.tail';
 import { toRecordedJson } from './redact';
 
 interface Subscription {
@@ -11,7 +12,11 @@ interface Subscription {
   matches: (event: string) => boolean;
 }
 
-/** Live event streams: each subscribed connection gets every matching event pushed as `monitor:event`. */
+/**
+ * Live event streams: each subscribed connection gets every matching event pushed as `monitor:event`,
+ * this node's as they happen and, on a shared PostgreSQL database, the other nodes' as their event
+ * log rows commit (see EventLogTail). Each names the node that handled it.
+ */
 @Injectable()
 export class MonitorService implements OnApplicationShutdown {
   private readonly subscriptions = new Map<ClientConnection, Subscription>();
@@ -20,10 +25,12 @@ export class MonitorService implements OnApplicationShutdown {
   constructor(
     private readonly tap: EventTap,
     @Inject(KSI_CONFIG) private readonly config: KsiConfig,
+    private readonly tail: EventLogTail,
   ) {}
 
   onApplicationShutdown(): void {
     this.stopObserving?.();
+    this.tail.stop();
   }
 
   subscribe(connection: ClientConnection, patterns: string[]): void {
@@ -31,7 +38,10 @@ export class MonitorService implements OnApplicationShutdown {
     this.subscriptions.set(connection, { patterns, matches: picomatch(patterns, { dot: true }) });
     if (isNew) connection.onClose(() => this.unsubscribe(connection));
     // The tap is observed only while someone subscribed: it costs nothing otherwise.
-    this.stopObserving ??= this.tap.observe((record) => this.deliver(record));
+    if (!this.stopObserving) {
+      this.stopObserving = this.tap.observe((record) => this.deliver(record));
+      this.tail.start((record) => this.deliver(record));
+    }
   }
 
   unsubscribe(connection: ClientConnection): boolean {
@@ -39,6 +49,7 @@ export class MonitorService implements OnApplicationShutdown {
     if (this.subscriptions.size === 0 && this.stopObserving) {
       this.stopObserving();
       this.stopObserving = undefined;
+      this.tail.stop();
     }
     return removed;
   }
@@ -47,7 +58,7 @@ export class MonitorService implements OnApplicationShutdown {
     let redacted: EventRecord | undefined;
     for (const [connection, subscription] of this.subscriptions) {
       if (!subscription.matches(record.event_name)) continue;
-      redacted ??= { ...record, data: JSON.parse(toRecordedJson(record.data ?? null, this.config.eventDataMaxBytes)) as unknown };
+      redacted ??= { ...record, data: JSON.parse(toRecordedJson(record.data ?? null, this.config.eventDataMaxBytes)) as unknown, node_id: record.node_id ?? this.config.node.id };
       connection.push(monitorEvent, redacted);
     }
   }

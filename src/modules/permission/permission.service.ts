@@ -46,8 +46,8 @@ export class PermissionService implements OnModuleInit {
   private readonly connectionsOf = new Map<string, Set<ClientConnection>>();
   /**
    * Every agent's row, read once at start and changed only after a write committed: the guard runs
-   * before every request of an identified agent and must not wait for the database. One daemon per
-   * database owns these rows (a cluster would have to invalidate it).
+   * before every request of an identified agent and must not wait for the database. Nodes sharing a
+   * database announce each change, and the others read the row again (see reloadRow).
    */
   private readonly rows = new Map<string, PermissionRow>();
 
@@ -65,6 +65,24 @@ export class PermissionService implements OnModuleInit {
   async onModuleInit(): Promise<void> {
     this.loadProfiles();
     for (const row of await this.stored.all()) this.rows.set(row.agentId, row);
+    this.stored.onAnnounced((from, agentId) => {
+      if (from !== this.config.node.id) void this.reloadRow(agentId).catch((error: Error) => this.log.warn({ agent_id: agentId, err: error.message }, 'permissions changed on another node not read'));
+    });
+  }
+
+  /** Another node changed the agent's row: it is read again, and a new or removed token ends the connections of the old one. */
+  private async reloadRow(agentId: string): Promise<void> {
+    const row = await this.stored.byId(agentId);
+    const before = this.rows.get(agentId);
+    if (row) this.rows.set(agentId, row);
+    else this.rows.delete(agentId);
+    this.access.delete(agentId);
+    if (!row || row.tokenHash !== before?.tokenHash) this.revoke(agentId);
+  }
+
+  /** The other nodes read the agent's row again. */
+  private announce(agentId: string): void {
+    void this.stored.announce(this.config.node.id, agentId).catch((error: Error) => this.log.warn({ agent_id: agentId, err: error.message }, 'permission change not announced to the other nodes'));
   }
 
   loadProfiles(): void {
@@ -110,6 +128,7 @@ export class PermissionService implements OnModuleInit {
     await this.stored.save(row, this.clock.now());
     this.rows.set(agentId, { ...row, tokenHash: this.rows.get(agentId)?.tokenHash ?? null });
     this.access.delete(agentId);
+    this.announce(agentId);
     return permissions;
   }
 
@@ -129,6 +148,7 @@ export class PermissionService implements OnModuleInit {
     const removed = await this.stored.delete(agentId);
     this.rows.delete(agentId);
     this.revoke(agentId);
+    this.announce(agentId);
     return removed;
   }
 
@@ -146,6 +166,7 @@ export class PermissionService implements OnModuleInit {
     const row = this.rows.get(agentId);
     if (row) row.tokenHash = tokenHash;
     this.revoke(agentId);
+    this.announce(agentId);
     return token;
   }
 

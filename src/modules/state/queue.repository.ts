@@ -5,6 +5,11 @@ import { Storage } from '../../database/storage';
 const statements = {
   push: sql('INSERT INTO queue_items (namespace, queue, value, created_at) VALUES (?, ?, ?, ?)'),
   head: sql('SELECT id, value FROM queue_items WHERE namespace = ? AND queue = ? ORDER BY id LIMIT 1'),
+  // Nodes sharing a PostgreSQL database pop at once: each takes a head no other is taking.
+  popHead: sql(
+    'SELECT id, value FROM queue_items WHERE namespace = ? AND queue = ? ORDER BY id LIMIT 1',
+    'SELECT id, value FROM queue_items WHERE namespace = ? AND queue = ? ORDER BY id LIMIT 1 FOR UPDATE SKIP LOCKED',
+  ),
   deleteItem: sql('DELETE FROM queue_items WHERE id = ?'),
   length: sql('SELECT COUNT(*) FROM queue_items WHERE namespace = ? AND queue = ?'),
   deleteQueue: sql('DELETE FROM queue_items WHERE namespace = ? AND queue = ?'),
@@ -31,7 +36,7 @@ export class QueueRepository {
   /** Removes the head; resolves once committed with its JSON text. */
   pop(namespace: string, queue: string): Promise<string | undefined> {
     return this.storage.write(async (tx) => {
-      const head = await tx.get<{ id: number; value: string }>(statements.head, [namespace, queue]);
+      const head = await tx.get<{ id: number; value: string }>(statements.popHead, [namespace, queue]);
       if (!head) return undefined;
       await tx.run(statements.deleteItem, [head.id]);
       return head.value;

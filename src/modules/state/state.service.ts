@@ -24,14 +24,17 @@ interface CachedEntry {
 
 
 /**
- * Key/value state and FIFO queues. Reads go through a write-through cache that is updated only
- * after a write committed.
+ * Key/value state and FIFO queues. On SQLite, reads go through a write-through cache that is updated
+ * only after a write committed. On PostgreSQL other nodes may write any key, so every read asks the
+ * database: a value acknowledged on one node is what the next read on any node sees.
  */
 @Injectable()
 export class StateService implements OnModuleInit, OnApplicationShutdown {
   private sweepTimer?: NodeJS.Timeout;
   /** Recently used entries: a SQLite lookup costs more than the rest of a state:get. Bounded in bytes (UTF-16, 2 per character). */
   private readonly cache: LRUCache<string, CachedEntry>;
+  /** This daemon is the only writer of its database. */
+  private readonly cached: boolean;
 
   constructor(
     @Inject(KSI_CONFIG) config: KsiConfig,
@@ -39,6 +42,7 @@ export class StateService implements OnModuleInit, OnApplicationShutdown {
     private readonly queueItems: QueueRepository,
     @Inject(CLOCK) private readonly clock: Clock,
   ) {
+    this.cached = config.databaseUrl === undefined;
     this.cache = new LRUCache<string, CachedEntry>({
       max: CACHED_ENTRIES,
       maxSize: config.stateCacheBytes,
@@ -65,7 +69,7 @@ export class StateService implements OnModuleInit, OnApplicationShutdown {
     return this.entries.find(namespace, key).then((row) => {
       if (!row) return { found: false, value: null };
       const read = { json: row.value, expiresAt: row.expiresAt };
-      this.cache.set(cacheKey, read);
+      if (this.cached) this.cache.set(cacheKey, read);
       return this.foundIn(cacheKey, read);
     });
   }
@@ -76,7 +80,7 @@ export class StateService implements OnModuleInit, OnApplicationShutdown {
     const expiresAt = ttlSeconds === undefined ? null : now + ttlSeconds * 1000;
     const row = { namespace, key, value: JSON.stringify(value), metadata: metadata ? JSON.stringify(metadata) : null, now, expiresAt };
     return this.entries.upsert(row).then(() => {
-      this.cache.set(entryId(namespace, key), { json: row.value, expiresAt });
+      if (this.cached) this.cache.set(entryId(namespace, key), { json: row.value, expiresAt });
       return expiresAt ?? undefined;
     });
   }

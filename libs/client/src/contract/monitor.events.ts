@@ -46,6 +46,7 @@ export const recordedEvent = z.object({
   source,
   outcome: z.string().optional().describe(outcomeMeaning),
   duration_ms: z.number().optional(),
+  node_id: z.string().optional().describe('The node that handled it (KSI_NODE_ID)'),
 });
 
 /** An event as the log keeps it. */
@@ -61,6 +62,7 @@ export const loggedEvent = z.object({
   source,
   outcome: z.string().nullable().describe(outcomeMeaning),
   duration_ms: z.number().nullable(),
+  node_id: z.string().nullable().describe('The node that handled it (KSI_NODE_ID); null for events an older KSI logged'),
   data: eventData,
 });
 export type LoggedEvent = z.output<typeof loggedEvent>;

@@ -5,6 +5,7 @@ export class Cluster1764130000000 implements MigrationInterface {
   async up(runner: QueryRunner): Promise<void> {
     await runner.query(`ALTER TABLE "daemon_runs" ADD COLUMN "node_id" text`);
     await runner.query(`ALTER TABLE "checkpoints" ADD COLUMN "node_id" text`);
+    await runner.query(`ALTER TABLE "completion_requests" ADD COLUMN "cause" text`);
     await runner.query(`ALTER TABLE "completion_requests" ADD COLUMN "accepted_by" text`);
     await runner.query(`ALTER TABLE "completion_requests" ADD COLUMN "owner" text`);
     await runner.query(`ALTER TABLE "completion_requests" ADD COLUMN "lease_epoch" integer NOT NULL DEFAULT (0)`);
@@ -18,7 +19,7 @@ export class Cluster1764130000000 implements MigrationInterface {
   async down(runner: QueryRunner): Promise<void> {
     await runner.query(`DROP TABLE "cluster_nodes"`);
     await runner.query(`DROP INDEX "idx_completion_requests_one_running"`);
-    for (const column of ['lease_expires_at', 'lease_epoch', 'owner', 'accepted_by']) await runner.query(`ALTER TABLE "completion_requests" DROP COLUMN "${column}"`);
+    for (const column of ['lease_expires_at', 'lease_epoch', 'owner', 'accepted_by', 'cause']) await runner.query(`ALTER TABLE "completion_requests" DROP COLUMN "${column}"`);
     await runner.query(`ALTER TABLE "checkpoints" DROP COLUMN "node_id"`);
     await runner.query(`ALTER TABLE "daemon_runs" DROP COLUMN "node_id"`);
   }
