@@ -6,7 +6,7 @@ import * as path from 'node:path';
 import { daemonNodeArgs } from '../apps/daemon/launch';
 import { KsiClient } from '../libs/client/src';
 import { ksiCommand, timeCommand } from './cli';
-import { countInvocations, drainCompletions, FAKE_CLAUDE, permanentFailures, queueMany, requestOnce, spawnDirectly, streamingLatency } from './completions';
+import { countInvocations, drainCompletions, FAKE_CLAUDE, permanentFailures, queueMany, requestOnce, spawnDirectly, streamingLatency, wallClockMs } from './completions';
 import { chromiumPath, dashboardPaint } from './dashboard';
 import { fanOut } from './fanout';
 import { onJsonLines } from './lines';
@@ -35,6 +35,7 @@ async function main(): Promise<void> {
   if (process.argv[2] === 'memory') return alone(largeWritesSection);
   if (process.argv[2] === 'completions') return alone(completionsSection);
   if (process.argv[2] === 'postgres') return alone(withBareServer(postgresSection));
+  if (process.argv[2] === 'cluster') return alone(withBareServer(clusterSection));
   if (process.argv[2] === 'state') return alone(withBareServer(stateAlone));
   if (process.argv[2] === 'cli') return alone(cliAlone);
   if (process.argv[2] === 'dashboard') return alone(dashboardSection);
@@ -96,6 +97,7 @@ async function main(): Promise<void> {
 
     await dashboardSection(dir);
     await postgresSection(dir, bareSocket);
+    await clusterSection(dir, bareSocket);
   } finally {
     await stopDaemon(daemon.child);
     bare.kill();
@@ -146,6 +148,117 @@ async function postgresSection(dir: string, bareSocket: string): Promise<void> {
   } finally {
     cluster.stop();
   }
+}
+
+/** The lease TTL of the cluster runs: short, as a test would set it, so a takeover is measured in seconds. */
+const CLUSTER_TTL_MS = 3_000;
+
+/**
+ * Several daemons on one PostgreSQL database: how 3 nodes drain completions against 1 (fake CLI
+ * sleeping 500 ms, KSI_MAX_CONCURRENT=2 each; target >= 2.7x), how soon a request in flight on a
+ * node killed with SIGKILL starts again elsewhere (target <= TTL + 1 s), and state operations with
+ * 16 connections spread over 3 nodes against 16 on one (target: within 20%).
+ */
+async function clusterSection(dir: string, bareSocket: string): Promise<void> {
+  if (!postgresBinDir()) {
+    console.log('\nCluster: PostgreSQL not found (pg_config --bindir has no initdb); its figures are left out');
+    return;
+  }
+  const cluster = startPostgresCluster({ durable: true });
+  const server = new PostgresServer(cluster.url);
+  const clusterDir = path.join(dir, 'cluster');
+  const log = path.join(clusterDir, 'fake-claude.jsonl');
+  fs.mkdirSync(clusterDir, { recursive: true });
+  const nodes = async (name: string, count: number, env: (index: number) => Record<string, string> = () => ({})) => {
+    const url = await server.createDatabase(name);
+    const started = [];
+    for (let index = 0; index < count; index++) {
+      const nodeEnv = { KSI_DATABASE_URL: url, KSI_NODE_ID: `${name}-${index}`, KSI_LEASE_TTL_MS: String(CLUSTER_TTL_MS), CLAUDE_BIN: FAKE_CLAUDE, FAKE_CLAUDE_LOG: log, KSI_MAX_CONCURRENT: '2' };
+      started.push(await startDaemon(path.join(clusterDir, `${name}-${index}`), { ...nodeEnv, ...env(index) }));
+    }
+    return started;
+  };
+  const stopAll = (started: { child: ChildProcess }[]) => Promise.all(started.map((node) => stopDaemon(node.child)));
+  try {
+    console.log(`\nCluster (nodes on one PostgreSQL database; lease TTL ${CLUSTER_TTL_MS} ms)`);
+    const drainRate = async (name: string, count: number) => {
+      const started = await nodes(name, count, () => ({ FAKE_CLAUDE_SLEEP_MS: '500' }));
+      // Every request goes to the first node: the others claim from the shared queue.
+      const drained = await drainCompletions(started[0].socket, 60, name);
+      await stopAll(started);
+      return (drained.results / drained.ms) * 1000;
+    };
+    const one = await drainRate('drain1', 1);
+    const three = await drainRate('drain3', 3);
+    printTable([
+      ['60 completions (fake CLI 500 ms, 2 at once per node)', 'completions/s', 'ratio'],
+      ['1 node', one.toFixed(2), '1.00x'],
+      ['3 nodes, all submitted to one (target >= 2.70x)', three.toFixed(2), `${(three / one).toFixed(2)}x`],
+    ]);
+
+    const takeovers: number[] = [];
+    for (let run = 0; run < 3; run++) {
+      const name = `takeover${run}`;
+      const [victim, survivor] = await nodes(name, 2, (index) => ({ FAKE_CLAUDE_SLEEP_MS: index === 0 ? '600000' : '0', KSI_MAX_CONCURRENT: index === 0 ? '2' : '1' }));
+      // The survivor is busy with a long one of its own meanwhile; the victim takes the next.
+      const held = await requestOnce(survivor.socket, 'completion:async', { prompt: 'hold [[sleep:600000]]', conversation_id: `${name}-held` });
+      const inFlight = await requestOnce(victim.socket, 'completion:async', { prompt: `${name} in flight`, conversation_id: `${name}-flight` });
+      const requestId = inFlight.data.request_id as string;
+      while ((await requestOnce(victim.socket, 'completion:status', { request_id: requestId })).data.status !== 'processing') await new Promise((resolve) => setTimeout(resolve, 20));
+      await requestOnce(survivor.socket, 'completion:cancel', { request_id: held.data.request_id });
+      const killedAt = wallClockMs();
+      victim.child.kill('SIGKILL');
+      let restartedAt: number | undefined;
+      while (restartedAt === undefined) {
+        restartedAt = invocationsOf(log, requestId)[1]?.time;
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+      takeovers.push(restartedAt - killedAt);
+      await stopDaemon(survivor.child);
+    }
+    takeovers.sort((a, b) => a - b);
+    printTable([
+      ['takeover after kill -9 (3 runs)', 'ms'],
+      ['kill → first retried request starts, median', takeovers[1].toFixed(0)],
+      ['kill → first retried request starts, worst', takeovers[2].toFixed(0)],
+      [`target: TTL + 1 s`, String(CLUSTER_TTL_MS + 1_000)],
+    ]);
+
+    const rows: string[][] = [['op (16 connections)', 'workload', '1 node ops/s', '3 nodes ops/s', '3 nodes / 1 node', 'bare ops/s', '1 node / bare']];
+    const single = await nodes('state1', 1);
+    const spread = await nodes('state3', 3);
+    for (const [op, request] of [['state:set', setRequest], ['state:get', getRequest]] as const) {
+      const options = { connections: 16, window: 1, total: 20_000, request };
+      await drive(single[0].socket, { ...options, total: 2_000 });
+      const alone = await drive(single[0].socket, options);
+      const spreadRun = await driveSpread(spread.map((node) => node.socket), options);
+      const base = await drive(bareSocket, options);
+      rows.push([op, '16 connections', fmt(alone.opsPerSecond), fmt(spreadRun), `${((spreadRun / alone.opsPerSecond) * 100).toFixed(0)}%`, fmt(base.opsPerSecond), pct(alone, base)]);
+    }
+    await stopAll([...single, ...spread]);
+    printTable(rows);
+  } finally {
+    cluster.stop();
+  }
+}
+
+/** One load spread over several daemons at once (connections split between them); the ops per second of all of them together. */
+async function driveSpread(sockets: string[], options: { connections: number; window: number; total: number; request: RequestFactory }): Promise<number> {
+  const started = performance.now();
+  const share = (total: number, index: number) => Math.floor(total / sockets.length) + (index < total % sockets.length ? 1 : 0);
+  const runs = await Promise.all(sockets.map((socket, index) => drive(socket, { ...options, connections: share(options.connections, index), total: share(options.total, index) })));
+  return (runs.reduce((sum, run) => sum + run.ops, 0) / (performance.now() - started)) * 1000;
+}
+
+/** The fake CLI's starts for a request, in the order they were logged. */
+function invocationsOf(log: string, requestId: string): { time: number }[] {
+  if (!fs.existsSync(log)) return [];
+  return fs
+    .readFileSync(log, 'utf8')
+    .split('\n')
+    .filter((line) => line.includes(requestId))
+    .map((line) => JSON.parse(line) as { time: number; answered?: boolean; env?: { KSI_REQUEST_ID?: string } })
+    .filter((entry) => !entry.answered && entry.env?.KSI_REQUEST_ID === requestId);
 }
 
 /** Stops with nothing in flight, and with 10,000 queued; then the start that restores those 10,000. */

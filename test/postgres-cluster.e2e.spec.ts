@@ -20,8 +20,8 @@ interface Answer {
 }
 
 /**
- * Daemons on one database of the throwaway cluster, as a user starts them on several hosts, all
- * logging their fake CLI's starts and answers into one file.
+ * Daemons on one database of the throwaway cluster, as a user starts them on one host, all logging
+ * their fake CLI's starts and answers into one file.
  */
 class TestCluster {
   readonly nodes: Node[] = [];
@@ -34,7 +34,16 @@ class TestCluster {
   async start(index: number, env: Record<string, string> = {}): Promise<Node> {
     this.url ??= await server!.createDatabase(this.database);
     const node = (this.nodes[index] ??= fakeClaudeDaemon({
-      env: { KSI_DATABASE_URL: this.url, KSI_NODE_ID: `node-${index}`, KSI_LEASE_TTL_MS: String(TTL_MS), KSI_MAX_CONCURRENT: '2', FAKE_CLAUDE_LOG: this.log, ...env },
+      env: {
+        KSI_DATABASE_URL: this.url,
+        KSI_NODE_ID: `node-${index}`,
+        KSI_LEASE_TTL_MS: String(TTL_MS),
+        KSI_MAX_CONCURRENT: '2',
+        FAKE_CLAUDE_LOG: this.log,
+        // One host: its Claude CLI keeps one session store, whichever node runs it.
+        FAKE_CLAUDE_STATE_DIR: path.join(path.dirname(this.log), 'claude-sessions'),
+        ...env,
+      },
     }));
     await node.start();
     await this.clients[index]?.close();
@@ -177,14 +186,16 @@ const daemonLog = (node: DaemonProcess): string => {
     await allCompleted(cluster.clients[0], [later]);
   }, 60_000);
 
-  it('a node stopped with SIGTERM hands its requests back at once, without waiting for its leases to end', async () => {
+  it('a node stopped with SIGTERM hands its requests and agents back at once, without waiting for its leases to end', async () => {
     // Leases that would outlast the test: only a hand-back can move the requests.
     const leaving = await cluster.start(0, { KSI_LEASE_TTL_MS: '120000', FAKE_CLAUDE_SLEEP_MS: '15000' });
     const ids = [await submit(cluster.clients[0], 'handed one', { conversation_id: 'a' }), await submit(cluster.clients[0], 'handed two', { conversation_id: 'b' })];
     await allRunning(cluster.clients[0], ids);
     await cluster.start(1, { KSI_LEASE_TTL_MS: '120000', FAKE_CLAUDE_SLEEP_MS: '0' });
+    await cluster.clients[0].sendSingle('agent:spawn', { profile: 'base_agent', agent_id: 'handed' });
 
     await leaving.stop('SIGTERM');
+    await eventually(async () => (await cluster.clients[1].sendSingle('agent:info', { agent_id: 'handed' })).node_id === 'node-1', 10_000, 'the agent adopted by the node left');
     await allCompleted(cluster.clients[1], ids, 20_000);
     for (const id of ids) {
       expect(cluster.startsOf(id)).toHaveLength(2);
@@ -295,6 +306,40 @@ const daemonLog = (node: DaemonProcess): string => {
       );
     } finally {
       await monitor.close();
+    }
+  }, 60_000);
+
+  it('an agent whose node dies moves to a live node with its inbox and session, and its turn in flight runs again there', async () => {
+    await cluster.start(0);
+    await cluster.start(1);
+    const [a, b] = cluster.clients;
+    const watcher = cluster.nodes[1].client();
+    const results: { text: string; in_reply_to: { prompt: string } }[] = [];
+    watcher.subscribe('message:delivered', (line) => results.push(line.data as unknown as (typeof results)[number]));
+    try {
+      await watcher.sendSingle('message:subscribe', { event_types: ['AGENT_RESULT'] });
+      await a.sendSingle('agent:spawn', { profile: 'conversationalist', agent_id: 'mover' });
+      expect(await b.sendSingle('agent:info', { agent_id: 'mover' })).toMatchObject({ node_id: 'node-0' });
+      // Sent to the node that does not run it: that node asks the agent's node.
+      await b.sendSingle('agent:send_message', { agent_id: 'mover', message: { prompt: 'first turn' } });
+      await eventually(() => results.length === 1, 15_000, 'the first reply');
+      await b.sendSingle('agent:send_message', { agent_id: 'mover', message: { prompt: '[[sleep:4000]] long turn' } });
+      await eventually(async () => (await b.sendSingle('agent:info', { agent_id: 'mover' })).status === 'busy', 10_000, 'the long turn running');
+      const before = (await b.sendSingle('agent:info', { agent_id: 'mover' })).session_id;
+
+      await cluster.nodes[0].stop('SIGKILL');
+      await b.sendSingle('agent:send_message', { agent_id: 'mover', message: { prompt: 'after the move' } });
+      await eventually(() => results.length === 3, 30_000, 'the long turn and the next one answered on the live node');
+      expect(results.map((result) => result.in_reply_to.prompt)).toEqual(['first turn', '[[sleep:4000]] long turn', 'after the move']);
+      const info = await b.sendSingle('agent:info', { agent_id: 'mover' });
+      expect(info).toMatchObject({ node_id: 'node-1', status: 'idle', pending_messages: 0, failed_messages: 0 });
+      // The session goes on: the turns after the move resumed the one before it.
+      const { chain, newest_session_id, completions } = await b.sendSingle('completion:session_status', { session_id: before! });
+      expect(newest_session_id).toBe(info.session_id);
+      expect(chain).toContain(info.session_id);
+      expect(completions.filter((completion) => completion.status === 'completed')).toHaveLength(3);
+    } finally {
+      await watcher.close();
     }
   }, 60_000);
 });

@@ -44,6 +44,36 @@ const cluster = postgresCluster();
     expect(await storage.column(all)).toEqual(['kept', 'also kept']);
   });
 
+  it('runs a job exclusively: a second node asking while the first runs it is turned away, and may run it after', async () => {
+    const other = new PostgresStorage(pool, 'other node');
+    let release!: () => void;
+    const first = storage.exclusively('job', () => new Promise<string>((resolve) => (release = () => resolve('first'))));
+    // The first has the lock once its job is running.
+    while (release === undefined) await new Promise((resolve) => setTimeout(resolve, 5));
+    expect(await other.exclusively('job', async () => 'second')).toBeUndefined();
+    release();
+    expect(await first).toBe('first');
+    expect(await other.exclusively('job', async () => 'second')).toBe('second');
+  });
+
+  it('tells every listener of a channel what is signalled on it, its own node included', async () => {
+    const other = new PostgresStorage(pool, 'other node');
+    const heard: string[] = [];
+    storage.onSignal('ksi_test', (payload) => heard.push(`here:${payload}`));
+    other.onSignal('ksi_test', (payload) => heard.push(`there:${payload}`));
+    try {
+      // The LISTEN connections open in the background: signal until both hear.
+      for (let i = 0; !(heard.includes(`here:${i - 1}`) && heard.includes(`there:${i - 1}`)); i++) {
+        if (i > 200) throw new Error(`not heard: ${JSON.stringify(heard)}`);
+        await storage.signal('ksi_test', String(i));
+        await new Promise((resolve) => setTimeout(resolve, 25));
+      }
+    } finally {
+      await storage.onApplicationShutdown();
+      await other.onApplicationShutdown();
+    }
+  });
+
   describe('writeRow', () => {
     type Pair = { k: string; v: string };
     const upsert = `ON CONFLICT (k) DO UPDATE SET v = excluded.v`;

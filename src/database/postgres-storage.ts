@@ -101,6 +101,23 @@ export class PostgresStorage extends Storage {
     return this.signals.close();
   }
 
+  async exclusively<T>(name: string, job: () => Promise<T>): Promise<T | undefined> {
+    let client: PoolClient;
+    try {
+      client = await this.pool.connect();
+    } catch (error) {
+      throw this.storageFailure(error);
+    }
+    let locked = false;
+    try {
+      locked = (await client.query<{ locked: boolean }>('SELECT pg_try_advisory_lock(hashtext($1)) AS locked', [name])).rows[0].locked;
+      return locked ? await job() : undefined;
+    } finally {
+      if (locked) await client.query('SELECT pg_advisory_unlock(hashtext($1))', [name]).catch(() => undefined);
+      client.release();
+    }
+  }
+
   all<R>(statement: SqlStatement, params?: SqlParams): Promise<R[]> {
     return this.reads.all(statement, params);
   }

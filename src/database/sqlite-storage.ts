@@ -58,6 +58,10 @@ export class SqliteStorage extends Storage {
 
   async onApplicationShutdown(): Promise<void> {}
 
+  exclusively<T>(_name: string, job: () => Promise<T>): Promise<T> {
+    return job();
+  }
+
   all<R>(statement: SqlStatement, params?: SqlParams): Promise<R[]> {
     const prepared = this.rowsOf(statement);
     return Promise.resolve(prepared.all(...bound(params)) as R[]);

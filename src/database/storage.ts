@@ -89,6 +89,12 @@ export abstract class Storage implements SqlSession {
   abstract signal(channel: string, payload: string): Promise<void>;
   /** Calls `listener` with the payload of each signal on `channel`. */
   abstract onSignal(channel: string, listener: (payload: string) => void): void;
+  /**
+   * Runs `job` unless another node sharing the database runs the job of this name now (PostgreSQL's
+   * advisory lock, released when the job ends or its node dies): periodic upkeep runs on one node at
+   * a time, and on another once that one is gone. Undefined when another node held it. SQLite: at once.
+   */
+  abstract exclusively<T>(name: string, job: () => Promise<T>): Promise<T | undefined>;
   /** Stops listening for signals (at shutdown). */
   abstract onApplicationShutdown(): Promise<void>;
 

@@ -132,6 +132,10 @@ export async function importDatabase(storage: Storage, lines: AsyncIterable<stri
     for (const table of byName.values()) {
       if (table.serial) await storage.get(sql(`SELECT setval(pg_get_serial_sequence('${table.name}', 'id'), GREATEST((SELECT MAX(id) FROM ${table.name}), 1))`));
     }
+    // The acceptance and publishing orders go on after the imported rows (see the cluster migration).
+    for (const table of ['completion_requests', 'bus_messages']) {
+      await storage.get(sql(`SELECT setval('${table}_seq', COALESCE((SELECT MAX(seq) FROM ${table}), 0) + 1, false)`));
+    }
   }
   return imported;
 }

@@ -13,7 +13,6 @@ import {
   permissionSetAgent,
   sandboxCreate,
   sandboxRemove,
-  systemReady,
   type HandlerResult,
   type ParamsOut,
   type agentSpawn,
@@ -22,11 +21,10 @@ import { CLOCK, type Clock } from '../../common/clock';
 import { EventBus } from '../../events/event-bus';
 import type { EventContext } from '../../events/event-context';
 import { EventError } from '../../events/event-error';
-import { Listens } from '../../events/handles.decorator';
 import { AgentInbox } from './agent-inbox.service';
 import { AgentMessageRepository } from './agent-message.repository';
+import { AgentOwnership } from './agent-ownership.service';
 import { AgentRecords, type AgentConfig } from './agent-records.service';
-import { AgentTurns } from './agent-turns.service';
 import { AgentRepository } from './agent.repository';
 import { TurnOutcomes } from './turn-outcomes.service';
 
@@ -35,7 +33,7 @@ type Spawned = HandlerResult<typeof agentSpawn>;
 
 /**
  * Managed agents come and go here: spawning (composed profile, permissions, sandbox, MCP config, a
- * durable record), termination, restart, and adoption of the agents that outlived the daemon.
+ * durable record), termination and restart; AgentOwnership decides which node runs each.
  */
 @Injectable()
 export class AgentLifecycle {
@@ -46,21 +44,9 @@ export class AgentLifecycle {
     private readonly messages: AgentMessageRepository,
     private readonly records: AgentRecords,
     private readonly inbox: AgentInbox,
-    private readonly turns: AgentTurns,
     private readonly outcomes: TurnOutcomes,
+    private readonly ownership: AgentOwnership,
   ) {}
-
-  /** Agents outlive the daemon: at start every one that was not stopped runs again. */
-  @Listens(systemReady)
-  async adopt(): Promise<void> {
-    for (const agent of await this.agents.all()) {
-      if (agent.status === 'stopped') continue;
-      // A spent budget is checked again by the next turn: a new period may have begun while the daemon was down.
-      if (agent.status === 'failed' || agent.status === 'budget_exhausted') await this.agents.setStatus(agent.agentId, 'idle');
-      await this.bus.request(messageConnect, { agent_id: agent.agentId });
-      void this.turns.next(agent.agentId);
-    }
-  }
 
   async spawn(params: SpawnParams, context: EventContext): Promise<Spawned> {
     const agentId = params.agent_id ?? `agent_${randomBytes(4).toString('hex')}`;
@@ -100,6 +86,7 @@ export class AgentLifecycle {
       restarts: 0,
       createdAt: this.clock.now(),
     });
+    this.ownership.hold(agentId);
     await this.bus.request(messageConnect, { agent_id: agentId }, context);
     return { ...(await this.records.info(agentId)), token_written_to: mcpConfig };
   }
@@ -112,6 +99,7 @@ export class AgentLifecycle {
   async terminate(agentId: string): Promise<void> {
     if (!(await this.agents.find(agentId))) throw new EventError('not_found', `Agent ${agentId} not found`);
     this.outcomes.cancelRestart(agentId);
+    this.ownership.forget(agentId);
     await this.agents.setStatus(agentId, 'stopped');
     const running = await this.messages.runningRequestIds(agentId);
     for (const requestId of running) await this.bus.request(completionCancel, { request_id: requestId });

@@ -17,7 +17,8 @@ const statements = {
   toRunAgain: sql(`SELECT message FROM agent_messages WHERE agent_id = ? AND status IN ('pending', 'failed') ORDER BY id`),
   nextPending: sql(`SELECT id, message FROM agent_messages WHERE agent_id = ? AND status = 'pending' ORDER BY id LIMIT 1`),
   runningRequestIds: sql(`SELECT request_id FROM agent_messages WHERE agent_id = ? AND status = 'processing' AND request_id IS NOT NULL`),
-  byRequest: sql('SELECT id, agent_id AS "agentId", message FROM agent_messages WHERE request_id = ?'),
+  inFlight: sql(`SELECT id, request_id AS "requestId" FROM agent_messages WHERE agent_id = ? AND status = 'processing' ORDER BY id`),
+  byRequest: sql(`SELECT id, agent_id AS "agentId", message FROM agent_messages WHERE request_id = ? AND status = 'processing'`),
   insert: sql(`INSERT INTO agent_messages (agent_id, message, status, created_at) VALUES (?, ?, 'pending', ?) RETURNING id`),
   claim: sql(`UPDATE agent_messages SET status = 'processing' WHERE id = ?`),
   setRequestId: sql('UPDATE agent_messages SET request_id = ? WHERE id = ?'),
@@ -72,7 +73,12 @@ export class AgentMessageRepository {
     return this.storage.column<string>(statements.runningRequestIds, [agentId]);
   }
 
-  /** The message whose turn is the completion `requestId`. */
+  /** The agent's messages whose turn was started: with the completion's id, unless the node stopped before it was queued. */
+  inFlight(agentId: string): Promise<{ id: number; requestId: string | null }[]> {
+    return this.storage.all(statements.inFlight, [agentId]);
+  }
+
+  /** The message whose turn is the completion `requestId`, while that turn is unsettled. */
   byRequest(requestId: string): Promise<Pick<AgentMessage, 'id' | 'agentId' | 'message'> | undefined> {
     return this.storage.get(statements.byRequest, [requestId]);
   }

@@ -68,6 +68,7 @@ export class AgentRecords {
       permission_profile: config.permission_profile,
       sandbox: agent.sandboxDir,
       restarts: agent.restarts,
+      node_id: agent.owner,
       pending_messages: counts.pending,
       failed_messages: counts.failed,
       failed_turns: failed.map((turn) => ({

@@ -2,6 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import type { Logger } from 'pino';
 import { completionAsync } from '../../../libs/client/src';
 import { CLOCK, type Clock } from '../../common/clock';
+import { KSI_CONFIG, type KsiConfig } from '../../config/config';
 import { EventBus } from '../../events/event-bus';
 import { EventError } from '../../events/event-error';
 import { DAEMON_LOG } from '../../logging/logger';
@@ -21,6 +22,7 @@ export class AgentTurns {
 
   constructor(
     @Inject(CLOCK) private readonly clock: Clock,
+    @Inject(KSI_CONFIG) private readonly config: KsiConfig,
     @Inject(DAEMON_LOG) private readonly log: Logger,
     private readonly bus: EventBus,
     private readonly agents: AgentRepository,
@@ -35,6 +37,12 @@ export class AgentTurns {
     try {
       const agent = await this.agents.find(agentId);
       if (!agent || agent.status !== 'idle') return;
+      // Another node runs this agent (a message for it may arrive on any node): that node is asked to.
+      // One no node holds waits for the node that adopts it, which runs its next turn.
+      if (agent.owner !== this.config.node.id) {
+        if (agent.owner !== null) await this.agents.announce({ to: agent.owner, agentId });
+        return;
+      }
       const next = await this.messages.nextPending(agentId);
       if (!next) return;
       const message = JSON.parse(next.message) as Record<string, unknown>;

@@ -32,4 +32,8 @@ export class Agent {
 
   @Column('real', { name: 'created_at' })
   createdAt: number;
+
+  /** The node that runs the agent's turns (KSI_NODE_ID); null while no node holds it (its node stopped). */
+  @Column('text', { nullable: true })
+  owner: string | null;
 }

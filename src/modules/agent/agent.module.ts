@@ -4,6 +4,7 @@ import { AgentIdentityRepository } from './agent-identity.repository';
 import { AgentInbox } from './agent-inbox.service';
 import { AgentLifecycle } from './agent-lifecycle.service';
 import { AgentMessageRepository } from './agent-message.repository';
+import { AgentOwnership } from './agent-ownership.service';
 import { AgentRecords } from './agent-records.service';
 import { AgentTurns } from './agent-turns.service';
 import { AgentHandlers } from './agent.handlers';
@@ -11,6 +12,6 @@ import { AgentRepository } from './agent.repository';
 import { TurnOutcomes } from './turn-outcomes.service';
 
 @Module({
-  providers: [AgentRepository, AgentMessageRepository, AgentIdentityRepository, AgentRecords, AgentTurns, TurnOutcomes, AgentInbox, AgentLifecycle, AgentIdentities, AgentHandlers],
+  providers: [AgentRepository, AgentMessageRepository, AgentIdentityRepository, AgentRecords, AgentTurns, TurnOutcomes, AgentOwnership, AgentInbox, AgentLifecycle, AgentIdentities, AgentHandlers],
 })
 export class AgentModule {}

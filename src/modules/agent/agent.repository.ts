@@ -1,18 +1,19 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import type { AgentStatus } from '../../../libs/client/src';
+import { KSI_CONFIG, type KsiConfig } from '../../config/config';
 import { sql } from '../../database/sql-statement';
 import { Storage, type SqlSession } from '../../database/storage';
 import type { Agent } from './agent.entity';
 
 const columns = `agent_id AS "agentId", profile, status, session_id AS "sessionId", config, sandbox_dir AS "sandboxDir",
-  mcp_config_path AS "mcpConfigPath", restarts, created_at AS "createdAt"`;
+  mcp_config_path AS "mcpConfigPath", restarts, created_at AS "createdAt", owner`;
 
 const statements = {
   find: sql(`SELECT ${columns} FROM agents WHERE agent_id = ?`),
   all: sql(`SELECT ${columns} FROM agents ORDER BY created_at`),
   insert: sql(
-    `INSERT INTO agents (agent_id, profile, status, session_id, config, sandbox_dir, mcp_config_path, restarts, created_at)
-     VALUES (@agentId, @profile, @status, @sessionId, @config, @sandboxDir, @mcpConfigPath, @restarts, @createdAt)`,
+    `INSERT INTO agents (agent_id, profile, status, session_id, config, sandbox_dir, mcp_config_path, restarts, created_at, owner)
+     VALUES (@agentId, @profile, @status, @sessionId, @config, @sandboxDir, @mcpConfigPath, @restarts, @createdAt, @me)`,
   ),
   setStatus: sql('UPDATE agents SET status = ? WHERE agent_id = ?'),
   delete: sql('DELETE FROM agents WHERE agent_id = ?'),
@@ -21,7 +22,14 @@ const statements = {
   idleAfterBackoff: sql(`UPDATE agents SET status = 'idle', restarts = restarts + 1 WHERE agent_id = ? AND status = 'failed'`),
   idleWithoutReply: sql(`UPDATE agents SET status = 'idle' WHERE agent_id = ? AND status = 'busy'`),
   waitForBudget: sql(`UPDATE agents SET status = 'budget_exhausted' WHERE agent_id = ? AND status != 'stopped'`),
-  idleAfterBudget: sql(`UPDATE agents SET status = 'idle' WHERE status = 'budget_exhausted' RETURNING agent_id`),
+  idleAfterBudget: sql(`UPDATE agents SET status = 'idle' WHERE status = 'budget_exhausted' AND (owner = ? OR owner IS NULL) RETURNING agent_id`),
+  // This node's agents, those no node holds, and those of the nodes `@dead` names; every one with @all (SQLite: one node).
+  adopt: sql(
+    `UPDATE agents SET owner = @me WHERE status <> 'stopped' AND (@all = 1 OR owner IS NULL OR owner = @me OR owner IN (SELECT value FROM json_each(@dead))) RETURNING agent_id`,
+    `UPDATE agents SET owner = @me WHERE status <> 'stopped' AND (@all = 1 OR owner IS NULL OR owner = @me OR owner IN (SELECT jsonb_array_elements_text(@dead::jsonb))) RETURNING agent_id`,
+  ),
+  release: sql('UPDATE agents SET owner = NULL WHERE owner = ?'),
+  setMcpConfig: sql('UPDATE agents SET mcp_config_path = ? WHERE agent_id = ?'),
   forgetSession: sql('UPDATE agents SET session_id = NULL WHERE agent_id = ? AND session_id IS NOT DISTINCT FROM ?'),
 };
 
@@ -40,10 +48,53 @@ export const agentMoves = {
   delete: (tx: SqlSession, agentId: string) => tx.run(statements.delete, [agentId]),
 };
 
+/** The signal nodes sharing a database send each other about agents: run one's next turn (`to` its owner), or adopt those let go. */
+const AGENTS_SIGNAL = 'ksi_agents';
+
+export interface AgentNote {
+  /** The node asked to run the agent's next turn; absent: agents were let go, any node may adopt them. */
+  to?: string;
+  agentId?: string;
+}
+
 /** Every query of `agents`, the managed agents' durable records. Times are epoch ms. */
 @Injectable()
 export class AgentRepository {
-  constructor(private readonly storage: Storage) {}
+  /** This node, the owner of the agents it spawns or adopts. */
+  private readonly me: string;
+
+  constructor(
+    private readonly storage: Storage,
+    @Inject(KSI_CONFIG) config: KsiConfig,
+  ) {
+    this.me = config.node.id;
+  }
+
+  /**
+   * Takes the agents this node may run: its own, those no node holds, and those of `deadNodes` (with
+   * `all`, every one: a database only this daemon uses); resolves with their ids, in no particular order.
+   */
+  adopt(deadNodes: string[], all: boolean): Promise<string[]> {
+    return this.storage.write((tx) => tx.column<string>(statements.adopt, { me: this.me, dead: JSON.stringify(deadNodes), all: all ? 1 : 0 }));
+  }
+
+  /** Lets go of this node's agents (it stops): another node adopts them. */
+  async release(): Promise<void> {
+    await this.storage.write((tx) => tx.run(statements.release, [this.me]));
+  }
+
+  async setMcpConfig(agentId: string, path: string): Promise<void> {
+    await this.storage.write((tx) => tx.run(statements.setMcpConfig, [path, agentId]));
+  }
+
+  /** Tells the nodes sharing the database (nothing on SQLite). */
+  async announce(note: AgentNote): Promise<void> {
+    await this.storage.signal(AGENTS_SIGNAL, JSON.stringify(note));
+  }
+
+  onAnnounced(listener: (note: AgentNote) => void): void {
+    this.storage.onSignal(AGENTS_SIGNAL, (payload) => listener(JSON.parse(payload) as AgentNote));
+  }
 
   find(agentId: string): Promise<Agent | undefined> {
     return this.storage.get<Agent>(statements.find, [agentId]);
@@ -54,8 +105,9 @@ export class AgentRepository {
     return this.storage.all<Agent>(statements.all);
   }
 
-  async insert(agent: Agent): Promise<void> {
-    await this.storage.write((tx) => tx.run(statements.insert, agent));
+  /** A new agent, owned by this node. */
+  async insert(agent: Omit<Agent, 'owner'>): Promise<void> {
+    await this.storage.write((tx) => tx.run(statements.insert, { ...agent, me: this.me }));
   }
 
   async setStatus(agentId: string, status: AgentStatus): Promise<void> {
@@ -74,7 +126,7 @@ export class AgentRepository {
 
   /** Every agent a spent budget stopped is idle again (its budget may have been raised); their ids. */
   idleAfterBudget(): Promise<string[]> {
-    return this.storage.write((tx) => tx.column<string>(statements.idleAfterBudget));
+    return this.storage.write((tx) => tx.column<string>(statements.idleAfterBudget, [this.me]));
   }
 
   /** The agent's next turn starts a new session, unless its session changed meanwhile. */

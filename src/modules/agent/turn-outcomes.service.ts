@@ -19,6 +19,8 @@ const MAX_RESTARTS = 5;
 @Injectable()
 export class TurnOutcomes {
   private readonly restartTimers = new Map<string, NodeJS.Timeout>();
+  /** Outcomes being settled: one heard twice at once (relayed, and found by an adoption) settles once. */
+  private readonly settling = new Set<string>();
 
   constructor(
     @Inject(DAEMON_LOG) private readonly log: Logger,
@@ -34,7 +36,31 @@ export class TurnOutcomes {
   }
 
   @Listens(completionResult)
-  async onResult(end: PayloadOf<typeof completionResult>): Promise<void> {
+  onResult(end: PayloadOf<typeof completionResult>): Promise<void> {
+    return this.once(end.request_id, () => this.settleResult(end));
+  }
+
+  @Listens(completionError)
+  onError(end: PayloadOf<typeof completionError>): Promise<void> {
+    return this.once(end.request_id, () => this.settleError(end));
+  }
+
+  @Listens(completionCancelled)
+  onCancelled(end: PayloadOf<typeof completionCancelled>): Promise<void> {
+    return this.once(end.request_id, () => this.settleCancelled(end));
+  }
+
+  private async once(requestId: string, settle: () => Promise<void>): Promise<void> {
+    if (this.settling.has(requestId)) return;
+    this.settling.add(requestId);
+    try {
+      await settle();
+    } finally {
+      this.settling.delete(requestId);
+    }
+  }
+
+  private async settleResult(end: PayloadOf<typeof completionResult>): Promise<void> {
     const item = await this.messages.byRequest(end.request_id);
     if (!item) return;
     await this.messages.settleReply(item.id, item.agentId, end.session_id ?? null);
@@ -46,8 +72,7 @@ export class TurnOutcomes {
     void this.turns.next(item.agentId);
   }
 
-  @Listens(completionError)
-  async onError(end: PayloadOf<typeof completionError>): Promise<void> {
+  private async settleError(end: PayloadOf<typeof completionError>): Promise<void> {
     const item = await this.messages.byRequest(end.request_id);
     if (!item) return;
     const agent = await this.agents.find(item.agentId);
@@ -84,8 +109,7 @@ export class TurnOutcomes {
     for (const agentId of await this.agents.idleAfterBudget()) void this.turns.next(agentId);
   }
 
-  @Listens(completionCancelled)
-  async onCancelled(end: PayloadOf<typeof completionCancelled>): Promise<void> {
+  private async settleCancelled(end: PayloadOf<typeof completionCancelled>): Promise<void> {
     const item = await this.messages.byRequest(end.request_id);
     if (!item) return;
     await this.turns.markFailed(item.id, 'Cancelled', 'cancelled');

@@ -69,8 +69,16 @@ export class CompletionNotifier implements OnModuleInit {
    * accepted the request, when it does not run here.
    */
   notify<D extends RequestPush>(definition: D, payload: PayloadOf<D>, final = false, acceptedBy = this.live.acceptorOf(payload.request_id)): void {
-    if (acceptedBy && acceptedBy !== this.me && this.storage.dialect === 'postgres') return this.relay(acceptedBy, definition, payload, final);
-    this.deliver(definition, payload, final);
+    if (!acceptedBy || acceptedBy === this.me || this.storage.dialect !== 'postgres') return this.deliver(definition, payload, final);
+    if (!final) return this.relay(acceptedBy, definition, payload, final);
+    // The request's agent may have moved to another node since the attempt started (see completion:adopt_agent): its end goes where the row says now.
+    this.relays = this.relays
+      .then(async () => {
+        const current = (await this.repo.byId(payload.request_id))?.acceptedBy ?? acceptedBy;
+        if (current === this.me) this.deliver(definition, payload, final);
+        else this.relay(current, definition, payload, final);
+      })
+      .catch((error: Error) => this.log.warn({ request_id: payload.request_id, err: error.message }, `${definition.name} not relayed to the node that accepted the request`));
   }
 
   cancelled(requestId: string, sessionId: string | null, acceptedBy?: string | null): void {

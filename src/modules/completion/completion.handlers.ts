@@ -7,10 +7,12 @@ import {
   completionQueueStatus,
   completionRetryStatus,
   completionRunningByNode,
+  completionAdoptAgent,
   completionSessionStatus,
   completionStatus,
   completionUsageWindows,
   type CompletionCheckpointPart,
+  type FailureCode,
   type HandlerResult,
   type ParamsOut,
 } from '../../../libs/client/src';
@@ -33,6 +35,24 @@ export class CompletionHandlers {
     private readonly windows: UsageWindows,
     private readonly repo: CompletionRepository,
   ) {}
+
+  @Handles(completionAdoptAgent)
+  async adoptAgent({ agent_id, request_ids }: ParamsOut<typeof completionAdoptAgent>): Promise<HandlerResult<typeof completionAdoptAgent>> {
+    const requests = await this.repo.adoptAgent(agent_id);
+    const rows = await Promise.all(request_ids.map((id) => this.repo.byId(id)));
+    const ended = rows
+      .filter((row) => row?.status === 'completed' || row?.status === 'failed' || row?.status === 'cancelled')
+      .map((row) => ({
+        request_id: row!.requestId,
+        status: row!.status as 'completed' | 'failed' | 'cancelled',
+        session_id: row!.sessionId,
+        result_session_id: row!.resultSessionId,
+        attempts: row!.attempts,
+        ...(row!.result !== null && { result: JSON.parse(row!.result) }),
+        ...(row!.status === 'failed' && { failure: { message: row!.lastError ?? 'failed', code: (row!.errorCode ?? 'internal_error') as FailureCode } }),
+      }));
+    return { requests, ended };
+  }
 
   @Handles(completionRunningByNode)
   async runningByNode(): Promise<HandlerResult<typeof completionRunningByNode>> {

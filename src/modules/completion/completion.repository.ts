@@ -108,6 +108,7 @@ const statements = {
      WHERE request_id = @id AND status = 'processing' AND lease_expires_at < @now`,
   ),
   nextExpiry: sql(`SELECT MIN(lease_expires_at) FROM completion_requests WHERE status = 'processing' AND owner <> ?`),
+  adoptAgent: sql(`UPDATE completion_requests SET accepted_by = @me WHERE agent_id = @agent AND ${ACTIVE}`),
   runningByNode: sql(`SELECT owner, COUNT(*) AS n FROM completion_requests WHERE status = 'processing' AND owner IS NOT NULL GROUP BY owner`),
   queuedOf: sql(`SELECT r.request_id AS "requestId", r.session_id AS "sessionId", r.attempts FROM completion_requests r WHERE r.status = 'queued' AND r.account = ? ORDER BY r.priority, r.seq`),
   queuedByAccount: sql(`SELECT account, COUNT(*) AS n FROM completion_requests WHERE status = 'queued' GROUP BY account`),
@@ -238,6 +239,11 @@ export class CompletionRepository {
   async nextForeignExpiry(): Promise<number | null> {
     const [next] = await this.storage.column<number | null>(statements.nextExpiry, [this.me]);
     return next ?? null;
+  }
+
+  /** The agent's unfinished requests report to this node from now on (it adopted the agent); resolves with how many. */
+  adoptAgent(agentId: string): Promise<number> {
+    return this.storage.write((tx) => tx.run(statements.adoptAgent, { me: this.me, agent: agentId }));
   }
 
   /** Requests running per node. */

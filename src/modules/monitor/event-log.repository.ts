@@ -178,6 +178,11 @@ export class EventLogRepository {
     return this.written(() => this.deleteInChunks(statements.deleteBefore, cutoff));
   }
 
+  /** Retention: deletes the rows older than `cutoff` (epoch seconds), on one node at a time when several share the database. */
+  async retain(cutoff: number): Promise<void> {
+    await this.storage.exclusively('ksi_event_log_retention', () => this.deleteBefore(cutoff));
+  }
+
   /** Deletes every row written so far, rows still being written included; resolves with how many. */
   deleteAll(): Promise<number> {
     if (this.onThread) return this.thread.call({ op: 'delete_all' });

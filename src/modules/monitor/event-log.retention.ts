@@ -5,7 +5,7 @@ import { EventLogRepository } from './event-log.repository';
 
 const HOUR_MS = 3_600_000;
 
-/** Keeps the event log to KSI_EVENT_RETENTION_DAYS: at start, then every hour. */
+/** Keeps the event log to KSI_EVENT_RETENTION_DAYS: at start, then every hour (one node at a time in a cluster). */
 @Injectable()
 export class EventLogRetention implements OnModuleInit, BeforeApplicationShutdown {
   private timer?: NodeJS.Timeout;

@@ -91,8 +91,8 @@ export class StateRepository {
     return this.storage.column<string>(statements.listGlob, { namespace, pattern: match, now });
   }
 
-  /** Deletes the entries expired at `now`. */
+  /** Deletes the entries expired at `now`; on one node at a time when several share the database. */
   async sweep(now: number): Promise<void> {
-    await this.storage.write((tx) => tx.run(statements.sweep, [now]));
+    await this.storage.exclusively('ksi_state_sweep', () => this.storage.write((tx) => tx.run(statements.sweep, [now])));
   }
 }

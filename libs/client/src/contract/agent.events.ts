@@ -65,6 +65,7 @@ const agentSnapshot = z.object({
   permission_profile: z.string(),
   sandbox: z.string().nullable().describe("The agent's working directory"),
   restarts: z.number().describe('Restarts after failed turns since its last reply'),
+  node_id: z.string().nullable().describe('The node that runs its turns (KSI_NODE_ID); null while none holds it'),
   pending_messages: z.number().describe('Messages waiting or running'),
   failed_messages: z.number().describe('Messages whose turn failed; they stay in the inbox until agent:retry (or agent:restart) runs them again'),
   failed_turns: z.array(failedTurn).describe('The newest failed turns (at most 10), newest first'),

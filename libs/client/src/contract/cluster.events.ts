@@ -1,4 +1,5 @@
 import { defineInternal, defineRequest } from './definition';
+import { failureCode, standardResponse } from './completion.events';
 import { z } from './schema';
 
 export const NODE_STATUSES = ['alive', 'suspect', 'dead'] as const;
@@ -31,10 +32,31 @@ export const completionRunningByNode = defineInternal('completion:running_by_nod
   result: z.object({ running: z.record(z.string(), z.number()) }),
 });
 
+export const completionAdoptAgent = defineInternal('completion:adopt_agent', {
+  summary: 'An agent moved to this node: its unfinished requests report here from now on; how those of its turns in flight ended',
+  params: z.object({ agent_id: z.string(), request_ids: z.array(z.string()).describe('The requests of its turns in flight') }),
+  result: z.object({
+    requests: z.number().describe('Unfinished requests now reporting here'),
+    ended: z
+      .array(
+        z.object({
+          request_id: z.string(),
+          status: z.enum(['completed', 'failed', 'cancelled']),
+          session_id: z.string().nullable(),
+          result_session_id: z.string().nullable(),
+          result: standardResponse.optional(),
+          failure: z.object({ message: z.string(), code: failureCode }).optional(),
+          attempts: z.number(),
+        }),
+      )
+      .describe('Those of request_ids that ended while no node held the agent'),
+  }),
+});
+
 export const clusterNodes = defineRequest('cluster:nodes', {
   summary: 'The daemons sharing this database (one on SQLite), with their status and running completions',
   params: z.object({ include_dead: z.boolean().default(true).describe('List dead nodes too') }),
   result: clusterNodesResult,
 });
 
-export const clusterEvents = [clusterNodes, completionRunningByNode] as const;
+export const clusterEvents = [clusterNodes, completionRunningByNode, completionAdoptAgent] as const;

@@ -92,7 +92,8 @@ export const ATTEMPT_FAILURE_CODES = [
 export type AttemptFailureCode = (typeof ATTEMPT_FAILURE_CODES)[number];
 
 /** Why a request failed for good: an attempt's failure, or the daemon could not finish an attempt (a bug, a storage error). */
-const failureCode = z.enum([...ATTEMPT_FAILURE_CODES, 'internal_error', 'node_lost']);
+export const failureCode = z.enum([...ATTEMPT_FAILURE_CODES, 'internal_error', 'node_lost']);
+export type FailureCode = z.output<typeof failureCode>;
 /** A request's last error code: a failure, or why it waits in the queue again. */
 const errorCode = z
   .enum([...ATTEMPT_FAILURE_CODES, 'internal_error', 'daemon_restart', 'node_lost', 'lock_wait'])

@@ -8,6 +8,7 @@ import type { MigrationInterface, QueryRunner } from 'typeorm';
 export class Cluster1764130000000 implements MigrationInterface {
   async up(runner: QueryRunner): Promise<void> {
     await runner.query(`ALTER TABLE "daemon_runs" ADD "node_id" text`);
+    await runner.query(`ALTER TABLE "agents" ADD "owner" text`);
     await runner.query(`ALTER TABLE "checkpoints" ADD "node_id" text`);
     await runner.query(`ALTER TABLE "completion_requests" ADD "cause" text`);
     await runner.query(`ALTER TABLE "completion_requests" ADD "accepted_by" text`);
@@ -32,5 +33,6 @@ export class Cluster1764130000000 implements MigrationInterface {
     for (const column of ['lease_expires_at', 'lease_epoch', 'owner', 'accepted_by', 'cause']) await runner.query(`ALTER TABLE "completion_requests" DROP COLUMN "${column}"`);
     await runner.query(`ALTER TABLE "checkpoints" DROP COLUMN "node_id"`);
     await runner.query(`ALTER TABLE "daemon_runs" DROP COLUMN "node_id"`);
+    await runner.query(`ALTER TABLE "agents" DROP COLUMN "owner"`);
   }
 }

@@ -4,6 +4,7 @@ import type { MigrationInterface, QueryRunner } from 'typeorm';
 export class Cluster1764130000000 implements MigrationInterface {
   async up(runner: QueryRunner): Promise<void> {
     await runner.query(`ALTER TABLE "daemon_runs" ADD COLUMN "node_id" text`);
+    await runner.query(`ALTER TABLE "agents" ADD COLUMN "owner" text`);
     await runner.query(`ALTER TABLE "checkpoints" ADD COLUMN "node_id" text`);
     await runner.query(`ALTER TABLE "completion_requests" ADD COLUMN "cause" text`);
     await runner.query(`ALTER TABLE "completion_requests" ADD COLUMN "accepted_by" text`);
@@ -22,5 +23,6 @@ export class Cluster1764130000000 implements MigrationInterface {
     for (const column of ['lease_expires_at', 'lease_epoch', 'owner', 'accepted_by', 'cause']) await runner.query(`ALTER TABLE "completion_requests" DROP COLUMN "${column}"`);
     await runner.query(`ALTER TABLE "checkpoints" DROP COLUMN "node_id"`);
     await runner.query(`ALTER TABLE "daemon_runs" DROP COLUMN "node_id"`);
+    await runner.query(`ALTER TABLE "agents" DROP COLUMN "owner"`);
   }
 }

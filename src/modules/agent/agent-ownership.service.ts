@@ -1,0 +1,143 @@
+import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
+import * as path from 'node:path';
+import type { Logger } from 'pino';
+import {
+  clusterNodes,
+  completionAdoptAgent,
+  mcpAgentConfig,
+  messageConnect,
+  systemReady,
+} from '../../../libs/client/src';
+import { KSI_CONFIG, type KsiConfig } from '../../config/config';
+import { EventBus } from '../../events/event-bus';
+import { Listens } from '../../events/handles.decorator';
+import { ShutdownHandler } from '../../lifecycle/shutdown-handler.decorator';
+import { DAEMON_LOG } from '../../logging/logger';
+import { AgentMessageRepository } from './agent-message.repository';
+import { AgentTurns } from './agent-turns.service';
+import { AgentRepository } from './agent.repository';
+import { TurnOutcomes } from './turn-outcomes.service';
+
+/**
+ * Which node runs each agent. Agents outlive the daemon: at start this node takes its own and those
+ * no node holds (on SQLite, every one). Nodes sharing a PostgreSQL database also take the agents of
+ * nodes found dead (heartbeat older than KSI_LEASE_TTL_MS), looking every third of it, and those a
+ * stopping node let go, when it says so. An agent taken over keeps its inbox and session; its turn
+ * in flight reports here from then on, or is settled here if it ended while nobody held the agent.
+ */
+@Injectable()
+export class AgentOwnership implements OnModuleInit {
+  /** The agents this node runs. */
+  private readonly held = new Set<string>();
+  private timer?: NodeJS.Timeout;
+  private stopped = false;
+  private adopting: Promise<void> = Promise.resolve();
+
+  constructor(
+    @Inject(KSI_CONFIG) private readonly config: KsiConfig,
+    @Inject(DAEMON_LOG) private readonly log: Logger,
+    private readonly bus: EventBus,
+    private readonly agents: AgentRepository,
+    private readonly messages: AgentMessageRepository,
+    private readonly turns: AgentTurns,
+    private readonly outcomes: TurnOutcomes,
+  ) {}
+
+  private get clustered(): boolean {
+    return this.config.databaseUrl !== undefined;
+  }
+
+  onModuleInit(): void {
+    this.agents.onAnnounced((note) => {
+      if (note.to === this.config.node.id && note.agentId) void this.turns.next(note.agentId);
+      else if (note.to === undefined && !this.stopped) this.adopt();
+    });
+  }
+
+  @Listens(systemReady)
+  async start(): Promise<void> {
+    this.adopt();
+    await this.adopting;
+    if (this.clustered) this.timer = setInterval(() => this.adopt(), this.config.node.leaseTtlMs / 3).unref();
+  }
+
+  /** A spawned agent runs here. */
+  hold(agentId: string): void {
+    this.held.add(agentId);
+  }
+
+  /** A terminated agent runs nowhere. */
+  forget(agentId: string): void {
+    this.held.delete(agentId);
+  }
+
+  /** The other nodes take this node's agents at once, rather than once it is found dead. */
+  @ShutdownHandler('agents')
+  async stop(): Promise<void> {
+    this.stopped = true;
+    clearInterval(this.timer);
+    if (!this.clustered) return;
+    await this.adopting;
+    await this.agents.release();
+    await this.agents.announce({});
+  }
+
+  /** One adoption at a time. */
+  private adopt(): void {
+    this.adopting = this.adopting
+      .then(() => this.adoptNow())
+      .catch((error: Error) => this.log.warn({ err: error.message }, 'agents not adopted; looking again at the next heartbeat'));
+  }
+
+  private async adoptNow(): Promise<void> {
+    if (this.stopped) return;
+    const dead = this.clustered ? await this.deadNodes() : [];
+    const adopted = await this.agents.adopt(dead, !this.clustered);
+    for (const agentId of adopted) {
+      if (this.held.has(agentId)) continue;
+      this.held.add(agentId);
+      await this.takeOver(agentId).catch((error: Error) => this.log.error({ agent_id: agentId, err: error.message }, 'adopted agent not started'));
+    }
+  }
+
+  private async deadNodes(): Promise<string[]> {
+    const { nodes } = await this.bus.requestOne(clusterNodes, { include_dead: true });
+    return nodes.filter((node) => node.status === 'dead').map((node) => node.node_id);
+  }
+
+  private async takeOver(agentId: string): Promise<void> {
+    const agent = await this.agents.find(agentId);
+    if (!agent) return;
+    // A spent budget is checked again by the next turn: a new period may have begun while nobody ran the agent.
+    if (agent.status === 'failed' || agent.status === 'budget_exhausted') await this.agents.setStatus(agentId, 'idle');
+    // Its MCP bridge reaches the daemon whose config it has: one written by another node points at that node's socket.
+    if (agent.mcpConfigPath !== null && !agent.mcpConfigPath.startsWith(`${this.config.varDir}${path.sep}`)) {
+      const { path: mcpConfig } = await this.bus.requestOne(mcpAgentConfig, { agent_id: agentId });
+      await this.agents.setMcpConfig(agentId, mcpConfig);
+    }
+    await this.settleInFlight(agentId);
+    await this.bus.request(messageConnect, { agent_id: agentId });
+    void this.turns.next(agentId);
+  }
+
+  /**
+   * The agent's turn in flight when its node went: its completion reports here from now on; one that
+   * ended meanwhile is settled here; one never queued goes back to the inbox.
+   */
+  private async settleInFlight(agentId: string): Promise<void> {
+    const inFlight = await this.messages.inFlight(agentId);
+    const requestIds = inFlight.flatMap(({ requestId }) => (requestId === null ? [] : [requestId]));
+    const { ended } = await this.bus.requestOne(completionAdoptAgent, { agent_id: agentId, request_ids: requestIds });
+    for (const end of ended) {
+      if (end.status === 'completed' && end.result) await this.outcomes.onResult({ request_id: end.request_id, session_id: end.result_session_id, result: end.result });
+      else if (end.status === 'failed' && end.failure) {
+        await this.outcomes.onError({ request_id: end.request_id, session_id: end.session_id, error: end.failure.message, code: end.failure.code, attempts: end.attempts });
+      } else if (end.status === 'cancelled') await this.outcomes.onCancelled({ request_id: end.request_id, session_id: end.session_id });
+    }
+    const neverQueued = inFlight.filter(({ requestId }) => requestId === null).map(({ id }) => id);
+    if (neverQueued.length > 0) {
+      await this.messages.requeue(agentId, neverQueued);
+      await this.agents.idleWithoutReply(agentId);
+    }
+  }
+}
