@@ -7,20 +7,30 @@ import { onJsonLines } from './lines';
 
 export const FAKE_CLAUDE = path.resolve(__dirname, '../../test/fixtures/fake-claude');
 
-/** Spawns the fake CLI `count` times one after another with the daemon's arguments: the baseline. */
-export async function spawnDirectly(count: number, stateDir: string): Promise<number> {
+/**
+ * Spawns the fake CLI `count` times with the daemon's arguments, `concurrency` at a time (one after
+ * another by default), each answering after `sleepMs`: the baseline. Resolves with the ms it took.
+ */
+export async function spawnDirectly(count: number, stateDir: string, { concurrency = 1, sleepMs = 0 } = {}): Promise<number> {
   const started = performance.now();
-  for (let i = 0; i < count; i++) {
-    await new Promise<void>((resolve, reject) => {
-      const argv = ['-p', '--output-format', 'stream-json', '--verbose', '--include-partial-messages', '--model=sonnet', `--session-id=${randomUUID()}`];
-      const child = spawn(FAKE_CLAUDE, argv, { detached: true, stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, FAKE_CLAUDE_STATE_DIR: stateDir } });
-      let out = '';
-      child.stdout.on('data', (chunk) => (out += chunk));
-      child.stdin.end(`direct ${i}`);
-      child.once('close', (code) => (code === 0 && JSON.parse(out.trim().split('\n').pop() ?? '').type === 'result' ? resolve() : reject(new Error(`fake exited ${code}`))));
-    });
-  }
+  let next = 0;
+  const worker = async () => {
+    while (next < count) await runFake(next++, stateDir, sleepMs);
+  };
+  await Promise.all(Array.from({ length: concurrency }, worker));
   return performance.now() - started;
+}
+
+function runFake(i: number, stateDir: string, sleepMs: number): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    const argv = ['-p', '--output-format', 'stream-json', '--verbose', '--include-partial-messages', '--model=sonnet', `--session-id=${randomUUID()}`];
+    const env = { ...process.env, FAKE_CLAUDE_STATE_DIR: stateDir, FAKE_CLAUDE_SLEEP_MS: String(sleepMs) };
+    const child = spawn(FAKE_CLAUDE, argv, { detached: true, stdio: ['pipe', 'pipe', 'pipe'], env });
+    let out = '';
+    child.stdout.on('data', (chunk) => (out += chunk));
+    child.stdin.end(`direct ${i}`);
+    child.once('close', (code) => (code === 0 && JSON.parse(out.trim().split('\n').pop() ?? '').type === 'result' ? resolve() : reject(new Error(`fake exited ${code}`))));
+  });
 }
 
 /** Queues `count` completions on one connection and waits for every result; returns ms and results seen. */
