@@ -216,6 +216,7 @@ async function clusterSection(dir: string, bareSocket: string): Promise<void> {
       victim.child.kill('SIGKILL');
       let restartedAt: number | undefined;
       while (restartedAt === undefined) {
+        if (wallClockMs() - killedAt > 30_000) throw new Error(`request ${requestId} was not taken over within 30 s of the kill`);
         restartedAt = invocationsOf(log, requestId)[1]?.time;
         await new Promise((resolve) => setTimeout(resolve, 20));
       }

@@ -275,8 +275,10 @@ const daemonLog = (node: DaemonProcess): string => {
   }, 60_000);
 
   it('a monitor on one node streams every node’s events, each naming its node, and a trace follows a request across nodes', async () => {
-    // Node 0 runs one request at a time: while it runs a long one, the next it accepts runs on node 1.
+    // Node 0 runs one request at a time: while it runs a long one (started before node 1 was up), the next it accepts runs on node 1.
     await cluster.start(0, { KSI_MAX_CONCURRENT: '1', FAKE_CLAUDE_SLEEP_MS: '10000' });
+    const long = await submit(cluster.clients[0], 'long', { conversation_id: 'long' });
+    await allRunning(cluster.clients[0], [long]);
     await cluster.start(1, { FAKE_CLAUDE_SLEEP_MS: '0' });
     const [a, b] = cluster.clients;
     const monitor = cluster.nodes[0].client();
@@ -287,8 +289,6 @@ const daemonLog = (node: DaemonProcess): string => {
       await b.sendSingle('state:set', { key: 'from-node-1', value: 1 });
       await eventually(() => seen.some((event) => event.event_name === 'state:set' && event.node_id === 'node-1'), 10_000, 'node 1’s state:set on node 0’s monitor');
 
-      const long = await submit(a, 'long', { conversation_id: 'long' });
-      await allRunning(a, [long]);
       const reply = (await a.request('completion:async', { prompt: 'elsewhere', model: 'claude-cli/sonnet', conversation_id: 'short' })) as KsiReply<{ request_id: string }>;
       const { request_id } = reply.data;
       await allCompleted(a, [request_id]);
@@ -341,5 +341,20 @@ const daemonLog = (node: DaemonProcess): string => {
     } finally {
       await watcher.close();
     }
+  }, 60_000);
+
+  it('a cancel sent to another node stops the attempt where it runs before the session moves on', async () => {
+    const owner = await cluster.start(0, { FAKE_CLAUDE_SLEEP_MS: '15000' });
+    const running = await submit(cluster.clients[0], 'to be cancelled', { conversation_id: 'c' });
+    await allRunning(cluster.clients[0], [running]);
+    const next = await submit(cluster.clients[0], '[[sleep:0]] next in the session', { conversation_id: 'c' });
+    await cluster.start(1, { FAKE_CLAUDE_SLEEP_MS: '0' });
+
+    expect(await cluster.clients[1].sendSingle('completion:cancel', { request_id: running })).toEqual({ request_id: running, status: 'cancelled' });
+    // The node that ran it killed its process before it recorded the cancel.
+    expect(cliProcessesOf(owner.varDir, '/proc', running)).toEqual([]);
+    await allCompleted(cluster.clients[1], [next]);
+    // A record with an error reads as an error to sendSingle: the reply line itself says how it ended.
+    expect(await cluster.clients[1].request('completion:status', { request_id: running })).toMatchObject({ data: { status: 'cancelled' } });
   }, 60_000);
 });

@@ -126,9 +126,10 @@ export interface KsiConfig {
   resumeStaggerMs: number;
   /**
    * This daemon as a node of a cluster (several daemons on one PostgreSQL database): its id
-   * (KSI_NODE_ID, default host name and var dir) and how long its leases on work last unless renewed.
+   * (KSI_NODE_ID, default host name and var dir), how long its leases on work last unless renewed,
+   * and whether other nodes may share its database (PostgreSQL) at all.
    */
-  node: { id: string; host: string; leaseTtlMs: number };
+  node: { id: string; host: string; leaseTtlMs: number; clustered: boolean };
   /** Nest devtools' HTTP endpoint on loopback; off when unset. */
   devtoolsPort?: number;
   /** The web dashboard's address; off when KSI_HTTP_PORT is unset. Port 0 takes any free port. */
@@ -214,7 +215,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     checkResults: e.KSI_CHECK_RESULTS === 'on',
     eventRetentionDays: e.KSI_EVENT_RETENTION_DAYS,
     resumeStaggerMs: e.KSI_RESUME_STAGGER_MS,
-    node: { id: e.KSI_NODE_ID ?? `${os.hostname()}:${varDir}`, host: os.hostname(), leaseTtlMs: e.KSI_LEASE_TTL_MS },
+    // Only a PostgreSQL database is shared: on SQLite the daemon is the only node, whatever its name.
+    node: { id: e.KSI_NODE_ID ?? `${os.hostname()}:${varDir}`, host: os.hostname(), leaseTtlMs: e.KSI_LEASE_TTL_MS, clustered: e.KSI_DATABASE_URL !== undefined },
     approvalWebhook: e.KSI_APPROVAL_WEBHOOK_URL && webhookSecret ? { url: e.KSI_APPROVAL_WEBHOOK_URL, secret: webhookSecret } : undefined,
     retry: { maxAttempts: e.KSI_RETRY_MAX_ATTEMPTS, initialDelayMs: e.KSI_RETRY_INITIAL_MS, maxDelayMs: e.KSI_RETRY_MAX_MS, multiplier: e.KSI_RETRY_MULTIPLIER },
   };

@@ -40,10 +40,18 @@ export class PostgresSignals {
 
   private connect(): void {
     if (this.closed || this.client || this.reconnectTimer) return;
-    const client = new Client(this.config);
+    // Keepalive: a connection the network dropped without a word is noticed, and opened again.
+    const client = new Client({ ...this.config, keepAlive: true });
     this.client = client;
     client.on('notification', (message) => {
-      for (const listener of this.listeners.get(message.channel) ?? []) listener(message.payload ?? '');
+      for (const listener of this.listeners.get(message.channel) ?? []) {
+        try {
+          listener(message.payload ?? '');
+        } catch (error) {
+          // A payload a listener cannot read (another KSI version's) is dropped, not thrown into pg's emitter.
+          this.log?.warn(`signal on ${message.channel} not handled: ${(error as Error).message}`);
+        }
+      }
     });
     client.on('error', () => this.lost(client));
     client.on('end', () => this.lost(client));

@@ -109,12 +109,14 @@ export class PostgresStorage extends Storage {
       throw this.storageFailure(error);
     }
     let locked = false;
+    let broken: Error | undefined;
     try {
       locked = (await client.query<{ locked: boolean }>('SELECT pg_try_advisory_lock(hashtext($1)) AS locked', [name])).rows[0].locked;
       return locked ? await job() : undefined;
     } finally {
-      if (locked) await client.query('SELECT pg_advisory_unlock(hashtext($1))', [name]).catch(() => undefined);
-      client.release();
+      if (locked) await client.query('SELECT pg_advisory_unlock(hashtext($1))', [name]).catch((error: Error) => (broken = error));
+      // A connection whose unlock failed may still hold the lock: it is closed, not given back.
+      client.release(broken);
     }
   }
 

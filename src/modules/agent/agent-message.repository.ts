@@ -22,8 +22,10 @@ const statements = {
   insert: sql(`INSERT INTO agent_messages (agent_id, message, status, created_at) VALUES (?, ?, 'pending', ?) RETURNING id`),
   claim: sql(`UPDATE agent_messages SET status = 'processing' WHERE id = ?`),
   setRequestId: sql('UPDATE agent_messages SET request_id = ? WHERE id = ?'),
-  done: sql(`UPDATE agent_messages SET status = 'done' WHERE id = ?`),
-  failed: sql(`UPDATE agent_messages SET status = 'failed', error = ?, error_code = ?, failed_at = ? WHERE id = ?`),
+  // Only a running turn settles, once: two nodes that hear its end at once (an agent moving) settle it once.
+  done: sql(`UPDATE agent_messages SET status = 'done' WHERE id = ? AND status = 'processing'`),
+  failed: sql(`UPDATE agent_messages SET status = 'failed', error = ?, error_code = ?, failed_at = ? WHERE id = ? AND status = 'processing'`),
+  backToInbox: sql(`UPDATE agent_messages SET status = 'pending', request_id = NULL WHERE id = ? AND status = 'processing'`),
   requeue: sql(`UPDATE agent_messages SET status = 'pending', request_id = NULL, error = NULL, error_code = NULL, failed_at = NULL WHERE id = ?`),
   deleteAll: sql('DELETE FROM agent_messages WHERE agent_id = ?'),
 };
@@ -101,22 +103,29 @@ export class AgentMessageRepository {
   }
 
   /** The message's turn replied: it is done, and its agent idle on the reply's session. */
-  async settleReply(messageId: number, agentId: string, sessionId: string | null): Promise<void> {
-    await this.storage.write(async (tx) => {
-      await tx.run(statements.done, [messageId]);
+  /** The running turn replied; false when it was settled already (nothing written). */
+  settleReply(messageId: number, agentId: string, sessionId: string | null): Promise<boolean> {
+    return this.storage.write(async (tx) => {
+      if ((await tx.run(statements.done, [messageId])) === 0) return false;
       await agentMoves.idleAfterReply(tx, agentId, sessionId);
+      return true;
     });
   }
 
-  async markFailed(messageId: number, error: string, code: string, now: number): Promise<void> {
-    await this.storage.write((tx) => tx.run(statements.failed, [error, code, now, messageId]));
+  /** The running turn failed; false when it was settled already. */
+  markFailed(messageId: number, error: string, code: string, now: number): Promise<boolean> {
+    return this.storage.write(async (tx) => (await tx.run(statements.failed, [error, code, now, messageId])) === 1);
   }
 
-  /** A spent budget kept the message's turn from starting: it goes back to the inbox as it was, and the agent waits as budget_exhausted. */
-  async waitForBudget(messageId: number, agentId: string): Promise<void> {
-    await this.storage.write(async (tx) => {
-      await tx.run(statements.requeue, [messageId]);
+  /**
+   * A spent budget kept the message's turn from starting: it goes back to the inbox as it was, and the
+   * agent waits as budget_exhausted; false when it was settled already.
+   */
+  waitForBudget(messageId: number, agentId: string): Promise<boolean> {
+    return this.storage.write(async (tx) => {
+      if ((await tx.run(statements.backToInbox, [messageId])) === 0) return false;
       await agentMoves.waitForBudget(tx, agentId);
+      return true;
     });
   }
 

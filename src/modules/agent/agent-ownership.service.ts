@@ -21,8 +21,8 @@ import { TurnOutcomes } from './turn-outcomes.service';
 /**
  * Which node runs each agent. Agents outlive the daemon: at start this node takes its own and those
  * no node holds (on SQLite, every one). Nodes sharing a PostgreSQL database also take the agents of
- * nodes found dead (heartbeat older than KSI_LEASE_TTL_MS), looking every third of it, and those a
- * stopping node let go, when it says so. An agent taken over keeps its inbox and session; its turn
+ * nodes not alive (heartbeat older than KSI_LEASE_TTL_MS, or forgotten), looking every third of it,
+ * and those a stopping node let go, when it says so. An agent taken over keeps its inbox and session; its turn
  * in flight reports here from then on, or is settled here if it ended while nobody held the agent.
  */
 @Injectable()
@@ -44,7 +44,7 @@ export class AgentOwnership implements OnModuleInit {
   ) {}
 
   private get clustered(): boolean {
-    return this.config.databaseUrl !== undefined;
+    return this.config.node.clustered;
   }
 
   onModuleInit(): void {
@@ -91,21 +91,28 @@ export class AgentOwnership implements OnModuleInit {
 
   private async adoptNow(): Promise<void> {
     if (this.stopped) return;
-    const dead = this.clustered ? await this.deadNodes() : [];
-    const adopted = await this.agents.adopt(dead, !this.clustered);
-    for (const agentId of adopted) {
-      if (this.held.has(agentId)) continue;
+    const alive = this.clustered ? await this.aliveNodes() : [];
+    const adopted = await this.agents.adopt(alive, !this.clustered);
+    // An agent another node took meanwhile (this one was thought dead) is no longer run here.
+    const mine = new Set(adopted.map(({ agentId }) => agentId));
+    for (const agentId of this.held) if (!mine.has(agentId)) this.held.delete(agentId);
+    for (const { agentId, previous } of adopted) {
+      if (this.held.has(agentId) && previous === this.config.node.id) continue;
       this.held.add(agentId);
-      await this.takeOver(agentId).catch((error: Error) => this.log.error({ agent_id: agentId, err: error.message }, 'adopted agent not started'));
+      await this.takeOver(agentId, alive).catch((error: Error) => {
+        this.held.delete(agentId);
+        this.log.error({ agent_id: agentId, err: error.message }, 'adopted agent not started; trying again at the next look');
+      });
     }
   }
 
-  private async deadNodes(): Promise<string[]> {
+  /** The nodes not dead: a node forgotten from the list (silent for a day) counts as dead too. */
+  private async aliveNodes(): Promise<string[]> {
     const { nodes } = await this.bus.requestOne(clusterNodes, { include_dead: true });
-    return nodes.filter((node) => node.status === 'dead').map((node) => node.node_id);
+    return nodes.filter((node) => node.status !== 'dead').map((node) => node.node_id);
   }
 
-  private async takeOver(agentId: string): Promise<void> {
+  private async takeOver(agentId: string, alive: string[]): Promise<void> {
     const agent = await this.agents.find(agentId);
     if (!agent) return;
     // A spent budget is checked again by the next turn: a new period may have begun while nobody ran the agent.
@@ -115,7 +122,7 @@ export class AgentOwnership implements OnModuleInit {
       const { path: mcpConfig } = await this.bus.requestOne(mcpAgentConfig, { agent_id: agentId });
       await this.agents.setMcpConfig(agentId, mcpConfig);
     }
-    await this.settleInFlight(agentId);
+    await this.settleInFlight(agentId, alive);
     await this.bus.request(messageConnect, { agent_id: agentId });
     void this.turns.next(agentId);
   }
@@ -124,10 +131,10 @@ export class AgentOwnership implements OnModuleInit {
    * The agent's turn in flight when its node went: its completion reports here from now on; one that
    * ended meanwhile is settled here; one never queued goes back to the inbox.
    */
-  private async settleInFlight(agentId: string): Promise<void> {
+  private async settleInFlight(agentId: string, alive: string[]): Promise<void> {
     const inFlight = await this.messages.inFlight(agentId);
     const requestIds = inFlight.flatMap(({ requestId }) => (requestId === null ? [] : [requestId]));
-    const { ended } = await this.bus.requestOne(completionAdoptAgent, { agent_id: agentId, request_ids: requestIds });
+    const { ended } = await this.bus.requestOne(completionAdoptAgent, { agent_id: agentId, request_ids: requestIds, alive_nodes: alive });
     for (const end of ended) {
       if (end.status === 'completed' && end.result) await this.outcomes.onResult({ request_id: end.request_id, session_id: end.result_session_id, result: end.result });
       else if (end.status === 'failed' && end.failure) {

@@ -68,7 +68,8 @@ export class AgentTurns {
     }
   }
 
-  markFailed(messageId: number, error: string, code: string): Promise<void> {
+  /** False when the turn was settled already. */
+  markFailed(messageId: number, error: string, code: string): Promise<boolean> {
     return this.messages.markFailed(messageId, error, code, this.clock.now());
   }
 }

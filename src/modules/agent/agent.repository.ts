@@ -23,11 +23,14 @@ const statements = {
   idleWithoutReply: sql(`UPDATE agents SET status = 'idle' WHERE agent_id = ? AND status = 'busy'`),
   waitForBudget: sql(`UPDATE agents SET status = 'budget_exhausted' WHERE agent_id = ? AND status != 'stopped'`),
   idleAfterBudget: sql(`UPDATE agents SET status = 'idle' WHERE status = 'budget_exhausted' AND (owner = ? OR owner IS NULL) RETURNING agent_id`),
-  // This node's agents, those no node holds, and those of the nodes `@dead` names; every one with @all (SQLite: one node).
-  adopt: sql(
-    `UPDATE agents SET owner = @me WHERE status <> 'stopped' AND (@all = 1 OR owner IS NULL OR owner = @me OR owner IN (SELECT value FROM json_each(@dead))) RETURNING agent_id`,
-    `UPDATE agents SET owner = @me WHERE status <> 'stopped' AND (@all = 1 OR owner IS NULL OR owner = @me OR owner IN (SELECT jsonb_array_elements_text(@dead::jsonb))) RETURNING agent_id`,
+  // This node's agents, those no node holds, and those of nodes not in @alive; every one with @all (SQLite: one node).
+  adoptable: sql(
+    `SELECT agent_id AS "agentId", owner AS "previous" FROM agents
+     WHERE status <> 'stopped' AND (@all = 1 OR owner IS NULL OR owner = @me OR owner NOT IN (SELECT value FROM json_each(@alive)))`,
+    `SELECT agent_id AS "agentId", owner AS "previous" FROM agents
+     WHERE status <> 'stopped' AND (@all = 1 OR owner IS NULL OR owner = @me OR owner NOT IN (SELECT jsonb_array_elements_text(@alive::jsonb))) FOR UPDATE SKIP LOCKED`,
   ),
+  own: sql('UPDATE agents SET owner = ? WHERE agent_id = ?'),
   release: sql('UPDATE agents SET owner = NULL WHERE owner = ?'),
   setMcpConfig: sql('UPDATE agents SET mcp_config_path = ? WHERE agent_id = ?'),
   forgetSession: sql('UPDATE agents SET session_id = NULL WHERE agent_id = ? AND session_id IS NOT DISTINCT FROM ?'),
@@ -71,11 +74,16 @@ export class AgentRepository {
   }
 
   /**
-   * Takes the agents this node may run: its own, those no node holds, and those of `deadNodes` (with
-   * `all`, every one: a database only this daemon uses); resolves with their ids, in no particular order.
+   * Takes the agents this node may run: its own, those no node holds, and those of nodes not in
+   * `aliveNodes` (with `all`, every one: a database only this daemon uses); resolves with each and the
+   * node that held it before.
    */
-  adopt(deadNodes: string[], all: boolean): Promise<string[]> {
-    return this.storage.write((tx) => tx.column<string>(statements.adopt, { me: this.me, dead: JSON.stringify(deadNodes), all: all ? 1 : 0 }));
+  adopt(aliveNodes: string[], all: boolean): Promise<{ agentId: string; previous: string | null }[]> {
+    return this.storage.write(async (tx) => {
+      const adoptable = await tx.all<{ agentId: string; previous: string | null }>(statements.adoptable, { me: this.me, alive: JSON.stringify(aliveNodes), all: all ? 1 : 0 });
+      for (const { agentId, previous } of adoptable) if (previous !== this.me) await tx.run(statements.own, [this.me, agentId]);
+      return adoptable;
+    });
   }
 
   /** Lets go of this node's agents (it stops): another node adopts them. */

@@ -63,7 +63,7 @@ export class TurnOutcomes {
   private async settleResult(end: PayloadOf<typeof completionResult>): Promise<void> {
     const item = await this.messages.byRequest(end.request_id);
     if (!item) return;
-    await this.messages.settleReply(item.id, item.agentId, end.session_id ?? null);
+    if (!(await this.messages.settleReply(item.id, item.agentId, end.session_id ?? null))) return;
     const text = end.result?.response?.result;
     this.bus.emit(agentResult, { agent_id: item.agentId, request_id: end.request_id, session_id: end.session_id, text: text ?? '' });
     await this.bus
@@ -76,19 +76,21 @@ export class TurnOutcomes {
     const item = await this.messages.byRequest(end.request_id);
     if (!item) return;
     const agent = await this.agents.find(item.agentId);
-    if (end.code === 'budget_exhausted') return this.messages.waitForBudget(item.id, item.agentId);
+    if (end.code === 'budget_exhausted') {
+      await this.messages.waitForBudget(item.id, item.agentId);
+      return;
+    }
     // The CLI stopped the turn at the budget's cap: it ran and paid, so it is failed (for agent:retry), not
     // restarted; the next message finds the budget spent and waits.
     if (end.code === 'max_budget_reached') {
-      await this.turns.markFailed(item.id, end.error, end.code);
+      if (!(await this.turns.markFailed(item.id, end.error, end.code))) return;
       await this.agents.idleWithoutReply(item.agentId);
       void this.turns.next(item.agentId);
       return;
     }
     // Before the turn shows as failed: whoever sees the failure sees the session already forgotten.
     if (agent && agent.status !== 'stopped' && (end.code === 'session_not_found' || end.code === 'context_overflow')) await this.forgetSession(item.agentId, agent.sessionId, end.code);
-    await this.turns.markFailed(item.id, end.error, end.code);
-    if (!agent || agent.status === 'stopped') return;
+    if (!(await this.turns.markFailed(item.id, end.error, end.code)) || !agent || agent.status === 'stopped') return;
     await this.agents.setStatus(item.agentId, 'failed');
     if (agent.restarts >= MAX_RESTARTS) {
       this.log.error({ agent_id: item.agentId, error: end.error }, 'agent failed too often; it stays failed');
@@ -112,7 +114,7 @@ export class TurnOutcomes {
   private async settleCancelled(end: PayloadOf<typeof completionCancelled>): Promise<void> {
     const item = await this.messages.byRequest(end.request_id);
     if (!item) return;
-    await this.turns.markFailed(item.id, 'Cancelled', 'cancelled');
+    if (!(await this.turns.markFailed(item.id, 'Cancelled', 'cancelled'))) return;
     await this.agents.idleWithoutReply(item.agentId);
     void this.turns.next(item.agentId);
   }

@@ -38,7 +38,7 @@ export class BudgetService implements OnModuleInit, OnModuleDestroy {
     private readonly repo: BudgetRepository,
     private readonly bus: EventBus,
   ) {
-    this.shared = config.databaseUrl !== undefined;
+    this.shared = config.node.clustered;
   }
 
   async onModuleInit(): Promise<void> {

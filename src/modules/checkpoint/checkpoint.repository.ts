@@ -4,8 +4,8 @@ import { sql } from '../../database/sql-statement';
 import { Storage } from '../../database/storage';
 import type { Checkpoint } from './checkpoint.entity';
 
-/** This node's checkpoints, and those written before clusters. */
-const MINE = '(node_id = @me OR node_id IS NULL)';
+/** This node's checkpoints, and those written before clusters; every one with @all (SQLite: the daemon is the only node, whatever its name). */
+const MINE = '(@all = 1 OR node_id = @me OR node_id IS NULL)';
 
 const statements = {
   insert: sql('INSERT INTO checkpoints (created_at, reason, data, node_id) VALUES (?, ?, ?, ?) RETURNING id'),
@@ -21,26 +21,28 @@ export type SavedCheckpoint = Pick<Checkpoint, 'id' | 'createdAt' | 'reason' | '
 @Injectable()
 export class CheckpointRepository {
   private readonly me: string;
+  private readonly all: number;
 
   constructor(
     private readonly storage: Storage,
     @Inject(KSI_CONFIG) config: KsiConfig,
   ) {
     this.me = config.node.id;
+    this.all = config.node.clustered ? 0 : 1;
   }
 
   /** Saves a checkpoint and deletes all but the newest `kept`; resolves once committed with its id. */
   save(createdAt: number, reason: string, data: string, kept: number): Promise<number> {
     return this.storage.write(async (tx) => {
       const inserted = await tx.get<{ id: number }>(statements.insert, [createdAt, reason, data, this.me]);
-      await tx.run(statements.prune, { me: this.me, kept });
+      await tx.run(statements.prune, { me: this.me, all: this.all, kept });
       return inserted!.id;
     });
   }
 
   /** The newest checkpoint; with `onlyUnconsumed`, the newest no restore has used yet. */
   newest(onlyUnconsumed: boolean): Promise<SavedCheckpoint | undefined> {
-    return this.storage.get<SavedCheckpoint>(onlyUnconsumed ? statements.newestUnconsumed : statements.newest, { me: this.me });
+    return this.storage.get<SavedCheckpoint>(onlyUnconsumed ? statements.newestUnconsumed : statements.newest, { me: this.me, all: this.all });
   }
 
   /** Marks a checkpoint used by a restore, with the restore's summary (JSON). */

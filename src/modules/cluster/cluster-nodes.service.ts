@@ -13,9 +13,10 @@ import { ClusterNodeRepository } from './cluster-node.repository';
 const FORGET_AFTER_MS = 24 * 60 * 60 * 1000;
 
 /**
- * This daemon as a node: registered at start, a heartbeat every third of KSI_LEASE_TTL_MS, marked
- * stopped at a graceful stop. A node is alive while its heartbeat is younger than half the TTL,
- * suspect until the TTL, then dead (its leases may be taken over, see CompletionLeases).
+ * This daemon as a node of the daemons sharing a PostgreSQL database: registered at start, a
+ * heartbeat every third of KSI_LEASE_TTL_MS, marked stopped at a graceful stop. A node is alive while
+ * its heartbeat is younger than half the TTL, suspect until the TTL, then dead (its leases may be
+ * taken over, see CompletionLeases). On SQLite the daemon is the only node: nothing is written.
  */
 @Injectable()
 export class ClusterNodes implements OnApplicationBootstrap {
@@ -32,7 +33,12 @@ export class ClusterNodes implements OnApplicationBootstrap {
     this.startedAt = clock.now();
   }
 
+  private get clustered(): boolean {
+    return this.config.node.clustered;
+  }
+
   async onApplicationBootstrap(): Promise<void> {
+    if (!this.clustered) return;
     const { node } = this.config;
     const now = this.clock.now();
     await this.repo.register({ nodeId: node.id, host: node.host, pid: process.pid, varDir: this.config.varDir, socket: this.config.socketPath, version: this.config.version, startedAt: this.startedAt, heartbeatAt: now });
@@ -43,13 +49,17 @@ export class ClusterNodes implements OnApplicationBootstrap {
   @ShutdownHandler('cluster')
   async stop(): Promise<void> {
     clearInterval(this.timer);
-    await this.repo.stopped(this.config.node.id, this.clock.now());
+    if (this.clustered) await this.repo.stopped(this.config.node.id, this.clock.now());
   }
 
   async list(includeDead: boolean): Promise<ClusterNodeInfo[]> {
-    const [rows, { running }] = await Promise.all([this.repo.all(), this.bus.requestOne(completionRunningByNode, {})]);
     const now = this.clock.now();
+    const [rows, { running }] = await Promise.all([this.clustered ? this.repo.all() : [this.thisNode(now)], this.bus.requestOne(completionRunningByNode, {})]);
     return rows.map((row) => this.describe(row, now, running[row.nodeId] ?? 0)).filter((node) => includeDead || node.status !== 'dead');
+  }
+
+  private thisNode(now: number): ClusterNode {
+    return { nodeId: this.config.node.id, host: this.config.node.host, pid: process.pid, varDir: this.config.varDir, socket: this.config.socketPath, version: this.config.version, startedAt: this.startedAt, heartbeatAt: now, stoppedAt: null };
   }
 
   private describe(row: ClusterNode, now: number, running: number): ClusterNodeInfo {

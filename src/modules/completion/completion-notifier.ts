@@ -46,6 +46,8 @@ export const pushChannelOf = (nodeId: string): string => `ksi_push_${createHash(
 @Injectable()
 export class CompletionNotifier implements OnModuleInit {
   private readonly me: string;
+  /** Other nodes may run this node's requests. */
+  private readonly clustered: boolean;
   /** Relays go out one after another, so they arrive in the order they were raised. */
   private relays: Promise<void> = Promise.resolve();
 
@@ -58,6 +60,7 @@ export class CompletionNotifier implements OnModuleInit {
     private readonly repo: CompletionRepository,
   ) {
     this.me = config.node.id;
+    this.clustered = config.node.clustered;
   }
 
   onModuleInit(): void {
@@ -69,7 +72,7 @@ export class CompletionNotifier implements OnModuleInit {
    * accepted the request, when it does not run here.
    */
   notify<D extends RequestPush>(definition: D, payload: PayloadOf<D>, final = false, acceptedBy = this.live.acceptorOf(payload.request_id)): void {
-    if (!acceptedBy || acceptedBy === this.me || this.storage.dialect !== 'postgres') return this.deliver(definition, payload, final);
+    if (!acceptedBy || acceptedBy === this.me || !this.clustered) return this.deliver(definition, payload, final);
     if (!final) return this.relay(acceptedBy, definition, payload, final);
     // The request's agent may have moved to another node since the attempt started (see completion:adopt_agent): its end goes where the row says now.
     this.relays = this.relays

@@ -37,8 +37,8 @@ export class CompletionHandlers {
   ) {}
 
   @Handles(completionAdoptAgent)
-  async adoptAgent({ agent_id, request_ids }: ParamsOut<typeof completionAdoptAgent>): Promise<HandlerResult<typeof completionAdoptAgent>> {
-    const requests = await this.repo.adoptAgent(agent_id);
+  async adoptAgent({ agent_id, request_ids, alive_nodes }: ParamsOut<typeof completionAdoptAgent>): Promise<HandlerResult<typeof completionAdoptAgent>> {
+    const requests = await this.repo.adoptAgent(agent_id, alive_nodes);
     const rows = await Promise.all(request_ids.map((id) => this.repo.byId(id)));
     const ended = rows
       .filter((row) => row?.status === 'completed' || row?.status === 'failed' || row?.status === 'cancelled')

@@ -97,18 +97,30 @@ const statements = {
     `SELECT ${REQUEST} FROM completion_requests r WHERE r.request_id IN (SELECT jsonb_array_elements_text(?::jsonb)) ORDER BY r.priority, r.seq`,
   ),
   release: sql(`UPDATE completion_requests SET status = 'queued', ${NO_LEASE} WHERE request_id = @id AND ${FENCE}`),
-  renew: sql(`UPDATE completion_requests SET lease_expires_at = @until WHERE owner = @me AND status = 'processing' RETURNING request_id AS "requestId", lease_epoch AS "leaseEpoch"`),
+  // Only the leases of attempts this node runs: a row it holds but runs no attempt for (a write that failed) expires and is taken over.
+  renew: sql(
+    `UPDATE completion_requests SET lease_expires_at = @until WHERE owner = @me AND status = 'processing' AND request_id IN (SELECT value FROM json_each(@ids)) RETURNING request_id AS "requestId", lease_epoch AS "leaseEpoch"`,
+    `UPDATE completion_requests SET lease_expires_at = @until WHERE owner = @me AND status = 'processing' AND request_id IN (SELECT jsonb_array_elements_text(@ids::jsonb)) RETURNING request_id AS "requestId", lease_epoch AS "leaseEpoch"`,
+  ),
   expired: sql(
-    `SELECT request_id AS "requestId", session_id AS "sessionId", owner, accepted_by AS "acceptedBy", attempts FROM completion_requests WHERE status = 'processing' AND lease_expires_at < ? AND owner <> ?`,
-    `SELECT request_id AS "requestId", session_id AS "sessionId", owner, accepted_by AS "acceptedBy", attempts FROM completion_requests WHERE status = 'processing' AND lease_expires_at < ? AND owner <> ? FOR UPDATE SKIP LOCKED`,
+    `SELECT request_id AS "requestId", session_id AS "sessionId", owner, accepted_by AS "acceptedBy", attempts FROM completion_requests
+     WHERE status = 'processing' AND lease_expires_at < @now AND request_id NOT IN (SELECT value FROM json_each(@running))`,
+    `SELECT request_id AS "requestId", session_id AS "sessionId", owner, accepted_by AS "acceptedBy", attempts FROM completion_requests
+     WHERE status = 'processing' AND lease_expires_at < @now AND request_id NOT IN (SELECT jsonb_array_elements_text(@running::jsonb)) FOR UPDATE SKIP LOCKED`,
   ),
   // Each request taken over may run once more, beyond its budget: losing its node was not its failure.
   takeOver: sql(
     `UPDATE completion_requests SET status = 'queued', ${NO_LEASE}, lease_epoch = lease_epoch + 1, next_attempt_at = @now, last_error = @error, error_code = 'node_lost', pid = NULL, ${AT_LEAST('attempts + 1')}
      WHERE request_id = @id AND status = 'processing' AND lease_expires_at < @now`,
   ),
-  nextExpiry: sql(`SELECT MIN(lease_expires_at) FROM completion_requests WHERE status = 'processing' AND owner <> ?`),
-  adoptAgent: sql(`UPDATE completion_requests SET accepted_by = @me WHERE agent_id = @agent AND ${ACTIVE}`),
+  nextExpiry: sql(
+    `SELECT MIN(lease_expires_at) FROM completion_requests WHERE status = 'processing' AND request_id NOT IN (SELECT value FROM json_each(?))`,
+    `SELECT MIN(lease_expires_at) FROM completion_requests WHERE status = 'processing' AND request_id NOT IN (SELECT jsonb_array_elements_text(?::jsonb))`,
+  ),
+  adoptAgent: sql(
+    `UPDATE completion_requests SET accepted_by = @me WHERE agent_id = @agent AND ${ACTIVE} AND (accepted_by IS NULL OR accepted_by NOT IN (SELECT value FROM json_each(@alive)))`,
+    `UPDATE completion_requests SET accepted_by = @me WHERE agent_id = @agent AND ${ACTIVE} AND (accepted_by IS NULL OR accepted_by NOT IN (SELECT jsonb_array_elements_text(@alive::jsonb)))`,
+  ),
   runningByNode: sql(`SELECT owner, COUNT(*) AS n FROM completion_requests WHERE status = 'processing' AND owner IS NOT NULL GROUP BY owner`),
   queuedOf: sql(`SELECT r.request_id AS "requestId", r.session_id AS "sessionId", r.attempts FROM completion_requests r WHERE r.status = 'queued' AND r.account = ? ORDER BY r.priority, r.seq`),
   queuedByAccount: sql(`SELECT account, COUNT(*) AS n FROM completion_requests WHERE status = 'queued' GROUP BY account`),
@@ -213,20 +225,20 @@ export class CompletionRepository {
     await this.storage.write((tx) => tx.run(statements.release, this.fenced(row)));
   }
 
-  /** Extends this node's leases until `until`; resolves with the epoch of each lease it still holds. */
-  async renew(until: number): Promise<Map<string, number>> {
-    const rows = await this.storage.write((tx) => tx.all<Leased>(statements.renew, { me: this.me, until }));
+  /** Extends this node's leases on the requests `running` until `until`; resolves with the epoch of each lease it still holds. */
+  async renew(running: string[], until: number): Promise<Map<string, number>> {
+    const rows = await this.storage.write((tx) => tx.all<Leased>(statements.renew, { me: this.me, until, ids: JSON.stringify(running) }));
     return new Map(rows.map((row) => [row.requestId, row.leaseEpoch]));
   }
 
   /**
-   * Requests whose lease another node held and let end before `now` back to the queue, due at once;
-   * resolves with what each was. `before` runs (synchronously) for each inside the transaction, before
-   * any node can claim it again.
+   * Requests whose lease ended before `now` (another node's, or this node's with no attempt running:
+   * not in `running`) back to the queue, due at once; resolves with what each was. `before` runs
+   * (synchronously) for each inside the transaction, before any node can claim it again.
    */
-  takeOverExpired(now: number, error: (owner: string) => string, before: (row: TakenOver) => void): Promise<TakenOver[]> {
+  takeOverExpired(now: number, running: string[], error: (owner: string) => string, before: (row: TakenOver) => void): Promise<TakenOver[]> {
     return this.storage.write(async (tx) => {
-      const expired = await tx.all<TakenOver>(statements.expired, [now, this.me]);
+      const expired = await tx.all<TakenOver>(statements.expired, { now, running: JSON.stringify(running) });
       for (const row of expired) {
         before(row);
         await tx.run(statements.takeOver, { id: row.requestId, now, error: error(row.owner) });
@@ -235,15 +247,18 @@ export class CompletionRepository {
     });
   }
 
-  /** When the first lease another node holds ends unless renewed; null when it holds none. */
-  async nextForeignExpiry(): Promise<number | null> {
-    const [next] = await this.storage.column<number | null>(statements.nextExpiry, [this.me]);
+  /** When the first lease on a request not in `running` ends unless renewed; null when there is none. */
+  async nextExpiry(running: string[]): Promise<number | null> {
+    const [next] = await this.storage.column<number | null>(statements.nextExpiry, [JSON.stringify(running)]);
     return next ?? null;
   }
 
-  /** The agent's unfinished requests report to this node from now on (it adopted the agent); resolves with how many. */
-  adoptAgent(agentId: string): Promise<number> {
-    return this.storage.write((tx) => tx.run(statements.adoptAgent, { me: this.me, agent: agentId }));
+  /**
+   * The agent's unfinished requests report to this node from now on (it adopted the agent), but for
+   * those a node in `aliveNodes` accepted (its client waits there); resolves with how many.
+   */
+  adoptAgent(agentId: string, aliveNodes: string[]): Promise<number> {
+    return this.storage.write((tx) => tx.run(statements.adoptAgent, { me: this.me, agent: agentId, alive: JSON.stringify(aliveNodes) }));
   }
 
   /** Requests running per node. */

@@ -2,7 +2,6 @@ import { Inject, Injectable } from '@nestjs/common';
 import type { Logger } from 'pino';
 import { CLOCK, type Clock } from '../../common/clock';
 import { KSI_CONFIG, type KsiConfig } from '../../config/config';
-import { Storage } from '../../database/storage';
 import { DAEMON_LOG } from '../../logging/logger';
 import { killCliProcessesOf } from './cli-processes';
 import { CompletionRepository } from './completion.repository';
@@ -15,7 +14,6 @@ export class CrashRecovery {
     @Inject(CLOCK) private readonly clock: Clock,
     @Inject(DAEMON_LOG) private readonly log: Logger,
     private readonly repo: CompletionRepository,
-    private readonly storage: Storage,
   ) {}
 
   /**
@@ -26,7 +24,7 @@ export class CrashRecovery {
   async requeueInterrupted(): Promise<void> {
     const orphans = killCliProcessesOf(this.config.varDir);
     if (orphans.length > 0) this.log.warn({ pids: orphans }, 'killed Claude CLI processes left by a previous daemon');
-    const requeued = await this.repo.requeueInterrupted(this.clock.now(), 'Interrupted by a daemon restart', 'daemon_restart', this.storage.dialect === 'sqlite');
+    const requeued = await this.repo.requeueInterrupted(this.clock.now(), 'Interrupted by a daemon restart', 'daemon_restart', !this.config.node.clustered);
     for (const requestId of requeued) this.log.warn({ request_id: requestId }, 'requeued a completion interrupted by a daemon restart');
   }
 }

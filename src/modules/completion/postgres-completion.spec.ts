@@ -124,10 +124,11 @@ async function scenario(storage: Storage): Promise<Record<string, unknown>> {
     duration_api_ms: 7,
   });
   seen.runningByNode = Object.fromEntries(await requests.runningByNode());
-  seen.renewed = [...(await requests.renew(T0 + DAY + 1_000)).keys()];
-  seen.nextForeignExpiry = await other.nextForeignExpiry();
+  // Only the leases of attempts the node runs are renewed.
+  seen.renewed = [...(await requests.renew(["b1", "a1"], T0 + DAY + 1_000)).keys()];
+  seen.nextExpiry = [await other.nextExpiry([]), await requests.nextExpiry(["b1"])];
   const killedFirst: string[] = [];
-  seen.takenOver = (await other.takeOverExpired(T0 + DAY + 2_000, (owner) => `lost ${owner}`, (row) => killedFirst.push(row.requestId))).map((row) => [row.requestId, row.owner, row.attempts]);
+  seen.takenOver = (await other.takeOverExpired(T0 + DAY + 2_000, [], (owner) => `lost ${owner}`, (row) => killedFirst.push(row.requestId))).map((row) => [row.requestId, row.owner, row.attempts]);
   seen.killedFirst = killedFirst;
   seen.b1TakenOver = await requests.byId("b1");
   const claimedLater = (await other.claim(T0 + DAY + 2_000, T0 + DAY + 3_000, 10))!;
@@ -241,7 +242,7 @@ async function scenario(storage: Storage): Promise<Record<string, unknown>> {
       expect(seen.completed).toBe(true);
       expect(seen.runningByNode).toEqual({ "node-a": 1 });
       expect(seen.renewed).toEqual(["b1"]);
-      expect(seen.nextForeignExpiry).toBe(T0 + DAY + 1_000);
+      expect(seen.nextExpiry).toEqual([T0 + DAY + 1_000, null]);
       expect(seen.takenOver).toEqual([["b1", "node-a", 1]]);
       expect(seen.killedFirst).toEqual(["b1"]);
       expect(seen.b1TakenOver).toMatchObject({ status: "queued", owner: null, leaseEpoch: 2, errorCode: "node_lost", attempts: 1 });

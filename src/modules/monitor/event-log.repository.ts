@@ -88,9 +88,12 @@ const WRITTEN_SIGNAL = 'ksi_events';
 const statements = {
   count: sql('SELECT COUNT(*) FROM event_log'),
   // Rows past the cursor, and rows whose ids were skipped (a node's batch not yet committed when the cursor passed them).
+  // Two index lookups: a range past the cursor, and the skipped ids one by one.
   tail: sql(
-    'SELECT id, timestamp, meta, data FROM event_log WHERE id > @after OR id IN (SELECT value FROM json_each(@gaps)) ORDER BY id LIMIT @rows',
-    'SELECT id, timestamp, meta, data FROM event_log WHERE id > @after::bigint OR id IN (SELECT jsonb_array_elements_text(@gaps::jsonb)::bigint) ORDER BY id LIMIT @rows',
+    `SELECT * FROM (SELECT id, timestamp, meta, data FROM event_log WHERE id > @after ORDER BY id LIMIT @rows) AS newer
+     UNION ALL SELECT id, timestamp, meta, data FROM event_log WHERE id IN (SELECT value FROM json_each(@gaps)) ORDER BY id`,
+    `(SELECT id, timestamp, meta, data FROM event_log WHERE id > @after::bigint ORDER BY id LIMIT @rows)
+     UNION ALL (SELECT id, timestamp, meta, data FROM event_log WHERE id = ANY(SELECT jsonb_array_elements_text(@gaps::jsonb)::bigint)) ORDER BY id`,
   ),
   correlationStats: sql('SELECT COUNT(DISTINCT correlation_id) AS correlations, COUNT(*) AS events, MIN(timestamp) AS oldest FROM event_log'),
   lastId: sql(LAST_ID_TEXT),

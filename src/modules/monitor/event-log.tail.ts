@@ -37,7 +37,7 @@ export class EventLogTail {
   ) {}
 
   start(deliver: (record: EventRecord) => void): void {
-    if (this.config.databaseUrl === undefined || !this.config.eventLog || this.deliver) return;
+    if (!this.config.node.clustered || !this.config.eventLog || this.deliver) return;
     this.deliver = deliver;
     if (!this.listening) {
       this.listening = true;

@@ -42,7 +42,7 @@ export class StateService implements OnModuleInit, OnApplicationShutdown {
     private readonly queueItems: QueueRepository,
     @Inject(CLOCK) private readonly clock: Clock,
   ) {
-    this.cached = config.databaseUrl === undefined;
+    this.cached = !config.node.clustered;
     this.cache = new LRUCache<string, CachedEntry>({
       max: CACHED_ENTRIES,
       maxSize: config.stateCacheBytes,

@@ -34,7 +34,11 @@ export const completionRunningByNode = defineInternal('completion:running_by_nod
 
 export const completionAdoptAgent = defineInternal('completion:adopt_agent', {
   summary: 'An agent moved to this node: its unfinished requests report here from now on; how those of its turns in flight ended',
-  params: z.object({ agent_id: z.string(), request_ids: z.array(z.string()).describe('The requests of its turns in flight') }),
+  params: z.object({
+    agent_id: z.string(),
+    request_ids: z.array(z.string()).describe('The requests of its turns in flight'),
+    alive_nodes: z.array(z.string()).describe('Requests accepted by these nodes keep reporting there (a client of theirs waits); empty on SQLite'),
+  }),
   result: z.object({
     requests: z.number().describe('Unfinished requests now reporting here'),
     ended: z
