@@ -143,6 +143,8 @@ async function postgresSection(dir: string, bareSocket: string): Promise<void> {
     const daemon = await startDaemon(path.join(pgDir, 'main'), await database('main'));
     printTable(await stateRows(daemon.socket, bareSocket));
     await stopDaemon(daemon.child);
+    // `postgres state`: the state figures alone.
+    if (process.argv[3] === 'state') return;
     await completionsSection(pgDir, database);
     printTable(await restoreRows(pgDir, database));
   } finally {
@@ -205,13 +207,14 @@ async function clusterSection(dir: string, bareSocket: string): Promise<void> {
     const takeovers: number[] = [];
     for (let run = 0; run < 3; run++) {
       const name = `takeover${run}`;
-      const [victim, survivor] = await nodes(name, 2, (index) => ({ FAKE_CLAUDE_SLEEP_MS: index === 0 ? '600000' : '0', KSI_MAX_CONCURRENT: index === 0 ? '2' : '1' }));
-      // The survivor is busy with a long one of its own meanwhile; the victim takes the next.
-      const held = await requestOnce(survivor.socket, 'completion:async', { prompt: 'hold [[sleep:600000]]', conversation_id: `${name}-held` });
-      const inFlight = await requestOnce(victim.socket, 'completion:async', { prompt: `${name} in flight`, conversation_id: `${name}-flight` });
+      // The victim alone claims the request; the survivor starts once it runs there.
+      const url = await server.createDatabase(name);
+      const nodeEnv = (index: number) => ({ KSI_DATABASE_URL: url, KSI_NODE_ID: `${name}-${index}`, KSI_LEASE_TTL_MS: String(CLUSTER_TTL_MS), CLAUDE_BIN: FAKE_CLAUDE, FAKE_CLAUDE_LOG: log });
+      const victim = await startDaemon(path.join(clusterDir, `${name}-0`), { ...nodeEnv(0), FAKE_CLAUDE_SLEEP_MS: '600000' });
+      const inFlight = await requestOnce(victim.socket, 'completion:async', { prompt: `${name} in flight`, conversation_id: name });
       const requestId = inFlight.data.request_id as string;
       while ((await requestOnce(victim.socket, 'completion:status', { request_id: requestId })).data.status !== 'processing') await new Promise((resolve) => setTimeout(resolve, 20));
-      await requestOnce(survivor.socket, 'completion:cancel', { request_id: held.data.request_id });
+      const survivor = await startDaemon(path.join(clusterDir, `${name}-1`), { ...nodeEnv(1), FAKE_CLAUDE_SLEEP_MS: '0' });
       const killedAt = wallClockMs();
       victim.child.kill('SIGKILL');
       let restartedAt: number | undefined;
