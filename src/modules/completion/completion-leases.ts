@@ -13,7 +13,7 @@ import { CompletionRepository, type TakenOver } from './completion.repository';
 import { LiveRequests } from './live-requests';
 
 /** The signal every node listens on: the queue moved (a request was accepted, handed back or finished). */
-export const QUEUE_SIGNAL = 'ksi_completion_queue';
+const QUEUE_SIGNAL = 'ksi_completion_queue';
 /** The channel a node hears requests about its attempts on (a cancel sent to another node). */
 const controlChannelOf = (nodeId: string): string => `ksi_control_${createHash('sha256').update(nodeId).digest('hex').slice(0, 32)}`;
 /** Past a lease's end, how long before a takeover looks again, so a renewal just in time is not mistaken for a death. */

@@ -36,7 +36,7 @@ const MAX_SIGNAL_BYTES = 7_900;
 const DELTA_PIECE = 1_900;
 
 /** The channel a node hears its relayed pushes on: PostgreSQL takes names of up to 63 bytes. */
-export const pushChannelOf = (nodeId: string): string => `ksi_push_${createHash('sha256').update(nodeId).digest('hex').slice(0, 32)}`;
+const pushChannelOf = (nodeId: string): string => `ksi_push_${createHash('sha256').update(nodeId).digest('hex').slice(0, 32)}`;
 
 /**
  * What a request's progress and end tell: pushed to the connection that sent it, and raised inside
