@@ -95,7 +95,7 @@ export class EventLogRecorder implements OnModuleInit, BeforeApplicationShutdown
   private add(record: EventRecord): void {
     this.recent.add(record);
     if (this.events.closed) return;
-    if (this.buffer.add(record.timestamp, metaOf(record, this.config.node.id), dataOf(record, this.config.eventDataMaxBytes))) this.scheduleFlush();
+    if (this.buffer.add(record.timestamp, metaOf(record, this.config.node.clustered ? this.config.node.id : undefined), dataOf(record, this.config.eventDataMaxBytes))) this.scheduleFlush();
   }
 
   /** A full batch goes now (unless enough are in flight: it goes when one comes back); a partial one after BATCH_MS. */
@@ -132,8 +132,11 @@ export class EventLogRecorder implements OnModuleInit, BeforeApplicationShutdown
   }
 }
 
-/** The EVENT_META values, in order, then the node that recorded the event (read by other nodes' monitors, see EventLogTail). */
-function metaOf(record: EventRecord, nodeId: string): string {
+/**
+ * The EVENT_META values, in order, then (on a shared database only: each byte costs on this hot path)
+ * the node that recorded the event, read by other nodes' monitors (see EventLogTail).
+ */
+function metaOf(record: EventRecord, nodeId: string | undefined): string {
   const sessionId = (record.data as { session_id?: unknown } | undefined)?.session_id;
   const correlationId = record.correlation_id === null || record.correlation_id === undefined ? null : String(record.correlation_id);
   const values = [
@@ -148,7 +151,7 @@ function metaOf(record: EventRecord, nodeId: string): string {
     record.outcome ?? null,
     record.duration_ms ?? null,
   ] satisfies unknown[] & { length: typeof EVENT_META.length };
-  return JSON.stringify([...values, nodeId]);
+  return JSON.stringify(nodeId === undefined ? values : [...values, nodeId]);
 }
 
 function dataOf(record: EventRecord, maxBytes: number): string {

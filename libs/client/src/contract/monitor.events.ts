@@ -62,7 +62,7 @@ export const loggedEvent = z.object({
   source,
   outcome: z.string().nullable().describe(outcomeMeaning),
   duration_ms: z.number().nullable(),
-  node_id: z.string().nullable().describe('The node that handled it (KSI_NODE_ID); null for events an older KSI logged'),
+  node_id: z.string().nullable().describe('The node that handled it (KSI_NODE_ID) on a shared PostgreSQL database; null on SQLite (one node) and for events an older KSI logged'),
   data: eventData,
 });
 export type LoggedEvent = z.output<typeof loggedEvent>;
