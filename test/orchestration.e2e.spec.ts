@@ -60,3 +60,55 @@ describe('termination by event', () => {
     await client.close();
   });
 });
+
+describe('instances outlive the daemon', () => {
+  const daemon = fakeClaudeDaemon();
+  beforeAll(() => daemon.start());
+  afterAll(() => daemon.dispose());
+
+  const statusOf = async (id: string): Promise<Record<string, any>> => {
+    const client = daemon.client();
+    try {
+      return (await client.sendSingle('orchestration:status', { orchestration_id: id })) as Record<string, any>;
+    } finally {
+      await client.close();
+    }
+  };
+  const ended = (id: string) =>
+    eventually(async () => {
+      const current = await statusOf(id);
+      return current.state === 'terminated' ? current : undefined;
+    }, 30_000);
+
+  it('a debate killed with the daemon (kill -9) goes on where it was once the daemon starts again', async () => {
+    const client = daemon.client();
+    const { orchestration_id: id } = (await client.sendSingle('orchestration:start', { pattern: 'debate', vars: { topic: 'tides [[sleep:300]]', rounds: 3 } })) as Record<string, any>;
+    await client.close();
+    await eventually(async () => (await statusOf(id)).message_count >= 2, 20_000);
+    await daemon.stop('SIGKILL');
+    await daemon.start();
+    expect(await ended(id)).toMatchObject({ reason: 'rounds', message_count: 6 });
+    const again = daemon.client();
+    const { transcript } = (await again.sendSingle('orchestration:get_instance', { orchestration_id: id })) as Record<string, any>;
+    expect(transcript.map((turn: { agent_id: string }) => turn.agent_id)).toEqual([1, 2, 3].flatMap(() => [`${id}_pro`, `${id}_con`]));
+    // Each reply answers the one before it: nothing was skipped or routed twice.
+    for (let i = 1; i < transcript.length; i++) expect(transcript[i].text).toContain(transcript[i - 1].text);
+    const { agents } = (await again.sendSingle('agent:list', {})) as { agents: { agent_id: string }[] };
+    expect(agents.filter((agent) => agent.agent_id.startsWith(id))).toEqual([]);
+    await again.close();
+  });
+
+  it('a timeout set before a graceful restart ends the instance after it', async () => {
+    const client = daemon.client();
+    const { orchestration_id: id } = (await client.sendSingle('orchestration:start', {
+      pattern: 'until_done',
+      vars: { task: 'iterate [[sleep:300]]', done_event: 'never:raised', timeout_seconds: 4 },
+    })) as Record<string, any>;
+    await client.close();
+    await daemon.stop();
+    await daemon.start();
+    const status = await ended(id);
+    expect(status).toMatchObject({ reason: 'timeout' });
+    expect(status.ended_at - status.started_at).toBeGreaterThanOrEqual(4);
+  });
+});

@@ -343,6 +343,30 @@ const daemonLog = (node: DaemonProcess): string => {
     }
   }, 60_000);
 
+  it('an orchestration survives the death of the node running it: its turns go on, and its timeout ends it, on a live node', async () => {
+    await cluster.start(0);
+    await cluster.start(1);
+    const [a, b] = cluster.clients;
+    const start = async (pattern: string, vars: Record<string, unknown>) => ((await a.sendSingle('orchestration:start', { pattern, vars })) as { orchestration_id: string }).orchestration_id;
+    const debate = await start('debate', { topic: 'ebbs [[sleep:500]]', rounds: 3 });
+    const timed = await start('until_done', { task: 'loop [[sleep:400]]', done_event: 'never:raised', timeout_seconds: 6 });
+    const status = async (id: string) => (await b.sendSingle('orchestration:status', { orchestration_id: id })) as Record<string, any>;
+    await eventually(async () => (await status(debate)).message_count >= 1, 15_000, 'the first reply routed');
+    expect(await b.sendSingle('agent:info', { agent_id: `${debate}_pro` })).toMatchObject({ node_id: 'node-0' });
+
+    await cluster.nodes[0].stop('SIGKILL');
+    const ended = (id: string) => eventually(async () => ((await status(id)).state === 'terminated' ? status(id) : undefined), 40_000, `${id} terminated`);
+    expect(await ended(debate)).toMatchObject({ reason: 'rounds', message_count: 6 });
+    const { transcript } = (await b.sendSingle('orchestration:get_instance', { orchestration_id: debate })) as { transcript: { agent_id: string; text: string }[] };
+    expect(transcript.map((turn) => turn.agent_id)).toEqual([1, 2, 3].flatMap(() => [`${debate}_pro`, `${debate}_con`]));
+    for (let i = 1; i < transcript.length; i++) expect(transcript[i].text).toContain(transcript[i - 1].text);
+    const timedOut = await ended(timed);
+    expect(timedOut.reason).toBe('timeout');
+    expect(timedOut.ended_at - timedOut.started_at).toBeGreaterThanOrEqual(6);
+    const { agents } = (await b.sendSingle('agent:list', {})) as { agents: { agent_id: string }[] };
+    expect(agents.filter((agent) => agent.agent_id.startsWith(debate) || agent.agent_id.startsWith(timed))).toEqual([]);
+  }, 60_000);
+
   it('a cancel sent to another node stops the attempt where it runs before the session moves on', async () => {
     const owner = await cluster.start(0, { FAKE_CLAUDE_SLEEP_MS: '15000' });
     const running = await submit(cluster.clients[0], 'to be cancelled', { conversation_id: 'c' });

@@ -14,6 +14,8 @@ import { UsageWindowRow } from '../modules/completion/usage-window.entity';
 import { CompositionIndexEntry } from '../modules/composition/composition-index.entity';
 import { DynamicComposition } from '../modules/composition/dynamic-composition.entity';
 import { BusMessageRow } from '../modules/message/bus-message.entity';
+import { OrchestrationTurn } from '../modules/orchestration/orchestration-turn.entity';
+import { OrchestrationRow } from '../modules/orchestration/orchestration.entity';
 import { EventLogEntry } from '../modules/monitor/event-log.entity';
 import { AgentPermission } from '../modules/permission/agent-permission.entity';
 import { Sandbox } from '../modules/permission/sandbox.entity';
@@ -43,4 +45,6 @@ export const ENTITIES = [
   Approval,
   ApprovalRule,
   ClusterNode,
+  OrchestrationRow,
+  OrchestrationTurn,
 ];

@@ -32,14 +32,14 @@ export class OrchestrationHandlers {
   }
 
   @Handles(orchestrationStatus)
-  status({ orchestration_id }: ParamsOut<typeof orchestrationStatus>): HandlerResult<typeof orchestrationStatus> {
-    if (orchestration_id) return this.orchestrations.summary(this.orchestrations.get(orchestration_id));
-    return { orchestrations: this.orchestrations.all().map((instance) => this.orchestrations.summary(instance)) };
+  async status({ orchestration_id }: ParamsOut<typeof orchestrationStatus>): Promise<HandlerResult<typeof orchestrationStatus>> {
+    if (orchestration_id) return this.orchestrations.summaryOf(orchestration_id);
+    return { orchestrations: await this.orchestrations.all() };
   }
 
   @Handles(orchestrationTerminate)
-  async terminate({ orchestration_id }: ParamsOut<typeof orchestrationTerminate>): Promise<HandlerResult<typeof orchestrationTerminate>> {
-    return this.orchestrations.summary(await this.orchestrations.terminate(orchestration_id, 'requested'));
+  terminate({ orchestration_id }: ParamsOut<typeof orchestrationTerminate>): Promise<HandlerResult<typeof orchestrationTerminate>> {
+    return this.orchestrations.terminate(orchestration_id, 'requested');
   }
 
   @Handles(orchestrationListPatterns)
@@ -53,9 +53,8 @@ export class OrchestrationHandlers {
   }
 
   @Handles(orchestrationGetInstance)
-  getInstance({ orchestration_id }: ParamsOut<typeof orchestrationGetInstance>): HandlerResult<typeof orchestrationGetInstance> {
-    const instance = this.orchestrations.get(orchestration_id);
-    return { ...this.orchestrations.summary(instance), transcript: instance.transcript };
+  getInstance({ orchestration_id }: ParamsOut<typeof orchestrationGetInstance>): Promise<HandlerResult<typeof orchestrationGetInstance>> {
+    return this.orchestrations.get(orchestration_id);
   }
 
   @Listens(agentResult)

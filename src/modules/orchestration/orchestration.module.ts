@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { OrchestrationHandlers } from './orchestration.handlers';
+import { OrchestrationRepository } from './orchestration.repository';
 import { OrchestrationService } from './orchestration.service';
 
-@Module({ providers: [OrchestrationService, OrchestrationHandlers] })
+@Module({ providers: [OrchestrationRepository, OrchestrationService, OrchestrationHandlers] })
 export class OrchestrationModule {}

@@ -1,8 +1,9 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, type BeforeApplicationShutdown, type OnModuleInit } from '@nestjs/common';
 import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Logger } from 'pino';
+import picomatch from 'picomatch';
 import { parse } from 'yaml';
 import {
   agentSendMessage,
@@ -12,6 +13,7 @@ import {
   orchestrationMessage,
   orchestrationStarted,
   orchestrationTerminated,
+  systemReady,
   type HandlerResult,
   type OrchestrationSummary,
   type PatternDocument,
@@ -20,12 +22,14 @@ import {
 import { CLOCK, type Clock } from '../../common/clock';
 import { substitute } from '../../common/placeholders';
 import { KSI_CONFIG, type KsiConfig } from '../../config/config';
-import picomatch from 'picomatch';
 import { EventBus } from '../../events/event-bus';
-import { EventTap } from '../../events/event-tap';
 import type { EventContext } from '../../events/event-context';
 import { EventError } from '../../events/event-error';
+import { EventTap } from '../../events/event-tap';
+import { Listens } from '../../events/handles.decorator';
 import { DAEMON_LOG } from '../../logging/logger';
+import type { OrchestrationRow } from './orchestration.entity';
+import { OrchestrationRepository } from './orchestration.repository';
 
 /** A pattern file: load() checks the parts PatternDocument names; the rest is read as written. */
 interface Pattern extends PatternDocument {
@@ -34,33 +38,66 @@ interface Pattern extends PatternDocument {
   coordination: PatternDocument['coordination'] & { termination?: { rounds?: number | string; timeout_seconds?: number | string; event?: string } };
 }
 
-/** An instance: what orchestration:status shows (CONTRACT §3: state running | terminated), and what it runs with. */
-interface Instance extends OrchestrationSummary {
-  transcript: TranscriptTurn[];
-  timer?: NodeJS.Timeout;
-  stopWatching?: () => void;
-  /** The termination under way (no more routing), which every caller of terminate() awaits. */
-  ending?: Promise<Instance>;
+/** A turn handed to the next agent: agent:send_message's params. */
+interface PendingTurn {
+  agent_id: string;
+  message: Record<string, unknown>;
 }
+
+/** The longest a timer may wait (setTimeout's limit); a later timeout is looked at again then. */
+const LONGEST_TIMER_MS = 2 ** 31 - 1;
 
 /**
  * Runs orchestration patterns: spawns the pattern's agents, starts the first turn, and routes each
- * agent's reply to the next agent in strict turn order until the rounds are done or time runs out.
- * Finished instances stay listed with the reason they ended.
+ * agent's reply to the next agent in strict turn order until the rounds are done, time runs out or
+ * the end event happens. Instances live in the database, so whichever node hears an agent's reply
+ * routes it (a route is written only if no other came first), and an instance goes on when the node
+ * that started it stops or dies. Finished instances stay listed with the reason they ended.
  */
 @Injectable()
-export class OrchestrationService {
-  private readonly instances = new Map<string, Instance>();
+export class OrchestrationService implements OnModuleInit, BeforeApplicationShutdown {
   readonly patternsDir: string;
+  /** Running instances with an end event, by id: every node watches its own events for them. */
+  private watched = new Map<string, (eventName: string) => boolean>();
+  private stopWatching?: () => void;
+  private timeoutTimer?: NodeJS.Timeout;
+  private upkeepTimer?: NodeJS.Timeout;
+  /** One look at the running instances at a time, so a later look never loses to an earlier one. */
+  private looking: Promise<void> = Promise.resolve();
+  /** Endings this node carries out, which every terminate() of the same instance here awaits. */
+  private readonly endings = new Map<string, Promise<void>>();
+  private stopped = false;
+  /** Epoch ms this daemon started: on SQLite, a turn pending since before then was left by a previous run. */
+  private readonly startedAt: number;
 
   constructor(
-    @Inject(KSI_CONFIG) config: KsiConfig,
+    @Inject(KSI_CONFIG) private readonly config: KsiConfig,
     @Inject(CLOCK) private readonly clock: Clock,
     @Inject(DAEMON_LOG) private readonly log: Logger,
     private readonly bus: EventBus,
     private readonly tap: EventTap,
+    private readonly repo: OrchestrationRepository,
   ) {
     this.patternsDir = path.join(config.libDir, 'compositions', 'orchestrations');
+    this.startedAt = clock.now();
+  }
+
+  onModuleInit(): void {
+    this.repo.onAnnounced(() => this.lookAgain());
+  }
+
+  /** Picks up the instances a previous run or another node left: their timeouts, end events, and turns not handed on. */
+  @Listens(systemReady)
+  async resume(): Promise<void> {
+    await this.upkeep();
+    if (this.config.node.clustered) this.upkeepTimer = setInterval(() => void this.upkeep(), this.config.node.leaseTtlMs / 3).unref();
+  }
+
+  beforeApplicationShutdown(): void {
+    this.stopped = true;
+    clearInterval(this.upkeepTimer);
+    clearTimeout(this.timeoutTimer);
+    this.stopWatching?.();
   }
 
   patterns(): string[] {
@@ -81,7 +118,7 @@ export class OrchestrationService {
     return pattern;
   }
 
-  async start(patternName: string, given: Record<string, unknown>, context: EventContext): Promise<Instance> {
+  async start(patternName: string, given: Record<string, unknown>, context: EventContext): Promise<OrchestrationSummary> {
     const raw = this.load(patternName);
     const vars = { ...Object.fromEntries(Object.entries(raw.variables ?? {}).map(([name, v]) => [name, v.default])), ...given };
     const pattern = substitute(raw, vars) as Pattern;
@@ -92,88 +129,212 @@ export class OrchestrationService {
       await this.bus.requestOne(agentSpawn, { profile: spec.profile, agent_id: agentId, context: { ...vars, ...spec.vars, orchestration_id: id } }, context);
       agents[name] = agentId;
     }
-    const instance: Instance = {
-      orchestration_id: id,
+    const turnOrder = pattern.coordination.turn_order.map((name) => agents[name]);
+    const now = this.clock.now();
+    const timeout = Number(pattern.coordination.termination?.timeout_seconds ?? 0);
+    const first: PendingTurn = { agent_id: turnOrder[0], message: { prompt: pattern.coordination.start } };
+    const row: OrchestrationRow = {
+      orchestrationId: id,
       pattern: patternName,
       state: 'running',
       reason: null,
-      agents,
-      turn_order: pattern.coordination.turn_order.map((name) => agents[name]),
+      agents: JSON.stringify(agents),
+      turnOrder: JSON.stringify(turnOrder),
       turn: 0,
       rounds: Number(pattern.coordination.termination?.rounds ?? 1),
-      message_count: 0,
-      started_at: this.clock.now() / 1000,
-      ended_at: null,
-      transcript: [],
+      messageCount: 0,
+      startedAt: now,
+      endedAt: null,
+      timeoutAt: timeout > 0 ? now + timeout * 1000 : null,
+      endEvent: pattern.coordination.termination?.event ?? null,
+      pendingTurn: JSON.stringify(first),
+      pendingSince: now,
     };
-    const timeout = Number(pattern.coordination.termination?.timeout_seconds ?? 0);
-    if (timeout > 0) instance.timer = setTimeout(() => void this.terminate(id, 'timeout'), timeout * 1000).unref();
-    const endEvent = pattern.coordination.termination?.event;
-    if (endEvent) {
-      // Termination by event: the first event whose name matches ends the instance.
-      const matches = picomatch(endEvent);
-      instance.stopWatching = this.tap.observe((record) => {
-        if (instance.state === 'running' && !instance.ending && matches(record.event_name)) void this.terminate(id, `event:${record.event_name}`);
-      });
-    }
-    this.instances.set(id, instance);
+    await this.repo.insert(row);
+    // Watching starts before the first turn: an end event may follow it at once.
+    await this.changed();
     this.bus.emit(orchestrationStarted, { orchestration_id: id, pattern: patternName, agents });
-    await this.bus.requestOne(agentSendMessage, { agent_id: instance.turn_order[0], message: { prompt: pattern.coordination.start } }, context);
-    return instance;
+    await this.handOn(id, 0, first, context);
+    return this.summary(row);
   }
 
   /** An agent's reply: if it was its turn, it goes to the next agent; the rounds decide the end. */
   async route(agentId: string, text: string): Promise<HandlerResult<typeof orchestrationMessage>> {
-    const instance = [...this.instances.values()].find((candidate) => candidate.state === 'running' && !candidate.ending && candidate.turn_order.includes(agentId));
+    const instance = (await this.repo.running()).find((candidate) => (JSON.parse(candidate.turnOrder) as string[]).includes(agentId));
     if (!instance) return { status: 'blocked' };
-    if (instance.turn_order[instance.turn] !== agentId) {
-      this.log.warn({ orchestration_id: instance.orchestration_id, agent_id: agentId }, 'reply out of turn ignored');
+    const turnOrder = JSON.parse(instance.turnOrder) as string[];
+    if (turnOrder[instance.turn] !== agentId) {
+      this.log.warn({ orchestration_id: instance.orchestrationId, agent_id: agentId }, 'reply out of turn ignored');
       return { status: 'blocked' };
     }
-    instance.message_count++;
-    instance.transcript.push({ agent_id: agentId, text, at: this.clock.now() / 1000 });
-    if (instance.message_count >= instance.rounds * instance.turn_order.length) {
-      await this.terminate(instance.orchestration_id, 'rounds');
+    const id = instance.orchestrationId;
+    const reply = { agentId, text, at: this.clock.now() };
+    if (instance.messageCount + 1 >= instance.rounds * turnOrder.length) {
+      if (!(await this.repo.route(id, instance.messageCount, reply, { turn: instance.turn, pendingTurn: null, ending: 'rounds' }))) return this.routedElsewhere(id, agentId);
+      await this.finish(id);
       return { status: 'terminated' };
     }
-    instance.turn = (instance.turn + 1) % instance.turn_order.length;
-    const next = instance.turn_order[instance.turn];
-    const speaker = Object.entries(instance.agents).find(([, id]) => id === agentId)?.[0] ?? agentId;
-    await this.bus.requestOne(agentSendMessage, { agent_id: next, message: { prompt: `${speaker}: ${text}`, from: agentId, orchestration_id: instance.orchestration_id } });
-    return { status: 'routed', to: next };
+    const turn = (instance.turn + 1) % turnOrder.length;
+    const speaker = Object.entries(JSON.parse(instance.agents) as Record<string, string>).find(([, agent]) => agent === agentId)?.[0] ?? agentId;
+    const next: PendingTurn = { agent_id: turnOrder[turn], message: { prompt: `${speaker}: ${text}`, from: agentId, orchestration_id: id } };
+    if (!(await this.repo.route(id, instance.messageCount, reply, { turn, pendingTurn: JSON.stringify(next), ending: null }))) return this.routedElsewhere(id, agentId);
+    await this.handOn(id, instance.messageCount + 1, next);
+    return { status: 'routed', to: next.agent_id };
   }
 
-  /** Resolves once every agent of the instance is terminated; only then is its state `terminated`. */
-  terminate(id: string, reason: string): Promise<Instance> {
-    const instance = this.get(id);
-    if (instance.state === 'terminated') return Promise.resolve(instance);
-    instance.ending ??= this.end(instance, reason);
-    return instance.ending;
+  /** Ends a running instance for `reason`; resolves once its agents are terminated. */
+  async terminate(id: string, reason: string): Promise<OrchestrationSummary> {
+    const row = await this.find(id);
+    if (row.state === 'running') await this.repo.beginEnding(id, reason, this.clock.now());
+    // Ending twice is harmless (terminating a terminated agent changes nothing): a request to terminate does not wait on another node.
+    if (row.state !== 'terminated') await this.finish(id);
+    return this.summary(await this.find(id));
   }
 
-  private async end(instance: Instance, reason: string): Promise<Instance> {
-    clearTimeout(instance.timer);
-    instance.stopWatching?.();
-    for (const agentId of Object.values(instance.agents)) await this.bus.request(agentTerminate, { agent_id: agentId });
-    instance.state = 'terminated';
-    instance.reason = reason;
-    instance.ended_at = this.clock.now() / 1000;
-    this.bus.emit(orchestrationTerminated, { orchestration_id: instance.orchestration_id, reason });
-    return instance;
+  async get(id: string): Promise<OrchestrationSummary & { transcript: TranscriptTurn[] }> {
+    const [row, turns] = await Promise.all([this.find(id), this.repo.transcript(id)]);
+    return { ...this.summary(row), transcript: turns.map((turn) => ({ agent_id: turn.agentId, text: turn.text, at: turn.at / 1000 })) };
   }
 
-  get(id: string): Instance {
-    const instance = this.instances.get(id);
-    if (!instance) throw new EventError('not_found', `Orchestration not found: ${id}`);
-    return instance;
+  async summaryOf(id: string): Promise<OrchestrationSummary> {
+    return this.summary(await this.find(id));
   }
 
-  all(): Instance[] {
-    return [...this.instances.values()];
+  async all(): Promise<OrchestrationSummary[]> {
+    return (await this.repo.all()).map((row) => this.summary(row));
   }
 
-  summary(instance: Instance): OrchestrationSummary {
-    const { timer: _timer, transcript: _transcript, stopWatching: _watch, ending: _ending, ...rest } = instance;
-    return rest;
+  private async find(id: string): Promise<OrchestrationRow> {
+    const row = await this.repo.find(id);
+    if (!row) throw new EventError('not_found', `Orchestration not found: ${id}`);
+    return row;
+  }
+
+  /** CONTRACT §3: state running | terminated; an instance whose agents are being terminated still runs. Times in epoch seconds. */
+  private summary(row: OrchestrationRow): OrchestrationSummary {
+    return {
+      orchestration_id: row.orchestrationId,
+      pattern: row.pattern,
+      state: row.state === 'terminated' ? 'terminated' : 'running',
+      reason: row.state === 'running' ? null : row.reason,
+      agents: JSON.parse(row.agents) as Record<string, string>,
+      turn_order: JSON.parse(row.turnOrder) as string[],
+      turn: row.turn,
+      rounds: row.rounds,
+      message_count: row.messageCount,
+      started_at: row.startedAt / 1000,
+      ended_at: row.endedAt === null ? null : row.endedAt / 1000,
+    };
+  }
+
+  private routedElsewhere(id: string, agentId: string): HandlerResult<typeof orchestrationMessage> {
+    this.log.warn({ orchestration_id: id, agent_id: agentId }, 'reply already routed or instance ended meanwhile; ignored');
+    return { status: 'blocked' };
+  }
+
+  /** Hands a written turn to its agent, then marks it handed on; one left pending is handed on by upkeep. */
+  private async handOn(id: string, messageCount: number, turn: PendingTurn, context?: EventContext): Promise<void> {
+    await this.bus.requestOne(agentSendMessage, turn, context);
+    await this.repo.delivered(id, messageCount);
+  }
+
+  /** Terminates an ending instance's agents and records the end, once per node at a time. */
+  private finish(id: string): Promise<void> {
+    let ending = this.endings.get(id);
+    if (!ending) {
+      ending = this.end(id).finally(() => this.endings.delete(id));
+      this.endings.set(id, ending);
+    }
+    return ending;
+  }
+
+  private async end(id: string): Promise<void> {
+    const row = await this.find(id);
+    if (row.state !== 'ending') return;
+    for (const agentId of Object.values(JSON.parse(row.agents) as Record<string, string>)) await this.bus.request(agentTerminate, { agent_id: agentId });
+    if (await this.repo.ended(id, this.clock.now())) {
+      this.bus.emit(orchestrationTerminated, { orchestration_id: id, reason: row.reason ?? 'requested' });
+      await this.changed();
+    }
+  }
+
+  /** Ends an instance for a timeout or an end event, unless something else ended it first. */
+  private async endFor(id: string, reason: string): Promise<void> {
+    if (await this.repo.beginEnding(id, reason, this.clock.now())) await this.finish(id);
+  }
+
+  /** The running instances changed here: this node and the others look again. */
+  private async changed(): Promise<void> {
+    this.lookAgain();
+    await this.looking;
+    await this.repo.announce();
+  }
+
+  private lookAgain(): void {
+    this.looking = this.looking.then(() => this.watch()).catch((error: Error) => this.log.warn({ err: error.message }, 'running orchestrations not read; looking again later'));
+  }
+
+  /** Watches for the end events of the running instances, and wakes at the soonest timeout. */
+  private async watch(): Promise<void> {
+    if (this.stopped) return;
+    const running = await this.repo.running();
+    this.watched = new Map(running.flatMap((row) => (row.endEvent === null ? [] : [[row.orchestrationId, picomatch(row.endEvent)] as const])));
+    if (this.watched.size > 0) this.stopWatching ??= this.tap.observe((record) => this.onEvent(record.event_name));
+    else {
+      this.stopWatching?.();
+      this.stopWatching = undefined;
+    }
+    clearTimeout(this.timeoutTimer);
+    const soonest = Math.min(...running.map((row) => row.timeoutAt ?? Infinity));
+    if (soonest !== Infinity) this.timeoutTimer = setTimeout(() => void this.endTimedOut(), Math.min(Math.max(0, soonest - this.clock.now()), LONGEST_TIMER_MS)).unref();
+  }
+
+  private onEvent(eventName: string): void {
+    for (const [id, matches] of this.watched) {
+      if (!matches(eventName)) continue;
+      // The first matching event ends it; those that follow (its own ending's events too) do not.
+      this.watched.delete(id);
+      void this.endFor(id, `event:${eventName}`).catch((error: Error) => this.log.error({ orchestration_id: id, err: error.message }, 'orchestration not ended'));
+    }
+  }
+
+  private async endTimedOut(): Promise<void> {
+    try {
+      const now = this.clock.now();
+      for (const row of await this.repo.running()) if (row.timeoutAt !== null && row.timeoutAt <= now) await this.endFor(row.orchestrationId, 'timeout');
+    } catch (error) {
+      this.log.error({ err: (error as Error).message }, 'timed-out orchestrations not ended; trying again at the next look');
+    }
+    this.lookAgain();
+  }
+
+  /**
+   * Finishes what a node left half done: turns written but never handed to their agent, and endings
+   * whose agents may still run. On SQLite those of a previous run; on a shared database those older
+   * than two lease TTLs (their node is presumed gone), on one node at a time.
+   */
+  private async upkeep(): Promise<void> {
+    const clustered = this.config.node.clustered;
+    const before = clustered ? this.clock.now() - 2 * this.config.node.leaseTtlMs : this.startedAt;
+    try {
+      await this.repo.exclusively(async () => {
+        for (const row of await this.repo.stale(before)) {
+          if (this.stopped) return;
+          const id = row.orchestrationId;
+          try {
+            if (row.state === 'ending') await this.finish(id);
+            else if (row.pendingTurn !== null) {
+              this.log.info({ orchestration_id: id }, 'handing on a turn its node left pending');
+              await this.handOn(id, row.messageCount, JSON.parse(row.pendingTurn) as PendingTurn);
+            }
+          } catch (error) {
+            this.log.error({ orchestration_id: id, err: (error as Error).message }, 'orchestration left half done not finished; trying again at the next look');
+          }
+        }
+      });
+    } catch (error) {
+      this.log.error({ err: (error as Error).message }, 'orchestration upkeep failed; trying again at the next look');
+    }
+    await this.endTimedOut();
   }
 }

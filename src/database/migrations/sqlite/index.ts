@@ -16,6 +16,7 @@ import { Budgets1764100000000 } from './1764100000000-budgets';
 import { UsageWindows1764110000000 } from './1764110000000-usage-windows';
 import { Approvals1764120000000 } from './1764120000000-approvals';
 import { Cluster1764130000000 } from './1764130000000-cluster';
+import { Orchestrations1764140000000 } from './1764140000000-orchestrations';
 
 /** Every migration, oldest first; run at start (the daemon never uses `synchronize`). */
 export const sqliteMigrations = [
@@ -37,4 +38,5 @@ export const sqliteMigrations = [
   UsageWindows1764110000000,
   Approvals1764120000000,
   Cluster1764130000000,
+  Orchestrations1764140000000,
 ];
