@@ -107,7 +107,7 @@ describe('instances outlive the daemon', () => {
     await client.close();
     await daemon.stop();
     await daemon.start();
-    const status = await ended(id);
+    const status = (await ended(id))!;
     expect(status).toMatchObject({ reason: 'timeout' });
     expect(status.ended_at - status.started_at).toBeGreaterThanOrEqual(4);
   });

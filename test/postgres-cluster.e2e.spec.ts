@@ -360,11 +360,43 @@ const daemonLog = (node: DaemonProcess): string => {
     const { transcript } = (await b.sendSingle('orchestration:get_instance', { orchestration_id: debate })) as { transcript: { agent_id: string; text: string }[] };
     expect(transcript.map((turn) => turn.agent_id)).toEqual([1, 2, 3].flatMap(() => [`${debate}_pro`, `${debate}_con`]));
     for (let i = 1; i < transcript.length; i++) expect(transcript[i].text).toContain(transcript[i - 1].text);
-    const timedOut = await ended(timed);
+    const timedOut = (await ended(timed))!;
     expect(timedOut.reason).toBe('timeout');
     expect(timedOut.ended_at - timedOut.started_at).toBeGreaterThanOrEqual(6);
     const { agents } = (await b.sendSingle('agent:list', {})) as { agents: { agent_id: string }[] };
     expect(agents.filter((agent) => agent.agent_id.startsWith(debate) || agent.agent_id.startsWith(timed))).toEqual([]);
+  }, 60_000);
+
+  it('a node that lost its signal connection catches up once it listens again: a result relayed and a direct message announced meanwhile reach its clients', async () => {
+    const deaf = await cluster.start(0, { KSI_MAX_CONCURRENT: '1' });
+    const busy = await submit(cluster.clients[0], '[[sleep:20000]] keeps node-0 busy', { conversation_id: 'busy' });
+    await allRunning(cluster.clients[0], [busy]);
+    await cluster.start(1);
+    const watcher = new CompletionWatcher(cluster.clients[0]);
+    const inbox = deaf.client();
+    const delivered: unknown[] = [];
+    inbox.subscribe('message:delivered', (line) => delivered.push(line.data));
+    try {
+      await inbox.sendSingle('message:subscribe', { event_types: ['DIRECT_MESSAGE'], agent_id: 'listener-0' });
+      // Accepted by node-0, which has no free slot: node-1 runs it and relays its result to node-0.
+      const elsewhere = await submit(cluster.clients[0], '[[sleep:300]] run by node-1', { conversation_id: 'other' });
+      await allRunning(cluster.clients[1], [elsewhere]);
+      // Its signal connection gone, and paused so that it cannot listen again before the result and the message are announced.
+      await server!.execute(`SELECT pg_terminate_backend(pid, 5000) FROM pg_stat_activity WHERE application_name = 'ksi signals ${deaf.pid}'`);
+      process.kill(deaf.pid!, 'SIGSTOP');
+      try {
+        await allCompleted(cluster.clients[1], [elsewhere]);
+        await cluster.clients[1].sendSingle('message:publish', { event_type: 'DIRECT_MESSAGE', to: 'listener-0', message: { n: 1 } });
+      } finally {
+        process.kill(deaf.pid!, 'SIGCONT');
+      }
+      expect(await watcher.end(elsewhere)).toMatchObject({ event: 'completion:result', data: { result: { ksi: { node_id: 'node-1' } } } });
+      await eventually(() => delivered.length === 1, 10_000, 'the direct message delivered');
+      expect(delivered).toEqual([expect.objectContaining({ to: 'listener-0', n: 1 })]);
+      expect(daemonLog(deaf)).toContain('LISTEN connection lost');
+    } finally {
+      await inbox.close();
+    }
   }, 60_000);
 
   it('a cancel sent to another node stops the attempt where it runs before the session moves on', async () => {

@@ -1,8 +1,10 @@
 import { Global, Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
+import type { Logger } from 'pino';
 import { DataSource } from 'typeorm';
 import { CLOCK, type Clock } from '../common/clock';
 import { KSI_CONFIG, type KsiConfig } from '../config/config';
+import { DAEMON_LOG } from '../logging/logger';
 import { dataSourceOptions, migrate, storageOn } from './open-storage';
 import { Storage } from './storage';
 import { WriteLock } from './write-lock';
@@ -20,10 +22,10 @@ import { WriteLock } from './write-lock';
     { provide: WriteLock, useFactory: () => new WriteLock() },
     {
       provide: Storage,
-      inject: [DataSource, KSI_CONFIG, WriteLock, CLOCK],
-      useFactory: async (dataSource: DataSource, config: KsiConfig, lock: WriteLock, clock: Clock): Promise<Storage> => {
+      inject: [DataSource, KSI_CONFIG, WriteLock, CLOCK, DAEMON_LOG],
+      useFactory: async (dataSource: DataSource, config: KsiConfig, lock: WriteLock, clock: Clock, log: Logger): Promise<Storage> => {
         await migrate(dataSource);
-        return storageOn(dataSource, config, lock, clock);
+        return storageOn(dataSource, config, lock, clock, log);
       },
     },
   ],

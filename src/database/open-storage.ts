@@ -1,6 +1,7 @@
 import type { Database } from 'better-sqlite3';
 import type { Pool } from 'pg';
 import { DataSource, type DataSourceOptions } from 'typeorm';
+import type { Logger } from 'pino';
 import { systemClock, type Clock } from '../common/clock';
 import type { KsiConfig } from '../config/config';
 import { postgresMigrations } from './migrations/postgres';
@@ -59,8 +60,8 @@ export async function migrate(dataSource: DataSource): Promise<void> {
 }
 
 /** The Storage over an initialised DataSource's connection (SQLite) or pool (PostgreSQL). */
-export function storageOn(dataSource: DataSource, config: KsiConfig, lock: WriteLock, clock: Clock): Storage {
-  if (config.databaseUrl) return new PostgresStorage((dataSource.driver as unknown as { master: Pool }).master, postgresLocation(config.databaseUrl), clock);
+export function storageOn(dataSource: DataSource, config: KsiConfig, lock: WriteLock, clock: Clock, log?: Pick<Logger, 'warn'>): Storage {
+  if (config.databaseUrl) return new PostgresStorage((dataSource.driver as unknown as { master: Pool }).master, postgresLocation(config.databaseUrl), clock, log);
   return new SqliteStorage((dataSource.driver as unknown as { databaseConnection: Database }).databaseConnection, lock, clock);
 }
 

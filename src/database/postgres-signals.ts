@@ -6,11 +6,14 @@ const RECONNECT_MS = 1_000;
 
 /**
  * PostgreSQL's LISTEN on one dedicated connection (a pooled one would drop it when given back),
- * opened again whenever it is lost. Signals sent while it was down are not replayed: the nodes'
- * polling is the backstop.
+ * opened again whenever it is lost. Signals sent while it was down are not replayed: once it listens
+ * again, `onResumed` listeners look at the database again (and the nodes' polling is the backstop).
  */
 export class PostgresSignals {
   private readonly listeners = new Map<string, Set<(payload: string) => void>>();
+  private readonly resumed = new Set<() => void>();
+  /** It listened once: a later connection follows a loss. */
+  private listened = false;
   private client?: Client;
   private closed = false;
   private reconnectTimer?: NodeJS.Timeout;
@@ -30,6 +33,11 @@ export class PostgresSignals {
     set.add(listener);
   }
 
+  /** Calls `listener` each time the connection listens again after a loss. */
+  onResumed(listener: () => void): void {
+    this.resumed.add(listener);
+  }
+
   close(): Promise<void> {
     this.closed = true;
     clearTimeout(this.reconnectTimer);
@@ -41,7 +49,7 @@ export class PostgresSignals {
   private connect(): void {
     if (this.closed || this.client || this.reconnectTimer) return;
     // Keepalive: a connection the network dropped without a word is noticed, and opened again.
-    const client = new Client({ ...this.config, keepAlive: true });
+    const client = new Client({ ...this.config, keepAlive: true, application_name: `ksi signals ${process.pid}` });
     this.client = client;
     client.on('notification', (message) => {
       for (const listener of this.listeners.get(message.channel) ?? []) {
@@ -58,7 +66,19 @@ export class PostgresSignals {
     void (async () => {
       await client.connect();
       for (const channel of this.listeners.keys()) await client.query(`LISTEN ${quoteIdentifier(channel)}`);
+      if (this.listened) this.callResumed();
+      this.listened = true;
     })().catch(() => this.lost(client));
+  }
+
+  private callResumed(): void {
+    for (const listener of this.resumed) {
+      try {
+        listener();
+      } catch (error) {
+        this.log?.warn(`catching up on missed signals failed: ${(error as Error).message}`);
+      }
+    }
   }
 
   private lost(client = this.client): void {

@@ -1,4 +1,5 @@
 import type { ClientConfig, Pool, PoolClient, QueryResult } from 'pg';
+import type { Logger } from 'pino';
 import { STORAGE_FULL, STORAGE_UNAVAILABLE } from '../../libs/client/src';
 import { systemClock, type Clock } from '../common/clock';
 import { EventError } from '../events/event-error';
@@ -79,10 +80,11 @@ export class PostgresStorage extends Storage {
     private readonly pool: Pool,
     readonly location: string,
     private readonly clock: Clock = systemClock,
+    log?: Pick<Logger, 'warn'>,
   ) {
     super();
     this.reads = new PostgresSession(() => this.pool, (error) => this.storageFailure(error));
-    this.signals = new PostgresSignals((pool as unknown as { options: ClientConfig }).options);
+    this.signals = new PostgresSignals((pool as unknown as { options: ClientConfig }).options, log);
   }
 
   async signal(channel: string, payload: string): Promise<void> {
@@ -95,6 +97,10 @@ export class PostgresStorage extends Storage {
 
   onSignal(channel: string, listener: (payload: string) => void): void {
     this.signals.listen(channel, listener);
+  }
+
+  onSignalsMissed(listener: () => void): void {
+    this.signals.onResumed(listener);
   }
 
   onApplicationShutdown(): Promise<void> {

@@ -56,6 +56,8 @@ export class SqliteStorage extends Storage {
 
   onSignal(): void {}
 
+  onSignalsMissed(): void {}
+
   async onApplicationShutdown(): Promise<void> {}
 
   exclusively<T>(_name: string, job: () => Promise<T>): Promise<T> {

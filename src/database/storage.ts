@@ -90,6 +90,11 @@ export abstract class Storage implements SqlSession {
   /** Calls `listener` with the payload of each signal on `channel`. */
   abstract onSignal(channel: string, listener: (payload: string) => void): void;
   /**
+   * Calls `listener` each time signals may have been missed: the connection that hears them was lost
+   * and listens again. Whoever acts on signals looks at the database again then. Never on SQLite.
+   */
+  abstract onSignalsMissed(listener: () => void): void;
+  /**
    * Runs `job` unless another node sharing the database runs the job of this name now (PostgreSQL's
    * advisory lock, released when the job ends or its node dies): periodic upkeep runs on one node at
    * a time, and on another once that one is gone. Undefined when another node held it. SQLite: at once.

@@ -52,6 +52,12 @@ export class AgentOwnership implements OnModuleInit {
       if (note.to === this.config.node.id && note.agentId) void this.turns.next(note.agentId);
       else if (note.to === undefined && !this.stopped) this.adopt();
     });
+    // A missed note may have asked for a turn of an agent run here, or let agents go.
+    this.agents.onSignalsMissed(() => {
+      if (this.stopped) return;
+      this.adopt();
+      for (const agentId of this.held) void this.turns.next(agentId);
+    });
   }
 
   @Listens(systemReady)

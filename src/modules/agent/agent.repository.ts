@@ -104,6 +104,11 @@ export class AgentRepository {
     this.storage.onSignal(AGENTS_SIGNAL, (payload) => listener(JSON.parse(payload) as AgentNote));
   }
 
+  /** See Storage.onSignalsMissed. */
+  onSignalsMissed(listener: () => void): void {
+    this.storage.onSignalsMissed(listener);
+  }
+
   find(agentId: string): Promise<Agent | undefined> {
     return this.storage.get<Agent>(statements.find, [agentId]);
   }

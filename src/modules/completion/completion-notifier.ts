@@ -8,6 +8,7 @@ import {
   completionFailed,
   completionProgress,
   completionResult,
+  failureCode,
   type PayloadOf,
   type PushDefinition,
   type z,
@@ -65,6 +66,7 @@ export class CompletionNotifier implements OnModuleInit {
 
   onModuleInit(): void {
     this.storage.onSignal(pushChannelOf(this.me), (payload) => void this.received(payload));
+    this.storage.onSignalsMissed(() => void this.catchUp());
   }
 
   /**
@@ -120,6 +122,39 @@ export class CompletionNotifier implements OnModuleInit {
       if (payload) this.deliver(definition, payload, relay.final);
     } catch (error) {
       this.log.warn({ err: (error as Error).message }, 'a relayed completion push could not be delivered');
+    }
+  }
+
+  /**
+   * Relayed pushes were maybe missed: the requests accepted here that ended elsewhere meanwhile get
+   * their last push from their rows (progress already missed stays missed).
+   */
+  private async catchUp(): Promise<void> {
+    for (const requestId of this.live.awaitedElsewhere()) {
+      try {
+        const row = await this.repo.byId(requestId);
+        // Gone, or its agent moved: it ends on the node that accepted it now.
+        if (!row || (row.acceptedBy !== null && row.acceptedBy !== this.me)) this.live.finished(requestId);
+        else if (row.status === 'completed') {
+          const result = await this.resultOf(requestId);
+          if (result) this.deliver(completionResult, result, true);
+        }
+        else if (row.status === 'failed') {
+          const failure: PayloadOf<typeof completionError> = {
+            request_id: requestId,
+            session_id: row.sessionId,
+            error: row.lastError ?? 'failed',
+            code: failureCode.catch('internal_error').parse(row.errorCode),
+            attempts: row.attempts,
+          };
+          this.deliver(completionError, failure, true);
+        } else if (row.status === 'cancelled') {
+          const cancelled: PayloadOf<typeof completionCancelled> = { request_id: requestId, session_id: row.sessionId };
+          this.deliver(completionCancelled, cancelled, true);
+        }
+      } catch (error) {
+        this.log.warn({ request_id: requestId, err: (error as Error).message }, 'missed completion push not recovered');
+      }
     }
   }
 

@@ -26,10 +26,13 @@ export class LiveRequests {
   /** The event each request was accepted in, so its progress and result join that causal tree. */
   private readonly causes = new Map<string, CorrelationScope>();
   private readonly runs = new Map<string, Run>();
+  /** Requests accepted by this run of the daemon whose last push has not gone out. */
+  private readonly open = new Set<string>();
   /** Requests whose attempt this stop interrupted; the checkpoint lists them as processing. */
   private readonly interrupted = new Set<string>();
 
   accepted(requestId: string, connection: ClientConnection | undefined, cause: CorrelationScope | undefined): void {
+    this.open.add(requestId);
     if (connection) this.requesters.set(requestId, connection);
     if (cause) this.causes.set(requestId, cause);
   }
@@ -45,6 +48,7 @@ export class LiveRequests {
 
   /** The request's last push went out; its cause is kept until the listeners raised with it have started. */
   finished(requestId: string): void {
+    this.open.delete(requestId);
     this.requesters.delete(requestId);
     setImmediate(() => this.causes.delete(requestId));
   }
@@ -55,6 +59,11 @@ export class LiveRequests {
    */
   causeOf(requestId: string, stored: string | null = null): CorrelationScope {
     return this.causes.get(requestId) ?? (stored ? (JSON.parse(stored) as CorrelationScope) : { correlationId: requestId, eventId: requestId });
+  }
+
+  /** Requests accepted here, not running here, whose last push has not arrived: another node runs them, or ran them. */
+  awaitedElsewhere(): string[] {
+    return [...this.open].filter((requestId) => !this.runs.has(requestId));
   }
 
   /** Runs an attempt of the request under its lease; the request counts as running until the attempt settles. */

@@ -43,6 +43,11 @@ export class BusMessageRepository {
     this.storage.onSignal(PUBLISHED_SIGNAL, (payload) => listener(JSON.parse(payload) as PublishedNote));
   }
 
+  /** See Storage.onSignalsMissed. */
+  onSignalsMissed(listener: () => void): void {
+    this.storage.onSignalsMissed(listener);
+  }
+
   async bodyOf(id: string): Promise<string | undefined> {
     const [body] = await this.storage.column<string>(statements.bodyOf, [id]);
     return body;

@@ -48,6 +48,12 @@ export class MessageBusService implements OnModuleInit {
     this.messages.onAnnounced((note) => {
       if (note.from !== this.config.node.id) void this.publishedElsewhere(note).catch((error: Error) => this.log.warn({ message_id: note.id, err: error.message }, 'message from another node not delivered'));
     });
+    // Direct messages announced meanwhile wait in the inboxes of this node's subscribers and agents; missed broadcasts stay missed.
+    this.messages.onSignalsMissed(() => {
+      for (const id of new Set([...this.subscribers.keys(), ...this.agents])) {
+        void this.deliverPending(id).catch((error: Error) => this.log.warn({ subscriber: id, err: error.message }, 'inbox not read after missed signals'));
+      }
+    });
   }
 
   async subscribe(types: string[], context: EventContext, agentId?: string): Promise<{ subscriber: string; delivered: number }> {

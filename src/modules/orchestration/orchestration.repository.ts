@@ -112,4 +112,9 @@ export class OrchestrationRepository {
   onAnnounced(listener: () => void): void {
     this.storage.onSignal(ORCHESTRATIONS_SIGNAL, listener);
   }
+
+  /** See Storage.onSignalsMissed. */
+  onSignalsMissed(listener: () => void): void {
+    this.storage.onSignalsMissed(listener);
+  }
 }

@@ -84,6 +84,7 @@ export class OrchestrationService implements OnModuleInit, BeforeApplicationShut
 
   onModuleInit(): void {
     this.repo.onAnnounced(() => this.lookAgain());
+    this.repo.onSignalsMissed(() => this.lookAgain());
   }
 
   /** Picks up the instances a previous run or another node left: their timeouts, end events, and turns not handed on. */

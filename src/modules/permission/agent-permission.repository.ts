@@ -45,6 +45,11 @@ export class AgentPermissionRepository {
     });
   }
 
+  /** See Storage.onSignalsMissed. */
+  onSignalsMissed(listener: () => void): void {
+    this.storage.onSignalsMissed(listener);
+  }
+
   /** Stores the permissions (JSON); the token, if any, stays. */
   async save(row: Omit<PermissionRow, 'tokenHash'>, updatedAt: number): Promise<void> {
     await this.storage.write((tx) => tx.run(statements.upsert, [row.agentId, row.level, row.permissions, row.parentId, updatedAt]));

@@ -68,11 +68,21 @@ export class PermissionService implements OnModuleInit {
     this.stored.onAnnounced((from, agentId) => {
       if (from !== this.config.node.id) void this.reloadRow(agentId).catch((error: Error) => this.log.warn({ agent_id: agentId, err: error.message }, 'permissions changed on another node not read'));
     });
+    this.stored.onSignalsMissed(() => void this.reloadAll().catch((error: Error) => this.log.warn({ err: error.message }, 'permissions not read again after missed signals')));
+  }
+
+  /** Changes other nodes announced may have been missed: every row is read again. */
+  private async reloadAll(): Promise<void> {
+    const rows = new Map((await this.stored.all()).map((row) => [row.agentId, row]));
+    for (const agentId of new Set([...this.rows.keys(), ...rows.keys()])) this.applyRow(agentId, rows.get(agentId));
   }
 
   /** Another node changed the agent's row: it is read again, and a new or removed token ends the connections of the old one. */
   private async reloadRow(agentId: string): Promise<void> {
-    const row = await this.stored.byId(agentId);
+    this.applyRow(agentId, await this.stored.byId(agentId));
+  }
+
+  private applyRow(agentId: string, row: PermissionRow | undefined): void {
     const before = this.rows.get(agentId);
     if (row) this.rows.set(agentId, row);
     else this.rows.delete(agentId);
