@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { Client } from 'pg';
 import type { KsiClient, KsiReply } from '../libs/client/src';
 import { cliProcessesOf } from '../src/modules/completion/cli-processes';
 import { CompletionWatcher, fakeClaudeDaemon, type Invocation } from './support/completions';
@@ -49,6 +50,17 @@ class TestCluster {
     await this.clients[index]?.close();
     this.clients[index] = node.client();
     return node;
+  }
+
+  /** Runs a statement on the cluster's database behind the daemons' backs. */
+  async sql(text: string): Promise<void> {
+    const client = new Client({ connectionString: this.url });
+    await client.connect();
+    try {
+      await client.query(text);
+    } finally {
+      await client.end();
+    }
   }
 
   /** Every start of the fake CLI, on any node. */
@@ -272,6 +284,28 @@ const daemonLog = (node: DaemonProcess): string => {
     const watcher = new CompletionWatcher(c);
     const refused = await submit(c, 'over budget');
     expect(await watcher.end(refused)).toMatchObject({ event: 'completion:error', data: { code: 'budget_exhausted' } });
+  }, 60_000);
+
+  it('a node alone answers state:get from memory, and stops the moment a second node starts: what the second writes, the first reads', async () => {
+    await cluster.start(0);
+    const [a] = cluster.clients;
+    // Alone for a look (a third of the TTL), it trusts its memory: a row changed behind its back does not change its answer.
+    let n = 0;
+    await eventually(
+      async () => {
+        await a.sendSingle('state:set', { key: 'k', value: ++n });
+        await cluster.sql(`UPDATE state_entries SET value = '"behind its back"' WHERE key = 'k'`);
+        return (await a.sendSingle('state:get', { key: 'k' })).value === n;
+      },
+      15_000,
+      'node-0 answering from memory',
+    );
+    await cluster.start(1);
+    const [, b] = cluster.clients;
+    await b.sendSingle('state:set', { key: 'k', value: 'from node-1' });
+    expect(await a.sendSingle('state:get', { key: 'k' })).toMatchObject({ found: true, value: 'from node-1' });
+    await cluster.sql(`UPDATE state_entries SET value = '"behind its back"' WHERE key = 'k'`);
+    expect(await a.sendSingle('state:get', { key: 'k' })).toMatchObject({ value: 'behind its back' });
   }, 60_000);
 
   it('a monitor on one node streams every node’s events, each naming its node, and a trace follows a request across nodes', async () => {

@@ -61,7 +61,7 @@ export async function migrate(dataSource: DataSource): Promise<void> {
 
 /** The Storage over an initialised DataSource's connection (SQLite) or pool (PostgreSQL). */
 export function storageOn(dataSource: DataSource, config: KsiConfig, lock: WriteLock, clock: Clock, log?: Pick<Logger, 'warn'>): Storage {
-  if (config.databaseUrl) return new PostgresStorage((dataSource.driver as unknown as { master: Pool }).master, postgresLocation(config.databaseUrl), clock, log);
+  if (config.databaseUrl) return new PostgresStorage((dataSource.driver as unknown as { master: Pool }).master, postgresLocation(config.databaseUrl), clock, log, config.node.leaseTtlMs);
   return new SqliteStorage((dataSource.driver as unknown as { databaseConnection: Database }).databaseConnection, lock, clock);
 }
 
@@ -80,6 +80,7 @@ export async function openStorage(config: KsiConfig): Promise<{ storage: Storage
     storage,
     close: async () => {
       await storage.flush();
+      await storage.onApplicationShutdown();
       await dataSource.destroy();
     },
   };

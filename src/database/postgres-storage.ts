@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import { STORAGE_FULL, STORAGE_UNAVAILABLE } from '../../libs/client/src';
 import { systemClock, type Clock } from '../common/clock';
 import { EventError } from '../events/event-error';
+import { PostgresPresence } from './postgres-presence';
 import { PostgresSignals } from './postgres-signals';
 import type { SqlParams, SqlStatement } from './sql-statement';
 import { Storage, type PendingWrite, type SqlSession, type WriteOutcome } from './storage';
@@ -16,6 +17,8 @@ const UNAVAILABLE_MESSAGES = /Connection terminated|not queryable|timeout exceed
 const UNSTORABLE_TEXT_CODES = /^(22021|22P05)$/;
 /** disk_full: the server cannot take the write. */
 const FULL_CODES = /^53100$/;
+/** A node joining asks a node alone to yield its presence. */
+const PRESENCE_SIGNAL = 'ksi_presence';
 
 /** Where the part of the batch starting at `start` ends: past the rows of the same RowWrite queued one after another, else past the job. */
 function endOfPart(batch: PendingWrite[], start: number): number {
@@ -75,16 +78,22 @@ export class PostgresStorage extends Storage {
   private pending: PendingWrite[] = [];
   private committing = false;
   private readonly signals: PostgresSignals;
+  private readonly presence: PostgresPresence;
+  /** It listens for nodes asking a node alone to yield (from its first write on). */
+  private yieldsHeard = false;
 
   constructor(
     private readonly pool: Pool,
     readonly location: string,
     private readonly clock: Clock = systemClock,
     log?: Pick<Logger, 'warn'>,
+    leaseTtlMs = 15_000,
   ) {
     super();
     this.reads = new PostgresSession(() => this.pool, (error) => this.storageFailure(error));
-    this.signals = new PostgresSignals((pool as unknown as { options: ClientConfig }).options, log);
+    const options = (pool as unknown as { options: ClientConfig }).options;
+    this.signals = new PostgresSignals(options, log);
+    this.presence = new PostgresPresence(options, leaseTtlMs, () => this.signal(PRESENCE_SIGNAL, ''), log);
   }
 
   async signal(channel: string, payload: string): Promise<void> {
@@ -103,8 +112,13 @@ export class PostgresStorage extends Storage {
     this.signals.onResumed(listener);
   }
 
-  onApplicationShutdown(): Promise<void> {
-    return this.signals.close();
+  soleEpoch(): number | undefined {
+    return this.presence.soleEpoch();
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.presence.close();
+    await this.signals.close();
   }
 
   async exclusively<T>(name: string, job: () => Promise<T>): Promise<T | undefined> {
@@ -164,6 +178,14 @@ export class PostgresStorage extends Storage {
     }
   }
 
+  private present(): Promise<void> {
+    if (!this.yieldsHeard) {
+      this.yieldsHeard = true;
+      this.signals.listen(PRESENCE_SIGNAL, () => this.presence.yieldToOthers());
+    }
+    return this.presence.whenPresent();
+  }
+
   private async commitPending(): Promise<void> {
     this.committing = true;
     // Let the jobs queued in this turn of the event loop join the batch.
@@ -174,6 +196,8 @@ export class PostgresStorage extends Storage {
     let failure: unknown;
     let client: PoolClient | undefined;
     try {
+      // A node writes only while present: a node alone yields first (see PostgresPresence).
+      await this.present();
       client = await this.pool.connect();
       const connection = client;
       const tx = new PostgresSession(() => connection, (error) => error);

@@ -58,6 +58,10 @@ export class SqliteStorage extends Storage {
 
   onSignalsMissed(): void {}
 
+  soleEpoch(): number {
+    return 0;
+  }
+
   async onApplicationShutdown(): Promise<void> {}
 
   exclusively<T>(_name: string, job: () => Promise<T>): Promise<T> {

@@ -100,6 +100,12 @@ export abstract class Storage implements SqlSession {
    * a time, and on another once that one is gone. Undefined when another node held it. SQLite: at once.
    */
   abstract exclusively<T>(name: string, job: () => Promise<T>): Promise<T | undefined>;
+  /**
+   * A number that stays the same while this node knows that no other can change the database, so
+   * that what it read may be answered from memory; a new number means memory from before cannot be
+   * trusted; undefined while another node may write. SQLite: always the same (its file has one node).
+   */
+  abstract soleEpoch(): number | undefined;
   /** Stops listening for signals (at shutdown). */
   abstract onApplicationShutdown(): Promise<void>;
 

@@ -70,6 +70,11 @@ const upserts: RowWrite<StateWrite> = {
 export class StateRepository {
   constructor(private readonly storage: Storage) {}
 
+  /** See Storage.soleEpoch: while it holds, what was read here may be answered from memory. */
+  soleEpoch(): number | undefined {
+    return this.storage.soleEpoch();
+  }
+
   find(namespace: string, key: string): Promise<StateRow | undefined> {
     return this.storage.get<StateRow>(statements.get, [namespace, key]);
   }

@@ -24,17 +24,18 @@ interface CachedEntry {
 
 
 /**
- * Key/value state and FIFO queues. On SQLite, reads go through a write-through cache that is updated
- * only after a write committed. On PostgreSQL other nodes may write any key, so every read asks the
- * database: a value acknowledged on one node is what the next read on any node sees.
+ * Key/value state and FIFO queues. Reads go through a write-through cache, updated only after a
+ * write committed, while this daemon is the only one that can write its database: always on SQLite;
+ * on PostgreSQL while the node knows it is alone (see Storage.soleEpoch). Otherwise every read asks
+ * the database: a value acknowledged on one node is what the next read on any node sees.
  */
 @Injectable()
 export class StateService implements OnModuleInit, OnApplicationShutdown {
   private sweepTimer?: NodeJS.Timeout;
   /** Recently used entries: a SQLite lookup costs more than the rest of a state:get. Bounded in bytes (UTF-16, 2 per character). */
   private readonly cache: LRUCache<string, CachedEntry>;
-  /** This daemon is the only writer of its database. */
-  private readonly cached: boolean;
+  /** The sole-writer epoch the cache's entries were read in (see Storage.soleEpoch). */
+  private cacheEpoch: number | undefined;
 
   constructor(
     @Inject(KSI_CONFIG) config: KsiConfig,
@@ -42,7 +43,6 @@ export class StateService implements OnModuleInit, OnApplicationShutdown {
     private readonly queueItems: QueueRepository,
     @Inject(CLOCK) private readonly clock: Clock,
   ) {
-    this.cached = !config.node.clustered;
     this.cache = new LRUCache<string, CachedEntry>({
       max: CACHED_ENTRIES,
       maxSize: config.stateCacheBytes,
@@ -64,12 +64,15 @@ export class StateService implements OnModuleInit, OnApplicationShutdown {
   /** A cached entry answers at once, without a promise: state:get is the hottest read. */
   get(namespace: string, key: string): Found | Promise<Found> {
     const cacheKey = entryId(namespace, key);
-    const entry = this.cache.get(cacheKey);
-    if (entry) return this.foundIn(cacheKey, entry);
+    const epoch = this.trustedEpoch();
+    if (epoch !== undefined) {
+      const entry = this.cache.get(cacheKey);
+      if (entry) return this.foundIn(cacheKey, entry);
+    }
     return this.entries.find(namespace, key).then((row) => {
       if (!row) return { found: false, value: null };
       const read = { json: row.value, expiresAt: row.expiresAt };
-      if (this.cached) this.cache.set(cacheKey, read);
+      this.remember(cacheKey, read, epoch);
       return this.foundIn(cacheKey, read);
     });
   }
@@ -79,8 +82,9 @@ export class StateService implements OnModuleInit, OnApplicationShutdown {
     const now = this.clock.now();
     const expiresAt = ttlSeconds === undefined ? null : now + ttlSeconds * 1000;
     const row = { namespace, key, value: JSON.stringify(value), metadata: metadata ? JSON.stringify(metadata) : null, now, expiresAt };
+    const epoch = this.trustedEpoch();
     return this.entries.upsert(row).then(() => {
-      if (this.cached) this.cache.set(entryId(namespace, key), { json: row.value, expiresAt });
+      this.remember(entryId(namespace, key), { json: row.value, expiresAt }, epoch);
       return expiresAt ?? undefined;
     });
   }
@@ -120,6 +124,22 @@ export class StateService implements OnModuleInit, OnApplicationShutdown {
 
   queues(namespace: string): Promise<string[]> {
     return this.queueItems.names(namespace);
+  }
+
+  /** The epoch in which the cache may answer now; a new one empties it first. */
+  private trustedEpoch(): number | undefined {
+    const epoch = this.entries.soleEpoch();
+    if (epoch !== this.cacheEpoch && epoch !== undefined) {
+      this.cache.clear();
+      this.cacheEpoch = epoch;
+    }
+    return epoch;
+  }
+
+  /** Caches what a read or write begun in `epoch` found, if no other node could have written since it began. */
+  private remember(cacheKey: string, entry: CachedEntry, epoch: number | undefined): void {
+    if (epoch !== undefined && this.trustedEpoch() === epoch) this.cache.set(cacheKey, entry);
+    else this.cache.delete(cacheKey);
   }
 
   private foundIn(cacheKey: string, entry: CachedEntry): Found {
