@@ -1,5 +1,6 @@
 import { eventually } from './support/daemon-process';
 import { fakeClaudeDaemon, useFakeClaudeDaemon } from './support/completions';
+import { onDaemonDatabase } from './support/daemon-database';
 
 describe('orchestration patterns (real daemon, fake Claude CLI)', () => {
   const { daemon, send } = useFakeClaudeDaemon();
@@ -96,6 +97,42 @@ describe('instances outlive the daemon', () => {
     const { agents } = (await again.sendSingle('agent:list', {})) as { agents: { agent_id: string }[] };
     expect(agents.filter((agent) => agent.agent_id.startsWith(id))).toEqual([]);
     await again.close();
+  });
+
+  it('a turn written but never handed to its agent (the daemon died in between) is handed on, once, when the daemon starts again', async () => {
+    const client = daemon.client();
+    const { orchestration_id: id } = (await client.sendSingle('orchestration:start', { pattern: 'hello_goodbye', vars: { name: 'Bo [[sleep:60000]]' } })) as Record<string, any>;
+    await client.close();
+    await daemon.stop('SIGKILL');
+    // What the daemon left had it died after writing the first turn and before the agent's inbox held it.
+    const greeter = `${id}_greeter`;
+    await onDaemonDatabase(daemon.varDir, 'DELETE FROM agent_messages WHERE agent_id = ?', [greeter]);
+    await onDaemonDatabase(daemon.varDir, 'DELETE FROM completion_requests WHERE agent_id = ?', [greeter]);
+    await onDaemonDatabase(daemon.varDir, `UPDATE agents SET status = 'idle' WHERE agent_id = ?`, [greeter]);
+    const turn = { agent_id: greeter, message: { prompt: 'Say hello quickly.', orchestration_id: id, orchestration_turn: 0 } };
+    await onDaemonDatabase(daemon.varDir, 'UPDATE orchestrations SET pending_turn = ?, pending_since = 0 WHERE orchestration_id = ?', [JSON.stringify(turn), id]);
+    await daemon.start();
+    expect(await ended(id)).toMatchObject({ reason: 'rounds', message_count: 2 });
+    const again = daemon.client();
+    const { transcript } = (await again.sendSingle('orchestration:get_instance', { orchestration_id: id })) as Record<string, any>;
+    await again.close();
+    expect(transcript.map((entry: { agent_id: string }) => entry.agent_id)).toEqual([greeter, `${id}_leaver`]);
+    expect(transcript[0].text).toContain('Say hello quickly.');
+    expect(daemon.invocations().filter((entry) => entry.stdin === 'Say hello quickly.')).toHaveLength(1);
+  });
+
+  it('an ending the daemon left half done is finished when it starts again: its agents are terminated', async () => {
+    const client = daemon.client();
+    const { orchestration_id: id } = (await client.sendSingle('orchestration:start', { pattern: 'hello_goodbye', vars: { name: 'Cy [[sleep:60000]]' } })) as Record<string, any>;
+    await client.close();
+    await daemon.stop('SIGKILL');
+    await onDaemonDatabase(daemon.varDir, `UPDATE orchestrations SET state = 'ending', reason = 'requested', pending_since = 0 WHERE orchestration_id = ?`, [id]);
+    await daemon.start();
+    expect(await ended(id)).toMatchObject({ reason: 'requested' });
+    const again = daemon.client();
+    const { agents } = (await again.sendSingle('agent:list', {})) as { agents: { agent_id: string }[] };
+    await again.close();
+    expect(agents.filter((agent) => agent.agent_id.startsWith(id))).toEqual([]);
   });
 
   it('a timeout set before a graceful restart ends the instance after it', async () => {

@@ -12,8 +12,8 @@ const RECONNECT_MS = 1_000;
 export class PostgresSignals {
   private readonly listeners = new Map<string, Set<(payload: string) => void>>();
   private readonly resumed = new Set<() => void>();
-  /** It listened once: a later connection follows a loss. */
-  private listened = false;
+  /** A connection was tried before: signals sent since it went (or since it failed) may have been missed. */
+  private tried = false;
   private client?: Client;
   private closed = false;
   private reconnectTimer?: NodeJS.Timeout;
@@ -50,6 +50,8 @@ export class PostgresSignals {
     if (this.closed || this.client || this.reconnectTimer) return;
     // Keepalive: a connection the network dropped without a word is noticed, and opened again.
     const client = new Client({ ...this.config, keepAlive: true, application_name: `ksi signals ${process.pid}` });
+    const resuming = this.tried;
+    this.tried = true;
     this.client = client;
     client.on('notification', (message) => {
       for (const listener of this.listeners.get(message.channel) ?? []) {
@@ -66,8 +68,7 @@ export class PostgresSignals {
     void (async () => {
       await client.connect();
       for (const channel of this.listeners.keys()) await client.query(`LISTEN ${quoteIdentifier(channel)}`);
-      if (this.listened) this.callResumed();
-      this.listened = true;
+      if (resuming) this.callResumed();
     })().catch(() => this.lost(client));
   }
 

@@ -128,7 +128,7 @@ export class AgentOwnership implements OnModuleInit {
       const { path: mcpConfig } = await this.bus.requestOne(mcpAgentConfig, { agent_id: agentId });
       await this.agents.setMcpConfig(agentId, mcpConfig);
     }
-    await this.settleInFlight(agentId, alive);
+    await this.turns.withoutTurns(agentId, () => this.settleInFlight(agentId, alive));
     await this.bus.request(messageConnect, { agent_id: agentId });
     void this.turns.next(agentId);
   }

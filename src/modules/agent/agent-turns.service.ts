@@ -18,7 +18,8 @@ import { promptOf } from './turn-prompt';
  */
 @Injectable()
 export class AgentTurns {
-  private readonly pumping = new Set<string>();
+  /** The agents whose next turn is being started (or that withoutTurns holds), and when that is done. */
+  private readonly pumping = new Map<string, Promise<void>>();
 
   constructor(
     @Inject(CLOCK) private readonly clock: Clock,
@@ -30,9 +31,33 @@ export class AgentTurns {
   ) {}
 
   /** Starts the agent's next message when it is idle. */
-  async next(agentId: string): Promise<void> {
-    if (this.pumping.has(agentId)) return;
-    this.pumping.add(agentId);
+  next(agentId: string): Promise<void> {
+    if (this.pumping.has(agentId)) return Promise.resolve();
+    const pump = this.pump(agentId).finally(() => this.pumping.delete(agentId));
+    this.pumping.set(agentId, pump);
+    return pump;
+  }
+
+  /**
+   * Runs `work` while no turn of the agent is being started: a turn being started first gets its
+   * request, and none starts until `work` is done (its message would look never queued meanwhile).
+   */
+  async withoutTurns<T>(agentId: string, work: () => Promise<T>): Promise<T> {
+    for (let pump = this.pumping.get(agentId); pump; pump = this.pumping.get(agentId)) await pump;
+    const run = work();
+    const held = run.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.pumping.set(agentId, held);
+    try {
+      return await run;
+    } finally {
+      if (this.pumping.get(agentId) === held) this.pumping.delete(agentId);
+    }
+  }
+
+  private async pump(agentId: string): Promise<void> {
     let claimed: number | undefined;
     try {
       const agent = await this.agents.find(agentId);
@@ -63,8 +88,6 @@ export class AgentTurns {
       this.log.error({ agent_id: agentId, err: (error as Error).message }, 'agent could not start its next message');
       if (claimed !== undefined) await this.markFailed(claimed, `The turn could not be queued: ${(error as Error).message}`, error instanceof EventError ? error.code : 'internal_error');
       await this.agents.setStatus(agentId, 'failed');
-    } finally {
-      this.pumping.delete(agentId);
     }
   }
 

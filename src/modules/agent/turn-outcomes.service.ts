@@ -65,9 +65,10 @@ export class TurnOutcomes {
     if (!item) return;
     if (!(await this.messages.settleReply(item.id, item.agentId, end.session_id ?? null))) return;
     const text = end.result?.response?.result;
-    this.bus.emit(agentResult, { agent_id: item.agentId, request_id: end.request_id, session_id: end.session_id, text: text ?? '' });
+    const inReplyTo = JSON.parse(item.message) as Record<string, unknown>;
+    this.bus.emit(agentResult, { agent_id: item.agentId, request_id: end.request_id, session_id: end.session_id, text: text ?? '', in_reply_to: inReplyTo });
     await this.bus
-      .request(messagePublish, { event_type: 'AGENT_RESULT', agent_id: item.agentId, message: { request_id: end.request_id, session_id: end.session_id, text, in_reply_to: JSON.parse(item.message) } })
+      .request(messagePublish, { event_type: 'AGENT_RESULT', agent_id: item.agentId, message: { request_id: end.request_id, session_id: end.session_id, text, in_reply_to: inReplyTo } })
       .catch((error: Error) => this.log.warn({ err: error.message }, 'agent result not published'));
     void this.turns.next(item.agentId);
   }

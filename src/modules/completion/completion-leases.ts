@@ -57,7 +57,6 @@ export class CompletionLeases {
     this.renewedAt = this.clock.now();
     this.storage.onSignal(QUEUE_SIGNAL, () => this.onWork());
     this.storage.onSignal(controlChannelOf(this.config.node.id), (payload) => this.controlled(payload));
-    this.storage.onSignalsMissed(() => this.onWork());
     void this.tick();
   }
 

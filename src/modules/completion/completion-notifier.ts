@@ -1,4 +1,4 @@
-import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
+import { Inject, Injectable, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
 import { createHash } from 'node:crypto';
 import type { Logger } from 'pino';
 import {
@@ -45,12 +45,15 @@ const pushChannelOf = (nodeId: string): string => `ksi_push_${createHash('sha256
  * request another accepted relays them there, in order, through the database's signals.
  */
 @Injectable()
-export class CompletionNotifier implements OnModuleInit {
+export class CompletionNotifier implements OnModuleInit, OnApplicationShutdown {
   private readonly me: string;
   /** Other nodes may run this node's requests. */
   private readonly clustered: boolean;
   /** Relays go out one after another, so they arrive in the order they were raised. */
   private relays: Promise<void> = Promise.resolve();
+  private catchUpTimer?: NodeJS.Timeout;
+  private catchingUp = false;
+  private readonly ttlMs: number;
 
   constructor(
     @Inject(KSI_CONFIG) config: KsiConfig,
@@ -62,11 +65,19 @@ export class CompletionNotifier implements OnModuleInit {
   ) {
     this.me = config.node.id;
     this.clustered = config.node.clustered;
+    this.ttlMs = config.node.leaseTtlMs;
   }
 
   onModuleInit(): void {
+    if (!this.clustered) return;
     this.storage.onSignal(pushChannelOf(this.me), (payload) => void this.received(payload));
-    this.storage.onSignalsMissed(() => void this.catchUp());
+    this.storage.onSignalsMissed(() => this.catchUp());
+    // The backstop for relays that never came (a NOTIFY that failed, a node that died after running the request).
+    this.catchUpTimer = setInterval(() => this.catchUp(), this.ttlMs / 3).unref();
+  }
+
+  onApplicationShutdown(): void {
+    clearInterval(this.catchUpTimer);
   }
 
   /**
@@ -97,6 +108,8 @@ export class CompletionNotifier implements OnModuleInit {
 
   private deliver(definition: RequestPush, payload: { request_id: string }, final: boolean): void {
     const requestId = payload.request_id;
+    // A relayed end that arrives after the catch-up delivered it (or the other way round).
+    if (final && this.live.hasEnded(requestId)) return;
     const connection = this.live.requesterOf(requestId);
     if (connection && !connection.push(definition, payload)) this.live.dropRequester(requestId);
     if (final) this.live.finished(requestId);
@@ -126,11 +139,24 @@ export class CompletionNotifier implements OnModuleInit {
   }
 
   /**
-   * Relayed pushes were maybe missed: the requests accepted here that ended elsewhere meanwhile get
-   * their last push from their rows (progress already missed stays missed).
+   * Relayed pushes may have been missed: the requests accepted here that ended elsewhere get their
+   * last push from their rows (progress already missed stays missed). One catch-up at a time.
    */
-  private async catchUp(): Promise<void> {
-    for (const requestId of this.live.awaitedElsewhere()) {
+  private catchUp(): void {
+    if (this.catchingUp) return;
+    this.catchingUp = true;
+    void this.catchUpNow()
+      .catch((error: Error) => this.log.warn({ err: error.message }, 'missed completion pushes not looked for; looking again later'))
+      .finally(() => (this.catchingUp = false));
+  }
+
+  private async catchUpNow(): Promise<void> {
+    const awaited = this.live.awaitedElsewhere();
+    if (awaited.length === 0) return;
+    const statuses = await this.repo.statuses(awaited);
+    for (const requestId of awaited) {
+      const status = statuses.get(requestId);
+      if (status === 'queued' || status === 'processing') continue;
       try {
         const row = await this.repo.byId(requestId);
         // Gone, or its agent moved: it ends on the node that accepted it now.

@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import { LRUCache } from 'lru-cache';
 import type { CorrelationScope } from '../../events/correlation';
 import type { ClientConnection } from '../../events/event-context';
 
@@ -28,6 +29,8 @@ export class LiveRequests {
   private readonly runs = new Map<string, Run>();
   /** Requests accepted by this run of the daemon whose last push has not gone out. */
   private readonly open = new Set<string>();
+  /** Requests whose last push went out lately: a late or caught-up copy of it is not delivered again. */
+  private readonly ended = new LRUCache<string, true>({ max: 10_000 });
   /** Requests whose attempt this stop interrupted; the checkpoint lists them as processing. */
   private readonly interrupted = new Set<string>();
 
@@ -49,6 +52,7 @@ export class LiveRequests {
   /** The request's last push went out; its cause is kept until the listeners raised with it have started. */
   finished(requestId: string): void {
     this.open.delete(requestId);
+    this.ended.set(requestId, true);
     this.requesters.delete(requestId);
     setImmediate(() => this.causes.delete(requestId));
   }
@@ -59,6 +63,10 @@ export class LiveRequests {
    */
   causeOf(requestId: string, stored: string | null = null): CorrelationScope {
     return this.causes.get(requestId) ?? (stored ? (JSON.parse(stored) as CorrelationScope) : { correlationId: requestId, eventId: requestId });
+  }
+
+  hasEnded(requestId: string): boolean {
+    return this.ended.has(requestId);
   }
 
   /** Requests accepted here, not running here, whose last push has not arrived: another node runs them, or ran them. */

@@ -6,7 +6,7 @@ export class OrchestrationTurn {
   @PrimaryColumn('text', { name: 'orchestration_id' })
   orchestrationId: string;
 
-  /** The instance's message_count when the reply was routed: two nodes routing the same reply collide here. */
+  /** The instance's message_count before the reply was routed: its place in the transcript. */
   @PrimaryColumn('integer')
   seq: number;
 

@@ -58,7 +58,7 @@ export class OrchestrationHandlers {
   }
 
   @Listens(agentResult)
-  async onAgentResult({ agent_id, text }: PayloadOf<typeof agentResult>): Promise<void> {
-    await this.orchestrations.route(agent_id, text);
+  async onAgentResult({ agent_id, text, in_reply_to }: PayloadOf<typeof agentResult>): Promise<void> {
+    await this.orchestrations.route(agent_id, text, in_reply_to);
   }
 }

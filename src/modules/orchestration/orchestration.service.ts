@@ -91,7 +91,7 @@ export class OrchestrationService implements OnModuleInit, BeforeApplicationShut
   @Listens(systemReady)
   async resume(): Promise<void> {
     await this.upkeep();
-    if (this.config.node.clustered) this.upkeepTimer = setInterval(() => void this.upkeep(), this.config.node.leaseTtlMs / 3).unref();
+    this.upkeepTimer = setInterval(() => void this.upkeep(), this.config.node.leaseTtlMs / 3).unref();
   }
 
   beforeApplicationShutdown(): void {
@@ -133,7 +133,7 @@ export class OrchestrationService implements OnModuleInit, BeforeApplicationShut
     const turnOrder = pattern.coordination.turn_order.map((name) => agents[name]);
     const now = this.clock.now();
     const timeout = Number(pattern.coordination.termination?.timeout_seconds ?? 0);
-    const first: PendingTurn = { agent_id: turnOrder[0], message: { prompt: pattern.coordination.start } };
+    const first: PendingTurn = { agent_id: turnOrder[0], message: { prompt: pattern.coordination.start, orchestration_id: id, orchestration_turn: 0 } };
     const row: OrchestrationRow = {
       orchestrationId: id,
       pattern: patternName,
@@ -155,12 +155,16 @@ export class OrchestrationService implements OnModuleInit, BeforeApplicationShut
     // Watching starts before the first turn: an end event may follow it at once.
     await this.changed();
     this.bus.emit(orchestrationStarted, { orchestration_id: id, pattern: patternName, agents });
-    await this.handOn(id, 0, first, context);
+    // The instance exists now: a first turn not handed on is handed on by upkeep.
+    await this.handOn(id, 0, first, context).catch((error: Error) => this.log.error({ orchestration_id: id, err: error.message }, 'first turn not handed on yet; trying again at the next look'));
     return this.summary(row);
   }
 
-  /** An agent's reply: if it was its turn, it goes to the next agent; the rounds decide the end. */
-  async route(agentId: string, text: string): Promise<HandlerResult<typeof orchestrationMessage>> {
+  /**
+   * An agent's reply: if it was its turn, it goes to the next agent; the rounds decide the end. A
+   * reply to a turn this instance handed on earlier (a turn handed on twice) is not routed.
+   */
+  async route(agentId: string, text: string, inReplyTo?: Record<string, unknown>): Promise<HandlerResult<typeof orchestrationMessage>> {
     const instance = (await this.repo.running()).find((candidate) => (JSON.parse(candidate.turnOrder) as string[]).includes(agentId));
     if (!instance) return { status: 'blocked' };
     const turnOrder = JSON.parse(instance.turnOrder) as string[];
@@ -169,6 +173,10 @@ export class OrchestrationService implements OnModuleInit, BeforeApplicationShut
       return { status: 'blocked' };
     }
     const id = instance.orchestrationId;
+    if (inReplyTo?.orchestration_id === id && inReplyTo.orchestration_turn !== instance.messageCount) {
+      this.log.warn({ orchestration_id: id, agent_id: agentId, turn: inReplyTo.orchestration_turn }, 'reply to an earlier turn ignored');
+      return { status: 'blocked' };
+    }
     const reply = { agentId, text, at: this.clock.now() };
     if (instance.messageCount + 1 >= instance.rounds * turnOrder.length) {
       if (!(await this.repo.route(id, instance.messageCount, reply, { turn: instance.turn, pendingTurn: null, ending: 'rounds' }))) return this.routedElsewhere(id, agentId);
@@ -177,7 +185,7 @@ export class OrchestrationService implements OnModuleInit, BeforeApplicationShut
     }
     const turn = (instance.turn + 1) % turnOrder.length;
     const speaker = Object.entries(JSON.parse(instance.agents) as Record<string, string>).find(([, agent]) => agent === agentId)?.[0] ?? agentId;
-    const next: PendingTurn = { agent_id: turnOrder[turn], message: { prompt: `${speaker}: ${text}`, from: agentId, orchestration_id: id } };
+    const next: PendingTurn = { agent_id: turnOrder[turn], message: { prompt: `${speaker}: ${text}`, from: agentId, orchestration_id: id, orchestration_turn: instance.messageCount + 1 } };
     if (!(await this.repo.route(id, instance.messageCount, reply, { turn, pendingTurn: JSON.stringify(next), ending: null }))) return this.routedElsewhere(id, agentId);
     await this.handOn(id, instance.messageCount + 1, next);
     return { status: 'routed', to: next.agent_id };
@@ -217,7 +225,7 @@ export class OrchestrationService implements OnModuleInit, BeforeApplicationShut
       orchestration_id: row.orchestrationId,
       pattern: row.pattern,
       state: row.state === 'terminated' ? 'terminated' : 'running',
-      reason: row.state === 'running' ? null : row.reason,
+      reason: row.state === 'terminated' ? row.reason : null,
       agents: JSON.parse(row.agents) as Record<string, string>,
       turn_order: JSON.parse(row.turnOrder) as string[],
       turn: row.turn,
@@ -264,11 +272,11 @@ export class OrchestrationService implements OnModuleInit, BeforeApplicationShut
     if (await this.repo.beginEnding(id, reason, this.clock.now())) await this.finish(id);
   }
 
-  /** The running instances changed here: this node and the others look again. */
+  /** The running instances changed here: this node and the others look again (theirs also do every third of a TTL). */
   private async changed(): Promise<void> {
     this.lookAgain();
     await this.looking;
-    await this.repo.announce();
+    await this.repo.announce().catch((error: Error) => this.log.warn({ err: error.message }, 'orchestration change not announced to the other nodes'));
   }
 
   private lookAgain(): void {
@@ -310,13 +318,13 @@ export class OrchestrationService implements OnModuleInit, BeforeApplicationShut
   }
 
   /**
-   * Finishes what a node left half done: turns written but never handed to their agent, and endings
-   * whose agents may still run. On SQLite those of a previous run; on a shared database those older
-   * than two lease TTLs (their node is presumed gone), on one node at a time.
+   * Finishes what was left half done: turns written but never handed to their agent, and endings
+   * whose agents may still run, once they are two lease TTLs old (their node is presumed gone, or its
+   * attempt failed), on one node at a time; on SQLite also at once those a previous run left.
    */
   private async upkeep(): Promise<void> {
-    const clustered = this.config.node.clustered;
-    const before = clustered ? this.clock.now() - 2 * this.config.node.leaseTtlMs : this.startedAt;
+    const twoTtlsAgo = this.clock.now() - 2 * this.config.node.leaseTtlMs;
+    const before = this.config.node.clustered ? twoTtlsAgo : Math.max(this.startedAt, twoTtlsAgo);
     try {
       await this.repo.exclusively(async () => {
         for (const row of await this.repo.stale(before)) {

@@ -71,18 +71,15 @@ export class PermissionService implements OnModuleInit {
     this.stored.onSignalsMissed(() => void this.reloadAll().catch((error: Error) => this.log.warn({ err: error.message }, 'permissions not read again after missed signals')));
   }
 
-  /** Changes other nodes announced may have been missed: every row is read again. */
+  /** Changes other nodes announced may have been missed: every agent's row is read again, each just before it is applied. */
   private async reloadAll(): Promise<void> {
-    const rows = new Map((await this.stored.all()).map((row) => [row.agentId, row]));
-    for (const agentId of new Set([...this.rows.keys(), ...rows.keys()])) this.applyRow(agentId, rows.get(agentId));
+    const stored = (await this.stored.all()).map((row) => row.agentId);
+    for (const agentId of new Set([...this.rows.keys(), ...stored])) await this.reloadRow(agentId);
   }
 
   /** Another node changed the agent's row: it is read again, and a new or removed token ends the connections of the old one. */
   private async reloadRow(agentId: string): Promise<void> {
-    this.applyRow(agentId, await this.stored.byId(agentId));
-  }
-
-  private applyRow(agentId: string, row: PermissionRow | undefined): void {
+    const row = await this.stored.byId(agentId);
     const before = this.rows.get(agentId);
     if (row) this.rows.set(agentId, row);
     else this.rows.delete(agentId);

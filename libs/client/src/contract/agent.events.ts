@@ -36,7 +36,13 @@ export const agentRetryParams = z.object({
   message_id: z.number().int().positive().optional().describe('One failed message (default: every failed message of the agent)'),
 });
 export const agentFindIdleParams = z.object({ capabilities: z.array(z.string()).default([]) });
-export const agentResultParams = z.object({ agent_id: z.string(), request_id: z.string(), session_id: z.string().nullable(), text: z.string() });
+export const agentResultParams = z.object({
+  agent_id: z.string(),
+  request_id: z.string(),
+  session_id: z.string().nullable(),
+  text: z.string(),
+  in_reply_to: jsonObject().describe('The message whose turn this is the reply to'),
+});
 
 export const noAgentParams = z.object({});
 export const identityCreateParams = z.object({ agent_id: agentId.optional(), identity: jsonObject().default({}) });
