@@ -308,6 +308,30 @@ const daemonLog = (node: DaemonProcess): string => {
     expect(await a.sendSingle('state:get', { key: 'k' })).toMatchObject({ value: 'behind its back' });
   }, 60_000);
 
+  it('a node alone that is paused cannot hold the others back or answer from stale memory: a starting node ends its session after two TTLs', async () => {
+    const paused = await cluster.start(0);
+    const [a] = cluster.clients;
+    let n = 0;
+    await eventually(
+      async () => {
+        await a.sendSingle('state:set', { key: 'k', value: ++n });
+        await cluster.sql(`UPDATE state_entries SET value = '"behind its back"' WHERE key = 'k'`);
+        return (await a.sendSingle('state:get', { key: 'k' })).value === n;
+      },
+      15_000,
+      'node-0 answering from memory',
+    );
+    process.kill(paused.pid!, 'SIGSTOP');
+    try {
+      await cluster.start(1);
+      await cluster.clients[1].sendSingle('state:set', { key: 'k', value: 'from node-1' });
+    } finally {
+      process.kill(paused.pid!, 'SIGCONT');
+    }
+    expect(await a.sendSingle('state:get', { key: 'k' })).toMatchObject({ value: 'from node-1' });
+    expect(daemonLog(cluster.nodes[1])).toContain('did not yield within two TTLs');
+  }, 60_000);
+
   it('a monitor on one node streams every node’s events, each naming its node, and a trace follows a request across nodes', async () => {
     // Node 0 runs one request at a time: while it runs a long one (started before node 1 was up), the next it accepts runs on node 1.
     await cluster.start(0, { KSI_MAX_CONCURRENT: '1', FAKE_CLAUDE_SLEEP_MS: '10000' });

@@ -7,30 +7,33 @@ const LOCK = [0x6b7369, 1] as const;
 const LOCK_ROWS = `locktype = 'advisory' AND classid = ${LOCK[0]} AND objid = ${LOCK[1]} AND objsubid = 2 AND database = (SELECT oid FROM pg_database WHERE datname = current_database())`;
 /** How long one wait for the shared lock lasts before the node asks the holder to yield again. */
 const WAIT_MS = 250;
+/** The code of the error writes fail with when the presence cannot be taken (see PostgresStorage's unavailable codes). */
+export const PRESENCE_UNAVAILABLE = 'KSI_PRESENCE';
 
 /**
- * This node's presence among the daemons sharing a PostgreSQL database, held as an advisory lock on
- * a dedicated connection. Every node holds it shared while it writes; a node that finds no other
- * also holds it exclusively and is then the only one that can change anything, so it may answer
- * reads from memory (see `soleEpoch`). A node that joins asks the holder to yield (`askToYield`, a
- * signal) and waits; the holder also yields when its periodic look finds a node waiting. A holder
- * that never yields (paused, its session alive) has its session ended after two TTLs: by then it
- * no longer trusts its memory, which it does only within half a TTL of its last look. A node that
- * takes the exclusive lock trusts it from its next look on, a third of a TTL later, so that a write
- * a node had under way when it lost its presence has landed.
+ * This node's presence among the daemons sharing a PostgreSQL database: an advisory lock held on
+ * the connection every write of the node runs on. Every node holds it shared; a node that finds no
+ * other also holds it exclusively and is then the only one that can change anything, so it may
+ * answer reads from memory (see `soleEpoch`). A node about to write for the first time asks the
+ * holder to yield (`askToYield`, a signal) and waits; the holder also yields when its periodic look
+ * finds a node waiting. A holder that does not yield within two TTLs (paused, its session alive) has
+ * its session ended, and with it any write of its still open; it trusts its memory only within half
+ * a TTL of its last look (by both the monotonic and the wall clock), which it will not have had.
+ * Since every write runs on a presence connection, no write of another node can land once a node
+ * holds the lock exclusively.
  */
 export class PostgresPresence {
   private client?: Client;
-  /** The presence taken, or being taken; undefined after a failed attempt or a loss. */
-  private joining?: Promise<void>;
   private sole = false;
-  /** performance.now() of the last look that found this node still alone. */
+  /** performance.now() and Date.now() of the last look that found this node still alone. */
   private confirmedAt = -Infinity;
+  private confirmedAtWall = -Infinity;
   private epoch = 0;
   private timer?: NodeJS.Timeout;
   private closed = false;
-  /** Looks run one at a time: they share one connection. */
-  private looking: Promise<void> = Promise.resolve();
+  /** Writes and looks take turns on the connection. */
+  private turns: Promise<unknown> = Promise.resolve();
+  private warnedAboutHolder = false;
 
   constructor(
     private readonly config: ClientConfig,
@@ -44,35 +47,46 @@ export class PostgresPresence {
    * the database; undefined otherwise. A new number means memory from before cannot be trusted.
    */
   soleEpoch(): number | undefined {
-    return this.sole && performance.now() - this.confirmedAt < this.ttlMs / 2 ? this.epoch : undefined;
+    if (!this.sole) return undefined;
+    const fresh = performance.now() - this.confirmedAt < this.ttlMs / 2 && Date.now() - this.confirmedAtWall < this.ttlMs / 2;
+    return fresh ? this.epoch : undefined;
   }
 
-  /** Resolves once this node holds its presence (writes wait for it); rejects when the database cannot be reached, and the next call tries again. */
-  whenPresent(): Promise<void> {
-    if (!this.joining) {
-      const attempt = this.join();
-      this.joining = attempt;
-      attempt.catch(() => {
-        if (this.joining === attempt) this.joining = undefined;
-      });
-    }
-    return this.joining;
+  /**
+   * Runs `work` on the connection that holds this node's presence, taking it first if need be; one
+   * at a time. Rejects (code PRESENCE_UNAVAILABLE, or the server's) when it cannot be taken.
+   */
+  use<T>(work: (client: Client) => Promise<T>): Promise<T> {
+    return this.inTurn(async () => work(this.client ?? (await this.join())));
   }
 
-  /** A node alone yields, asked by a node that joins. */
+  /** A connection whose transaction ended in an unknown state is not used again. */
+  discard(): void {
+    if (this.client) this.lost(this.client);
+  }
+
+  /** A node alone yields, asked by a node about to write. */
   yieldToOthers(): void {
-    if (this.sole) void this.lookNow();
+    if (this.sole) void this.inTurn(() => this.look());
   }
 
   async close(): Promise<void> {
     this.closed = true;
     clearTimeout(this.timer);
     this.dropSole();
-    await this.client?.end().catch(() => undefined);
+    const client = this.client;
+    this.client = undefined;
+    await client?.end().catch(() => undefined);
   }
 
-  private async join(): Promise<void> {
-    if (this.closed) return;
+  private inTurn<T>(work: () => Promise<T>): Promise<T> {
+    const run = this.turns.then(work);
+    this.turns = run.catch(() => undefined);
+    return run;
+  }
+
+  private async join(): Promise<Client> {
+    if (this.closed) throw Object.assign(new Error('the daemon is stopping: nothing more is written'), { code: PRESENCE_UNAVAILABLE });
     const client = new Client({ ...this.config, keepAlive: true, application_name: `ksi presence ${process.pid}` });
     client.on('error', () => this.lost(client));
     client.on('end', () => this.lost(client));
@@ -84,62 +98,75 @@ export class PostgresPresence {
       throw error;
     }
     this.client = client;
-    await this.lookNow();
+    await this.look();
     this.schedule();
+    return client;
   }
 
-  /** Waits for the shared lock, asking a node alone to yield, and ending the session of one that does not yield within two TTLs. */
+  /**
+   * Waits for the shared lock, asking a node alone to yield; ends the session of one that has not
+   * yielded within two TTLs, and gives up after three.
+   */
   private async takeShared(client: Client): Promise<void> {
     const started = performance.now();
     await client.query(`SET lock_timeout = ${WAIT_MS}`);
     for (;;) {
+      const alone = await client.query<{ held: boolean }>(`SELECT pg_try_advisory_lock_shared(${LOCK[0]}, ${LOCK[1]}) AS held`);
+      if (alone.rows[0].held) break;
+      await this.askToYield().catch(() => undefined);
       try {
         await client.query(`SELECT pg_advisory_lock_shared(${LOCK[0]}, ${LOCK[1]})`);
-        await client.query('SET lock_timeout = 0');
-        return;
+        break;
       } catch (error) {
         if ((error as { code?: string }).code !== '55P03') throw error;
       }
-      await this.askToYield().catch(() => undefined);
-      if (performance.now() - started > 2 * this.ttlMs) {
-        this.log?.warn('a node alone on the database did not yield its presence within two TTLs; ending its session');
+      const waited = performance.now() - started;
+      if (this.closed || waited > 3 * this.ttlMs) {
+        throw Object.assign(new Error('another node holds the database alone and does not yield'), { code: PRESENCE_UNAVAILABLE });
+      }
+      if (waited > 2 * this.ttlMs) {
+        if (!this.warnedAboutHolder) this.log?.warn('a node alone on the database did not yield within two TTLs; ending its session');
+        this.warnedAboutHolder = true;
         await client
           .query(`SELECT pg_terminate_backend(pid) FROM pg_locks WHERE ${LOCK_ROWS} AND mode = 'ExclusiveLock' AND granted`)
           .catch((error: Error) => this.log?.warn(`its session not ended: ${error.message}`));
       }
     }
+    await client.query('SET lock_timeout = 0');
   }
 
   private schedule(): void {
-    if (this.closed) return;
-    this.timer = setTimeout(() => void this.lookNow().finally(() => this.schedule()), this.ttlMs / 3).unref();
-  }
-
-  private lookNow(): Promise<void> {
-    this.looking = this.looking.then(() => this.look());
-    return this.looking;
+    if (this.closed || !this.client || this.timer) return;
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      void this.inTurn(() => this.look()).finally(() => this.schedule());
+    }, this.ttlMs / 3).unref();
   }
 
   /** A node alone yields to a node waiting; a node not alone takes the exclusive lock once no other holds it. */
   private async look(): Promise<void> {
     const client = this.client;
     if (!client) return;
+    const started = performance.now();
+    const startedWall = Date.now();
     try {
       if (this.sole) {
-        const started = performance.now();
-        // pg_locks lists waits for a shared lock as rows not granted.
+        // pg_locks lists waits for the shared lock as rows not granted.
         const { rows } = await client.query<{ waiting: boolean }>(`SELECT EXISTS (SELECT 1 FROM pg_locks WHERE ${LOCK_ROWS} AND NOT granted) AS waiting`);
-        if (!this.sole) return;
         if (rows[0].waiting) {
           this.dropSole();
           await client.query(`SELECT pg_advisory_unlock(${LOCK[0]}, ${LOCK[1]})`);
-        } else this.confirmedAt = started;
+        } else {
+          this.confirmedAt = started;
+          this.confirmedAtWall = startedWall;
+        }
       } else {
         const { rows } = await client.query<{ alone: boolean }>(`SELECT pg_try_advisory_lock(${LOCK[0]}, ${LOCK[1]}) AS alone`);
         if (rows[0].alone && this.client === client) {
           this.epoch++;
           this.sole = true;
-          this.confirmedAt = -Infinity;
+          this.confirmedAt = started;
+          this.confirmedAtWall = startedWall;
         }
       }
     } catch {
@@ -153,16 +180,14 @@ export class PostgresPresence {
     this.epoch++;
   }
 
-  /** The session ended: so did its locks. Writes wait until the presence is taken again. */
+  /** The session ended, and so did its locks and any write still open on it; the next write takes the presence again. */
   private lost(client: Client): void {
     if (this.client !== client) return;
     this.client = undefined;
     this.dropSole();
     clearTimeout(this.timer);
+    this.timer = undefined;
     void client.end().catch(() => undefined);
-    if (this.closed) return;
-    this.joining = undefined;
-    this.log?.warn('PostgreSQL presence connection lost; taking it again');
-    void this.whenPresent().catch(() => undefined);
+    if (!this.closed) this.log?.warn('PostgreSQL presence connection lost; the next write takes it again');
   }
 }

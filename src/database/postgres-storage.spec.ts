@@ -19,6 +19,7 @@ const cluster = postgresCluster();
     storage = new PostgresStorage(pool, 'test');
   });
   afterAll(async () => {
+    await storage.onApplicationShutdown();
     await pool.end();
     await cluster!.dropDatabase('storage_write');
   });
@@ -57,19 +58,21 @@ const cluster = postgresCluster();
   });
 
   it('tells every listener of a channel what is signalled on it, its own node included', async () => {
+    // Storages of their own: shutting them down here leaves the suite's storage open.
+    const here = new PostgresStorage(pool, 'this node');
     const other = new PostgresStorage(pool, 'other node');
     const heard: string[] = [];
-    storage.onSignal('ksi_test', (payload) => heard.push(`here:${payload}`));
+    here.onSignal('ksi_test', (payload) => heard.push(`here:${payload}`));
     other.onSignal('ksi_test', (payload) => heard.push(`there:${payload}`));
     try {
       // The LISTEN connections open in the background: signal until both hear.
       for (let i = 0; !(heard.includes(`here:${i - 1}`) && heard.includes(`there:${i - 1}`)); i++) {
         if (i > 200) throw new Error(`not heard: ${JSON.stringify(heard)}`);
-        await storage.signal('ksi_test', String(i));
+        await here.signal('ksi_test', String(i));
         await new Promise((resolve) => setTimeout(resolve, 25));
       }
     } finally {
-      await storage.onApplicationShutdown();
+      await here.onApplicationShutdown();
       await other.onApplicationShutdown();
     }
   });

@@ -1,9 +1,9 @@
-import type { ClientConfig, Pool, PoolClient, QueryResult } from 'pg';
+import type { ClientBase, ClientConfig, Pool, PoolClient, QueryResult } from 'pg';
 import type { Logger } from 'pino';
 import { STORAGE_FULL, STORAGE_UNAVAILABLE } from '../../libs/client/src';
 import { systemClock, type Clock } from '../common/clock';
 import { EventError } from '../events/event-error';
-import { PostgresPresence } from './postgres-presence';
+import { PRESENCE_UNAVAILABLE, PostgresPresence } from './postgres-presence';
 import { PostgresSignals } from './postgres-signals';
 import type { SqlParams, SqlStatement } from './sql-statement';
 import { Storage, type PendingWrite, type SqlSession, type WriteOutcome } from './storage';
@@ -11,7 +11,7 @@ import { Storage, type PendingWrite, type SqlSession, type WriteOutcome } from '
 type Queryable = Pick<Pool, 'query'> | PoolClient;
 
 /** SQLSTATE classes and socket errors that say the server or the way to it is at fault, not the statement. */
-const UNAVAILABLE_CODES = /^(08|57P0[1-3]|53300|ECONNREFUSED|ECONNRESET|ENOENT|EPIPE|ETIMEDOUT|EHOSTUNREACH)/;
+const UNAVAILABLE_CODES = new RegExp(`^(08|57P0[1-3]|53300|ECONNREFUSED|ECONNRESET|ENOENT|EPIPE|ETIMEDOUT|EHOSTUNREACH|${PRESENCE_UNAVAILABLE})`);
 const UNAVAILABLE_MESSAGES = /Connection terminated|not queryable|timeout exceeded when trying to connect|Client was closed|not currently accepting connections/i;
 /** character_not_in_repertoire, untranslatable_character: text PostgreSQL cannot hold (NUL, chiefly). */
 const UNSTORABLE_TEXT_CODES = /^(22021|22P05)$/;
@@ -117,6 +117,7 @@ export class PostgresStorage extends Storage {
   }
 
   async onApplicationShutdown(): Promise<void> {
+    await this.flush();
     await this.presence.close();
     await this.signals.close();
   }
@@ -178,12 +179,12 @@ export class PostgresStorage extends Storage {
     }
   }
 
-  private present(): Promise<void> {
+  private present<T>(work: (client: ClientBase) => Promise<T>): Promise<T> {
     if (!this.yieldsHeard) {
       this.yieldsHeard = true;
       this.signals.listen(PRESENCE_SIGNAL, () => this.presence.yieldToOthers());
     }
-    return this.presence.whenPresent();
+    return this.presence.use(work);
   }
 
   private async commitPending(): Promise<void> {
@@ -194,19 +195,16 @@ export class PostgresStorage extends Storage {
     this.pending = [];
     let outcomes: WriteOutcome[] = [];
     let failure: unknown;
-    let client: PoolClient | undefined;
     try {
-      // A node writes only while present: a node alone yields first (see PostgresPresence).
-      await this.present();
-      client = await this.pool.connect();
-      const connection = client;
-      const tx = new PostgresSession(() => connection, (error) => error);
-      outcomes = (await this.runTogether(client, tx, batch)) ?? (await this.runOneByOne(client, tx, batch));
-      client.release();
+      // Writes run on the connection that holds this node's presence (see PostgresPresence).
+      outcomes = await this.present((client) => {
+        const tx = new PostgresSession(() => client, (error) => error);
+        return this.runTogether(client, tx, batch).then((together) => together ?? this.runOneByOne(client, tx, batch));
+      });
     } catch (error) {
       failure = this.storageFailure(error);
-      // A connection that failed mid-transaction is not given back to the pool.
-      client?.release(error as Error);
+      // A connection that failed mid-transaction is not used again.
+      this.presence.discard();
     }
     this.committing = false;
     if (this.pending.length > 0) void this.commitPending();
@@ -218,7 +216,7 @@ export class PostgresStorage extends Storage {
    * trip. Undefined, rolled back, when a job failed: then the batch runs again one by one. A batch
    * that is one run of rows is one statement, atomic without a transaction: one round trip, not three.
    */
-  private async runTogether(client: PoolClient, tx: SqlSession, batch: PendingWrite[]): Promise<WriteOutcome[] | undefined> {
+  private async runTogether(client: ClientBase, tx: SqlSession, batch: PendingWrite[]): Promise<WriteOutcome[] | undefined> {
     if (batch[0].row && endOfPart(batch, 0) === batch.length) return this.runPart(tx, batch).catch(() => undefined);
     await client.query('BEGIN');
     const outcomes: WriteOutcome[] = [];
@@ -245,7 +243,7 @@ export class PostgresStorage extends Storage {
   }
 
   /** Each job in its own transaction, in order, so that only the failing one fails. */
-  private async runOneByOne(client: PoolClient, tx: SqlSession, batch: PendingWrite[]): Promise<WriteOutcome[]> {
+  private async runOneByOne(client: ClientBase, tx: SqlSession, batch: PendingWrite[]): Promise<WriteOutcome[]> {
     const outcomes: WriteOutcome[] = [];
     for (const { job } of batch) {
       await client.query('BEGIN');

@@ -206,6 +206,7 @@ async function scenario(storage: Storage): Promise<Record<string, unknown>> {
         async () =>
           ({
             databaseUrl: await cluster!.createDatabase("completion_storage"),
+            node: { leaseTtlMs: 15_000 },
           }) as KsiConfig,
       ],
     ])(

@@ -36,6 +36,8 @@ export class StateService implements OnModuleInit, OnApplicationShutdown {
   private readonly cache: LRUCache<string, CachedEntry>;
   /** The sole-writer epoch the cache's entries were read in (see Storage.soleEpoch). */
   private cacheEpoch: number | undefined;
+  /** Moves when a write of this node starts and when it ends: a read that saw it move may hold a value from before the write. */
+  private writeMoves = 0;
 
   constructor(
     @Inject(KSI_CONFIG) config: KsiConfig,
@@ -69,10 +71,12 @@ export class StateService implements OnModuleInit, OnApplicationShutdown {
       const entry = this.cache.get(cacheKey);
       if (entry) return this.foundIn(cacheKey, entry);
     }
+    const moves = this.writeMoves;
     return this.entries.find(namespace, key).then((row) => {
       if (!row) return { found: false, value: null };
       const read = { json: row.value, expiresAt: row.expiresAt };
-      this.remember(cacheKey, read, epoch);
+      // A write that started or ended meanwhile may be newer than what the read found.
+      if (moves === this.writeMoves) this.remember(cacheKey, read, epoch);
       return this.foundIn(cacheKey, read);
     });
   }
@@ -83,16 +87,28 @@ export class StateService implements OnModuleInit, OnApplicationShutdown {
     const expiresAt = ttlSeconds === undefined ? null : now + ttlSeconds * 1000;
     const row = { namespace, key, value: JSON.stringify(value), metadata: metadata ? JSON.stringify(metadata) : null, now, expiresAt };
     const epoch = this.trustedEpoch();
-    return this.entries.upsert(row).then(() => {
-      this.remember(entryId(namespace, key), { json: row.value, expiresAt }, epoch);
-      return expiresAt ?? undefined;
-    });
+    this.writeMoves++;
+    return this.entries.upsert(row).then(
+      () => {
+        this.writeMoves++;
+        this.remember(entryId(namespace, key), { json: row.value, expiresAt }, epoch);
+        return expiresAt ?? undefined;
+      },
+      (error: unknown) => {
+        this.writeMoves++;
+        throw error;
+      },
+    );
   }
 
   async delete(namespace: string, key: string): Promise<boolean> {
-    const deleted = await this.entries.delete(namespace, key);
-    this.cache.delete(entryId(namespace, key));
-    return deleted;
+    this.writeMoves++;
+    try {
+      return await this.entries.delete(namespace, key);
+    } finally {
+      this.writeMoves++;
+      this.cache.delete(entryId(namespace, key));
+    }
   }
 
   list(namespace: string, pattern?: string): Promise<string[]> {
