@@ -107,6 +107,20 @@ const allRunning = (client: KsiClient, ids: string[]) =>
 const allCompleted = (client: KsiClient, ids: string[], timeoutMs = 30_000) =>
   eventually(async () => (await Promise.all(ids.map((id) => statusOf(client, id)))).every((row) => row.status === 'completed'), timeoutMs, `${ids.join(', ')} completed`);
 
+/** Waits until the node of `client` trusts its memory: a row changed behind its back does not change its answer. */
+async function answeringFromMemory(cluster: TestCluster, client: KsiClient): Promise<void> {
+  let n = 0;
+  await eventually(
+    async () => {
+      await client.sendSingle('state:set', { key: 'k', value: ++n });
+      await cluster.sql(`UPDATE state_entries SET value = '"behind its back"' WHERE key = 'k'`);
+      return (await client.sendSingle('state:get', { key: 'k' })).value === n;
+    },
+    15_000,
+    'the node answering from memory',
+  );
+}
+
 const daemonLog = (node: DaemonProcess): string => {
   const file = path.join(node.varDir, 'logs', 'daemon', 'daemon.log');
   return fs.existsSync(file) ? fs.readFileSync(file, 'utf8') : '';
@@ -289,17 +303,7 @@ const daemonLog = (node: DaemonProcess): string => {
   it('a node alone answers state:get from memory, and stops the moment a second node starts: what the second writes, the first reads', async () => {
     await cluster.start(0);
     const [a] = cluster.clients;
-    // Alone for a look (a third of the TTL), it trusts its memory: a row changed behind its back does not change its answer.
-    let n = 0;
-    await eventually(
-      async () => {
-        await a.sendSingle('state:set', { key: 'k', value: ++n });
-        await cluster.sql(`UPDATE state_entries SET value = '"behind its back"' WHERE key = 'k'`);
-        return (await a.sendSingle('state:get', { key: 'k' })).value === n;
-      },
-      15_000,
-      'node-0 answering from memory',
-    );
+    await answeringFromMemory(cluster, a);
     await cluster.start(1);
     const [, b] = cluster.clients;
     await b.sendSingle('state:set', { key: 'k', value: 'from node-1' });
@@ -311,16 +315,7 @@ const daemonLog = (node: DaemonProcess): string => {
   it('a node alone that is paused cannot hold the others back or answer from stale memory: a starting node ends its session after two TTLs', async () => {
     const paused = await cluster.start(0);
     const [a] = cluster.clients;
-    let n = 0;
-    await eventually(
-      async () => {
-        await a.sendSingle('state:set', { key: 'k', value: ++n });
-        await cluster.sql(`UPDATE state_entries SET value = '"behind its back"' WHERE key = 'k'`);
-        return (await a.sendSingle('state:get', { key: 'k' })).value === n;
-      },
-      15_000,
-      'node-0 answering from memory',
-    );
+    await answeringFromMemory(cluster, a);
     process.kill(paused.pid!, 'SIGSTOP');
     try {
       await cluster.start(1);
