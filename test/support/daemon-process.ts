@@ -4,6 +4,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { daemonNodeArgs } from '../../apps/daemon/launch';
 import { CONTRACT_VIOLATION } from '../../src/events/contract-check';
+import { killCliProcessesOf } from '../../src/modules/completion/cli-processes';
 import { KsiClient } from '../../libs/client/src';
 import { databaseEnv, dropDatabase } from './test-database';
 
@@ -94,7 +95,9 @@ export class DaemonProcess {
       console.error(`The daemon (pid ${this.child.pid}) exited on its own (code ${this.child.exitCode}, signal ${this.child.signalCode}). Its last output:\n${this.output.slice(-8_000)}\nIts log:\n${log}`);
     }
     if (this.child && this.child.exitCode === null && this.child.signalCode === null) await this.stop('SIGKILL');
-    // Retried: a Claude CLI the killed daemon started may still be writing its log into the var dir.
+    // The Claude CLIs a killed daemon started outlive it and write into its var dir when they end.
+    if (fs.existsSync('/proc')) killCliProcessesOf(this.varDir);
+    // Retried: a CLI may have been writing its log into the var dir as it was killed.
     fs.rmSync(this.varDir, { recursive: true, force: true, maxRetries: 10, retryDelay: 50 });
     await dropDatabase(this.varDir);
     const violations = [...this.violations, ...contractViolations(this.output)];
