@@ -87,6 +87,9 @@ if (!withPostgres) {
 module.exports = {
   projects: withPostgres ? [sqlite, postgres] : [sqlite],
   testTimeout: 30000,
+  // Jest's default is one worker per core but one; the tests mostly wait on their daemons and CLIs
+  // (measured: 1.7 cores busy with two workers on a 2-core machine), so even 2 cores run two files at once.
+  maxWorkers: Math.max(2, require('node:os').availableParallelism() - 1),
   // A failed assertion can skip a suite's client.close(); the run must still end (CI has a time limit).
   forceExit: true,
 };

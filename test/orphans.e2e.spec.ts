@@ -43,8 +43,8 @@ describe('a daemon killed with SIGKILL right after a submit', () => {
   it.each([['0 ms', 0], ['25 ms', 25], ['fork', 'fork']] as const)(
     'leaves no CLI of the dead daemon running after the restart, and the request completes exactly once (kill after %s)',
     async (_name, when) => {
-      // The dead daemon's CLIs would run for 10 s (longer than this test): only the restart's cleanup ends them early.
-      const first = fakeClaudeDaemon({ env: { FAKE_CLAUDE_SLEEP_MS: '10000' } });
+      // The dead daemon's CLIs would run for 60 s (longer than this test): only the restart's cleanup ends them early.
+      const first = fakeClaudeDaemon({ env: { FAKE_CLAUDE_SLEEP_MS: '60000' } });
       let second: ReturnType<typeof fakeClaudeDaemon> | undefined;
       try {
         await first.start();

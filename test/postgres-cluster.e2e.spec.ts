@@ -12,6 +12,8 @@ import { postgresCluster } from './support/test-database';
 const server = postgresCluster();
 /** Short, so that takeovers happen within a test; each scenario stays well under a minute. */
 const TTL_MS = 3_000;
+/** A run that lasts longer than any test here, so it is still running whenever a test acts on it, however loaded the machine. */
+const OUTLASTS_THE_TEST = '90000';
 
 type Node = ReturnType<typeof fakeClaudeDaemon>;
 interface Answer {
@@ -170,7 +172,7 @@ const daemonLog = (node: DaemonProcess): string => {
   }, 90_000);
 
   it('kill -9 of a node with runs in flight: only those re-run, on the others once their leases end, and its CLI processes are killed first', async () => {
-    const victim = await cluster.start(0, { FAKE_CLAUDE_SLEEP_MS: '15000' });
+    const victim = await cluster.start(0, { FAKE_CLAUDE_SLEEP_MS: OUTLASTS_THE_TEST });
     const inFlight = [await submit(cluster.clients[0], 'long one', { conversation_id: 'a' }), await submit(cluster.clients[0], 'long two', { conversation_id: 'b' })];
     await allRunning(cluster.clients[0], inFlight);
     await cluster.start(1, { FAKE_CLAUDE_SLEEP_MS: '200' });
@@ -192,7 +194,7 @@ const daemonLog = (node: DaemonProcess): string => {
   }, 60_000);
 
   it('a node paused past its leases changes nothing when it wakes: the others ran its requests, its CLI processes were stopped', async () => {
-    const paused = await cluster.start(0, { FAKE_CLAUDE_SLEEP_MS: '15000' });
+    const paused = await cluster.start(0, { FAKE_CLAUDE_SLEEP_MS: OUTLASTS_THE_TEST });
     const ids = [await submit(cluster.clients[0], 'paused one', { conversation_id: 'a' }), await submit(cluster.clients[0], 'paused two', { conversation_id: 'b' })];
     await allRunning(cluster.clients[0], ids);
     await cluster.start(1, { FAKE_CLAUDE_SLEEP_MS: '0' });
@@ -214,7 +216,7 @@ const daemonLog = (node: DaemonProcess): string => {
 
   it('a node stopped with SIGTERM hands its requests and agents back at once, without waiting for its leases to end', async () => {
     // Leases that would outlast the test: only a hand-back can move the requests.
-    const leaving = await cluster.start(0, { KSI_LEASE_TTL_MS: '120000', FAKE_CLAUDE_SLEEP_MS: '15000' });
+    const leaving = await cluster.start(0, { KSI_LEASE_TTL_MS: '120000', FAKE_CLAUDE_SLEEP_MS: OUTLASTS_THE_TEST });
     const ids = [await submit(cluster.clients[0], 'handed one', { conversation_id: 'a' }), await submit(cluster.clients[0], 'handed two', { conversation_id: 'b' })];
     await allRunning(cluster.clients[0], ids);
     await cluster.start(1, { KSI_LEASE_TTL_MS: '120000', FAKE_CLAUDE_SLEEP_MS: '0' });
@@ -329,7 +331,7 @@ const daemonLog = (node: DaemonProcess): string => {
 
   it('a monitor on one node streams every node’s events, each naming its node, and a trace follows a request across nodes', async () => {
     // Node 0 runs one request at a time: while it runs a long one (started before node 1 was up), the next it accepts runs on node 1.
-    await cluster.start(0, { KSI_MAX_CONCURRENT: '1', FAKE_CLAUDE_SLEEP_MS: '10000' });
+    await cluster.start(0, { KSI_MAX_CONCURRENT: '1', FAKE_CLAUDE_SLEEP_MS: OUTLASTS_THE_TEST });
     const long = await submit(cluster.clients[0], 'long', { conversation_id: 'long' });
     await allRunning(cluster.clients[0], [long]);
     await cluster.start(1, { FAKE_CLAUDE_SLEEP_MS: '0' });
@@ -453,7 +455,7 @@ const daemonLog = (node: DaemonProcess): string => {
   }, 60_000);
 
   it('a cancel sent to another node stops the attempt where it runs before the session moves on', async () => {
-    const owner = await cluster.start(0, { FAKE_CLAUDE_SLEEP_MS: '15000' });
+    const owner = await cluster.start(0, { FAKE_CLAUDE_SLEEP_MS: OUTLASTS_THE_TEST });
     const running = await submit(cluster.clients[0], 'to be cancelled', { conversation_id: 'c' });
     await allRunning(cluster.clients[0], [running]);
     const next = await submit(cluster.clients[0], '[[sleep:0]] next in the session', { conversation_id: 'c' });
