@@ -7,7 +7,7 @@ import type { KsiConfig } from '../config/config';
 import { postgresMigrations } from './migrations/postgres';
 import { sqliteMigrations } from './migrations/sqlite';
 import { postgresLocation, postgresTypes } from './postgres-connection';
-import { PostgresStorage } from './postgres-storage';
+import type { PostgresStorage } from './postgres-storage';
 import { SqliteStorage } from './sqlite-storage';
 import type { Storage } from './storage';
 import { WriteLock } from './write-lock';
@@ -61,7 +61,11 @@ export async function migrate(dataSource: DataSource): Promise<void> {
 
 /** The Storage over an initialised DataSource's connection (SQLite) or pool (PostgreSQL). */
 export function storageOn(dataSource: DataSource, config: KsiConfig, lock: WriteLock, clock: Clock, log?: Pick<Logger, 'warn'>): Storage {
-  if (config.databaseUrl) return new PostgresStorage((dataSource.driver as unknown as { master: Pool }).master, postgresLocation(config.databaseUrl), clock, log, config.node.leaseTtlMs);
+  if (config.databaseUrl) {
+    // Loaded only here: a daemon on SQLite never loads pg.
+    const { PostgresStorage: Postgres } = require('./postgres-storage') as { PostgresStorage: typeof PostgresStorage };
+    return new Postgres((dataSource.driver as unknown as { master: Pool }).master, postgresLocation(config.databaseUrl), clock, log, config.node.leaseTtlMs);
+  }
   return new SqliteStorage((dataSource.driver as unknown as { databaseConnection: Database }).databaseConnection, lock, clock);
 }
 

@@ -1,3 +1,4 @@
+import * as sdk from '@anthropic-ai/sdk';
 import { APIConnectionError, APIConnectionTimeoutError, APIError } from '@anthropic-ai/sdk';
 import { classifyApiError } from './anthropic-failure';
 
@@ -7,7 +8,7 @@ const body = (type: string, message: string) => ({ type: 'error', error: { type,
 const answered = (status: number, type: string, message: string, headers: Record<string, string> = {}) => APIError.generate(status, body(type, message), undefined, new Headers(headers));
 /** An `error` event inside a stream: the SDK gives it no status. */
 const inStream = (type: string, message: string) => new APIError(undefined, body(type, message), undefined, new Headers(), type as ConstructorParameters<typeof APIError>[4]);
-const classify = (error: unknown) => classifyApiError(error, 'claude-test-1', NOW);
+const classify = (error: unknown) => classifyApiError(sdk, error, 'claude-test-1', NOW);
 
 describe('classifyApiError', () => {
   it.each([

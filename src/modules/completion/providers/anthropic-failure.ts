@@ -1,5 +1,8 @@
-import { APIConnectionError, APIConnectionTimeoutError, APIError } from '@anthropic-ai/sdk';
+import type * as AnthropicSdk from '@anthropic-ai/sdk';
 import { PERMANENT_FAILURES, type FailureCode } from './attempt-outcome';
+
+/** The SDK's error classes, from the module the provider loaded when it first needed it. */
+export type SdkErrors = Pick<typeof AnthropicSdk, 'APIConnectionError' | 'APIConnectionTimeoutError' | 'APIError'>;
 
 export interface ApiFailure {
   code: FailureCode;
@@ -28,13 +31,13 @@ const BY_TYPE: Record<string, FailureCode> = {
  * for errors sent inside a stream (they have no status). The message is the API's own; whether it is
  * retried follows from the code (PERMANENT_FAILURES), as for every provider.
  */
-export function classifyApiError(error: unknown, model: string, now: number): ApiFailure {
-  if (error instanceof APIConnectionTimeoutError) return { code: 'timeout', message: 'The Anthropic API did not answer in time', retryable: true };
-  if (error instanceof APIConnectionError) {
+export function classifyApiError(sdk: SdkErrors, error: unknown, model: string, now: number): ApiFailure {
+  if (error instanceof sdk.APIConnectionTimeoutError) return { code: 'timeout', message: 'The Anthropic API did not answer in time', retryable: true };
+  if (error instanceof sdk.APIConnectionError) {
     const cause = error.cause instanceof Error ? `: ${error.cause.message}` : '';
     return { code: 'api_unreachable', message: `Could not reach the Anthropic API (${error.message}${cause})`, retryable: true };
   }
-  if (!(error instanceof APIError)) {
+  if (!(error instanceof sdk.APIError)) {
     return { code: 'invalid_output', message: `The Anthropic API sent a response KSI could not read: ${(error as Error)?.message ?? String(error)}`, retryable: true };
   }
   const said = error.apiMessage ?? error.message;

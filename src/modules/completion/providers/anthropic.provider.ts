@@ -1,4 +1,5 @@
-import Anthropic, { APIConnectionTimeoutError } from '@anthropic-ai/sdk';
+import type Anthropic from '@anthropic-ai/sdk';
+import type * as AnthropicSdk from '@anthropic-ai/sdk';
 import { Inject, Injectable } from '@nestjs/common';
 import { KSI_CONFIG, type KsiConfig } from '../../../config/config';
 import { ProviderMessagesRepository, type StoredMessage } from '../provider-messages.repository';
@@ -33,20 +34,28 @@ interface StreamedAnswer {
 @Injectable()
 export class AnthropicProvider implements CompletionProvider {
   readonly name = 'anthropic';
-  private readonly client?: Anthropic;
+  /** The SDK and its client, loaded by the first turn: loading it took a quarter of the daemon's start (CPU), and most daemons never call the API. */
+  private connection?: { sdk: typeof AnthropicSdk; client: Anthropic };
 
   constructor(
     @Inject(KSI_CONFIG) private readonly config: KsiConfig,
     private readonly messages: ProviderMessagesRepository,
-  ) {
-    const { apiKey, baseUrl } = config.anthropic;
-    if (apiKey) this.client = new Anthropic({ apiKey, baseURL: baseUrl, maxRetries: 0 });
+  ) {}
+
+  private connect(apiKey: string): { sdk: typeof AnthropicSdk; client: Anthropic } {
+    if (!this.connection) {
+      // require, not import(): the daemon is CommonJS, and import() would load the SDK's ESM build, a second copy with its own error classes.
+      const sdk = require('@anthropic-ai/sdk') as typeof AnthropicSdk;
+      this.connection = { sdk, client: new sdk.Anthropic({ apiKey, baseURL: this.config.anthropic.baseUrl, maxRetries: 0 }) };
+    }
+    return this.connection;
   }
 
   async run(turn: Turn, signal: AbortSignal, observer: TurnObserver): Promise<AttemptOutcome> {
     const started = Date.now();
     const elapsed = () => Date.now() - started;
-    if (!this.client) {
+    const { apiKey } = this.config.anthropic;
+    if (!apiKey) {
       const message = 'Neither KSI_ANTHROPIC_API_KEY nor ANTHROPIC_API_KEY is set in the daemon’s environment: start the daemon from a shell where one is set to use anthropic/<model> models';
       return { ok: false, code: 'auth_error', message, retryable: false, durationMs: 0 };
     }
@@ -57,6 +66,7 @@ export class AnthropicProvider implements CompletionProvider {
       return { ok: false, code: 'session_not_found', message: `No conversation found with session ID: ${turn.sessionId} (the Anthropic provider continues only sessions it answered)`, retryable: false, durationMs: 0 };
     }
     const messages = [...history, prompt] as Anthropic.MessageParam[];
+    const { sdk, client } = this.connect(apiKey);
 
     const stop = new AbortController();
     let stoppedFor: 'timeout' | 'cancelled' | undefined;
@@ -73,7 +83,7 @@ export class AnthropicProvider implements CompletionProvider {
     const apiStarted = Date.now();
     let failure: unknown;
     try {
-      const stream = await this.client.messages.create(
+      const stream = await client.messages.create(
         { model: turn.model, max_tokens: this.config.anthropic.maxTokens, messages, ...(turn.systemPrompt && { system: turn.systemPrompt }), stream: true },
         { signal: stop.signal, timeout: turn.timeoutMs },
       );
@@ -91,10 +101,10 @@ export class AnthropicProvider implements CompletionProvider {
 
     // The SDK ends a stream quietly when its signal aborts, so why it stopped is known only here.
     if (stoppedFor === 'cancelled' || signal.aborted) return { ok: false, code: 'cancelled', message: 'Cancelled', retryable: false, ...spent, durationMs: elapsed() };
-    if (stoppedFor === 'timeout' || failure instanceof APIConnectionTimeoutError) {
+    if (stoppedFor === 'timeout' || failure instanceof sdk.APIConnectionTimeoutError) {
       return { ok: false, code: 'timeout', message: `The Anthropic API did not finish within ${turn.timeoutMs} ms; the request was stopped`, retryable: true, ...spent, durationMs: elapsed() };
     }
-    if (failure !== undefined) return { ok: false, ...classifyApiError(failure, turn.model, Date.now()), ...spent, durationMs: elapsed() };
+    if (failure !== undefined) return { ok: false, ...classifyApiError(sdk, failure, turn.model, Date.now()), ...spent, durationMs: elapsed() };
     if (!answer.finished) {
       return { ok: false, code: 'api_unreachable', message: 'The Anthropic API’s stream ended before message_stop', retryable: true, ...spent, durationMs: elapsed() };
     }
