@@ -29,7 +29,8 @@ export class SqliteStorage extends Storage {
   private readonly prepared = new WeakMap<SqlStatement, Prepared>();
   private pending: PendingWrite[] = [];
   private scheduled = false;
-  private committing = false;
+  /** The transaction being committed, if any: one at a time. */
+  private committing?: Promise<void>;
   private readonly begin: Statement;
   private readonly commit: Statement;
   private readonly rollback: Statement;
@@ -97,7 +98,7 @@ export class SqliteStorage extends Storage {
   }
 
   async flush(): Promise<void> {
-    while (this.pending.length > 0 && !this.committing) await this.commitPending();
+    while (this.committing || this.pending.length > 0) await (this.committing ?? this.commitPending());
   }
 
   check(): Promise<void> {
@@ -110,17 +111,25 @@ export class SqliteStorage extends Storage {
     this.scheduled = true;
     setImmediate(() => {
       this.scheduled = false;
-      void this.flush();
+      if (!this.committing && this.pending.length > 0) void this.commitPending();
     });
   }
 
-  private async commitPending(): Promise<void> {
+  private commitPending(): Promise<void> {
+    this.committing = this.commitBatch().finally(() => {
+      this.committing = undefined;
+      if (this.pending.length > 0) this.schedule();
+    });
+    return this.committing;
+  }
+
+  /** Commits what is queued once the event log's writer is out of the way, including what was queued while waiting for it. */
+  private async commitBatch(): Promise<void> {
+    const acquired = await this.lock.acquireWithoutBlocking();
     const batch = this.pending;
     this.pending = [];
-    this.committing = true;
     const outcomes: WriteOutcome[] = new Array(batch.length);
     let failure: unknown;
-    const acquired = this.lock.acquire();
     try {
       this.begin.run();
       try {
@@ -137,10 +146,8 @@ export class SqliteStorage extends Storage {
       failure = this.storageFailure(error);
     } finally {
       if (acquired) this.lock.release();
-      this.committing = false;
     }
     this.settle(batch, outcomes, failure);
-    if (this.pending.length > 0) this.schedule();
   }
 
   /** A single statement needs no savepoint: when it fails SQLite undoes it alone, unless the error ended the whole transaction. */

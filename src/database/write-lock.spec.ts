@@ -25,6 +25,25 @@ describe('WriteLock (two threads, one SharedArrayBuffer)', () => {
     await new Promise((resolve) => other.once('exit', resolve));
   });
 
+  it('waits without blocking its thread: timers run meanwhile, and it holds the lock once the other released it', async () => {
+    const lock = new WriteLock();
+    const done = new SharedArrayBuffer(4);
+    const other = new Worker(OTHER_WRITER, { eval: true, workerData: { lock: lock.buffer, done } });
+    await new Promise((resolve) => other.once('message', resolve));
+    let ticks = 0;
+    const ticker = setInterval(() => ticks++, 1);
+    try {
+      expect(await lock.acquireWithoutBlocking()).toBe(true);
+    } finally {
+      clearInterval(ticker);
+    }
+    expect(Atomics.load(new Int32Array(done), 0)).toBe(1);
+    expect(ticks).toBeGreaterThan(0);
+    expect(Atomics.load(new Int32Array(lock.buffer), 0)).toBe(1);
+    lock.release();
+    await new Promise((resolve) => other.once('exit', resolve));
+  });
+
   it('is free again after a holder that died is released', () => {
     const lock = new WriteLock();
     const dead = new Int32Array(lock.buffer);

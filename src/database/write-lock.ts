@@ -40,6 +40,20 @@ export class WriteLock {
     return false;
   }
 
+  /**
+   * As `acquire`, without blocking the thread while the other writer commits: the daemon's thread
+   * goes on reading requests meanwhile, and its next transaction takes what they wrote as well.
+   */
+  async acquireWithoutBlocking(): Promise<boolean> {
+    const deadline = Date.now() + MAX_WAIT_MS;
+    while (Atomics.compareExchange(this.cell, 0, 0, 1) !== 0) {
+      if (Date.now() >= deadline) return false;
+      const waiting = Atomics.waitAsync(this.cell, 0, 1, 10);
+      if (waiting.async) await waiting.value;
+    }
+    return true;
+  }
+
   release(): void {
     Atomics.store(this.cell, 0, 0);
     Atomics.notify(this.cell, 0, 1);
