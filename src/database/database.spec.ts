@@ -106,6 +106,25 @@ describe('database (real SQLite files)', () => {
       expect(db.prepare('SELECT v FROM t ORDER BY v').pluck().all()).toEqual(['a', 'b', 'c']);
     });
 
+    it('waits for the other writer without blocking: what is queued meanwhile commits too once it is done, and flush waits for that commit', async () => {
+      const lock = new WriteLock();
+      const waiting = new SqliteStorage(db, lock);
+      const otherWriterDone = () => new Promise((resolve) => setTimeout(resolve, 20));
+      lock.acquire();
+      const first = waiting.write((tx) => tx.run(insert, ['queued first']));
+      await otherWriterDone();
+      const second = waiting.write((tx) => tx.run(insert, ['queued while waiting']));
+      let flushed = false;
+      const flush = waiting.flush().then(() => (flushed = true));
+      await otherWriterDone();
+      expect(db.prepare('SELECT COUNT(*) AS n FROM t').get()).toEqual({ n: 0 });
+      expect(flushed).toBe(false);
+      lock.release();
+      await flush;
+      expect(db.prepare('SELECT v FROM t ORDER BY v').pluck().all()).toEqual(['queued first', 'queued while waiting']);
+      await expect(Promise.all([first, second])).resolves.toEqual([1, 1]);
+    });
+
     it('starts a new batch for jobs queued after a flush', async () => {
       await queue.write((tx) => tx.run(insert, ['first']));
       await queue.write((tx) => tx.run(insert, ['second']));

@@ -18,9 +18,10 @@ const MIGRATION_LOCK = 7_151_931;
 /**
  * The WAL is copied back into the file by whichever connection's commit finds it longer than its
  * threshold. The event log's writer thread keeps SQLite's 1,000 pages, so it does this off the
- * daemon's thread; the daemon's connection does it only when the log's writer does not run.
+ * daemon's thread; with the event log on, the daemon's connection does it only if the writer stopped.
  */
-const DAEMON_CHECKPOINT_PAGES = 4_000;
+const CHECKPOINT_PAGES = 1_000;
+const CHECKPOINT_PAGES_BEHIND_THE_EVENT_LOG = 4_000;
 
 /** TypeORM's connection to the configured database. No entities: the migrations build the schema, and repositories query it themselves. */
 export function dataSourceOptions(config: KsiConfig): DataSourceOptions {
@@ -44,7 +45,7 @@ export function dataSourceOptions(config: KsiConfig): DataSourceOptions {
     prepareDatabase: (db: Database) => {
       db.pragma('synchronous = NORMAL');
       db.pragma('temp_store = MEMORY');
-      db.pragma(`wal_autocheckpoint = ${DAEMON_CHECKPOINT_PAGES}`);
+      db.pragma(`wal_autocheckpoint = ${config.eventLog ? CHECKPOINT_PAGES_BEHIND_THE_EVENT_LOG : CHECKPOINT_PAGES}`);
     },
     migrations: sqliteMigrations,
     migrationsRun: false,

@@ -262,8 +262,8 @@ export class PostgresStorage extends Storage {
   /** Turns the server's or the socket's failures into coded errors a client can act on, and records them for system:health. */
   protected storageFailure(error: unknown): unknown {
     if (error instanceof EventError) return error;
-    const code = String((error as { code?: unknown }).code ?? '');
-    const message = (error as Error).message ?? String(error);
+    const code = String((error as { code?: unknown } | null | undefined)?.code ?? '');
+    const message = (error as Error | null | undefined)?.message ?? String(error);
     if (UNSTORABLE_TEXT_CODES.test(code)) {
       return new EventError('invalid_params', `PostgreSQL cannot store this text (${message}): a key, name or id holds the NUL character (\\u0000) or one the database's encoding lacks.`);
     }

@@ -45,7 +45,8 @@ export class SqliteStorage extends Storage {
   ) {
     super();
     this.location = db.name;
-    this.begin = db.prepare('BEGIN');
+    // IMMEDIATE: should another writer hold SQLite's lock after all (a lock wait that timed out), the batch waits for it once, at the start.
+    this.begin = db.prepare('BEGIN IMMEDIATE');
     this.commit = db.prepare('COMMIT');
     this.rollback = db.prepare('ROLLBACK');
     this.savepoint = db.prepare('SAVEPOINT job');
@@ -191,7 +192,7 @@ export class SqliteStorage extends Storage {
 
   /** Records a storage fault; a full disk becomes `storage_full`, a sentence the client can act on. */
   protected storageFailure(error: unknown): unknown {
-    const code = (error as { code?: unknown }).code;
+    const code = (error as { code?: unknown } | null | undefined)?.code;
     if (typeof code !== 'string' || !STORAGE_CODES.test(code)) return error;
     this.storageFault = { code, error: (error as Error).message, at: this.storageFault?.at ?? this.clock.now() / 1000 };
     if (!code.startsWith('SQLITE_FULL')) return error;
