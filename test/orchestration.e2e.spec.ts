@@ -1,6 +1,7 @@
 import { eventually } from './support/daemon-process';
 import { fakeClaudeDaemon, useFakeClaudeDaemon } from './support/completions';
 import { onDaemonDatabase } from './support/daemon-database';
+import { postgresCluster } from './support/test-database';
 
 describe('orchestration patterns (real daemon, fake Claude CLI)', () => {
   const { daemon, send } = useFakeClaudeDaemon();
@@ -147,5 +148,42 @@ describe('instances outlive the daemon', () => {
     const status = (await ended(id))!;
     expect(status).toMatchObject({ reason: 'timeout' });
     expect(status.ended_at - status.started_at).toBeGreaterThanOrEqual(4);
+  });
+});
+
+describe('a reply the database refused to route', () => {
+  // A short lease TTL: the daemon looks at its orchestrations every half second.
+  const daemon = fakeClaudeDaemon({ env: { KSI_LEASE_TTL_MS: '1500' } });
+  beforeAll(() => daemon.start());
+  afterAll(() => daemon.dispose());
+
+  /** Every update of an orchestration fails, as writes do while the database is unreachable or full. */
+  const refuseRoutes = async (): Promise<void> => {
+    if (!postgresCluster()) return void (await onDaemonDatabase(daemon.varDir, `CREATE TRIGGER refuse_routes BEFORE UPDATE ON orchestrations BEGIN SELECT RAISE(ABORT, 'refused by the test'); END`));
+    await onDaemonDatabase(daemon.varDir, `CREATE FUNCTION refuse_routes() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'refused by the test'; END $$`);
+    await onDaemonDatabase(daemon.varDir, 'CREATE TRIGGER refuse_routes BEFORE UPDATE ON orchestrations FOR EACH ROW EXECUTE FUNCTION refuse_routes()');
+  };
+  const allowRoutes = () => onDaemonDatabase(daemon.varDir, postgresCluster() ? 'DROP TRIGGER refuse_routes ON orchestrations' : 'DROP TRIGGER refuse_routes');
+
+  it('is routed once the database takes writes again: the debate goes on in turn, nothing lost or doubled', async () => {
+    const client = daemon.client();
+    const { orchestration_id: id } = (await client.sendSingle('orchestration:start', { pattern: 'debate', vars: { topic: 'kelp [[sleep:1000]]', rounds: 1 } })) as Record<string, any>;
+    // The first turn is with its agent; the reply to it comes while routes are refused.
+    await eventually(async () => (await onDaemonDatabase<{ pending: unknown }>(daemon.varDir, 'SELECT pending_turn AS pending FROM orchestrations WHERE orchestration_id = ?', [id]))[0].pending === null, 10_000, 'the first turn handed on');
+    await refuseRoutes();
+    try {
+      await eventually(() => daemon.readLog().includes('agent reply not routed'), 10_000, 'the route of the first reply refused');
+    } finally {
+      await allowRoutes();
+    }
+    const status = await eventually(async () => {
+      const current = (await client.sendSingle('orchestration:status', { orchestration_id: id })) as Record<string, any>;
+      return current.state === 'terminated' ? current : undefined;
+    }, 20_000);
+    expect(status).toMatchObject({ reason: 'rounds', message_count: 2 });
+    const { transcript } = (await client.sendSingle('orchestration:get_instance', { orchestration_id: id })) as Record<string, any>;
+    await client.close();
+    expect(transcript.map((turn: { agent_id: string }) => turn.agent_id)).toEqual([`${id}_pro`, `${id}_con`]);
+    expect(transcript[1].text).toContain(transcript[0].text);
   });
 });

@@ -6,7 +6,7 @@ import { Client } from 'pg';
 import type { KsiClient, KsiReply } from '../libs/client/src';
 import { cliProcessesOf } from '../src/modules/completion/cli-processes';
 import { CompletionWatcher, fakeClaudeDaemon, type Invocation } from './support/completions';
-import { eventually, type DaemonProcess } from './support/daemon-process';
+import { eventually } from './support/daemon-process';
 import { postgresCluster } from './support/test-database';
 
 const server = postgresCluster();
@@ -123,11 +123,6 @@ async function answeringFromMemory(cluster: TestCluster, client: KsiClient): Pro
   );
 }
 
-const daemonLog = (node: DaemonProcess): string => {
-  const file = path.join(node.varDir, 'logs', 'daemon', 'daemon.log');
-  return fs.existsSync(file) ? fs.readFileSync(file, 'utf8') : '';
-};
-
 (server ? describe : describe.skip)('several daemons on one PostgreSQL database', () => {
   let cluster: TestCluster;
   beforeEach(() => (cluster = new TestCluster()));
@@ -207,7 +202,7 @@ const daemonLog = (node: DaemonProcess): string => {
     } finally {
       process.kill(paused.pid!, 'SIGCONT');
     }
-    await eventually(() => daemonLog(paused).includes('lease on a completion lost') || daemonLog(paused).includes('after its lease was lost'), 15_000, 'the woken node noticed its leases were lost');
+    await eventually(() => paused.readLog().includes('lease on a completion lost') || paused.readLog().includes('after its lease was lost'), 15_000, 'the woken node noticed its leases were lost');
     for (const id of ids) expect(await statusOf(cluster.clients[0], id)).toMatchObject({ status: 'completed', attempts: 2, result: { ksi: { node_id: 'node-1' } } });
     // It goes on as a node of the cluster.
     const later = await submit(cluster.clients[0], '[[sleep:100]] after waking', { conversation_id: 'c' });
@@ -326,7 +321,7 @@ const daemonLog = (node: DaemonProcess): string => {
       process.kill(paused.pid!, 'SIGCONT');
     }
     expect(await a.sendSingle('state:get', { key: 'k' })).toMatchObject({ value: 'from node-1' });
-    expect(daemonLog(cluster.nodes[1])).toContain('did not yield within two TTLs');
+    expect(cluster.nodes[1].readLog()).toContain('did not yield within two TTLs');
   }, 60_000);
 
   it('a monitor on one node streams every node’s events, each naming its node, and a trace follows a request across nodes', async () => {
@@ -448,7 +443,7 @@ const daemonLog = (node: DaemonProcess): string => {
       expect(await watcher.end(elsewhere)).toMatchObject({ event: 'completion:result', data: { result: { ksi: { node_id: 'node-1' } } } });
       await eventually(() => delivered.length === 1, 10_000, 'the direct message delivered');
       expect(delivered).toEqual([expect.objectContaining({ to: 'listener-0', n: 1 })]);
-      expect(daemonLog(deaf)).toContain('LISTEN connection lost');
+      expect(deaf.readLog()).toContain('LISTEN connection lost');
     } finally {
       await inbox.close();
     }

@@ -82,6 +82,12 @@ export class DaemonProcess {
     return this.exited;
   }
 
+  /** What the daemon wrote to its log file so far (JSON lines); empty before it wrote any. */
+  readLog(): string {
+    const file = path.join(this.varDir, 'logs', 'daemon', 'daemon.log');
+    return fs.existsSync(file) ? fs.readFileSync(file, 'utf8') : '';
+  }
+
   client(timeoutMs = 10_000): KsiClient {
     return new KsiClient({ socketPath: this.socketPath, timeoutMs });
   }
@@ -90,8 +96,7 @@ export class DaemonProcess {
   async dispose(): Promise<void> {
     // A daemon that exited by itself leaves nothing else behind to say why: its output and log go to the test's log.
     if (this.child && this.ready && !this.stopRequested && (this.child.exitCode !== null || this.child.signalCode !== null)) {
-      const logFile = path.join(this.varDir, 'logs', 'daemon', 'daemon.log');
-      const log = fs.existsSync(logFile) ? fs.readFileSync(logFile, 'utf8').slice(-8_000) : '(no log file)';
+      const log = this.readLog().slice(-8_000) || '(no log file)';
       console.error(`The daemon (pid ${this.child.pid}) exited on its own (code ${this.child.exitCode}, signal ${this.child.signalCode}). Its last output:\n${this.output.slice(-8_000)}\nIts log:\n${log}`);
     }
     if (this.child && this.child.exitCode === null && this.child.signalCode === null) await this.stop('SIGKILL');

@@ -59,6 +59,6 @@ export class OrchestrationHandlers {
 
   @Listens(agentResult)
   async onAgentResult({ agent_id, text, in_reply_to }: PayloadOf<typeof agentResult>): Promise<void> {
-    await this.orchestrations.route(agent_id, text, in_reply_to);
+    await this.orchestrations.routeResult({ agentId: agent_id, text, inReplyTo: in_reply_to });
   }
 }

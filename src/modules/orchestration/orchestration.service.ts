@@ -44,6 +44,16 @@ interface PendingTurn {
   message: Record<string, unknown>;
 }
 
+/** An agent's reply (agent:result) that could not be routed yet. */
+interface Reply {
+  agentId: string;
+  text: string;
+  inReplyTo?: Record<string, unknown>;
+}
+
+/** At most this many replies wait to be routed again; beyond, the oldest is given up (and logged). */
+const MAX_UNROUTED = 1_000;
+
 /** The longest a timer may wait (setTimeout's limit); a later timeout is looked at again then. */
 const LONGEST_TIMER_MS = 2 ** 31 - 1;
 
@@ -67,6 +77,8 @@ export class OrchestrationService implements OnModuleInit, BeforeApplicationShut
   /** Endings this node carries out, which every terminate() of the same instance here awaits. */
   private readonly endings = new Map<string, Promise<void>>();
   private stopped = false;
+  /** Replies whose route failed (the database refused or could not be reached), routed again at each look, oldest first. */
+  private readonly unrouted: Reply[] = [];
   /** Epoch ms this daemon started: on SQLite, a turn pending since before then was left by a previous run. */
   private readonly startedAt: number;
 
@@ -189,6 +201,39 @@ export class OrchestrationService implements OnModuleInit, BeforeApplicationShut
     if (!(await this.repo.route(id, instance.messageCount, reply, { turn, pendingTurn: JSON.stringify(next), ending: null }))) return this.routedElsewhere(id, agentId);
     await this.handOn(id, instance.messageCount + 1, next);
     return { status: 'routed', to: next.agent_id };
+  }
+
+  /**
+   * An agent's reply heard on this node (agent:result). Unlike a request, nobody would send it again,
+   * so one that cannot be routed now is kept and routed again at the next look.
+   */
+  async routeResult(reply: Reply): Promise<void> {
+    if (this.unrouted.length === 0) {
+      try {
+        await this.route(reply.agentId, reply.text, reply.inReplyTo);
+        return;
+      } catch (error) {
+        this.log.error({ agent_id: reply.agentId, err: (error as Error).message }, 'agent reply not routed; trying again at the next look');
+      }
+    }
+    if (this.unrouted.push(reply) > MAX_UNROUTED) {
+      const dropped = this.unrouted.shift()!;
+      this.log.error({ agent_id: dropped.agentId }, `more than ${MAX_UNROUTED} agent replies not routed; the oldest is given up`);
+    }
+  }
+
+  /** Routes the replies kept by routeResult, oldest first, until one fails again. */
+  private async routeUnrouted(): Promise<void> {
+    while (this.unrouted.length > 0 && !this.stopped) {
+      const [reply] = this.unrouted;
+      try {
+        await this.route(reply.agentId, reply.text, reply.inReplyTo);
+      } catch (error) {
+        this.log.warn({ agent_id: reply.agentId, err: (error as Error).message, waiting: this.unrouted.length }, 'agent reply still not routed; trying again at the next look');
+        return;
+      }
+      this.unrouted.shift();
+    }
   }
 
   /** Ends a running instance for `reason`; resolves once its agents are terminated. */
@@ -318,11 +363,13 @@ export class OrchestrationService implements OnModuleInit, BeforeApplicationShut
   }
 
   /**
-   * Finishes what was left half done: turns written but never handed to their agent, and endings
-   * whose agents may still run, once they are two lease TTLs old (their node is presumed gone, or its
-   * attempt failed), on one node at a time; on SQLite also at once those a previous run left.
+   * Routes the replies this node could not route yet. Finishes what was left half done: turns written
+   * but never handed to their agent, and endings whose agents may still run, once they are two lease
+   * TTLs old (their node is presumed gone, or its attempt failed), on one node at a time; on SQLite
+   * also at once those a previous run left.
    */
   private async upkeep(): Promise<void> {
+    await this.routeUnrouted();
     const twoTtlsAgo = this.clock.now() - 2 * this.config.node.leaseTtlMs;
     const before = this.config.node.clustered ? twoTtlsAgo : Math.max(this.startedAt, twoTtlsAgo);
     try {
