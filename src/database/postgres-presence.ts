@@ -65,9 +65,12 @@ export class PostgresPresence {
     if (this.client) this.lost(this.client);
   }
 
-  /** A node alone yields, asked by a node about to write. */
+  /**
+   * A node alone yields, asked by a node about to write; without looking for it among the lock's
+   * waiters first, since the asker may not be waiting yet. Being asked wrongly costs a look later.
+   */
   yieldToOthers(): void {
-    if (this.sole) void this.inTurn(() => this.look());
+    if (this.sole) void this.inTurn(() => this.giveUpSole());
   }
 
   async close(): Promise<void> {
@@ -87,7 +90,7 @@ export class PostgresPresence {
 
   private async join(): Promise<Client> {
     if (this.closed) throw Object.assign(new Error('the daemon is stopping: nothing more is written'), { code: PRESENCE_UNAVAILABLE });
-    const client = new Client({ ...this.config, keepAlive: true, application_name: `ksi presence ${process.pid}` });
+    const client = new Client({ ...this.config, keepAlive: true, keepAliveInitialDelayMillis: this.ttlMs / 3, application_name: `ksi presence ${process.pid}` });
     client.on('error', () => this.lost(client));
     client.on('end', () => this.lost(client));
     try {
@@ -113,13 +116,15 @@ export class PostgresPresence {
     for (;;) {
       const alone = await client.query<{ held: boolean }>(`SELECT pg_try_advisory_lock_shared(${LOCK[0]}, ${LOCK[1]}) AS held`);
       if (alone.rows[0].held) break;
+      // Waiting first, then asking: a holder asked before the wait began might see nobody waiting.
+      const waiting = client.query(`SELECT pg_advisory_lock_shared(${LOCK[0]}, ${LOCK[1]})`).then(
+        () => undefined,
+        (error: unknown) => error,
+      );
       await this.askToYield().catch(() => undefined);
-      try {
-        await client.query(`SELECT pg_advisory_lock_shared(${LOCK[0]}, ${LOCK[1]})`);
-        break;
-      } catch (error) {
-        if ((error as { code?: string }).code !== '55P03') throw error;
-      }
+      const failure = await waiting;
+      if (failure === undefined) break;
+      if ((failure as { code?: string }).code !== '55P03') throw failure;
       const waited = performance.now() - started;
       if (this.closed || waited > 3 * this.ttlMs) {
         throw Object.assign(new Error('another node holds the database alone and does not yield'), { code: PRESENCE_UNAVAILABLE });
@@ -153,10 +158,8 @@ export class PostgresPresence {
       if (this.sole) {
         // pg_locks lists waits for the shared lock as rows not granted.
         const { rows } = await client.query<{ waiting: boolean }>(`SELECT EXISTS (SELECT 1 FROM pg_locks WHERE ${LOCK_ROWS} AND NOT granted) AS waiting`);
-        if (rows[0].waiting) {
-          this.dropSole();
-          await client.query(`SELECT pg_advisory_unlock(${LOCK[0]}, ${LOCK[1]})`);
-        } else {
+        if (rows[0].waiting) await this.giveUpSole();
+        else {
           this.confirmedAt = started;
           this.confirmedAtWall = startedWall;
         }
@@ -169,6 +172,17 @@ export class PostgresPresence {
           this.confirmedAtWall = startedWall;
         }
       }
+    } catch {
+      this.lost(client);
+    }
+  }
+
+  private async giveUpSole(): Promise<void> {
+    const client = this.client;
+    if (!client || !this.sole) return;
+    this.dropSole();
+    try {
+      await client.query(`SELECT pg_advisory_unlock(${LOCK[0]}, ${LOCK[1]})`);
     } catch {
       this.lost(client);
     }

@@ -48,8 +48,8 @@ export class PostgresSignals {
 
   private connect(): void {
     if (this.closed || this.client || this.reconnectTimer) return;
-    // Keepalive: a connection the network dropped without a word is noticed, and opened again.
-    const client = new Client({ ...this.config, keepAlive: true, application_name: `ksi signals ${process.pid}` });
+    // Keepalive: a connection the network dropped without a word is noticed, and opened again; probes start after 5 s of silence, not the system's 2 hours.
+    const client = new Client({ ...this.config, keepAlive: true, keepAliveInitialDelayMillis: 5_000, application_name: `ksi signals ${process.pid}` });
     const resuming = this.tried;
     this.tried = true;
     this.client = client;

@@ -45,6 +45,18 @@ const cluster = postgresCluster();
     expect(await storage.column(all)).toEqual(['kept', 'also kept']);
   });
 
+  it('does not report as written a job that caught its own failed statement: PostgreSQL rolled its transaction back', async () => {
+    const swallowing = storage.write(async (tx) => {
+      await tx.run(insert, ['undone']);
+      await tx.run(insert, ['undone']).catch(() => 0);
+      return 'looked fine';
+    });
+    await expect(swallowing).rejects.toThrow(/rolled back at COMMIT/);
+    expect(await storage.column(all)).toEqual([]);
+    await storage.write((tx) => tx.run(insert, ['after']));
+    expect(await storage.column(all)).toEqual(['after']);
+  });
+
   it('runs a job exclusively: a second node asking while the first runs it is turned away, and may run it after', async () => {
     const other = new PostgresStorage(pool, 'other node');
     let release!: () => void;

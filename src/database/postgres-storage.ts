@@ -28,6 +28,15 @@ function endOfPart(batch: PendingWrite[], start: number): number {
   return end;
 }
 
+/**
+ * COMMIT of a transaction in which a statement failed rolls it back without an error (its tag says
+ * ROLLBACK): a job that caught its own statement's error must not make the batch look committed.
+ */
+async function commit(client: ClientBase): Promise<void> {
+  const { command } = await client.query('COMMIT');
+  if (command !== 'COMMIT') throw new Error(`the transaction was rolled back at COMMIT (${command}): a statement in it had failed`);
+}
+
 /** A connection's statements as a SqlSession: the pool for reads, one client inside a transaction. */
 class PostgresSession implements SqlSession {
   readonly dialect = 'postgres' as const;
@@ -76,7 +85,8 @@ export class PostgresStorage extends Storage {
   readonly dialect = 'postgres' as const;
   private readonly reads: PostgresSession;
   private pending: PendingWrite[] = [];
-  private committing = false;
+  /** The batch being committed, if any: one at a time. */
+  private committing?: Promise<void>;
   private readonly signals: PostgresSignals;
   private readonly presence: PostgresPresence;
   /** It listens for nodes asking a node alone to yield (from its first write on). */
@@ -165,10 +175,7 @@ export class PostgresStorage extends Storage {
   }
 
   async flush(): Promise<void> {
-    while (this.pending.length > 0 || this.committing) {
-      if (!this.committing) await this.commitPending();
-      else await new Promise((resolve) => setImmediate(resolve));
-    }
+    while (this.pending.length > 0 || this.committing) await (this.committing ?? this.commitPending());
   }
 
   async check(): Promise<void> {
@@ -187,8 +194,15 @@ export class PostgresStorage extends Storage {
     return this.presence.use(work);
   }
 
-  private async commitPending(): Promise<void> {
-    this.committing = true;
+  private commitPending(): Promise<void> {
+    this.committing = this.commitBatch().finally(() => {
+      this.committing = undefined;
+      if (this.pending.length > 0) void this.commitPending();
+    });
+    return this.committing;
+  }
+
+  private async commitBatch(): Promise<void> {
     // Let the jobs queued in this turn of the event loop join the batch.
     await new Promise((resolve) => setImmediate(resolve));
     const batch = this.pending;
@@ -206,8 +220,6 @@ export class PostgresStorage extends Storage {
       // A connection that failed mid-transaction is not used again.
       this.presence.discard();
     }
-    this.committing = false;
-    if (this.pending.length > 0) void this.commitPending();
     this.settle(batch, outcomes, failure);
   }
 
@@ -230,7 +242,7 @@ export class PostgresStorage extends Storage {
       }
       start = end;
     }
-    await client.query('COMMIT');
+    await commit(client);
     return outcomes;
   }
 
@@ -249,7 +261,7 @@ export class PostgresStorage extends Storage {
       await client.query('BEGIN');
       try {
         const value = await job(tx);
-        await client.query('COMMIT');
+        await commit(client);
         outcomes.push({ ok: true, value });
       } catch (error) {
         await client.query('ROLLBACK');

@@ -53,6 +53,7 @@ export class CompletionNotifier implements OnModuleInit, OnApplicationShutdown {
   private relays: Promise<void> = Promise.resolve();
   private catchUpTimer?: NodeJS.Timeout;
   private catchingUp = false;
+  private catchUpAgain = false;
   private readonly ttlMs: number;
 
   constructor(
@@ -143,11 +144,19 @@ export class CompletionNotifier implements OnModuleInit, OnApplicationShutdown {
    * last push from their rows (progress already missed stays missed). One catch-up at a time.
    */
   private catchUp(): void {
-    if (this.catchingUp) return;
+    if (this.catchingUp) {
+      // The one running may have read the rows before what this call was made for.
+      this.catchUpAgain = true;
+      return;
+    }
     this.catchingUp = true;
+    this.catchUpAgain = false;
     void this.catchUpNow()
       .catch((error: Error) => this.log.warn({ err: error.message }, 'missed completion pushes not looked for; looking again later'))
-      .finally(() => (this.catchingUp = false));
+      .finally(() => {
+        this.catchingUp = false;
+        if (this.catchUpAgain) this.catchUp();
+      });
   }
 
   private async catchUpNow(): Promise<void> {
