@@ -274,6 +274,17 @@ async function answeringFromMemory(cluster: TestCluster, client: KsiClient): Pro
     await a.sendSingle('state:delete', { key: 'shared' });
     expect(await b.sendSingle('state:get', { key: 'shared' })).toMatchObject({ found: false });
 
+    // Reads asked together, on many connections, go to the database together: each still gets its own key's value, or none.
+    for (let i = 0; i < 20; i += 2) await a.sendSingle('state:set', { key: `many-${i}`, value: { i } });
+    const readers = Array.from({ length: 20 }, () => cluster.nodes[1].client());
+    try {
+      await Promise.all(readers.map((reader) => reader.sendSingle('system:health')));
+      const readTogether = await Promise.all(readers.map((reader, i) => reader.sendSingle('state:get', { key: `many-${i}` })));
+      expect(readTogether).toEqual(readers.map((_, i) => (i % 2 === 0 ? expect.objectContaining({ found: true, value: { i } }) : expect.objectContaining({ found: false }))));
+    } finally {
+      await Promise.all(readers.map((reader) => reader.close()));
+    }
+
     // Three nodes popping one queue at once take each item once.
     for (let i = 0; i < 60; i++) await cluster.clients[i % 3].sendSingle('async_state:push', { queue_name: 'work', value: i });
     const popped = (
