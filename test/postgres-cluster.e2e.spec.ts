@@ -398,7 +398,15 @@ async function answeringFromMemory(cluster: TestCluster, client: KsiClient): Pro
       const { chain, newest_session_id, completions } = await b.sendSingle('completion:session_status', { session_id: before! });
       expect(newest_session_id).toBe(info.session_id);
       expect(chain).toContain(info.session_id);
-      expect(completions.filter((completion) => completion.status === 'completed')).toHaveLength(3);
+      // Each turn ran to a result once: what each completion of the session answered says which turn it was.
+      const answers = await Promise.all(
+        completions.map(async ({ request_id }: { request_id: string }) => (await b.sendSingle('completion:status', { request_id })) as { status: string; result?: { ksi: { prompt: string; attempt: number; node_id: string } } }),
+      );
+      expect(answers.map(({ status, result }) => `${status}: ${result?.ksi.prompt} (attempt ${result?.ksi.attempt} on ${result?.ksi.node_id})`)).toEqual([
+        expect.stringMatching(/^completed: .*first turn/),
+        expect.stringMatching(/^completed: .*long turn/),
+        expect.stringMatching(/^completed: .*after the move/),
+      ]);
     } finally {
       await watcher.close();
     }
