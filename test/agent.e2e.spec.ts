@@ -1,7 +1,8 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { eventually } from './support/daemon-process';
-import { optionValues, useFakeClaudeDaemon } from './support/completions';
+import { fakeClaudeDaemon, optionValues, useFakeClaudeDaemon } from './support/completions';
+import { onDaemonDatabase } from './support/daemon-database';
 import { ksi } from './support/ksi-cli';
 import { RawConnection } from './support/raw-connection';
 import { alive } from './support/processes';
@@ -173,5 +174,35 @@ describe('an agent whose turn fails', () => {
     const retried = daemon.invocations().filter((entry) => entry.stdin === 'do you remember?').at(-1);
     expect(optionValues(retried!.argv, '--session-id')).toEqual([recovered.session_id]);
     expect(optionValues(retried!.argv, '--resume')).toEqual([]);
+  });
+});
+
+describe('an agent whose daemon died after queuing a turn and before recording which message it answers', () => {
+  // The first run's turn outlasts the test; after the restart, turns answer at once.
+  const daemon = fakeClaudeDaemon({ env: { FAKE_CLAUDE_SLEEP_MS: '60000' } });
+  afterAll(() => daemon.dispose());
+
+  it('runs that turn once after the restart: its request is linked to the message, not queued a second time', async () => {
+    await daemon.start();
+    const client = daemon.client();
+    await client.sendSingle('agent:spawn', { profile: 'base_agent', agent_id: 'linker' });
+    await client.sendSingle('agent:send_message', { agent_id: 'linker', message: { prompt: 'answered once' } });
+    const linked = () => onDaemonDatabase<{ requestId: string | null }>(daemon.varDir, `SELECT request_id AS "requestId" FROM agent_messages WHERE agent_id = ? AND status = 'processing'`, ['linker']);
+    await eventually(async () => (await linked())[0]?.requestId, 10_000, 'the turn queued and linked');
+    await client.close();
+    await daemon.stop('SIGKILL');
+    await onDaemonDatabase(daemon.varDir, `UPDATE agent_messages SET request_id = NULL WHERE agent_id = ? AND status = 'processing'`, ['linker']);
+
+    daemon.env.FAKE_CLAUDE_SLEEP_MS = '0';
+    await daemon.start();
+    const again = daemon.client();
+    await eventually(async () => {
+      const info = (await again.sendSingle('agent:info', { agent_id: 'linker' })) as { status: string; pending_messages: number };
+      const { active_completions } = (await again.sendSingle('completion:status', {})) as { active_completions: number };
+      return info.status === 'idle' && info.pending_messages === 0 && active_completions === 0;
+    }, 20_000, 'the agent idle with nothing queued');
+    await again.close();
+    expect(daemon.answered().filter((entry) => entry.stdin === 'answered once')).toHaveLength(1);
+    expect(await linked()).toEqual([]);
   });
 });

@@ -135,19 +135,23 @@ export class AgentOwnership implements OnModuleInit {
 
   /**
    * The agent's turn in flight when its node went: its completion reports here from now on; one that
-   * ended meanwhile is settled here; one never queued goes back to the inbox.
+   * ended meanwhile is settled here; one queued but never linked to its message (the node died in
+   * between) is linked now; one never queued goes back to the inbox.
    */
   private async settleInFlight(agentId: string, alive: string[]): Promise<void> {
     const inFlight = await this.messages.inFlight(agentId);
     const requestIds = inFlight.flatMap(({ requestId }) => (requestId === null ? [] : [requestId]));
-    const { ended } = await this.bus.requestOne(completionAdoptAgent, { agent_id: agentId, request_ids: requestIds, alive_nodes: alive });
+    const { ended, unlinked } = await this.bus.requestOne(completionAdoptAgent, { agent_id: agentId, request_ids: requestIds, alive_nodes: alive });
     for (const end of ended) {
       if (end.status === 'completed' && end.result) await this.outcomes.onResult({ request_id: end.request_id, session_id: end.result_session_id, result: end.result });
       else if (end.status === 'failed' && end.failure) {
         await this.outcomes.onError({ request_id: end.request_id, session_id: end.session_id, error: end.failure.message, code: end.failure.code, attempts: end.attempts });
       } else if (end.status === 'cancelled') await this.outcomes.onCancelled({ request_id: end.request_id, session_id: end.session_id });
     }
-    const neverQueued = inFlight.filter(({ requestId }) => requestId === null).map(({ id }) => id);
+    // An agent runs one turn at a time: the messages without a request and the requests without a message pair up in order.
+    const withoutRequest = inFlight.filter(({ requestId }) => requestId === null).map(({ id }) => id);
+    for (const [index, requestId] of unlinked.slice(0, withoutRequest.length).entries()) await this.messages.setRequestId(withoutRequest[index], requestId);
+    const neverQueued = withoutRequest.slice(unlinked.length);
     if (neverQueued.length > 0) {
       await this.messages.requeue(agentId, neverQueued);
       await this.agents.idleWithoutReply(agentId);

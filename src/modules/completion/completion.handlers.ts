@@ -51,7 +51,9 @@ export class CompletionHandlers {
         ...(row!.result !== null && { result: JSON.parse(row!.result) }),
         ...(row!.status === 'failed' && { failure: { message: row!.lastError ?? 'failed', code: (row!.errorCode ?? 'internal_error') as FailureCode } }),
       }));
-    return { requests, ended };
+    const known = new Set(request_ids);
+    const unlinked = (await this.repo.activeOfAgent(agent_id)).filter((id) => !known.has(id));
+    return { requests, ended, unlinked };
   }
 
   @Handles(completionRunningByNode)

@@ -121,6 +121,7 @@ const statements = {
     `UPDATE completion_requests SET accepted_by = @me WHERE agent_id = @agent AND ${ACTIVE} AND (accepted_by IS NULL OR accepted_by NOT IN (SELECT value FROM json_each(@alive)))`,
     `UPDATE completion_requests SET accepted_by = @me WHERE agent_id = @agent AND ${ACTIVE} AND (accepted_by IS NULL OR accepted_by NOT IN (SELECT jsonb_array_elements_text(@alive::jsonb)))`,
   ),
+  activeOfAgent: sql(`SELECT request_id FROM completion_requests WHERE agent_id = ? AND ${ACTIVE} ORDER BY seq`),
   runningByNode: sql(`SELECT owner, COUNT(*) AS n FROM completion_requests WHERE status = 'processing' AND owner IS NOT NULL GROUP BY owner`),
   queuedOf: sql(`SELECT r.request_id AS "requestId", r.session_id AS "sessionId", r.attempts FROM completion_requests r WHERE r.status = 'queued' AND r.account = ? ORDER BY r.priority, r.seq`),
   queuedByAccount: sql(`SELECT account, COUNT(*) AS n FROM completion_requests WHERE status = 'queued' GROUP BY account`),
@@ -259,6 +260,11 @@ export class CompletionRepository {
    */
   adoptAgent(agentId: string, aliveNodes: string[]): Promise<number> {
     return this.storage.write((tx) => tx.run(statements.adoptAgent, { me: this.me, agent: agentId, alive: JSON.stringify(aliveNodes) }));
+  }
+
+  /** The agent's requests still queued or running, oldest first. */
+  activeOfAgent(agentId: string): Promise<string[]> {
+    return this.storage.column<string>(statements.activeOfAgent, [agentId]);
   }
 
   /** Requests running per node. */
