@@ -182,13 +182,15 @@ describe('an agent whose daemon died after queuing a turn and before recording w
   const daemon = fakeClaudeDaemon({ env: { FAKE_CLAUDE_SLEEP_MS: '60000' } });
   afterAll(() => daemon.dispose());
 
-  it('runs that turn once after the restart: its request is linked to the message, not queued a second time', async () => {
+  it('runs that turn once after the restart: its request is linked to the message, not queued a second time, nor another request of the agent', async () => {
     await daemon.start();
     const client = daemon.client();
     await client.sendSingle('agent:spawn', { profile: 'base_agent', agent_id: 'linker' });
+    // A request of the agent that is not one of its turns, running at the same time.
+    await client.sendSingle('completion:async', { prompt: 'on the side', agent_id: 'linker', conversation_id: 'side' });
     await client.sendSingle('agent:send_message', { agent_id: 'linker', message: { prompt: 'answered once' } });
     const linked = () => onDaemonDatabase<{ requestId: string | null }>(daemon.varDir, `SELECT request_id AS "requestId" FROM agent_messages WHERE agent_id = ? AND status = 'processing'`, ['linker']);
-    await eventually(async () => (await linked())[0]?.requestId, 10_000, 'the turn queued and linked');
+    const turn = await eventually(async () => (await linked())[0]?.requestId, 10_000, 'the turn queued and linked');
     await client.close();
     await daemon.stop('SIGKILL');
     await onDaemonDatabase(daemon.varDir, `UPDATE agent_messages SET request_id = NULL WHERE agent_id = ? AND status = 'processing'`, ['linker']);
@@ -203,6 +205,6 @@ describe('an agent whose daemon died after queuing a turn and before recording w
     }, 20_000, 'the agent idle with nothing queued');
     await again.close();
     expect(daemon.answered().filter((entry) => entry.stdin === 'answered once')).toHaveLength(1);
-    expect(await linked()).toEqual([]);
+    expect(await onDaemonDatabase(daemon.varDir, 'SELECT status, request_id AS "requestId" FROM agent_messages WHERE agent_id = ?', ['linker'])).toEqual([{ status: 'done', requestId: turn }]);
   });
 });

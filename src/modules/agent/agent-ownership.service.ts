@@ -141,17 +141,20 @@ export class AgentOwnership implements OnModuleInit {
   private async settleInFlight(agentId: string, alive: string[]): Promise<void> {
     const inFlight = await this.messages.inFlight(agentId);
     const requestIds = inFlight.flatMap(({ requestId }) => (requestId === null ? [] : [requestId]));
-    const { ended, unlinked } = await this.bus.requestOne(completionAdoptAgent, { agent_id: agentId, request_ids: requestIds, alive_nodes: alive });
+    const adopted = await this.bus.requestOne(completionAdoptAgent, { agent_id: agentId, request_ids: requestIds, alive_nodes: alive });
+    // An agent runs one turn at a time: a message without a request takes the newest turn no message names.
+    const withoutRequest = inFlight.filter(({ requestId }) => requestId === null).map(({ id }) => id);
+    const linked = withoutRequest.length > 0 ? adopted.unlinked.slice(0, 1) : [];
+    if (linked.length > 0) await this.messages.setRequestId(withoutRequest[withoutRequest.length - 1], linked[0]);
+    // A turn linked just now may have ended while it was linked: its end found no message then.
+    const { ended } = linked.length > 0 ? await this.bus.requestOne(completionAdoptAgent, { agent_id: agentId, request_ids: [...requestIds, ...linked], alive_nodes: alive }) : adopted;
     for (const end of ended) {
       if (end.status === 'completed' && end.result) await this.outcomes.onResult({ request_id: end.request_id, session_id: end.result_session_id, result: end.result });
       else if (end.status === 'failed' && end.failure) {
         await this.outcomes.onError({ request_id: end.request_id, session_id: end.session_id, error: end.failure.message, code: end.failure.code, attempts: end.attempts });
       } else if (end.status === 'cancelled') await this.outcomes.onCancelled({ request_id: end.request_id, session_id: end.session_id });
     }
-    // An agent runs one turn at a time: the messages without a request and the requests without a message pair up in order.
-    const withoutRequest = inFlight.filter(({ requestId }) => requestId === null).map(({ id }) => id);
-    for (const [index, requestId] of unlinked.slice(0, withoutRequest.length).entries()) await this.messages.setRequestId(withoutRequest[index], requestId);
-    const neverQueued = withoutRequest.slice(unlinked.length);
+    const neverQueued = withoutRequest.slice(0, withoutRequest.length - linked.length);
     if (neverQueued.length > 0) {
       await this.messages.requeue(agentId, neverQueued);
       await this.agents.idleWithoutReply(agentId);

@@ -52,7 +52,7 @@ export class CompletionHandlers {
         ...(row!.status === 'failed' && { failure: { message: row!.lastError ?? 'failed', code: (row!.errorCode ?? 'internal_error') as FailureCode } }),
       }));
     const known = new Set(request_ids);
-    const unlinked = (await this.repo.activeOfAgent(agent_id)).filter((id) => !known.has(id));
+    const unlinked = (await this.repo.activeTurnsOfAgent(agent_id)).filter((id) => !known.has(id));
     return { requests, ended, unlinked };
   }
 

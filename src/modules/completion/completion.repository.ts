@@ -121,7 +121,8 @@ const statements = {
     `UPDATE completion_requests SET accepted_by = @me WHERE agent_id = @agent AND ${ACTIVE} AND (accepted_by IS NULL OR accepted_by NOT IN (SELECT value FROM json_each(@alive)))`,
     `UPDATE completion_requests SET accepted_by = @me WHERE agent_id = @agent AND ${ACTIVE} AND (accepted_by IS NULL OR accepted_by NOT IN (SELECT jsonb_array_elements_text(@alive::jsonb)))`,
   ),
-  activeOfAgent: sql(`SELECT request_id FROM completion_requests WHERE agent_id = ? AND ${ACTIVE} ORDER BY seq`),
+  // The agent's turn loop queues its turns on the conversation agent:<id>; other requests an agent makes are not turns.
+  activeTurnsOfAgent: sql(`SELECT request_id FROM completion_requests WHERE agent_id = @agent AND queue_key = @queue AND ${ACTIVE} ORDER BY seq DESC`),
   runningByNode: sql(`SELECT owner, COUNT(*) AS n FROM completion_requests WHERE status = 'processing' AND owner IS NOT NULL GROUP BY owner`),
   queuedOf: sql(`SELECT r.request_id AS "requestId", r.session_id AS "sessionId", r.attempts FROM completion_requests r WHERE r.status = 'queued' AND r.account = ? ORDER BY r.priority, r.seq`),
   queuedByAccount: sql(`SELECT account, COUNT(*) AS n FROM completion_requests WHERE status = 'queued' GROUP BY account`),
@@ -262,9 +263,9 @@ export class CompletionRepository {
     return this.storage.write((tx) => tx.run(statements.adoptAgent, { me: this.me, agent: agentId, alive: JSON.stringify(aliveNodes) }));
   }
 
-  /** The agent's requests still queued or running, oldest first. */
-  activeOfAgent(agentId: string): Promise<string[]> {
-    return this.storage.column<string>(statements.activeOfAgent, [agentId]);
+  /** The agent's turns (its requests on the conversation agent:<id>) still queued or running, newest first. */
+  activeTurnsOfAgent(agentId: string): Promise<string[]> {
+    return this.storage.column<string>(statements.activeTurnsOfAgent, { agent: agentId, queue: `agent:${agentId}` });
   }
 
   /** Requests running per node. */
