@@ -1,10 +1,10 @@
 import * as sdk from '@anthropic-ai/sdk';
-import { APIConnectionError, APIConnectionTimeoutError, APIError } from '@anthropic-ai/sdk';
 import { classifyApiError } from './anthropic-failure';
 
 const NOW = 1_764_000_000_000;
 const body = (type: string, message: string) => ({ type: 'error', error: { type, message } });
 /** An error as the SDK makes it from an HTTP answer: status, JSON body, headers. */
+const { APIConnectionError, APIConnectionTimeoutError, APIError } = sdk;
 const answered = (status: number, type: string, message: string, headers: Record<string, string> = {}) => APIError.generate(status, body(type, message), undefined, new Headers(headers));
 /** An `error` event inside a stream: the SDK gives it no status. */
 const inStream = (type: string, message: string) => new APIError(undefined, body(type, message), undefined, new Headers(), type as ConstructorParameters<typeof APIError>[4]);
