@@ -317,6 +317,8 @@ describe('completions without a Claude CLI', () => {
     expect(end).toMatchObject({ event: 'completion:error', data: { code: 'cli_not_found', attempts: 1 } });
     expect(end.data.error).toContain('CLAUDE_BIN');
     expect(await client.sendSingle('system:health')).toMatchObject({ status: 'degraded', claude_cli: { path: '/nonexistent/claude', status: 'missing' } });
+    const status = await ksi(['status'], { KSI_SOCKET_PATH: daemon.socketPath });
+    expect(status.stdout).toContain('degraded (Claude CLI /nonexistent/claude is missing: set CLAUDE_BIN)');
     await client.close();
   });
 });

@@ -31,6 +31,13 @@ export class StatusCommand extends DataCommand {
   }
 }
 
+/** The status, and when it is not healthy, what made it so and where to look. */
+function daemonStatus({ status, database, claude_cli }: Status['daemon']): string {
+  if (database.status !== 'ok') return `${status} (database: ${database.error ?? database.status})`;
+  if (claude_cli.status !== 'ok') return `${status} (Claude CLI ${claude_cli.path} is ${claude_cli.status.replace('_', ' ')}: set CLAUDE_BIN)`;
+  return status;
+}
+
 /** "1 (this daemon)" alone; else how many of each status. */
 function nodesLine({ alive, suspect, dead, nodes }: Status['daemon']['cluster']): string {
   if (nodes.length <= 1) return '1 (this daemon)';
@@ -40,7 +47,7 @@ function nodesLine({ alive, suspect, dead, nodes }: Status['daemon']['cluster'])
 function render({ daemon, queue, retrying, approvals, agents, costs }: Status, wide: boolean): string {
   const parked = queue.usage_windows.reduce((sum, window) => sum + window.parked, 0);
   const summary = table([
-    [bold('DAEMON'), `${daemon.status}, v${daemon.version}, pid ${daemon.pid}, up ${Math.round(daemon.uptime)}s, ${daemon.memory.rss_mb} MB, ${daemon.connections} connections`],
+    [bold('DAEMON'), `${daemonStatus(daemon)}, v${daemon.version}, pid ${daemon.pid}, up ${Math.round(daemon.uptime)}s, ${daemon.memory.rss_mb} MB, ${daemon.connections} connections`],
     [bold('NODES'), nodesLine(daemon.cluster)],
     [bold('QUEUE'), `${queue.processing} running of ${queue.limit}, ${queue.queued} queued, ${retrying} retrying, ${parked} parked`],
     [bold('APPROVALS'), approvals.length === 0 ? 'none waiting' : `${approvals.length} waiting (ksi approvals)`],
