@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { eventually } from './support/daemon-process';
@@ -177,34 +178,56 @@ describe('an agent whose turn fails', () => {
   });
 });
 
-describe('an agent whose daemon died after queuing a turn and before recording which message it answers', () => {
-  // The first run's turn outlasts the test; after the restart, turns answer at once.
-  const daemon = fakeClaudeDaemon({ env: { FAKE_CLAUDE_SLEEP_MS: '60000' } });
+describe('agents whose daemon died with a turn in flight', () => {
+  // The first run's turns outlast the test; after the restart, turns answer at once.
+  const daemon = fakeClaudeDaemon({ env: { FAKE_CLAUDE_SLEEP_MS: '90000' } });
   afterAll(() => daemon.dispose());
 
-  it('runs that turn once after the restart: its request is linked to the message, not queued a second time, nor another request of the agent', async () => {
+  it('settles a turn that ended meanwhile from its request, and queues once a turn claimed but never queued', async () => {
     await daemon.start();
     const client = daemon.client();
-    await client.sendSingle('agent:spawn', { profile: 'base_agent', agent_id: 'linker' });
-    // A request of the agent that is not one of its turns, running at the same time.
-    await client.sendSingle('completion:async', { prompt: 'on the side', agent_id: 'linker', conversation_id: 'side' });
-    await client.sendSingle('agent:send_message', { agent_id: 'linker', message: { prompt: 'answered once' } });
-    const linked = () => onDaemonDatabase<{ requestId: string | null }>(daemon.varDir, `SELECT request_id AS "requestId" FROM agent_messages WHERE agent_id = ? AND status = 'processing'`, ['linker']);
-    const turn = await eventually(async () => (await linked())[0]?.requestId, 10_000, 'the turn queued and linked');
+    for (const agent_id of ['settled', 'requeued']) {
+      await client.sendSingle('agent:spawn', { profile: 'base_agent', agent_id });
+      await client.sendSingle('agent:send_message', { agent_id, message: { prompt: `turn of ${agent_id}` } });
+    }
+    // A message is claimed with its turn's request id, before the request exists.
+    const turnOf = (agentId: string) =>
+      eventually(async () => {
+        const [message] = await onDaemonDatabase<{ requestId: string | null }>(daemon.varDir, `SELECT request_id AS "requestId" FROM agent_messages WHERE agent_id = ? AND status = 'processing'`, [agentId]);
+        return message?.requestId ?? undefined;
+      }, 10_000, `the turn of ${agentId} claimed`);
+    const [settledTurn, requeuedTurn] = [await turnOf('settled'), await turnOf('requeued')];
+    await eventually(() => daemon.invocations().filter((entry) => entry.stdin.startsWith('turn of ')).length === 2, 10_000, 'both turns running');
     await client.close();
     await daemon.stop('SIGKILL');
-    await onDaemonDatabase(daemon.varDir, `UPDATE agent_messages SET request_id = NULL WHERE agent_id = ? AND status = 'processing'`, ['linker']);
+    // As when another node finished the turn before this agent was adopted, and when the node died between the claim and the queuing.
+    const session = randomUUID();
+    const result = {
+      ksi: { provider: 'claude-cli', request_id: settledTurn, timestamp: new Date().toISOString(), duration_ms: 5, attempt: 1, prompt: 'turn of settled', resumed_session_id: null },
+      response: { type: 'result', result: 'answered elsewhere', session_id: session },
+    };
+    await onDaemonDatabase(daemon.varDir, `UPDATE completion_requests SET status = 'completed', result = ?, result_session_id = ?, owner = NULL, lease_expires_at = NULL WHERE request_id = ?`, [JSON.stringify(result), session, settledTurn]);
+    await onDaemonDatabase(daemon.varDir, 'DELETE FROM completion_requests WHERE request_id = ?', [requeuedTurn]);
 
     daemon.env.FAKE_CLAUDE_SLEEP_MS = '0';
     await daemon.start();
     const again = daemon.client();
     await eventually(async () => {
-      const info = (await again.sendSingle('agent:info', { agent_id: 'linker' })) as { status: string; pending_messages: number };
+      for (const agent_id of ['settled', 'requeued']) {
+        const info = (await again.sendSingle('agent:info', { agent_id })) as { status: string; pending_messages: number };
+        if (info.status !== 'idle' || info.pending_messages !== 0) return false;
+      }
       const { active_completions } = (await again.sendSingle('completion:status', {})) as { active_completions: number };
-      return info.status === 'idle' && info.pending_messages === 0 && active_completions === 0;
-    }, 20_000, 'the agent idle with nothing queued');
+      return active_completions === 0;
+    }, 20_000, 'both agents idle with nothing queued');
+    expect(await again.sendSingle('agent:info', { agent_id: 'settled' })).toMatchObject({ session_id: session });
     await again.close();
-    expect(daemon.answered().filter((entry) => entry.stdin === 'answered once')).toHaveLength(1);
-    expect(await onDaemonDatabase(daemon.varDir, 'SELECT status, request_id AS "requestId" FROM agent_messages WHERE agent_id = ?', ['linker'])).toEqual([{ status: 'done', requestId: turn }]);
+    expect(daemon.invocations().filter((entry) => entry.stdin === 'turn of settled')).toHaveLength(1);
+    expect(daemon.answered().filter((entry) => entry.stdin === 'turn of requeued')).toHaveLength(1);
+    const messages = (agentId: string) => onDaemonDatabase<{ status: string; requestId: string }>(daemon.varDir, 'SELECT status, request_id AS "requestId" FROM agent_messages WHERE agent_id = ?', [agentId]);
+    expect(await messages('settled')).toEqual([{ status: 'done', requestId: settledTurn }]);
+    const [requeued] = await messages('requeued');
+    expect(requeued).toEqual({ status: 'done', requestId: expect.any(String) });
+    expect(requeued.requestId).not.toBe(requeuedTurn);
   });
 });

@@ -235,6 +235,28 @@ describe('completions with the fake Claude CLI', () => {
     expect(await client.sendSingle('completion:cancel', { request_id: 'nope' })).toMatchObject({ code: 'not_found' });
   });
 
+  it('takes the caller\'s request_id: sent again it answers with the first request and runs nothing twice; another turn under that id is refused', async () => {
+    const gate = path.join(daemon.varDir, 'release-by-id');
+    const prompt = `once by id [[result_after:${gate}]]`;
+    const first = await client.sendSingle('completion:async', { request_id: 'my-turn-1', prompt, conversation_id: 'by-id' });
+    expect(first).toMatchObject({ request_id: 'my-turn-1', status: 'queued', queue_key: 'by-id' });
+    await eventually(() => daemon.invocations().some((entry) => entry.stdin === prompt), 10_000, 'the first attempt running');
+    // The caller repeats itself on a new connection (as after losing its first): the pushes go there from now on.
+    const other = daemon.client();
+    const otherWatcher = new CompletionWatcher(other);
+    expect(await other.sendSingle('completion:async', { request_id: 'my-turn-1', prompt, conversation_id: 'by-id' })).toMatchObject({ request_id: 'my-turn-1', status: 'processing' });
+    expect(await other.sendSingle('completion:async', { request_id: 'my-turn-1', prompt: 'another turn', conversation_id: 'by-id' })).toMatchObject({
+      code: 'already_exists',
+      error: expect.stringContaining('Request my-turn-1 exists already for another turn'),
+    });
+    await expect(other.sendEvent('completion:async', { request_id: '../my-turn', prompt })).rejects.toMatchObject({ code: 'invalid_params', details: [{ path: 'request_id' }] });
+    fs.writeFileSync(gate, '');
+    expect(await otherWatcher.end('my-turn-1')).toMatchObject({ event: 'completion:result', data: { result: { response: { result: expect.stringContaining('once by id') } } } });
+    expect(await other.sendSingle('completion:async', { request_id: 'my-turn-1', prompt, conversation_id: 'by-id' })).toMatchObject({ status: 'completed', message: expect.stringContaining('completion:status') });
+    await other.close();
+    expect(daemon.invocations().filter((entry) => entry.stdin === prompt)).toHaveLength(1);
+  });
+
   it.each([
     ['300 characters', JSON.stringify('s'.repeat(300)), 'odd-long'],
     ['a number', '12345', 'odd-number'],

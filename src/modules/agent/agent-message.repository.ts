@@ -20,8 +20,7 @@ const statements = {
   inFlight: sql(`SELECT id, request_id AS "requestId" FROM agent_messages WHERE agent_id = ? AND status = 'processing' ORDER BY id`),
   byRequest: sql(`SELECT id, agent_id AS "agentId", message FROM agent_messages WHERE request_id = ? AND status = 'processing'`),
   insert: sql(`INSERT INTO agent_messages (agent_id, message, status, created_at) VALUES (?, ?, 'pending', ?) RETURNING id`),
-  claim: sql(`UPDATE agent_messages SET status = 'processing' WHERE id = ?`),
-  setRequestId: sql('UPDATE agent_messages SET request_id = ? WHERE id = ?'),
+  claim: sql(`UPDATE agent_messages SET status = 'processing', request_id = ? WHERE id = ?`),
   // Only a running turn settles, once: two nodes that hear its end at once (an agent moving) settle it once.
   done: sql(`UPDATE agent_messages SET status = 'done' WHERE id = ? AND status = 'processing'`),
   failed: sql(`UPDATE agent_messages SET status = 'failed', error = ?, error_code = ?, failed_at = ? WHERE id = ? AND status = 'processing'`),
@@ -91,15 +90,11 @@ export class AgentMessageRepository {
   }
 
   /** The message's turn starts: it is processing and its agent busy. */
-  async claim(messageId: number, agentId: string): Promise<void> {
+  async claim(messageId: number, agentId: string, requestId: string): Promise<void> {
     await this.storage.write(async (tx) => {
-      await tx.run(statements.claim, [messageId]);
+      await tx.run(statements.claim, [requestId, messageId]);
       await agentMoves.setStatus(tx, agentId, 'busy');
     });
-  }
-
-  async setRequestId(messageId: number, requestId: string): Promise<void> {
-    await this.storage.write((tx) => tx.run(statements.setRequestId, [requestId, messageId]));
   }
 
   /** The message's turn replied: it is done, and its agent idle on the reply's session. */

@@ -135,26 +135,21 @@ export class AgentOwnership implements OnModuleInit {
 
   /**
    * The agent's turn in flight when its node went: its completion reports here from now on; one that
-   * ended meanwhile is settled here; one queued but never linked to its message (the node died in
-   * between) is linked now; one never queued goes back to the inbox.
+   * ended meanwhile is settled here; one never queued (the node died after claiming the message) goes
+   * back to the inbox. A message is claimed with its request's id, so its turn is never queued twice.
    */
   private async settleInFlight(agentId: string, alive: string[]): Promise<void> {
     const inFlight = await this.messages.inFlight(agentId);
     const requestIds = inFlight.flatMap(({ requestId }) => (requestId === null ? [] : [requestId]));
-    const adopted = await this.bus.requestOne(completionAdoptAgent, { agent_id: agentId, request_ids: requestIds, alive_nodes: alive });
-    // An agent runs one turn at a time: a message without a request takes the newest turn no message names.
-    const withoutRequest = inFlight.filter(({ requestId }) => requestId === null).map(({ id }) => id);
-    const linked = withoutRequest.length > 0 ? adopted.unlinked.slice(0, 1) : [];
-    if (linked.length > 0) await this.messages.setRequestId(withoutRequest[withoutRequest.length - 1], linked[0]);
-    // A turn linked just now may have ended while it was linked: its end found no message then.
-    const { ended } = linked.length > 0 ? await this.bus.requestOne(completionAdoptAgent, { agent_id: agentId, request_ids: [...requestIds, ...linked], alive_nodes: alive }) : adopted;
+    const { ended, unknown } = await this.bus.requestOne(completionAdoptAgent, { agent_id: agentId, request_ids: requestIds, alive_nodes: alive });
     for (const end of ended) {
       if (end.status === 'completed' && end.result) await this.outcomes.onResult({ request_id: end.request_id, session_id: end.result_session_id, result: end.result });
       else if (end.status === 'failed' && end.failure) {
         await this.outcomes.onError({ request_id: end.request_id, session_id: end.session_id, error: end.failure.message, code: end.failure.code, attempts: end.attempts });
       } else if (end.status === 'cancelled') await this.outcomes.onCancelled({ request_id: end.request_id, session_id: end.session_id });
     }
-    const neverQueued = withoutRequest.slice(0, withoutRequest.length - linked.length);
+    // Claimed by a KSI older than request ids chosen at the claim (null), or claimed and never queued.
+    const neverQueued = inFlight.filter(({ requestId }) => requestId === null || unknown.includes(requestId)).map(({ id }) => id);
     if (neverQueued.length > 0) {
       await this.messages.requeue(agentId, neverQueued);
       await this.agents.idleWithoutReply(agentId);

@@ -1,4 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
+import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import { completionAsync } from '../../../libs/client/src';
 import { CLOCK, type Clock } from '../../common/clock';
@@ -72,9 +73,12 @@ export class AgentTurns {
       if (!next) return;
       const message = JSON.parse(next.message) as Record<string, unknown>;
       const config = JSON.parse(agent.config) as AgentConfig;
-      await this.messages.claim(next.id, agentId);
+      // The turn's id goes with the claim: whoever finds the message in flight knows which request answers it.
+      const requestId = randomUUID();
+      await this.messages.claim(next.id, agentId, requestId);
       claimed = next.id;
-      const accepted = await this.bus.requestOne(completionAsync, {
+      await this.bus.requestOne(completionAsync, {
+        request_id: requestId,
         prompt: promptOf(message),
         model: config.model,
         agent_id: agentId,
@@ -83,7 +87,6 @@ export class AgentTurns {
         ...(agent.mcpConfigPath && { mcp_config: agent.mcpConfigPath }),
         ...(config.claude_config_dir !== undefined && { claude_config_dir: config.claude_config_dir }),
       });
-      await this.messages.setRequestId(next.id, accepted.request_id);
     } catch (error) {
       this.log.error({ agent_id: agentId, err: (error as Error).message }, 'agent could not start its next message');
       if (claimed !== undefined) await this.markFailed(claimed, `The turn could not be queued: ${(error as Error).message}`, error instanceof EventError ? error.code : 'internal_error');

@@ -1,5 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
+import { isDeepStrictEqual } from 'node:util';
 import { agentProfile, COMPLETION_PRIORITIES, parseModel, permissionGetAgent, sandboxGet, type completionAsync, type HandlerResult, type ParamsOut } from '../../../libs/client/src';
 import { CLOCK, type Clock } from '../../common/clock';
 import { KSI_CONFIG, type KsiConfig } from '../../config/config';
@@ -30,13 +31,14 @@ export class CompletionAdmission {
   async accept(request: AsyncParams, context: EventContext): Promise<HandlerResult<typeof completionAsync>> {
     // Another account's login is the operator's to hand out, not something an agent picks for itself.
     if (context.agentId !== undefined && request.claude_config_dir !== undefined) throw new EventError('permission_denied', `Agent ${context.agentId} may not choose claude_config_dir: only the operator or the agent's profile names an account`);
-    const params = await this.withAgentLimits({ ...request, model: request.model ?? this.config.defaultModel }, context);
-    const requestId = randomUUID();
+    const { request_id: chosenId, ...asked } = request;
+    const params = await this.withAgentLimits({ ...asked, model: asked.model ?? this.config.defaultModel }, context);
+    const requestId = chosenId ?? randomUUID();
     const queueKey = params.conversation_id ?? params.session_id ?? 'default';
     const now = this.clock.now();
     const account = accountOf(params);
     const cause = correlationStorage.getStore();
-    await this.repo.insert({
+    const inserted = await this.repo.insert({
       requestId,
       status: 'queued',
       queueKey,
@@ -54,11 +56,33 @@ export class CompletionAdmission {
       queuedAt: now,
       cause: cause ? JSON.stringify(cause) : null,
     });
+    if (!inserted) return this.acceptedBefore(requestId, params, queueKey, context);
     this.live.accepted(requestId, context.connection, cause);
     // After the reply that names the request, so its sender knows the id of what it hears.
     setImmediate(() => this.windows.parkedOnArrival({ requestId, sessionId: params.session_id ?? null, account }));
     this.scheduler.queueMoved();
     return { request_id: requestId, status: 'queued', queue_key: queueKey, message: 'Completion request queued for processing' };
+  }
+
+  /**
+   * A request_id sent again: the request it names, when it is the same turn for the same agent (the
+   * caller repeating itself, say after a lost connection), whose pushes go to this connection from now
+   * on while it runs. Any other turn under that id is refused: an id names one request.
+   */
+  private async acceptedBefore(requestId: string, params: AsyncParams, queueKey: string, context: EventContext): Promise<HandlerResult<typeof completionAsync>> {
+    const first = await this.repo.byId(requestId);
+    const asked = JSON.parse(first?.payload ?? '{}') as AsyncParams;
+    const sameTurn = first !== undefined && first.queueKey === queueKey && first.agentId === (params.agent_id ?? null) && asked.prompt === params.prompt && isDeepStrictEqual(asked.messages, params.messages);
+    if (!sameTurn) throw new EventError('already_exists', `Request ${requestId} exists already for another turn: choose another request_id, or omit it to have one made`);
+    const running = first.status === 'queued' || first.status === 'processing';
+    const pushedHere = running && first.acceptedBy === this.config.node.id;
+    if (pushedHere) this.live.accepted(requestId, context.connection, undefined);
+    const message = pushedHere
+      ? 'Completion request accepted before; its progress and result are pushed to this connection from now on'
+      : running
+        ? `Completion request accepted before by node ${first.acceptedBy}, whose connections hear its pushes: completion:status follows it from here`
+        : `Completion request accepted before, and ${first.status}: completion:status has its outcome`;
+    return { request_id: requestId, status: first.status, queue_key: queueKey, message };
   }
 
   /**

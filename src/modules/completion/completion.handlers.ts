@@ -51,9 +51,8 @@ export class CompletionHandlers {
         ...(row!.result !== null && { result: JSON.parse(row!.result) }),
         ...(row!.status === 'failed' && { failure: { message: row!.lastError ?? 'failed', code: (row!.errorCode ?? 'internal_error') as FailureCode } }),
       }));
-    const known = new Set(request_ids);
-    const unlinked = (await this.repo.activeTurnsOfAgent(agent_id)).filter((id) => !known.has(id));
-    return { requests, ended, unlinked };
+    const unknown = request_ids.filter((_, index) => rows[index] === undefined);
+    return { requests, ended, unknown };
   }
 
   @Handles(completionRunningByNode)

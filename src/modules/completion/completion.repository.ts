@@ -78,9 +78,11 @@ const statements = {
   // SQLite has one writer; PostgreSQL's nodes insert at once, so its order comes from a sequence.
   insert: sql(
     `INSERT INTO completion_requests (request_id, seq, status, queue_key, session_id, priority, model, payload, attempts, max_attempts, next_attempt_at, client_id, agent_id, profile, account, queued_at, cause, accepted_by)
-     VALUES (@requestId, (SELECT COALESCE(MAX(seq), 0) + 1 FROM completion_requests), @status, @queueKey, @sessionId, @priority, @model, @payload, @attempts, @maxAttempts, @nextAttemptAt, @clientId, @agentId, @profile, @account, @queuedAt, @cause, @me)`,
+     VALUES (@requestId, (SELECT COALESCE(MAX(seq), 0) + 1 FROM completion_requests), @status, @queueKey, @sessionId, @priority, @model, @payload, @attempts, @maxAttempts, @nextAttemptAt, @clientId, @agentId, @profile, @account, @queuedAt, @cause, @me)
+     ON CONFLICT (request_id) DO NOTHING`,
     `INSERT INTO completion_requests (request_id, seq, status, queue_key, session_id, priority, model, payload, attempts, max_attempts, next_attempt_at, client_id, agent_id, profile, account, queued_at, cause, accepted_by)
-     VALUES (@requestId, nextval('completion_requests_seq'), @status, @queueKey, @sessionId, @priority, @model, @payload, @attempts, @maxAttempts, @nextAttemptAt, @clientId, @agentId, @profile, @account, @queuedAt, @cause, @me)`,
+     VALUES (@requestId, nextval('completion_requests_seq'), @status, @queueKey, @sessionId, @priority, @model, @payload, @attempts, @maxAttempts, @nextAttemptAt, @clientId, @agentId, @profile, @account, @queuedAt, @cause, @me)
+     ON CONFLICT (request_id) DO NOTHING`,
   ),
   byId: sql(`SELECT ${REQUEST} FROM completion_requests r WHERE r.request_id = ?`),
   // Queue heads due now whose queue runs nothing; on PostgreSQL rows other nodes are claiming are skipped, not waited for.
@@ -122,7 +124,6 @@ const statements = {
     `UPDATE completion_requests SET accepted_by = @me WHERE agent_id = @agent AND ${ACTIVE} AND (accepted_by IS NULL OR accepted_by NOT IN (SELECT jsonb_array_elements_text(@alive::jsonb)))`,
   ),
   // The agent's turn loop queues its turns on the conversation agent:<id>; other requests an agent makes are not turns.
-  activeTurnsOfAgent: sql(`SELECT request_id FROM completion_requests WHERE agent_id = @agent AND queue_key = @queue AND ${ACTIVE} ORDER BY seq DESC`),
   runningByNode: sql(`SELECT owner, COUNT(*) AS n FROM completion_requests WHERE status = 'processing' AND owner IS NOT NULL GROUP BY owner`),
   queuedOf: sql(`SELECT r.request_id AS "requestId", r.session_id AS "sessionId", r.attempts FROM completion_requests r WHERE r.status = 'queued' AND r.account = ? ORDER BY r.priority, r.seq`),
   queuedByAccount: sql(`SELECT account, COUNT(*) AS n FROM completion_requests WHERE status = 'queued' GROUP BY account`),
@@ -193,8 +194,9 @@ export class CompletionRepository {
     this.me = config.node.id;
   }
 
-  async insert(request: NewRequest): Promise<void> {
-    await this.storage.write((tx) => tx.run(statements.insert, { ...request, me: this.me }));
+  /** False when a request with this id exists already (the caller chose the id and sent it again). */
+  async insert(request: NewRequest): Promise<boolean> {
+    return (await this.storage.write((tx) => tx.run(statements.insert, { ...request, me: this.me }))) === 1;
   }
 
   byId(requestId: string): Promise<CompletionRequest | undefined> {
@@ -261,11 +263,6 @@ export class CompletionRepository {
    */
   adoptAgent(agentId: string, aliveNodes: string[]): Promise<number> {
     return this.storage.write((tx) => tx.run(statements.adoptAgent, { me: this.me, agent: agentId, alive: JSON.stringify(aliveNodes) }));
-  }
-
-  /** The agent's turns (its requests on the conversation agent:<id>) still queued or running, newest first. */
-  activeTurnsOfAgent(agentId: string): Promise<string[]> {
-    return this.storage.column<string>(statements.activeTurnsOfAgent, { agent: agentId, queue: `agent:${agentId}` });
   }
 
   /** Requests running per node. */

@@ -54,9 +54,7 @@ export const completionAdoptAgent = defineInternal('completion:adopt_agent', {
         }),
       )
       .describe('Those of request_ids that ended while no node held the agent'),
-    unlinked: z
-      .array(z.string())
-      .describe('Its turns (requests on the conversation agent:<id>) still queued or running that are not among request_ids, newest first: a turn whose node died after queuing it and before recording which message it answers'),
+    unknown: z.array(z.string()).describe('Those of request_ids no request has: a turn whose node died after choosing its id and before queuing it'),
   }),
 });
 

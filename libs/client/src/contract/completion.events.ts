@@ -34,6 +34,9 @@ const message = z.object({ role: z.string(), content: z.union([z.string(), z.arr
 
 export const completionAsyncParams = z
   .looseObject({
+    request_id: safeId(
+      'Your own id for the request, which makes the call safe to repeat: sent again with the same turn, the request first accepted is answered and nothing is queued again',
+    ).optional(),
     prompt: z.string().min(1, 'Must not be empty').optional().describe('The turn to send (or messages)'),
     messages: z.array(message).min(1).optional().describe('Chat messages; the last user message is the prompt'),
     model: modelParam.optional().describe('claude-cli/<model> or anthropic/<model> (default KSI_DEFAULT_MODEL)'),
@@ -107,7 +110,12 @@ const requestId = z.string();
 const requestedSession = z.string().nullable().describe('The session the request continues (session_id as sent); null for a new one');
 const epochSeconds = (description: string) => z.number().describe(`${description} (epoch seconds)`);
 
-export const completionAsyncResult = z.object({ request_id: requestId, status: z.literal('queued'), queue_key: z.string(), message: z.string() });
+export const completionAsyncResult = z.object({
+  request_id: requestId,
+  status: completionState.describe('queued; for a request_id sent again, where the first request is now'),
+  queue_key: z.string(),
+  message: z.string(),
+});
 
 /** What completion:result carries and what the response log holds. */
 export const standardResponse = z.object({
