@@ -10,8 +10,6 @@ import {
   completionResult,
   failureCode,
   type PayloadOf,
-  type PushDefinition,
-  type z,
 } from '../../../libs/client/src';
 import { KSI_CONFIG, type KsiConfig } from '../../config/config';
 import { Storage } from '../../database/storage';
@@ -19,25 +17,15 @@ import { EventBus } from '../../events/event-bus';
 import { DAEMON_LOG } from '../../logging/logger';
 import { CompletionRepository } from './completion.repository';
 import { LiveRequests } from './live-requests';
-
-type RequestPush = PushDefinition<string, z.ZodType<{ request_id: string }>>;
+import { type Relay, type RequestPush, signalsOf } from './relay-signals';
 
 /** The pushes a node relays to the node that accepted the request. */
 const RELAYED: RequestPush[] = [completionProgress, completionResult, completionError, completionCancelled, budgetExhausted];
-/** A relayed push, as one NOTIFY payload; a result travels as a reference (it may be larger than NOTIFY takes). */
-interface Relay {
-  event: string;
-  payload?: { request_id: string };
-  result_of?: string;
-  final: boolean;
-}
-/** PostgreSQL refuses NOTIFY payloads from 8000 bytes. */
-const MAX_SIGNAL_BYTES = 7_900;
-/** Streamed text too long for one signal goes in pieces of this many characters (4 bytes each at most). */
-const DELTA_PIECE = 1_900;
-
 /** The channel a node hears its relayed pushes on: PostgreSQL takes names of up to 63 bytes. */
 const pushChannelOf = (nodeId: string): string => `ksi_push_${createHash('sha256').update(nodeId).digest('hex').slice(0, 32)}`;
+
+/** Signals queued for the database at most, before progress pushes are dropped (ends are always queued). */
+const MAX_RELAYS_WAITING = 1_000;
 
 /**
  * What a request's progress and end tell: pushed to the connection that sent it, and raised inside
@@ -51,6 +39,8 @@ export class CompletionNotifier implements OnModuleInit, OnApplicationShutdown {
   private readonly clustered: boolean;
   /** Relays go out one after another, so they arrive in the order they were raised. */
   private relays: Promise<void> = Promise.resolve();
+  private relaysWaiting = 0;
+  private progressDropped = 0;
   private catchUpTimer?: NodeJS.Timeout;
   private catchingUp = false;
   private catchUpAgain = false;
@@ -119,12 +109,26 @@ export class CompletionNotifier implements OnModuleInit, OnApplicationShutdown {
   }
 
   private relay(to: string, definition: RequestPush, payload: { request_id: string }, final: boolean): void {
-    for (const relay of piecesOf(definition, payload, final)) {
+    // Progress is not replayed: while the database takes no signals, it is dropped rather than held without bound.
+    if (!final && this.relaysWaiting >= MAX_RELAYS_WAITING) {
+      if (this.progressDropped++ === 0) this.log.warn({ request_id: payload.request_id, to }, `${MAX_RELAYS_WAITING} relays wait for the database: progress pushes are dropped until they went out`);
+      return;
+    }
+    for (const relay of signalsOf(definition, payload, final)) {
       const text = JSON.stringify(relay);
+      this.relaysWaiting += 1;
       this.relays = this.relays
         .then(() => this.storage.signal(pushChannelOf(to), text))
+        .finally(() => this.relaysDone())
         .catch((error: Error) => this.log.warn({ request_id: payload.request_id, to, err: error.message }, `${definition.name} not relayed to the node that accepted the request`));
     }
+  }
+
+  private relaysDone(): void {
+    this.relaysWaiting -= 1;
+    if (this.relaysWaiting > 0 || this.progressDropped === 0) return;
+    this.log.warn({ dropped: this.progressDropped }, 'relays go out again; progress pushes were dropped meanwhile');
+    this.progressDropped = 0;
   }
 
   private async received(text: string): Promise<void> {
@@ -198,19 +202,4 @@ export class CompletionNotifier implements OnModuleInit, OnApplicationShutdown {
     if (row?.result == null) return undefined;
     return { request_id: requestId, session_id: row.resultSessionId, result: JSON.parse(row.result) };
   }
-}
-
-/** A push as the signals that carry it: itself when it fits; a result by reference; long streamed text in pieces. */
-function piecesOf(definition: RequestPush, payload: { request_id: string }, final: boolean): Relay[] {
-  const whole: Relay = { event: definition.name, payload, final };
-  if (Buffer.byteLength(JSON.stringify(whole)) < MAX_SIGNAL_BYTES) return [whole];
-  if (definition === completionResult) return [{ event: definition.name, result_of: payload.request_id, final }];
-  const { delta } = payload as { delta?: string };
-  if (typeof delta === 'string') {
-    const pieces: Relay[] = [];
-    for (let at = 0; at < delta.length; at += DELTA_PIECE) pieces.push({ event: definition.name, payload: { ...payload, delta: delta.slice(at, at + DELTA_PIECE) } as typeof payload, final });
-    return pieces;
-  }
-  const { error } = payload as { error?: string };
-  return [{ event: definition.name, payload: { ...payload, ...(typeof error === 'string' && { error: `${error.slice(0, 2_000)}…` }) }, final }];
 }
