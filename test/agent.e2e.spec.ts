@@ -183,7 +183,7 @@ describe('agents whose daemon died with a turn in flight', () => {
   const daemon = fakeClaudeDaemon({ env: { FAKE_CLAUDE_SLEEP_MS: '90000' } });
   afterAll(() => daemon.dispose());
 
-  it('settles a turn that ended meanwhile from its request, and queues once a turn claimed but never queued', async () => {
+  it('settles a turn that ended meanwhile from its request, and queues once a turn claimed but never queued (its id barred)', async () => {
     await daemon.start();
     const client = daemon.client();
     for (const agent_id of ['settled', 'requeued']) {
@@ -221,6 +221,10 @@ describe('agents whose daemon died with a turn in flight', () => {
       return active_completions === 0;
     }, 20_000, 'both agents idle with nothing queued');
     expect(await again.sendSingle('agent:info', { agent_id: 'settled' })).toMatchObject({ session_id: session });
+    // The turn never queued is barred: its node, had it only been paused, could not queue it late.
+    expect(await again.sendSingle('completion:status', { request_id: requeuedTurn })).toMatchObject({ status: 'cancelled', error: expect.stringContaining('Never queued') });
+    const late = { request_id: requeuedTurn, prompt: 'turn of requeued', agent_id: 'requeued', conversation_id: 'agent:requeued' };
+    expect(await again.sendSingle('completion:async', late)).toMatchObject({ code: 'already_exists' });
     await again.close();
     expect(daemon.invocations().filter((entry) => entry.stdin === 'turn of settled')).toHaveLength(1);
     expect(daemon.answered().filter((entry) => entry.stdin === 'turn of requeued')).toHaveLength(1);

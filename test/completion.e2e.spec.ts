@@ -249,6 +249,7 @@ describe('completions with the fake Claude CLI', () => {
       code: 'already_exists',
       error: expect.stringContaining('Request my-turn-1 exists already for another turn'),
     });
+    expect(await other.sendSingle('completion:async', { request_id: 'my-turn-1', prompt, conversation_id: 'by-id', model: 'claude-cli/opus' })).toMatchObject({ code: 'already_exists' });
     await expect(other.sendEvent('completion:async', { request_id: '../my-turn', prompt })).rejects.toMatchObject({ code: 'invalid_params', details: [{ path: 'request_id' }] });
     fs.writeFileSync(gate, '');
     expect(await otherWatcher.end('my-turn-1')).toMatchObject({ event: 'completion:result', data: { result: { response: { result: expect.stringContaining('once by id') } } } });

@@ -183,6 +183,18 @@ describe('permissions, sandboxes and agent identity (real daemon)', () => {
     expect(optionValues(argv, '--allowedTools')).toEqual(['Read']);
     expect(optionValues(argv, '--disallowedTools')).toEqual((await send('permission:get_profile', { level: 'restricted' })).profile.tools.disallowed);
     expect(((await send('completion:status', { request_id })) as Record<string, any>).request_id).toBe(request_id);
+
+    // A request the operator made for the agent under an id of its choosing: the agent cannot take over its pushes by sending it again.
+    const gate = path.join(daemon.varDir, 'operator-asks');
+    const asked = { request_id: 'made-for-cautious', prompt: `the operator asks [[result_after:${gate}]]`, agent_id: 'cautious' };
+    const operator = daemon.client();
+    const operatorWatcher = new CompletionWatcher(operator);
+    expect(await operator.sendSingle('completion:async', asked)).toMatchObject({ request_id: 'made-for-cautious', status: 'queued' });
+    expect(await agent.sendSingle('completion:async', asked)).toMatchObject({ code: 'already_exists', error: expect.stringContaining('Request made-for-cautious exists already:') });
+    fs.writeFileSync(gate, '');
+    expect((await operatorWatcher.end('made-for-cautious')).event).toBe('completion:result');
+    expect(watcher.of('made-for-cautious')).toEqual([]);
+    await operator.close();
     await agent.close();
   });
 });

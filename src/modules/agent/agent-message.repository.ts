@@ -23,7 +23,8 @@ const statements = {
   claim: sql(`UPDATE agent_messages SET status = 'processing', request_id = ? WHERE id = ?`),
   // Only a running turn settles, once: two nodes that hear its end at once (an agent moving) settle it once.
   done: sql(`UPDATE agent_messages SET status = 'done' WHERE id = ? AND status = 'processing'`),
-  failed: sql(`UPDATE agent_messages SET status = 'failed', error = ?, error_code = ?, failed_at = ? WHERE id = ? AND status = 'processing'`),
+  // Only the turn of this request: a node that learns late of a turn it lost (paused, the message taken back) fails nothing.
+  failed: sql(`UPDATE agent_messages SET status = 'failed', error = ?, error_code = ?, failed_at = ? WHERE id = ? AND request_id = ? AND status = 'processing'`),
   backToInbox: sql(`UPDATE agent_messages SET status = 'pending', request_id = NULL WHERE id = ? AND status = 'processing'`),
   requeue: sql(`UPDATE agent_messages SET status = 'pending', request_id = NULL, error = NULL, error_code = NULL, failed_at = NULL WHERE id = ?`),
   deleteAll: sql('DELETE FROM agent_messages WHERE agent_id = ?'),
@@ -107,9 +108,9 @@ export class AgentMessageRepository {
     });
   }
 
-  /** The running turn failed; false when it was settled already. */
-  markFailed(messageId: number, error: string, code: string, now: number): Promise<boolean> {
-    return this.storage.write(async (tx) => (await tx.run(statements.failed, [error, code, now, messageId])) === 1);
+  /** The running turn, the request `requestId`, failed; false when it was settled already, or is another turn now. */
+  markFailed(messageId: number, requestId: string, error: string, code: string, now: number): Promise<boolean> {
+    return this.storage.write(async (tx) => (await tx.run(statements.failed, [error, code, now, messageId, requestId])) === 1);
   }
 
   /**

@@ -59,7 +59,7 @@ export class AgentTurns {
   }
 
   private async pump(agentId: string): Promise<void> {
-    let claimed: number | undefined;
+    let claimed: { messageId: number; requestId: string } | undefined;
     try {
       const agent = await this.agents.find(agentId);
       if (!agent || agent.status !== 'idle') return;
@@ -76,7 +76,7 @@ export class AgentTurns {
       // The turn's id goes with the claim: whoever finds the message in flight knows which request answers it.
       const requestId = randomUUID();
       await this.messages.claim(next.id, agentId, requestId);
-      claimed = next.id;
+      claimed = { messageId: next.id, requestId };
       await this.bus.requestOne(completionAsync, {
         request_id: requestId,
         prompt: promptOf(message),
@@ -89,13 +89,15 @@ export class AgentTurns {
       });
     } catch (error) {
       this.log.error({ agent_id: agentId, err: (error as Error).message }, 'agent could not start its next message');
-      if (claimed !== undefined) await this.markFailed(claimed, `The turn could not be queued: ${(error as Error).message}`, error instanceof EventError ? error.code : 'internal_error');
+      const code = error instanceof EventError ? error.code : 'internal_error';
+      // A turn this node lost meanwhile (it was paused, and the node that adopted the agent took the message back) is not its to fail.
+      if (claimed && !(await this.markFailed(claimed.messageId, claimed.requestId, `The turn could not be queued: ${(error as Error).message}`, code))) return;
       await this.agents.setStatus(agentId, 'failed');
     }
   }
 
-  /** False when the turn was settled already. */
-  markFailed(messageId: number, error: string, code: string): Promise<boolean> {
-    return this.messages.markFailed(messageId, error, code, this.clock.now());
+  /** False when the turn was settled already, or the message is another turn's now. */
+  markFailed(messageId: number, requestId: string, error: string, code: string): Promise<boolean> {
+    return this.messages.markFailed(messageId, requestId, error, code, this.clock.now());
   }
 }

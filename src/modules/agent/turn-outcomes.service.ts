@@ -84,14 +84,14 @@ export class TurnOutcomes {
     // The CLI stopped the turn at the budget's cap: it ran and paid, so it is failed (for agent:retry), not
     // restarted; the next message finds the budget spent and waits.
     if (end.code === 'max_budget_reached') {
-      if (!(await this.turns.markFailed(item.id, end.error, end.code))) return;
+      if (!(await this.turns.markFailed(item.id, end.request_id, end.error, end.code))) return;
       await this.agents.idleWithoutReply(item.agentId);
       void this.turns.next(item.agentId);
       return;
     }
     // Before the turn shows as failed: whoever sees the failure sees the session already forgotten.
     if (agent && agent.status !== 'stopped' && (end.code === 'session_not_found' || end.code === 'context_overflow')) await this.forgetSession(item.agentId, agent.sessionId, end.code);
-    if (!(await this.turns.markFailed(item.id, end.error, end.code)) || !agent || agent.status === 'stopped') return;
+    if (!(await this.turns.markFailed(item.id, end.request_id, end.error, end.code)) || !agent || agent.status === 'stopped') return;
     await this.agents.setStatus(item.agentId, 'failed');
     if (agent.restarts >= MAX_RESTARTS) {
       this.log.error({ agent_id: item.agentId, error: end.error }, 'agent failed too often; it stays failed');
@@ -115,7 +115,7 @@ export class TurnOutcomes {
   private async settleCancelled(end: PayloadOf<typeof completionCancelled>): Promise<void> {
     const item = await this.messages.byRequest(end.request_id);
     if (!item) return;
-    if (!(await this.turns.markFailed(item.id, 'Cancelled', 'cancelled'))) return;
+    if (!(await this.turns.markFailed(item.id, end.request_id, 'Cancelled', 'cancelled'))) return;
     await this.agents.idleWithoutReply(item.agentId);
     void this.turns.next(item.agentId);
   }

@@ -15,6 +15,11 @@ import { UsageWindows } from './usage-windows';
 
 export type AsyncParams = ParamsOut<typeof completionAsync>;
 
+/** What makes a request the same turn when its id is sent again (tools and folder are the agent's, and may have changed since). */
+const TURN_FIELDS = ['prompt', 'messages', 'model', 'session_id', 'system_prompt', 'max_turns', 'timeout', 'max_attempts'] as const;
+
+const isRunning = (status: string): boolean => status === 'queued' || status === 'processing';
+
 /** completion:async: a request becomes a queued row, with the limits of the agent it runs for. */
 @Injectable()
 export class CompletionAdmission {
@@ -65,24 +70,31 @@ export class CompletionAdmission {
   }
 
   /**
-   * A request_id sent again: the request it names, when it is the same turn for the same agent (the
-   * caller repeating itself, say after a lost connection), whose pushes go to this connection from now
-   * on while it runs. Any other turn under that id is refused: an id names one request.
+   * A request_id sent again: the request it names, when it is the same turn (the caller repeating
+   * itself, say after a lost connection), whose pushes go to this connection from now on while it runs.
+   * Any other turn under that id is refused: an id names one request. An agent's own connection takes
+   * over nothing: a request made for it by someone else keeps its listener.
    */
   private async acceptedBefore(requestId: string, params: AsyncParams, queueKey: string, context: EventContext): Promise<HandlerResult<typeof completionAsync>> {
     const first = await this.repo.byId(requestId);
-    const asked = JSON.parse(first?.payload ?? '{}') as AsyncParams;
-    const sameTurn = first !== undefined && first.queueKey === queueKey && first.agentId === (params.agent_id ?? null) && asked.prompt === params.prompt && isDeepStrictEqual(asked.messages, params.messages);
-    if (!sameTurn) throw new EventError('already_exists', `Request ${requestId} exists already for another turn: choose another request_id, or omit it to have one made`);
-    const running = first.status === 'queued' || first.status === 'processing';
-    const pushedHere = running && first.acceptedBy === this.config.node.id;
-    if (pushedHere) this.live.accepted(requestId, context.connection, undefined);
-    const message = pushedHere
-      ? 'Completion request accepted before; its progress and result are pushed to this connection from now on'
-      : running
-        ? `Completion request accepted before by node ${first.acceptedBy}, whose connections hear its pushes: completion:status follows it from here`
-        : `Completion request accepted before, and ${first.status}: completion:status has its outcome`;
-    return { request_id: requestId, status: first.status, queue_key: queueKey, message };
+    const stored = JSON.parse(first?.payload ?? '{}') as AsyncParams;
+    const sameTurn = first !== undefined && first.queueKey === queueKey && first.agentId === (params.agent_id ?? null) && TURN_FIELDS.every((field) => isDeepStrictEqual(stored[field], params[field]));
+    if (!sameTurn || context.agentId !== undefined) {
+      throw new EventError('already_exists', `Request ${requestId} exists already${sameTurn ? '' : ' for another turn'}: choose another request_id, or omit it to have one made; completion:status shows the request`);
+    }
+    const accepted = { request_id: requestId, queue_key: queueKey };
+    if (first.acceptedBy !== this.config.node.id && isRunning(first.status)) {
+      return { ...accepted, status: first.status, message: `Completion request accepted before by node ${first.acceptedBy}, whose connections hear its pushes: completion:status follows it from here` };
+    }
+    if (isRunning(first.status)) {
+      this.live.accepted(requestId, context.connection, undefined);
+      // Its end may have been pushed while this looked: then nothing more comes, and the connection is told so.
+      const now = await this.repo.byId(requestId);
+      if (now && isRunning(now.status)) return { ...accepted, status: now.status, message: 'Completion request accepted before; its progress and result are pushed to this connection from now on' };
+      this.live.finished(requestId);
+      return { ...accepted, status: now?.status ?? first.status, message: `Completion request accepted before, and ${now?.status ?? first.status}: completion:status has its outcome` };
+    }
+    return { ...accepted, status: first.status, message: `Completion request accepted before, and ${first.status}: completion:status has its outcome` };
   }
 
   /**

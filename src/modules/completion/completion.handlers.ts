@@ -1,4 +1,4 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import {
   checkpointCollect,
   checkpointRestore,
@@ -16,6 +16,7 @@ import {
   type HandlerResult,
   type ParamsOut,
 } from '../../../libs/client/src';
+import { CLOCK, type Clock } from '../../common/clock';
 import type { EventContext } from '../../events/event-context';
 import { Handles } from '../../events/handles.decorator';
 import { CompletionAdmission } from './completion-admission';
@@ -34,13 +35,17 @@ export class CompletionHandlers {
     private readonly checkpoint: CompletionCheckpoint,
     private readonly windows: UsageWindows,
     private readonly repo: CompletionRepository,
+    @Inject(CLOCK) private readonly clock: Clock,
   ) {}
 
   @Handles(completionAdoptAgent)
   async adoptAgent({ agent_id, request_ids, alive_nodes }: ParamsOut<typeof completionAdoptAgent>): Promise<HandlerResult<typeof completionAdoptAgent>> {
+    // Barred before the adoption, so that a queuing the bar waited for is adopted with the rest.
+    const unknown = await this.repo.barNeverQueued(agent_id, request_ids, this.clock.now());
     const requests = await this.repo.adoptAgent(agent_id, alive_nodes);
     const rows = await Promise.all(request_ids.map((id) => this.repo.byId(id)));
     const ended = rows
+      .filter((row) => row !== undefined && !unknown.includes(row.requestId))
       .filter((row) => row?.status === 'completed' || row?.status === 'failed' || row?.status === 'cancelled')
       .map((row) => ({
         request_id: row!.requestId,
@@ -51,7 +56,6 @@ export class CompletionHandlers {
         ...(row!.result !== null && { result: JSON.parse(row!.result) }),
         ...(row!.status === 'failed' && { failure: { message: row!.lastError ?? 'failed', code: (row!.errorCode ?? 'internal_error') as FailureCode } }),
       }));
-    const unknown = request_ids.filter((_, index) => rows[index] === undefined);
     return { requests, ended, unknown };
   }
 

@@ -60,6 +60,9 @@ const NO_LEASE = 'owner = NULL, lease_expires_at = NULL';
 /** The request's account is not parked by a usage window at ? (now). */
 const NOT_PARKED = 'NOT EXISTS (SELECT 1 FROM usage_windows w WHERE w.account = r.account AND w.paused_until > ?)';
 
+/** The payload of a row that bars a turn never queued: no request has it. */
+const NEVER_QUEUED = '{"never_queued":true}';
+
 /** Sets max_attempts to at least @minMax (SQLite's two-argument MAX is PostgreSQL's GREATEST). */
 const AT_LEAST = (minimum: string) => `max_attempts = CASE WHEN max_attempts < ${minimum} THEN ${minimum} ELSE max_attempts END`;
 
@@ -85,6 +88,16 @@ const statements = {
      ON CONFLICT (request_id) DO NOTHING`,
   ),
   byId: sql(`SELECT ${REQUEST} FROM completion_requests r WHERE r.request_id = ?`),
+  // The id of an agent's turn its node named and died before queuing: taken by an ended row, so that node cannot queue it late.
+  barNeverQueued: sql(
+    `INSERT INTO completion_requests (request_id, seq, status, queue_key, priority, model, payload, attempts, max_attempts, next_attempt_at, last_error, error_code, agent_id, queued_at, completed_at, accepted_by)
+     VALUES (@id, (SELECT COALESCE(MAX(seq), 0) + 1 FROM completion_requests), 'cancelled', @queue, 1, '', '${NEVER_QUEUED}', 0, 0, @now, @error, 'cancelled', @agent, @now, @now, @me)
+     ON CONFLICT (request_id) DO NOTHING`,
+    `INSERT INTO completion_requests (request_id, seq, status, queue_key, priority, model, payload, attempts, max_attempts, next_attempt_at, last_error, error_code, agent_id, queued_at, completed_at, accepted_by)
+     VALUES (@id, nextval('completion_requests_seq'), 'cancelled', @queue, 1, '', '${NEVER_QUEUED}', 0, 0, @now, @error, 'cancelled', @agent, @now, @now, @me)
+     ON CONFLICT (request_id) DO NOTHING`,
+  ),
+  barredOf: sql(`SELECT request_id FROM completion_requests WHERE request_id IN (SELECT value FROM json_each(?)) AND payload = '${NEVER_QUEUED}'`, `SELECT request_id FROM completion_requests WHERE request_id IN (SELECT jsonb_array_elements_text(?::jsonb)) AND payload = '${NEVER_QUEUED}'`),
   // Queue heads due now whose queue runs nothing; on PostgreSQL rows other nodes are claiming are skipped, not waited for.
   claimable: sql(
     `SELECT r.request_id FROM completion_requests r WHERE r.status = 'queued' AND r.next_attempt_at <= ? AND ${NOT_PARKED} AND ${HEAD} AND ${QUEUE_FREE} ORDER BY r.priority, r.seq LIMIT ?`,
@@ -197,6 +210,20 @@ export class CompletionRepository {
   /** False when a request with this id exists already (the caller chose the id and sent it again). */
   async insert(request: NewRequest): Promise<boolean> {
     return (await this.storage.write((tx) => tx.run(statements.insert, { ...request, me: this.me }))) === 1;
+  }
+
+  /**
+   * Of an agent's turns named by `requestIds`, those never queued (their node died between naming and
+   * queuing them), now barred by an ended row so that the node, if it was only paused, cannot queue
+   * them late. On PostgreSQL a queuing still uncommitted is waited for, and then it counts as queued.
+   */
+  barNeverQueued(agentId: string, requestIds: string[], now: number): Promise<string[]> {
+    if (requestIds.length === 0) return Promise.resolve([]);
+    return this.storage.write(async (tx) => {
+      const error = 'Never queued: the node that took this turn of the agent died before queuing it; its message went back to the inbox';
+      for (const id of requestIds) await tx.run(statements.barNeverQueued, { id, queue: `agent:${agentId}`, agent: agentId, error, now, me: this.me });
+      return tx.column<string>(statements.barredOf, [JSON.stringify(requestIds)]);
+    });
   }
 
   byId(requestId: string): Promise<CompletionRequest | undefined> {
