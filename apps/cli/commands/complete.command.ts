@@ -1,7 +1,8 @@
 import { Command, Option } from 'nest-commander';
 import { createInterface } from 'node:readline/promises';
-import { isErrorResult, KsiClient, type KsiPushMap, type PushOf } from '../../../libs/client/src';
-import { CliError, EXIT } from '../cli-error';
+import { randomUUID } from 'node:crypto';
+import { isErrorResult, KsiClient, KsiConnectionError, KsiEventError, type KsiPushMap, type PushOf, type ResultOf } from '../../../libs/client/src';
+import { CliError, EXIT, orFail } from '../cli-error';
 import { KsiCommand, type SocketOptions } from '../ksi-command';
 import { dim } from '../output';
 import { WaitDisplay } from '../wait-display';
@@ -17,6 +18,11 @@ interface CompleteOptions extends SocketOptions {
 const COMPLETION_PUSHES = ['completion:progress', 'completion:result', 'completion:error', 'completion:cancelled'] as const;
 type CompletionPush = PushOf<(typeof COMPLETION_PUSHES)[number]>;
 type ProgressLine = Exclude<KsiPushMap['completion:progress'], { status: 'streaming' }>;
+type AsyncRequest = { request_id: string; prompt: string } & Record<string, unknown>;
+
+/** How long `--wait` keeps asking for its request after the daemon went away (a restart), and how often. */
+const RECONNECT_FOR_MS = 60_000;
+const RECONNECT_EVERY_MS = 250;
 
 @Command({ name: 'complete', arguments: '<prompt>', description: 'Queue a Claude turn; with --wait, print its result (exit 0) or error (exit 1)' })
 export class CompleteCommand extends KsiCommand<CompleteOptions> {
@@ -42,34 +48,36 @@ export class CompleteCommand extends KsiCommand<CompleteOptions> {
 
   protected async execute([prompt]: string[], options: CompleteOptions): Promise<void> {
     const client = new KsiClient({ socketPath: this.socketPath(options) });
+    // Named here, so that after losing the daemon (a restart) the request can be asked for again without queuing it twice.
+    const request = {
+      request_id: randomUUID(),
+      prompt,
+      ...(options.model && { model: options.model }),
+      ...(options.session && { session_id: options.session }),
+      ...(options.timeout && { timeout: options.timeout }),
+    };
     try {
-      const finished = options.wait ? this.waitForEnd(client) : undefined;
-      const accepted = await client.sendSingle('completion:async', {
-        prompt,
-        ...(options.model && { model: options.model }),
-        ...(options.session && { session_id: options.session }),
-        ...(options.timeout && { timeout: options.timeout }),
-      });
+      const finished = options.wait ? this.waitForEnd(client, request) : undefined;
+      const accepted = orFail(await client.sendSingle('completion:async', request));
       if (!finished) {
         process.stdout.write(`${accepted.request_id}\n`);
         return;
       }
-      const display = new WaitDisplay(accepted.request_id);
+      const display = new WaitDisplay(request.request_id);
       const interrupted = new Promise<'interrupted'>((resolve) => process.once('SIGINT', () => resolve('interrupted')));
-      const outcome = await Promise.race([finished.wait(accepted.request_id, display), interrupted]).finally(() => display.stop());
+      const outcome = await Promise.race([finished.wait(display), interrupted]).finally(() => display.stop());
       if (outcome === 'interrupted') {
         // Nothing more is printed over the question.
         finished.stop();
-        return await this.interrupted(client, accepted.request_id);
+        return await this.interrupted(client, request.request_id);
       }
-      const { end, streamed } = outcome;
-      if (end.event === 'completion:result') {
-        // The streamed text already is the answer; without any, the result is.
-        process.stdout.write(streamed ? '\n' : `${end.data.result.response.result ?? ''}\n`);
-        process.stderr.write(dim(`session ${end.data.session_id}\n`));
+      const { end, printed, streaming } = outcome;
+      if (end.status === 'completed') {
+        process.stdout.write(`${rest(end.text, printed, streaming)}\n`);
+        process.stderr.write(dim(`session ${end.sessionId}\n`));
         return;
       }
-      throw new CliError(EXIT.daemonError, end.event === 'completion:cancelled' ? 'Cancelled' : `Error (${end.data.code}): ${end.data.error}`);
+      throw new CliError(EXIT.daemonError, end.status === 'cancelled' ? 'Cancelled' : `Error (${end.code}): ${end.error}`);
     } finally {
       await client.close();
     }
@@ -96,13 +104,11 @@ export class CompleteCommand extends KsiCommand<CompleteOptions> {
 
   /**
    * Subscribes before sending, so no pushed line can be missed; prints streamed text on stdout as it
-   * arrives and the rest of the progress on stderr; resolves on the request's last event, with whether
-   * the last attempt streamed text.
+   * arrives and the rest of the progress on stderr; resolves on the request's end, with the text of
+   * the last attempt printed so far and whether it was still streaming. When the daemon goes away (a
+   * restart), asks for the request again until it is back; the answer is then printed at the end.
    */
-  private waitForEnd(client: KsiClient): {
-    wait: (requestId: string, display: WaitDisplay) => Promise<{ end: Exclude<CompletionPush, { event: 'completion:progress' }>; streamed: boolean }>;
-    stop: () => void;
-  } {
+  private waitForEnd(client: KsiClient, request: AsyncRequest): { wait: (display: WaitDisplay) => Promise<{ end: Ending; printed: string; streaming: boolean }>; stop: () => void } {
     const seen: CompletionPush[] = [];
     let wake: () => void = () => undefined;
     const unsubscribes = COMPLETION_PUSHES.map((event) =>
@@ -111,36 +117,91 @@ export class CompleteCommand extends KsiCommand<CompleteOptions> {
         wake();
       }),
     );
+    client.onClose(() => wake());
     const stop = () => unsubscribes.forEach((unsubscribe) => unsubscribe());
-    const wait = async (requestId: string, display: WaitDisplay) => {
-      let streamed = false;
+    const wait = async (display: WaitDisplay) => {
+      let printed = '';
+      // Off once the connection was lost: deltas pushed meanwhile are gone, so the rest comes with the end.
+      let streaming = true;
       for (;;) {
         for (const entry of seen.splice(0)) {
-          if (entry.data.request_id !== requestId) continue;
-          if (entry.event !== 'completion:progress') return { end: entry, streamed };
+          if (entry.data.request_id !== request.request_id) continue;
+          if (entry.event !== 'completion:progress') return { end: endingOf(entry), printed, streaming };
           if (entry.data.status === 'streaming') {
+            if (!streaming) continue;
             display.stop();
             process.stdout.write(entry.data.delta);
-            streamed = true;
+            printed += entry.data.delta;
             continue;
           }
           // The next attempt starts over: its text (or, if it streams none, the result) is the answer.
-          if (entry.data.status === 'retry_scheduled' && streamed) {
+          if (entry.data.status === 'retry_scheduled' && printed !== '') {
             process.stdout.write('\n');
             process.stderr.write(dim(`the text above is from attempt ${entry.data.attempt}, which failed: it is not the answer\n`));
-            streamed = false;
+            printed = '';
           }
           display.update(progressLine(entry.data));
         }
-        await new Promise<void>((resolve) => {
-          wake = resolve;
-          client.onClose(resolve);
-        });
-        if (!client.connected) throw new CliError(EXIT.unreachable, 'The connection to the daemon closed before the result arrived');
+        if (!client.connected) {
+          streaming = false;
+          const again = await this.askAgain(client, request, display);
+          if (again.status !== 'queued' && again.status !== 'processing') return { end: await this.endingFromRecord(client, request.request_id), printed, streaming };
+          continue;
+        }
+        await new Promise<void>((resolve) => (wake = resolve));
       }
     };
     return { wait, stop };
   }
+
+  /** Sends the request again (the daemon answers with the one it has) until the daemon is back, for RECONNECT_FOR_MS at most. */
+  private async askAgain(client: KsiClient, request: AsyncRequest, display: WaitDisplay): Promise<ResultOf<'completion:async'>> {
+    display.update('the daemon went away; reaching it again');
+    const deadline = Date.now() + RECONNECT_FOR_MS;
+    for (;;) {
+      try {
+        return orFail(await client.sendSingle('completion:async', request));
+      } catch (error) {
+        const away = error instanceof KsiConnectionError || (error instanceof KsiEventError && error.code === 'shutting_down');
+        if (!away) throw error;
+        if (Date.now() > deadline) {
+          throw new CliError(EXIT.unreachable, `The daemon went away and was not back within ${RECONNECT_FOR_MS / 1000} s; once it is, ksi send completion:status --request_id ${request.request_id} shows the request`);
+        }
+        await new Promise((resolve) => setTimeout(resolve, RECONNECT_EVERY_MS));
+      }
+    }
+  }
+
+  /** How a request that ended while the daemon was out of reach ended, from its record. */
+  private async endingFromRecord(client: KsiClient, requestId: string): Promise<Ending> {
+    // A failed request's record has an error too: only a reply without the request is a failure to read it.
+    const record = await client.sendSingle('completion:status', { request_id: requestId });
+    if (!('request_id' in record)) throw new CliError(EXIT.daemonError, `completion:status did not describe ${requestId}: ${isErrorResult(record) ? record.error : 'no record'}`);
+    if (record.status === 'completed') return { status: 'completed', text: record.result?.response.result ?? '', sessionId: record.result_session_id };
+    if (record.status === 'cancelled') return { status: 'cancelled' };
+    return { status: 'failed', code: record.error_code ?? 'internal_error', error: record.error ?? 'failed' };
+  }
+}
+
+/**
+ * What is left to print of the answer `text` after `printed` went out: nothing while the text still
+ * streamed to the end; else the rest when the printed text begins it (the attempt went on unseen, or
+ * a new attempt after a restart said the same), or the whole answer after a note.
+ */
+function rest(text: string, printed: string, streaming: boolean): string {
+  if (streaming && printed !== '') return '';
+  if (text.startsWith(printed)) return text.slice(printed.length);
+  process.stderr.write(dim('\nthe text above is from an attempt the daemon did not finish: it is not the answer\n'));
+  return `\n${text}`;
+}
+
+/** How a request ended, from its last push or, when that went to a connection that was lost, from its record. */
+type Ending = { status: 'completed'; text: string; sessionId: string | null } | { status: 'failed'; code: string; error: string } | { status: 'cancelled' };
+
+function endingOf(end: Exclude<CompletionPush, { event: 'completion:progress' }>): Ending {
+  if (end.event === 'completion:result') return { status: 'completed', text: end.data.result.response.result ?? '', sessionId: end.data.session_id };
+  if (end.event === 'completion:cancelled') return { status: 'cancelled' };
+  return { status: 'failed', code: end.data.code, error: end.data.error };
 }
 
 /** One progress push other than streamed text, as a line for stderr. */
