@@ -1,24 +1,13 @@
-import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { fakeClaudeDaemon, useFakeClaudeDaemon } from './support/completions';
 import { eventually } from './support/daemon-process';
-import { ksi, KSI_BIN } from './support/ksi-cli';
+import { background, ksi, KSI_BIN } from './support/ksi-cli';
 
 // Each `ksi` call is a Node process start (0.3-2 s on a loaded machine) and these tests make many.
 jest.setTimeout(60_000);
-
-/** A `ksi` process left running (monitor, logs -f, complete --wait), its output gathered as it comes. */
-function background(args: string[], env: Record<string, string> = {}): { child: ChildProcess; stdout: () => string; stderr: () => string; exit: Promise<number | null> } {
-  const child = spawn(process.execPath, [KSI_BIN, ...args], { env: { ...process.env, NO_COLOR: '1', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-  let stdout = '';
-  let stderr = '';
-  child.stdout!.on('data', (chunk) => (stdout += chunk));
-  child.stderr!.on('data', (chunk) => (stderr += chunk));
-  const exit = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  return { child, stdout: () => stdout, stderr: () => stderr, exit };
-}
 
 describe('the ksi CLI’s everyday habits (built binary, real daemon)', () => {
   const { daemon, send } = useFakeClaudeDaemon({ env: { KSI_LOG_LEVEL: 'info' } });

@@ -1,10 +1,9 @@
-import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { CompletionWatcher, fakeClaudeDaemon, optionValues, useFakeClaudeDaemon } from './support/completions';
 import { onDaemonDatabase } from './support/daemon-database';
 import { eventually } from './support/daemon-process';
-import { KSI_BIN } from './support/ksi-cli';
+import { background } from './support/ksi-cli';
 
 describe('streamed turns of the Claude CLI (real daemon, fake CLI in stream-json)', () => {
   const { daemon, client, send } = useFakeClaudeDaemon();
@@ -72,20 +71,15 @@ describe('streamed turns of the Claude CLI (real daemon, fake CLI in stream-json
   it('`ksi complete --wait` prints the streamed text while the turn still runs, tool use on stderr, the text once', async () => {
     const gate = path.join(daemon.varDir, 'cli-stream-may-finish');
     const prompt = `cli stream [[tool_use:Grep]] [[chunks:2]] [[result_after:${gate}]]`;
-    const cli = spawn(process.execPath, [KSI_BIN, 'complete', prompt, '--wait'], { env: { ...process.env, NO_COLOR: '1', KSI_SOCKET_PATH: daemon.socketPath } });
-    let stdout = '';
-    let stderr = '';
-    cli.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
-    cli.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-    const exited = new Promise<number | null>((resolve) => cli.once('close', resolve));
-    await eventually(() => stdout.includes(`echo: ${prompt}`), 10_000, 'the streamed text on stdout');
-    const requestId = /queued (\S+)/.exec(stderr)![1];
+    const { stdout, stderr, exit } = background(['complete', prompt, '--wait'], { KSI_SOCKET_PATH: daemon.socketPath });
+    await eventually(() => stdout().includes(`echo: ${prompt}`), 10_000, 'the streamed text on stdout');
+    const requestId = /queued (\S+)/.exec(stderr())![1];
     // The fake holds the result line back until the gate exists: the text came from the stream, not from the result.
     expect(await send('completion:status', { request_id: requestId })).toMatchObject({ status: 'processing' });
     fs.writeFileSync(gate, '');
-    expect(await exited).toBe(0);
-    expect(stdout).toBe(`echo: ${prompt}\n`);
-    expect(stderr).toContain('using Grep');
+    expect(await exit).toBe(0);
+    expect(stdout()).toBe(`echo: ${prompt}\n`);
+    expect(stderr()).toContain('using Grep');
   });
 });
 
@@ -97,23 +91,18 @@ describe('`ksi complete --wait` across a restart of the daemon', () => {
     await daemon.start();
     const gate = path.join(daemon.varDir, 'answer-after-restart');
     const prompt = `across a restart [[result_after:${gate}]]`;
-    const cli = spawn(process.execPath, [KSI_BIN, 'complete', prompt, '--wait'], { env: { ...process.env, NO_COLOR: '1', KSI_SOCKET_PATH: daemon.socketPath } });
-    let stdout = '';
-    let stderr = '';
-    cli.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
-    cli.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-    const exited = new Promise<number | null>((resolve) => cli.once('close', resolve));
-    await eventually(() => stdout.includes(`echo: ${prompt}`), 10_000, 'the text of the first attempt on stdout');
+    const { stdout, stderr, exit } = background(['complete', prompt, '--wait'], { KSI_SOCKET_PATH: daemon.socketPath });
+    await eventually(() => stdout().includes(`echo: ${prompt}`), 10_000, 'the text of the first attempt on stdout');
     // A stop interrupts the attempt; the restarted daemon runs the request again.
     await daemon.stop();
     await daemon.start();
     await eventually(() => daemon.invocations().filter((entry) => entry.stdin === prompt).length === 2, 20_000, 'the attempt run again after the restart');
-    await eventually(() => stderr.includes('reaching it again'), 10_000, 'the CLI saying it reaches the daemon again');
+    await eventually(() => stderr().includes('reaching it again'), 10_000, 'the CLI saying it reaches the daemon again');
     fs.writeFileSync(gate, '');
-    expect(await exited).toBe(0);
+    expect(await exit).toBe(0);
     // The first attempt's text was the beginning of the answer: only the rest (here nothing) is added.
-    expect(stdout).toBe(`echo: ${prompt}\n`);
-    const requestId = /queued (\S+)/.exec(stderr)![1];
+    expect(stdout()).toBe(`echo: ${prompt}\n`);
+    const requestId = /queued (\S+)/.exec(stderr())![1];
     const queued = await onDaemonDatabase<{ n: number }>(daemon.varDir, 'SELECT COUNT(*) AS n FROM completion_requests WHERE payload LIKE ?', ['%across a restart%']);
     expect(Number(queued[0].n)).toBe(1);
     const client = daemon.client();

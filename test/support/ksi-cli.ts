@@ -1,4 +1,4 @@
-import { execFile } from 'node:child_process';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import * as path from 'node:path';
 import { FAKE_CLAUDE } from './daemon-process';
 
@@ -18,4 +18,16 @@ export function ksi(args: string[], env: Record<string, string> = {}, cwd?: stri
       resolve({ code, stdout, stderr });
     });
   });
+}
+
+/** A `ksi` process left running (monitor, logs -f, complete --wait), its output gathered as it comes. */
+export function background(args: string[], env: Record<string, string> = {}): { child: ChildProcess; stdout: () => string; stderr: () => string; exit: Promise<number | null> } {
+  const child = spawn(process.execPath, [KSI_BIN, ...args], { env: { ...process.env, NO_COLOR: '1', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout!.on('data', (chunk) => (stdout += chunk));
+  child.stderr!.on('data', (chunk) => (stderr += chunk));
+  // On close, not exit: all of its output has been read by then.
+  const exit = new Promise<number | null>((resolve) => child.once('close', (code) => resolve(code)));
+  return { child, stdout: () => stdout, stderr: () => stderr, exit };
 }
