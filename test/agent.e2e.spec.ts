@@ -75,6 +75,17 @@ describe('agents with the fake Claude CLI (real daemon)', () => {
     expect(await send('agent:send_message', { agent_id: 'doomed', message: { prompt: 'x' } })).toMatchObject({ code: 'not_found' });
   });
 
+  it('terminate bars a turn being started (named, not yet queued): it cannot be queued after the agent is gone', async () => {
+    await send('agent:spawn', { profile: 'base_agent', agent_id: 'cut-short' });
+    // As the agent's node leaves it between claiming the message and queuing its turn.
+    await onDaemonDatabase(daemon.varDir, `INSERT INTO agent_messages (agent_id, message, status, request_id, created_at) VALUES (?, ?, 'processing', ?, 0)`, ['cut-short', '{"prompt":"too late"}', 'turn-being-started']);
+    expect(await send('agent:terminate', { agent_id: 'cut-short' })).toEqual({ agent_id: 'cut-short', status: 'terminated' });
+    expect(await send('completion:status', { request_id: 'turn-being-started' })).toMatchObject({ status: 'cancelled', error: 'Never queued: its agent was terminated first' });
+    const late = { request_id: 'turn-being-started', prompt: 'too late', agent_id: 'cut-short', conversation_id: 'agent:cut-short' };
+    expect(await send('completion:async', late)).toMatchObject({ code: 'already_exists' });
+    expect(invocation('too late')).toBeUndefined();
+  });
+
   it('assigns a task to an idle agent with the capabilities, and keeps identities', async () => {
     await send('agent:spawn', { profile: 'researcher', agent_id: 'finder' });
     const assigned = await send('message:publish', { event_type: 'TASK_ASSIGNMENT', message: { prompt: 'research this', required_capabilities: ['research'] } });

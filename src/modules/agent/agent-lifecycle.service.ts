@@ -4,7 +4,7 @@ import {
   MODEL_FORMAT,
   compositionProfile,
   compositionSelect,
-  completionCancel,
+  completionEndTurns,
   mcpAgentConfig,
   messageConnect,
   messageDisconnect,
@@ -101,8 +101,8 @@ export class AgentLifecycle {
     this.outcomes.cancelRestart(agentId);
     this.ownership.forget(agentId);
     await this.agents.setStatus(agentId, 'stopped');
-    const running = await this.messages.runningRequestIds(agentId);
-    for (const requestId of running) await this.bus.request(completionCancel, { request_id: requestId });
+    // A turn being started (named, not yet queued) is barred: it cannot run for an agent that is gone.
+    await this.bus.request(completionEndTurns, { agent_id: agentId, request_ids: await this.messages.runningRequestIds(agentId) });
     await this.bus.request(messageDisconnect, { agent_id: agentId });
     await this.bus.request(permissionRemoveAgent, { agent_id: agentId });
     await this.bus.request(sandboxRemove, { agent_id: agentId, force: true });

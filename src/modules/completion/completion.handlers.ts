@@ -8,6 +8,7 @@ import {
   completionRetryStatus,
   completionRunningByNode,
   completionAdoptAgent,
+  completionEndTurns,
   completionSessionStatus,
   completionStatus,
   completionUsageWindows,
@@ -41,7 +42,7 @@ export class CompletionHandlers {
   @Handles(completionAdoptAgent)
   async adoptAgent({ agent_id, request_ids, alive_nodes }: ParamsOut<typeof completionAdoptAgent>): Promise<HandlerResult<typeof completionAdoptAgent>> {
     // Barred before the adoption, so that a queuing the bar waited for is adopted with the rest.
-    const unknown = await this.repo.barNeverQueued(agent_id, request_ids, this.clock.now());
+    const unknown = await this.repo.barNeverQueued(agent_id, request_ids, 'Never queued: the node that took this turn of the agent died before queuing it; its message went back to the inbox', this.clock.now());
     const requests = await this.repo.adoptAgent(agent_id, alive_nodes);
     const rows = await Promise.all(request_ids.map((id) => this.repo.byId(id)));
     const ended = rows
@@ -57,6 +58,14 @@ export class CompletionHandlers {
         ...(row!.status === 'failed' && { failure: { message: row!.lastError ?? 'failed', code: (row!.errorCode ?? 'internal_error') as FailureCode } }),
       }));
     return { requests, ended, unknown };
+  }
+
+  @Handles(completionEndTurns)
+  async endTurns({ agent_id, request_ids }: ParamsOut<typeof completionEndTurns>): Promise<HandlerResult<typeof completionEndTurns>> {
+    const barred = await this.repo.barNeverQueued(agent_id, request_ids, 'Never queued: its agent was terminated first', this.clock.now());
+    // One that ended meanwhile stays as it ended.
+    for (const id of request_ids.filter((requestId) => !barred.includes(requestId))) await this.cancellation.cancel(id).catch(() => undefined);
+    return { barred };
   }
 
   @Handles(completionRunningByNode)

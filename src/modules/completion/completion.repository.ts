@@ -214,13 +214,13 @@ export class CompletionRepository {
 
   /**
    * Of an agent's turns named by `requestIds`, those never queued (their node died between naming and
-   * queuing them), now barred by an ended row so that the node, if it was only paused, cannot queue
-   * them late. On PostgreSQL a queuing still uncommitted is waited for, and then it counts as queued.
+   * queuing them, or the agent was terminated meanwhile), now barred by an ended row that says why in
+   * `error`, so that the node cannot queue them late. On PostgreSQL a queuing still uncommitted is
+   * waited for, and then it counts as queued.
    */
-  barNeverQueued(agentId: string, requestIds: string[], now: number): Promise<string[]> {
+  barNeverQueued(agentId: string, requestIds: string[], error: string, now: number): Promise<string[]> {
     if (requestIds.length === 0) return Promise.resolve([]);
     return this.storage.write(async (tx) => {
-      const error = 'Never queued: the node that took this turn of the agent died before queuing it; its message went back to the inbox';
       for (const id of requestIds) await tx.run(statements.barNeverQueued, { id, queue: `agent:${agentId}`, agent: agentId, error, now, me: this.me });
       return tx.column<string>(statements.barredOf, [JSON.stringify(requestIds)]);
     });

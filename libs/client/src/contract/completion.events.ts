@@ -317,6 +317,12 @@ export const completionFailed = defineInternal('completion:failed', {
   result: z.void(),
 });
 
+export const completionEndTurns = defineInternal('completion:end_turns', {
+  summary: "An agent is terminated: its turns in flight end, cancelled if queued or running, barred if not queued yet (a node starting one cannot queue it after)",
+  params: z.object({ agent_id: z.string(), request_ids: z.array(z.string()).describe('The requests of its turns in flight') }),
+  result: z.object({ barred: z.array(z.string()).describe('Those of request_ids not queued yet, now barred') }),
+});
+
 /** Every completion event's definition. */
 export const completionEvents = [
   completionAsync,
@@ -331,4 +337,5 @@ export const completionEvents = [
   completionError,
   completionCancelled,
   completionFailed,
+  completionEndTurns,
 ] as const;
