@@ -1,7 +1,7 @@
 import { Command, Option } from 'nest-commander';
 import { createInterface } from 'node:readline/promises';
 import { randomUUID } from 'node:crypto';
-import { isErrorResult, KsiClient, KsiConnectionError, KsiEventError, type KsiPushMap, type PushOf, type ResultOf } from '../../../libs/client/src';
+import { isErrorResult, KsiClient, KsiConnectionError, KsiEventError, KsiTimeoutError, type KsiPushMap, type PushOf, type ResultOf } from '../../../libs/client/src';
 import { CliError, EXIT, orFail } from '../cli-error';
 import { KsiCommand, type SocketOptions } from '../ksi-command';
 import { dim } from '../output';
@@ -23,6 +23,8 @@ type AsyncRequest = { request_id: string; prompt: string } & Record<string, unkn
 /** How long `--wait` keeps asking for its request after the daemon went away (a restart), and how often. */
 const RECONNECT_FOR_MS = 60_000;
 const RECONNECT_EVERY_MS = 250;
+/** How long `--wait` hears nothing before it reads the request's record. */
+const LOOK_AFTER_MS = 30_000;
 
 @Command({ name: 'complete', arguments: '<prompt>', description: 'Queue a Claude turn; with --wait, print its result (exit 0) or error (exit 1)' })
 export class CompleteCommand extends KsiCommand<CompleteOptions> {
@@ -145,10 +147,20 @@ export class CompleteCommand extends KsiCommand<CompleteOptions> {
         if (!client.connected) {
           streaming = false;
           const again = await this.askAgain(client, request, display);
-          if (again.status !== 'queued' && again.status !== 'processing') return { end: await this.endingFromRecord(client, request.request_id), printed, streaming };
+          const ending = again.status === 'queued' || again.status === 'processing' ? undefined : await this.endingFromRecord(client, request.request_id);
+          if (ending) return { end: ending, printed, streaming };
           continue;
         }
-        await new Promise<void>((resolve) => (wake = resolve));
+        let quiet: NodeJS.Timeout | undefined;
+        const heard = await new Promise<boolean>((resolve) => {
+          wake = () => resolve(true);
+          quiet = setTimeout(() => resolve(false), LOOK_AFTER_MS);
+        }).finally(() => clearTimeout(quiet));
+        // Long silence: the end may have gone where this connection cannot hear it (another node), so the record is read.
+        if (!heard && client.connected) {
+          const ending = await this.endingFromRecord(client, request.request_id).catch(() => undefined);
+          if (ending) return { end: ending, printed, streaming: false };
+        }
       }
     };
     return { wait, stop };
@@ -162,7 +174,7 @@ export class CompleteCommand extends KsiCommand<CompleteOptions> {
       try {
         return orFail(await client.sendSingle('completion:async', request));
       } catch (error) {
-        const away = error instanceof KsiConnectionError || (error instanceof KsiEventError && error.code === 'shutting_down');
+        const away = error instanceof KsiConnectionError || error instanceof KsiTimeoutError || (error instanceof KsiEventError && error.code === 'shutting_down');
         if (!away) throw error;
         if (Date.now() > deadline) {
           throw new CliError(EXIT.unreachable, `The daemon went away and was not back within ${RECONNECT_FOR_MS / 1000} s; once it is, ksi send completion:status --request_id ${request.request_id} shows the request`);
@@ -172,11 +184,12 @@ export class CompleteCommand extends KsiCommand<CompleteOptions> {
     }
   }
 
-  /** How a request that ended while the daemon was out of reach ended, from its record. */
-  private async endingFromRecord(client: KsiClient, requestId: string): Promise<Ending> {
+  /** How a request that ended while the daemon was out of reach ended, from its record; undefined while it runs. */
+  private async endingFromRecord(client: KsiClient, requestId: string): Promise<Ending | undefined> {
     // A failed request's record has an error too: only a reply without the request is a failure to read it.
     const record = await client.sendSingle('completion:status', { request_id: requestId });
     if (!('request_id' in record)) throw new CliError(EXIT.daemonError, `completion:status did not describe ${requestId}: ${isErrorResult(record) ? record.error : 'no record'}`);
+    if (record.status === 'queued' || record.status === 'processing') return undefined;
     if (record.status === 'completed') return { status: 'completed', text: record.result?.response.result ?? '', sessionId: record.result_session_id };
     if (record.status === 'cancelled') return { status: 'cancelled' };
     return { status: 'failed', code: record.error_code ?? 'internal_error', error: record.error ?? 'failed' };

@@ -20,7 +20,7 @@ const statements = {
   inFlight: sql(`SELECT id, request_id AS "requestId" FROM agent_messages WHERE agent_id = ? AND status = 'processing' ORDER BY id`),
   byRequest: sql(`SELECT id, agent_id AS "agentId", message FROM agent_messages WHERE request_id = ? AND status = 'processing'`),
   insert: sql(`INSERT INTO agent_messages (agent_id, message, status, created_at) VALUES (?, ?, 'pending', ?) RETURNING id`),
-  claim: sql(`UPDATE agent_messages SET status = 'processing', request_id = ? WHERE id = ?`),
+  claim: sql(`UPDATE agent_messages SET status = 'processing', request_id = ? WHERE id = ? AND status = 'pending'`),
   // Only a running turn settles, once: two nodes that hear its end at once (an agent moving) settle it once.
   done: sql(`UPDATE agent_messages SET status = 'done' WHERE id = ? AND status = 'processing'`),
   // Only the turn of this request: a node that learns late of a turn it lost (paused, the message taken back) fails nothing.
@@ -90,11 +90,17 @@ export class AgentMessageRepository {
     return this.storage.write(async (tx) => (await tx.column<number>(statements.insert, [agentId, messageJson, now]))[0]);
   }
 
-  /** The message's turn starts: it is processing and its agent busy. */
-  async claim(messageId: number, agentId: string, requestId: string): Promise<void> {
-    await this.storage.write(async (tx) => {
-      await tx.run(statements.claim, [requestId, messageId]);
-      await agentMoves.setStatus(tx, agentId, 'busy');
+  /**
+   * The message's turn starts, as the request `requestId`: it is processing and its agent busy. False,
+   * and nothing changed, when the agent is no longer idle (terminated meanwhile) or the message no
+   * longer pending.
+   */
+  claim(messageId: number, agentId: string, requestId: string): Promise<boolean> {
+    return this.storage.write(async (tx) => {
+      if ((await agentMoves.busyIfIdle(tx, agentId)) === 0) return false;
+      if ((await tx.run(statements.claim, [requestId, messageId])) === 1) return true;
+      await agentMoves.setStatus(tx, agentId, 'idle');
+      return false;
     });
   }
 
@@ -111,6 +117,15 @@ export class AgentMessageRepository {
   /** The running turn, the request `requestId`, failed; false when it was settled already, or is another turn now. */
   markFailed(messageId: number, requestId: string, error: string, code: string, now: number): Promise<boolean> {
     return this.storage.write(async (tx) => (await tx.run(statements.failed, [error, code, now, messageId, requestId])) === 1);
+  }
+
+  /** The turn could not be queued: it failed, and its agent with it, together; false (nothing changed) when it is not this node's turn any more. */
+  failStart(messageId: number, agentId: string, requestId: string, error: string, code: string, now: number): Promise<boolean> {
+    return this.storage.write(async (tx) => {
+      if ((await tx.run(statements.failed, [error, code, now, messageId, requestId])) === 0) return false;
+      await agentMoves.setStatus(tx, agentId, 'failed');
+      return true;
+    });
   }
 
   /**

@@ -75,7 +75,7 @@ export class AgentTurns {
       const config = JSON.parse(agent.config) as AgentConfig;
       // The turn's id goes with the claim: whoever finds the message in flight knows which request answers it.
       const requestId = randomUUID();
-      await this.messages.claim(next.id, agentId, requestId);
+      if (!(await this.messages.claim(next.id, agentId, requestId))) return;
       claimed = { messageId: next.id, requestId };
       await this.bus.requestOne(completionAsync, {
         request_id: requestId,
@@ -90,9 +90,9 @@ export class AgentTurns {
     } catch (error) {
       this.log.error({ agent_id: agentId, err: (error as Error).message }, 'agent could not start its next message');
       const code = error instanceof EventError ? error.code : 'internal_error';
+      if (!claimed) return void (await this.agents.setStatus(agentId, 'failed'));
       // A turn this node lost meanwhile (it was paused, and the node that adopted the agent took the message back) is not its to fail.
-      if (claimed && !(await this.markFailed(claimed.messageId, claimed.requestId, `The turn could not be queued: ${(error as Error).message}`, code))) return;
-      await this.agents.setStatus(agentId, 'failed');
+      await this.messages.failStart(claimed.messageId, agentId, claimed.requestId, `The turn could not be queued: ${(error as Error).message}`, code, this.clock.now());
     }
   }
 

@@ -16,6 +16,7 @@ const statements = {
      VALUES (@agentId, @profile, @status, @sessionId, @config, @sandboxDir, @mcpConfigPath, @restarts, @createdAt, @me)`,
   ),
   setStatus: sql('UPDATE agents SET status = ? WHERE agent_id = ?'),
+  busyIfIdle: sql(`UPDATE agents SET status = 'busy' WHERE agent_id = ? AND status = 'idle'`),
   delete: sql('DELETE FROM agents WHERE agent_id = ?'),
   idleAfterReply: sql(`UPDATE agents SET session_id = COALESCE(?, session_id), status = 'idle', restarts = 0 WHERE agent_id = ? AND status != 'stopped'`),
   idleAfterRetry: sql(`UPDATE agents SET status = 'idle', restarts = 0 WHERE agent_id = ? AND status = 'failed'`),
@@ -42,6 +43,8 @@ const statements = {
  */
 export const agentMoves = {
   setStatus: (tx: SqlSession, agentId: string, status: AgentStatus) => tx.run(statements.setStatus, [status, agentId]),
+  /** 0 rows when the agent is not idle (stopped, say, since its turn was chosen). */
+  busyIfIdle: (tx: SqlSession, agentId: string) => tx.run(statements.busyIfIdle, [agentId]),
   /** Not once stopped; the reply's session, if it has one, is the one the next turn resumes. */
   idleAfterReply: (tx: SqlSession, agentId: string, sessionId: string | null) => tx.run(statements.idleAfterReply, [sessionId, agentId]),
   /** A failed agent whose messages are retried runs again with its restarts counted afresh. */

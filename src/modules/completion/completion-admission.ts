@@ -8,6 +8,7 @@ import { correlationStorage } from '../../events/correlation';
 import { EventBus } from '../../events/event-bus';
 import type { EventContext } from '../../events/event-context';
 import { EventError } from '../../events/event-error';
+import type { CompletionStatus } from './completion-request.entity';
 import { CompletionRepository } from './completion.repository';
 import { CompletionScheduler } from './completion-scheduler';
 import { LiveRequests } from './live-requests';
@@ -15,10 +16,13 @@ import { UsageWindows } from './usage-windows';
 
 export type AsyncParams = ParamsOut<typeof completionAsync>;
 
-/** What makes a request the same turn when its id is sent again (tools and folder are the agent's, and may have changed since). */
-const TURN_FIELDS = ['prompt', 'messages', 'model', 'session_id', 'system_prompt', 'max_turns', 'timeout', 'max_attempts'] as const;
+/**
+ * What makes a request the same turn when its id is sent again, with the model when the caller names
+ * it (the default may have changed since); tools and folder are the agent's, and may have changed too.
+ */
+const TURN_FIELDS = ['prompt', 'messages', 'session_id', 'system_prompt', 'max_turns', 'timeout', 'max_attempts'] as const;
 
-const isRunning = (status: string): boolean => status === 'queued' || status === 'processing';
+const isRunning = (status: CompletionStatus): boolean => status === 'queued' || status === 'processing';
 
 /** completion:async: a request becomes a queued row, with the limits of the agent it runs for. */
 @Injectable()
@@ -61,7 +65,7 @@ export class CompletionAdmission {
       queuedAt: now,
       cause: cause ? JSON.stringify(cause) : null,
     });
-    if (!inserted) return this.acceptedBefore(requestId, params, queueKey, context);
+    if (!inserted) return this.acceptedBefore(requestId, params, asked.model !== undefined, queueKey, context);
     this.live.accepted(requestId, context.connection, cause);
     // After the reply that names the request, so its sender knows the id of what it hears.
     setImmediate(() => this.windows.parkedOnArrival({ requestId, sessionId: params.session_id ?? null, account }));
@@ -75,26 +79,30 @@ export class CompletionAdmission {
    * Any other turn under that id is refused: an id names one request. An agent's own connection takes
    * over nothing: a request made for it by someone else keeps its listener.
    */
-  private async acceptedBefore(requestId: string, params: AsyncParams, queueKey: string, context: EventContext): Promise<HandlerResult<typeof completionAsync>> {
+  private async acceptedBefore(requestId: string, params: AsyncParams, modelNamed: boolean, queueKey: string, context: EventContext): Promise<HandlerResult<typeof completionAsync>> {
     const first = await this.repo.byId(requestId);
     const stored = JSON.parse(first?.payload ?? '{}') as AsyncParams;
-    const sameTurn = first !== undefined && first.queueKey === queueKey && first.agentId === (params.agent_id ?? null) && TURN_FIELDS.every((field) => isDeepStrictEqual(stored[field], params[field]));
+    const sameTurn =
+      first !== undefined &&
+      first.queueKey === queueKey &&
+      first.agentId === (params.agent_id ?? null) &&
+      (!modelNamed || stored.model === params.model) &&
+      TURN_FIELDS.every((field) => isDeepStrictEqual(stored[field], params[field]));
     if (!sameTurn || context.agentId !== undefined) {
       throw new EventError('already_exists', `Request ${requestId} exists already${sameTurn ? '' : ' for another turn'}: choose another request_id, or omit it to have one made; completion:status shows the request`);
     }
     const accepted = { request_id: requestId, queue_key: queueKey };
-    if (first.acceptedBy !== this.config.node.id && isRunning(first.status)) {
+    const ended = (status: CompletionStatus) => ({ ...accepted, status, message: `Completion request accepted before, and ${status}: completion:status has its outcome` });
+    if (!isRunning(first.status)) return ended(first.status);
+    if (first.acceptedBy !== this.config.node.id) {
       return { ...accepted, status: first.status, message: `Completion request accepted before by node ${first.acceptedBy}, whose connections hear its pushes: completion:status follows it from here` };
     }
-    if (isRunning(first.status)) {
-      this.live.accepted(requestId, context.connection, undefined);
-      // Its end may have been pushed while this looked: then nothing more comes, and the connection is told so.
-      const now = await this.repo.byId(requestId);
-      if (now && isRunning(now.status)) return { ...accepted, status: now.status, message: 'Completion request accepted before; its progress and result are pushed to this connection from now on' };
-      this.live.finished(requestId);
-      return { ...accepted, status: now?.status ?? first.status, message: `Completion request accepted before, and ${now?.status ?? first.status}: completion:status has its outcome` };
-    }
-    return { ...accepted, status: first.status, message: `Completion request accepted before, and ${first.status}: completion:status has its outcome` };
+    // Its end may have been pushed while this looked: then nothing more comes, and the connection is told so.
+    // An end written but not yet pushed still comes here, and clears what this attached.
+    const attached = this.live.reattached(requestId, context.connection);
+    const now = (await this.repo.byId(requestId)) ?? first;
+    if (attached && isRunning(now.status)) return { ...accepted, status: now.status, message: 'Completion request accepted before; its progress and result are pushed to this connection from now on' };
+    return ended(now.status);
   }
 
   /**

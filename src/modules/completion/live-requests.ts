@@ -40,6 +40,17 @@ export class LiveRequests {
     if (cause) this.causes.set(requestId, cause);
   }
 
+  /**
+   * A connection asks again for a request accepted before (its requester repeating itself): the
+   * request's pushes go there from now on. False when its last push went out already.
+   */
+  reattached(requestId: string, connection: ClientConnection | undefined): boolean {
+    if (this.ended.has(requestId)) return false;
+    this.open.add(requestId);
+    if (connection) this.requesters.set(requestId, connection);
+    return true;
+  }
+
   requesterOf(requestId: string): ClientConnection | undefined {
     return this.requesters.get(requestId);
   }
