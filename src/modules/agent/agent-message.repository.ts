@@ -104,8 +104,7 @@ export class AgentMessageRepository {
     });
   }
 
-  /** The message's turn replied: it is done, and its agent idle on the reply's session. */
-  /** The running turn replied; false when it was settled already (nothing written). */
+  /** The running turn replied: it is done, and its agent idle on the reply's session; false when it was settled already (nothing written). */
   settleReply(messageId: number, agentId: string, sessionId: string | null): Promise<boolean> {
     return this.storage.write(async (tx) => {
       if ((await tx.run(statements.done, [messageId])) === 0) return false;
