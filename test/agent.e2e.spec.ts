@@ -4,6 +4,7 @@ import * as path from 'node:path';
 import { eventually } from './support/daemon-process';
 import { fakeClaudeDaemon, optionValues, useFakeClaudeDaemon } from './support/completions';
 import { onDaemonDatabase } from './support/daemon-database';
+import { postgresCluster } from './support/test-database';
 import { ksi } from './support/ksi-cli';
 import { RawConnection } from './support/raw-connection';
 import { alive } from './support/processes';
@@ -84,6 +85,26 @@ describe('agents with the fake Claude CLI (real daemon)', () => {
     const late = { request_id: 'turn-being-started', prompt: 'too late', agent_id: 'cut-short', conversation_id: 'agent:cut-short' };
     expect(await send('completion:async', late)).toMatchObject({ code: 'already_exists' });
     expect(invocation('too late')).toBeUndefined();
+  });
+
+  it('claims a message with the id of the request that will answer it, before queuing that request', async () => {
+    // The database refuses the turn's request: what is left is the claim alone.
+    if (postgresCluster()) {
+      await onDaemonDatabase(daemon.varDir, `CREATE FUNCTION refuse_turns() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'refused by the test'; END $$`);
+      await onDaemonDatabase(daemon.varDir, `CREATE TRIGGER refuse_turns BEFORE INSERT ON completion_requests FOR EACH ROW WHEN (NEW.agent_id = 'unqueued') EXECUTE FUNCTION refuse_turns()`);
+    } else {
+      await onDaemonDatabase(daemon.varDir, `CREATE TRIGGER refuse_turns BEFORE INSERT ON completion_requests WHEN NEW.agent_id = 'unqueued' BEGIN SELECT RAISE(ABORT, 'refused by the test'); END`);
+    }
+    try {
+      await send('agent:spawn', { profile: 'base_agent', agent_id: 'unqueued' });
+      await send('agent:send_message', { agent_id: 'unqueued', message: { prompt: 'never queued' } });
+      await eventually(async () => (await send('agent:info', { agent_id: 'unqueued' })).failed_messages === 1, 10_000, 'the turn failed to queue');
+      const [message] = await onDaemonDatabase<{ requestId: string | null }>(daemon.varDir, 'SELECT request_id AS "requestId" FROM agent_messages WHERE agent_id = ?', ['unqueued']);
+      expect(message.requestId).toEqual(expect.any(String));
+      expect(await send('completion:status', { request_id: message.requestId })).toMatchObject({ code: 'not_found' });
+    } finally {
+      await onDaemonDatabase(daemon.varDir, postgresCluster() ? 'DROP TRIGGER refuse_turns ON completion_requests' : 'DROP TRIGGER refuse_turns');
+    }
   });
 
   it('assigns a task to an idle agent with the capabilities, and keeps identities', async () => {

@@ -136,7 +136,6 @@ const statements = {
     `UPDATE completion_requests SET accepted_by = @me WHERE agent_id = @agent AND ${ACTIVE} AND (accepted_by IS NULL OR accepted_by NOT IN (SELECT value FROM json_each(@alive)))`,
     `UPDATE completion_requests SET accepted_by = @me WHERE agent_id = @agent AND ${ACTIVE} AND (accepted_by IS NULL OR accepted_by NOT IN (SELECT jsonb_array_elements_text(@alive::jsonb)))`,
   ),
-  // The agent's turn loop queues its turns on the conversation agent:<id>; other requests an agent makes are not turns.
   runningByNode: sql(`SELECT owner, COUNT(*) AS n FROM completion_requests WHERE status = 'processing' AND owner IS NOT NULL GROUP BY owner`),
   queuedOf: sql(`SELECT r.request_id AS "requestId", r.session_id AS "sessionId", r.attempts FROM completion_requests r WHERE r.status = 'queued' AND r.account = ? ORDER BY r.priority, r.seq`),
   queuedByAccount: sql(`SELECT account, COUNT(*) AS n FROM completion_requests WHERE status = 'queued' GROUP BY account`),
