@@ -1,4 +1,5 @@
 import * as fs from 'node:fs';
+import * as net from 'node:net';
 import * as path from 'node:path';
 import { CompletionWatcher, fakeClaudeDaemon, optionValues, useFakeClaudeDaemon } from './support/completions';
 import { onDaemonDatabase } from './support/daemon-database';
@@ -108,5 +109,87 @@ describe('`ksi complete --wait` across a restart of the daemon', () => {
     const client = daemon.client();
     expect(await client.sendSingle('completion:status', { request_id: requestId })).toMatchObject({ status: 'completed', attempts: 2 });
     await client.close();
+  });
+});
+
+/**
+ * A relay in front of the daemon's socket whose first connection is cut when the daemon's first
+ * reply comes back: the request was accepted, its answer lost, as when a daemon dies right after
+ * queuing. Later connections are passed through once `release` is called.
+ */
+function cutFirstReply(daemonSocket: string, relaySocket: string): { release: () => void; close: () => Promise<void> } {
+  let connections = 0;
+  let release!: () => void;
+  const released = new Promise<void>((resolve) => (release = resolve));
+  const links = new Set<net.Socket>();
+  const server = net.createServer((client) => {
+    const first = ++connections === 1;
+    client.pause();
+    void (first ? Promise.resolve() : released).then(() => {
+      const daemon = net.createConnection(daemonSocket);
+      for (const socket of [client, daemon]) {
+        links.add(socket);
+        socket.on('close', () => links.delete(socket));
+        socket.on('error', () => undefined);
+      }
+      client.on('close', () => daemon.destroy());
+      daemon.on('close', () => client.destroy());
+      client.pipe(daemon);
+      client.resume();
+      if (!first) return void daemon.pipe(client);
+      daemon.once('data', () => {
+        client.destroy();
+        daemon.destroy();
+      });
+    });
+  });
+  server.listen(relaySocket);
+  return {
+    release,
+    close: () => {
+      for (const socket of links) socket.destroy();
+      return new Promise((resolve) => server.close(() => resolve()));
+    },
+  };
+}
+
+describe('`ksi complete` when the connection is lost before the answer', () => {
+  const daemon = fakeClaudeDaemon();
+  beforeAll(() => daemon.start());
+  afterAll(() => daemon.dispose());
+
+  const requestsOf = async (prompt: string) =>
+    onDaemonDatabase<{ request_id: string; status: string }>(daemon.varDir, 'SELECT request_id, status FROM completion_requests WHERE payload LIKE ?', [`%${prompt}%`]);
+
+  it('asks for its request again under the same id: queued once, and its id printed', async () => {
+    const relaySocket = path.join(daemon.varDir, 'cut-once.sock');
+    const relay = cutFirstReply(daemon.socketPath, relaySocket);
+    relay.release();
+    const prompt = 'reply lost once';
+    const { stdout, stderr, exit } = background(['complete', prompt], { KSI_SOCKET_PATH: relaySocket });
+    expect(await exit).toBe(0);
+    await relay.close();
+    const requestId = stdout().trim();
+    expect(stderr()).toContain(`asking for request ${requestId} again`);
+    const requests = await requestsOf(prompt);
+    expect(requests.map((row) => row.request_id)).toEqual([requestId]);
+    await eventually(async () => (await requestsOf(prompt))[0].status === 'completed', 10_000, 'the request completed');
+    expect(daemon.invocations().filter((entry) => entry.stdin === prompt)).toHaveLength(1);
+  });
+
+  it('with --wait, prints the answer of a request that ended while it was away, from its record', async () => {
+    const relaySocket = path.join(daemon.varDir, 'cut-then-hold.sock');
+    const relay = cutFirstReply(daemon.socketPath, relaySocket);
+    const prompt = 'ended while away';
+    const { stdout, stderr, exit } = background(['complete', prompt, '--wait'], { KSI_SOCKET_PATH: relaySocket });
+    // Held until the request ended, so that its end was pushed to no one.
+    await eventually(async () => (await requestsOf(prompt))[0]?.status === 'completed', 10_000, 'the request completed');
+    relay.release();
+    expect(await exit).toBe(0);
+    await relay.close();
+    expect(stdout()).toBe(`echo: ${prompt}\n`);
+    expect(stderr()).toContain('asking for request');
+    expect(await requestsOf(prompt)).toHaveLength(1);
+    expect(daemon.invocations().filter((entry) => entry.stdin === prompt)).toHaveLength(1);
   });
 });

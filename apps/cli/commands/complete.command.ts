@@ -59,15 +59,17 @@ export class CompleteCommand extends KsiCommand<CompleteOptions> {
       ...(options.timeout && { timeout: options.timeout }),
     };
     try {
+      // A daemon that is not running is said at once; one lost after this may have queued the request.
+      await client.connect();
       const finished = options.wait ? this.waitForEnd(client, request) : undefined;
-      const accepted = orFail(await client.sendSingle('completion:async', request));
+      const accepted = await this.submit(client, request);
       if (!finished) {
         process.stdout.write(`${accepted.request_id}\n`);
         return;
       }
       const display = new WaitDisplay(request.request_id);
       const interrupted = new Promise<'interrupted'>((resolve) => process.once('SIGINT', () => resolve('interrupted')));
-      const outcome = await Promise.race([finished.wait(display), interrupted]).finally(() => display.stop());
+      const outcome = await Promise.race([finished.wait(display, accepted.status), interrupted]).finally(() => display.stop());
       if (outcome === 'interrupted') {
         // Nothing more is printed over the question.
         finished.stop();
@@ -110,7 +112,7 @@ export class CompleteCommand extends KsiCommand<CompleteOptions> {
    * the last attempt printed so far and whether it was still streaming. When the daemon goes away (a
    * restart), asks for the request again until it is back; the answer is then printed at the end.
    */
-  private waitForEnd(client: KsiClient, request: AsyncRequest): { wait: (display: WaitDisplay) => Promise<{ end: Ending; printed: string; streaming: boolean }>; stop: () => void } {
+  private waitForEnd(client: KsiClient, request: AsyncRequest): { wait: (display: WaitDisplay, acceptedStatus: string) => Promise<{ end: Ending; printed: string; streaming: boolean }>; stop: () => void } {
     const seen: CompletionPush[] = [];
     let wake: () => void = () => undefined;
     const unsubscribes = COMPLETION_PUSHES.map((event) =>
@@ -121,10 +123,13 @@ export class CompleteCommand extends KsiCommand<CompleteOptions> {
     );
     client.onClose(() => wake());
     const stop = () => unsubscribes.forEach((unsubscribe) => unsubscribe());
-    const wait = async (display: WaitDisplay) => {
+    const wait = async (display: WaitDisplay, acceptedStatus: string) => {
       let printed = '';
       // Off once the connection was lost: deltas pushed meanwhile are gone, so the rest comes with the end.
       let streaming = true;
+      // Sent again after a lost connection, the request may have ended meanwhile: its end was pushed to that connection.
+      const endedUnheard = acceptedStatus === 'queued' || acceptedStatus === 'processing' ? undefined : await this.endingFromRecord(client, request.request_id);
+      if (endedUnheard) return { end: endedUnheard, printed, streaming: false };
       for (;;) {
         for (const entry of seen.splice(0)) {
           if (entry.data.request_id !== request.request_id) continue;
@@ -146,7 +151,8 @@ export class CompleteCommand extends KsiCommand<CompleteOptions> {
         }
         if (!client.connected) {
           streaming = false;
-          const again = await this.askAgain(client, request, display);
+          display.update('the daemon went away; reaching it again');
+          const again = await this.askAgain(client, request);
           const ending = again.status === 'queued' || again.status === 'processing' ? undefined : await this.endingFromRecord(client, request.request_id);
           if (ending) return { end: ending, printed, streaming };
           continue;
@@ -166,9 +172,23 @@ export class CompleteCommand extends KsiCommand<CompleteOptions> {
     return { wait, stop };
   }
 
+  /**
+   * Queues the request. When the connection is lost before the answer (the daemon died or restarted
+   * meanwhile), the request may or may not have been queued: it is sent again under its id, which
+   * queues it at most once. A refusal (`shutting_down` among them) is an answer, and is reported.
+   */
+  private async submit(client: KsiClient, request: AsyncRequest): Promise<ResultOf<'completion:async'>> {
+    try {
+      return orFail(await client.sendSingle('completion:async', request));
+    } catch (error) {
+      if (!(error instanceof KsiConnectionError || error instanceof KsiTimeoutError)) throw error;
+      process.stderr.write(dim(`the daemon went away before answering; asking for request ${request.request_id} again\n`));
+      return this.askAgain(client, request);
+    }
+  }
+
   /** Sends the request again (the daemon answers with the one it has) until the daemon is back, for RECONNECT_FOR_MS at most. */
-  private async askAgain(client: KsiClient, request: AsyncRequest, display: WaitDisplay): Promise<ResultOf<'completion:async'>> {
-    display.update('the daemon went away; reaching it again');
+  private async askAgain(client: KsiClient, request: AsyncRequest): Promise<ResultOf<'completion:async'>> {
     const deadline = Date.now() + RECONNECT_FOR_MS;
     for (;;) {
       try {
