@@ -54,10 +54,16 @@ class TestCluster {
     return node;
   }
 
-  /** Runs a statement on the cluster's database behind the daemons' backs. */
-  async sql(text: string): Promise<void> {
+  /** A connection of the test's own to the cluster's database. */
+  async connect(): Promise<Client> {
     const client = new Client({ connectionString: this.url });
     await client.connect();
+    return client;
+  }
+
+  /** Runs a statement on the cluster's database behind the daemons' backs. */
+  async sql(text: string): Promise<void> {
+    const client = await this.connect();
     try {
       await client.query(text);
     } finally {
@@ -333,6 +339,38 @@ async function answeringFromMemory(cluster: TestCluster, client: KsiClient): Pro
     }
     expect(await a.sendSingle('state:get', { key: 'k' })).toMatchObject({ value: 'from node-1' });
     expect(cluster.nodes[1].readLog()).toContain('did not yield within two TTLs');
+  }, 60_000);
+
+  it('a node paused in the middle of a write holds what it wrote from the others for a TTL at most: the server ends its transaction', async () => {
+    const paused = await cluster.start(0);
+    await cluster.start(1);
+    const [a, b] = cluster.clients;
+    await a.sendSingle('state:set', { key: 'held', value: 'first' });
+    const blocker = await cluster.connect();
+    const writesOfPaused = (state: string) =>
+      blocker.query(`SELECT 1 FROM pg_stat_activity WHERE application_name = $1 AND ${state}`, [`ksi presence ${paused.pid}`]).then((found) => found.rowCount === 1);
+    try {
+      // node-0's delete waits for the row inside its transaction; it is paused there, then given the row.
+      await blocker.query('BEGIN');
+      await blocker.query(`SELECT 1 FROM state_entries WHERE key = 'held' FOR UPDATE`);
+      const deleting = a.sendSingle('state:delete', { key: 'held' }).catch((error: unknown) => error);
+      await eventually(() => writesOfPaused(`wait_event_type = 'Lock'`), 10_000, 'node-0 deleting, waiting for the row');
+      process.kill(paused.pid!, 'SIGSTOP');
+      try {
+        await blocker.query('ROLLBACK');
+        await eventually(() => writesOfPaused(`state = 'idle in transaction'`), 10_000, 'node-0 paused inside its transaction');
+        // Waits for node-0's transaction, which the server ends after a TTL.
+        expect(await b.sendSingle('state:set', { key: 'held', value: 'second' })).toMatchObject({ status: 'set' });
+      } finally {
+        process.kill(paused.pid!, 'SIGCONT');
+      }
+      expect(await deleting).toMatchObject({ code: 'storage_unavailable' });
+    } finally {
+      await blocker.end();
+    }
+    expect(await a.sendSingle('state:get', { key: 'held' })).toMatchObject({ found: true, value: 'second' });
+    await a.sendSingle('state:set', { key: 'after', value: 'node-0 writes again' });
+    expect(await b.sendSingle('state:get', { key: 'after' })).toMatchObject({ value: 'node-0 writes again' });
   }, 60_000);
 
   it('a monitor on one node streams every node’s events, each naming its node, and a trace follows a request across nodes', async () => {
