@@ -29,15 +29,8 @@ export function dataSourceOptions(config: KsiConfig): DataSourceOptions {
     return {
       type: 'postgres',
       url: config.databaseUrl,
-      extra: {
-        // Wide integers (counts, sums) come back as numbers, as SQLite's do; every KSI value fits in 2^53.
-        types: postgresTypes(),
-        max: 10,
-        // A node paused (or cut off) inside a transaction would hold its rows from every other node
-        // until it woke: the server ends such a transaction after a TTL, by which time the node's
-        // leases have ended too. KSI's transactions never wait on anything but the database.
-        idle_in_transaction_session_timeout: config.node.leaseTtlMs,
-      },
+      // Wide integers (counts, sums) come back as numbers, as SQLite's do; every KSI value fits in 2^53.
+      extra: { types: postgresTypes(), max: 10 },
       connectTimeoutMS: 5_000,
       migrations: postgresMigrations,
       migrationsRun: false,

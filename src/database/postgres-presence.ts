@@ -7,6 +7,12 @@ const LOCK = [0x6b7369, 1] as const;
 const LOCK_ROWS = `locktype = 'advisory' AND classid = ${LOCK[0]} AND objid = ${LOCK[1]} AND objsubid = 2 AND database = (SELECT oid FROM pg_database WHERE datname = current_database())`;
 /** How long one wait for the shared lock lasts before the node asks the holder to yield again. */
 const WAIT_MS = 250;
+/**
+ * How long the server lets a transaction of this connection wait for its next statement before
+ * ending the session: a TTL, and at least this, so that a node starved of CPU for a moment keeps
+ * its write.
+ */
+const IDLE_TRANSACTION_FLOOR_MS = 5_000;
 /** The code of the error writes fail with when the presence cannot be taken (see PostgresStorage's unavailable codes). */
 export const PRESENCE_UNAVAILABLE = 'KSI_PRESENCE';
 
@@ -95,6 +101,11 @@ export class PostgresPresence {
     client.on('end', () => this.lost(client));
     try {
       await client.connect();
+      // Every write runs here. A node paused (or cut off) inside a transaction would hold the rows it
+      // touched from every other node until it woke; the server ends it instead, by which time the
+      // node's leases have ended too. KSI's transactions wait on nothing but the database. A SET, not
+      // a startup parameter, which poolers such as PgBouncer refuse.
+      await client.query(`SET idle_in_transaction_session_timeout = ${Math.max(this.ttlMs, IDLE_TRANSACTION_FLOOR_MS)}`);
       await this.takeShared(client);
     } catch (error) {
       await client.end().catch(() => undefined);

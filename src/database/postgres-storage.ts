@@ -10,8 +10,8 @@ import { Storage, type PendingWrite, type SqlSession, type WriteOutcome } from '
 
 type Queryable = Pick<Pool, 'query'> | PoolClient;
 
-/** SQLSTATE classes and socket errors that say the server or the way to it is at fault, not the statement. */
-const UNAVAILABLE_CODES = new RegExp(`^(08|57P0[1-3]|53300|ECONNREFUSED|ECONNRESET|ENOENT|EPIPE|ETIMEDOUT|EHOSTUNREACH|${PRESENCE_UNAVAILABLE})`);
+/** SQLSTATE classes and socket errors that say the server or the way to it is at fault (or the server ended the session, as after a transaction left idle), not the statement. */
+const UNAVAILABLE_CODES = new RegExp(`^(08|57P0[1-5]|25P03|53300|ECONNREFUSED|ECONNRESET|ENOENT|EPIPE|ETIMEDOUT|EHOSTUNREACH|${PRESENCE_UNAVAILABLE})`);
 const UNAVAILABLE_MESSAGES = /Connection terminated|not queryable|timeout exceeded when trying to connect|Client was closed|not currently accepting connections/i;
 /** character_not_in_repertoire, untranslatable_character: text PostgreSQL cannot hold (NUL, chiefly). */
 const UNSTORABLE_TEXT_CODES = /^(22021|22P05)$/;

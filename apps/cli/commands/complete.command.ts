@@ -62,14 +62,14 @@ export class CompleteCommand extends KsiCommand<CompleteOptions> {
       // A daemon that is not running is said at once; one lost after this may have queued the request.
       await client.connect();
       const finished = options.wait ? this.waitForEnd(client, request) : undefined;
-      const accepted = await this.submit(client, request);
+      const { accepted, resent } = await this.submit(client, request);
       if (!finished) {
         process.stdout.write(`${accepted.request_id}\n`);
         return;
       }
       const display = new WaitDisplay(request.request_id);
       const interrupted = new Promise<'interrupted'>((resolve) => process.once('SIGINT', () => resolve('interrupted')));
-      const outcome = await Promise.race([finished.wait(display, accepted.status), interrupted]).finally(() => display.stop());
+      const outcome = await Promise.race([finished.wait(display, accepted.status, resent), interrupted]).finally(() => display.stop());
       if (outcome === 'interrupted') {
         // Nothing more is printed over the question.
         finished.stop();
@@ -112,7 +112,7 @@ export class CompleteCommand extends KsiCommand<CompleteOptions> {
    * the last attempt printed so far and whether it was still streaming. When the daemon goes away (a
    * restart), asks for the request again until it is back; the answer is then printed at the end.
    */
-  private waitForEnd(client: KsiClient, request: AsyncRequest): { wait: (display: WaitDisplay, acceptedStatus: string) => Promise<{ end: Ending; printed: string; streaming: boolean }>; stop: () => void } {
+  private waitForEnd(client: KsiClient, request: AsyncRequest): { wait: (display: WaitDisplay, acceptedStatus: string, resent: boolean) => Promise<{ end: Ending; printed: string; streaming: boolean }>; stop: () => void } {
     const seen: CompletionPush[] = [];
     let wake: () => void = () => undefined;
     const unsubscribes = COMPLETION_PUSHES.map((event) =>
@@ -123,13 +123,15 @@ export class CompleteCommand extends KsiCommand<CompleteOptions> {
     );
     client.onClose(() => wake());
     const stop = () => unsubscribes.forEach((unsubscribe) => unsubscribe());
-    const wait = async (display: WaitDisplay, acceptedStatus: string) => {
+    const wait = async (display: WaitDisplay, acceptedStatus: string, resent: boolean) => {
       let printed = '';
       // Off once the connection was lost: deltas pushed meanwhile are gone, so the rest comes with the end.
-      let streaming = true;
+      let streaming = !resent;
       // Sent again after a lost connection, the request may have ended meanwhile: its end was pushed to that connection.
-      const endedUnheard = acceptedStatus === 'queued' || acceptedStatus === 'processing' ? undefined : await this.endingFromRecord(client, request.request_id);
-      if (endedUnheard) return { end: endedUnheard, printed, streaming: false };
+      if (acceptedStatus !== 'queued' && acceptedStatus !== 'processing') {
+        const ending = await this.endingFromRecord(client, request.request_id).catch(unlessAway);
+        if (ending) return { end: ending, printed, streaming };
+      }
       for (;;) {
         for (const entry of seen.splice(0)) {
           if (entry.data.request_id !== request.request_id) continue;
@@ -153,7 +155,7 @@ export class CompleteCommand extends KsiCommand<CompleteOptions> {
           streaming = false;
           display.update('the daemon went away; reaching it again');
           const again = await this.askAgain(client, request);
-          const ending = again.status === 'queued' || again.status === 'processing' ? undefined : await this.endingFromRecord(client, request.request_id);
+          const ending = again.status === 'queued' || again.status === 'processing' ? undefined : await this.endingFromRecord(client, request.request_id).catch(unlessAway);
           if (ending) return { end: ending, printed, streaming };
           continue;
         }
@@ -177,13 +179,13 @@ export class CompleteCommand extends KsiCommand<CompleteOptions> {
    * meanwhile), the request may or may not have been queued: it is sent again under its id, which
    * queues it at most once. A refusal (`shutting_down` among them) is an answer, and is reported.
    */
-  private async submit(client: KsiClient, request: AsyncRequest): Promise<ResultOf<'completion:async'>> {
+  private async submit(client: KsiClient, request: AsyncRequest): Promise<{ accepted: ResultOf<'completion:async'>; resent: boolean }> {
     try {
-      return orFail(await client.sendSingle('completion:async', request));
+      return { accepted: orFail(await client.sendSingle('completion:async', request)), resent: false };
     } catch (error) {
       if (!(error instanceof KsiConnectionError || error instanceof KsiTimeoutError)) throw error;
       process.stderr.write(dim(`the daemon went away before answering; asking for request ${request.request_id} again\n`));
-      return this.askAgain(client, request);
+      return { accepted: await this.askAgain(client, request), resent: true };
     }
   }
 
@@ -194,10 +196,12 @@ export class CompleteCommand extends KsiCommand<CompleteOptions> {
       try {
         return orFail(await client.sendSingle('completion:async', request));
       } catch (error) {
-        const away = error instanceof KsiConnectionError || error instanceof KsiTimeoutError || (error instanceof KsiEventError && error.code === 'shutting_down');
-        if (!away) throw error;
+        if (!isAway(error)) throw error;
         if (Date.now() > deadline) {
-          throw new CliError(EXIT.unreachable, `The daemon went away and was not back within ${RECONNECT_FOR_MS / 1000} s; once it is, ksi send completion:status --request_id ${request.request_id} shows the request`);
+          throw new CliError(
+            EXIT.unreachable,
+            `The daemon did not answer again within ${RECONNECT_FOR_MS / 1000} s (stopped, still starting, or hung); once it answers, ksi send completion:status --request_id ${request.request_id} shows the request`,
+          );
         }
         await new Promise((resolve) => setTimeout(resolve, RECONNECT_EVERY_MS));
       }
@@ -214,6 +218,17 @@ export class CompleteCommand extends KsiCommand<CompleteOptions> {
     if (record.status === 'cancelled') return { status: 'cancelled' };
     return { status: 'failed', code: record.error_code ?? 'internal_error', error: record.error ?? 'failed' };
   }
+}
+
+/** A failure that says the daemon is out of reach for now (stopped, restarting, hung), not that the request is wrong. */
+function isAway(error: unknown): boolean {
+  return error instanceof KsiConnectionError || error instanceof KsiTimeoutError || (error instanceof KsiEventError && error.code === 'shutting_down');
+}
+
+/** Nothing, when the daemon is out of reach: the caller asks again once it is back. */
+function unlessAway(error: unknown): undefined {
+  if (isAway(error)) return undefined;
+  throw error;
 }
 
 /**
