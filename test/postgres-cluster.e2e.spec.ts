@@ -411,6 +411,37 @@ async function answeringFromMemory(cluster: TestCluster, client: KsiClient): Pro
     }
   }, 60_000);
 
+  it('an agent’s requests run on its node only, wherever they were sent: another node with free slots passes them over', async () => {
+    const agentsNode = await cluster.start(0);
+    const [a] = cluster.clients;
+    await a.sendSingle('agent:spawn', { profile: 'conversationalist', agent_id: 'homebound' });
+    // node-0's two slots, held by runs waiting for a file, taken while it is alone.
+    const gate = path.join(agentsNode.varDir, 'open');
+    const holders = [await submit(a, `[[result_after:${gate}]] hold one`, { conversation_id: 'h1' }), await submit(a, `[[result_after:${gate}]] hold two`, { conversation_id: 'h2' })];
+    await allRunning(a, holders);
+    await cluster.start(1);
+    const [, b] = cluster.clients;
+    await b.sendSingle('agent:send_message', { agent_id: 'homebound', message: { prompt: 'a turn of the agent' } });
+    await submit(b, 'the operator asks for the agent', { agent_id: 'homebound', conversation_id: 'operator' });
+    const db = await cluster.connect();
+    try {
+      const agentsRequests = async () => (await db.query<{ request_id: string; status: string }>(`SELECT request_id, status FROM completion_requests WHERE agent_id = 'homebound' ORDER BY seq`)).rows;
+      await eventually(async () => (await agentsRequests()).length === 2, 10_000, 'the agent’s turn and the operator’s request for it queued');
+      // Queued after them: node-1 runs it at once, having passed over the agent's.
+      const anywhere = await submit(b, 'any node may run this', { conversation_id: 'anywhere' });
+      await allCompleted(b, [anywhere]);
+      expect(await statusOf(b, anywhere)).toMatchObject({ result: { ksi: { node_id: 'node-1' } } });
+      const waiting = await agentsRequests();
+      expect(waiting.map((row) => row.status)).toEqual(['queued', 'queued']);
+      fs.writeFileSync(gate, '');
+      const ids = waiting.map((row) => row.request_id);
+      await allCompleted(b, [...holders, ...ids]);
+      for (const id of ids) expect(await statusOf(b, id)).toMatchObject({ result: { ksi: { node_id: 'node-0' } } });
+    } finally {
+      await db.end();
+    }
+  }, 60_000);
+
   it('an agent whose node dies moves to a live node with its inbox and session, and its turn in flight runs again there', async () => {
     await cluster.start(0);
     await cluster.start(1);

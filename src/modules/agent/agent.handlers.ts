@@ -137,7 +137,8 @@ export class AgentHandlers {
 
   @Handles(agentProfile)
   async profile({ agent_id }: ParamsOut<typeof agentProfile>): Promise<HandlerResult<typeof agentProfile>> {
-    return { profile: (await this.records.info(agent_id)).profile };
+    const { profile, node_id } = await this.records.info(agent_id);
+    return { profile, node_id };
   }
 
   @Handles(agentFindIdle)

@@ -33,6 +33,7 @@ const request = (
   account: "claude-cli",
   queuedAt: T0,
   cause: null,
+  runOn: null,
   ...fields,
 });
 
