@@ -1,5 +1,6 @@
 import { STORAGE_UNAVAILABLE } from '../libs/client/src';
 import { DaemonProcess, eventually } from './support/daemon-process';
+import { ksi } from './support/ksi-cli';
 import { databaseNameOf, postgresCluster } from './support/test-database';
 
 const cluster = postgresCluster();
@@ -24,6 +25,11 @@ const cluster = postgresCluster();
       });
       const health = await client.sendSingle('system:health', {});
       expect(health).toMatchObject({ status: 'unhealthy', database: { status: 'error', error: expect.any(String) } });
+      // The CLI says so too: not "Key not found" for a key it could not read, nor a crash.
+      for (const args of [['get', 'state', '--key', 'kept'], ['nodes']]) {
+        const { code, stderr } = await ksi([...args, '--socket', daemon.socketPath]);
+        expect({ args, code, stderr }).toEqual({ args, code: 1, stderr: expect.stringMatching(/^Error \(storage_unavailable\): The PostgreSQL server at .* cannot be reached/) });
+      }
     } finally {
       // Back whatever happened above: a daemon left without its database cannot finish a shutdown either.
       await cluster!.execute(`ALTER DATABASE "${database}" ALLOW_CONNECTIONS true`);

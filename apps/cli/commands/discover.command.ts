@@ -1,5 +1,6 @@
 import { Command, Option } from 'nest-commander';
 import type { EventDescription } from '../../../libs/client/src';
+import { orFail } from '../cli-error';
 import { DataCommand, type OutputOptions } from '../ksi-command';
 import { bold, dim, table } from '../output';
 
@@ -21,9 +22,7 @@ export class DiscoverCommand extends DataCommand<DiscoverOptions> {
   }
 
   protected async execute(_params: string[], options: DiscoverOptions): Promise<void> {
-    const result = await this.withClient(options, (client) =>
-      client.sendSingle('system:discover', { namespace: options.namespace, event: options.event, detail: false }),
-    );
+    const result = orFail(await this.withClient(options, (client) => client.sendSingle('system:discover', { namespace: options.namespace, event: options.event, detail: false })));
     this.print(options, result, () => render(result.events as Record<string, EventDescription>, result.namespaces, result.total));
   }
 }

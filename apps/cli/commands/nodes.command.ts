@@ -1,5 +1,6 @@
 import { Command, Option } from 'nest-commander';
 import type { ResultOf } from '../../../libs/client/src';
+import { orFail } from '../cli-error';
 import { DataCommand, type OutputOptions } from '../ksi-command';
 import { bold, dim, table } from '../output';
 
@@ -10,7 +11,7 @@ interface NodesOptions extends OutputOptions {
 @Command({ name: 'nodes', description: 'The daemons sharing this database, with their status and running completions (-o wide for more columns)' })
 export class NodesCommand extends DataCommand {
   protected async execute(_params: string[], options: NodesOptions): Promise<void> {
-    const answer = await this.withClient(options, (client) => client.sendSingle('cluster:nodes', { include_dead: !options.alive }));
+    const answer = orFail(await this.withClient(options, (client) => client.sendSingle('cluster:nodes', { include_dead: !options.alive })));
     this.print(options, answer, (wide) => render(answer, wide));
   }
 

@@ -1,5 +1,5 @@
 import { Command, Option, SubCommand } from 'nest-commander';
-import { CliError, EXIT, usageError } from '../cli-error';
+import { CliError, EXIT, orFail, usageError } from '../cli-error';
 import { jsonOrString } from '../data-flags';
 import { CommandGroup, DataCommand, type OutputOptions } from '../ksi-command';
 
@@ -26,7 +26,7 @@ abstract class StateKeyCommand extends DataCommand<StateOptions> {
 export class GetStateCommand extends StateKeyCommand {
   protected async execute(_params: string[], options: StateOptions): Promise<void> {
     const namespace = options.namespace ?? 'global';
-    const reply = await this.withClient(options, (client) => client.sendSingle('state:get', { key: options.key as string, namespace }));
+    const reply = orFail(await this.withClient(options, (client) => client.sendSingle('state:get', { key: options.key as string, namespace })));
     if (!reply.found) throw new CliError(EXIT.daemonError, `Key not found: ${options.key} (namespace: ${namespace})`);
     this.print(options, reply, () => (typeof reply.value === 'string' ? reply.value : JSON.stringify(reply.value, null, 2)));
   }
@@ -42,7 +42,7 @@ export class SetStateCommand extends StateKeyCommand {
   protected async execute(_params: string[], options: StateOptions): Promise<void> {
     if (options.value === undefined) throw usageError('--value is required');
     const namespace = options.namespace ?? 'global';
-    const written = await this.withClient(options, (client) => client.sendSingle('state:set', { key: options.key as string, value: jsonOrString(options.value as string), namespace }));
+    const written = orFail(await this.withClient(options, (client) => client.sendSingle('state:set', { key: options.key as string, value: jsonOrString(options.value as string), namespace })));
     this.print(options, written, () => `set ${namespace}/${options.key}`);
   }
 }

@@ -19,8 +19,8 @@ export class StatusCommand extends DataCommand {
     const status = await this.withClient(options, async (client): Promise<Status> => {
       const [daemon, queue, retries, { approvals }, { agents }, { rows: costs }] = await Promise.all([
         client.sendSingle('system:health'),
-        client.sendSingle('completion:queue_status'),
-        client.sendSingle('completion:retry_status'),
+        client.sendSingle('completion:queue_status').then(orFail),
+        client.sendSingle('completion:retry_status').then(orFail),
         client.sendSingle('approval:list', { status: 'pending' }).then(orFail),
         client.sendSingle('agent:list', {}).then(orFail),
         client.sendSingle('cost:summary', { by: 'agent' }).then(orFail),
