@@ -8,13 +8,14 @@ import pino from 'pino';
 import { systemReady } from '../libs/client/src';
 import { AppModule } from './app.module';
 import { loadConfig, type KsiConfig } from './config/config';
+import { postgresLocation } from './database/postgres-connection';
 import { EventBus } from './events/event-bus';
 import { daemonSettingsPath, recordDaemonSettings } from './lifecycle/daemon-settings';
 import { PidFile } from './lifecycle/pid-file';
 import { restrictVarDir } from './lifecycle/private-var-dir';
 import { varDirLockPath } from './lifecycle/lock-holder';
 import { assertSocketFree, lockVarDir } from './lifecycle/single-instance';
-import { startupFailure } from './lifecycle/startup-failure';
+import { postgresStartupFailure, startupFailure } from './lifecycle/startup-failure';
 import { createDaemonLog, NestLogAdapter } from './logging/logger';
 import { NdjsonServer } from './transport/ndjson.server';
 
@@ -48,8 +49,7 @@ export async function startDaemon(env: NodeJS.ProcessEnv = process.env): Promise
       useFactory: (server: NdjsonServer) => ({ strategy: server }),
     });
   } catch (error) {
-    // The causes startupFailure names are the SQLite file's; a PostgreSQL server's failure is shown as it is.
-    throw config.databaseUrl ? error : startupFailure(error, config.dbPath);
+    throw config.databaseUrl ? postgresStartupFailure(error, postgresLocation(config.databaseUrl)) : startupFailure(error, config.dbPath);
   }
   app.enableShutdownHooks(['SIGTERM', 'SIGINT'], { useProcessExit: true });
   // Nest ignores signals once shutdown runs; a second Ctrl-C means "now".

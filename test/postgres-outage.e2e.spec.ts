@@ -41,6 +41,20 @@ const cluster = postgresCluster();
     await client.close();
   });
 
+  it('a start on a database that does not exist fails with one line naming the server, the cause and what to do', async () => {
+    const failing = new DaemonProcess({ env: { KSI_DATABASE_URL: cluster!.urlOf('ksi_never_created') } });
+    try {
+      await expect(failing.start()).rejects.toThrow();
+      const { code } = await failing.waitForExit();
+      expect(code).toBe(1);
+      expect(failing.output.trim().split('\n')).toEqual([
+        expect.stringMatching(/^KSI daemon cannot start: the PostgreSQL server at \S+\/ksi_never_created: database "ksi_never_created" does not exist \(3D000\); create the database/),
+      ]);
+    } finally {
+      await failing.dispose();
+    }
+  });
+
   it('refuses text PostgreSQL cannot hold with invalid_params, naming why', async () => {
     const client = daemon.client();
     expect(await client.sendSingle('state:set', { key: 'nul\u0000key', value: 1 })).toEqual({ code: 'invalid_params', error: expect.stringContaining('holds the NUL character') });

@@ -51,3 +51,27 @@ function unwritableBecause(code: string | undefined, subject: string): string | 
     return (error as NodeJS.ErrnoException).code;
   }
 }
+
+/** What to do about a PostgreSQL server that refuses to serve the daemon, by its error's code. */
+const POSTGRES_ADVICE: [code: RegExp, advice: string][] = [
+  [/^(28P01|28000)$/, 'check the user and password in KSI_DATABASE_URL (and the server\'s pg_hba.conf)'],
+  [/^3D000$/, 'create the database (createdb) or correct its name in KSI_DATABASE_URL'],
+  [/^(ENOTFOUND|EAI_AGAIN)$/, 'check the host name in KSI_DATABASE_URL'],
+  [/^(ECONNREFUSED|ENOENT|ETIMEDOUT|EHOSTUNREACH)$/, 'check that the server runs and listens where KSI_DATABASE_URL says'],
+  [/^57P03$/, 'the server is starting or stopping: start KSI again in a moment'],
+  [/^53300$/, 'the server has no connection left: raise its max_connections or stop other clients'],
+  [/^42501$/, 'the user may not create KSI\'s tables: grant it CREATE on the database, or use its owner'],
+];
+
+/**
+ * The one line a failed start prints when the PostgreSQL server at `location` (no password) cannot
+ * serve the daemon: unreachable, a refused login, a missing database. Anything else is returned as it is.
+ */
+export function postgresStartupFailure(error: unknown, location: string): unknown {
+  if (error instanceof StartupError) return error;
+  const { code, message } = (error ?? {}) as { code?: unknown; message?: unknown };
+  const timedOut = typeof message === 'string' && /timeout/i.test(message) && code === undefined;
+  const advice = timedOut ? 'the server did not answer in time: check that it runs and is reachable' : POSTGRES_ADVICE.find(([pattern]) => typeof code === 'string' && pattern.test(code))?.[1];
+  if (!advice) return error;
+  return new StartupError(`KSI daemon cannot start: the PostgreSQL server at ${location}: ${String(message)}${typeof code === 'string' ? ` (${code})` : ''}; ${advice}.`);
+}
