@@ -341,6 +341,38 @@ async function answeringFromMemory(cluster: TestCluster, client: KsiClient): Pro
     expect(cluster.nodes[1].readLog()).toContain('did not yield within two TTLs');
   }, 60_000);
 
+  it('a second daemon started under a running node’s id is refused and changes nothing; once that node is gone, a daemon under its id takes back what it left', async () => {
+    const first = await cluster.start(0, { FAKE_CLAUDE_SLEEP_MS: OUTLASTS_THE_TEST });
+    const [a] = cluster.clients;
+    const running = await submit(a, 'runs through the attempt to copy its node', { conversation_id: 'kept' });
+    await allRunning(a, [running]);
+    await expect(cluster.start(1, { KSI_NODE_ID: 'node-0' })).rejects.toThrow();
+    const copy = cluster.nodes[1];
+    expect((await copy.waitForExit()).code).toBe(1);
+    expect(copy.output.trim().split('\n')).toEqual([
+      'KSI daemon cannot start: another daemon runs as node node-0 on this database (`ksi nodes -o wide` shows where): give each daemon its own KSI_NODE_ID, or stop that one first.',
+    ]);
+    expect(await statusOf(a, running)).toMatchObject({ status: 'processing', attempts: 1 });
+    expect(cluster.startsOf(running)).toHaveLength(1);
+    // Killed: its session ends with it, and a daemon under its id (here on another var dir) starts and runs its request again.
+    await first.stop('SIGKILL');
+    await cluster.start(1, { KSI_NODE_ID: 'node-0' });
+    await allCompleted(cluster.clients[1], [running]);
+    expect(await statusOf(cluster.clients[1], running)).toMatchObject({ attempts: 2, result: { ksi: { node_id: 'node-0' } } });
+  }, 60_000);
+
+  it('a daemon started under the id of a node paused for two TTLs ends that node’s hold on the id and starts; the paused one says so when it wakes', async () => {
+    const paused = await cluster.start(0);
+    process.kill(paused.pid!, 'SIGSTOP');
+    try {
+      await cluster.start(1, { KSI_NODE_ID: 'node-0' });
+      expect(cluster.nodes[1].readLog()).toContain('was silent for two TTLs');
+    } finally {
+      process.kill(paused.pid!, 'SIGCONT');
+    }
+    await eventually(() => paused.readLog().includes('another daemon took this node id'), 15_000, 'the woken daemon warning that its id was taken');
+  }, 60_000);
+
   it('a node paused in the middle of a write holds what it wrote from the others for a TTL (at least 5 s) at most: the server ends its transaction', async () => {
     const paused = await cluster.start(0);
     const other = await cluster.start(1);

@@ -25,7 +25,10 @@ import { WriteLock } from './write-lock';
       inject: [DataSource, KSI_CONFIG, WriteLock, CLOCK, DAEMON_LOG],
       useFactory: async (dataSource: DataSource, config: KsiConfig, lock: WriteLock, clock: Clock, log: Logger): Promise<Storage> => {
         await migrate(dataSource);
-        return storageOn(dataSource, config, lock, clock, log);
+        const storage = storageOn(dataSource, config, lock, clock, log);
+        // Before any module looks for work this node left (see PostgresNodeClaim).
+        await storage.claimNode(config.node.id);
+        return storage;
       },
     },
   ],

@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import { STORAGE_FULL, STORAGE_UNAVAILABLE } from '../../libs/client/src';
 import { systemClock, type Clock } from '../common/clock';
 import { EventError } from '../events/event-error';
+import { PostgresNodeClaim } from './postgres-node-claim';
 import { PRESENCE_UNAVAILABLE, PostgresPresence } from './postgres-presence';
 import { PostgresSignals } from './postgres-signals';
 import type { SqlParams, SqlStatement } from './sql-statement';
@@ -91,13 +92,14 @@ export class PostgresStorage extends Storage {
   private readonly presence: PostgresPresence;
   /** It listens for nodes asking a node alone to yield (from its first write on). */
   private yieldsHeard = false;
+  private nodeClaim?: PostgresNodeClaim;
 
   constructor(
     private readonly pool: Pool,
     readonly location: string,
     private readonly clock: Clock = systemClock,
-    log?: Pick<Logger, 'warn'>,
-    leaseTtlMs = 15_000,
+    private readonly log?: Pick<Logger, 'warn'>,
+    private readonly leaseTtlMs = 15_000,
   ) {
     super();
     this.reads = new PostgresSession(() => this.pool, (error) => this.storageFailure(error));
@@ -126,10 +128,17 @@ export class PostgresStorage extends Storage {
     return this.presence.soleEpoch();
   }
 
+  async claimNode(nodeId: string): Promise<void> {
+    const claim = new PostgresNodeClaim((this.pool as unknown as { options: ClientConfig }).options, nodeId, this.leaseTtlMs, this.log);
+    await claim.take();
+    this.nodeClaim = claim;
+  }
+
   async onApplicationShutdown(): Promise<void> {
     await this.flush();
     await this.presence.close();
     await this.signals.close();
+    await this.nodeClaim?.close();
   }
 
   async exclusively<T>(name: string, job: () => Promise<T>): Promise<T | undefined> {

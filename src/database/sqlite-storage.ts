@@ -64,6 +64,8 @@ export class SqliteStorage extends Storage {
     return 0;
   }
 
+  async claimNode(): Promise<void> {}
+
   async onApplicationShutdown(): Promise<void> {}
 
   exclusively<T>(_name: string, job: () => Promise<T>): Promise<T> {

@@ -106,6 +106,11 @@ export abstract class Storage implements SqlSession {
    * trusted; undefined while another node may write. SQLite: always the same (its file has one node).
    */
   abstract soleEpoch(): number | undefined;
+  /**
+   * Holds `nodeId` for this daemon while it runs; rejects (a StartupError) when another daemon
+   * sharing the database holds it. SQLite: at once (its var dir's lock keeps it to one daemon).
+   */
+  abstract claimNode(nodeId: string): Promise<void>;
   /** Stops listening for signals (at shutdown). */
   abstract onApplicationShutdown(): Promise<void>;
 
