@@ -373,6 +373,26 @@ async function answeringFromMemory(cluster: TestCluster, client: KsiClient): Pro
     await eventually(() => paused.readLog().includes('another daemon took this node id'), 15_000, 'the woken daemon warning that its id was taken');
   }, 60_000);
 
+  it('upkeep’s questions every few seconds stay out of the event log; the same question from a client is recorded', async () => {
+    await cluster.start(0);
+    const [a] = cluster.clients;
+    const db = await cluster.connect();
+    try {
+      const heartbeat = async () => (await db.query<{ at: number }>(`SELECT heartbeat_at AS at FROM cluster_nodes WHERE node_id = 'node-0'`)).rows[0]?.at;
+      const first = await heartbeat();
+      // Each heartbeat comes with a look for agents to adopt, which asks cluster:nodes.
+      await eventually(async () => (await heartbeat()) > first, 10_000, 'a heartbeat');
+      const second = await heartbeat();
+      await eventually(async () => (await heartbeat()) > second, 10_000, 'another heartbeat');
+      await a.sendSingle('cluster:nodes', {});
+      const recorded = async (name: string) => Number((await db.query<{ n: string }>('SELECT COUNT(*) AS n FROM event_log WHERE event_name = $1', [name])).rows[0].n);
+      await eventually(async () => (await recorded('cluster:nodes')) === 1, 10_000, 'the client’s cluster:nodes recorded');
+      expect(await recorded('completion:running_by_node')).toBe(1);
+    } finally {
+      await db.end();
+    }
+  }, 60_000);
+
   it('a node paused in the middle of a write holds what it wrote from the others for a TTL (at least 5 s) at most: the server ends its transaction', async () => {
     const paused = await cluster.start(0);
     const other = await cluster.start(1);

@@ -117,7 +117,7 @@ export class Dispatcher {
     const scope: CorrelationScope = { correlationId: external ? context.correlationId : (cause?.correlationId ?? context.correlationId), eventId };
     if (!external) context.correlationId = scope.correlationId;
     // A request from the socket is recorded with its reply (outcome and duration); an internal one as it is raised.
-    if (!external && this.tap.active) {
+    if (!external && this.tap.active && !context.unrecorded) {
       this.tap.record({ event_id: eventId, parent_id: cause?.eventId, event_name: context.event, data, timestamp: Date.now() / 1000, correlation_id: scope.correlationId, agent_id: context.agentId, source: 'internal' });
     }
     return correlationStorage.run(scope, () => (handlers.length === 1 ? this.runOne(handlers[0], data, context) : this.runAll(handlers, data, context)));

@@ -23,8 +23,13 @@ export interface EventContext {
   connection?: ClientConnection;
   /** Set once a connection identified itself as an agent. */
   agentId?: string;
+  /** A question the daemon asks itself every few seconds (cluster upkeep), and what it raises: not recorded, as it would flood the event log. */
+  unrecorded?: true;
 }
 
 export function internalContext(event: string, parent?: EventContext): EventContext {
-  return { event, correlationId: parent?.correlationId ?? null, agentId: parent?.agentId };
+  return { event, correlationId: parent?.correlationId ?? null, agentId: parent?.agentId, ...(parent?.unrecorded && { unrecorded: true }) };
 }
+
+/** The parent of upkeep's questions (see EventContext.unrecorded). */
+export const UPKEEP: EventContext = { event: 'upkeep', correlationId: null, unrecorded: true };

@@ -10,6 +10,7 @@ import {
 } from '../../../libs/client/src';
 import { KSI_CONFIG, type KsiConfig } from '../../config/config';
 import { EventBus } from '../../events/event-bus';
+import { UPKEEP } from '../../events/event-context';
 import { Listens } from '../../events/handles.decorator';
 import { ShutdownHandler } from '../../lifecycle/shutdown-handler.decorator';
 import { DAEMON_LOG } from '../../logging/logger';
@@ -114,7 +115,7 @@ export class AgentOwnership implements OnModuleInit {
 
   /** The nodes not dead: a node forgotten from the list (silent for a day) counts as dead too. */
   private async aliveNodes(): Promise<string[]> {
-    const { nodes } = await this.bus.requestOne(clusterNodes, { include_dead: true });
+    const { nodes } = await this.bus.requestOne(clusterNodes, { include_dead: true }, UPKEEP);
     return nodes.filter((node) => node.status !== 'dead').map((node) => node.node_id);
   }
 

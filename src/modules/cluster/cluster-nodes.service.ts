@@ -4,6 +4,7 @@ import { completionRunningByNode, type ClusterNodeInfo } from '../../../libs/cli
 import { CLOCK, type Clock } from '../../common/clock';
 import { KSI_CONFIG, type KsiConfig } from '../../config/config';
 import { EventBus } from '../../events/event-bus';
+import type { EventContext } from '../../events/event-context';
 import { ShutdownHandler } from '../../lifecycle/shutdown-handler.decorator';
 import { DAEMON_LOG } from '../../logging/logger';
 import type { ClusterNode } from './cluster-node.entity';
@@ -52,9 +53,9 @@ export class ClusterNodes implements OnApplicationBootstrap {
     if (this.clustered) await this.repo.stopped(this.config.node.id, this.clock.now());
   }
 
-  async list(includeDead: boolean): Promise<ClusterNodeInfo[]> {
+  async list(includeDead: boolean, context: EventContext): Promise<ClusterNodeInfo[]> {
     const now = this.clock.now();
-    const [rows, { running }] = await Promise.all([this.clustered ? this.repo.all() : [this.thisNode(now)], this.bus.requestOne(completionRunningByNode, {})]);
+    const [rows, { running }] = await Promise.all([this.clustered ? this.repo.all() : [this.thisNode(now)], this.bus.requestOne(completionRunningByNode, {}, context)]);
     return rows.map((row) => this.describe(row, now, running[row.nodeId] ?? 0)).filter((node) => includeDead || node.status !== 'dead');
   }
 

@@ -1,6 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { clusterNodes, type HandlerResult, type ParamsOut } from '../../../libs/client/src';
 import { KSI_CONFIG, type KsiConfig } from '../../config/config';
+import type { EventContext } from '../../events/event-context';
 import { Handles } from '../../events/handles.decorator';
 import { ClusterNodes } from './cluster-nodes.service';
 
@@ -12,7 +13,7 @@ export class ClusterHandlers {
   ) {}
 
   @Handles(clusterNodes)
-  async nodesList({ include_dead }: ParamsOut<typeof clusterNodes>): Promise<HandlerResult<typeof clusterNodes>> {
-    return { node_id: this.config.node.id, lease_ttl_ms: this.config.node.leaseTtlMs, nodes: await this.nodes.list(include_dead) };
+  async nodesList({ include_dead }: ParamsOut<typeof clusterNodes>, context: EventContext): Promise<HandlerResult<typeof clusterNodes>> {
+    return { node_id: this.config.node.id, lease_ttl_ms: this.config.node.leaseTtlMs, nodes: await this.nodes.list(include_dead, context) };
   }
 }

@@ -6,6 +6,7 @@ import { CLOCK, type Clock } from '../../common/clock';
 import { KSI_CONFIG, type KsiConfig } from '../../config/config';
 import { Storage } from '../../database/storage';
 import { EventBus } from '../../events/event-bus';
+import { UPKEEP } from '../../events/event-context';
 import { DAEMON_LOG } from '../../logging/logger';
 import { killCliProcessesOf } from './cli-processes';
 import { CompletionNotifier } from './completion-notifier';
@@ -136,7 +137,7 @@ export class CompletionLeases {
     const running = [...this.live.leases().keys()];
     const next = await this.repo.nextExpiry(running);
     if (next === null || next >= this.clock.now()) return;
-    const { nodes } = await this.bus.requestOne(clusterNodes, { include_dead: true });
+    const { nodes } = await this.bus.requestOne(clusterNodes, { include_dead: true }, UPKEEP);
     const varDirs = new Map(nodes.filter((node) => node.host === this.config.node.host).map((node) => [node.node_id, node.var_dir]));
     const taken = await this.repo.takeOverExpired(
       this.clock.now(),
