@@ -87,6 +87,16 @@ describe('agents with the fake Claude CLI (real daemon)', () => {
     expect(invocation('too late')).toBeUndefined();
   });
 
+  it('terminate ends the requests others made for the agent too: they would run without its workspace and rights', async () => {
+    await send('agent:spawn', { profile: 'base_agent', agent_id: 'asked-for' });
+    const running = await send('completion:async', { prompt: 'for the agent [[hang]]', agent_id: 'asked-for', conversation_id: 'for-agent-running' });
+    const queued = await send('completion:async', { prompt: 'also for the agent', agent_id: 'asked-for', conversation_id: 'for-agent-running' });
+    await eventually(() => invocation('for the agent [[hang]]') !== undefined);
+    expect(await send('agent:terminate', { agent_id: 'asked-for' })).toEqual({ agent_id: 'asked-for', status: 'terminated' });
+    for (const { request_id } of [running, queued]) expect(await send('completion:status', { request_id })).toMatchObject({ status: 'cancelled' });
+    expect(invocation('also for the agent')).toBeUndefined();
+  });
+
   it('claims a message with the id of the request that will answer it, before queuing that request', async () => {
     // The database refuses the turn's request: what is left is the claim alone.
     if (postgresCluster()) {

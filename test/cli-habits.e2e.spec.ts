@@ -69,6 +69,8 @@ describe('the ksi CLI’s everyday habits (built binary, real daemon)', () => {
     const status = await run('status');
     expect(status.code).toBe(0);
     for (const label of ['DAEMON', 'NODES', 'QUEUE', 'APPROVALS']) expect(status.stdout).toContain(label);
+    // Running counts every node's requests; the limit is this node's.
+    expect(status.stdout).toMatch(/QUEUE\s+0 running \(this node runs \d+ at most\)/);
     expect(status.stdout).toMatch(/habits-1\s+idle\s+base_agent/);
     const json = JSON.parse((await run('status', '-o', 'json')).stdout);
     expect(json).toMatchObject({ daemon: { pid: daemon.pid }, queue: { limit: expect.any(Number) }, approvals: [], agents: expect.arrayContaining([expect.objectContaining({ agent_id: 'habits-1' })]) });

@@ -393,6 +393,23 @@ async function answeringFromMemory(cluster: TestCluster, client: KsiClient): Pro
     }
   }, 60_000);
 
+  it('a node’s checkpoint holds its own requests: restarted, it reports those it accepted or ran, not the other nodes’', async () => {
+    const restarted = await cluster.start(0, { KSI_MAX_CONCURRENT: '1', FAKE_CLAUDE_SLEEP_MS: OUTLASTS_THE_TEST });
+    const [a] = cluster.clients;
+    const own = await submit(a, 'node-0 runs this', { conversation_id: 'own' });
+    await allRunning(a, [own]);
+    await cluster.start(1, { FAKE_CLAUDE_SLEEP_MS: OUTLASTS_THE_TEST });
+    const [, b] = cluster.clients;
+    // node-0's one slot is taken: node-1 runs it.
+    const others = await submit(b, 'node-1 runs this', { conversation_id: 'others' });
+    await allRunning(b, [others]);
+    await restarted.stop();
+    await cluster.start(0);
+    const health = (await cluster.clients[0].sendSingle('system:health', {})) as { restored?: { results: Record<string, unknown> } };
+    expect(health.restored?.results.completion).toMatchObject({ restored_requests: 1, retried_after_restart: 1 });
+    expect(await statusOf(b, others)).toMatchObject({ status: 'processing', attempts: 1 });
+  }, 60_000);
+
   it('a node paused in the middle of a write holds what it wrote from the others for a TTL (at least 5 s) at most: the server ends its transaction', async () => {
     const paused = await cluster.start(0);
     const other = await cluster.start(1);

@@ -49,7 +49,7 @@ function render({ daemon, queue, retrying, approvals, agents, costs }: Status, w
   const summary = table([
     [bold('DAEMON'), `${daemonStatus(daemon)}, v${daemon.version}, pid ${daemon.pid}, up ${Math.round(daemon.uptime)}s, ${daemon.memory.rss_mb} MB, ${daemon.connections} connections`],
     [bold('NODES'), nodesLine(daemon.cluster)],
-    [bold('QUEUE'), `${queue.processing} running of ${queue.limit}, ${queue.queued} queued, ${retrying} retrying, ${parked} parked`],
+    [bold('QUEUE'), `${queue.processing} running (this node runs ${queue.limit} at most), ${queue.queued} queued, ${retrying} retrying, ${parked} parked`],
     [bold('APPROVALS'), approvals.length === 0 ? 'none waiting' : `${approvals.length} waiting (ksi approvals)`],
   ]);
   if (agents.length === 0) return `${summary}\n\n${dim('No agents')}`;

@@ -137,8 +137,7 @@ export class AgentHandlers {
 
   @Handles(agentProfile)
   async profile({ agent_id }: ParamsOut<typeof agentProfile>): Promise<HandlerResult<typeof agentProfile>> {
-    const { profile, node_id } = await this.records.info(agent_id);
-    return { profile, node_id };
+    return { profile: (await this.records.info(agent_id)).profile };
   }
 
   @Handles(agentFindIdle)

@@ -47,7 +47,6 @@ export class CompletionAdmission {
     const now = this.clock.now();
     const account = accountOf(params);
     const cause = correlationStorage.getStore();
-    const agent = await this.agentOf(params.agent_id, context);
     const inserted = await this.repo.insert({
       requestId,
       status: 'queued',
@@ -61,8 +60,7 @@ export class CompletionAdmission {
       nextAttemptAt: now,
       clientId: params.client_id ?? context.connection?.id ?? null,
       agentId: params.agent_id ?? null,
-      profile: agent?.profile ?? null,
-      runOn: agent?.node_id ?? null,
+      profile: await this.profileOf(params.agent_id, context),
       account,
       queuedAt: now,
       cause: cause ? JSON.stringify(cause) : null,
@@ -128,10 +126,11 @@ export class CompletionAdmission {
     return limited;
   }
 
-  /** The composed profile (costs add up by profile) and node of the agent a request runs for; none for an agent KSI does not manage. */
-  private async agentOf(agentId: string | undefined, context: EventContext): Promise<HandlerResult<typeof agentProfile> | undefined> {
-    if (agentId === undefined) return undefined;
-    return this.bus.requestOne(agentProfile, { agent_id: agentId }, context).catch(() => undefined);
+  /** The composed profile of the agent a request runs for, so costs add up by profile; none for an agent KSI does not manage. */
+  private async profileOf(agentId: string | undefined, context: EventContext): Promise<string | null> {
+    if (agentId === undefined) return null;
+    const agent = await this.bus.requestOne(agentProfile, { agent_id: agentId }, context).catch(() => undefined);
+    return agent?.profile ?? null;
   }
 }
 

@@ -1,5 +1,6 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import type { CompletionCheckpointPart, CompletionRestoreCheck } from '../../../libs/client/src';
+import { KSI_CONFIG, type KsiConfig } from '../../config/config';
 import { CompletionRepository, type ActiveRequest } from './completion.repository';
 import { CompletionScheduler } from './completion-scheduler';
 import { LiveRequests } from './live-requests';
@@ -8,15 +9,19 @@ import { LiveRequests } from './live-requests';
 @Injectable()
 export class CompletionCheckpoint {
   constructor(
+    @Inject(KSI_CONFIG) private readonly config: KsiConfig,
     private readonly repo: CompletionRepository,
     private readonly live: LiveRequests,
     private readonly scheduler: CompletionScheduler,
   ) {}
 
-  /** Every accepted request not finished yet; those this stop interrupted count as processing. */
+  /**
+   * Every request not finished yet that this node accepted or runs (in a cluster, the others' are in
+   * their own checkpoints); those this stop interrupted count as processing.
+   */
   async collect(): Promise<CompletionCheckpointPart> {
-    const active = await this.repo.active();
-    const wasRunning = (row: ActiveRequest) => row.status === 'processing' || this.live.wasInterrupted(row.requestId);
+    const active = await this.repo.active(!this.config.node.clustered);
+    const wasRunning = (row: ActiveRequest) => (row.status === 'processing' && row.owner === this.config.node.id) || this.live.wasInterrupted(row.requestId);
     const slice = ({ requestId, attempts, queueKey }: ActiveRequest): CompletionCheckpointPart['queued'][number] => ({ request_id: requestId, attempts, queue_key: queueKey });
     return { queued: active.filter((row) => !wasRunning(row)).map(slice), processing: active.filter(wasRunning).map(slice) };
   }

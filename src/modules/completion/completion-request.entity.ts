@@ -119,13 +119,6 @@ export class CompletionRequest {
   @Column('text', { name: 'accepted_by', nullable: true })
   acceptedBy: string | null;
 
-  /**
-   * The only node that may run the request: for an agent KSI manages, its node, where its workspace
-   * and tools are; moved with the agent (completion:adopt_agent). Null: any node.
-   */
-  @Column('text', { name: 'run_on', nullable: true })
-  runOn: string | null;
-
   /** The node whose lease runs the request while `processing`; null otherwise. */
   @Column('text', { nullable: true })
   owner: string | null;

@@ -63,8 +63,9 @@ export class CompletionHandlers {
   @Handles(completionEndTurns)
   async endTurns({ agent_id, request_ids }: ParamsOut<typeof completionEndTurns>): Promise<HandlerResult<typeof completionEndTurns>> {
     const barred = await this.repo.barNeverQueued(agent_id, request_ids, 'Never queued: its agent was terminated first', this.clock.now());
-    // One that ended meanwhile stays as it ended.
-    for (const id of request_ids.filter((requestId) => !barred.includes(requestId))) await this.cancellation.cancel(id).catch(() => undefined);
+    // Requests made for it by others too: they would run without its workspace and rights. One that ended meanwhile stays as it ended.
+    const ending = new Set([...request_ids.filter((requestId) => !barred.includes(requestId)), ...(await this.repo.activeOfAgent(agent_id))]);
+    for (const id of ending) await this.cancellation.cancel(id).catch(() => undefined);
     return { barred };
   }
 

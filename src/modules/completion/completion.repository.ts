@@ -25,7 +25,7 @@ export interface TakenOver {
 }
 
 /** What the checkpoint lists of an unfinished request. */
-export type ActiveRequest = Pick<CompletionRequest, 'requestId' | 'status' | 'attempts' | 'queueKey'>;
+export type ActiveRequest = Pick<CompletionRequest, 'requestId' | 'status' | 'attempts' | 'queueKey' | 'owner'>;
 
 /** One queue key's unfinished requests. */
 export interface QueueLoad {
@@ -57,7 +57,7 @@ const FENCE = "owner = @me AND lease_epoch = @epoch AND status = 'processing'";
 /** What ends a lease: the request leaves `processing`. */
 const NO_LEASE = 'owner = NULL, lease_expires_at = NULL';
 
-/** The request's account is not parked by a usage window at ? (now). */
+/** The request's account is not parked by a usage window at @now. */
 const NOT_PARKED = 'NOT EXISTS (SELECT 1 FROM usage_windows w WHERE w.account = r.account AND w.paused_until > @now)';
 
 /** The payload of a row that bars a turn never queued: no request has it. */
@@ -80,11 +80,11 @@ const oldestFirst = linkOrder('');
 const statements = {
   // SQLite has one writer; PostgreSQL's nodes insert at once, so its order comes from a sequence.
   insert: sql(
-    `INSERT INTO completion_requests (request_id, seq, status, queue_key, session_id, priority, model, payload, attempts, max_attempts, next_attempt_at, client_id, agent_id, profile, account, queued_at, cause, accepted_by, run_on)
-     VALUES (@requestId, (SELECT COALESCE(MAX(seq), 0) + 1 FROM completion_requests), @status, @queueKey, @sessionId, @priority, @model, @payload, @attempts, @maxAttempts, @nextAttemptAt, @clientId, @agentId, @profile, @account, @queuedAt, @cause, @me, @runOn)
+    `INSERT INTO completion_requests (request_id, seq, status, queue_key, session_id, priority, model, payload, attempts, max_attempts, next_attempt_at, client_id, agent_id, profile, account, queued_at, cause, accepted_by)
+     VALUES (@requestId, (SELECT COALESCE(MAX(seq), 0) + 1 FROM completion_requests), @status, @queueKey, @sessionId, @priority, @model, @payload, @attempts, @maxAttempts, @nextAttemptAt, @clientId, @agentId, @profile, @account, @queuedAt, @cause, @me)
      ON CONFLICT (request_id) DO NOTHING`,
-    `INSERT INTO completion_requests (request_id, seq, status, queue_key, session_id, priority, model, payload, attempts, max_attempts, next_attempt_at, client_id, agent_id, profile, account, queued_at, cause, accepted_by, run_on)
-     VALUES (@requestId, nextval('completion_requests_seq'), @status, @queueKey, @sessionId, @priority, @model, @payload, @attempts, @maxAttempts, @nextAttemptAt, @clientId, @agentId, @profile, @account, @queuedAt, @cause, @me, @runOn)
+    `INSERT INTO completion_requests (request_id, seq, status, queue_key, session_id, priority, model, payload, attempts, max_attempts, next_attempt_at, client_id, agent_id, profile, account, queued_at, cause, accepted_by)
+     VALUES (@requestId, nextval('completion_requests_seq'), @status, @queueKey, @sessionId, @priority, @model, @payload, @attempts, @maxAttempts, @nextAttemptAt, @clientId, @agentId, @profile, @account, @queuedAt, @cause, @me)
      ON CONFLICT (request_id) DO NOTHING`,
   ),
   byId: sql(`SELECT ${REQUEST} FROM completion_requests r WHERE r.request_id = ?`),
@@ -98,12 +98,16 @@ const statements = {
      ON CONFLICT (request_id) DO NOTHING`,
   ),
   barredOf: sql(`SELECT request_id FROM completion_requests WHERE request_id IN (SELECT value FROM json_each(?)) AND payload = '${NEVER_QUEUED}'`, `SELECT request_id FROM completion_requests WHERE request_id IN (SELECT jsonb_array_elements_text(?::jsonb)) AND payload = '${NEVER_QUEUED}'`),
-  // Queue heads due now whose queue runs nothing, and that may run here; on PostgreSQL rows other nodes are claiming are skipped, not waited for.
+  // Queue heads due now whose queue runs nothing; on PostgreSQL rows other nodes are claiming are skipped, not waited for.
+  // There, a request for an agent KSI runs is claimed only by the agent's node, where its workspace and
+  // tools are: read from the agent's row in the same statement, so that no copy of it can go stale
+  // (an agent adopted meanwhile, or released by a node stopping, whose requests then wait).
   claimable: sql(
     `SELECT r.request_id FROM completion_requests r WHERE r.status = 'queued' AND r.next_attempt_at <= @now AND ${NOT_PARKED} AND ${HEAD} AND ${QUEUE_FREE}
      ORDER BY r.priority, r.seq LIMIT @limit`,
     `SELECT r.request_id FROM completion_requests r WHERE r.status = 'queued' AND r.next_attempt_at <= @now AND ${NOT_PARKED} AND ${HEAD} AND ${QUEUE_FREE}
-     AND (r.run_on IS NULL OR r.run_on = @me) ORDER BY r.priority, r.seq LIMIT @limit FOR UPDATE SKIP LOCKED`,
+     AND (r.agent_id IS NULL OR NOT EXISTS (SELECT 1 FROM agents a WHERE a.agent_id = r.agent_id AND a.owner IS DISTINCT FROM @me))
+     ORDER BY r.priority, r.seq LIMIT @limit FOR UPDATE SKIP LOCKED`,
   ),
   claim: sql(
     `UPDATE completion_requests SET status = 'processing', owner = @me, lease_epoch = lease_epoch + 1, lease_expires_at = @until, pid = NULL WHERE request_id IN (SELECT value FROM json_each(@ids)) AND status = 'queued'`,
@@ -138,8 +142,6 @@ const statements = {
     `UPDATE completion_requests SET accepted_by = @me WHERE agent_id = @agent AND ${ACTIVE} AND (accepted_by IS NULL OR accepted_by NOT IN (SELECT value FROM json_each(@alive)))`,
     `UPDATE completion_requests SET accepted_by = @me WHERE agent_id = @agent AND ${ACTIVE} AND (accepted_by IS NULL OR accepted_by NOT IN (SELECT jsonb_array_elements_text(@alive::jsonb)))`,
   ),
-  // An adopted agent's requests run where it now is; those it runs for any node stay so.
-  moveRunOn: sql(`UPDATE completion_requests SET run_on = @me WHERE agent_id = @agent AND ${ACTIVE} AND run_on IS NOT NULL AND run_on <> @me`),
   runningByNode: sql(`SELECT owner, COUNT(*) AS n FROM completion_requests WHERE status = 'processing' AND owner IS NOT NULL GROUP BY owner`),
   queuedOf: sql(`SELECT r.request_id AS "requestId", r.session_id AS "sessionId", r.attempts FROM completion_requests r WHERE r.status = 'queued' AND r.account = ? ORDER BY r.priority, r.seq`),
   queuedByAccount: sql(`SELECT account, COUNT(*) AS n FROM completion_requests WHERE status = 'queued' GROUP BY account`),
@@ -163,7 +165,11 @@ const statements = {
   cancelWaiting: sql(
     `UPDATE completion_requests SET status = 'cancelled', completed_at = ?, error_code = 'cancelled', pid = NULL, ${NO_LEASE}, lease_epoch = lease_epoch + 1 WHERE request_id = ? AND ${ACTIVE}`,
   ),
-  active: sql(`SELECT request_id AS "requestId", status, attempts, queue_key AS "queueKey" FROM completion_requests WHERE ${ACTIVE} ORDER BY seq`),
+  active: sql(
+    `SELECT request_id AS "requestId", status, attempts, queue_key AS "queueKey", owner FROM completion_requests
+     WHERE ${ACTIVE} AND (@all = 1 OR accepted_by = @me OR owner = @me) ORDER BY seq`,
+  ),
+  activeOfAgent: sql(`SELECT request_id FROM completion_requests WHERE agent_id = ? AND ${ACTIVE}`),
   // SQLite takes a JSON array of ids with json_each, PostgreSQL with jsonb_array_elements_text.
   statuses: sql(
     'SELECT request_id AS "requestId", status FROM completion_requests WHERE request_id IN (SELECT value FROM json_each(?))',
@@ -288,15 +294,11 @@ export class CompletionRepository {
   }
 
   /**
-   * The agent's unfinished requests run on this node from now on (it adopted the agent), and report
-   * to it, but for those a node in `aliveNodes` accepted (its client waits there); resolves with how
-   * many report here.
+   * The agent's unfinished requests report to this node from now on (it adopted the agent), but for
+   * those a node in `aliveNodes` accepted (its client waits there); resolves with how many.
    */
   adoptAgent(agentId: string, aliveNodes: string[]): Promise<number> {
-    return this.storage.write(async (tx) => {
-      await tx.run(statements.moveRunOn, { me: this.me, agent: agentId });
-      return tx.run(statements.adoptAgent, { me: this.me, agent: agentId, alive: JSON.stringify(aliveNodes) });
-    });
+    return this.storage.write((tx) => tx.run(statements.adoptAgent, { me: this.me, agent: agentId, alive: JSON.stringify(aliveNodes) }));
   }
 
   /** Requests running per node. */
@@ -371,9 +373,14 @@ export class CompletionRepository {
     return this.storage.write(async (tx) => (await tx.run(statements.cancelWaiting, [now, id])) === 1);
   }
 
-  /** Unfinished requests in acceptance order. */
-  active(): Promise<ActiveRequest[]> {
-    return this.storage.all<ActiveRequest>(statements.active);
+  /** Unfinished requests in acceptance order: `all`, or those this node accepted or runs. */
+  active(all: boolean): Promise<ActiveRequest[]> {
+    return this.storage.all<ActiveRequest>(statements.active, { all: all ? 1 : 0, me: this.me });
+  }
+
+  /** The unfinished requests made for an agent. */
+  activeOfAgent(agentId: string): Promise<string[]> {
+    return this.storage.column<string>(statements.activeOfAgent, [agentId]);
   }
 
   /** The status of each of `ids` that has a row. */

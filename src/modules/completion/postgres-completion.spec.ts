@@ -33,7 +33,6 @@ const request = (
   account: "claude-cli",
   queuedAt: T0,
   cause: null,
-  runOn: null,
   ...fields,
 });
 
@@ -163,7 +162,7 @@ async function scenario(storage: Storage): Promise<Record<string, unknown>> {
   seen.ofChain = (await requests.ofChain("s1")).map((row) => row.requestId);
   seen.a1 = await requests.byId("a1");
   seen.missing = await requests.byId("nope");
-  seen.active = await requests.active();
+  seen.active = await requests.active(true);
   seen.statuses = [
     ...(await requests.statuses(["a1", "b1", "c1", "nope"])),
   ].sort();
@@ -276,7 +275,7 @@ async function scenario(storage: Storage): Promise<Record<string, unknown>> {
       });
       expect(seen.missing).toBeUndefined();
       expect(seen.active).toEqual([
-        { requestId: "b1", status: "queued", attempts: 2, queueKey: "B" },
+        { requestId: "b1", status: "queued", attempts: 2, queueKey: "B", owner: null },
       ]);
       expect(seen.statuses).toEqual([
         ["a1", "completed"],

@@ -166,9 +166,9 @@ export const agentInbox = defineInternal('agent:inbox', {
   result: z.object({ message_id: z.number() }),
 });
 export const agentProfile = defineInternal('agent:profile', {
-  summary: 'The composed profile an agent runs, so its costs add up by profile, and the node it runs on, where its requests must run',
+  summary: 'The composed profile an agent runs, so its costs add up by profile',
   params: agentIdParams,
-  result: z.object({ profile: z.string(), node_id: z.string().nullable() }),
+  result: z.object({ profile: z.string() }),
 });
 export const agentFindIdle = defineInternal('agent:find_idle', {
   summary: 'An idle agent with these capabilities',

@@ -201,7 +201,7 @@ export type UsageWindow = z.output<typeof usageWindow>;
 export const queueStatusResult = z.object({
   queued: z.number(),
   processing: z.number(),
-  limit: z.number().describe('KSI_MAX_CONCURRENT'),
+  limit: z.number().describe('KSI_MAX_CONCURRENT: how many this node runs at once (processing and queued count every node)'),
   queues: z.array(z.object({ queue_key: z.string(), queued: z.number(), processing: z.number() })),
   usage_windows: z
     .array(usageWindow.extend({ parked: z.number().describe('Queued requests of the account waiting for the reset') }))
@@ -318,7 +318,7 @@ export const completionFailed = defineInternal('completion:failed', {
 });
 
 export const completionEndTurns = defineInternal('completion:end_turns', {
-  summary: "An agent is terminated: its turns in flight end, cancelled if queued or running, barred if not queued yet (a node starting one cannot queue it after)",
+  summary: "An agent is terminated: its turns in flight, and every other request made for it, end: cancelled if queued or running, barred if not queued yet (a node starting one cannot queue it after)",
   params: z.object({ agent_id: z.string(), request_ids: z.array(z.string()).describe('The requests of its turns in flight') }),
   result: z.object({ barred: z.array(z.string()).describe('Those of request_ids not queued yet, now barred') }),
 });

@@ -17,7 +17,6 @@ import { UsageWindows1764110000000 } from './1764110000000-usage-windows';
 import { Approvals1764120000000 } from './1764120000000-approvals';
 import { Cluster1764130000000 } from './1764130000000-cluster';
 import { Orchestrations1764140000000 } from './1764140000000-orchestrations';
-import { CompletionRunOn1764150000000 } from './1764150000000-completion-run-on';
 
 /** Every migration, oldest first; run at start (the daemon never uses `synchronize`). */
 export const sqliteMigrations = [
@@ -40,5 +39,4 @@ export const sqliteMigrations = [
   Approvals1764120000000,
   Cluster1764130000000,
   Orchestrations1764140000000,
-  CompletionRunOn1764150000000,
 ];
