@@ -350,7 +350,7 @@ async function answeringFromMemory(cluster: TestCluster, client: KsiClient): Pro
     const copy = cluster.nodes[1];
     expect((await copy.waitForExit()).code).toBe(1);
     expect(copy.output.trim().split('\n')).toEqual([
-      'KSI daemon cannot start: another daemon runs as node node-0 on this database (`ksi nodes -o wide` shows where): give each daemon its own KSI_NODE_ID, or stop that one first.',
+      'KSI daemon cannot start: another daemon runs as node node-0 on this database (it is running; `ksi nodes -o wide` shows where): give each daemon its own KSI_NODE_ID, or stop that one first.',
     ]);
     expect(await statusOf(a, running)).toMatchObject({ status: 'processing', attempts: 1 });
     expect(cluster.startsOf(running)).toHaveLength(1);
@@ -361,7 +361,7 @@ async function answeringFromMemory(cluster: TestCluster, client: KsiClient): Pro
     expect(await statusOf(cluster.clients[1], running)).toMatchObject({ attempts: 2, result: { ksi: { node_id: 'node-0' } } });
   }, 60_000);
 
-  it('a daemon started under the id of a node paused for two TTLs ends that node’s hold on the id and starts; the paused one says so when it wakes', async () => {
+  it('a daemon started under the id of a node paused for two TTLs ends that node’s hold on the id and starts; the paused one exits when it wakes', async () => {
     const paused = await cluster.start(0);
     process.kill(paused.pid!, 'SIGSTOP');
     try {
@@ -370,7 +370,9 @@ async function answeringFromMemory(cluster: TestCluster, client: KsiClient): Pro
     } finally {
       process.kill(paused.pid!, 'SIGCONT');
     }
-    await eventually(() => paused.readLog().includes('another daemon took this node id'), 15_000, 'the woken daemon warning that its id was taken');
+    expect((await paused.waitForExit()).code).toBe(1);
+    expect(paused.readLog()).toContain('another daemon took this node id while this one was paused or cut off from the database: this one exits');
+    expect(await cluster.clients[1].sendSingle('state:set', { key: 'still', value: 'running' })).toMatchObject({ status: 'set' });
   }, 60_000);
 
   it('upkeep’s questions every few seconds stay out of the event log; the same question from a client is recorded', async () => {

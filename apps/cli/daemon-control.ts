@@ -68,7 +68,8 @@ export class DaemonControl {
    * Starts the daemon detached; resolves once it answers system:health. With `settings` (what a
    * previous daemon was started with) it gets those variables and working directory instead of this shell's.
    */
-  async start(timeoutMs = 15_000, settings?: DaemonSettings): Promise<{ pid: number; alreadyRunning: boolean }> {
+  async start(timeoutMs?: number, settings?: DaemonSettings): Promise<{ pid: number; alreadyRunning: boolean }> {
+    timeoutMs ??= this.startTimeoutMs(settings);
     const running = await this.health();
     if (running) return { pid: running.pid, alreadyRunning: true };
     this.removeStaleFiles();
@@ -94,6 +95,17 @@ export class DaemonControl {
       await sleep(50);
     }
     throw new CliError(EXIT.daemonError, `The daemon did not answer within ${timeoutMs} ms; see ${this.startupLog}:\n${this.tail(this.startupLog)}`);
+  }
+
+  /**
+   * 15 s; on PostgreSQL, also two lease TTLs more: a node starting under the id of one whose host
+   * died waits that long for the dead one's hold on the id to be ended (see PostgresNodeClaim).
+   */
+  private startTimeoutMs(settings?: DaemonSettings): number {
+    const env = { ...this.env, ...settings?.env };
+    if (!env.KSI_DATABASE_URL) return 15_000;
+    const ttl = Number(env.KSI_LEASE_TTL_MS);
+    return 15_000 + 2 * (Number.isFinite(ttl) && ttl > 0 ? ttl : 15_000);
   }
 
   /**

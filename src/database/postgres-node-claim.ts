@@ -1,4 +1,3 @@
-import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Client, type ClientConfig } from 'pg';
 import type { Logger } from 'pino';
@@ -8,23 +7,34 @@ import { StartupError } from '../lifecycle/startup-failure';
 const NODE_CLASS = 0x6b736e;
 /** How often a start looks again while the id is held. */
 const LOOK_EVERY_MS = 100;
-/** How long a start waits for the session of a daemon just killed under its id to end before it believes that daemon alive. */
-const KILLED_SESSION_GRACE_MS = 2_000;
+
+/** The session holding a node id, as a start sees it. */
+interface Holder {
+  pid: number;
+  /** When it last ran a statement (the server's clock, epoch ms); null when this role may not see it. */
+  activeAt: number | null;
+  silentMs: number | null;
+}
 
 /**
  * This daemon's hold on its node id among the daemons sharing a PostgreSQL database: an advisory
  * lock on a connection of its own, for as long as it runs. A second daemon started under the same
  * id (a copied environment) would take the first's work for its own, as a restarted node takes back
- * what it left, and kill its runs; it is refused instead. A daemon whose process ended released the
- * id with its session. The holder runs a statement every third of the TTL; a holder silent for two
- * TTLs (its host died and the server has not noticed, or it is paused) has its session ended by the
- * next daemon that starts under the id.
+ * what it left, and kill its runs; it is refused instead.
+ *
+ * The holder runs a statement every third of the TTL. A start that finds the id held waits: a
+ * daemon just killed releases it with its session; a holder that runs a statement meanwhile is
+ * alive, and the start is refused; one silent for two TTLs (its host died and the server has not
+ * noticed, or it is paused) has its session ended. A daemon that finds its id taken by another when
+ * it reconnects (it was paused, or cut off) exits at once: two daemons under one id would each take
+ * the other's work for its own.
  */
 export class PostgresNodeClaim {
   private client?: Client;
+  /** The server process of the session that holds the id: ended at once when this daemon takes it again. */
+  private heldBy?: number;
   private timer?: NodeJS.Timeout;
   private closed = false;
-  private warned = false;
 
   constructor(
     private readonly config: ClientConfig,
@@ -33,20 +43,17 @@ export class PostgresNodeClaim {
     private readonly log?: Pick<Logger, 'warn'>,
   ) {}
 
-  /**
-   * Resolves once held. Waits while the holder is silent (it may be a daemon just killed, whose
-   * session ends within moments, or one gone for good, whose session is ended after two TTLs);
-   * rejects with the one line a failed start prints when the holder is alive.
-   */
+  /** Resolves once held; rejects with the one line a failed start prints when another daemon holds it and is alive. */
   async take(): Promise<void> {
-    const started = performance.now();
+    let firstSeen: Holder | undefined;
     for (;;) {
-      const holderSilentMs = await this.tryTake();
-      if (holderSilentMs === undefined) return;
-      if (holderSilentMs < this.ttlMs / 2 && performance.now() - started > KILLED_SESSION_GRACE_MS) {
-        throw new StartupError(
-          `KSI daemon cannot start: another daemon runs as node ${this.nodeId} on this database (\`ksi nodes -o wide\` shows where): give each daemon its own KSI_NODE_ID, or stop that one first.`,
-        );
+      const holder = await this.tryTake();
+      if (holder === undefined) return;
+      if (holder.activeAt === null) throw this.refused('a session of another database role holds it');
+      if (firstSeen && firstSeen.pid === holder.pid && holder.activeAt > firstSeen.activeAt!) throw this.refused('it is running');
+      if (!firstSeen || firstSeen.pid !== holder.pid) {
+        firstSeen = holder;
+        this.log?.warn({ node_id: this.nodeId }, `another session holds this node id: waiting up to ${(2 * this.ttlMs) / 1000} s for it to end or to show it is alive`);
       }
       await sleep(LOOK_EVERY_MS);
     }
@@ -60,30 +67,51 @@ export class PostgresNodeClaim {
     await client?.end().catch(() => undefined);
   }
 
+  private refused(why: string): StartupError {
+    return new StartupError(
+      `KSI daemon cannot start: another daemon runs as node ${this.nodeId} on this database (${why}; \`ksi nodes -o wide\` shows where): give each daemon its own KSI_NODE_ID, or stop that one first.`,
+    );
+  }
+
   /**
-   * Takes the id, first ending the session of a holder silent for two TTLs; undefined once held,
-   * else how long the holder has been silent.
+   * Takes the id, first ending this daemon's own earlier session and any holder silent for two
+   * TTLs; undefined once held, else the holder.
    */
-  private async tryTake(): Promise<number | undefined> {
-    const client = new Client({ ...this.config, keepAlive: true, application_name: `ksi node ${process.pid}` });
+  private async tryTake(): Promise<Holder | undefined> {
+    const client = new Client({ ...this.config, keepAlive: true, query_timeout: this.ttlMs / 3, application_name: `ksi node ${process.pid}` });
     client.on('error', () => this.lost(client));
     client.on('end', () => this.lost(client));
     let held = false;
     try {
       await client.connect();
-      const { rows } = await client.query<{ silentMs: number | null; ended: boolean | null }>(
-        `SELECT EXTRACT(EPOCH FROM now() - a.state_change) * 1000 AS "silentMs",
-                CASE WHEN a.state_change < now() - make_interval(secs => $3) THEN pg_terminate_backend(a.pid) END AS ended
+      const { rows } = await client.query<{ pid: number; activeAt: number | null; silentMs: number | null }>(
+        `SELECT a.pid, EXTRACT(EPOCH FROM a.state_change) * 1000 AS "activeAt", EXTRACT(EPOCH FROM now() - a.state_change) * 1000 AS "silentMs"
          FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
          WHERE l.locktype = 'advisory' AND l.classid = $1 AND l.objid = hashtext($2)::oid AND l.objsubid = 2 AND l.granted`,
-        [NODE_CLASS, this.nodeId, (2 * this.ttlMs) / 1000],
+        [NODE_CLASS, this.nodeId],
       );
-      if (rows[0]?.ended) this.log?.warn({ node_id: this.nodeId }, 'the daemon that held this node id was silent for two TTLs: its session was ended');
-      held = (await client.query<{ held: boolean }>('SELECT pg_try_advisory_lock($1, hashtext($2)) AS held', [NODE_CLASS, this.nodeId])).rows[0].held;
-      return held ? undefined : Number(rows[0]?.silentMs ?? 0);
+      const holder = rows[0] as Holder | undefined;
+      if (holder && (holder.pid === this.heldBy || (holder.silentMs !== null && holder.silentMs > 2 * this.ttlMs))) {
+        if (holder.pid !== this.heldBy) this.log?.warn({ node_id: this.nodeId }, 'the daemon that held this node id was silent for two TTLs: its session is ended');
+        await this.terminate(client, holder.pid);
+      }
+      const taken = await client.query<{ held: boolean; pid: number }>('SELECT pg_try_advisory_lock($1, hashtext($2)) AS held, pg_backend_pid() AS pid', [NODE_CLASS, this.nodeId]);
+      held = taken.rows[0].held;
+      if (held) this.heldBy = taken.rows[0].pid;
+      return held ? undefined : holder && { ...holder, activeAt: holder.activeAt === null ? null : Number(holder.activeAt), silentMs: holder.silentMs === null ? null : Number(holder.silentMs) };
     } finally {
       if (held && !this.closed) this.hold(client);
       else await client.end().catch(() => undefined);
+    }
+  }
+
+  private async terminate(client: Client, pid: number): Promise<void> {
+    try {
+      await client.query('SELECT pg_terminate_backend($1)', [pid]);
+    } catch (error) {
+      throw new StartupError(
+        `KSI daemon cannot start: the session that held node ${this.nodeId} is silent but cannot be ended (${(error as Error).message}): run every node as the same database role, or grant it pg_signal_backend.`,
+      );
     }
   }
 
@@ -99,7 +127,7 @@ export class PostgresNodeClaim {
     ping();
   }
 
-  /** The session ended (the server restarted, the network failed): the id is taken again as soon as it can be. */
+  /** The session ended or stopped answering (the server restarted, the network failed): the id is taken again as soon as it can be. */
   private lost(client: Client): void {
     if (this.client !== client) return;
     this.client = undefined;
@@ -111,14 +139,12 @@ export class PostgresNodeClaim {
   private retake(): void {
     this.timer = setTimeout(() => {
       this.tryTake().then(
-        (holderSilentMs) => {
-          if (holderSilentMs === undefined) {
-            this.warned = false;
-            return;
-          }
-          if (!this.warned) this.log?.warn({ node_id: this.nodeId }, 'another daemon took this node id while this one was cut off from the database: give each daemon its own KSI_NODE_ID');
-          this.warned = true;
-          this.retake();
+        (holder) => {
+          if (holder === undefined) return;
+          // Its own earlier session, just ended: gone at the next look.
+          if (holder.pid === this.heldBy) return this.retake();
+          this.log?.warn({ node_id: this.nodeId }, 'another daemon took this node id while this one was paused or cut off from the database: this one exits, so that they do not both run its work');
+          process.exit(1);
         },
         () => this.retake(),
       );

@@ -31,5 +31,5 @@ export function internalContext(event: string, parent?: EventContext): EventCont
   return { event, correlationId: parent?.correlationId ?? null, agentId: parent?.agentId, ...(parent?.unrecorded && { unrecorded: true }) };
 }
 
-/** The parent of upkeep's questions (see EventContext.unrecorded). */
-export const UPKEEP: EventContext = { event: 'upkeep', correlationId: null, unrecorded: true };
+/** The parent of the questions a node asks itself again and again (upkeep, and each health probe): see EventContext.unrecorded. */
+export const UPKEEP: Readonly<EventContext> = Object.freeze({ event: 'upkeep', correlationId: null, unrecorded: true });

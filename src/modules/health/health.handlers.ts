@@ -4,6 +4,7 @@ import { KSI_CONFIG, type KsiConfig } from '../../config/config';
 import { executableStatus } from '../../config/executable';
 import { Storage } from '../../database/storage';
 import { EventBus } from '../../events/event-bus';
+import { UPKEEP } from '../../events/event-context';
 import { EventCatalogue } from '../../events/event-catalogue';
 import { Handles } from '../../events/handles.decorator';
 import { ShutdownCoordinator } from '../../lifecycle/shutdown-coordinator';
@@ -55,7 +56,7 @@ export class HealthHandlers {
 
   /** Empty when the database cannot be read: the database entry says why. */
   private async clusterView(): Promise<HealthResult['cluster']> {
-    const answer = await this.bus.requestOne(clusterNodes, { include_dead: true }).catch(() => undefined);
+    const answer = await this.bus.requestOne(clusterNodes, { include_dead: true }, UPKEEP).catch(() => undefined);
     if (!answer) return { node_id: this.config.node.id, alive: 0, suspect: 0, dead: 0, nodes: [] };
     const { node_id, nodes } = answer;
     const count = (status: string) => nodes.filter((node) => node.status === status).length;
