@@ -32,7 +32,8 @@ export class DbExportCommand extends KsiCommand<ExportOptions> {
     try {
       const header = await exportDatabase(storage, async (line) => {
         if (outputError) throw outputError;
-        if (!out.write(`${line}\n`)) await Promise.race([once(out, 'drain'), once(out, 'error')]);
+        // once() rejects on an 'error' meanwhile, and drops its listeners either way (a second once() for the error kept one per wait).
+        if (!out.write(`${line}\n`)) await once(out, 'drain');
       }).catch((error: NodeJS.ErrnoException) => {
         // The reader went away (`ksi db export | head`): stop quietly, as other commands do.
         if (error.code === 'EPIPE') return undefined;
