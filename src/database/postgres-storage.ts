@@ -93,6 +93,8 @@ export class PostgresStorage extends Storage {
   /** It listens for nodes asking a node alone to yield (from its first write on). */
   private yieldsHeard = false;
   private nodeClaim?: PostgresNodeClaim;
+  /** The pool's connection settings, for the connections of its own each of presence, signals and the node claim opens. */
+  private readonly connection: ClientConfig;
 
   constructor(
     private readonly pool: Pool,
@@ -103,9 +105,9 @@ export class PostgresStorage extends Storage {
   ) {
     super();
     this.reads = new PostgresSession(() => this.pool, (error) => this.storageFailure(error));
-    const options = (pool as unknown as { options: ClientConfig }).options;
-    this.signals = new PostgresSignals(options, log);
-    this.presence = new PostgresPresence(options, leaseTtlMs, () => this.signal(PRESENCE_SIGNAL, ''), log);
+    this.connection = (pool as unknown as { options: ClientConfig }).options;
+    this.signals = new PostgresSignals(this.connection, log);
+    this.presence = new PostgresPresence(this.connection, leaseTtlMs, () => this.signal(PRESENCE_SIGNAL, ''), log);
   }
 
   async signal(channel: string, payload: string): Promise<void> {
@@ -129,7 +131,7 @@ export class PostgresStorage extends Storage {
   }
 
   async claimNode(nodeId: string): Promise<void> {
-    const claim = new PostgresNodeClaim((this.pool as unknown as { options: ClientConfig }).options, nodeId, this.leaseTtlMs, this.log);
+    const claim = new PostgresNodeClaim(this.connection, nodeId, this.leaseTtlMs, this.log);
     await claim.take();
     this.nodeClaim = claim;
   }
