@@ -361,8 +361,12 @@ async function answeringFromMemory(cluster: TestCluster, client: KsiClient): Pro
     expect(await statusOf(cluster.clients[1], running)).toMatchObject({ attempts: 2, result: { ksi: { node_id: 'node-0' } } });
   }, 60_000);
 
-  it('a daemon started under the id of a node paused for two TTLs ends that node’s hold on the id and starts; the paused one exits when it wakes', async () => {
-    const paused = await cluster.start(0);
+  it('a daemon started under the id of a node paused for two TTLs ends that node’s hold on the id and starts; the paused one exits when it wakes, leaving no CLI running', async () => {
+    const paused = await cluster.start(0, { FAKE_CLAUDE_SLEEP_MS: OUTLASTS_THE_TEST });
+    // Past SIGTERM: the paused node exits before its grace for the CLI ends, and must kill it on the way out.
+    const running = await submit(cluster.clients[0], '[[ignore_sigterm]] runs while its daemon is paused');
+    await allRunning(cluster.clients[0], [running]);
+    await eventually(() => cliProcessesOf(paused.varDir).length === 1, 10_000, 'its CLI running');
     process.kill(paused.pid!, 'SIGSTOP');
     try {
       await cluster.start(1, { KSI_NODE_ID: 'node-0' });
@@ -372,6 +376,7 @@ async function answeringFromMemory(cluster: TestCluster, client: KsiClient): Pro
     }
     expect((await paused.waitForExit()).code).toBe(1);
     expect(paused.readLog()).toContain('another daemon took this node id while this one was paused or cut off from the database: this one exits');
+    expect(cliProcessesOf(paused.varDir)).toEqual([]);
     expect(await cluster.clients[1].sendSingle('state:set', { key: 'still', value: 'running' })).toMatchObject({ status: 'set' });
   }, 60_000);
 
