@@ -98,8 +98,12 @@ export function queueMany(socketPath: string, count: number, data: (i: number) =
   });
 }
 
-/** Wall-clock milliseconds with sub-millisecond precision, comparable between processes of one machine. */
-export const wallClockMs = (): number => performance.timeOrigin + performance.now();
+/**
+ * Milliseconds on the machine's monotonic clock (sub-millisecond), comparable between processes of
+ * one machine as the fake CLI stamps them. Not `performance.timeOrigin + now()`: a process's origin is
+ * fixed at its start, so after a step of the wall clock a long-running bench and a fresh fake differ.
+ */
+export const monotonicMs = (): number => Number(process.hrtime.bigint()) / 1e6;
 
 /**
  * Runs `count` completions one after another and measures, for each, the time from the fake CLI
@@ -112,7 +116,7 @@ export async function streamingLatency(socketPath: string, count: number, stamps
   await new Promise((resolve, reject) => socket.once('connect', resolve).once('error', reject));
   let settle: (() => void) | undefined;
   onJsonLines(socket, (line) => {
-    if (line.event === 'completion:progress' && line.data?.status === 'streaming' && !received.has(line.data.request_id)) received.set(line.data.request_id, wallClockMs());
+    if (line.event === 'completion:progress' && line.data?.status === 'streaming' && !received.has(line.data.request_id)) received.set(line.data.request_id, monotonicMs());
     if (line.event === 'completion:result' || line.event === 'completion:error') settle?.();
   });
   for (let i = 0; i < count; i++) {

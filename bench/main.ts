@@ -6,7 +6,7 @@ import * as path from 'node:path';
 import { daemonNodeArgs } from '../apps/daemon/launch';
 import { KsiClient } from '../libs/client/src';
 import { ksiCommand, timeCommand } from './cli';
-import { countInvocations, drainCompletions, FAKE_CLAUDE, permanentFailures, queueMany, requestOnce, spawnDirectly, streamingLatency, wallClockMs } from './completions';
+import { countInvocations, drainCompletions, FAKE_CLAUDE, permanentFailures, queueMany, requestOnce, spawnDirectly, streamingLatency } from './completions';
 import { chromiumPath, dashboardPaint } from './dashboard';
 import { fanOut } from './fanout';
 import { onJsonLines } from './lines';
@@ -30,7 +30,7 @@ const workloads = [
 const setRequest: RequestFactory = (c, i) => ({ event: 'state:set', data: { key: `k${c}-${i % 1000}`, value: { n: i, text: 'bench' } } });
 const getRequest: RequestFactory = (c, i) => ({ event: 'state:get', data: { key: `k${c}-${i % 1000}` } });
 
-/** `node dist/bench/main.js memory` (or `state`, `completions`, `postgres`) runs that section alone. */
+/** `node dist/bench/main.js memory` (or `state`, `completions`, `postgres`, `cluster`, `cli`, `dashboard`) runs that section alone; `postgres state` or `postgres completions` one part of it. */
 async function main(): Promise<void> {
   if (process.argv[2] === 'memory') return alone(largeWritesSection);
   if (process.argv[2] === 'completions') return alone(completionsSection);
@@ -140,10 +140,12 @@ async function postgresSection(dir: string, bareSocket: string): Promise<void> {
   const pgDir = path.join(dir, 'postgres');
   try {
     console.log('\nPostgreSQL (KSI_DATABASE_URL: a local cluster over its Unix socket, fsync and synchronous_commit on)');
-    const daemon = await startDaemon(path.join(pgDir, 'main'), await database('main'));
-    printTable(await stateRows(daemon.socket, bareSocket));
-    await stopDaemon(daemon.child);
-    // `postgres state`: the state figures alone.
+    // `postgres state` / `postgres completions`: one part alone.
+    if (process.argv[3] !== 'completions') {
+      const daemon = await startDaemon(path.join(pgDir, 'main'), await database('main'));
+      printTable(await stateRows(daemon.socket, bareSocket));
+      await stopDaemon(daemon.child);
+    }
     if (process.argv[3] === 'state') return;
     await completionsSection(pgDir, database);
     printTable(await restoreRows(pgDir, database));
@@ -215,11 +217,12 @@ async function clusterSection(dir: string, bareSocket: string): Promise<void> {
       const requestId = inFlight.data.request_id as string;
       while ((await requestOnce(victim.socket, 'completion:status', { request_id: requestId })).data.status !== 'processing') await new Promise((resolve) => setTimeout(resolve, 20));
       const survivor = await startDaemon(path.join(clusterDir, `${name}-1`), { ...nodeEnv(1), FAKE_CLAUDE_SLEEP_MS: '0' });
-      const killedAt = wallClockMs();
+      // The fake logs Date.now() when it starts.
+      const killedAt = Date.now();
       victim.child.kill('SIGKILL');
       let restartedAt: number | undefined;
       while (restartedAt === undefined) {
-        if (wallClockMs() - killedAt > 30_000) throw new Error(`request ${requestId} was not taken over within 30 s of the kill`);
+        if (Date.now() - killedAt > 30_000) throw new Error(`request ${requestId} was not taken over within 30 s of the kill`);
         restartedAt = invocationsOf(log, requestId)[1]?.time;
         await new Promise((resolve) => setTimeout(resolve, 20));
       }

@@ -36,7 +36,8 @@ export class AttemptRunner {
     this.providers = new Map(providers.map((provider) => [provider.name, provider]));
   }
 
-  async run(row: CompletionRequest, abort: AbortController): Promise<void> {
+  /** `freeSlot`: the attempt's process has ended and its cost is recorded (see Attempt). */
+  async run(row: CompletionRequest, abort: AbortController, freeSlot: () => void): Promise<void> {
     const id = row.requestId;
     const payload = JSON.parse(row.payload) as AsyncParams;
     // Every budget that applies is checked before each attempt: the turn is not started once one is spent.
@@ -64,7 +65,7 @@ export class AttemptRunner {
           })
         : ({ ok: false, code: 'invalid_request', message: `No provider runs the model ${row.model}`, retryable: false, durationMs: 0 } as const);
       text.flush();
-      await this.settlement.settle({ row, number: attempt, prompt: promptOf(payload), resume, signal: abort.signal }, outcome, provider?.name ?? 'claude-cli');
+      await this.settlement.settle({ row, number: attempt, prompt: promptOf(payload), resume, signal: abort.signal, freeSlot }, outcome, provider?.name ?? 'claude-cli');
     } finally {
       if (locking) await this.bus.request(conversationReleaseLock, { request_id: id });
     }

@@ -24,6 +24,8 @@ export interface Attempt {
   /** The session the attempt resumed; undefined for a new one. */
   resume: string | undefined;
   signal: AbortSignal;
+  /** Called once what the attempt spent is queued to be written: its process has ended, and another attempt may start. */
+  freeSlot: () => void;
 }
 
 /** How an attempt ends its row: completed, back to the queue for a retry, cancelled or failed; and who hears of it. */
@@ -41,11 +43,19 @@ export class AttemptSettlement {
     private readonly windows: UsageWindows,
   ) {}
 
-  async settle({ row, number, prompt, resume, signal }: Attempt, outcome: AttemptOutcome, provider: ModelProvider): Promise<void> {
+  async settle({ row, number, prompt, resume, signal, freeSlot }: Attempt, outcome: AttemptOutcome, provider: ModelProvider): Promise<void> {
     const id = row.requestId;
     const now = this.clock.now();
-    // Whatever ends the attempt, the money it reports was spent.
-    if (outcome.cost) await this.costs.record(id, outcome.cost);
+    // Whatever ends the attempt, the money it reports was spent. Writes commit in the order they are
+    // queued, so the next attempt's claim commits with or after this cost, and its budget check sees it.
+    const recorded = outcome.cost && this.costs.record(id, outcome.cost);
+    // A usage limit with a reset parks the whole account, whether or not this request may try again:
+    // before another attempt may start, and before anyone hears of the failure, so whoever does sees the window.
+    if (!signal.aborted && !outcome.ok && outcome.code === 'rate_limited' && outcome.retryAt !== undefined && outcome.retryAt > now) {
+      await this.windows.open({ account: row.account, pausedUntil: outcome.retryAt, reason: outcome.message, requestId: id });
+    }
+    freeSlot();
+    await recorded;
     if (await this.endIfAborted(row, number, signal, now)) return;
     if (outcome.ok) {
       const sessionId = outcome.response.session_id;
@@ -68,11 +78,6 @@ export class AttemptSettlement {
       if (sessionId) await this.responses.append(sessionId, standard).catch((error: Error) => this.log.warn({ err: error.message }, 'response log not written'));
       this.notifier.notify(completionResult, { request_id: id, session_id: sessionId ?? null, result: standard }, true);
       return;
-    }
-    // A usage limit with a reset parks the whole account, whether or not this request may try again;
-    // before anyone hears of the failure, so whoever does sees the window.
-    if (outcome.code === 'rate_limited' && outcome.retryAt !== undefined && outcome.retryAt > now) {
-      await this.windows.open({ account: row.account, pausedUntil: outcome.retryAt, reason: outcome.message, requestId: id });
     }
     if (outcome.retryable && number < row.maxAttempts) {
       const at = outcome.retryAt ?? now + backoffDelay(this.config.retry, number);

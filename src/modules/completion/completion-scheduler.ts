@@ -133,12 +133,20 @@ export class CompletionScheduler {
     this.wakeTimer = setTimeout(() => this.wake(), Math.min(delay, 2 ** 31 - 1)).unref();
   }
 
-  /** The attempt runs in the scope of the event that accepted its request; whatever ends it, the queue moves on. */
+  /**
+   * The attempt runs in the scope of the event that accepted its request. Once its process has ended
+   * the next attempt may start while this one's row is written (another queue's: this queue's next
+   * waits for the row); whatever ends it, the queue moves on.
+   */
   private launch(row: CompletionRequest): void {
+    const freeSlot = () => {
+      this.live.freeSlot(row.requestId);
+      this.wake();
+    };
     void this.live
       .run(row, (abort) =>
         correlationStorage
-          .run(this.live.causeOf(row.requestId, row.cause), () => this.runner.run(row, abort))
+          .run(this.live.causeOf(row.requestId, row.cause), () => this.runner.run(row, abort, freeSlot))
           .catch((error: Error) => this.runner.endUnexpected(row, abort.signal, error)),
       )
       .finally(() => this.queueMoved());

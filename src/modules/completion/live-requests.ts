@@ -14,6 +14,8 @@ interface Run {
   acceptedBy: string | null;
   /** Settles once the attempt's row is written, so a cancel or a stop waits for that attempt only. */
   done: Promise<void>;
+  /** Its process has ended and what it spent is recorded: its slot is free while the row is written. */
+  slotFree: boolean;
 }
 
 /**
@@ -85,12 +87,21 @@ export class LiveRequests {
     return [...this.open].filter((requestId) => !this.runs.has(requestId));
   }
 
-  /** Runs an attempt of the request under its lease; the request counts as running until the attempt settles. */
+  /**
+   * Runs an attempt of the request under its lease; the request counts as running until the attempt
+   * settles, and takes one of the node's slots until then or until it frees it (`freeSlot`).
+   */
   run(row: { requestId: string; leaseEpoch: number; acceptedBy: string | null }, attempt: (abort: AbortController) => Promise<void>): Promise<void> {
     const abort = new AbortController();
     const done = attempt(abort).finally(() => this.runs.delete(row.requestId));
-    this.runs.set(row.requestId, { abort, done, epoch: row.leaseEpoch, acceptedBy: row.acceptedBy });
+    this.runs.set(row.requestId, { abort, done, epoch: row.leaseEpoch, acceptedBy: row.acceptedBy, slotFree: false });
     return done;
+  }
+
+  /** The attempt's process has ended: another attempt may start while this one's row is written. */
+  freeSlot(requestId: string): void {
+    const run = this.runs.get(requestId);
+    if (run) run.slotFree = true;
   }
 
   /** The lease epoch of each running attempt. */
@@ -107,8 +118,11 @@ export class LiveRequests {
     return this.runs.has(requestId);
   }
 
+  /** Attempts holding a slot: their process runs, or is about to. */
   get runningCount(): number {
-    return this.runs.size;
+    let holding = 0;
+    for (const run of this.runs.values()) if (!run.slotFree) holding++;
+    return holding;
   }
 
   /** Aborts the request's running attempt and waits for it to end; false when none runs. */
