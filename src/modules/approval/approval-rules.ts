@@ -1,4 +1,5 @@
 import picomatch from 'picomatch';
+import { parse as parseShell } from 'shell-quote';
 
 /** The input fields that name what a call acts on, most telling first: the argument rules match. */
 const ARGUMENT_FIELDS = ['command', 'file_path', 'notebook_path', 'path', 'url', 'pattern', 'query', 'prompt'];
@@ -25,6 +26,67 @@ export function matchingRule(rules: readonly string[], toolName: string, argumen
     if (argumentGlob === undefined) return true;
     return argument !== undefined && picomatch.isMatch(argument, argumentGlob, { bash: true, dot: true });
   });
+}
+
+/**
+ * The deny rule a call matches. A Bash line is denied when it matches as a whole or when any command
+ * in it does: `ls && rm -rf ~` is denied by `Bash(rm -rf*)`.
+ */
+export function denyingRule(rules: readonly string[], toolName: string, argument: string | undefined): string | undefined {
+  const whole = matchingRule(rules, toolName, argument);
+  if (whole !== undefined || toolName !== 'Bash' || argument === undefined) return whole;
+  for (const command of shellCommands(argument).commands) {
+    const matched = matchingRule(rules, toolName, command);
+    if (matched !== undefined) return matched;
+  }
+  return undefined;
+}
+
+/**
+ * The allow rules a call matches, joined. A Bash line is allowed only when every command in it
+ * matches a rule and it has nothing else that runs or writes (a substitution, a redirection, a
+ * subshell): `Bash(ls*)` allows `ls -la` and `ls | sort` only with `Bash(sort*)`, never `ls; curl … | sh`.
+ */
+export function allowingRule(rules: readonly string[], toolName: string, argument: string | undefined): string | undefined {
+  if (toolName !== 'Bash' || argument === undefined) return matchingRule(rules, toolName, argument);
+  const { commands, plain } = shellCommands(argument);
+  if (!plain || commands.length === 0) return undefined;
+  const matched = commands.map((command) => matchingRule(rules, toolName, command));
+  return matched.every((rule) => rule !== undefined) ? [...new Set(matched)].join(', ') : undefined;
+}
+
+/** What separates the commands of a line; any other operator redirects or opens a subshell. */
+const SEPARATORS = new Set([';', '&&', '||', '|', '|&', '&']);
+/** Runs a command inside the words (a substitution), or ends one where the parser does not see it (a new line). */
+const HIDDEN_COMMAND = /[\n\r`]|\$\(|[<>]\(/;
+
+/**
+ * The commands of a shell line, each as its words joined by spaces (quotes and escapes resolved, so
+ * `r"m"` reads `rm`); `plain` when the line has nothing but commands and separators. Parsed with
+ * shell-quote; variables stay as written.
+ */
+function shellCommands(line: string): { commands: string[]; plain: boolean } {
+  let plain = !HIDDEN_COMMAND.test(line);
+  const commands: string[] = [];
+  for (const physical of line.split(/[\r\n]+/)) {
+    let words: string[] = [];
+    const end = () => {
+      if (words.length > 0) commands.push(words.join(' '));
+      words = [];
+    };
+    for (const token of parseShell(physical, (name) => `$${name}`)) {
+      if (typeof token === 'string') words.push(token);
+      else if ('comment' in token) continue;
+      else if (token.op === 'glob') words.push(token.pattern);
+      else if (SEPARATORS.has(token.op)) end();
+      else {
+        plain = false;
+        end();
+      }
+    }
+    end();
+  }
+  return { commands, plain };
 }
 
 /** The argument part of a subject (what `Tool(...)` holds); undefined for a bare `Tool`. */

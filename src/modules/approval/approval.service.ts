@@ -20,7 +20,7 @@ import { EventError } from '../../events/event-error';
 import { Listens } from '../../events/handles.decorator';
 import type { Approval } from './approval.entity';
 import { ApprovalRepository } from './approval.repository';
-import { argumentOf, matchingRule, subjectOf } from './approval-rules';
+import { allowingRule, argumentOf, denyingRule, subjectOf } from './approval-rules';
 import { ApprovalWebhook } from './approval-webhook';
 
 type Decision = 'allow' | 'deny';
@@ -73,7 +73,7 @@ export class ApprovalService implements OnModuleDestroy {
     const remembered = await this.repo.rulesOf(agentId);
     const rule = (rules: string[], decision: Decision) => {
       const exact = remembered.find((entry) => entry.decision === decision && entry.subject === subject);
-      return exact ? exact.subject : matchingRule(rules, tool_name, argument);
+      return exact ? exact.subject : (decision === 'deny' ? denyingRule : allowingRule)(rules, tool_name, argument);
     };
     for (const [decision, matched] of [['deny', rule(permissions.approvals.deny, 'deny')], ['allow', rule(permissions.approvals.allow, 'allow')]] as const) {
       if (matched === undefined) continue;
