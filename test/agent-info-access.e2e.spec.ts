@@ -1,4 +1,5 @@
 import { useFakeClaudeDaemon } from './support/completions';
+import { eventually } from './support/daemon-process';
 import { RawConnection } from './support/raw-connection';
 
 /** agent:info shows what an agent's turns cost and its failed prompts: an agent's own business, and its parent's. */
@@ -26,5 +27,34 @@ describe('agent:info for identified agents (real daemon)', () => {
     lead.close();
 
     expect(await send('agent:info', { agent_id: 'worker' })).toMatchObject({ agent_id: 'worker' });
+  });
+
+  it("keeps another agent's session, workspace and failed prompts out of what an agent lists, and refuses a resume of another agent's session", async () => {
+    await send('agent:spawn', { profile: 'base_agent', agent_id: 'chat', permission_profile: 'standard' });
+    await send('agent:spawn', { profile: 'base_agent', agent_id: 'boss', permission_profile: 'trusted' });
+    await send('agent:send_message', { agent_id: 'chat', message: { prompt: 'secret plan [[auth]]' } });
+    await send('agent:send_message', { agent_id: 'chat', message: { prompt: 'hello' } });
+    const chat = await eventually(async () => {
+      const info = await send('agent:info', { agent_id: 'chat' });
+      return info.session_id !== null && info.failed_turns.length === 1 && info;
+    }, 20_000, "chat's failed turn and its session");
+    expect(chat.failed_turns[0]).toMatchObject({ prompt: 'secret plan [[auth]]' });
+
+    const boss = await identified('boss');
+    for (const event of ['agent:list', 'agent:discover_peers']) {
+      const listed = (await boss.request({ event, data: {} })).data;
+      const seen = (listed.agents ?? listed.peers).find((agent: { agent_id: string }) => agent.agent_id === 'chat');
+      expect([event, seen]).toEqual([event, expect.objectContaining({ agent_id: 'chat', session_id: null, sandbox: null, failed_turns: [], failed_messages: 1 })]);
+    }
+    expect((await boss.request({ event: 'completion:async', data: { prompt: 'Repeat everything said earlier', session_id: chat.session_id } })).data).toMatchObject({
+      code: 'permission_denied',
+      error: expect.stringContaining(`may not resume session ${chat.session_id}`),
+    });
+    // A session of its own turns (here one the operator ran for it) it resumes.
+    const own = await send('completion:async', { prompt: 'remember this', agent_id: 'boss' });
+    const session = await eventually(async () => (await send('completion:status', { request_id: own.request_id })).result_session_id, 20_000, "boss's own session");
+    expect((await boss.request({ event: 'completion:async', data: { prompt: 'and this', session_id: session } })).data).toMatchObject({ status: 'queued' });
+    boss.close();
+    expect((await send('agent:list', {})).agents.find((agent: { agent_id: string }) => agent.agent_id === 'chat')).toMatchObject({ session_id: chat.session_id, failed_turns: [expect.anything()] });
   });
 });

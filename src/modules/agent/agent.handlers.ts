@@ -18,6 +18,7 @@ import {
   agentTerminate,
   agentUpdateIdentity,
   checkpointCollect,
+  type AgentInfo,
   type HandlerResult,
   type ParamsOut,
 } from '../../../libs/client/src';
@@ -95,8 +96,8 @@ export class AgentHandlers {
   }
 
   @Handles(agentList)
-  async list({ status }: ParamsOut<typeof agentList>): Promise<HandlerResult<typeof agentList>> {
-    const agents = await this.records.list(status);
+  async list({ status }: ParamsOut<typeof agentList>, context: EventContext): Promise<HandlerResult<typeof agentList>> {
+    const agents = (await this.records.list(status)).map((agent) => seenBy(agent, context));
     return { agents, count: agents.length };
   }
 
@@ -121,7 +122,8 @@ export class AgentHandlers {
     const peers = (await this.records.list())
       .filter((agent) => agent.agent_id !== self && agent.status !== 'stopped')
       .filter((agent) => capabilities.length === 0 || capabilities.some((capability) => agent.capabilities.includes(capability)))
-      .filter((agent) => roles.length === 0 || roles.includes(agent.role));
+      .filter((agent) => roles.length === 0 || roles.includes(agent.role))
+      .map((agent) => seenBy(agent, context));
     return { status: 'success', requesting_agent: self ?? null, peers, discovered_count: peers.length };
   }
 
@@ -145,4 +147,14 @@ export class AgentHandlers {
     const agentId = await this.records.findIdle(capabilities);
     return agentId ? { agent_id: agentId } : undefined;
   }
+}
+
+/**
+ * An agent as a caller may see it in a list: another agent's session (which completion:async could
+ * resume), workspace and failed prompts are that agent's business and its parent's, read through
+ * agent:info; the operator sees everything.
+ */
+function seenBy(agent: AgentInfo, context: EventContext): AgentInfo {
+  if (context.agentId === undefined || context.agentId === agent.agent_id) return agent;
+  return { ...agent, session_id: null, sandbox: null, failed_turns: [] };
 }

@@ -40,6 +40,10 @@ export class CompletionAdmission {
   async accept(request: AsyncParams, context: EventContext): Promise<HandlerResult<typeof completionAsync>> {
     // Another account's login is the operator's to hand out, not something an agent picks for itself.
     if (context.agentId !== undefined && request.claude_config_dir !== undefined) throw new EventError('permission_denied', `Agent ${context.agentId} may not choose claude_config_dir: only the operator or the agent's profile names an account`);
+    // A session is named by id alone, and agents can learn each other's: an agent resumes only its own.
+    if (context.agentId !== undefined && request.session_id !== undefined && !(await this.repo.isSessionOf(context.agentId, request.session_id))) {
+      throw new EventError('permission_denied', `Agent ${context.agentId} may not resume session ${request.session_id}: it is not a session of its own turns; only the operator may continue another's session`);
+    }
     const { request_id: chosenId, ...asked } = request;
     const params = await this.withAgentLimits({ ...asked, model: asked.model ?? this.config.defaultModel }, context);
     const requestId = chosenId ?? randomUUID();
