@@ -1,6 +1,7 @@
 import { eventually } from './support/daemon-process';
 import { fakeClaudeDaemon, useFakeClaudeDaemon } from './support/completions';
 import { onDaemonDatabase } from './support/daemon-database';
+import { RawConnection } from './support/raw-connection';
 import { postgresCluster } from './support/test-database';
 
 describe('orchestration patterns (real daemon, fake Claude CLI)', () => {
@@ -36,6 +37,91 @@ describe('orchestration patterns (real daemon, fake Claude CLI)', () => {
     const { orchestration_id: id } = await send('orchestration:start', { pattern: 'hello_goodbye', vars: { name: 'Ada [[sleep:3000]]' } });
     expect(await send('orchestration:message', { orchestration_id: id, from_agent: `${id}_leaver`, payload: { text: 'too early' } })).toMatchObject({ status: 'blocked' });
     expect(await send('orchestration:terminate', { orchestration_id: id })).toMatchObject({ state: 'terminated', reason: 'requested' });
+  });
+
+  /** The ids of the agents spawned for orchestrations that are still there. */
+  const orchestrationAgents = async (): Promise<string[]> =>
+    (await send('agent:list')).agents.map((agent: { agent_id: string }) => agent.agent_id).filter((agent: string) => agent.startsWith('orch_'));
+
+  /** A connection identified as the agent, with a token the operator issued. */
+  const identified = async (agentId: string): Promise<RawConnection> => {
+    const { token } = await send('permission:issue_token', { agent_id: agentId });
+    const connection = await RawConnection.open(daemon.socketPath);
+    expect((await connection.request({ event: 'system:identify', data: { agent_id: agentId, token } })).data).toMatchObject({ identified: true });
+    return connection;
+  };
+
+  it('refuses variables of the wrong type, naming them, before any agent is spawned', async () => {
+    const before = await orchestrationAgents();
+    const refusals: [string, Record<string, unknown>, string, RegExp][] = [
+      ['debate', { rounds: 'abc' }, 'vars.rounds', /vars\.rounds must be a positive integer, not "abc" \(the debate pattern's coordination\.termination\.rounds\)/],
+      ['debate', { rounds: -3 }, 'vars.rounds', /vars\.rounds must be a positive integer, not -3/],
+      ['debate', { rounds: 1.5 }, 'vars.rounds', /vars\.rounds must be a positive integer/],
+      ['until_done', { timeout_seconds: 'soon' }, 'vars.timeout_seconds', /vars\.timeout_seconds must be a number of seconds/],
+      ['until_done', { done_event: 7 }, 'vars.done_event', /vars\.done_event must be an event name or glob/],
+      ['until_done', { task: { steps: 2 } }, 'vars.task', /vars\.task must be text/],
+    ];
+    for (const [pattern, vars, variable, message] of refusals) {
+      const reply = await send('orchestration:start', { pattern, vars });
+      expect({ pattern, vars, code: reply.code, variables: reply.details?.map((issue: { path: string }) => issue.path) }).toEqual({ pattern, vars, code: 'invalid_params', variables: [variable] });
+      expect(reply.error).toMatch(message);
+    }
+    expect(await orchestrationAgents()).toEqual(before);
+    // A number given as text is still a number.
+    const started = await send('orchestration:start', { pattern: 'debate', vars: { topic: 'tea [[sleep:3000]]', rounds: '3' } });
+    expect(started).toMatchObject({ status: 'started' });
+    expect(await send('orchestration:terminate', { orchestration_id: started.orchestration_id })).toMatchObject({ rounds: 3, state: 'terminated' });
+  });
+
+  it('terminates the agents it spawned when a later one cannot be: none is left without an instance', async () => {
+    // A standard agent may spawn the coder (standard) but not the researcher (web tools it lacks).
+    await send('permission:set_agent', { agent_id: 'plain-starter', profile: 'standard', overrides: { capabilities: { spawn_agents: true }, events: { allowed_add: ['orchestration:start'] } } });
+    const starter = await identified('plain-starter');
+    const before = await orchestrationAgents();
+    const reply = await starter.request({ event: 'orchestration:start', data: { pattern: 'until_done', vars: { task: 'iterate [[sleep:3000]]' } } });
+    starter.close();
+    expect(reply.data).toMatchObject({ code: 'permission_denied', error: expect.stringContaining('WebFetch') });
+    expect(await orchestrationAgents()).toEqual(before);
+  });
+
+  it("lets an agent terminate only the instances it, or an agent it spawned, started; the operator any", async () => {
+    const refusal = (reply: Record<string, any>) => reply.code ?? reply.data?.code;
+    const start = async (connection: RawConnection | undefined, name: string): Promise<string> => {
+      const data = { pattern: 'hello_goodbye', vars: { name: `${name} [[sleep:60000]]` } };
+      const started = connection ? (await connection.request({ event: 'orchestration:start', data })).data : await send('orchestration:start', data);
+      expect(started).toMatchObject({ status: 'started' });
+      return started.orchestration_id;
+    };
+    const terminate = (connection: RawConnection, id: string) => connection.request({ event: 'orchestration:terminate', data: { orchestration_id: id } });
+
+    await send('permission:set_agent', { agent_id: 'orch-boss', profile: 'trusted' });
+    await send('permission:set_agent', { agent_id: 'orch-peer', profile: 'trusted' });
+    const boss = await identified('orch-boss');
+    const peer = await identified('orch-peer');
+    const operators = await start(undefined, 'Op');
+    const bosses = await start(boss, 'Boss');
+    expect(await send('orchestration:status', { orchestration_id: bosses })).toMatchObject({ started_by: 'orch-boss' });
+    expect(await send('orchestration:status', { orchestration_id: operators })).toMatchObject({ started_by: null });
+
+    // The same agent may not agent:terminate the operator's agents either.
+    expect(refusal(await boss.request({ event: 'agent:terminate', data: { agent_id: `${operators}_greeter` } }))).toBe('permission_denied');
+    const denied = await terminate(boss, operators);
+    expect(denied.data).toMatchObject({ code: 'permission_denied', error: expect.stringContaining(`Agent orch-boss may not terminate orchestration ${operators}: the operator started it`) });
+    expect(refusal(await terminate(peer, bosses))).toBe('permission_denied');
+    expect(await send('orchestration:status', { orchestration_id: operators })).toMatchObject({ state: 'running' });
+    expect(await send('orchestration:status', { orchestration_id: bosses })).toMatchObject({ state: 'running' });
+
+    // An agent it spawned started one: the parent ends it; the child does not end its parent's.
+    await boss.request({ event: 'agent:spawn', data: { profile: 'base_agent', agent_id: 'orch-kid', permission_profile: 'trusted' } });
+    const kid = await identified('orch-kid');
+    const kids = await start(kid, 'Kid');
+    expect(refusal(await terminate(kid, bosses))).toBe('permission_denied');
+    expect(refusal(await terminate(peer, kids))).toBe('permission_denied');
+    expect((await terminate(boss, kids)).data).toMatchObject({ state: 'terminated', reason: 'requested' });
+    expect((await terminate(boss, bosses)).data).toMatchObject({ state: 'terminated', reason: 'requested' });
+    expect(await send('orchestration:terminate', { orchestration_id: operators })).toMatchObject({ state: 'terminated', reason: 'requested' });
+    for (const connection of [boss, peer, kid]) connection.close();
+    await send('agent:terminate', { agent_id: 'orch-kid' });
   });
 
   it('refuses its internal events over the socket, handled or not: the daemon raises them itself', async () => {

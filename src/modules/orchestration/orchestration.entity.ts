@@ -60,4 +60,8 @@ export class OrchestrationRow {
   /** Epoch ms the pending turn, or the ending, was written: a node finds it stale, and finishes it, once its writer is presumed gone. */
   @Column('real', { name: 'pending_since', nullable: true })
   pendingSince: number | null;
+
+  /** The agent that started it (it may terminate it); null when the operator did, or it started before starters were recorded. */
+  @Column('text', { name: 'started_by', nullable: true })
+  startedBy: string | null;
 }

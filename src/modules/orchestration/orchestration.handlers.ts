@@ -38,8 +38,8 @@ export class OrchestrationHandlers {
   }
 
   @Handles(orchestrationTerminate)
-  terminate({ orchestration_id }: ParamsOut<typeof orchestrationTerminate>): Promise<HandlerResult<typeof orchestrationTerminate>> {
-    return this.orchestrations.terminate(orchestration_id, 'requested');
+  terminate({ orchestration_id }: ParamsOut<typeof orchestrationTerminate>, context: EventContext): Promise<HandlerResult<typeof orchestrationTerminate>> {
+    return this.orchestrations.terminate(orchestration_id, 'requested', context.agentId);
   }
 
   @Handles(orchestrationListPatterns)

@@ -5,12 +5,13 @@ import type { OrchestrationTurn } from './orchestration-turn.entity';
 import type { OrchestrationRow } from './orchestration.entity';
 
 const ROW = `orchestration_id AS "orchestrationId", pattern, state, reason, agents, turn_order AS "turnOrder", turn, rounds, message_count AS "messageCount",
-  started_at AS "startedAt", ended_at AS "endedAt", timeout_at AS "timeoutAt", end_event AS "endEvent", pending_turn AS "pendingTurn", pending_since AS "pendingSince"`;
+  started_at AS "startedAt", ended_at AS "endedAt", timeout_at AS "timeoutAt", end_event AS "endEvent", pending_turn AS "pendingTurn", pending_since AS "pendingSince",
+  started_by AS "startedBy"`;
 
 const statements = {
   insert: sql(
-    `INSERT INTO orchestrations (orchestration_id, pattern, state, reason, agents, turn_order, turn, rounds, message_count, started_at, ended_at, timeout_at, end_event, pending_turn, pending_since)
-     VALUES (@orchestrationId, @pattern, @state, @reason, @agents, @turnOrder, @turn, @rounds, @messageCount, @startedAt, @endedAt, @timeoutAt, @endEvent, @pendingTurn, @pendingSince)`,
+    `INSERT INTO orchestrations (orchestration_id, pattern, state, reason, agents, turn_order, turn, rounds, message_count, started_at, ended_at, timeout_at, end_event, pending_turn, pending_since, started_by)
+     VALUES (@orchestrationId, @pattern, @state, @reason, @agents, @turnOrder, @turn, @rounds, @messageCount, @startedAt, @endedAt, @timeoutAt, @endEvent, @pendingTurn, @pendingSince, @startedBy)`,
   ),
   find: sql(`SELECT ${ROW} FROM orchestrations WHERE orchestration_id = ?`),
   all: sql(`SELECT ${ROW} FROM orchestrations ORDER BY started_at, orchestration_id`),

@@ -9,18 +9,18 @@ import {
   agentSendMessage,
   agentSpawn,
   agentTerminate,
+  isErrorResult,
   isSafeId,
   orchestrationMessage,
   orchestrationStarted,
   orchestrationTerminated,
+  permissionGetAgent,
   systemReady,
   type HandlerResult,
   type OrchestrationSummary,
-  type PatternDocument,
   type TranscriptTurn,
 } from '../../../libs/client/src';
 import { CLOCK, type Clock } from '../../common/clock';
-import { substitute } from '../../common/placeholders';
 import { KSI_CONFIG, type KsiConfig } from '../../config/config';
 import { EventBus } from '../../events/event-bus';
 import type { EventContext } from '../../events/event-context';
@@ -28,15 +28,9 @@ import { EventError } from '../../events/event-error';
 import { EventTap } from '../../events/event-tap';
 import { Listens } from '../../events/handles.decorator';
 import { DAEMON_LOG } from '../../logging/logger';
+import { instantiate, type Pattern } from './orchestration-pattern';
 import type { OrchestrationRow } from './orchestration.entity';
 import { OrchestrationRepository } from './orchestration.repository';
-
-/** A pattern file: load() checks the parts PatternDocument names; the rest is read as written. */
-interface Pattern extends PatternDocument {
-  variables?: Record<string, { default?: unknown }>;
-  agents: Record<string, { profile: string; vars?: Record<string, unknown> }>;
-  coordination: PatternDocument['coordination'] & { termination?: { rounds?: number | string; timeout_seconds?: number | string; event?: string } };
-}
 
 /** A turn handed to the next agent: agent:send_message's params. */
 interface PendingTurn {
@@ -118,33 +112,34 @@ export class OrchestrationService implements OnModuleInit, BeforeApplicationShut
   }
 
   load(name: string): Pattern {
-    const file = isSafeId(name) ? ['yaml', 'yml'].map((ext) => path.join(this.patternsDir, `${name}.${ext}`)).find((candidate) => fs.existsSync(candidate)) : undefined;
-    if (!file) throw new EventError('not_found', `Pattern not found: ${name} (known: ${this.patterns().join(', ')})`);
-    const pattern = parse(fs.readFileSync(file, 'utf8')) as Pattern;
+    return this.read(name).pattern;
+  }
+
+  private read(name: string): { file: string; pattern: Pattern } {
+    const found = isSafeId(name) ? ['yaml', 'yml'].map((ext) => path.join(this.patternsDir, `${name}.${ext}`)).find((candidate) => fs.existsSync(candidate)) : undefined;
+    if (!found) throw new EventError('not_found', `Pattern not found: ${name} (known: ${this.patterns().join(', ')})`);
+    const file = path.basename(found);
+    const pattern = parse(fs.readFileSync(found, 'utf8')) as Pattern;
     const order = pattern?.coordination?.turn_order;
     if (!pattern?.agents || !Array.isArray(order) || order.some((agent) => !pattern.agents[agent]) || typeof pattern.coordination.start !== 'string') {
-      throw new EventError('invalid_pattern', `${path.basename(file)}: needs agents, coordination.turn_order naming them, and coordination.start`);
+      throw new EventError('invalid_pattern', `${file}: needs agents, coordination.turn_order naming them, and coordination.start`);
     }
     // Agent names become parts of agent ids, and so of folder names.
     const unsafe = Object.keys(pattern.agents).filter((agent) => !isSafeId(agent) || agent.length > 100);
-    if (unsafe.length > 0) throw new EventError('invalid_pattern', `${path.basename(file)}: agent names ${unsafe.join(', ')} must be 1-100 letters, digits, . _ -, starting with a letter or digit`);
-    return pattern;
+    if (unsafe.length > 0) throw new EventError('invalid_pattern', `${file}: agent names ${unsafe.join(', ')} must be 1-100 letters, digits, . _ -, starting with a letter or digit`);
+    return { file, pattern };
   }
 
+  /** Spawns the pattern's agents and records the instance; `context` is who asked (an agent, or the operator), recorded as its starter. */
   async start(patternName: string, given: Record<string, unknown>, context: EventContext): Promise<OrchestrationSummary> {
-    const raw = this.load(patternName);
-    const vars = { ...Object.fromEntries(Object.entries(raw.variables ?? {}).map(([name, v]) => [name, v.default])), ...given };
-    const pattern = substitute(raw, vars) as Pattern;
+    const { file, pattern: raw } = this.read(patternName);
+    // Checked before any agent is spawned: a variable of the wrong type fails here, not halfway.
+    const { pattern, vars } = instantiate(patternName, file, raw, given);
+    const { termination } = pattern.coordination;
     const id = `orch_${randomBytes(4).toString('hex')}`;
-    const agents: Record<string, string> = {};
-    for (const [name, spec] of Object.entries(pattern.agents)) {
-      const agentId = `${id}_${name}`;
-      await this.bus.requestOne(agentSpawn, { profile: spec.profile, agent_id: agentId, context: { ...vars, ...spec.vars, orchestration_id: id } }, context);
-      agents[name] = agentId;
-    }
+    const agents = await this.spawnAgents(id, pattern.agents, vars, context);
     const turnOrder = pattern.coordination.turn_order.map((name) => agents[name]);
     const now = this.clock.now();
-    const timeout = Number(pattern.coordination.termination?.timeout_seconds ?? 0);
     const first: PendingTurn = { agent_id: turnOrder[0], message: { prompt: pattern.coordination.start, orchestration_id: id, orchestration_turn: 0 } };
     const row: OrchestrationRow = {
       orchestrationId: id,
@@ -154,22 +149,55 @@ export class OrchestrationService implements OnModuleInit, BeforeApplicationShut
       agents: JSON.stringify(agents),
       turnOrder: JSON.stringify(turnOrder),
       turn: 0,
-      rounds: Number(pattern.coordination.termination?.rounds ?? 1),
+      rounds: termination.rounds,
       messageCount: 0,
       startedAt: now,
       endedAt: null,
-      timeoutAt: timeout > 0 ? now + timeout * 1000 : null,
-      endEvent: pattern.coordination.termination?.event ?? null,
+      timeoutAt: termination.timeout_seconds > 0 ? now + termination.timeout_seconds * 1000 : null,
+      endEvent: termination.event ?? null,
       pendingTurn: JSON.stringify(first),
       pendingSince: now,
+      startedBy: context.agentId ?? null,
     };
-    await this.repo.insert(row);
+    await this.repo.insert(row).catch(async (error: unknown) => {
+      // Nothing would ever end the agents of an instance that was not recorded.
+      await this.terminateAgents(id, Object.values(agents));
+      throw error;
+    });
     // Watching starts before the first turn: an end event may follow it at once.
     await this.changed();
     this.bus.emit(orchestrationStarted, { orchestration_id: id, pattern: patternName, agents });
     // The instance exists now: a first turn not handed on is handed on by upkeep.
     await this.handOn(id, 0, first, context).catch((error: Error) => this.log.error({ orchestration_id: id, err: error.message }, 'first turn not handed on yet; trying again at the next look'));
     return this.summary(row);
+  }
+
+  /** Spawns the pattern's agents, as `context` asks; when one fails, those spawned before it are terminated, since no instance owns them. */
+  private async spawnAgents(id: string, specs: Record<string, { profile: string; vars?: Record<string, unknown> }>, vars: Record<string, unknown>, context: EventContext): Promise<Record<string, string>> {
+    const agents: Record<string, string> = {};
+    try {
+      for (const [name, spec] of Object.entries(specs)) {
+        const agentId = `${id}_${name}`;
+        await this.bus.requestOne(agentSpawn, { profile: spec.profile, agent_id: agentId, context: { ...vars, ...spec.vars, orchestration_id: id } }, context);
+        agents[name] = agentId;
+      }
+    } catch (error) {
+      await this.terminateAgents(id, Object.values(agents));
+      throw error;
+    }
+    return agents;
+  }
+
+  /** Terminates agents spawned for an instance that did not start; one that cannot be is logged, and the start's own error stands. */
+  private async terminateAgents(id: string, agentIds: string[]): Promise<void> {
+    for (const agentId of agentIds) {
+      try {
+        const [result] = await this.bus.request(agentTerminate, { agent_id: agentId });
+        if (isErrorResult(result)) throw new EventError(result.code, result.error);
+      } catch (error) {
+        this.log.error({ orchestration_id: id, agent_id: agentId, err: (error as Error).message }, 'agent of an orchestration that failed to start not terminated');
+      }
+    }
   }
 
   /**
@@ -236,13 +264,35 @@ export class OrchestrationService implements OnModuleInit, BeforeApplicationShut
     }
   }
 
-  /** Ends a running instance for `reason`; resolves once its agents are terminated. */
-  async terminate(id: string, reason: string): Promise<OrchestrationSummary> {
+  /**
+   * Ends a running instance for `reason`; resolves once its agents are terminated. An agent (`caller`)
+   * ends only the instances whose starter agent:terminate would let it end: itself, or an agent it
+   * spawned when its profile allows spawn_agents. The operator ends any.
+   */
+  async terminate(id: string, reason: string, caller?: string): Promise<OrchestrationSummary> {
     const row = await this.find(id);
+    if (caller !== undefined && !(await this.startedByOrFor(row, caller))) {
+      const starter = row.startedBy === null ? 'the operator' : `agent ${row.startedBy}`;
+      throw new EventError(
+        'permission_denied',
+        `Agent ${caller} may not terminate orchestration ${id}: ${starter} started it, and an agent terminates only the orchestrations it started, or (when its permission profile allows spawn_agents) those started by agents it spawned`,
+      );
+    }
     if (row.state === 'running') await this.repo.beginEnding(id, reason, this.clock.now());
     // Ending twice is harmless (terminating a terminated agent changes nothing): a request to terminate does not wait on another node.
     if (row.state !== 'terminated') await this.finish(id);
     return this.summary(await this.find(id));
+  }
+
+  /** Whether `agentId` started the instance, or spawned the agent that did and may manage what it spawned. */
+  private async startedByOrFor(row: OrchestrationRow, agentId: string): Promise<boolean> {
+    if (row.startedBy === agentId) return true;
+    if (row.startedBy === null) return false;
+    const [starter] = await this.bus.request(permissionGetAgent, { agent_id: row.startedBy });
+    // A starter that is gone has no parent any more, as for agent:terminate.
+    if (!starter || isErrorResult(starter) || starter.parent_id !== agentId) return false;
+    const { permissions } = await this.bus.requestOne(permissionGetAgent, { agent_id: agentId });
+    return permissions.capabilities.spawn_agents === true;
   }
 
   async get(id: string): Promise<OrchestrationSummary & { transcript: TranscriptTurn[] }> {
@@ -278,6 +328,7 @@ export class OrchestrationService implements OnModuleInit, BeforeApplicationShut
       message_count: row.messageCount,
       started_at: row.startedAt / 1000,
       ended_at: row.endedAt === null ? null : row.endedAt / 1000,
+      started_by: row.startedBy,
     };
   }
 

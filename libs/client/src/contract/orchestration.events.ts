@@ -24,6 +24,7 @@ const orchestrationSummary = z.object({
   message_count: z.number().describe('Replies routed so far'),
   started_at: z.number(),
   ended_at: z.number().nullable(),
+  started_by: z.string().nullable().describe('The agent that started it, which may terminate it; null when the operator did'),
 });
 export type OrchestrationSummary = z.output<typeof orchestrationSummary>;
 
@@ -56,7 +57,7 @@ export const orchestrationStatus = defineRequest('orchestration:status', {
   result: z.union([orchestrationSummary, z.object({ orchestrations: z.array(orchestrationSummary) })]),
 });
 export const orchestrationTerminate = defineRequest('orchestration:terminate', {
-  summary: 'Stop an instance and its agents',
+  summary: 'Stop an instance and its agents; an agent stops only those it, or an agent it spawned, started',
   params: orchestrationIdParams,
   result: orchestrationSummary,
 });

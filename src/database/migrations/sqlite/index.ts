@@ -17,6 +17,7 @@ import { UsageWindows1764110000000 } from './1764110000000-usage-windows';
 import { Approvals1764120000000 } from './1764120000000-approvals';
 import { Cluster1764130000000 } from './1764130000000-cluster';
 import { Orchestrations1764140000000 } from './1764140000000-orchestrations';
+import { OrchestrationStartedBy1764150000000 } from './1764150000000-orchestration-started-by';
 
 /** Every migration, oldest first; run at start (the daemon never uses `synchronize`). */
 export const sqliteMigrations = [
@@ -39,4 +40,5 @@ export const sqliteMigrations = [
   Approvals1764120000000,
   Cluster1764130000000,
   Orchestrations1764140000000,
+  OrchestrationStartedBy1764150000000,
 ];
