@@ -10,6 +10,7 @@ const SHIPPED = path.resolve(__dirname, '../var/lib/compositions');
 function writeLibrary(root: string): void {
   const dir = path.join(root, 'compositions');
   fs.cpSync(SHIPPED, dir, { recursive: true });
+  fs.cpSync(path.join(SHIPPED, '..', 'permissions'), path.join(root, 'permissions'), { recursive: true });
   const file = (name: string, text: string) => {
     fs.mkdirSync(path.dirname(path.join(dir, name)), { recursive: true });
     fs.writeFileSync(path.join(dir, name), text);
@@ -57,6 +58,34 @@ components:
   file('test/broken_version.yaml', 'name: t_no_version\ntype: profile\ndescription: x\n');
   file('test/two_sources.yaml', 'name: t_two\ntype: profile\nversion: 1\ndescription: x\ncomponents:\n  - { name: a, inline: x, template: y }\n');
   file('test/bad.yaml', 'name: [unclosed\n');
+  // Typos a user made: two keys misspelt, and a profile that loads but names an unknown permission profile and variable.
+  file(
+    'test/typo.yaml',
+    `name: typo
+type: profile
+version: 1
+description: typos
+extend: base_agent
+varables:
+  name: { default: you }
+components:
+  - { name: prompt, template: "Hello {{ nme }}" }
+`,
+  );
+  file(
+    'test/unknown_refs.yaml',
+    `name: t_unknown_refs
+type: profile
+version: 1
+description: names what does not exist
+extends: base_agent
+variables:
+  name: { default: you }
+components:
+  - { name: permission_profile, inline: trustd }
+  - { name: prompt, template: "Hello {{ nme }}" }
+`,
+  );
   file('test/missing_fragment.yaml', 'name: t_missing\ntype: profile\nversion: 1\ndescription: x\ncomponents:\n  - { name: a, source: nowhere.md }\n');
   file('test/cycle_a.yaml', 'name: t_cycle_a\ntype: profile\nversion: 1\ndescription: x\nextends: t_cycle_b\n');
   file('test/cycle_b.yaml', 'name: t_cycle_b\ntype: profile\nversion: 1\ndescription: x\nextends: t_cycle_a\n');
@@ -97,6 +126,7 @@ describe('compositions (real daemon, a library on disk)', () => {
       const variables = name === 'summarize' ? { text: 'something' } : {};
       const result = await compose(name, variables);
       expect({ file, status: result.status }).toEqual({ file, status: 'success' });
+      expect({ file, ...(await client.sendSingle('composition:validate', { name, variables })) }).toMatchObject({ file, valid: true, issues: [] });
     }
   });
 
@@ -139,16 +169,37 @@ describe('compositions (real daemon, a library on disk)', () => {
 
   it('names the file and the field of every mistake', async () => {
     const reload = (await client.sendSingle('composition:reload')) as Record<string, any>;
+    const dir = path.join(libDir, 'compositions', 'test');
     expect(reload.problems).toEqual(
       expect.arrayContaining([
-        'test/broken_version.yaml: version: Required',
-        'test/two_sources.yaml: components.0: A component needs exactly one of source, composition, inline or template',
-        expect.stringMatching(/^test\/bad\.yaml: not valid YAML/),
+        `${dir}/broken_version.yaml: version: Required`,
+        `${dir}/two_sources.yaml: components.0: A component needs exactly one of source, composition, inline or template (line 6)`,
+        `${dir}/bad.yaml: not valid YAML: Flow sequence in block collection must be sufficiently indented and end with a ] (line 2, column 1)`,
       ]),
     );
     expect(await compose('t_missing')).toMatchObject({ code: 'not_found', error: expect.stringContaining('test/missing_fragment.yaml: components.a: fragment not found: nowhere.md') });
     expect(await compose('t_cycle_a')).toMatchObject({ code: 'invalid_composition', error: expect.stringContaining('cycle') });
     expect(await compose('nope')).toMatchObject({ code: 'not_found', error: 'Composition not found: nope' });
+  });
+
+  it('refuses unknown keys, naming the file, the key and the line, with the key meant', async () => {
+    const typo = `${path.join(libDir, 'compositions', 'test', 'typo.yaml')}: extend: unknown key, did you mean extends? (line 5); varables: unknown key, did you mean variables? (line 6)`;
+    expect((await client.sendSingle('composition:reload')).problems).toContain(typo);
+    // While the file is broken, asking for it by name points at the file, not "not found".
+    expect(await client.sendSingle('composition:validate', { name: 'typo' })).toEqual({ status: 'error', valid: false, issues: [expect.stringContaining(typo)] });
+    expect(await compose('typo')).toMatchObject({ code: 'invalid_composition', error: expect.stringContaining(typo) });
+    const created = await client.sendSingle('composition:create', { name: 'made_badly', components: [{ name: 'prompt', templat: 'x' }] });
+    expect(created).toMatchObject({ code: 'invalid_composition', error: expect.stringContaining('components.0.templat: unknown key, did you mean template?') });
+  });
+
+  it('validates the permission profile a profile names and the placeholders it leaves without a value', async () => {
+    const file = path.join(libDir, 'compositions', 'test', 'unknown_refs.yaml');
+    const placeholder = `${file}: components.prompt: {{ nme }} has no value (no variable declared or given, no earlier component by that name) and would stay as written; did you mean name?`;
+    const permission = `${file}: permission_profile: Permission profile not found: trustd. Did you mean trusted? Known: `;
+    const validated = await client.sendSingle('composition:validate', { name: 't_unknown_refs' });
+    expect(validated).toEqual({ status: 'error', valid: false, issues: [placeholder, expect.stringContaining(permission)] });
+    // A variable given is a value: only the permission profile is left.
+    expect(await client.sendSingle('composition:validate', { name: 't_unknown_refs', variables: { nme: 'x' } })).toMatchObject({ valid: false, issues: [expect.stringContaining(permission)] });
   });
 
   it('answers compositions that expand too far with composition_too_large, at once', async () => {

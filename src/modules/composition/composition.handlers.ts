@@ -41,8 +41,8 @@ export class CompositionHandlers {
   }
 
   @Handles(compositionValidate)
-  validate({ name, type }: ParamsOut<typeof compositionValidate>): HandlerResult<typeof compositionValidate> {
-    return this.compositions.validate(name, type);
+  validate({ name, type, variables }: ParamsOut<typeof compositionValidate>): Promise<HandlerResult<typeof compositionValidate>> {
+    return this.compositions.validate(name, type, variables);
   }
 
   @Handles(compositionGet)
@@ -64,7 +64,7 @@ export class CompositionHandlers {
 
   @Handles(compositionReload)
   async reload(): Promise<HandlerResult<typeof compositionReload>> {
-    const { indexed, problems } = await this.compositions.reload();
+    const { indexed, problems } = await this.compositions.reloadLibrary();
     return { status: 'success', indexed, problems, message: `Reloaded ${indexed} compositions` };
   }
 

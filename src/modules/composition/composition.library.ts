@@ -1,15 +1,17 @@
 import { Inject, Injectable } from '@nestjs/common';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { parse } from 'yaml';
 import { compositionDocument, type CompositionDocument } from '../../../libs/client/src';
 import { KSI_CONFIG, type KsiConfig } from '../../config/config';
 import { CompositionError } from './composition.error';
+import { describeIssues, readLibraryFile } from './library-file';
 
 export interface LoadedComposition {
   composition: CompositionDocument;
   /** Relative to the compositions folder; null for dynamic compositions. */
   file: string | null;
+  /** How its mistakes name it: the file's full path, or "dynamic composition <name>". */
+  location: string;
 }
 
 /** The YAML compositions under `$KSI_LIB_DIR/compositions`, loaded and validated. */
@@ -18,7 +20,8 @@ export class CompositionLibrary {
   readonly root: string;
   readonly fragmentsDir: string;
   private byName = new Map<string, LoadedComposition[]>();
-  private problems: string[] = [];
+  /** Why each file left out was left out, by the names it would have been found by. */
+  private broken = new Map<string, string>();
 
   constructor(@Inject(KSI_CONFIG) config: KsiConfig) {
     this.root = path.join(config.libDir, 'compositions');
@@ -28,36 +31,36 @@ export class CompositionLibrary {
   /** Reads every YAML file again; a broken file is reported and left out, never fatal. */
   load(dynamic: CompositionDocument[] = []): { loaded: number; problems: string[] } {
     const byName = new Map<string, LoadedComposition[]>();
-    const problems: string[] = [];
+    const broken = new Map<string, string>();
     const add = (entry: LoadedComposition) => byName.set(entry.composition.name, [...(byName.get(entry.composition.name) ?? []), entry]);
     for (const file of this.yamlFiles()) {
-      try {
-        add({ composition: this.parseFile(file), file });
-      } catch (error) {
-        problems.push((error as Error).message);
-      }
+      const location = path.join(this.root, file);
+      const read = readLibraryFile(location, compositionDocument, 'name');
+      if (read.ok) add({ composition: read.value, file, location });
+      else for (const name of read.broken.names) broken.set(name, read.broken.problem);
     }
-    for (const composition of dynamic) add({ composition, file: null });
+    for (const composition of dynamic) add({ composition, file: null, location: `dynamic composition ${composition.name}` });
     this.byName = byName;
-    this.problems = problems;
-    return { loaded: [...byName.values()].flat().length, problems };
-  }
-
-  get loadProblems(): string[] {
-    return this.problems;
+    this.broken = broken;
+    return { loaded: [...byName.values()].flat().length, problems: [...new Set(broken.values())] };
   }
 
   all(): LoadedComposition[] {
     return [...this.byName.values()].flat();
   }
 
-  /** By name; with a type, the composition of that type wins. Dynamic compositions win over files. */
+  /**
+   * By name; with a type, the composition of that type wins. Dynamic compositions win over files.
+   * A name only a broken file has answers with that file's problem: it is there, but left out.
+   */
   get(name: string, type?: string): LoadedComposition {
     const candidates = this.byName.get(name) ?? [];
     const ordered = [...candidates.filter((c) => c.file === null), ...candidates.filter((c) => c.file !== null)];
     const found = (type && ordered.find((c) => c.composition.type === type)) || ordered[0];
-    if (!found) throw new CompositionError('not_found', `Composition not found: ${name}${type ? ` (type ${type})` : ''}`);
-    return found;
+    if (found) return found;
+    const broken = this.broken.get(name);
+    if (broken) throw new CompositionError('invalid_composition', `Composition ${name} was left out when the library was read: ${broken}. Fix the file and send composition:reload`);
+    throw new CompositionError('not_found', `Composition not found: ${name}${type ? ` (type ${type})` : ''}`);
   }
 
   /** A Markdown fragment, by path relative to `compositions/fragments`; never outside it. */
@@ -74,19 +77,7 @@ export class CompositionLibrary {
   validate(body: unknown, where: string): CompositionDocument {
     const parsed = compositionDocument.safeParse(body);
     if (parsed.success) return parsed.data;
-    const issue = parsed.error.issues[0];
-    const field = issue.path.length > 0 ? issue.path.join('.') : '(top level)';
-    throw new CompositionError('invalid_composition', `${where}: ${field}: ${issue.message}`);
-  }
-
-  private parseFile(file: string): CompositionDocument {
-    let body: unknown;
-    try {
-      body = parse(fs.readFileSync(path.join(this.root, file), 'utf8'));
-    } catch (error) {
-      throw new CompositionError('invalid_composition', `${file}: not valid YAML: ${(error as Error).message.split('\n')[0]}`);
-    }
-    return this.validate(body, file);
+    throw new CompositionError('invalid_composition', `${where}: ${describeIssues(parsed.error, compositionDocument)}`);
   }
 
   private yamlFiles(): string[] {

@@ -4,6 +4,7 @@ import type { CompositionComponent, CompositionDocument } from '../../../libs/cl
 import { PLACEHOLDER, substitute } from '../../common/placeholders';
 import { CompositionLibrary } from './composition.library';
 import { CompositionError } from './composition.error';
+import { closestName } from './library-file';
 
 type Vars = Record<string, unknown>;
 
@@ -16,12 +17,17 @@ export const MAX_COMPOSITION_RESOLUTIONS = 1_000;
 /** Text that substitution produces (a template can repeat an earlier component: doubling each time). */
 export const MAX_COMPOSITION_CHARS = 8 * 1024 * 1024;
 
-/** What one top-level resolve may still spend. */
+/** What one top-level resolve may still spend, and the placeholders it found no value for. */
 interface Budget {
   root: string;
   left: number;
   chars: number;
+  unresolved: string[];
 }
+
+/** The placeholder names in the strings of a value. */
+const placeholdersIn = (value: unknown): Set<string> =>
+  new Set([...(typeof value === 'string' ? value : (JSON.stringify(value) ?? '')).matchAll(PLACEHOLDER)].map((match) => match[1]));
 
 /**
  * Resolves a composition: parent (`extends`), then mixins (keys not yet present), then each
@@ -33,7 +39,17 @@ export class CompositionResolver {
   constructor(private readonly library: CompositionLibrary) {}
 
   resolve(name: string, type: string | undefined, variables: Vars): Record<string, unknown> {
-    return this.expand(name, type, variables, [], { root: name, left: MAX_COMPOSITION_RESOLUTIONS, chars: MAX_COMPOSITION_CHARS });
+    return this.check(name, type, variables).resolved;
+  }
+
+  /**
+   * Resolves, and says which placeholders were left as written: a placeholder stays in the text
+   * when nothing gives it a value, which is a mistake (a typo, an undeclared variable) composing
+   * cannot tell from text meant to contain braces; composition:validate reports them.
+   */
+  check(name: string, type: string | undefined, variables: Vars): { resolved: Record<string, unknown>; unresolved: string[] } {
+    const budget: Budget = { root: name, left: MAX_COMPOSITION_RESOLUTIONS, chars: MAX_COMPOSITION_CHARS, unresolved: [] };
+    return { resolved: this.expand(name, type, variables, [], budget), unresolved: budget.unresolved };
   }
 
   private expand(name: string, type: string | undefined, variables: Vars, stack: string[], budget: Budget): Record<string, unknown> {
@@ -50,8 +66,7 @@ export class CompositionResolver {
         `Composition ${budget.root} expands into more than ${MAX_COMPOSITION_RESOLUTIONS} compositions (extends, mixins and components, counted each time they are used); reference fewer`,
       );
     }
-    const { composition, file } = this.library.get(name, type);
-    const where = file ?? `dynamic composition ${name}`;
+    const { composition, location: where } = this.library.get(name, type);
     const vars = this.variablesFor(composition, variables, where);
     const path = [...stack, name];
     const result: Record<string, unknown> = composition.extends ? { ...this.expand(composition.extends, undefined, vars, path, budget) } : {};
@@ -80,6 +95,13 @@ export class CompositionResolver {
     if (component.composition !== undefined) return this.expand(component.composition, undefined, scope, path, budget);
     const text = component.source !== undefined ? this.library.fragment(component.source, `${where}: components.${component.name}`) : (component.template ?? component.inline);
     const value = substitute(text, scope);
+    const written = placeholdersIn(text);
+    for (const left of [...placeholdersIn(value)].filter((name) => written.has(name))) {
+      const close = closestName(left, Object.keys(scope));
+      budget.unresolved.push(
+        `${where}: components.${component.name}: {{ ${left} }} has no value (no variable declared or given, no earlier component by that name) and would stay as written${close === undefined ? '' : `; did you mean ${close}?`}`,
+      );
+    }
     if (typeof value === 'string' && (budget.chars -= value.length) < 0) {
       throw new CompositionError(
         'composition_too_large',

@@ -1,23 +1,26 @@
 import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
 import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
-import type {
-  ComposedProfile,
-  CompositionDocument,
-  CompositionSummary,
-  compositionCreate,
-  compositionDiscover,
-  compositionGet,
-  compositionSelect,
-  compositionValidate,
-  HandlerResult,
-  ParamsOut,
+import {
+  permissionGetProfile,
+  permissionReloadProfiles,
+  type ComposedProfile,
+  type CompositionDocument,
+  type CompositionSummary,
+  type compositionCreate,
+  type compositionDiscover,
+  type compositionGet,
+  type compositionSelect,
+  type compositionValidate,
+  type HandlerResult,
+  type ParamsOut,
 } from '../../../libs/client/src';
 import { CLOCK, type Clock } from '../../common/clock';
 import { KSI_CONFIG, type KsiConfig } from '../../config/config';
+import { EventBus } from '../../events/event-bus';
 import { EventError } from '../../events/event-error';
 import { DAEMON_LOG } from '../../logging/logger';
-import { CompositionLibrary } from './composition.library';
+import { CompositionLibrary, type LoadedComposition } from './composition.library';
 import { CompositionResolver } from './composition.resolver';
 import { CompositionError } from './composition.error';
 import { CompositionRepository, type IndexEntry } from './composition.repository';
@@ -38,11 +41,21 @@ export class CompositionService implements OnModuleInit {
     @Inject(KSI_CONFIG) private readonly config: KsiConfig,
     private readonly library: CompositionLibrary,
     private readonly resolver: CompositionResolver,
+    private readonly bus: EventBus,
   ) {}
 
   async onModuleInit(): Promise<void> {
     const { problems } = await this.reload();
     for (const problem of problems) this.log.warn({ problem }, 'composition left out');
+  }
+
+  /**
+   * composition:reload: the whole library, the permission profiles the compositions name as well,
+   * so a fixed profile file is picked up and a broken one reported in the same place.
+   */
+  async reloadLibrary(): Promise<{ indexed: number; problems: string[] }> {
+    const [{ indexed, problems }, permissions] = await Promise.all([this.reload(), this.bus.requestOne(permissionReloadProfiles, {})]);
+    return { indexed, problems: [...problems, ...permissions.problems] };
   }
 
   /**
@@ -84,7 +97,10 @@ export class CompositionService implements OnModuleInit {
 
   /** A profile with the keys agents use at its top level: model, prompt, permission_profile, role, capabilities. */
   profile(name: string, variables: Vars): ComposedProfile {
-    const resolved = this.compose(name, 'profile', variables);
+    return this.profileOf(name, this.compose(name, 'profile', variables));
+  }
+
+  private profileOf(name: string, resolved: Record<string, unknown>): ComposedProfile {
     return {
       ...resolved,
       name: typeof resolved.name === 'string' ? resolved.name : name,
@@ -106,15 +122,35 @@ export class CompositionService implements OnModuleInit {
       .join('\n\n');
   }
 
-  validate(name: string, type?: string): HandlerResult<typeof compositionValidate> {
+  /**
+   * What composing it with these variables would get wrong: its file, its resolution, placeholders
+   * left without a value, and (for a profile) a permission profile that is unknown or left out.
+   */
+  async validate(name: string, type: string | undefined, variables: Vars): Promise<HandlerResult<typeof compositionValidate>> {
+    let checked: ReturnType<CompositionResolver['check']>;
+    let loaded: LoadedComposition;
     try {
-      const { composition } = this.library.get(name, type);
-      this.resolver.resolve(name, type, {});
-      return { status: 'success', valid: true, issues: [], composition: { name: composition.name, type: composition.type, version: composition.version } };
+      loaded = this.library.get(name, type);
+      checked = this.resolver.check(name, type, variables);
     } catch (error) {
       if (!(error instanceof CompositionError)) throw error;
       return { status: 'error', valid: false, issues: [error.message] };
     }
+    const { composition, location } = loaded;
+    const issues = [...checked.unresolved];
+    if (composition.type === 'profile') {
+      const level = this.profileOf(name, checked.resolved).permission_profile;
+      const refusal = await this.bus.requestOne(permissionGetProfile, { level }).then(
+        () => undefined,
+        (error: unknown) => {
+          if (error instanceof EventError) return error.message;
+          throw error;
+        },
+      );
+      if (refusal !== undefined) issues.push(`${location}: permission_profile: ${refusal}`);
+    }
+    if (issues.length > 0) return { status: 'error', valid: false, issues };
+    return { status: 'success', valid: true, issues: [], composition: { name: composition.name, type: composition.type, version: composition.version } };
   }
 
   get(name: string, type?: string): HandlerResult<typeof compositionGet>['composition'] {

@@ -4,16 +4,16 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import picomatch from 'picomatch';
 import type { Logger } from 'pino';
-import { parse } from 'yaml';
-import { permissionsSchema, type Permissions } from '../../../libs/client/src';
+import { permissionReloadProfiles, permissionsSchema, type HandlerResult, type Permissions } from '../../../libs/client/src';
 import { CLOCK, type Clock } from '../../common/clock';
 import { KSI_CONFIG, type KsiConfig } from '../../config/config';
 import type { ClientConnection, EventContext } from '../../events/event-context';
 import { EventCatalogue } from '../../events/event-catalogue';
 import { EventError } from '../../events/event-error';
-import type { AgentScope } from '../../events/handles.decorator';
+import { Handles, type AgentScope } from '../../events/handles.decorator';
 import { RequestGuards } from '../../events/request-guard';
 import { DAEMON_LOG } from '../../logging/logger';
+import { closestName, readLibraryFile } from '../composition/library-file';
 import { AgentPermissionRepository, type PermissionRow } from './agent-permission.repository';
 import { applyOverrides, eventAccess, spawnProblems, type Overrides } from './permission-rules';
 
@@ -40,6 +40,8 @@ interface AccessRule {
 @Injectable()
 export class PermissionService implements OnModuleInit {
   private profiles = new Map<string, Permissions>();
+  /** Why each profile file left out was left out, by the levels it would have been found by. */
+  private broken = new Map<string, string>();
   private readonly access = new Map<string, AccessRule>();
   /** The token hash each identified connection presented: a removed or re-issued token ends it. */
   private readonly identifiedWith = new WeakMap<ClientConnection, string>();
@@ -92,16 +94,26 @@ export class PermissionService implements OnModuleInit {
     void this.stored.announce(this.config.node.id, agentId).catch((error: Error) => this.log.warn({ agent_id: agentId, err: error.message }, 'permission change not announced to the other nodes'));
   }
 
-  loadProfiles(): void {
+  /**
+   * Reads every profile file again. A broken file (bad YAML, an unknown key) is left out and
+   * reported with its path, line and cause, never fatal: one mistake must not stop the daemon.
+   */
+  @Handles(permissionReloadProfiles)
+  loadProfiles(): HandlerResult<typeof permissionReloadProfiles> {
     const dir = path.join(this.config.libDir, 'permissions', 'profiles');
     const profiles = new Map<string, Permissions>();
+    const broken = new Map<string, string>();
     const files = fs.existsSync(dir) ? fs.readdirSync(dir).filter((file) => /\.ya?ml$/.test(file)) : [];
-    for (const file of files) {
-      const parsed = permissionsSchema.safeParse(parse(fs.readFileSync(path.join(dir, file), 'utf8')));
-      if (parsed.success) profiles.set(parsed.data.level, parsed.data);
-      else this.log.warn({ file, issue: parsed.error.issues[0] }, 'permission profile left out');
+    for (const file of files.sort()) {
+      const read = readLibraryFile(path.join(dir, file), permissionsSchema, 'level');
+      if (read.ok) profiles.set(read.value.level, read.value);
+      else for (const level of read.broken.names) broken.set(level, read.broken.problem);
     }
     this.profiles = profiles;
+    this.broken = broken;
+    const problems = [...new Set(broken.values())];
+    for (const problem of problems) this.log.warn({ problem }, 'permission profile left out');
+    return { profiles: [...profiles.keys()], problems };
   }
 
   listProfiles(): Record<string, Permissions> {
@@ -110,8 +122,13 @@ export class PermissionService implements OnModuleInit {
 
   profile(level: string): Permissions {
     const profile = this.profiles.get(level);
-    if (!profile) throw new EventError('not_found', `Permission profile not found: ${level}. Known: ${[...this.profiles.keys()].join(', ')}`);
-    return profile;
+    if (profile) return profile;
+    const broken = this.broken.get(level);
+    if (broken) {
+      throw new EventError('invalid_permission_profile', `Permission profile ${level} was left out when the profiles were read: ${broken}. Fix the file and send composition:reload`);
+    }
+    const close = closestName(level, this.profiles.keys());
+    throw new EventError('not_found', `Permission profile not found: ${level}.${close === undefined ? '' : ` Did you mean ${close}?`} Known: ${[...this.profiles.keys()].join(', ') || 'none'}`);
   }
 
   /**

@@ -9,6 +9,7 @@ export const composeParams = z.object({ name, type, variables });
 export const profileParams = z.object({ name, variables });
 export const promptParams = z.object({ name, variables });
 export const compositionNameParams = z.object({ name, type });
+export const compositionValidateParams = z.object({ name, type, variables });
 export const compositionListParams = z.object({ type: z.string().default('all').describe('A type, or "all"') });
 export const compositionDiscoverParams = z.object({
   type: z.string().optional(),
@@ -63,8 +64,11 @@ const compositionVariable = z.strictObject({
   required: z.boolean().optional(),
 });
 
-/** A composition file (YAML) or a dynamic composition, as validated before use. */
-export const compositionDocument = z.looseObject({
+/**
+ * A composition file (YAML) or a dynamic composition, as validated before use. Strict: a mistyped
+ * key (`extend:`, `varables:`) is an error, not a part silently ignored.
+ */
+export const compositionDocument = z.strictObject({
   name: safeId('Composition name'),
   type: z.string().min(1, 'Must not be empty'),
   version: z
@@ -78,6 +82,8 @@ export const compositionDocument = z.looseObject({
   components: z.array(compositionComponent).default([]),
   variables: z.record(z.string(), compositionVariable).default({}),
   metadata: z.record(z.string(), z.unknown()).default({}),
+  agents: jsonObject().optional().describe('An orchestration pattern\'s agents (checked by orchestration:start)'),
+  coordination: jsonObject().optional().describe('An orchestration pattern\'s turns and termination (checked by orchestration:start)'),
 });
 export type CompositionComponent = z.output<typeof compositionComponent>;
 export type CompositionDocument = z.output<typeof compositionDocument>;
@@ -140,8 +146,8 @@ export const compositionPrompt = defineRequest('composition:prompt', {
   result: z.object({ status: success, prompt: z.string() }),
 });
 export const compositionValidate = defineRequest('composition:validate', {
-  summary: 'Check that a composition loads and resolves; lists what is wrong',
-  params: compositionNameParams,
+  summary: 'Check that a composition loads and resolves (with these variables), that its placeholders have values and its permission profile exists; lists what is wrong',
+  params: compositionValidateParams,
   result: z.object({
     status: z.enum(['success', 'error']),
     valid: z.boolean(),
@@ -176,12 +182,12 @@ export const compositionDiscover = defineRequest('composition:discover', {
   }),
 });
 export const compositionReload = defineRequest('composition:reload', {
-  summary: 'Read the library from disk again and rebuild the index',
+  summary: 'Read the library (compositions and permission profiles) from disk again and rebuild the index',
   params: noCompositionParams,
   result: z.object({
     status: success,
     indexed: z.number(),
-    problems: z.array(z.string()).describe('Files left out, and why'),
+    problems: z.array(z.string()).describe('Files left out (compositions and permission profiles), and why'),
     message: z.string(),
   }),
 });

@@ -1,19 +1,22 @@
-import { defineRequest } from './definition';
+import { defineInternal, defineRequest } from './definition';
 import { jsonObject, nonEmpty, safeId, z } from './schema';
 
 const agentId = safeId('The agent');
 
-/** A permission profile (var/lib/permissions/profiles/<level>.yaml) or an agent's effective permissions. */
-export const permissionsSchema = z.object({
+/**
+ * A permission profile (var/lib/permissions/profiles/<level>.yaml) or an agent's effective permissions.
+ * Strict: a mistyped key (`allowd:`) is an error, never a section left at its default.
+ */
+export const permissionsSchema = z.strictObject({
   level: z.string(),
   description: z.string().optional(),
-  tools: z.object({ allowed: z.array(z.string()).nullable().default(null), disallowed: z.array(z.string()).default([]) }),
+  tools: z.strictObject({ allowed: z.array(z.string()).nullable().default(null), disallowed: z.array(z.string()).default([]) }),
   filesystem: jsonObject().default({}),
   resources: z.record(z.string(), z.number()).default({}),
   capabilities: z.record(z.string(), z.boolean()).default({}),
-  events: z.object({ allowed: z.array(z.string()).default([]), disallowed: z.array(z.string()).default([]) }).default({ allowed: [], disallowed: [] }),
+  events: z.strictObject({ allowed: z.array(z.string()).default([]), disallowed: z.array(z.string()).default([]) }).default({ allowed: [], disallowed: [] }),
   /** Shared state namespaces (globs) besides the agent's own, agent:<id>. */
-  state: z.object({ namespaces: z.array(z.string()).default([]) }).default({ namespaces: [] }),
+  state: z.strictObject({ namespaces: z.array(z.string()).default([]) }).default({ namespaces: [] }),
   /**
    * Tool calls outside `tools.allowed`, as the CLI asks through its permission prompt tool: `deny`
    * rules first, then `allow`; what neither matches waits for a person (or the parent) up to
@@ -21,7 +24,7 @@ export const permissionsSchema = z.object({
    * `Tool(argument glob)`, e.g. `Bash(git status*)`, `Read(/srv/data/*)`; `*` matches anything.
    */
   approvals: z
-    .object({
+    .strictObject({
       allow: z.array(z.string()).default([]),
       deny: z.array(z.string()).default([]),
       timeout_seconds: z.number().positive().default(600),
@@ -119,6 +122,14 @@ export const permissionValidateSpawn = defineRequest('permission:validate_spawn'
   params: validateSpawnParams,
   result: z.object({ valid: z.boolean(), parent_id: z.string(), problems: z.array(z.string()).describe('Where the child would get more than its parent') }),
 });
+export const permissionReloadProfiles = defineInternal('permission:reload_profiles', {
+  summary: 'Read the permission profiles from disk again (composition:reload asks for it)',
+  params: noPermissionParams,
+  result: z.object({
+    profiles: z.array(z.string()).describe('The levels loaded'),
+    problems: z.array(z.string()).describe('Profile files left out, and why'),
+  }),
+});
 export const permissionIssueToken = defineRequest('permission:issue_token', {
   summary: 'A new token with which a process identifies as the agent (system:identify); connections identified with the old one end',
   params: agentParams,
@@ -160,6 +171,7 @@ export const permissionEvents = [
   permissionGetAgent,
   permissionRemoveAgent,
   permissionValidateSpawn,
+  permissionReloadProfiles,
   permissionIssueToken,
   systemIdentify,
   sandboxCreate,
