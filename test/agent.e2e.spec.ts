@@ -17,6 +17,21 @@ describe('agents with the fake Claude CLI (real daemon)', () => {
   const answered = (prompt: string) => daemon.answered().filter((entry) => entry.stdin === prompt).length;
   const invocation = (prompt: string) => daemon.invocations().find((entry) => entry.stdin === prompt);
 
+  it('runs a direct message to an agent as a turn even while a connection of its own subscribed to direct messages', async () => {
+    await send('agent:spawn', { profile: 'conversationalist', agent_id: 'subscribed' });
+    const { token } = await send('permission:issue_token', { agent_id: 'subscribed' });
+    const own = await RawConnection.open(daemon.socketPath);
+    expect((await own.request({ event: 'system:identify', data: { agent_id: 'subscribed', token } })).data).toMatchObject({ identified: true });
+    expect((await own.request({ event: 'message:subscribe', data: { event_types: ['DIRECT_MESSAGE'] } })).data).toMatchObject({ subscriber: 'subscribed' });
+    const watcher = await RawConnection.open(daemon.socketPath);
+    await watcher.request({ event: 'message:subscribe', data: { event_types: ['AGENT_RESULT'] } });
+    expect(await send('message:publish', { event_type: 'DIRECT_MESSAGE', to: 'subscribed', message: { prompt: 'sent while subscribed' } })).toMatchObject({ delivered: ['subscribed'] });
+    const [result] = await watcher.read(1, 10_000);
+    expect(result).toMatchObject({ event: 'message:delivered', data: { type: 'AGENT_RESULT', from: 'subscribed', text: 'echo: sent while subscribed' } });
+    expect(answered('sent while subscribed')).toBe(1);
+    [own, watcher].forEach((connection) => connection.close());
+  });
+
   it('runs messages as turns on the agent’s session, with the profile’s model and prompt, and publishes the results', async () => {
     const watcher = await RawConnection.open(daemon.socketPath);
     await watcher.request({ event: 'message:subscribe', data: { event_types: ['AGENT_RESULT'] } });

@@ -134,9 +134,13 @@ export class MessageBusService implements OnModuleInit {
     return this.agents.has(id) || this.subscribers.get(id)?.connection?.closed === false;
   }
 
+  /**
+   * A running managed agent's messages go to its durable inbox, each one turn, even when a connection
+   * of its own subscribed (its `ksi mcp` bridge offers message:subscribe, and reads no pushes).
+   */
   private deliver(id: string, message: BusMessage): boolean {
     const connection = this.subscribers.get(id)?.connection;
-    if (connection && !connection.closed) return connection.push(messageDelivered, message);
+    if (connection && !connection.closed && !this.agents.has(id)) return connection.push(messageDelivered, message);
     if (this.agents.has(id) || this.subscribers.has(id)) {
       void this.bus.request(agentInbox, { agent_id: id, message });
       return true;
