@@ -1,4 +1,4 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { parse as parseConnectionString } from 'pg-connection-string';
@@ -25,7 +25,7 @@ const environment = z.object({
     .refine((url) => url === undefined || isPostgresUrl(url), { message: 'KSI_DATABASE_URL must be a PostgreSQL URL naming a database, such as postgresql://user@host:5432/ksi or postgresql://user@/ksi?host=/run/postgresql' }),
   KSI_LIB_DIR: z.string().min(1).optional(),
   KSI_LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error'], { error: 'KSI_LOG_LEVEL must be one of debug, info, warn, error' }).default('info'),
-  KSI_MAX_LINE_BYTES: positiveInt('KSI_MAX_LINE_BYTES', 1024 * 1024),
+  KSI_MAX_LINE_BYTES: positiveInt('KSI_MAX_LINE_BYTES', 1024 * 1024).refine((bytes) => bytes >= 1024, { message: 'KSI_MAX_LINE_BYTES must be at least 1024: smaller refuses ordinary requests' }),
   KSI_MAX_OUTPUT_BYTES: positiveInt('KSI_MAX_OUTPUT_BYTES', 16 * 1024 * 1024),
   KSI_SHUTDOWN_TIMEOUT_MS: positiveInt('KSI_SHUTDOWN_TIMEOUT_MS', 30_000),
   KSI_PARTIAL_LINE_TIMEOUT_MS: positiveInt('KSI_PARTIAL_LINE_TIMEOUT_MS', 30_000),
@@ -183,6 +183,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
   if (e.KSI_APPROVAL_WEBHOOK_URL && !webhookSecret) throw new ConfigError(`Invalid configuration: KSI_APPROVAL_WEBHOOK_URL needs ${APPROVAL_WEBHOOK_SECRET}, the key its requests are signed with`);
   const varDir = path.resolve(cwd, e.KSI_VAR_DIR);
   const logDir = path.join(varDir, 'logs');
+  const libDir = e.KSI_LIB_DIR ? path.resolve(cwd, e.KSI_LIB_DIR) : defaultLibDir(varDir);
+  // A folder that is not there would start a daemon with no compositions and no permission profiles.
+  if (e.KSI_LIB_DIR && statSync(libDir, { throwIfNoEntry: false })?.isDirectory() !== true) {
+    throw new ConfigError(`Invalid configuration: KSI_LIB_DIR must be an existing folder, with compositions/ and permissions/profiles/ (got ${JSON.stringify(e.KSI_LIB_DIR)})`);
+  }
   return {
     version: (JSON.parse(readFileSync(path.join(installRoot(), 'package.json'), 'utf8')) as { version: string }).version,
     varDir,
@@ -190,7 +195,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     pidFile: path.join(varDir, 'run', 'ksi_daemon.pid'),
     dbPath: path.resolve(cwd, e.KSI_DB_PATH ?? path.join(varDir, 'db', 'ksi.db')),
     databaseUrl: e.KSI_DATABASE_URL,
-    libDir: e.KSI_LIB_DIR ? path.resolve(cwd, e.KSI_LIB_DIR) : defaultLibDir(varDir),
+    libDir,
     logDir,
     daemonLogFile: path.join(logDir, 'daemon', 'daemon.log'),
     responseLogDir: path.join(logDir, 'responses'),
