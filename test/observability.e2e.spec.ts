@@ -41,8 +41,8 @@ describe('event log, monitor and correlation (real daemon, fake Claude CLI)', ()
   });
 
   it("traces an agent message through the completion to its result and the bus", async () => {
-    await send('agent:spawn', { profile: 'base_agent', agent_id: 'traced' });
     const conn = await RawConnection.open(daemon.socketPath);
+    await conn.request({ event: 'agent:spawn', data: { profile: 'base_agent', agent_id: 'traced' }, correlation_id: 'spawn-me' });
     await conn.request({ event: 'agent:send_message', data: { agent_id: 'traced', message: { prompt: 'follow me' } }, correlation_id: 'trace-me' });
     await eventually(() => daemon.answered().some((entry) => entry.stdin === 'follow me'));
     const tree = await eventually(async () => {
@@ -54,6 +54,13 @@ describe('event log, monitor and correlation (real daemon, fake Claude CLI)', ()
     expect(names(tree)).toEqual(expect.arrayContaining(['completion:async', 'completion:progress', 'completion:result', 'message:publish']));
     const printed = await ksi(['trace', 'trace-me'], { KSI_SOCKET_PATH: daemon.socketPath });
     expect(printed.stdout.split('\n')[0]).toMatch(/^agent:send_message \+0ms/);
+    // Offsets count from when a request started: what it caused while it ran is not before it.
+    const spawnTrace = await eventually(async () => {
+      const result = await ksi(['trace', 'spawn-me'], { KSI_SOCKET_PATH: daemon.socketPath });
+      return result.stdout.includes('permission:') ? result.stdout : undefined;
+    }, 10_000, 'the trace of agent:spawn with what it caused');
+    expect(spawnTrace.split('\n')[0]).toMatch(/^agent:spawn \+0ms/);
+    expect(`${printed.stdout}${spawnTrace}`).not.toContain('+-');
     expect(printed.stdout).toContain('completion:result');
     conn.close();
   });
