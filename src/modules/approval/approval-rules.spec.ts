@@ -41,7 +41,7 @@ describe('approval rules', () => {
   it('denies a shell line when any command in it is denied, however it is quoted or chained', () => {
     const deny = ['Bash(rm -rf*)', 'Bash(sudo *)'];
     const denied = (command: string) => denyingRule(deny, 'Bash', command);
-    for (const command of ['rm -rf build', 'ls && rm -rf ~', 'ls; sudo reboot', 'ls | sudo tee x', 'r"m" -rf ~', '\\rm -rf ~', 'ls\nrm -rf ~', 'true || rm -rf /']) {
+    for (const command of ['rm -rf build', 'ls && rm -rf ~', 'ls; sudo reboot', 'ls | sudo tee x', 'r"m" -rf ~', '\\rm -rf ~', 'ls\nrm -rf ~', 'true || rm -rf /', '{ rm -rf ~; }', 'if true; then rm -rf ~; fi', 'nohup rm -rf ~', 'FOO=1 sudo reboot', 'env sudo reboot']) {
       expect([command, denied(command)]).toEqual([command, expect.any(String)]);
     }
     expect(denied('ls -la')).toBeUndefined();

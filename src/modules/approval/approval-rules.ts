@@ -30,14 +30,17 @@ export function matchingRule(rules: readonly string[], toolName: string, argumen
 
 /**
  * The deny rule a call matches. A Bash line is denied when it matches as a whole or when any command
- * in it does: `ls && rm -rf ~` is denied by `Bash(rm -rf*)`.
+ * in it does, from any of its words: `ls && rm -rf ~`, `{ rm -rf ~; }` and `nohup rm -rf ~` are all
+ * denied by `Bash(rm -rf*)` (and so is `echo rm -rf`: a deny rule errs on the side of asking no one).
  */
 export function denyingRule(rules: readonly string[], toolName: string, argument: string | undefined): string | undefined {
   const whole = matchingRule(rules, toolName, argument);
   if (whole !== undefined || toolName !== 'Bash' || argument === undefined) return whole;
-  for (const command of shellCommands(argument).commands) {
-    const matched = matchingRule(rules, toolName, command);
-    if (matched !== undefined) return matched;
+  for (const words of shellCommands(argument).commands) {
+    for (let first = 0; first < words.length; first++) {
+      const matched = matchingRule(rules, toolName, words.slice(first).join(' '));
+      if (matched !== undefined) return matched;
+    }
   }
   return undefined;
 }
@@ -51,7 +54,7 @@ export function allowingRule(rules: readonly string[], toolName: string, argumen
   if (toolName !== 'Bash' || argument === undefined) return matchingRule(rules, toolName, argument);
   const { commands, plain } = shellCommands(argument);
   if (!plain || commands.length === 0) return undefined;
-  const matched = commands.map((command) => matchingRule(rules, toolName, command));
+  const matched = commands.map((words) => matchingRule(rules, toolName, words.join(' ')));
   return matched.every((rule) => rule !== undefined) ? [...new Set(matched)].join(', ') : undefined;
 }
 
@@ -61,17 +64,17 @@ const SEPARATORS = new Set([';', '&&', '||', '|', '|&', '&']);
 const HIDDEN_COMMAND = /[\n\r`]|\$\(|[<>]\(/;
 
 /**
- * The commands of a shell line, each as its words joined by spaces (quotes and escapes resolved, so
- * `r"m"` reads `rm`); `plain` when the line has nothing but commands and separators. Parsed with
- * shell-quote; variables stay as written.
+ * The commands of a shell line, each as its words (quotes and escapes resolved, so `r"m"` reads
+ * `rm`); `plain` when the line has nothing but commands and separators. Parsed with shell-quote;
+ * variables stay as written.
  */
-function shellCommands(line: string): { commands: string[]; plain: boolean } {
+function shellCommands(line: string): { commands: string[][]; plain: boolean } {
   let plain = !HIDDEN_COMMAND.test(line);
-  const commands: string[] = [];
+  const commands: string[][] = [];
   for (const physical of line.split(/[\r\n]+/)) {
     let words: string[] = [];
     const end = () => {
-      if (words.length > 0) commands.push(words.join(' '));
+      if (words.length > 0) commands.push(words);
       words = [];
     };
     for (const token of parseShell(physical, (name) => `$${name}`)) {
