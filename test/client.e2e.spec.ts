@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { KsiClient, KsiConnectionError, KsiEventError, KsiTimeoutError } from '../libs/client/src';
+import { KsiClient, KsiConnectionError, KsiEventError, KsiIdentityError, KsiTimeoutError } from '../libs/client/src';
 import { useDaemon } from './support/daemon-process';
 
 describe('KsiClient against the real daemon', () => {
@@ -46,6 +46,65 @@ describe('KsiClient against the real daemon', () => {
     await Promise.all(keys.map((key, i) => client.sendEvent('state:set', { key, value: i })));
     const values = await Promise.all(keys.map((key) => client.getValue('state:get', { key })));
     expect(values).toEqual(keys.map((_, i) => i));
+  });
+});
+
+describe('KsiClient identified as an agent', () => {
+  const { daemon, client: operator } = useDaemon();
+  const send = (event: string, data: Record<string, unknown> = {}) => operator().sendSingle(event, data) as Promise<Record<string, any>>;
+
+  /** A client identified as the agent, its token issued by the operator, and a promise of its connection's end. */
+  const identifiedClient = async (agentId: string) => {
+    const { token } = await send('permission:issue_token', { agent_id: agentId });
+    const agent = daemon.client();
+    expect(await agent.sendSingle('system:identify', { agent_id: agentId, token })).toMatchObject({ identified: true });
+    expect(agent.agentId).toBe(agentId);
+    const closed = new Promise<void>((resolve) => agent.onClose(resolve));
+    return { agent, closed };
+  };
+
+  it.each([
+    ['terminated', (agentId: string) => send('agent:terminate', { agent_id: agentId })],
+    ['given a new token', (agentId: string) => send('permission:issue_token', { agent_id: agentId })],
+  ])('fails every call with KsiIdentityError once its agent is %s, and runs nothing as the operator', async (how, revoke) => {
+    const agentId = `shortlived-${how.split(' ')[0]}`;
+    await send('agent:spawn', { profile: 'base_agent', agent_id: agentId, permission_profile: 'trusted' });
+    const { agent, closed } = await identifiedClient(agentId);
+    expect(await agent.sendSingle('state:set', { key: 'x', value: 'mine' })).toMatchObject({ namespace: `agent:${agentId}` });
+
+    await revoke(agentId);
+    await closed;
+    // Sent together: they wait for the same reconnect, whose identification is refused.
+    const calls = await Promise.allSettled([agent.sendSingle('state:set', { key: `leak-${agentId}`, value: 1 }), agent.sendSingle('state:get', { key: 'x' })]);
+    for (const call of calls) {
+      expect(call.status).toBe('rejected');
+      const error = (call as PromiseRejectedResult).reason;
+      expect(error).toBeInstanceOf(KsiIdentityError);
+      expect(error).toMatchObject({ code: 'permission_denied', agentId });
+      expect(error.message).toContain(`identified as agent ${agentId}`);
+      expect(error.message).toMatch(/terminated or removed, or its token was issued again/);
+    }
+    // Later calls too, getValue included (it does not turn the refusal into its default).
+    await expect(agent.getValue('state:get', { key: 'x' }, 'value', 'fallback')).rejects.toBeInstanceOf(KsiIdentityError);
+    await expect(agent.sendEvent('system:health')).rejects.toMatchObject({ code: 'permission_denied', agentId });
+    expect(await send('state:get', { key: `leak-${agentId}` })).toMatchObject({ namespace: 'global', found: false });
+    await agent.close();
+  });
+
+  it('identifies again with the same agent and token after the daemon restarts', async () => {
+    await send('permission:set_agent', { agent_id: 'survivor', profile: 'trusted' });
+    const { agent, closed } = await identifiedClient('survivor');
+    expect(await agent.sendSingle('state:set', { key: 'before', value: 1 })).toMatchObject({ namespace: 'agent:survivor' });
+
+    await daemon.stop();
+    await closed;
+    await daemon.start();
+    expect(await agent.sendSingle('state:set', { key: 'after', value: 2 })).toMatchObject({ namespace: 'agent:survivor' });
+    expect(agent.agentId).toBe('survivor');
+    await expect(agent.sendSingle('state:get', { key: 'after', namespace: 'global' })).rejects.toMatchObject({ code: 'permission_denied' });
+    expect(await send('state:get', { key: 'after', namespace: 'agent:survivor' })).toMatchObject({ found: true, value: 2 });
+    expect(await send('state:get', { key: 'after' })).toMatchObject({ namespace: 'global', found: false });
+    await agent.close();
   });
 });
 

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import * as net from 'node:net';
 import * as path from 'node:path';
 import picomatch from 'picomatch';
-import { KsiConnectionError, KsiEventError, KsiTimeoutError } from './errors';
+import { KsiConnectionError, KsiEventError, KsiIdentityError, KsiTimeoutError } from './errors';
 import type { KsiEventName, KsiPushMap, KsiPushName, ParamsOf, ResultOf } from './contract';
 import { LINE_TOO_LONG, LineSplitter, type Frame } from './framing';
 import { isErrorResult, type ErrorResult, type KsiErrorReply, type KsiPush, type KsiReply } from './protocol';
@@ -65,6 +65,10 @@ export class KsiClient {
   private readonly closeListeners = new Set<() => void>();
   readonly correlationPrefix: string;
   private sequence = 0;
+  /** Set by a successful system:identify: every later connection identifies with it before anything else is sent. */
+  private identity?: { agentId: string; token: string };
+  /** The daemon refused `identity` on a reconnect: every call fails with this from then on. */
+  private identityLost?: KsiIdentityError;
 
   constructor(options: KsiClientOptions = {}) {
     this.socketPath = options.socketPath ?? defaultSocketPath();
@@ -76,35 +80,65 @@ export class KsiClient {
     return this.socket !== undefined && !this.socket.destroyed;
   }
 
+  /** The agent this client identified as (system:identify), or undefined while it acts as the operator. */
+  get agentId(): string | undefined {
+    return this.identity?.agentId;
+  }
+
+  /**
+   * Connects unless connected. A client that identified identifies again, with the same agent and token,
+   * before anything else goes through the new connection; refused, it rejects with KsiIdentityError.
+   */
   connect(): Promise<void> {
+    if (this.identityLost) return Promise.reject(this.identityLost);
     if (this.connected) return Promise.resolve();
-    this.connecting ??= new Promise<void>((resolve, reject) => {
+    this.connecting ??= this.open().finally(() => (this.connecting = undefined));
+    return this.connecting;
+  }
+
+  private async open(): Promise<void> {
+    const socket = await this.dial();
+    const identity = this.identity;
+    if (identity) {
+      try {
+        await this.identifyAgain(socket, identity);
+      } catch (error) {
+        socket.destroy();
+        throw error;
+      }
+    }
+    if (socket.destroyed) throw new KsiConnectionError(`Connection to the KSI daemon at ${this.socketPath} was closed`, this.socketPath);
+    this.socket = socket;
+  }
+
+  private async identifyAgain(socket: net.Socket, { agentId, token }: { agentId: string; token: string }): Promise<void> {
+    const reply = await this.exchange(socket, 'system:identify', { agent_id: agentId, token }, this.timeoutMs);
+    const refusal = 'error' in reply ? reply : isErrorResult(reply.data) ? reply.data : undefined;
+    if (!refusal) return;
+    if (refusal.code === 'permission_denied') throw (this.identityLost = new KsiIdentityError(agentId, refusal.error, this.socketPath));
+    // Anything else (the daemon shutting down, its storage away) says nothing about the token: the next call tries again.
+    throw new KsiEventError('system:identify', refusal.code, `Could not identify again as agent ${agentId} after reconnecting: ${refusal.error}`, reply);
+  }
+
+  private dial(): Promise<net.Socket> {
+    return new Promise<net.Socket>((resolve, reject) => {
       const socket = net.createConnection(this.socketPath);
       const splitter = new LineSplitter();
       const frames: Frame[] = [];
-      socket.once('connect', () => {
-        this.socket = socket;
-        this.connecting = undefined;
-        resolve();
-      });
+      socket.once('connect', () => resolve(socket));
       // No encoding is set, so a chunk is a Buffer; newer @types/node type it `string | Buffer`.
       socket.on('data', (chunk: Buffer | string) => {
         splitter.push(Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk), frames);
         for (const frame of frames.splice(0)) if (frame !== LINE_TOO_LONG) this.onLine(frame);
       });
-      socket.once('error', (error: NodeJS.ErrnoException) => {
-        if (this.socket !== socket) {
-          this.connecting = undefined;
-          reject(unreachable(this.socketPath, error));
-        }
-      });
+      // After 'connect' the promise is settled and this does nothing: 'close' follows and fails what waits.
+      socket.once('error', (error: NodeJS.ErrnoException) => reject(unreachable(this.socketPath, error)));
       socket.once('close', () => {
         if (this.socket === socket) this.socket = undefined;
         this.failPending(new KsiConnectionError(`Connection to the KSI daemon at ${this.socketPath} was closed`, this.socketPath));
         for (const listener of this.closeListeners) listener();
       });
     });
-    return this.connecting;
   }
 
   async close(): Promise<void> {
@@ -128,6 +162,14 @@ export class KsiClient {
     await this.connect();
     const socket = this.socket;
     if (!socket) throw new KsiConnectionError(`Not connected to the KSI daemon at ${this.socketPath}`, this.socketPath);
+    const reply = await this.exchange(socket, event, data, timeoutMs);
+    if (event === 'system:identify' && !('error' in reply) && isPlainObject(reply.data) && reply.data.identified === true && typeof data.token === 'string') {
+      this.identity = { agentId: String(reply.data.agent_id), token: data.token };
+    }
+    return reply;
+  }
+
+  private exchange(socket: net.Socket, event: string, data: Data, timeoutMs: number): Promise<KsiReply | KsiErrorReply> {
     const correlationId = `${this.correlationPrefix}-${++this.sequence}`;
     return new Promise((resolve, reject) => {
       const entry: Pending = { event, resolve, reject };
