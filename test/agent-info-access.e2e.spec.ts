@@ -36,7 +36,7 @@ describe('agent:info for identified agents (real daemon)', () => {
     await send('agent:send_message', { agent_id: 'chat', message: { prompt: 'hello' } });
     const chat = await eventually(async () => {
       const info = await send('agent:info', { agent_id: 'chat' });
-      return info.session_id !== null && info.failed_turns.length === 1 && info;
+      return info.session_id !== null && info.failed_turns.length === 1 ? info : undefined;
     }, 20_000, "chat's failed turn and its session");
     expect(chat.failed_turns[0]).toMatchObject({ prompt: 'secret plan [[auth]]' });
 

@@ -57,7 +57,7 @@ describe('event log, monitor and correlation (real daemon, fake Claude CLI)', ()
     // Offsets count from when a request started: what it caused while it ran is not before it.
     const spawnTrace = await eventually(async () => {
       const result = await ksi(['trace', 'spawn-me'], { KSI_SOCKET_PATH: daemon.socketPath });
-      return result.stdout.includes('permission:') ? result.stdout : undefined;
+      return result.stdout.includes('permission:') ? result.stdout : '';
     }, 10_000, 'the trace of agent:spawn with what it caused');
     expect(spawnTrace.split('\n')[0]).toMatch(/^agent:spawn \+0ms/);
     expect(`${printed.stdout}${spawnTrace}`).not.toContain('+-');

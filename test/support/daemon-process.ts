@@ -126,17 +126,19 @@ const contractViolations = (output: string): string[] => output.split('\n').filt
 
 export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
+type Truthy<T> = Exclude<T, false | null | undefined | 0 | ''>;
+
 /**
  * Polls until `check` returns a truthy value, or fails after `timeoutMs` with a message saying what was
  * awaited (`what`, else the check's own source) and the last value or error it saw.
  */
-export async function eventually<T>(check: () => T | Promise<T>, timeoutMs = 10_000, what?: string): Promise<T> {
+export async function eventually<T>(check: () => T | Promise<T>, timeoutMs = 10_000, what?: string): Promise<Truthy<T>> {
   const deadline = Date.now() + timeoutMs;
   let last: unknown;
   for (;;) {
     try {
       const value = await check();
-      if (value) return value;
+      if (value) return value as Truthy<T>;
       last = value;
     } catch (error) {
       last = error;
