@@ -68,7 +68,7 @@ describe('daemon process lifecycle and durability', () => {
     ['KSI_LOG_LEVEL', 'loud', /KSI_LOG_LEVEL must be one of debug, info, warn, error/],
     ['KSI_SHUTDOWN_TIMEOUT_MS', '-5', /KSI_SHUTDOWN_TIMEOUT_MS must be greater than 0/],
     ['KSI_MAX_LINE_BYTES', '10', /KSI_MAX_LINE_BYTES must be at least 1024/],
-    ['KSI_LIB_DIR', '/nonexistent/ksi-lib', /KSI_LIB_DIR must be an existing folder/],
+    ['KSI_LIB_DIR', '/nonexistent/ksi-lib', /KSI_LIB_DIR must be a folder holding compositions\/.*\/nonexistent\/ksi-lib has no compositions folder/],
   ])('stops the start with one line naming %s when it is bad', async (variable, value, message) => {
     const daemon = track(new DaemonProcess({ env: { [variable]: value } }));
     await expect(daemon.start()).rejects.toThrow(/exited with 1/);

@@ -184,9 +184,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
   const varDir = path.resolve(cwd, e.KSI_VAR_DIR);
   const logDir = path.join(varDir, 'logs');
   const libDir = e.KSI_LIB_DIR ? path.resolve(cwd, e.KSI_LIB_DIR) : defaultLibDir(varDir);
-  // A folder that is not there would start a daemon with no compositions and no permission profiles.
-  if (e.KSI_LIB_DIR && statSync(libDir, { throwIfNoEntry: false })?.isDirectory() !== true) {
-    throw new ConfigError(`Invalid configuration: KSI_LIB_DIR must be an existing folder, with compositions/ and permissions/profiles/ (got ${JSON.stringify(e.KSI_LIB_DIR)})`);
+  // A folder without compositions would start a daemon on which every spawn fails.
+  if (e.KSI_LIB_DIR && !isDirectory(path.join(libDir, 'compositions'))) {
+    throw new ConfigError(`Invalid configuration: KSI_LIB_DIR must be a folder holding compositions/ (and permissions/profiles/); ${libDir} has no compositions folder`);
   }
   return {
     version: (JSON.parse(readFileSync(path.join(installRoot(), 'package.json'), 'utf8')) as { version: string }).version,
@@ -225,6 +225,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     approvalWebhook: e.KSI_APPROVAL_WEBHOOK_URL && webhookSecret ? { url: e.KSI_APPROVAL_WEBHOOK_URL, secret: webhookSecret } : undefined,
     retry: { maxAttempts: e.KSI_RETRY_MAX_ATTEMPTS, initialDelayMs: e.KSI_RETRY_INITIAL_MS, maxDelayMs: e.KSI_RETRY_MAX_MS, multiplier: e.KSI_RETRY_MULTIPLIER },
   };
+}
+
+function isDirectory(dir: string): boolean {
+  try {
+    return statSync(dir).isDirectory();
+  } catch {
+    return false;
+  }
 }
 
 /** pg's own parser: it takes the `?host=/socket/dir` and `%2F` forms the WHATWG URL parser refuses. */

@@ -79,8 +79,13 @@ function shellCommands(line: string): { commands: string[][]; plain: boolean } {
     };
     for (const token of parseShell(physical, (name) => `$${name}`)) {
       if (typeof token === 'string') words.push(token);
-      else if ('comment' in token) continue;
-      else if (token.op === 'glob') words.push(token.pattern);
+      else if ('comment' in token) {
+        // shell-quote starts a comment at any '#', bash only at a word's start (`pwd#; rm -rf ~` runs rm):
+        // the rest of the line is never allowed, and deny rules read it as commands.
+        plain = false;
+        end();
+        commands.push(...shellCommands(token.comment).commands);
+      } else if (token.op === 'glob') words.push(token.pattern);
       else if (SEPARATORS.has(token.op)) end();
       else {
         plain = false;

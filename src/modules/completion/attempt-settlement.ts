@@ -49,6 +49,8 @@ export class AttemptSettlement {
     // Whatever ends the attempt, the money it reports was spent. Writes commit in the order they are
     // queued, so the next attempt's claim commits with or after this cost, and its budget check sees it.
     const recorded = outcome.cost && this.costs.record(id, outcome.cost);
+    // Awaited below; a failure meanwhile is not unhandled.
+    recorded?.catch(() => undefined);
     // A usage limit with a reset parks the whole account, whether or not this request may try again:
     // before another attempt may start, and before anyone hears of the failure, so whoever does sees the window.
     if (!signal.aborted && !outcome.ok && outcome.code === 'rate_limited' && outcome.retryAt !== undefined && outcome.retryAt > now) {

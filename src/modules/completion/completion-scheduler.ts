@@ -103,7 +103,9 @@ export class CompletionScheduler {
       if (rows === undefined) return this.wake();
       for (const row of rows) {
         // A stop while the rows were claimed starts nothing more: it has already aborted what runs.
-        if (this.ready && this.windows.takeStart(row.account, now)) this.launch(row);
+        // A request whose last attempt here is still being written (its lease was lost, and it was
+        // queued again) waits for that: its end wakes this pump.
+        if (this.ready && !this.live.isRunning(row.requestId) && this.windows.takeStart(row.account, now)) this.launch(row);
         else await this.repo.release(row);
       }
     }

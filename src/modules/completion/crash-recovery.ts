@@ -23,8 +23,10 @@ export class CrashRecovery implements OnModuleInit, OnModuleDestroy {
     process.once('exit', this.killOnExit);
   }
 
+  /** A shutdown that timed out leaves CLIs that ignored SIGTERM: the SIGKILL after the grace would come after the exit. */
   onModuleDestroy(): void {
     process.off('exit', this.killOnExit);
+    this.killOnExit();
   }
 
   /**

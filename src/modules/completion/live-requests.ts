@@ -92,10 +92,11 @@ export class LiveRequests {
    * settles, and takes one of the node's slots until then or until it frees it (`freeSlot`).
    */
   run(row: { requestId: string; leaseEpoch: number; acceptedBy: string | null }, attempt: (abort: AbortController) => Promise<void>): Promise<void> {
-    const abort = new AbortController();
-    const done = attempt(abort).finally(() => this.runs.delete(row.requestId));
-    this.runs.set(row.requestId, { abort, done, epoch: row.leaseEpoch, acceptedBy: row.acceptedBy, slotFree: false });
-    return done;
+    const run: Run = { abort: new AbortController(), done: Promise.resolve(), epoch: row.leaseEpoch, acceptedBy: row.acceptedBy, slotFree: false };
+    this.runs.set(row.requestId, run);
+    // Only this run's entry: the scheduler never starts a request that runs, but a later run must not lose its entry to this one.
+    run.done = attempt(run.abort).finally(() => this.runs.get(row.requestId) === run && this.runs.delete(row.requestId));
+    return run.done;
   }
 
   /** The attempt's process has ended: another attempt may start while this one's row is written. */

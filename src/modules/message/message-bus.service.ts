@@ -135,12 +135,15 @@ export class MessageBusService implements OnModuleInit {
   }
 
   /**
-   * A running managed agent's messages go to its durable inbox, each one turn, even when a connection
-   * of its own subscribed (its `ksi mcp` bridge offers message:subscribe, and reads no pushes).
+   * A message addressed to a running managed agent goes to its durable inbox, one turn each, even when
+   * a connection of its own subscribed (its `ksi mcp` bridge offers message:subscribe and reads no
+   * pushes). What it subscribed to is pushed as to any subscriber: results of other agents made into
+   * turns would answer each other forever.
    */
   private deliver(id: string, message: BusMessage): boolean {
     const connection = this.subscribers.get(id)?.connection;
-    if (connection && !connection.closed && !this.agents.has(id)) return connection.push(messageDelivered, message);
+    const addressedToAgent = message.to === id && this.agents.has(id);
+    if (connection && !connection.closed && !addressedToAgent) return connection.push(messageDelivered, message);
     if (this.agents.has(id) || this.subscribers.has(id)) {
       void this.bus.request(agentInbox, { agent_id: id, message });
       return true;
