@@ -22,13 +22,21 @@ describe('agents with the fake Claude CLI (real daemon)', () => {
     const { token } = await send('permission:issue_token', { agent_id: 'subscribed' });
     const own = await RawConnection.open(daemon.socketPath);
     expect((await own.request({ event: 'system:identify', data: { agent_id: 'subscribed', token } })).data).toMatchObject({ identified: true });
-    expect((await own.request({ event: 'message:subscribe', data: { event_types: ['DIRECT_MESSAGE'] } })).data).toMatchObject({ subscriber: 'subscribed' });
+    expect((await own.request({ event: 'message:subscribe', data: { event_types: ['DIRECT_MESSAGE', 'AGENT_RESULT'] } })).data).toMatchObject({ subscriber: 'subscribed' });
     const watcher = await RawConnection.open(daemon.socketPath);
     await watcher.request({ event: 'message:subscribe', data: { event_types: ['AGENT_RESULT'] } });
     expect(await send('message:publish', { event_type: 'DIRECT_MESSAGE', to: 'subscribed', message: { prompt: 'sent while subscribed' } })).toMatchObject({ delivered: ['subscribed'] });
     const [result] = await watcher.read(1, 10_000);
     expect(result).toMatchObject({ event: 'message:delivered', data: { type: 'AGENT_RESULT', from: 'subscribed', text: 'echo: sent while subscribed' } });
     expect(answered('sent while subscribed')).toBe(1);
+    // Another agent's result is pushed to the connection that subscribed to results, not made a turn of the subscriber's.
+    await send('agent:spawn', { profile: 'conversationalist', agent_id: 'unrelated' });
+    await send('agent:send_message', { agent_id: 'unrelated', message: { prompt: 'a result for subscribers' } });
+    const [pushed] = await own.read(1, 10_000);
+    expect(pushed).toMatchObject({ event: 'message:delivered', data: { type: 'AGENT_RESULT', from: 'unrelated' } });
+    expect((await send('agent:info', { agent_id: 'subscribed' })).pending_messages).toBe(0);
+    expect((await watcher.read(1, 10_000))[0].data).toMatchObject({ type: 'AGENT_RESULT', from: 'unrelated' });
+    expect(daemon.invocations().filter((entry) => entry.stdin.includes('a result for subscribers'))).toHaveLength(1);
     [own, watcher].forEach((connection) => connection.close());
   });
 
@@ -174,6 +182,31 @@ describe('agents with the fake Claude CLI (real daemon)', () => {
     await eventually(() => answered('after restart') === 1);
     const argv = invocation('after restart')?.argv ?? [];
     expect(optionValues(argv, '--resume')).toEqual([before]);
+  });
+
+  it('refuses a message without non-empty text for the turn, naming the field, and runs no turn for it', async () => {
+    const spawned = await send('agent:spawn', { profile: 'conversationalist', agent_id: 'chat' });
+    const refused: [Record<string, unknown>, string][] = [
+      [{}, 'message.prompt'],
+      [{ prompt: '' }, 'message.prompt'],
+      [{ prompt: '  ' }, 'message.prompt'],
+      [{ prompt: 5 }, 'message.prompt'],
+      [{ content: 'the turn', text: [] }, 'message.text'],
+    ];
+    for (const [message, field] of refused) {
+      await expect(send('agent:send_message', { agent_id: 'chat', message })).rejects.toMatchObject({ code: 'invalid_params', details: [{ path: field }] });
+    }
+    const env = { KSI_SOCKET_PATH: daemon.socketPath };
+    const empty = await ksi(['agent', 'send', 'chat', ''], env);
+    expect(empty.code).toBe(1);
+    expect(empty.stderr).toContain('message.prompt');
+    // Discovery shows which fields carry the turn.
+    const { parameters } = await send('system:help', { event: 'agent:send_message' });
+    expect(parameters.properties.message).toMatchObject({ properties: { prompt: { type: 'string', pattern: '\\S' } }, description: expect.stringContaining('one of them is required') });
+
+    await send('agent:send_message', { agent_id: 'chat', message: { text: 'by its text' } });
+    await eventually(() => answered('by its text') === 1);
+    expect(daemon.invocations().filter((entry) => entry.cwd === spawned.sandbox).map((entry) => entry.stdin)).toEqual(['by its text']);
   });
 });
 

@@ -306,6 +306,31 @@ describe('completions with the fake Claude CLI', () => {
     expect(failed.code).toBe(1);
     expect(failed.stderr).toContain('Error (auth_error)');
   });
+
+  it('refuses a cwd that is no folder at admission, naming cwd; a request sent again is answered from the first', async () => {
+    const file = path.join(daemon.varDir, 'not-a-folder.txt');
+    fs.writeFileSync(file, '');
+    for (const cwd of ['/nonexistent', file, path.join(file, 'below')]) {
+      expect(await client.sendSingle('completion:async', { prompt: 'x', cwd })).toMatchObject({ code: 'invalid_params', details: [{ path: 'cwd', message: expect.stringContaining(cwd) }] });
+    }
+    const cwd = fs.mkdtempSync(path.join(daemon.varDir, 'gone-'));
+    const first = { request_id: 'in-a-folder', prompt: 'in a folder that goes', cwd };
+    expect(await watcher.end(await submit(first))).toMatchObject({ event: 'completion:result' });
+    fs.rmdirSync(cwd);
+    expect(await client.sendSingle('completion:async', first)).toMatchObject({ status: 'completed' });
+  });
+
+  it('fails an attempt whose folder went after admission once, naming the folder, not as a missing CLI', async () => {
+    const gate = path.join(daemon.varDir, 'folder-gate');
+    const cwd = fs.mkdtempSync(path.join(daemon.varDir, 'going-'));
+    const ahead = await submit({ prompt: `hold the queue [[result_after:${gate}]]`, conversation_id: 'folder-goes' });
+    const id = await submit({ prompt: 'in a folder removed meanwhile', cwd, conversation_id: 'folder-goes' });
+    fs.rmdirSync(cwd);
+    fs.writeFileSync(gate, '');
+    expect(await watcher.end(ahead)).toMatchObject({ event: 'completion:result' });
+    expect(await watcher.end(id)).toMatchObject({ event: 'completion:error', data: { code: 'invalid_request', attempts: 1, error: expect.stringContaining(`${cwd} does not exist`) } });
+    expect(daemon.invocations().filter((entry) => entry.stdin === 'in a folder removed meanwhile')).toEqual([]);
+  });
 });
 
 describe('completions at volume', () => {

@@ -2,6 +2,7 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import * as fs from 'node:fs';
 import type { KsiClient } from '../libs/client/src';
+import { useFakeClaudeDaemon } from './support/completions';
 import { DaemonProcess, eventually } from './support/daemon-process';
 
 describe('the MCP bridge: a real MCP client over stdio', () => {
@@ -57,5 +58,31 @@ describe('the MCP bridge: a real MCP client over stdio', () => {
     expect(status.sessions.map((session) => session.agent_id)).toEqual(['mcp-agent']);
     await client.close();
     await eventually(async () => ((await operator.sendSingle('mcp:status')) as { sessions: unknown[] }).sessions.length === 0);
+  });
+});
+
+describe("a managed agent's MCP config when its token is issued again", () => {
+  const { daemon, send } = useFakeClaudeDaemon();
+
+  it('carries the new token, so the next tool-using turn still reaches KSI through the bridge', async () => {
+    const spawned = await send('agent:spawn', { profile: 'base_agent', agent_id: 'sup', permission_profile: 'supervised' });
+    const configPath = spawned.token_written_to as string;
+    const { token } = await send('permission:issue_token', { agent_id: 'sup' });
+    expect(JSON.parse(fs.readFileSync(configPath, 'utf8')).mcpServers.ksi.env.KSI_AGENT_TOKEN).toBe(token);
+    expect(fs.statSync(configPath).mode & 0o777).toBe(0o600);
+    // The token travels to the MCP module in an internal event; the event log keeps it redacted.
+    const { events } = await send('monitor:get_events', { patterns: ['permission:token_issued'] });
+    expect(events.map((event: { data: unknown }) => event.data)).toContainEqual({ agent_id: 'sup', token: '[redacted]' });
+    expect(JSON.stringify(events)).not.toContain(token);
+
+    // Bash(git status*) is allowed by the profile's rule, which the CLI asks through mcp__ksi__approval_prompt.
+    const prompt = `[[tool_use:Bash]] [[tool_input:${JSON.stringify({ command: 'git status' })}]] after the new token`;
+    await send('agent:send_message', { agent_id: 'sup', message: { prompt } });
+    const info = await eventually(async () => {
+      const current = await send('agent:info', { agent_id: 'sup' });
+      return current.pending_messages === 0 && current.status !== 'busy' ? current : undefined;
+    }, 30_000, 'the turn to end');
+    expect(info).toMatchObject({ status: 'idle', failed_messages: 0 });
+    expect(daemon.answered().filter((entry) => entry.stdin === prompt)).toHaveLength(1);
   });
 });

@@ -1,5 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
+import * as fs from 'node:fs';
 import { isDeepStrictEqual } from 'node:util';
 import { agentProfile, COMPLETION_PRIORITIES, parseModel, permissionGetAgent, sandboxGet, type completionAsync, type HandlerResult, type ParamsOut } from '../../../libs/client/src';
 import { CLOCK, type Clock } from '../../common/clock';
@@ -46,6 +47,9 @@ export class CompletionAdmission {
     }
     const { request_id: chosenId, ...asked } = request;
     const params = await this.withAgentLimits({ ...asked, model: asked.model ?? this.config.defaultModel }, context);
+    // The caller's folder, not an agent's sandbox: spawn would report a missing one as a missing CLI.
+    // A request sent again is answered from the first, whose folder may have gone since.
+    if (asked.cwd !== undefined && params.cwd === asked.cwd && !(chosenId !== undefined && (await this.repo.byId(chosenId)))) await checkFolder(asked.cwd);
     const requestId = chosenId ?? randomUUID();
     const queueKey = params.conversation_id ?? params.session_id ?? 'default';
     const now = this.clock.now();
@@ -145,4 +149,17 @@ export class CompletionAdmission {
 function accountOf(params: AsyncParams): string {
   const provider = parseModel(params.model as string)?.provider ?? 'claude-cli';
   return provider === 'claude-cli' && params.claude_config_dir !== undefined ? `${provider}:${params.claude_config_dir}` : provider;
+}
+
+/**
+ * A cwd that is no folder is invalid_params naming it. Only what spawn would misreport (a missing
+ * folder reads as a missing CLI) is refused here; any other trouble with the path is the attempt's to report.
+ */
+async function checkFolder(cwd: string): Promise<void> {
+  const found = await fs.promises.stat(cwd).catch((error: NodeJS.ErrnoException) => error);
+  const missing = !(found instanceof fs.Stats) && (found.code === 'ENOENT' || found.code === 'ENOTDIR');
+  const notFolder = found instanceof fs.Stats && !found.isDirectory();
+  if (!missing && !notFolder) return;
+  const message = missing ? `No folder ${cwd}: give an existing folder for the Claude CLI to work in` : `${cwd} is not a folder`;
+  throw new EventError('invalid_params', `cwd: ${message}`, { details: [{ path: 'cwd', message }] });
 }

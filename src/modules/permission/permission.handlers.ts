@@ -6,6 +6,7 @@ import {
   permissionListProfiles,
   permissionRemoveAgent,
   permissionSetAgent,
+  permissionTokenIssued,
   permissionValidateSpawn,
   sandboxCreate,
   sandboxGet,
@@ -16,6 +17,7 @@ import {
   type HandlerResult,
   type ParamsOut,
 } from '../../../libs/client/src';
+import { EventBus } from '../../events/event-bus';
 import type { EventContext } from '../../events/event-context';
 import { EventError } from '../../events/event-error';
 import { Handles } from '../../events/handles.decorator';
@@ -28,6 +30,7 @@ export class PermissionHandlers {
   constructor(
     private readonly permissions: PermissionService,
     private readonly sandboxes: SandboxService,
+    private readonly bus: EventBus,
   ) {}
 
   @Handles(permissionListProfiles)
@@ -68,8 +71,11 @@ export class PermissionHandlers {
   }
 
   @Handles(permissionIssueToken, { agentParams: { agent_id: 'child' } })
-  async issueToken({ agent_id }: ParamsOut<typeof permissionIssueToken>): Promise<HandlerResult<typeof permissionIssueToken>> {
-    return { agent_id, token: await this.permissions.issueToken(agent_id) };
+  async issueToken({ agent_id }: ParamsOut<typeof permissionIssueToken>, context: EventContext): Promise<HandlerResult<typeof permissionIssueToken>> {
+    const token = await this.permissions.issueToken(agent_id);
+    // The old token no longer identifies anyone: the agent's MCP config must carry the new one before its next turn.
+    this.bus.emit(permissionTokenIssued, { agent_id, token }, context);
+    return { agent_id, token };
   }
 
   @Handles(systemIdentify)

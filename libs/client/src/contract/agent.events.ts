@@ -27,7 +27,23 @@ export const agentSpawnParams = z
 export const agentIdParams = z.object({ agent_id: agentId });
 export const agentTerminateParams = z.object({ agent_id: agentId, force: z.boolean().default(false) });
 export const agentListParams = z.object({ status: z.string().optional() });
-export const agentSendParams = z.object({ agent_id: agentId, message: jsonObject().describe('prompt (or content) is the next turn') });
+/** A turn's text: a turn is paid for, so blank text is refused. */
+const turnText = (description: string) => z.string().regex(/\S/, 'Must not be empty').optional().describe(description);
+/**
+ * A message that becomes an agent's turn: its text is `prompt`, else `content`, else `text` (as the
+ * agent reads it, src/modules/agent/turn-prompt.ts). Without one the turn would be the message as JSON.
+ */
+export const turnMessage = z
+  .looseObject({
+    prompt: turnText("The agent's next turn"),
+    content: turnText('The turn, when there is no prompt'),
+    text: turnText('The turn, when there is neither prompt nor content'),
+  })
+  .refine((message) => message.prompt !== undefined || message.content !== undefined || message.text !== undefined, {
+    message: "Required (prompt, or content or text): the turn's text",
+    path: ['prompt'],
+  });
+export const agentSendParams = z.object({ agent_id: agentId, message: turnMessage.describe('prompt (else content, else text) is the next turn: one of them is required, and not blank; other fields travel with it') });
 export const agentBroadcastParams = z.object({ message: jsonObject(), sender: z.string().default('operator') });
 export const agentPeersParams = z.object({ agent_id: agentId.optional(), capabilities: z.array(z.string()).default([]), roles: z.array(z.string()).default([]) });
 export const agentInboxParams = z.object({ agent_id: agentId, message: jsonObject() });

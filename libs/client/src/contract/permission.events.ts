@@ -135,6 +135,11 @@ export const permissionIssueToken = defineRequest('permission:issue_token', {
   params: agentParams,
   result: z.object({ agent_id: z.string(), token: z.string() }),
 });
+export const permissionTokenIssued = defineInternal('permission:token_issued', {
+  summary: "An agent's token was issued: whoever hands it to the agent's processes (its MCP config) writes the new one",
+  params: z.object({ agent_id: z.string(), token: z.string() }),
+  result: z.void(),
+});
 export const systemIdentify = defineRequest('system:identify', {
   summary: "Identify this connection as an agent; from then on the agent's permissions apply",
   params: identifyParams,
@@ -173,6 +178,7 @@ export const permissionEvents = [
   permissionValidateSpawn,
   permissionReloadProfiles,
   permissionIssueToken,
+  permissionTokenIssued,
   systemIdentify,
   sandboxCreate,
   sandboxGet,

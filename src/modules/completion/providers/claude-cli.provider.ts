@@ -1,5 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { spawn } from 'node:child_process';
+import * as fs from 'node:fs';
 import { isSafeId, LINE_TOO_LONG, LineSplitter, type Frame } from '../../../../libs/client/src';
 import { KSI_CONFIG, PROVIDER_API_KEY, type KsiConfig } from '../../../config/config';
 import type { AttemptOutcome, TurnCost } from './attempt-outcome';
@@ -107,6 +108,9 @@ export class ClaudeCliProvider implements CompletionProvider {
       child.stdin.on('error', () => undefined);
       child.stdin.end(request.prompt);
       child.once('error', (error: NodeJS.ErrnoException) => {
+        // spawn reports a missing working folder as ENOENT too: admission checked it, so it went since.
+        const folder = unusableFolder(request.cwd);
+        if (folder) return finish({ ok: false, code: 'invalid_request', message: `Claude CLI not started: its working folder ${folder}`, retryable: false, durationMs: elapsed() });
         const missing = error.code === 'ENOENT';
         finish({
           ok: false,
@@ -154,6 +158,16 @@ export class ClaudeCliProvider implements CompletionProvider {
 export function cliEnvironment(daemon: NodeJS.ProcessEnv, markers: Record<string, string>): NodeJS.ProcessEnv {
   const { [PROVIDER_API_KEY]: _providerKey, ...inherited } = daemon;
   return { ...inherited, ...markers };
+}
+
+/** Why the CLI cannot run in `cwd` (the rest of a sentence naming it), or undefined when it can. */
+function unusableFolder(cwd: string | undefined): string | undefined {
+  if (cwd === undefined) return undefined;
+  try {
+    return fs.statSync(cwd).isDirectory() ? undefined : `${cwd} is not a folder`;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'ENOENT' ? `${cwd} does not exist` : `${cwd} cannot be used: ${(error as Error).message}`;
+  }
 }
 
 /** The cost fields of a CLI result; absent counters are 0, absent totals null. */
