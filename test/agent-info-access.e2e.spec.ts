@@ -1,3 +1,4 @@
+import * as path from 'node:path';
 import { useFakeClaudeDaemon } from './support/completions';
 import { eventually } from './support/daemon-process';
 import { RawConnection } from './support/raw-connection';
@@ -50,11 +51,29 @@ describe('agent:info for identified agents (real daemon)', () => {
       code: 'permission_denied',
       error: expect.stringContaining(`may not resume session ${chat.session_id}`),
     });
+    // Nor may it take another agent's bridge (its identity and token) or queue.
+    for (const [data, refused] of [
+      [{ mcp_config: path.join(daemon.varDir, 'tmp', 'chat_mcp_config.json') }, 'may not choose mcp_config'],
+      [{ extra_body: { ksi: { mcp_config_path: '/elsewhere.json' } } }, 'may not choose mcp_config or extra_body.ksi'],
+      [{ conversation_id: 'agent:chat' }, 'may not queue into agent:chat'],
+    ] as const) {
+      expect((await boss.request({ event: 'completion:async', data: { prompt: 'as someone else', ...data } })).data).toMatchObject({ code: 'permission_denied', error: expect.stringContaining(refused) });
+    }
     // A session of its own turns (here one the operator ran for it) it resumes.
     const own = await send('completion:async', { prompt: 'remember this', agent_id: 'boss' });
     const session = await eventually(async () => (await send('completion:status', { request_id: own.request_id })).result_session_id, 20_000, "boss's own session");
     expect((await boss.request({ event: 'completion:async', data: { prompt: 'and this', session_id: session } })).data).toMatchObject({ status: 'queued' });
     boss.close();
     expect((await send('agent:list', {})).agents.find((agent: { agent_id: string }) => agent.agent_id === 'chat')).toMatchObject({ session_id: chat.session_id, failed_turns: [expect.anything()] });
+
+    // An agent spawned later under a terminated agent's id does not inherit its sessions.
+    await send('agent:terminate', { agent_id: 'chat' });
+    await send('agent:spawn', { profile: 'base_agent', agent_id: 'chat', permission_profile: 'trusted' });
+    const successor = await identified('chat');
+    expect((await successor.request({ event: 'completion:async', data: { prompt: 'what did I say', session_id: chat.session_id } })).data).toMatchObject({
+      code: 'permission_denied',
+      error: expect.stringContaining(`may not resume session ${chat.session_id}`),
+    });
+    successor.close();
   });
 });

@@ -139,7 +139,8 @@ export class AgentHandlers {
 
   @Handles(agentProfile)
   async profile({ agent_id }: ParamsOut<typeof agentProfile>): Promise<HandlerResult<typeof agentProfile>> {
-    return { profile: (await this.records.info(agent_id)).profile };
+    const { profile, created_at } = await this.records.info(agent_id);
+    return { profile, created_at };
   }
 
   @Handles(agentFindIdle)

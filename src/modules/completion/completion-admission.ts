@@ -39,12 +39,7 @@ export class CompletionAdmission {
   ) {}
 
   async accept(request: AsyncParams, context: EventContext): Promise<HandlerResult<typeof completionAsync>> {
-    // Another account's login is the operator's to hand out, not something an agent picks for itself.
-    if (context.agentId !== undefined && request.claude_config_dir !== undefined) throw new EventError('permission_denied', `Agent ${context.agentId} may not choose claude_config_dir: only the operator or the agent's profile names an account`);
-    // A session is named by id alone, and agents can learn each other's: an agent resumes only its own.
-    if (context.agentId !== undefined && request.session_id !== undefined && !(await this.repo.isSessionOf(context.agentId, request.session_id))) {
-      throw new EventError('permission_denied', `Agent ${context.agentId} may not resume session ${request.session_id}: it is not a session of its own turns; only the operator may continue another's session`);
-    }
+    if (context.agentId !== undefined) await this.refuseOthersPlace(context.agentId, request, context);
     const { request_id: chosenId, ...asked } = request;
     const params = await this.withAgentLimits({ ...asked, model: asked.model ?? this.config.defaultModel }, context);
     // The caller's folder, not an agent's sandbox: spawn would report a missing one as a missing CLI.
@@ -111,6 +106,29 @@ export class CompletionAdmission {
     const now = (await this.repo.byId(requestId)) ?? first;
     if (attached && isRunning(now.status)) return { ...accepted, status: now.status, message: 'Completion request accepted before; its progress and result are pushed to this connection from now on' };
     return ended(now.status);
+  }
+
+  /** What an agent may not choose for a turn of its own: each would let the turn act as another, or take another's place. */
+  private async refuseOthersPlace(agentId: string, request: AsyncParams, context: EventContext): Promise<void> {
+    const refuse = (what: string, why: string) => {
+      throw new EventError('permission_denied', `Agent ${agentId} may not ${what}: ${why}`);
+    };
+    if (request.claude_config_dir !== undefined) refuse('choose claude_config_dir', "only the operator or the agent's profile names an account");
+    // An MCP config holds the identity and token its bridge acts as: another agent's would make the turn that agent.
+    if (request.mcp_config !== undefined || (request.extra_body as { ksi?: unknown } | undefined)?.ksi !== undefined) {
+      refuse('choose mcp_config or extra_body.ksi', 'its turns use its own MCP bridge, tools and workspace');
+    }
+    const ownQueue = `agent:${agentId}`;
+    if (request.conversation_id?.startsWith('agent:') && request.conversation_id !== ownQueue) refuse(`queue into ${request.conversation_id}`, `that is another agent's turns; its own queue is ${ownQueue}`);
+    // A session is named by id alone, and agents can learn each other's: an agent resumes only a session
+    // of its own turns, since it was spawned (an id can be reused after its agent was terminated).
+    if (request.session_id !== undefined) {
+      const agent = await this.bus.requestOne(agentProfile, { agent_id: agentId }, context).catch(() => undefined);
+      const since = agent === undefined ? Number.POSITIVE_INFINITY : agent.created_at * 1000;
+      if (!(await this.repo.isSessionOf(agentId, request.session_id, since))) {
+        refuse(`resume session ${request.session_id}`, "it is not a session of its own turns; only the operator may continue another's session");
+      }
+    }
   }
 
   /**

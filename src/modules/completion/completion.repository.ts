@@ -170,7 +170,7 @@ const statements = {
      WHERE ${ACTIVE} AND (@all = 1 OR accepted_by = @me OR owner = @me) ORDER BY seq`,
   ),
   activeOfAgent: sql(`SELECT request_id FROM completion_requests WHERE agent_id = ? AND ${ACTIVE}`),
-  agentSession: sql('SELECT 1 FROM completion_requests WHERE agent_id = ? AND (result_session_id = ? OR session_id = ?) LIMIT 1'),
+  agentSession: sql('SELECT 1 FROM completion_requests WHERE agent_id = ? AND queued_at >= ? AND (result_session_id = ? OR session_id = ?) LIMIT 1'),
   // SQLite takes a JSON array of ids with json_each, PostgreSQL with jsonb_array_elements_text.
   statuses: sql(
     'SELECT request_id AS "requestId", status FROM completion_requests WHERE request_id IN (SELECT value FROM json_each(?))',
@@ -384,9 +384,9 @@ export class CompletionRepository {
     return this.storage.column<string>(statements.activeOfAgent, [agentId]);
   }
 
-  /** Whether a request made by or for the agent returned or resumed the session. */
-  async isSessionOf(agentId: string, sessionId: string): Promise<boolean> {
-    return (await this.storage.column(statements.agentSession, [agentId, sessionId, sessionId])).length > 0;
+  /** Whether a request made by or for the agent since `since` (epoch ms) returned or resumed the session. */
+  async isSessionOf(agentId: string, sessionId: string, since: number): Promise<boolean> {
+    return (await this.storage.column(statements.agentSession, [agentId, since, sessionId, sessionId])).length > 0;
   }
 
   /** The status of each of `ids` that has a row. */

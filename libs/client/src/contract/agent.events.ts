@@ -182,9 +182,9 @@ export const agentInbox = defineInternal('agent:inbox', {
   result: z.object({ message_id: z.number() }),
 });
 export const agentProfile = defineInternal('agent:profile', {
-  summary: 'The composed profile an agent runs, so its costs add up by profile',
+  summary: 'The composed profile an agent runs, so its costs add up by profile, and when it was spawned',
   params: agentIdParams,
-  result: z.object({ profile: z.string() }),
+  result: z.object({ profile: z.string(), created_at: z.number().describe('When the agent was spawned (epoch seconds)') }),
 });
 export const agentFindIdle = defineInternal('agent:find_idle', {
   summary: 'An idle agent with these capabilities',
