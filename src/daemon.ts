@@ -17,6 +17,7 @@ import { varDirLockPath } from './lifecycle/lock-holder';
 import { assertSocketFree, lockVarDir } from './lifecycle/single-instance';
 import { postgresStartupFailure, startupFailure } from './lifecycle/startup-failure';
 import { createDaemonLog, NestLogAdapter } from './logging/logger';
+import { killCliProcessesOf } from './modules/completion/cli-processes';
 import { NdjsonServer } from './transport/ndjson.server';
 
 export interface RunningDaemon {
@@ -91,6 +92,10 @@ async function prepareVarDir(config: KsiConfig, env: NodeJS.ProcessEnv): Promise
   } catch (error) {
     throw startupFailure(error, varDirLockPath(config.varDir));
   }
+  // Once the var dir is this daemon's, and before its lock is released: a daemon that exits without
+  // its shutdown (its node id taken by another, a fatal error), or whose shutdown timed out before the
+  // SIGKILL that follows a stopped CLI's SIGTERM, leaves no CLI running beside the request's retry.
+  process.once('exit', () => killCliProcessesOf(config.varDir));
   // Referenced until exit: a collected handle would close and release the lock.
   process.once('exit', () => lock.close());
   await assertSocketFree(config);

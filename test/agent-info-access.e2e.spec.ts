@@ -56,6 +56,7 @@ describe('agent:info for identified agents (real daemon)', () => {
       [{ mcp_config: path.join(daemon.varDir, 'tmp', 'chat_mcp_config.json') }, 'may not choose mcp_config'],
       [{ extra_body: { ksi: { mcp_config_path: '/elsewhere.json' } } }, 'may not choose mcp_config or extra_body.ksi'],
       [{ conversation_id: 'agent:chat' }, 'may not queue into agent:chat'],
+      [{ cwd: daemon.varDir }, 'may not choose cwd'],
     ] as const) {
       expect((await boss.request({ event: 'completion:async', data: { prompt: 'as someone else', ...data } })).data).toMatchObject({ code: 'permission_denied', error: expect.stringContaining(refused) });
     }

@@ -60,6 +60,7 @@ describe('orchestration patterns (real daemon, fake Claude CLI)', () => {
       ['until_done', { timeout_seconds: 'soon' }, 'vars.timeout_seconds', /vars\.timeout_seconds must be a number of seconds/],
       ['until_done', { done_event: 7 }, 'vars.done_event', /vars\.done_event must be an event name or glob/],
       ['until_done', { task: { steps: 2 } }, 'vars.task', /vars\.task must be text/],
+      ['until_done', { task: '  ' }, 'vars.task', /vars\.task must be text that is not blank/],
     ];
     for (const [pattern, vars, variable, message] of refusals) {
       const reply = await send('orchestration:start', { pattern, vars });

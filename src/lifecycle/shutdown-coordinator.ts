@@ -27,8 +27,9 @@ interface CriticalService {
 /**
  * The one shutdown path (SIGTERM, SIGINT and system:shutdown alike), run once: drain the transport,
  * notify every connection, raise system:shutdown_started, wait for every critical service under a timeout,
- * raise system:shutdown_complete and write the checkpoint while the database is still open. It lives in
- * the root module, so its onModuleDestroy runs before any feature module's.
+ * raise system:shutdown_complete and write the checkpoint while the database is still open. It runs in
+ * its (global) module's onModuleDestroy, which Nest calls after the feature modules': their own
+ * onModuleDestroy (the dashboard's close, timers) must not stop anything this sequence needs.
  */
 @Injectable()
 export class ShutdownCoordinator implements OnModuleInit, OnModuleDestroy {

@@ -118,13 +118,16 @@ export class CompletionAdmission {
     if (request.mcp_config !== undefined || (request.extra_body as { ksi?: unknown } | undefined)?.ksi !== undefined) {
       refuse('choose mcp_config or extra_body.ksi', 'its turns use its own MCP bridge, tools and workspace');
     }
+    // Its turns run in its own workspace; a folder it names could be another agent's.
+    if (request.cwd !== undefined) refuse('choose cwd', 'its turns run in its own workspace');
     const ownQueue = `agent:${agentId}`;
     if (request.conversation_id?.startsWith('agent:') && request.conversation_id !== ownQueue) refuse(`queue into ${request.conversation_id}`, `that is another agent's turns; its own queue is ${ownQueue}`);
     // A session is named by id alone, and agents can learn each other's: an agent resumes only a session
     // of its own turns, since it was spawned (an id can be reused after its agent was terminated).
     if (request.session_id !== undefined) {
       const agent = await this.bus.requestOne(agentProfile, { agent_id: agentId }, context).catch(() => undefined);
-      const since = agent === undefined ? Number.POSITIVE_INFINITY : agent.created_at * 1000;
+      // An identity KSI did not spawn (permission:set_agent and a token) is the operator's to name: all its history counts.
+      const since = agent === undefined ? 0 : agent.created_at * 1000;
       if (!(await this.repo.isSessionOf(agentId, request.session_id, since))) {
         refuse(`resume session ${request.session_id}`, "it is not a session of its own turns; only the operator may continue another's session");
       }

@@ -1,4 +1,4 @@
-import { Inject, Injectable, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import type { Logger } from 'pino';
 import { CLOCK, type Clock } from '../../common/clock';
 import { KSI_CONFIG, type KsiConfig } from '../../config/config';
@@ -8,26 +8,13 @@ import { CompletionRepository } from './completion.repository';
 
 /** What a crashed daemon left behind: Claude CLI processes still running, and rows still `processing`. */
 @Injectable()
-export class CrashRecovery implements OnModuleInit, OnModuleDestroy {
-  /** A daemon that exits without its shutdown (its node id taken by another daemon, a fatal error) leaves no CLI running beside the retry. */
-  private readonly killOnExit = () => killCliProcessesOf(this.config.varDir);
-
+export class CrashRecovery {
   constructor(
     @Inject(KSI_CONFIG) private readonly config: KsiConfig,
     @Inject(CLOCK) private readonly clock: Clock,
     @Inject(DAEMON_LOG) private readonly log: Logger,
     private readonly repo: CompletionRepository,
   ) {}
-
-  onModuleInit(): void {
-    process.once('exit', this.killOnExit);
-  }
-
-  /** A shutdown that timed out leaves CLIs that ignored SIGTERM: the SIGKILL after the grace would come after the exit. */
-  onModuleDestroy(): void {
-    process.off('exit', this.killOnExit);
-    this.killOnExit();
-  }
 
   /**
    * Requests a crashed daemon left `processing` run again, once every CLI process it started is

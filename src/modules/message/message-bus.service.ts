@@ -143,7 +143,7 @@ export class MessageBusService implements OnModuleInit {
   private deliver(id: string, message: BusMessage): boolean {
     const connection = this.subscribers.get(id)?.connection;
     const addressedToAgent = message.to === id && this.agents.has(id);
-    if (connection && !connection.closed && !addressedToAgent) return connection.push(messageDelivered, message);
+    if (connection && !addressedToAgent) return !connection.closed && connection.push(messageDelivered, message);
     if (this.agents.has(id) || this.subscribers.has(id)) {
       void this.bus.request(agentInbox, { agent_id: id, message });
       return true;

@@ -19,7 +19,8 @@ const runnablePattern = z.looseObject({
   agents: z.record(z.string(), z.looseObject({ profile: z.string({ error: TEXT }), vars: z.record(z.string(), z.unknown()).optional() })),
   coordination: z.looseObject({
     turn_order: z.array(z.string()),
-    start: z.string({ error: TEXT }),
+    // The first agent's first turn: an agent refuses a message without text, and the instance would never begin.
+    start: z.string({ error: TEXT }).regex(/\S/, 'must be text that is not blank'),
     termination: z
       .looseObject({
         rounds: numeric(z.number({ error: POSITIVE_INTEGER }).int(POSITIVE_INTEGER).min(1, POSITIVE_INTEGER)).default(1),
