@@ -36,7 +36,7 @@ export class AttemptRunner {
     this.providers = new Map(providers.map((provider) => [provider.name, provider]));
   }
 
-  /** `freeSlot`: the attempt's process has ended and its cost is recorded (see Attempt). */
+  /** `freeSlot`: the attempt's process has ended and its cost is queued to be written (see Attempt). */
   async run(row: CompletionRequest, abort: AbortController, freeSlot: () => void): Promise<void> {
     const id = row.requestId;
     const payload = JSON.parse(row.payload) as AsyncParams;

@@ -14,7 +14,7 @@ interface Run {
   acceptedBy: string | null;
   /** Settles once the attempt's row is written, so a cancel or a stop waits for that attempt only. */
   done: Promise<void>;
-  /** Its process has ended and what it spent is recorded: its slot is free while the row is written. */
+  /** Its process has ended and what it spent is queued to be written: its slot is free while the row is written. */
   slotFree: boolean;
 }
 
