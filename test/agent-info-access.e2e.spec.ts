@@ -6,12 +6,9 @@ import { RawConnection } from './support/raw-connection';
 /** agent:info shows what an agent's turns cost and its failed prompts: an agent's own business, and its parent's. */
 describe('agent:info for identified agents (real daemon)', () => {
   const { daemon, send } = useFakeClaudeDaemon();
-  const identified = async (agentId: string): Promise<RawConnection> => {
-    const { token } = await send('permission:issue_token', { agent_id: agentId });
-    const connection = await RawConnection.open(daemon.socketPath);
-    expect((await connection.request({ event: 'system:identify', data: { agent_id: agentId, token } })).data).toMatchObject({ identified: true });
-    return connection;
-  };
+  /** A connection identified as the agent, with a token the operator issued. */
+  const identified = async (agentId: string): Promise<RawConnection> =>
+    RawConnection.identified(daemon.socketPath, agentId, (await send('permission:issue_token', { agent_id: agentId })).token);
 
   it("lets an agent read its own and its children's, never another agent's", async () => {
     await send('agent:spawn', { profile: 'base_agent', agent_id: 'worker', permission_profile: 'standard' });

@@ -67,9 +67,7 @@ describe('message bus (real daemon)', () => {
       await operator.request({ event: 'permission:set_agent', data: { agent_id: agentId, profile } });
       const { token } = (await operator.request({ event: 'permission:issue_token', data: { agent_id: agentId } })).data;
       operator.close();
-      const connection = await open();
-      expect((await connection.request({ event: 'system:identify', data: { agent_id: agentId, token } })).data).toMatchObject({ identified: true });
-      return connection;
+      return RawConnection.identified(daemon.socketPath, agentId, token);
     };
 
     it("cannot take over another agent's direct messages, unsubscribe it or speak for it", async () => {

@@ -44,12 +44,8 @@ describe('orchestration patterns (real daemon, fake Claude CLI)', () => {
     (await send('agent:list')).agents.map((agent: { agent_id: string }) => agent.agent_id).filter((agent: string) => agent.startsWith('orch_'));
 
   /** A connection identified as the agent, with a token the operator issued. */
-  const identified = async (agentId: string): Promise<RawConnection> => {
-    const { token } = await send('permission:issue_token', { agent_id: agentId });
-    const connection = await RawConnection.open(daemon.socketPath);
-    expect((await connection.request({ event: 'system:identify', data: { agent_id: agentId, token } })).data).toMatchObject({ identified: true });
-    return connection;
-  };
+  const identified = async (agentId: string): Promise<RawConnection> =>
+    RawConnection.identified(daemon.socketPath, agentId, (await send('permission:issue_token', { agent_id: agentId })).token);
 
   it('refuses variables of the wrong type, naming them, before any agent is spawned', async () => {
     const before = await orchestrationAgents();

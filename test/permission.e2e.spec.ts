@@ -81,12 +81,8 @@ describe('permissions, sandboxes and agent identity (real daemon)', () => {
   });
 
   /** A connection identified as the agent, with a token the operator issued. */
-  const identified = async (agentId: string): Promise<RawConnection> => {
-    const { token } = await send('permission:issue_token', { agent_id: agentId });
-    const connection = await RawConnection.open(daemon.socketPath);
-    expect((await connection.request({ event: 'system:identify', data: { agent_id: agentId, token } })).data).toMatchObject({ identified: true });
-    return connection;
-  };
+  const identified = async (agentId: string): Promise<RawConnection> =>
+    RawConnection.identified(daemon.socketPath, agentId, (await send('permission:issue_token', { agent_id: agentId })).token);
 
   it('keeps permission changes and tokens for the operator, or for an agent with spawn_agents over its own children', async () => {
     await send('permission:set_agent', { agent_id: 'boss-x', profile: 'trusted', overrides: { tools: { disallowed_add: ['Bash'] } } });

@@ -28,6 +28,14 @@ export class RawConnection {
     socket.on('error', () => undefined);
   }
 
+  /** A connection identified as the agent with `token`; fails the test when the daemon refuses it. */
+  static async identified(socketPath: string, agentId: string, token: string): Promise<RawConnection> {
+    const connection = await RawConnection.open(socketPath);
+    const reply = await connection.request({ event: 'system:identify', data: { agent_id: agentId, token } });
+    if (reply.data?.identified !== true) throw new Error(`system:identify as ${agentId} was refused: ${JSON.stringify(reply)}`);
+    return connection;
+  }
+
   static open(socketPath: string): Promise<RawConnection> {
     return new Promise((resolve, reject) => {
       const socket = net.createConnection(socketPath);
