@@ -31,7 +31,7 @@ export function matchingRule(rules: readonly string[], toolName: string, argumen
 /**
  * The deny rule a call matches. A Bash line is denied when it matches as a whole or when any command
  * in it does, from any of its words: `ls && rm -rf ~`, `{ rm -rf ~; }` and `nohup rm -rf ~` are all
- * denied by `Bash(rm -rf*)` (and so is `echo rm -rf`: a deny rule errs on the side of asking no one).
+ * denied by `Bash(rm -rf*)` (and so is `echo rm -rf`: a deny rule errs on the side of denying).
  */
 export function denyingRule(rules: readonly string[], toolName: string, argument: string | undefined): string | undefined {
   const whole = matchingRule(rules, toolName, argument);
@@ -47,7 +47,7 @@ export function denyingRule(rules: readonly string[], toolName: string, argument
 
 /**
  * The allow rules a call matches, joined. A Bash line is allowed only when every command in it
- * matches a rule and it has nothing else that runs or writes (a substitution, a redirection, a
+ * matches a rule and it has nothing else that runs or writes (a substitution, a redirection, a comment or a
  * subshell): `Bash(ls*)` allows `ls -la` and `ls | sort` only with `Bash(sort*)`, never `ls; curl … | sh`.
  */
 export function allowingRule(rules: readonly string[], toolName: string, argument: string | undefined): string | undefined {
