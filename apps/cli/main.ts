@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
+import { defaultSocketPath } from '../../libs/client/src';
 import { report } from './cli-error';
 import { parseFastSend, runFastSend } from './fast-send';
 
@@ -29,9 +30,19 @@ function exitWhenFlushed(code?: number): void {
   process.stdout.write('', () => process.exit());
 }
 
-// `ksi send`, the command scripts call most, starts without Nest: it needs only the client.
-const fastSend = parseFastSend(process.argv.slice(2));
-(fastSend ? runFastSend(fastSend) : runCommand()).then(
+/**
+ * Plain `ksi send` (what scripts call most) and plain `ksi mcp` (what every agent turn's Claude CLI
+ * starts, from the MCP config the daemon writes) start without Nest, which takes most of a command's
+ * start-up: they need only the client. Any other form goes through the full CLI.
+ */
+function runWithoutNest(argv: string[]): Promise<void> | undefined {
+  const fastSend = parseFastSend(argv);
+  if (fastSend) return runFastSend(fastSend);
+  if (argv.length === 1 && argv[0] === 'mcp') return import('./mcp-bridge.js').then(({ runMcpBridge }) => runMcpBridge(path.resolve(defaultSocketPath())));
+  return undefined;
+}
+
+(runWithoutNest(process.argv.slice(2)) ?? runCommand()).then(
   () => exitWhenFlushed(),
   (error: unknown) => exitWhenFlushed(report(error)),
 );

@@ -1,7 +1,8 @@
 import { Server } from '@modelcontextprotocol/sdk/server/index.js';
 import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
 import { CallToolRequestSchema, ListToolsRequestSchema, type Tool } from '@modelcontextprotocol/sdk/types.js';
-import { APPROVAL_PROMPT_TOOL, isErrorResult, KsiEventError, mcpToolName, type ApprovalAnswer, type KsiClient, type McpToolDescription } from '../../libs/client/src';
+import { APPROVAL_PROMPT_TOOL, isErrorResult, KsiClient, KsiEventError, mcpToolName, type ApprovalAnswer, type McpToolDescription } from '../../libs/client/src';
+import { CliError, EXIT, usageError } from './cli-error';
 
 /** The bridge's own plumbing, not tools for the agent (approval:prompt is offered as approval_prompt, below). */
 const BRIDGE_EVENTS = new Set(['system:identify', 'mcp:session_start', 'approval:prompt']);
@@ -18,10 +19,27 @@ const APPROVAL_PROMPT: Tool = {
 };
 
 /**
- * Serves the agent's KSI events as MCP tools over stdio until the CLI or the daemon goes away. Its own
- * file, loaded by `ksi mcp` alone: the MCP SDK is a large part of what other commands would load.
+ * `ksi mcp`: identifies as the agent its environment names and serves that agent's events until the
+ * Claude CLI or the daemon goes away. Its own file, loaded by `ksi mcp` alone: the MCP SDK is a large
+ * part of what other commands would load.
  */
-export async function serveMcpBridge(client: KsiClient): Promise<void> {
+export async function runMcpBridge(socketPath: string): Promise<void> {
+  const agentId = process.env.KSI_AGENT_ID;
+  const token = process.env.KSI_AGENT_TOKEN;
+  if (!agentId || !token) throw usageError('ksi mcp needs KSI_AGENT_ID and KSI_AGENT_TOKEN in its environment (mcp:agent_config writes them)');
+  const client = new KsiClient({ socketPath });
+  try {
+    const identified = await client.sendSingle('system:identify', { agent_id: agentId, token });
+    if (isErrorResult(identified)) throw new CliError(EXIT.daemonError, `KSI refused agent ${agentId}: ${identified.error}`);
+    await client.sendSingle('mcp:session_start');
+    await serveMcpBridge(client);
+  } finally {
+    await client.close();
+  }
+}
+
+/** Serves the agent's KSI events as MCP tools over stdio until the CLI or the daemon goes away. */
+async function serveMcpBridge(client: KsiClient): Promise<void> {
   // Discovery, asked as the agent, lists exactly the events it may send.
   const { events } = await client.sendSingle('system:discover', { format_style: 'mcp' });
   const toolEvents = new Map<string, string>();
