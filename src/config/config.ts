@@ -22,7 +22,10 @@ const environment = z.object({
   // Empty means unset, as a shell's `KSI_DATABASE_URL=` would.
   KSI_DATABASE_URL: z
     .preprocess((value) => (value === '' ? undefined : value), z.string().optional())
-    .refine((url) => url === undefined || isPostgresUrl(url), { message: 'KSI_DATABASE_URL must be a PostgreSQL URL naming a database, such as postgresql://user@host:5432/ksi or postgresql://user@/ksi?host=/run/postgresql' }),
+    .superRefine((url, context) => {
+      const problem = url === undefined ? undefined : postgresUrlProblem(url);
+      if (problem) context.addIssue(problem);
+    }),
   KSI_LIB_DIR: z.string().min(1).optional(),
   KSI_LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error'], { error: 'KSI_LOG_LEVEL must be one of debug, info, warn, error' }).default('info'),
   KSI_MAX_LINE_BYTES: positiveInt('KSI_MAX_LINE_BYTES', 1024 * 1024).refine((bytes) => bytes >= 1024, { message: 'KSI_MAX_LINE_BYTES must be at least 1024: smaller refuses ordinary requests' }),
@@ -58,17 +61,34 @@ const environment = z.object({
   KSI_RETRY_MAX_MS: positiveInt('KSI_RETRY_MAX_MS', 60_000),
   KSI_RETRY_MULTIPLIER: z.coerce.number({ error: 'KSI_RETRY_MULTIPLIER must be a number' }).min(1, 'KSI_RETRY_MULTIPLIER must be at least 1').default(2),
   KSI_APPROVAL_WEBHOOK_URL: z.url({ error: 'KSI_APPROVAL_WEBHOOK_URL must be a URL such as https://hooks.example.com/ksi' }).optional(),
-  KSI_NODE_ID: z.preprocess((value) => (value === '' ? undefined : value), z.string().max(200, 'KSI_NODE_ID must be at most 200 characters').optional()),
-  KSI_LEASE_TTL_MS: z.coerce.number({ error: 'KSI_LEASE_TTL_MS must be a number' }).int('KSI_LEASE_TTL_MS must be a whole number').min(300, 'KSI_LEASE_TTL_MS must be at least 300').default(15_000),
+  KSI_NODE_ID: z.preprocess(
+    (value) => (value === '' ? undefined : value),
+    z
+      .string()
+      .max(200, 'KSI_NODE_ID must be at most 200 characters')
+      .refine((id) => id.trim() !== '', 'KSI_NODE_ID must not be blank: name the node (node-a), or leave it unset for the host name and var dir')
+      .optional(),
+  ),
+  KSI_LEASE_TTL_MS: z.coerce
+    .number({ error: 'KSI_LEASE_TTL_MS must be a number' })
+    .int('KSI_LEASE_TTL_MS must be a whole number')
+    .min(300, 'KSI_LEASE_TTL_MS must be at least 300 (ms): leases are renewed every third of it')
+    .max(600_000, "KSI_LEASE_TTL_MS must be at most 600000 (10 minutes): a dead node's work waits that long before another node runs it")
+    .default(15_000),
   KSI_RESUME_STAGGER_MS: z.coerce.number({ error: 'KSI_RESUME_STAGGER_MS must be a number' }).int('KSI_RESUME_STAGGER_MS must be a whole number').min(0, 'KSI_RESUME_STAGGER_MS must be 0 or more').default(1_000),
 });
 
 /**
  * The variables a daemon reads: what `ksi daemon restart` carries over (never markers or tokens of
  * other programs). KSI_ANTHROPIC_API_KEY and ANTHROPIC_API_KEY are read too but deliberately not
- * listed: this list is written to var/run/daemon.settings.json, and a secret must not land on disk.
+ * listed: this list is written to var/run/daemon.settings.json, and an API key must not land on disk.
+ * KSI_DATABASE_URL is listed, password included: a daemon restarted from a shell without it must
+ * still connect (see recordDaemonSettings).
  */
 export const CONFIG_VARIABLES: readonly string[] = Object.keys(environment.shape);
+
+/** A URL may hold a password or a token: a refusal names these variables but never repeats their value. */
+const URL_VARIABLES = new Set(['KSI_DATABASE_URL', 'ANTHROPIC_BASE_URL', 'KSI_APPROVAL_WEBHOOK_URL']);
 
 /**
  * The Messages API key for the Anthropic provider alone. ANTHROPIC_API_KEY works too, but the Claude
@@ -170,7 +190,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     const issue = parsed.error.issues[0];
     const variable = String(issue.path[0]);
     const message = issue.message.startsWith(variable) ? issue.message : `${variable}: ${issue.message}`;
-    throw new ConfigError(`Invalid configuration: ${message} (got ${JSON.stringify(env[variable])})`);
+    const got = URL_VARIABLES.has(variable) ? '' : ` (got ${JSON.stringify(env[variable])})`;
+    throw new ConfigError(`Invalid configuration: ${message}${got}`);
   }
   const e = parsed.data;
   let prices: ModelPrices;
@@ -235,14 +256,22 @@ function isDirectory(dir: string): boolean {
   }
 }
 
-/** pg's own parser: it takes the `?host=/socket/dir` and `%2F` forms the WHATWG URL parser refuses. */
-function isPostgresUrl(value: string): boolean {
-  if (!/^postgres(ql)?:\/\//.test(value)) return false;
+const UNIX_SOCKET_URL = 'postgresql://user@/db?host=/socket/dir&port=5432';
+
+/**
+ * Why pg cannot use this KSI_DATABASE_URL, or undefined when it can. It is read with pg's own parser,
+ * so what is accepted is what pg connects with (`?host=/socket/dir`, a `%2F`-encoded host); that
+ * parser keeps the URL out of its errors, so they can be quoted.
+ */
+function postgresUrlProblem(url: string): string | undefined {
+  if (!/^postgres(ql)?:\/\//.test(url)) return `KSI_DATABASE_URL must be a PostgreSQL URL, such as postgresql://user@host:5432/ksi or ${UNIX_SOCKET_URL}`;
+  let database: string | null | undefined;
   try {
-    return Boolean(parseConnectionString(value).database);
-  } catch {
-    return false;
+    ({ database } = parseConnectionString(url));
+  } catch (error) {
+    return `KSI_DATABASE_URL is not a URL pg can read (${(error as Error).message}): write postgresql://user:password@host:5432/db with a numeric port and special characters percent-encoded, or for a Unix socket ${UNIX_SOCKET_URL} (pg refuses an empty host before a port, as in user@:5432)`;
   }
+  return database ? undefined : `KSI_DATABASE_URL must name a database, as in postgresql://user@host:5432/ksi or ${UNIX_SOCKET_URL}`;
 }
 
 /** Injection token for the validated configuration. */

@@ -23,7 +23,11 @@ export function daemonVariables(env: NodeJS.ProcessEnv): Record<string, string> 
   );
 }
 
-/** Written by the daemon at start (0600: paths and settings are its user's business). */
+/**
+ * Written by the daemon at start, 0600 (restrictVarDir takes back an older file's mode first): it
+ * holds KSI_DATABASE_URL with its password, which a restart from a shell without the URL needs to
+ * connect at all. A password in PGPASSWORD instead is not recorded.
+ */
 export function recordDaemonSettings(varDir: string, env: NodeJS.ProcessEnv): void {
   const settings: DaemonSettings = { pid: process.pid, cwd: process.cwd(), env: daemonVariables(env) };
   fs.writeFileSync(daemonSettingsPath(varDir), `${JSON.stringify(settings, null, 2)}\n`, { mode: 0o600 });
