@@ -32,7 +32,7 @@ export const publishOutcome = z.object({
   status: z.enum(['delivered', 'queued', 'broadcast', 'published']),
   id: z.string().describe("The message's id"),
   delivered: ids.describe('Who received it now'),
-  queued: ids.describe('Offline recipients it is stored for'),
+  queued: ids.describe('Recipients not reached on this node: it waits in their inbox, and a node they are connected to takes it at once'),
 });
 export type PublishOutcome = z.output<typeof publishOutcome>;
 
