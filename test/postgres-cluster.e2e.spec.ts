@@ -560,6 +560,35 @@ async function answeringFromMemory(cluster: TestCluster, client: KsiClient): Pro
     }
   }, 60_000);
 
+  it('nodes with different lease TTLs are each judged by their own: a node with a long TTL keeps its agent and shows alive between its heartbeats, one with a short TTL is found dead after its own', async () => {
+    // node-0 beats every 10 s; node-1 (3 s TTL) looks for agents to adopt every second.
+    await cluster.start(0, { KSI_LEASE_TTL_MS: '30000' });
+    await cluster.start(1);
+    const [slow, quick] = cluster.clients;
+    await slow.sendSingle('agent:spawn', { profile: 'conversationalist', agent_id: 'stays' });
+    type Listed = { node_id: string; status: string; heartbeat_at: number; lease_ttl_ms: number };
+    const nodeSeenBy = async (client: KsiClient, nodeId: string) =>
+      ((await client.sendSingle('cluster:nodes', { include_dead: true })) as { nodes: Listed[] }).nodes.find((node) => node.node_id === nodeId)!;
+    const seen = new Set<string>();
+    // Silent longer than node-1's TTL and one of its looks: judged by node-1's TTL, node-0 was dead and its agent taken.
+    await eventually(
+      async () => {
+        const slowNode = await nodeSeenBy(quick, 'node-0');
+        seen.add(slowNode.status);
+        return Date.now() - slowNode.heartbeat_at * 1000 > TTL_MS + TTL_MS / 3 + 1_000;
+      },
+      15_000,
+      'node-0 silent past node-1’s TTL',
+    );
+    expect([...seen]).toEqual(['alive']);
+    expect(await nodeSeenBy(quick, 'node-0')).toMatchObject({ status: 'alive', lease_ttl_ms: 30_000 });
+    expect(await quick.sendSingle('agent:info', { agent_id: 'stays' })).toMatchObject({ node_id: 'node-0' });
+
+    // Judged by node-0's TTL, node-1 would stay alive or suspect for 30 s.
+    await cluster.nodes[1].stop('SIGKILL');
+    await eventually(async () => (await nodeSeenBy(slow, 'node-1')).status === 'dead', 3 * TTL_MS, 'node-1 dead to node-0 within its own TTL');
+  }, 60_000);
+
   it('an orchestration survives the death of the node running it: its turns go on, and its timeout ends it, on a live node', async () => {
     await cluster.start(0);
     await cluster.start(1);

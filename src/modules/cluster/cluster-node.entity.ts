@@ -30,6 +30,10 @@ export class ClusterNode {
   @Column('real', { name: 'heartbeat_at' })
   heartbeatAt: number;
 
+  /** Its KSI_LEASE_TTL_MS, which its heartbeats are judged by: nodes may differ. Null in a row of a KSI before it was kept. */
+  @Column('integer', { name: 'lease_ttl_ms', nullable: true })
+  leaseTtlMs: number | null;
+
   /** Epoch ms of a graceful stop; null while it runs (or since it died). */
   @Column('real', { name: 'stopped_at', nullable: true })
   stoppedAt: number | null;

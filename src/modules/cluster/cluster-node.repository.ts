@@ -3,14 +3,14 @@ import { sql } from '../../database/sql-statement';
 import { Storage } from '../../database/storage';
 import type { ClusterNode } from './cluster-node.entity';
 
-const NODE = `node_id AS "nodeId", host, pid, var_dir AS "varDir", socket, version, started_at AS "startedAt", heartbeat_at AS "heartbeatAt", stopped_at AS "stoppedAt"`;
+const NODE = `node_id AS "nodeId", host, pid, var_dir AS "varDir", socket, version, started_at AS "startedAt", heartbeat_at AS "heartbeatAt", lease_ttl_ms AS "leaseTtlMs", stopped_at AS "stoppedAt"`;
 
 const statements = {
   register: sql(
-    `INSERT INTO cluster_nodes (node_id, host, pid, var_dir, socket, version, started_at, heartbeat_at, stopped_at)
-     VALUES (@nodeId, @host, @pid, @varDir, @socket, @version, @startedAt, @heartbeatAt, NULL)
+    `INSERT INTO cluster_nodes (node_id, host, pid, var_dir, socket, version, started_at, heartbeat_at, lease_ttl_ms, stopped_at)
+     VALUES (@nodeId, @host, @pid, @varDir, @socket, @version, @startedAt, @heartbeatAt, @leaseTtlMs, NULL)
      ON CONFLICT (node_id) DO UPDATE SET host = excluded.host, pid = excluded.pid, var_dir = excluded.var_dir, socket = excluded.socket,
-       version = excluded.version, started_at = excluded.started_at, heartbeat_at = excluded.heartbeat_at, stopped_at = NULL`,
+       version = excluded.version, started_at = excluded.started_at, heartbeat_at = excluded.heartbeat_at, lease_ttl_ms = excluded.lease_ttl_ms, stopped_at = NULL`,
   ),
   beat: sql('UPDATE cluster_nodes SET heartbeat_at = ? WHERE node_id = ?'),
   stopped: sql('UPDATE cluster_nodes SET stopped_at = ? WHERE node_id = ?'),

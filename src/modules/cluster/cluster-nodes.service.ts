@@ -14,10 +14,12 @@ import { ClusterNodeRepository } from './cluster-node.repository';
 const FORGET_AFTER_MS = 24 * 60 * 60 * 1000;
 
 /**
- * This daemon as a node of the daemons sharing a PostgreSQL database: registered at start, a
- * heartbeat every third of KSI_LEASE_TTL_MS, marked stopped at a graceful stop. A node is alive while
- * its heartbeat is younger than half the TTL, suspect until the TTL, then dead (its leases may be
- * taken over, see CompletionLeases). On SQLite the daemon is the only node: nothing is written.
+ * This daemon as a node of the daemons sharing a PostgreSQL database: registered at start with its
+ * KSI_LEASE_TTL_MS, a heartbeat every third of it, marked stopped at a graceful stop. A node is alive
+ * while its heartbeat is younger than half its own TTL, suspect until that TTL, then dead (its leases
+ * may be taken over, see CompletionLeases): nodes may run with different TTLs, and one judged by
+ * another's would be found dead between its heartbeats. On SQLite the daemon is the only node:
+ * nothing is written.
  */
 @Injectable()
 export class ClusterNodes implements OnApplicationBootstrap {
@@ -42,7 +44,7 @@ export class ClusterNodes implements OnApplicationBootstrap {
     if (!this.clustered) return;
     const { node } = this.config;
     const now = this.clock.now();
-    await this.repo.register({ nodeId: node.id, host: node.host, pid: process.pid, varDir: this.config.varDir, socket: this.config.socketPath, version: this.config.version, startedAt: this.startedAt, heartbeatAt: now });
+    await this.repo.register({ nodeId: node.id, host: node.host, pid: process.pid, varDir: this.config.varDir, socket: this.config.socketPath, version: this.config.version, startedAt: this.startedAt, heartbeatAt: now, leaseTtlMs: node.leaseTtlMs });
     await this.repo.forget(now - FORGET_AFTER_MS, node.id);
     this.timer = setInterval(() => void this.beat(), node.leaseTtlMs / 3).unref();
   }
@@ -60,12 +62,13 @@ export class ClusterNodes implements OnApplicationBootstrap {
   }
 
   private thisNode(now: number): ClusterNode {
-    return { nodeId: this.config.node.id, host: this.config.node.host, pid: process.pid, varDir: this.config.varDir, socket: this.config.socketPath, version: this.config.version, startedAt: this.startedAt, heartbeatAt: now, stoppedAt: null };
+    return { nodeId: this.config.node.id, host: this.config.node.host, pid: process.pid, varDir: this.config.varDir, socket: this.config.socketPath, version: this.config.version, startedAt: this.startedAt, heartbeatAt: now, leaseTtlMs: this.config.node.leaseTtlMs, stoppedAt: null };
   }
 
   private describe(row: ClusterNode, now: number, running: number): ClusterNodeInfo {
     const age = now - row.heartbeatAt;
-    const ttl = this.config.node.leaseTtlMs;
+    // A row of an older KSI has no TTL: it is judged by this node's, as that KSI judged.
+    const ttl = row.leaseTtlMs ?? this.config.node.leaseTtlMs;
     const thisNode = row.nodeId === this.config.node.id;
     const status = thisNode ? 'alive' : row.stoppedAt !== null || age > ttl ? 'dead' : age > ttl / 2 ? 'suspect' : 'alive';
     return {
@@ -79,6 +82,7 @@ export class ClusterNodes implements OnApplicationBootstrap {
       version: row.version,
       started_at: row.startedAt / 1000,
       heartbeat_at: row.heartbeatAt / 1000,
+      lease_ttl_ms: ttl,
       stopped_at: row.stoppedAt === null ? null : row.stoppedAt / 1000,
       running,
     };

@@ -6,7 +6,7 @@ export const NODE_STATUSES = ['alive', 'suspect', 'dead'] as const;
 
 export const clusterNode = z.object({
   node_id: z.string().describe('KSI_NODE_ID: host name and var dir unless set'),
-  status: z.enum(NODE_STATUSES).describe('alive: heartbeat within half the lease TTL; suspect: within the TTL; dead: older, or stopped'),
+  status: z.enum(NODE_STATUSES).describe('alive: heartbeat within half its lease TTL; suspect: within its TTL; dead: older, or stopped'),
   this_node: z.boolean().describe('The node that answered'),
   host: z.string(),
   pid: z.number(),
@@ -15,6 +15,7 @@ export const clusterNode = z.object({
   version: z.string(),
   started_at: z.number().describe('Epoch seconds'),
   heartbeat_at: z.number().describe('Epoch seconds of the last heartbeat'),
+  lease_ttl_ms: z.number().describe('Its KSI_LEASE_TTL_MS, which its status is judged by (this node’s for a node of a KSI that did not say)'),
   stopped_at: z.number().nullable().describe('Epoch seconds of a graceful stop; null while it runs or since it died'),
   running: z.number().describe('Completions running under its leases'),
 });
@@ -22,7 +23,7 @@ export type ClusterNodeInfo = z.output<typeof clusterNode>;
 
 export const clusterNodesResult = z.object({
   node_id: z.string().describe('The node that answered'),
-  lease_ttl_ms: z.number().describe('KSI_LEASE_TTL_MS: how long a lease lasts unless renewed'),
+  lease_ttl_ms: z.number().describe('KSI_LEASE_TTL_MS of the node that answered: how long its leases last unless renewed'),
   nodes: z.array(clusterNode),
 });
 

@@ -18,6 +18,7 @@ import { Approvals1764120000000 } from './1764120000000-approvals';
 import { Cluster1764130000000 } from './1764130000000-cluster';
 import { Orchestrations1764140000000 } from './1764140000000-orchestrations';
 import { OrchestrationStartedBy1764150000000 } from './1764150000000-orchestration-started-by';
+import { ClusterNodeLeaseTtl1764160000000 } from './1764160000000-cluster-node-lease-ttl';
 
 /** Every migration, oldest first; run at start (the daemon never uses `synchronize`). */
 export const sqliteMigrations = [
@@ -41,4 +42,5 @@ export const sqliteMigrations = [
   Cluster1764130000000,
   Orchestrations1764140000000,
   OrchestrationStartedBy1764150000000,
+  ClusterNodeLeaseTtl1764160000000,
 ];
