@@ -518,7 +518,7 @@ async function answeringFromMemory(cluster: TestCluster, client: KsiClient): Pro
     }
   }, 60_000);
 
-  it('an agent whose node dies moves to a live node with its inbox and session, and its turn in flight runs again there', async () => {
+  it('an agent whose node dies moves to a live node with its inbox and session, and its turn in flight runs again there; any node shows its whole conversation', async () => {
     await cluster.start(0);
     await cluster.start(1);
     const [a, b] = cluster.clients;
@@ -532,6 +532,14 @@ async function answeringFromMemory(cluster: TestCluster, client: KsiClient): Pro
       // Sent to the node that does not run it: that node asks the agent's node.
       await b.sendSingle('agent:send_message', { agent_id: 'mover', message: { prompt: 'first turn' } });
       await eventually(() => results.length === 1, 15_000, 'the first reply');
+      const userTurns = async (sessionId: string) => {
+        const conversation = await b.sendSingle('conversation:get', { session_id: sessionId });
+        expect(conversation).toMatchObject({ messages: expect.any(Array) });
+        return (conversation as { messages: { type: string; content: string }[] }).messages.filter((m) => m.type === 'user').map((m) => m.content);
+      };
+      // node-0 ran it; node-1 answers for it all the same.
+      const first = (await b.sendSingle('agent:info', { agent_id: 'mover' })).session_id!;
+      expect(await userTurns(first)).toEqual([expect.stringContaining('first turn')]);
       await b.sendSingle('agent:send_message', { agent_id: 'mover', message: { prompt: '[[sleep:4000]] long turn' } });
       await eventually(async () => (await b.sendSingle('agent:info', { agent_id: 'mover' })).status === 'busy', 10_000, 'the long turn running');
       const before = (await b.sendSingle('agent:info', { agent_id: 'mover' })).session_id;
@@ -555,6 +563,11 @@ async function answeringFromMemory(cluster: TestCluster, client: KsiClient): Pro
         expect.stringMatching(/^completed: .*long turn/),
         expect.stringMatching(/^completed: .*after the move/),
       ]);
+      // Turns of both nodes, in order, from either end of the chain.
+      const wholeConversation = [expect.stringContaining('first turn'), expect.stringContaining('long turn'), expect.stringContaining('after the move')];
+      expect(await userTurns(info.session_id!)).toEqual(wholeConversation);
+      expect(await userTurns(first)).toEqual(wholeConversation);
+      expect(await b.sendSingle('conversation:list', {})).toMatchObject({ total: 1, conversations: [{ session_id: info.session_id, root_session_id: first, message_count: 6 }] });
     } finally {
       await watcher.close();
     }

@@ -9,6 +9,7 @@ import {
   completionRunningByNode,
   completionAdoptAgent,
   completionEndTurns,
+  completionFinishedTurns,
   completionSessionStatus,
   completionStatus,
   completionUsageWindows,
@@ -16,6 +17,7 @@ import {
   type FailureCode,
   type HandlerResult,
   type ParamsOut,
+  type StandardResponse,
 } from '../../../libs/client/src';
 import { CLOCK, type Clock } from '../../common/clock';
 import type { EventContext } from '../../events/event-context';
@@ -107,6 +109,12 @@ export class CompletionHandlers {
   @Handles(completionSessionStatus)
   sessionStatus({ session_id }: ParamsOut<typeof completionSessionStatus>): Promise<HandlerResult<typeof completionSessionStatus>> {
     return this.views.sessionStatus(session_id);
+  }
+
+  @Handles(completionFinishedTurns)
+  async finishedTurns({ session_id }: ParamsOut<typeof completionFinishedTurns>): Promise<HandlerResult<typeof completionFinishedTurns>> {
+    const turns = await this.repo.finishedTurns(session_id);
+    return { turns: turns.map((turn) => ({ root_session_id: turn.rootSessionId, session_id: turn.sessionId, result: JSON.parse(turn.result) as StandardResponse })) };
   }
 
   @Handles(checkpointCollect)

@@ -24,6 +24,13 @@ export interface TakenOver {
   attempts: number;
 }
 
+/** A turn of a conversation: a completed request that returned a session, and its standardised response (JSON). */
+export interface FinishedTurn {
+  rootSessionId: string;
+  sessionId: string;
+  result: string;
+}
+
 /** What the checkpoint lists of an unfinished request. */
 export type ActiveRequest = Pick<CompletionRequest, 'requestId' | 'status' | 'attempts' | 'queueKey' | 'owner'>;
 
@@ -76,6 +83,11 @@ const linkOrder = (direction: '' | ' DESC') => ({
 });
 const newestFirst = linkOrder(' DESC');
 const oldestFirst = linkOrder('');
+
+/** A completed request that returned a session, with the first session of its chain (a session no link names is its own). */
+const FINISHED_TURN = `SELECT COALESCE(l.root_session_id, r.result_session_id) AS "rootSessionId", r.result_session_id AS "sessionId", r.result
+  FROM completion_requests r LEFT JOIN session_links l ON l.session_id = r.result_session_id
+  WHERE r.status = 'completed' AND r.result_session_id IS NOT NULL`;
 
 const statements = {
   // SQLite has one writer; PostgreSQL's nodes insert at once, so its order comes from a sequence.
@@ -194,6 +206,8 @@ const statements = {
      ON CONFLICT (session_id) DO NOTHING`,
   ),
   rootOf: sql('SELECT root_session_id FROM session_links WHERE session_id = ?'),
+  finishedTurns: sql(`${FINISHED_TURN} ORDER BY r.completed_at, r.seq`),
+  finishedTurnsOf: sql(`${FINISHED_TURN} AND COALESCE(l.root_session_id, r.result_session_id) = ? ORDER BY r.completed_at, r.seq`),
   newestOf: sql(
     `SELECT l.session_id FROM session_links l WHERE l.root_session_id = ? ORDER BY ${newestFirst.sqlite} LIMIT 1`,
     `SELECT l.session_id FROM session_links l WHERE l.root_session_id = ? ORDER BY ${newestFirst.postgres} LIMIT 1`,
@@ -426,6 +440,12 @@ export class CompletionRepository {
   /** Requests that resumed or returned a session of the chain rooted at `root`, in acceptance order. */
   ofChain(root: string): Promise<CompletionRequest[]> {
     return this.storage.all<CompletionRequest>(statements.ofChain, { root });
+  }
+
+  /** Finished turns in the order they finished; with `sessionId`, those of its chain only. */
+  async finishedTurns(sessionId?: string): Promise<FinishedTurn[]> {
+    if (sessionId === undefined) return this.storage.all<FinishedTurn>(statements.finishedTurns);
+    return this.storage.all<FinishedTurn>(statements.finishedTurnsOf, [await this.rootOf(sessionId)]);
   }
 
   private fenced(row: Leased): { id: string; me: string; epoch: number } {

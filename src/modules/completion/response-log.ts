@@ -4,7 +4,7 @@ import * as path from 'node:path';
 import { isSafeId, type StandardResponse } from '../../../libs/client/src';
 import { KSI_CONFIG, type KsiConfig } from '../../config/config';
 
-/** `var/logs/responses/<returned session_id>.jsonl`: one line per completed turn, read back by conversations. */
+/** `var/logs/responses/<returned session_id>.jsonl`: one line per turn this node completed (conversations read every node's from the database). */
 @Injectable()
 export class ResponseLog {
   constructor(@Inject(KSI_CONFIG) private readonly config: KsiConfig) {}

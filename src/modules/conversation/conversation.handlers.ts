@@ -16,18 +16,18 @@ import {
 } from '../../../libs/client/src';
 import { Handles } from '../../events/handles.decorator';
 import { ConversationLocks } from './conversation-locks.service';
-import { ConversationLogService } from './conversation-log.service';
+import { ConversationHistory } from './conversation-history.service';
 
 @Injectable()
 export class ConversationHandlers {
   constructor(
-    private readonly logs: ConversationLogService,
+    private readonly history: ConversationHistory,
     private readonly locks: ConversationLocks,
   ) {}
 
   @Handles(conversationList)
-  list({ limit, offset, sort_by, reverse }: ParamsOut<typeof conversationList>): HandlerResult<typeof conversationList> {
-    const all = this.logs.list().sort((a, b) => {
+  async list({ limit, offset, sort_by, reverse }: ParamsOut<typeof conversationList>): Promise<HandlerResult<typeof conversationList>> {
+    const all = (await this.history.list()).sort((a, b) => {
       const order = sort_by === 'message_count' ? a.message_count - b.message_count : a[sort_by].localeCompare(b[sort_by]);
       return reverse ? -order : order;
     });
@@ -35,25 +35,25 @@ export class ConversationHandlers {
   }
 
   @Handles(conversationSearch)
-  search({ query, limit }: ParamsOut<typeof conversationSearch>): HandlerResult<typeof conversationSearch> {
-    const results = this.logs.search(query);
+  async search({ query, limit }: ParamsOut<typeof conversationSearch>): Promise<HandlerResult<typeof conversationSearch>> {
+    const results = await this.history.search(query);
     return { query, results: results.slice(0, limit), total_conversations: results.length };
   }
 
   @Handles(conversationGet)
-  get({ session_id, limit, offset }: ParamsOut<typeof conversationGet>): HandlerResult<typeof conversationGet> {
-    const { root, messages } = this.logs.messages(session_id);
+  async get({ session_id, limit, offset }: ParamsOut<typeof conversationGet>): Promise<HandlerResult<typeof conversationGet>> {
+    const { root, messages } = await this.history.messages(session_id);
     return { session_id, root_session_id: root, messages: messages.slice(offset, offset + limit), total: messages.length, offset, limit };
   }
 
   @Handles(conversationExport)
-  export({ session_id, format }: ParamsOut<typeof conversationExport>): HandlerResult<typeof conversationExport> {
-    return { format, ...this.logs.export(session_id, format) };
+  async export({ session_id, format }: ParamsOut<typeof conversationExport>): Promise<HandlerResult<typeof conversationExport>> {
+    return { format, ...(await this.history.export(session_id, format)) };
   }
 
   @Handles(conversationStats)
-  stats(): HandlerResult<typeof conversationStats> {
-    const conversations = this.logs.list();
+  async stats(): Promise<HandlerResult<typeof conversationStats>> {
+    const conversations = await this.history.list();
     return {
       total_conversations: conversations.length,
       total_messages: conversations.reduce((sum, c) => sum + c.message_count, 0),
@@ -63,9 +63,9 @@ export class ConversationHandlers {
   }
 
   @Handles(conversationActive)
-  active({ max_age_hours }: ParamsOut<typeof conversationActive>): HandlerResult<typeof conversationActive> {
+  async active({ max_age_hours }: ParamsOut<typeof conversationActive>): Promise<HandlerResult<typeof conversationActive>> {
     const since = new Date(Date.now() - max_age_hours * 3_600_000).toISOString();
-    const active = this.logs.list().filter((c) => c.last_timestamp >= since);
+    const active = (await this.history.list()).filter((c) => c.last_timestamp >= since);
     return { active_sessions: active, total_active: active.length, locks: this.locks.overview() };
   }
 

@@ -1,7 +1,7 @@
 import { Module } from '@nestjs/common';
 import { ConversationLocks } from './conversation-locks.service';
-import { ConversationLogService } from './conversation-log.service';
+import { ConversationHistory } from './conversation-history.service';
 import { ConversationHandlers } from './conversation.handlers';
 
-@Module({ providers: [ConversationLogService, ConversationLocks, ConversationHandlers] })
+@Module({ providers: [ConversationHistory, ConversationLocks, ConversationHandlers] })
 export class ConversationModule {}

@@ -128,7 +128,7 @@ export const standardResponse = z.object({
     agent_id: z.string().optional(),
     attempt: z.number(),
     node_id: z.string().optional().describe('The node (KSI_NODE_ID) that ran the turn'),
-    // Conversations are read back from these two.
+    // Conversations show the prompt beside the reply; resumed_session_id is the chain's step (session_links).
     prompt: z.string().describe('The turn that was sent'),
     resumed_session_id: z.string().nullable().describe('The session the turn resumed; null for a new session'),
   }),
@@ -246,6 +246,13 @@ export const completionUsageWindows = defineInternal('completion:usage_windows',
   params: noCompletionParams,
   result: z.object({ usage_windows: z.array(usageWindow) }),
 });
+export const completionFinishedTurns = defineInternal('completion:finished_turns', {
+  summary: "Completed requests that returned a session, every node's, oldest first, each with the first session of its chain: the conversations",
+  params: z.object({ session_id: safeId('Only the chain this session belongs to').optional() }),
+  result: z.object({
+    turns: z.array(z.object({ root_session_id: z.string(), session_id: z.string().describe('The session the turn returned'), result: standardResponse })),
+  }),
+});
 export const completionSessionStatus = defineRequest('completion:session_status', {
   summary: "A session's chain, its newest session and its requests",
   params: sessionStatusParams,
@@ -332,6 +339,7 @@ export const completionEvents = [
   completionQueueStatus,
   completionSessionStatus,
   completionUsageWindows,
+  completionFinishedTurns,
   completionProgress,
   completionResult,
   completionError,

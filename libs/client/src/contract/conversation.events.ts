@@ -105,7 +105,7 @@ export type ForkRecorded = z.output<typeof forkRecorded>;
 const page = { total: z.number(), offset: z.number(), limit: z.number() };
 
 export const conversationList = defineRequest('conversation:list', {
-  summary: 'Conversations (session chains) from the response logs',
+  summary: "Conversations (session chains) of every node's finished turns",
   params: conversationListParams,
   result: z.object({ conversations: z.array(conversationSummary), ...page }),
 });
@@ -125,7 +125,7 @@ export const conversationExport = defineRequest('conversation:export', {
   result: z.object({ format: z.enum(['markdown', 'json']), ...exportedConversation.shape }),
 });
 export const conversationStats = defineRequest('conversation:stats', {
-  summary: 'Totals over the response logs',
+  summary: "Totals over every node's conversations",
   params: noConversationParams,
   result: z.object({
     total_conversations: z.number(),
