@@ -215,21 +215,27 @@ async function answeringFromMemory(cluster: TestCluster, client: KsiClient): Pro
     await allCompleted(cluster.clients[0], [later]);
   }, 60_000);
 
-  it('a node stopped with SIGTERM hands its requests and agents back at once, without waiting for its leases to end', async () => {
+  it('a node stopped with SIGTERM hands its requests and agents back at once, without waiting for its leases to end; a turn that answers during the stop is kept', async () => {
     // Leases that would outlast the test: only a hand-back can move the requests.
-    const leaving = await cluster.start(0, { KSI_LEASE_TTL_MS: '120000', FAKE_CLAUDE_SLEEP_MS: OUTLASTS_THE_TEST });
+    const leaving = await cluster.start(0, { KSI_LEASE_TTL_MS: '120000', FAKE_CLAUDE_SLEEP_MS: OUTLASTS_THE_TEST, KSI_MAX_CONCURRENT: '3' });
     const ids = [await submit(cluster.clients[0], 'handed one', { conversation_id: 'a' }), await submit(cluster.clients[0], 'handed two', { conversation_id: 'b' })];
-    await allRunning(cluster.clients[0], ids);
+    // Its CLI ignores the stop's SIGTERM and answers then: paid for, so it must not run again.
+    const stopBegan = path.join(leaving.varDir, 'stop-began');
+    const answering = await submit(cluster.clients[0], `[[sleep:0]] [[ignore_sigterm:${stopBegan}]] [[result_after:${stopBegan}]] answers as its node stops`, { conversation_id: 'c' });
+    await allRunning(cluster.clients[0], [...ids, answering]);
+    await eventually(() => cluster.startsOf(answering).length === 1, 10_000, 'the answering CLI started');
     await cluster.start(1, { KSI_LEASE_TTL_MS: '120000', FAKE_CLAUDE_SLEEP_MS: '0' });
     await cluster.clients[0].sendSingle('agent:spawn', { profile: 'base_agent', agent_id: 'handed' });
 
     await leaving.stop('SIGTERM');
+    expect(await statusOf(cluster.clients[1], answering)).toMatchObject({ status: 'completed', attempts: 1, result: { ksi: { node_id: 'node-0' } } });
     await eventually(async () => (await cluster.clients[1].sendSingle('agent:info', { agent_id: 'handed' })).node_id === 'node-1', 10_000, 'the agent adopted by the node left');
     await allCompleted(cluster.clients[1], ids, 20_000);
     for (const id of ids) {
       expect(cluster.startsOf(id)).toHaveLength(2);
       expect(await statusOf(cluster.clients[1], id)).toMatchObject({ result: { ksi: { node_id: 'node-1' } } });
     }
+    expect(cluster.startsOf(answering)).toHaveLength(1);
     const { nodes } = (await cluster.clients[1].sendSingle('cluster:nodes', {})) as { nodes: { node_id: string; status: string; stopped_at: number | null }[] };
     expect(nodes.find((node) => node.node_id === 'node-0')).toMatchObject({ status: 'dead', stopped_at: expect.any(Number) });
   }, 60_000);

@@ -1,3 +1,4 @@
+import * as path from 'node:path';
 import type { KsiClient } from '../libs/client/src';
 import { onDaemonDatabase } from './support/daemon-database';
 import { DaemonProcess, eventually } from './support/daemon-process';
@@ -93,12 +94,16 @@ describe('resilience: stops, crashes and restarts lose nothing', () => {
     expect(JSON.parse(runs[0].shutdown)).toMatchObject({ reason: 'requested', clean: true });
   });
 
-  it('three restarts in a row with nothing in flight replay no old checkpoint', async () => {
+  it('three restarts in a row with nothing in flight replay no old checkpoint; a turn that answers during the first stop is kept', async () => {
     const first = await fresh().start();
     let client = first.client();
     await client.sendSingle('completion:async', { prompt: 'long one [[sleep:1000]]', conversation_id: 'replay' });
     await client.sendSingle('completion:async', { prompt: 'after it', conversation_id: 'replay' });
-    await eventually(() => first.invocations().length === 1);
+    // Its CLI ignores the stop's SIGTERM and answers then: paid for, so it must not run again.
+    const stopBegan = path.join(first.varDir, 'stop-began');
+    const answering = `answers as the daemon stops [[ignore_sigterm:${stopBegan}]] [[result_after:${stopBegan}]]`;
+    await client.sendSingle('completion:async', { prompt: answering, conversation_id: 'answering' });
+    await eventually(() => first.invocations().length === 2);
     await client.close();
     await first.stop('SIGTERM');
 
@@ -106,7 +111,7 @@ describe('resilience: stops, crashes and restarts lose nothing', () => {
     let previous = first;
     for (let run = 0; run < 3; run++) {
       const next = await fresh(previous.varDir).start();
-      await allCompleted(next, 2);
+      await allCompleted(next, 3);
       client = next.client();
       // The restore at start runs once the daemon answers: restored stays null until it is done.
       const restored = await eventually(async () => (await client.sendSingle('system:health')).restored);
@@ -116,7 +121,7 @@ describe('resilience: stops, crashes and restarts lose nothing', () => {
       previous = next;
     }
     expect(restoredCounts).toEqual([2, 0, 0]);
-    expect(previous.answered().map((entry) => entry.stdin).sort()).toEqual(['after it', 'long one [[sleep:1000]]']);
+    expect(previous.answered().map((entry) => entry.stdin).sort()).toEqual(['after it', answering, 'long one [[sleep:1000]]']);
   });
 
   it('state, queues and completions written just before a SIGKILL are all there after the restart', async () => {

@@ -58,7 +58,9 @@ export class AttemptSettlement {
     }
     freeSlot();
     await recorded;
-    if (await this.endIfAborted(row, number, signal, now)) return;
+    // A turn that answered while the daemon stopped is kept: it was paid for, and a re-run would pay again.
+    const answeredDuringStop = outcome.ok && signal.reason === 'shutdown';
+    if (!answeredDuringStop && (await this.endIfAborted(row, number, signal, now))) return;
     if (outcome.ok) {
       const sessionId = outcome.response.session_id;
       const standard: StandardResponse = {
@@ -105,9 +107,9 @@ export class AttemptSettlement {
   }
 
   /**
-   * An attempt a shutdown stopped goes back to the queue at once, for this node's next start or
-   * another node (a restart adds an attempt beyond the budget); one a cancel stopped is cancelled;
-   * one whose lease was lost writes nothing. False when nothing stopped it.
+   * An attempt a shutdown stopped before it answered goes back to the queue at once, for this node's
+   * next start or another node (a restart adds an attempt beyond the budget); one a cancel stopped is
+   * cancelled; one whose lease was lost writes nothing. False when nothing stopped it.
    */
   async endIfAborted(row: CompletionRequest, attempts: number, signal: AbortSignal, now: number): Promise<boolean> {
     if (!signal.aborted) return false;

@@ -129,7 +129,10 @@ export class ClaudeCliProvider implements CompletionProvider {
         const result = stream.result;
         // A result line reports what the turn spent, however the run ended (an interrupted CLI prints one too).
         const spent = result && { cost: costOf(result) };
-        if (stoppedFor === 'cancelled') return finish({ ok: false, code: 'cancelled', message: 'Cancelled', retryable: false, ...spent, durationMs });
+        // A CLI that answered anyway (it finished before its SIGTERM took effect, or ignored it) reports its
+        // answer: whoever stopped it decides whether it counts (a daemon stopping keeps it, a cancel does not).
+        const answered = code === 0 && result !== undefined && result.is_error !== true;
+        if (stoppedFor === 'cancelled' && !answered) return finish({ ok: false, code: 'cancelled', message: 'Cancelled', retryable: false, ...spent, durationMs });
         if (stoppedFor === 'timeout') {
           return finish({ ok: false, code: 'timeout', message: `Claude CLI timed out after ${request.timeoutMs} ms and was killed`, retryable: true, ...spent, durationMs });
         }
