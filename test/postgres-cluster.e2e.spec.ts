@@ -240,6 +240,31 @@ async function answeringFromMemory(cluster: TestCluster, client: KsiClient): Pro
     expect(nodes.find((node) => node.node_id === 'node-0')).toMatchObject({ status: 'dead', stopped_at: expect.any(Number) });
   }, 60_000);
 
+  it('a node stopping keeps its leases until its runs end: a turn that answers after its TTL, within the grace after SIGTERM, is kept', async () => {
+    const leaving = await cluster.start(0, { KSI_LEASE_TTL_MS: '600' });
+    const stopBegan = path.join(leaving.varDir, 'stop-began');
+    const answer = path.join(leaving.varDir, 'answer');
+    const id = await submit(cluster.clients[0], `[[ignore_sigterm:${stopBegan}]] [[result_after:${answer}]] answers late in its node's stop`);
+    await allRunning(cluster.clients[0], [id]);
+    await eventually(() => cluster.startsOf(id).length === 1, 10_000, 'its CLI started');
+    // The node that takes the request over (and kills its CLI) should its lease end.
+    await cluster.start(1);
+    const db = await cluster.connect();
+    try {
+      const stopped = leaving.stop('SIGTERM');
+      await eventually(() => fs.existsSync(stopBegan), 10_000, 'the stop’s SIGTERM at the CLI');
+      const { rows } = await db.query<{ at: string }>('SELECT lease_expires_at AS at FROM completion_requests WHERE request_id = $1', [id]);
+      // The CLI's grace after SIGTERM is 2 s: it answers past the lease held at the stop and past node-1's look for it.
+      await eventually(() => Date.now() > Number(rows[0].at) + 500, 5_000, 'the lease held at the stop past its end');
+      fs.writeFileSync(answer, '');
+      await stopped;
+    } finally {
+      await db.end();
+    }
+    expect(await statusOf(cluster.clients[1], id)).toMatchObject({ status: 'completed', attempts: 1, result: { ksi: { node_id: 'node-0' } } });
+    expect(cluster.startsOf(id)).toHaveLength(1);
+  }, 60_000);
+
   it('200 direct messages to subscribers on various nodes: each delivered exactly once, by id', async () => {
     for (const index of [0, 1, 2]) await cluster.start(index);
     const received = new Map<string, string[]>();

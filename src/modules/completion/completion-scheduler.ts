@@ -55,13 +55,18 @@ export class CompletionScheduler {
     this.wake();
   }
 
-  /** Running attempts are stopped (process groups killed) and go back to the queue for the next start. */
+  /**
+   * Running attempts are stopped (process groups killed): those that answered meanwhile are kept, the
+   * others go back to the queue for the next start or another node.
+   */
   @ShutdownHandler('completion')
   async stop(): Promise<void> {
     this.stopping = true;
     clearTimeout(this.wakeTimer);
-    this.leases.stop();
+    // Leases are renewed until the attempts end: a CLI answering within its grace after SIGTERM
+    // (longer than a short TTL) keeps its request rather than lose it to a takeover.
     await this.live.abortAll('shutdown');
+    this.leases.stop();
     // The requests handed back start on the other nodes now, not when a lease would have ended.
     await this.leases.announceWork();
   }
