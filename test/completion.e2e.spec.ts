@@ -295,6 +295,11 @@ describe('completions with the fake Claude CLI', () => {
     await expect(client.sendEvent('completion:async', { model: 'sonnet' })).rejects.toMatchObject({ code: 'invalid_params', details: [{ path: 'prompt' }] });
   });
 
+  it('refuses agent_bridge without the agent whose bridge it is, or beside mcp_config', async () => {
+    expect(await client.sendSingle('completion:async', { prompt: 'x', agent_bridge: true })).toMatchObject({ code: 'invalid_params', details: [{ path: 'agent_bridge' }] });
+    await expect(client.sendEvent('completion:async', { prompt: 'x', agent_id: 'a', agent_bridge: true, mcp_config: '/tmp/m.json' })).rejects.toMatchObject({ code: 'invalid_params', details: [{ path: 'agent_bridge' }] });
+  });
+
   it('refuses completion:result and friends from clients', async () => {
     await expect(client.sendEvent('completion:result', {})).rejects.toMatchObject({ code: 'forbidden_event' });
   });

@@ -549,16 +549,17 @@ async function answeringFromMemory(cluster: TestCluster, client: KsiClient): Pro
     }
   }, 60_000);
 
-  it('an agent whose node dies moves to a live node with its inbox and session, and its turn in flight runs again there; any node shows its whole conversation', async () => {
+  it('an agent whose node dies moves to a live node with its inbox and session, and its turn in flight runs again there with that node’s MCP bridge; any node shows its whole conversation', async () => {
     await cluster.start(0);
     await cluster.start(1);
     const [a, b] = cluster.clients;
     const watcher = cluster.nodes[1].client();
     const results: { text: string; in_reply_to: { prompt: string } }[] = [];
     watcher.subscribe('message:delivered', (line) => results.push(line.data as unknown as (typeof results)[number]));
+    const pending = async () => ((await b.sendSingle('approval:list', {})) as { approvals: { approval_id: string }[] }).approvals;
     try {
       await watcher.sendSingle('message:subscribe', { event_types: ['AGENT_RESULT'] });
-      await a.sendSingle('agent:spawn', { profile: 'conversationalist', agent_id: 'mover' });
+      await a.sendSingle('agent:spawn', { profile: 'conversationalist', agent_id: 'mover', permission_profile: 'supervised' });
       expect(await b.sendSingle('agent:info', { agent_id: 'mover' })).toMatchObject({ node_id: 'node-0' });
       // Sent to the node that does not run it: that node asks the agent's node.
       await b.sendSingle('agent:send_message', { agent_id: 'mover', message: { prompt: 'first turn' } });
@@ -571,14 +572,21 @@ async function answeringFromMemory(cluster: TestCluster, client: KsiClient): Pro
       // node-0 ran it; node-1 answers for it all the same.
       const first = (await b.sendSingle('agent:info', { agent_id: 'mover' })).session_id!;
       expect(await userTurns(first)).toEqual([expect.stringContaining('first turn')]);
-      await b.sendSingle('agent:send_message', { agent_id: 'mover', message: { prompt: '[[sleep:4000]] long turn' } });
-      await eventually(async () => (await b.sendSingle('agent:info', { agent_id: 'mover' })).status === 'busy', 10_000, 'the long turn running');
+      // A turn that asks for a shell command through its MCP bridge, and waits for the answer.
+      const toolTurn = '[[tool_use:Bash]] [[tool_input:{"command":"whoami"}]] tool turn';
+      await b.sendSingle('agent:send_message', { agent_id: 'mover', message: { prompt: toolTurn } });
+      const asked = await eventually(async () => (await pending())[0], 15_000, 'the tool turn asking node-0 for approval');
       const before = (await b.sendSingle('agent:info', { agent_id: 'mover' })).session_id;
 
       await cluster.nodes[0].stop('SIGKILL');
       await b.sendSingle('agent:send_message', { agent_id: 'mover', message: { prompt: 'after the move' } });
-      await eventually(() => results.length === 3, 30_000, 'the long turn and the next one answered on the live node');
-      expect(results.map((result) => result.in_reply_to.prompt)).toEqual(['first turn', '[[sleep:4000]] long turn', 'after the move']);
+      // Run again on node-1, the turn asks through node-1's bridge; what node-0's call waited for is withdrawn.
+      const askedAgain = await eventually(async () => (await pending()).find((approval) => approval.approval_id !== asked.approval_id), 20_000, 'the turn asking node-1 for approval');
+      expect(await pending()).toEqual([askedAgain]);
+      expect(await b.sendSingle('approval:get', { approval_id: asked.approval_id })).toMatchObject({ status: 'withdrawn', reason: expect.stringContaining('node-0') });
+      await b.sendSingle('approval:decide', { approval_id: askedAgain.approval_id, decision: 'allow' });
+      await eventually(() => results.length === 3, 30_000, 'the tool turn and the next one answered on the live node');
+      expect(results.map((result) => result.in_reply_to.prompt)).toEqual(['first turn', toolTurn, 'after the move']);
       const info = await b.sendSingle('agent:info', { agent_id: 'mover' });
       expect(info).toMatchObject({ node_id: 'node-1', status: 'idle', pending_messages: 0, failed_messages: 0 });
       // The session goes on: the turns after the move resumed the one before it.
@@ -586,16 +594,17 @@ async function answeringFromMemory(cluster: TestCluster, client: KsiClient): Pro
       expect(newest_session_id).toBe(info.session_id);
       expect(chain).toContain(info.session_id);
       // Each turn ran to a result once: what each completion of the session answered says which turn it was.
-      const answers = await Promise.all(
-        completions.map(async ({ request_id }: { request_id: string }) => (await b.sendSingle('completion:status', { request_id })) as { status: string; result?: { ksi: { prompt: string; attempt: number; node_id: string } } }),
-      );
+      type Answer = { status: string; result?: { ksi: { prompt: string; attempt: number; node_id: string }; response: { permission_denials?: unknown[] } } };
+      const answers = await Promise.all(completions.map(async ({ request_id }: { request_id: string }) => (await b.sendSingle('completion:status', { request_id })) as Answer));
       expect(answers.map(({ status, result }) => `${status}: ${result?.ksi.prompt} (attempt ${result?.ksi.attempt} on ${result?.ksi.node_id})`)).toEqual([
         expect.stringMatching(/^completed: .*first turn/),
-        expect.stringMatching(/^completed: .*long turn/),
+        expect.stringMatching(/^completed: .*tool turn \(attempt \d on node-1\)$/),
         expect.stringMatching(/^completed: .*after the move/),
       ]);
+      // The shell command ran: node-1's bridge carried the approval.
+      expect(answers[1].result?.response.permission_denials).toEqual([]);
       // Turns of both nodes, in order, from either end of the chain.
-      const wholeConversation = [expect.stringContaining('first turn'), expect.stringContaining('long turn'), expect.stringContaining('after the move')];
+      const wholeConversation = [expect.stringContaining('first turn'), expect.stringContaining('tool turn'), expect.stringContaining('after the move')];
       expect(await userTurns(info.session_id!)).toEqual(wholeConversation);
       expect(await userTurns(first)).toEqual(wholeConversation);
       expect(await b.sendSingle('conversation:list', {})).toMatchObject({ total: 1, conversations: [{ session_id: info.session_id, root_session_id: first, message_count: 6 }] });

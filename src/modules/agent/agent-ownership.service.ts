@@ -1,10 +1,9 @@
 import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
-import * as path from 'node:path';
 import type { Logger } from 'pino';
 import {
+  agentAdopted,
   clusterNodes,
   completionAdoptAgent,
-  mcpAgentConfig,
   messageConnect,
   systemReady,
 } from '../../../libs/client/src';
@@ -14,6 +13,7 @@ import { UPKEEP } from '../../events/event-context';
 import { Listens } from '../../events/handles.decorator';
 import { ShutdownHandler } from '../../lifecycle/shutdown-handler.decorator';
 import { DAEMON_LOG } from '../../logging/logger';
+import { AgentBridges } from './agent-bridges.service';
 import { AgentMessageRepository } from './agent-message.repository';
 import { AgentTurns } from './agent-turns.service';
 import { AgentRepository } from './agent.repository';
@@ -42,6 +42,7 @@ export class AgentOwnership implements OnModuleInit {
     private readonly messages: AgentMessageRepository,
     private readonly turns: AgentTurns,
     private readonly outcomes: TurnOutcomes,
+    private readonly bridges: AgentBridges,
   ) {}
 
   private get clustered(): boolean {
@@ -124,11 +125,11 @@ export class AgentOwnership implements OnModuleInit {
     if (!agent) return;
     // A spent budget is checked again by the next turn: a new period may have begun while nobody ran the agent.
     if (agent.status === 'failed' || agent.status === 'budget_exhausted') await this.agents.setStatus(agentId, 'idle');
-    // Its MCP bridge reaches the daemon whose config it has: one written by another node points at that node's socket.
-    if (agent.mcpConfigPath !== null && !agent.mcpConfigPath.startsWith(`${this.config.varDir}${path.sep}`)) {
-      const { path: mcpConfig } = await this.bus.requestOne(mcpAgentConfig, { agent_id: agentId });
-      await this.agents.setMcpConfig(agentId, mcpConfig);
-    }
+    // Its MCP config here (written with a new token when its config is another node's) now, not at its first
+    // turn here: bridges with the old token end at once.
+    await this.bridges.configHere(agentId);
+    // What its calls waited for on another node will be answered there no more.
+    this.bus.emit(agentAdopted, { agent_id: agentId, node_id: this.config.node.id });
     await this.turns.withoutTurns(agentId, () => this.settleInFlight(agentId, alive));
     await this.bus.request(messageConnect, { agent_id: agentId });
     void this.turns.next(agentId);

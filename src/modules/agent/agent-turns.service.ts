@@ -84,7 +84,8 @@ export class AgentTurns {
         agent_id: agentId,
         conversation_id: `agent:${agentId}`,
         ...(agent.sessionId ? { session_id: agent.sessionId } : { system_prompt: config.prompt }),
-        ...(agent.mcpConfigPath && { mcp_config: agent.mcpConfigPath }),
+        // Its bridge, not its config's path here: an attempt may run on another node (this one died or stopped).
+        agent_bridge: true,
         ...(config.claude_config_dir !== undefined && { claude_config_dir: config.claude_config_dir }),
       });
     } catch (error) {

@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import {
+  agentBridgeConfig,
   agentBroadcast,
   agentCreateIdentity,
   agentDiscoverPeers,
@@ -25,6 +26,7 @@ import {
 import type { EventContext } from '../../events/event-context';
 import { EventError } from '../../events/event-error';
 import { Handles } from '../../events/handles.decorator';
+import { AgentBridges } from './agent-bridges.service';
 import { AgentIdentities } from './agent-identities.service';
 import { AgentInbox } from './agent-inbox.service';
 import { AgentLifecycle } from './agent-lifecycle.service';
@@ -37,6 +39,7 @@ export class AgentHandlers {
     private readonly inboxes: AgentInbox,
     private readonly records: AgentRecords,
     private readonly identities: AgentIdentities,
+    private readonly bridges: AgentBridges,
   ) {}
 
   @Handles(agentSpawn, { agentParams: { parent_id: 'self' } })
@@ -141,6 +144,11 @@ export class AgentHandlers {
   async profile({ agent_id }: ParamsOut<typeof agentProfile>): Promise<HandlerResult<typeof agentProfile>> {
     const { profile, created_at } = await this.records.info(agent_id);
     return { profile, created_at };
+  }
+
+  @Handles(agentBridgeConfig)
+  async bridgeConfig({ agent_id }: ParamsOut<typeof agentBridgeConfig>): Promise<HandlerResult<typeof agentBridgeConfig>> {
+    return { path: await this.bridges.configHere(agent_id) };
   }
 
   @Handles(agentFindIdle)

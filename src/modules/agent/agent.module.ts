@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { AgentBridges } from './agent-bridges.service';
 import { AgentIdentities } from './agent-identities.service';
 import { AgentIdentityRepository } from './agent-identity.repository';
 import { AgentInbox } from './agent-inbox.service';
@@ -12,6 +13,6 @@ import { AgentRepository } from './agent.repository';
 import { TurnOutcomes } from './turn-outcomes.service';
 
 @Module({
-  providers: [AgentRepository, AgentMessageRepository, AgentIdentityRepository, AgentRecords, AgentTurns, TurnOutcomes, AgentOwnership, AgentInbox, AgentLifecycle, AgentIdentities, AgentHandlers],
+  providers: [AgentRepository, AgentMessageRepository, AgentIdentityRepository, AgentRecords, AgentTurns, TurnOutcomes, AgentOwnership, AgentInbox, AgentLifecycle, AgentIdentities, AgentBridges, AgentHandlers],
 })
 export class AgentModule {}

@@ -51,8 +51,13 @@ export class Approval {
 
   /**
    * When a waiting call got the decision. A decision nobody was waiting for (the CLI died with a
-   * restart) answers the agent's next call with the same subject instead.
+   * restart) answers the agent's next call with the same subject instead, on the same node; once
+   * the agent runs on another node, no call gets it (the time it was closed).
    */
   @Column('real', { name: 'answered_at', nullable: true })
   answeredAt: number | null;
+
+  /** The node whose daemon the asking call waits on; null for requests made before nodes were recorded. */
+  @Column('text', { name: 'node_id', nullable: true })
+  nodeId: string | null;
 }

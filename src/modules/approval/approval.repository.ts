@@ -6,22 +6,27 @@ import type { ApprovalRule } from './approval-rule.entity';
 import type { Approval } from './approval.entity';
 
 const columns = `approval_id AS "approvalId", agent_id AS "agentId", tool_name AS "toolName", input, subject, tool_use_id AS "toolUseId", status, reason,
-  decided_by AS "decidedBy", remember, requested_at AS "requestedAt", timeout_at AS "timeoutAt", decided_at AS "decidedAt", answered_at AS "answeredAt"`;
+  decided_by AS "decidedBy", remember, requested_at AS "requestedAt", timeout_at AS "timeoutAt", decided_at AS "decidedAt", answered_at AS "answeredAt", node_id AS "nodeId"`;
 
 const statements = {
   insert: sql(
-    `INSERT INTO approvals (approval_id, agent_id, tool_name, input, subject, tool_use_id, status, reason, decided_by, remember, requested_at, timeout_at, decided_at, answered_at)
-     VALUES (@approvalId, @agentId, @toolName, @input, @subject, @toolUseId, @status, @reason, @decidedBy, @remember, @requestedAt, @timeoutAt, @decidedAt, @answeredAt)`,
+    `INSERT INTO approvals (approval_id, agent_id, tool_name, input, subject, tool_use_id, status, reason, decided_by, remember, requested_at, timeout_at, decided_at, answered_at, node_id)
+     VALUES (@approvalId, @agentId, @toolName, @input, @subject, @toolUseId, @status, @reason, @decidedBy, @remember, @requestedAt, @timeoutAt, @decidedAt, @answeredAt, @nodeId)`,
   ),
   byId: sql(`SELECT ${columns} FROM approvals WHERE approval_id = ?`),
   byStatus: sql(`SELECT ${columns} FROM approvals WHERE status = ? ORDER BY requested_at, approval_id`),
-  // The agent's request for this subject that no call has had the answer of yet: pending, or decided while nobody waited.
-  unanswered: sql(`SELECT ${columns} FROM approvals WHERE agent_id = ? AND subject = ? AND answered_at IS NULL ORDER BY requested_at LIMIT 1`),
+  // The agent's request for this subject, asked on this node, that no call has had the answer of yet: pending, or decided while nobody waited.
+  unanswered: sql(
+    `SELECT ${columns} FROM approvals WHERE agent_id = ? AND subject = ? AND answered_at IS NULL AND (node_id = ? OR node_id IS NULL) ORDER BY requested_at LIMIT 1`,
+  ),
+  // Those asked on another node (a request of before nodes were recorded has none, and stays as it was).
+  unansweredElsewhere: sql(`SELECT ${columns} FROM approvals WHERE agent_id = ? AND answered_at IS NULL AND node_id <> ?`),
   decide: sql(
     `UPDATE approvals SET status = @status, reason = @reason, decided_by = @decidedBy, remember = @remember, decided_at = @now
      WHERE approval_id = @approvalId AND status = 'pending'`,
   ),
   answered: sql('UPDATE approvals SET answered_at = ? WHERE approval_id = ? AND answered_at IS NULL'),
+  withdraw: sql(`UPDATE approvals SET status = 'withdrawn', reason = @reason, decided_at = @now WHERE approval_id = @approvalId AND status = 'pending'`),
   rulesOf: sql('SELECT agent_id AS "agentId", subject, decision, created_at AS "createdAt" FROM approval_rules WHERE agent_id = ?'),
   addRule: sql(
     `INSERT INTO approval_rules (agent_id, subject, decision, created_at) VALUES (@agentId, @subject, @decision, @createdAt)
@@ -47,8 +52,24 @@ export class ApprovalRepository {
     return this.storage.all<Approval>(statements.byStatus, [status]);
   }
 
-  unanswered(agentId: string, subject: string): Promise<Approval | undefined> {
-    return this.storage.get<Approval>(statements.unanswered, [agentId, subject]);
+  unanswered(agentId: string, subject: string, nodeId: string): Promise<Approval | undefined> {
+    return this.storage.get<Approval>(statements.unanswered, [agentId, subject, nodeId]);
+  }
+
+  /**
+   * Closes the agent's requests that no call has had the answer of, asked on another node than
+   * `nodeId`: pending ones are withdrawn, saying `reason(the node asked on)`, and none answers a later
+   * call. Returns those withdrawn.
+   */
+  closeElsewhere(agentId: string, nodeId: string, now: number, reason: (askedOn: string) => string): Promise<Approval[]> {
+    return this.storage.write(async (tx) => {
+      const withdrawn: Approval[] = [];
+      for (const approval of await tx.all<Approval>(statements.unansweredElsewhere, [agentId, nodeId])) {
+        if ((await tx.run(statements.withdraw, { approvalId: approval.approvalId, reason: reason(approval.nodeId!), now })) > 0) withdrawn.push(approval);
+        await tx.run(statements.answered, [now, approval.approvalId]);
+      }
+      return withdrawn;
+    });
   }
 
   /**

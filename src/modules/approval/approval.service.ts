@@ -1,6 +1,7 @@
 import { Inject, Injectable, type OnModuleDestroy } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import {
+  agentAdopted,
   approvalDecided,
   approvalRequested,
   permissionGetAgent,
@@ -10,10 +11,12 @@ import {
   type ApprovalRecord,
   type ApprovalStatus,
   type ParamsOut,
+  type PayloadOf,
   type approvalDecide,
   type approvalPrompt,
 } from '../../../libs/client/src';
 import { CLOCK, type Clock } from '../../common/clock';
+import { KSI_CONFIG, type KsiConfig } from '../../config/config';
 import { EventBus } from '../../events/event-bus';
 import type { ClientConnection, EventContext } from '../../events/event-context';
 import { EventError } from '../../events/event-error';
@@ -40,6 +43,7 @@ export class ApprovalService implements OnModuleDestroy {
 
   constructor(
     @Inject(CLOCK) private readonly clock: Clock,
+    @Inject(KSI_CONFIG) private readonly config: KsiConfig,
     private readonly repo: ApprovalRepository,
     private readonly bus: EventBus,
     private readonly webhook: ApprovalWebhook,
@@ -59,6 +63,20 @@ export class ApprovalService implements OnModuleDestroy {
   releaseWaiting(): void {
     for (const waiters of this.waiting.values()) for (const release of waiters) release(undefined);
     this.waiting.clear();
+  }
+
+  /**
+   * An agent's calls wait on the node that runs its turns. When it moves here, a call that waited on
+   * another node is gone with that node's CLI, and its turn runs again here and asks again: its request
+   * is withdrawn rather than left answerable until its timeout, and a decision no call heard stays unheard.
+   */
+  @Listens(agentAdopted)
+  async closeElsewhere({ agent_id, node_id }: PayloadOf<typeof agentAdopted>): Promise<void> {
+    const reason = (askedOn: string) => `Asked on node ${askedOn}, which no longer runs agent ${agent_id}: its turn runs again on node ${node_id}, and asks there`;
+    for (const { approvalId } of await this.repo.closeElsewhere(agent_id, node_id, this.clock.now(), reason)) {
+      clearTimeout(this.timers.get(approvalId));
+      this.timers.delete(approvalId);
+    }
   }
 
   onModuleDestroy(): void {
@@ -82,7 +100,8 @@ export class ApprovalService implements OnModuleDestroy {
     }
 
     // A call made again for a request that is open, or was decided while nobody waited (the CLI died with a restart), gets that one's answer.
-    const open = await this.repo.unanswered(agentId, subject);
+    // Only one asked here: a call that waited on another node went with it (see closeElsewhere).
+    const open = await this.repo.unanswered(agentId, subject, this.config.node.id);
     if (open && open.status !== 'pending') return this.answered(open);
     const approval = open ?? (await this.create(agentId, tool_name, input, subject, tool_use_id ?? null, permissions.approvals.timeout_seconds));
     const answer = await new Promise<ApprovalAnswer | undefined>((resolve) => {
@@ -148,6 +167,7 @@ export class ApprovalService implements OnModuleDestroy {
       timeoutAt: now + timeoutSeconds * 1000,
       decidedAt: null,
       answeredAt: null,
+      nodeId: this.config.node.id,
     };
     await this.repo.insert(approval);
     this.armTimeout(approval);

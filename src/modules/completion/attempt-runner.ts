@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
-import { APPROVAL_PROMPT_TOOL_NAME, budgetCheck, completionProgress, conversationAcquireLock, conversationReleaseLock, parseModel } from '../../../libs/client/src';
+import { agentBridgeConfig, APPROVAL_PROMPT_TOOL_NAME, budgetCheck, completionProgress, conversationAcquireLock, conversationReleaseLock, parseModel } from '../../../libs/client/src';
 import { CLOCK, type Clock } from '../../common/clock';
 import { KSI_CONFIG, type KsiConfig } from '../../config/config';
 import { EventBus } from '../../events/event-bus';
@@ -55,7 +55,7 @@ export class AttemptRunner {
       this.notifier.notify(completionProgress, { ...base, status: 'calling_llm', resume_session_id: resume ?? null });
       const text = new StreamedText(STREAMED_TEXT_WINDOW_MS, () => this.clock.now(), (delta) => this.notifier.notify(completionProgress, { ...base, status: 'streaming', delta }));
       const outcome = provider
-        ? await provider.run({ ...this.turn(id, payload, model.name, resume), ...(budget.remaining_usd !== null && { maxBudgetUsd: budget.remaining_usd }) }, abort.signal, {
+        ? await provider.run({ ...this.turn(id, payload, model.name, resume, await this.mcpConfigOf(row, payload)), ...(budget.remaining_usd !== null && { maxBudgetUsd: budget.remaining_usd }) }, abort.signal, {
             spawned: (pid) => void this.repo.setPid(row, pid).catch((error: Error) => this.log.warn({ request_id: id, err: error.message }, 'pid of a completion attempt not recorded')),
             progress: (update) => {
               if (update.status === 'streaming') return text.add(update.delta);
@@ -100,10 +100,18 @@ export class AttemptRunner {
     return false;
   }
 
+  /**
+   * The turn's --mcp-config. An agent's own bridge is looked up where the attempt runs: a config written
+   * on another node reaches that node's socket, and the attempt may run here because that node is gone.
+   */
+  private async mcpConfigOf(row: CompletionRequest, payload: AsyncParams): Promise<string | undefined> {
+    if (payload.agent_bridge && row.agentId !== null) return (await this.bus.requestOne(agentBridgeConfig, { agent_id: row.agentId })).path;
+    return payload.mcp_config ?? ksiOf(payload).mcp_config_path;
+  }
+
   /** A new session gets its id from KSI (a fresh one per attempt: a failed attempt may have created its session). */
-  private turn(requestId: string, payload: AsyncParams, model: string, resume: string | undefined): Turn {
-    const ksi = (payload.extra_body as { ksi?: Record<string, any> } | undefined)?.ksi ?? {};
-    const mcpConfig: string | undefined = payload.mcp_config ?? ksi.mcp_config_path;
+  private turn(requestId: string, payload: AsyncParams, model: string, resume: string | undefined, mcpConfig: string | undefined): Turn {
+    const ksi = ksiOf(payload);
     return {
       requestId,
       prompt: promptOf(payload),
@@ -124,6 +132,11 @@ export class AttemptRunner {
       env: { ...cliMarkers(this.config.varDir, requestId), ...(payload.claude_config_dir !== undefined && { CLAUDE_CONFIG_DIR: payload.claude_config_dir }) },
     };
   }
+}
+
+/** What a request names in `extra_body.ksi`: its MCP config, permissions and sandbox. */
+function ksiOf(payload: AsyncParams): Record<string, any> {
+  return (payload.extra_body as { ksi?: Record<string, any> } | undefined)?.ksi ?? {};
 }
 
 /** The prompt: `prompt`, else the text of the last user message. */

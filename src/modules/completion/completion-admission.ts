@@ -42,6 +42,9 @@ export class CompletionAdmission {
     if (context.agentId !== undefined) await this.refuseOthersPlace(context.agentId, request, context);
     const { request_id: chosenId, ...asked } = request;
     const params = await this.withAgentLimits({ ...asked, model: asked.model ?? this.config.defaultModel }, context);
+    if (params.agent_bridge && params.agent_id === undefined) {
+      throw new EventError('invalid_params', 'agent_bridge: give agent_id, the agent whose bridge the turn uses', { details: [{ path: 'agent_bridge', message: 'Needs agent_id' }] });
+    }
     // The caller's folder, not an agent's sandbox: spawn would report a missing one as a missing CLI.
     // A request sent again is answered from the first, whose folder may have gone since.
     if (asked.cwd !== undefined && params.cwd === asked.cwd && !(chosenId !== undefined && (await this.repo.byId(chosenId)))) await checkFolder(asked.cwd);

@@ -191,6 +191,16 @@ export const agentFindIdle = defineInternal('agent:find_idle', {
   params: agentFindIdleParams,
   result: z.object({ agent_id: z.string() }).optional().describe('Absent when no idle agent has every capability'),
 });
+export const agentBridgeConfig = defineInternal('agent:bridge_config', {
+  summary: "The agent's MCP config (--mcp-config) on this node, for a turn run here: written here, with a new token, when the agent's is another node's",
+  params: agentIdParams,
+  result: z.object({ path: z.string() }),
+});
+export const agentAdopted = defineInternal('agent:adopted', {
+  summary: "An agent's turns run on this node from now on: adopted at start, or from a node that died or stopped",
+  params: z.object({ agent_id: z.string(), node_id: z.string().describe('This node') }),
+  result: z.void(),
+});
 export const agentResult = defineInternal('agent:result', {
   summary: "An agent's reply, for routing",
   params: agentResultParams,
@@ -216,5 +226,7 @@ export const agentEvents = [
   agentInbox,
   agentProfile,
   agentFindIdle,
+  agentBridgeConfig,
+  agentAdopted,
   agentResult,
 ] as const;

@@ -6,7 +6,7 @@ export const APPROVAL_PROMPT_TOOL = 'approval_prompt';
 /** Its full name for `--permission-prompt-tool` (the MCP server is `ksi` in every agent's config). */
 export const APPROVAL_PROMPT_TOOL_NAME = `mcp__ksi__${APPROVAL_PROMPT_TOOL}`;
 
-export const APPROVAL_STATUSES = ['pending', 'allowed', 'denied', 'expired'] as const;
+export const APPROVAL_STATUSES = ['pending', 'allowed', 'denied', 'expired', 'withdrawn'] as const;
 export type ApprovalStatus = (typeof APPROVAL_STATUSES)[number];
 
 export const approvalRecord = z.object({
@@ -16,7 +16,9 @@ export const approvalRecord = z.object({
   input: jsonObject().describe('The tool call’s input, as the CLI sent it'),
   subject: z.string().describe('What rules match: Tool(argument), e.g. Bash(git status)'),
   tool_use_id: z.string().nullable(),
-  status: z.enum(APPROVAL_STATUSES).describe('expired: nobody decided before its timeout, so it was denied'),
+  status: z
+    .enum(APPROVAL_STATUSES)
+    .describe('expired: nobody decided before its timeout, so it was denied; withdrawn: the call that asked went with its node (the agent moved), and its turn asks again where it runs now'),
   reason: z.string().nullable().describe('Why it was decided so, as the decider said'),
   decided_by: z.string().nullable().describe('operator, agent:<id> (a parent agent) or timeout'),
   remember: z.boolean().describe('The decision became a rule for this agent'),

@@ -51,6 +51,10 @@ export const completionAsyncParams = z
     system_prompt: z.string().optional().describe('Appended to the system prompt (--append-system-prompt)'),
     cwd: z.string().optional().describe('Working directory of the Claude process'),
     mcp_config: z.string().optional().describe('Path of an MCP config file (--mcp-config)'),
+    agent_bridge: z
+      .boolean()
+      .optional()
+      .describe("With agent_id: the agent's own MCP bridge (its KSI tools and approval prompts), as configured on the node that runs each attempt"),
     claude_config_dir: z
       .string()
       .startsWith('/', 'Must be an absolute path')
@@ -63,7 +67,8 @@ export const completionAsyncParams = z
       .optional()
       .describe('Hold the conversation lock (conversation:acquire_lock) while the turn runs'),
   })
-  .refine((data) => data.prompt !== undefined || data.messages !== undefined, { message: 'Required (prompt or messages)', path: ['prompt'] });
+  .refine((data) => data.prompt !== undefined || data.messages !== undefined, { message: 'Required (prompt or messages)', path: ['prompt'] })
+  .refine((data) => !(data.agent_bridge === true && data.mcp_config !== undefined), { message: 'Give mcp_config or agent_bridge, not both', path: ['agent_bridge'] });
 
 export const requestIdParams = z.object({ request_id: nonEmpty('The request_id completion:async returned') });
 export const completionStatusParams = z.object({ request_id: nonEmpty('One request (omit for a summary)').optional() });

@@ -19,6 +19,7 @@ import { Cluster1764130000000 } from './1764130000000-cluster';
 import { Orchestrations1764140000000 } from './1764140000000-orchestrations';
 import { OrchestrationStartedBy1764150000000 } from './1764150000000-orchestration-started-by';
 import { ClusterNodeLeaseTtl1764160000000 } from './1764160000000-cluster-node-lease-ttl';
+import { ApprovalNode1764170000000 } from './1764170000000-approval-node';
 
 /** Every migration, oldest first; run at start (the daemon never uses `synchronize`). */
 export const sqliteMigrations = [
@@ -43,4 +44,5 @@ export const sqliteMigrations = [
   Orchestrations1764140000000,
   OrchestrationStartedBy1764150000000,
   ClusterNodeLeaseTtl1764160000000,
+  ApprovalNode1764170000000,
 ];
