@@ -62,4 +62,20 @@ const cluster = postgresCluster();
     expect(await client.sendSingle('state:get', { key: 'fine' })).toMatchObject({ value: 'a\u0000b' });
     await client.close();
   });
+
+  // Last: it stops the daemon.
+  it('a stop while the server is away says that it logged errors while stopping, its checkpoint not written among them, and exits 1', async () => {
+    const database = databaseNameOf(daemon.varDir);
+    const exited = daemon.waitForExit();
+    await cluster!.execute(`ALTER DATABASE "${database}" ALLOW_CONNECTIONS false`);
+    try {
+      await cluster!.execute(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '${database}'`);
+      const stop = await ksi(['daemon', 'stop', '--socket', daemon.socketPath], { KSI_VAR_DIR: daemon.varDir });
+      expect(stop).toEqual({ code: 1, stdout: `KSI daemon stopped (PID ${daemon.pid})\n`, stderr: expect.stringContaining('It did not stop cleanly: it logged these errors while stopping') });
+      expect(stop.stderr).toMatch(/^ {2}checkpoint not written$/m);
+      await exited;
+    } finally {
+      await cluster!.execute(`ALTER DATABASE "${database}" ALLOW_CONNECTIONS true`);
+    }
+  });
 });

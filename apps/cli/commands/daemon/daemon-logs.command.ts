@@ -5,8 +5,8 @@ import { CliError, EXIT, usageError } from '../../cli-error';
 import { DaemonControl } from '../../daemon-control';
 import { KsiCommand, type SocketOptions } from '../../ksi-command';
 import { bold, dim, red } from '../../output';
+import { LogReader, type LogLine } from './daemon-log';
 
-const READ_CHUNK_BYTES = 1024 * 1024;
 const LEVELS = ['debug', 'info', 'warn', 'error', 'fatal'] as const;
 type Level = (typeof LEVELS)[number];
 
@@ -14,14 +14,6 @@ interface LogsOptions extends SocketOptions {
   follow?: boolean;
   level?: string;
   json?: boolean;
-}
-
-/** One line of the daemon log (pino: level, time, msg, and the fields the line carries). */
-interface LogLine {
-  level?: string;
-  time?: string;
-  msg?: string;
-  [field: string]: unknown;
 }
 
 @SubCommand({ name: 'logs', description: 'The daemon log as readable lines; -f follows it' })
@@ -75,51 +67,6 @@ export class DaemonLogsCommand extends KsiCommand<LogsOptions> {
       process.once('SIGTERM', resolve);
     });
     await watcher.close();
-  }
-}
-
-/** Reads what was appended since the last read, whole lines only; starts over when the file was replaced or truncated. */
-class LogReader {
-  private offset = 0;
-  /** The bytes of a line not yet ended (a UTF-8 character may be cut between reads). */
-  private partial = Buffer.alloc(0);
-
-  constructor(
-    private readonly file: string,
-    private readonly onLine: (line: string) => void,
-  ) {}
-
-  readNew(): void {
-    let size: number;
-    try {
-      size = fs.statSync(this.file).size;
-    } catch {
-      return;
-    }
-    if (size < this.offset) {
-      this.offset = 0;
-      this.partial = Buffer.alloc(0);
-    }
-    if (size === this.offset) return;
-    const descriptor = fs.openSync(this.file, 'r');
-    // In chunks, so a large log never sits in memory whole.
-    const chunk = Buffer.alloc(READ_CHUNK_BYTES);
-    try {
-      while (this.offset < size) {
-        const read = fs.readSync(descriptor, chunk, 0, Math.min(chunk.length, size - this.offset), this.offset);
-        if (read === 0) break;
-        this.offset += read;
-        let pending = Buffer.concat([this.partial, chunk.subarray(0, read)]);
-        for (let newline = pending.indexOf(10); newline !== -1; newline = pending.indexOf(10)) {
-          const line = pending.subarray(0, newline).toString('utf8');
-          pending = pending.subarray(newline + 1);
-          if (line.trim() !== '') this.onLine(line);
-        }
-        this.partial = Buffer.from(pending);
-      }
-    } finally {
-      fs.closeSync(descriptor);
-    }
   }
 }
 
