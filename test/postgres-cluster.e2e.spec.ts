@@ -7,6 +7,7 @@ import type { KsiClient, KsiReply } from '../libs/client/src';
 import { cliProcessesOf } from '../src/modules/completion/cli-processes';
 import { CompletionWatcher, fakeClaudeDaemon, type Invocation } from './support/completions';
 import { eventually } from './support/daemon-process';
+import { background, ksi } from './support/ksi-cli';
 import { postgresCluster } from './support/test-database';
 
 const server = postgresCluster();
@@ -483,20 +484,30 @@ async function answeringFromMemory(cluster: TestCluster, client: KsiClient): Pro
     expect(await b.sendSingle('state:get', { key: 'after' })).toMatchObject({ value: 'node-0 writes again' });
   }, 60_000);
 
-  it('a monitor on one node streams every node’s events, each naming its node, and a trace follows a request across nodes', async () => {
+  it('a monitor on one node streams every node’s events, each naming its node (`ksi monitor` too), and a trace follows a request across nodes; `ksi status` tells the cluster’s counts from the node’s, and `ksi complete --wait` whose node stopped reads the answer on another', async () => {
     // Node 0 runs one request at a time: while it runs a long one (started before node 1 was up), the next it accepts runs on node 1.
-    await cluster.start(0, { KSI_MAX_CONCURRENT: '1', FAKE_CLAUDE_SLEEP_MS: OUTLASTS_THE_TEST });
+    const first = await cluster.start(0, { KSI_MAX_CONCURRENT: '1', FAKE_CLAUDE_SLEEP_MS: OUTLASTS_THE_TEST });
     const long = await submit(cluster.clients[0], 'long', { conversation_id: 'long' });
     await allRunning(cluster.clients[0], [long]);
     await cluster.start(1, { FAKE_CLAUDE_SLEEP_MS: '0' });
     const [a, b] = cluster.clients;
+    const ksiMonitor = background(['monitor', 'state:*', '--socket', first.socketPath]);
+    // The cluster runs one request (node-0's), node-1 none.
+    const status = await ksi(['status', '--socket', cluster.nodes[1].socketPath]);
+    expect(status.stdout).toMatch(/^QUEUE\s+in the cluster 1 running, 0 queued, 0 retrying, 0 parked; on this node 0 running of 2 at most$/m);
+    // A client waits on node-0 for a request that node-1 runs and answers only once node-0 is gone.
+    const gate = path.join(first.varDir, 'answer-after-the-stop');
+    const prompt = `[[result_after:${gate}]] waited for on the node that stops`;
+    const waiting = background(['complete', prompt, '--wait', '--socket', first.socketPath]);
     const monitor = cluster.nodes[0].client();
     const seen: { event_name: string; node_id?: string; correlation_id: unknown }[] = [];
     monitor.subscribe('monitor:event', (line) => seen.push(line.data as (typeof seen)[number]));
     try {
       await monitor.sendSingle('monitor:subscribe', { patterns: ['state:*', 'completion:*', 'budget:*'] });
+      await eventually(() => ksiMonitor.stderr().includes('Monitoring'), 20_000, '`ksi monitor` started');
       await b.sendSingle('state:set', { key: 'from-node-1', value: 1 });
       await eventually(() => seen.some((event) => event.event_name === 'state:set' && event.node_id === 'node-1'), 10_000, 'node 1’s state:set on node 0’s monitor');
+      await eventually(() => /^\S+ \[node-1\] state:set \{"key":"from-node-1"/m.test(ksiMonitor.stdout()), 10_000, 'node 1’s state:set on `ksi monitor`, naming node-1');
 
       const reply = (await a.request('completion:async', { prompt: 'elsewhere', model: 'claude-cli/sonnet', conversation_id: 'short' })) as KsiReply<{ request_id: string }>;
       const { request_id } = reply.data;
@@ -513,8 +524,22 @@ async function answeringFromMemory(cluster: TestCluster, client: KsiClient): Pro
         10_000,
         'the trace of the request holds events of both nodes',
       );
+
+      const waitedFor = await eventually(() => /queued (\S+)/.exec(waiting.stderr())?.[1], 10_000, 'the waiting client’s request queued');
+      await allRunning(b, [waitedFor]);
+      await first.stop('SIGTERM');
+      fs.writeFileSync(gate, '');
+      let exitCode: number | null | undefined;
+      void waiting.exit.then((code) => (exitCode = code));
+      // Within seconds: not after giving its own node up, a minute on.
+      await eventually(() => exitCode !== undefined, 20_000, 'the waiting client answered from node-1');
+      expect(exitCode).toBe(0);
+      expect(waiting.stdout()).toBe(`echo: ${prompt}\n`);
+      expect(waiting.stderr()).toContain('the daemon went away');
     } finally {
       await monitor.close();
+      ksiMonitor.child.kill('SIGINT');
+      waiting.child.kill('SIGINT');
     }
   }, 60_000);
 

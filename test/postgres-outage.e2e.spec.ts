@@ -25,11 +25,12 @@ const cluster = postgresCluster();
       });
       const health = await client.sendSingle('system:health', {});
       expect(health).toMatchObject({ status: 'unhealthy', database: { status: 'error', error: expect.any(String) } });
-      // The CLI says so too: not "Key not found" for a key it could not read, nor a crash.
-      for (const args of [['get', 'state', '--key', 'kept'], ['nodes']]) {
-        const { code, stderr } = await ksi([...args, '--socket', daemon.socketPath]);
-        expect({ args, code, stderr }).toEqual({ args, code: 1, stderr: expect.stringMatching(/^Error \(storage_unavailable\): The PostgreSQL server at .* cannot be reached/) });
-      }
+      // The CLI says so too: not "Key not found" for a key it could not read, nor a crash; and what the daemon can tell without its database, it shows.
+      const unavailable = /^Error \(storage_unavailable\): The PostgreSQL server at .* cannot be reached[^\n]*\n$/;
+      const [got, nodes, status] = await Promise.all([['get', 'state', '--key', 'kept'], ['nodes'], ['status']].map((args) => ksi([...args, '--socket', daemon.socketPath])));
+      expect(got).toEqual({ code: 1, stdout: '', stderr: expect.stringMatching(unavailable) });
+      expect(nodes).toEqual({ code: 1, stdout: expect.stringMatching(/^NODE\s+STATUS\s+RUNNING\s+HEARTBEAT\n\S+ \*\s+unhealthy\s+\?\s+\?\n/), stderr: expect.stringMatching(unavailable) });
+      expect(status).toEqual({ code: 1, stdout: expect.stringMatching(/^DAEMON\s+unhealthy \(database: The PostgreSQL server at .*\nQUEUE\s+unknown \(storage_unavailable\)/s), stderr: expect.stringMatching(unavailable) });
     } finally {
       // Back whatever happened above: a daemon left without its database cannot finish a shutdown either.
       await cluster!.execute(`ALTER DATABASE "${database}" ALLOW_CONNECTIONS true`);

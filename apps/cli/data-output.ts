@@ -20,3 +20,9 @@ export function printData(output: string | undefined, data: unknown, human: (wid
   const text = format === 'json' ? JSON.stringify(data, null, 2) : format === 'yaml' ? yaml().stringify(data).trimEnd() : human(format === 'wide');
   process.stdout.write(`${text}\n`);
 }
+
+/** Prints what `human` renders when the output is for people (table, wide); programs (json, yaml) get nothing. */
+export function printForPeople(output: string | undefined, human: (wide: boolean) => string): void {
+  const format = formatOf(output) as OutputFormat;
+  if (format === 'table' || format === 'wide') process.stdout.write(`${human(format === 'wide')}\n`);
+}

@@ -49,7 +49,7 @@ export class AgentSpawnCommand extends DataCommand<SpawnOptions> {
   }
 }
 
-@SubCommand({ name: 'list', aliases: ['ls'], description: 'Running agents (-o wide: model, permissions, restarts, workspace)' })
+@SubCommand({ name: 'list', aliases: ['ls'], description: 'Running agents (-o wide: model, permissions, restarts, node, workspace)' })
 export class AgentListCommand extends DataCommand {
   protected async execute(_params: string[], options: OutputOptions): Promise<void> {
     const listed = orFail(await this.withClient(options, (client) => client.sendSingle('agent:list', {})));
@@ -68,9 +68,9 @@ function renderAgents(agents: AgentInfo[], wide: boolean): string {
     String(agent.pending_messages),
     String(agent.failed_messages),
     agent.session_id ?? dim('-'),
-    ...(wide ? [agent.model, agent.permission_profile, String(agent.restarts), new Date(agent.created_at * 1000).toISOString(), agent.sandbox ?? dim('-')] : []),
+    ...(wide ? [agent.model, agent.permission_profile, String(agent.restarts), agent.node_id ?? dim('-'), new Date(agent.created_at * 1000).toISOString(), agent.sandbox ?? dim('-')] : []),
   ]);
-  return table([[...head, ...(wide ? ['MODEL', 'PERMISSIONS', 'RESTARTS', 'CREATED', 'WORKSPACE'] : [])], ...rows]);
+  return table([[...head, ...(wide ? ['MODEL', 'PERMISSIONS', 'RESTARTS', 'NODE', 'CREATED', 'WORKSPACE'] : [])], ...rows]);
 }
 
 @SubCommand({ name: 'send', arguments: '<agent_id> <prompt>', description: "Queue a message; it becomes the agent's next turn" })
