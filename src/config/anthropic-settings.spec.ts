@@ -18,6 +18,18 @@ describe('the Anthropic provider’s settings', () => {
     expect(cliEnvironment(env, { KSI_REQUEST_ID: 'r1' })).toEqual({ ANTHROPIC_API_KEY: 'sk-ant-shared', PATH: '/usr/bin', KSI_REQUEST_ID: 'r1' });
   });
 
+  it('keeps the daemon’s own credentials out of the Claude CLI’s environment', () => {
+    const env = {
+      KSI_ANTHROPIC_API_KEY: 'sk-ant-provider',
+      KSI_APPROVAL_WEBHOOK_SECRET: 'hmac-key',
+      KSI_DATABASE_URL: 'postgresql://ksi:S3cret@db:5432/ksi',
+      PGPASSWORD: 'S3cret',
+      KSI_LEASE_TTL_MS: '3000',
+      HOME: '/home/me',
+    };
+    expect(cliEnvironment(env, { KSI_REQUEST_ID: 'r1' })).toEqual({ KSI_LEASE_TTL_MS: '3000', HOME: '/home/me', KSI_REQUEST_ID: 'r1' });
+  });
+
   it('treats an empty key as no key', () => {
     expect(loadConfig({ ANTHROPIC_API_KEY: '' }).anthropic.apiKey).toBeUndefined();
   });

@@ -100,6 +100,13 @@ export const PROVIDER_API_KEY = 'KSI_ANTHROPIC_API_KEY';
 /** The HMAC key of the approval webhook: a secret, so read like the API keys and never written to the settings file. */
 export const APPROVAL_WEBHOOK_SECRET = 'KSI_APPROVAL_WEBHOOK_SECRET';
 
+/**
+ * The daemon's own credentials, kept out of every Claude CLI's environment: an agent allowed a shell
+ * command such as `env` would otherwise read the database's password or the webhook's key, and could
+ * then write to KSI's tables or forge approvals around its permissions.
+ */
+export const DAEMON_SECRETS: readonly string[] = [PROVIDER_API_KEY, APPROVAL_WEBHOOK_SECRET, 'KSI_DATABASE_URL', 'PGPASSWORD'];
+
 export interface KsiConfig {
   /** The installed package's version. */
   version: string;

@@ -2,7 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import { isSafeId, LINE_TOO_LONG, LineSplitter, type Frame } from '../../../../libs/client/src';
-import { KSI_CONFIG, PROVIDER_API_KEY, type KsiConfig } from '../../../config/config';
+import { DAEMON_SECRETS, KSI_CONFIG, type KsiConfig } from '../../../config/config';
 import type { AttemptOutcome, TurnCost } from './attempt-outcome';
 import { classifyCliFailure } from './claude-cli-failure';
 import { appendTail, ClaudeCliStream } from './claude-cli-stream';
@@ -157,9 +157,10 @@ export class ClaudeCliProvider implements CompletionProvider {
   }
 }
 
-/** The daemon's environment for the CLI, without the key meant for the Anthropic provider alone, plus the request's markers. */
+/** The daemon's environment for the CLI, without the daemon's own credentials, plus the request's markers. */
 export function cliEnvironment(daemon: NodeJS.ProcessEnv, markers: Record<string, string>): NodeJS.ProcessEnv {
-  const { [PROVIDER_API_KEY]: _providerKey, ...inherited } = daemon;
+  const inherited = { ...daemon };
+  for (const secret of DAEMON_SECRETS) delete inherited[secret];
   return { ...inherited, ...markers };
 }
 
