@@ -122,7 +122,7 @@ describe('resilience: stops, crashes and restarts lose nothing', () => {
     }
     expect(restoredCounts).toEqual([2, 0, 0]);
     expect(previous.answered().map((entry) => entry.stdin).sort()).toEqual(['after it', answering, 'long one [[sleep:1000]]']);
-  });
+  }, 60_000);
 
   it('state, queues and completions written just before a SIGKILL are all there after the restart', async () => {
     const first = await fresh(undefined, INTERRUPTED_CLI_MS).start();
