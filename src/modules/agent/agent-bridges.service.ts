@@ -1,4 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { mcpAgentConfig } from '../../../libs/client/src';
 import { KSI_CONFIG, type KsiConfig } from '../../config/config';
@@ -8,9 +9,8 @@ import { AgentRepository } from './agent.repository';
 
 /**
  * Each agent's MCP bridge on this node. A config names the socket of the daemon that wrote it and the
- * token current then, so the agent's row names the one written with its current token. When that one
- * is on another node (the agent moved here), one is written here with a new token, which also ends
- * the old one's bridges.
+ * token current then, so the agent's row names the one written with its current token. An agent taken
+ * from another node gets one written here with a new token, which also ends the old one's bridges.
  */
 @Injectable()
 export class AgentBridges {
@@ -23,22 +23,37 @@ export class AgentBridges {
     private readonly agents: AgentRepository,
   ) {}
 
-  /** The agent's --mcp-config on this node. */
+  /** The agent's --mcp-config on this node: the one its row names when it is in this node's var dir, else a new one. */
   configHere(agentId: string): Promise<string> {
-    let config = this.resolving.get(agentId);
-    if (!config) {
-      config = this.resolve(agentId).finally(() => this.resolving.delete(agentId));
-      this.resolving.set(agentId, config);
-    }
-    return config;
+    return this.once(agentId, async () => {
+      const agent = await this.agents.find(agentId);
+      if (!agent) throw new EventError('not_found', `Agent ${agentId} not found`);
+      const current = agent.mcpConfigPath;
+      if (current?.startsWith(`${this.config.varDir}${path.sep}`) && fs.existsSync(current)) return current;
+      return this.writeHere(agentId);
+    });
   }
 
-  private async resolve(agentId: string): Promise<string> {
-    const agent = await this.agents.find(agentId);
-    if (!agent) throw new EventError('not_found', `Agent ${agentId} not found`);
-    if (agent.mcpConfigPath?.startsWith(`${this.config.varDir}${path.sep}`)) return agent.mcpConfigPath;
+  /**
+   * A new config written here for an agent taken from another node. Its row's path may still look like
+   * this node's (another host with the same var dir), and a file there would hold an old token.
+   */
+  takenFromAnotherNode(agentId: string): Promise<string> {
+    return this.once(agentId, () => this.writeHere(agentId));
+  }
+
+  private async writeHere(agentId: string): Promise<string> {
     const { path: written } = await this.bus.requestOne(mcpAgentConfig, { agent_id: agentId });
     await this.agents.setMcpConfig(agentId, written);
     return written;
+  }
+
+  private once(agentId: string, find: () => Promise<string>): Promise<string> {
+    let config = this.resolving.get(agentId);
+    if (!config) {
+      config = find().finally(() => this.resolving.delete(agentId));
+      this.resolving.set(agentId, config);
+    }
+    return config;
   }
 }

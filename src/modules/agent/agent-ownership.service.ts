@@ -107,7 +107,7 @@ export class AgentOwnership implements OnModuleInit {
     for (const { agentId, previous } of adopted) {
       if (this.held.has(agentId) && previous === this.config.node.id) continue;
       this.held.add(agentId);
-      await this.takeOver(agentId, alive).catch((error: Error) => {
+      await this.takeOver(agentId, previous, alive).catch((error: Error) => {
         this.held.delete(agentId);
         this.log.error({ agent_id: agentId, err: error.message }, 'adopted agent not started; trying again at the next look');
       });
@@ -120,14 +120,14 @@ export class AgentOwnership implements OnModuleInit {
     return nodes.filter((node) => node.status !== 'dead').map((node) => node.node_id);
   }
 
-  private async takeOver(agentId: string, alive: string[]): Promise<void> {
+  private async takeOver(agentId: string, previous: string | null, alive: string[]): Promise<void> {
     const agent = await this.agents.find(agentId);
     if (!agent) return;
     // A spent budget is checked again by the next turn: a new period may have begun while nobody ran the agent.
     if (agent.status === 'failed' || agent.status === 'budget_exhausted') await this.agents.setStatus(agentId, 'idle');
-    // Its MCP config here (written with a new token when its config is another node's) now, not at its first
-    // turn here: bridges with the old token end at once.
-    await this.bridges.configHere(agentId);
+    // Its MCP config here now rather than at its first turn here: taken from another node, with a new token,
+    // so bridges with the old one end at once.
+    await (previous !== null && previous !== this.config.node.id ? this.bridges.takenFromAnotherNode(agentId) : this.bridges.configHere(agentId));
     // What its calls waited for on another node will be answered there no more.
     this.bus.emit(agentAdopted, { agent_id: agentId, node_id: this.config.node.id });
     await this.turns.withoutTurns(agentId, () => this.settleInFlight(agentId, alive));
