@@ -8,6 +8,7 @@ import { cliProcessesOf } from '../src/modules/completion/cli-processes';
 import { CompletionWatcher, fakeClaudeDaemon, type Invocation } from './support/completions';
 import { eventually } from './support/daemon-process';
 import { background, ksi } from './support/ksi-cli';
+import { RawConnection } from './support/raw-connection';
 import { postgresCluster } from './support/test-database';
 
 const server = postgresCluster();
@@ -574,16 +575,21 @@ async function answeringFromMemory(cluster: TestCluster, client: KsiClient): Pro
     }
   }, 60_000);
 
-  it('an agent whose node dies moves to a live node with its inbox and session, and its turn in flight runs again there with that node’s MCP bridge; any node shows its whole conversation', async () => {
+  it('an agent whose node dies moves to a live node with its inbox and session, and its turn in flight runs again there with that node’s MCP bridge; any node shows its whole conversation, and decides and times out approvals asked on another', async () => {
     await cluster.start(0);
     await cluster.start(1);
     const [a, b] = cluster.clients;
     const watcher = cluster.nodes[1].client();
     const results: { text: string; in_reply_to: { prompt: string } }[] = [];
     watcher.subscribe('message:delivered', (line) => results.push(line.data as unknown as (typeof results)[number]));
-    const pending = async () => ((await b.sendSingle('approval:list', {})) as { approvals: { approval_id: string }[] }).approvals;
+    const requested: { approval_id: string }[] = [];
+    watcher.subscribe('approval:requested', (line) => requested.push(line.data as unknown as (typeof requested)[number]));
+    type Approval = { approval_id: string; agent_id: string; status: string; decided_by: string | null };
+    const pending = async (agentId = 'mover') => ((await b.sendSingle('approval:list', {})) as { approvals: Approval[] }).approvals.filter((approval) => approval.agent_id === agentId);
+    let asker: RawConnection | undefined;
     try {
       await watcher.sendSingle('message:subscribe', { event_types: ['AGENT_RESULT'] });
+      await watcher.sendSingle('approval:subscribe', {});
       await a.sendSingle('agent:spawn', { profile: 'conversationalist', agent_id: 'mover', permission_profile: 'supervised' });
       expect(await b.sendSingle('agent:info', { agent_id: 'mover' })).toMatchObject({ node_id: 'node-0' });
       // Sent to the node that does not run it: that node asks the agent's node.
@@ -597,21 +603,34 @@ async function answeringFromMemory(cluster: TestCluster, client: KsiClient): Pro
       // node-0 ran it; node-1 answers for it all the same.
       const first = (await b.sendSingle('agent:info', { agent_id: 'mover' })).session_id!;
       expect(await userTurns(first)).toEqual([expect.stringContaining('first turn')]);
+      // A turn that asks node-0 for a shell command through its MCP bridge, decided on node-1: the call waiting on node-0 hears it.
+      const decidedElsewhere = '[[tool_use:Bash]] [[tool_input:{"command":"id"}]] decided on the other node';
+      await b.sendSingle('agent:send_message', { agent_id: 'mover', message: { prompt: decidedElsewhere } });
+      const askedOnNode0 = await eventually(async () => (await pending())[0], 15_000, 'the turn asking node-0 for approval');
+      await eventually(() => requested.some((approval) => approval.approval_id === askedOnNode0.approval_id), 10_000, 'node-0’s request pushed to node-1’s subscriber');
+      await b.sendSingle('approval:decide', { approval_id: askedOnNode0.approval_id, decision: 'allow' });
+      await eventually(() => results.length === 2, 10_000, 'the turn waiting on node-0 answered after node-1’s decision');
       // A turn that asks for a shell command through its MCP bridge, and waits for the answer.
       const toolTurn = '[[tool_use:Bash]] [[tool_input:{"command":"whoami"}]] tool turn';
       await b.sendSingle('agent:send_message', { agent_id: 'mover', message: { prompt: toolTurn } });
       const asked = await eventually(async () => (await pending())[0], 15_000, 'the tool turn asking node-0 for approval');
       const before = (await b.sendSingle('agent:info', { agent_id: 'mover' })).session_id;
+      // A call on node-0 (as a bridge makes it) of an identity no node adopts, so nothing withdraws its request when node-0 dies before its timeout.
+      await a.sendSingle('permission:set_agent', { agent_id: 'asker', profile: 'supervised', overrides: { approvals: { timeout_seconds: 4 } } });
+      asker = await RawConnection.identified(cluster.nodes[0].socketPath, 'asker', (await a.sendSingle('permission:issue_token', { agent_id: 'asker' })).token);
+      asker.send({ event: 'approval:prompt', data: { tool_name: 'Bash', input: { command: 'uptime' } } });
+      const orphaned = await eventually(async () => (await pending('asker'))[0], 10_000, 'the identity’s call asking node-0 for approval');
 
       await cluster.nodes[0].stop('SIGKILL');
+      expect(await b.sendSingle('approval:get', { approval_id: orphaned.approval_id })).toMatchObject({ status: 'pending' });
       await b.sendSingle('agent:send_message', { agent_id: 'mover', message: { prompt: 'after the move' } });
       // Run again on node-1, the turn asks through node-1's bridge; what node-0's call waited for is withdrawn.
       const askedAgain = await eventually(async () => (await pending()).find((approval) => approval.approval_id !== asked.approval_id), 20_000, 'the turn asking node-1 for approval');
       expect(await pending()).toEqual([askedAgain]);
       expect(await b.sendSingle('approval:get', { approval_id: asked.approval_id })).toMatchObject({ status: 'withdrawn', reason: expect.stringContaining('node-0') });
       await b.sendSingle('approval:decide', { approval_id: askedAgain.approval_id, decision: 'allow' });
-      await eventually(() => results.length === 3, 30_000, 'the tool turn and the next one answered on the live node');
-      expect(results.map((result) => result.in_reply_to.prompt)).toEqual(['first turn', toolTurn, 'after the move']);
+      await eventually(() => results.length === 4, 30_000, 'the tool turn and the next one answered on the live node');
+      expect(results.map((result) => result.in_reply_to.prompt)).toEqual(['first turn', decidedElsewhere, toolTurn, 'after the move']);
       const info = await b.sendSingle('agent:info', { agent_id: 'mover' });
       expect(info).toMatchObject({ node_id: 'node-1', status: 'idle', pending_messages: 0, failed_messages: 0 });
       // The session goes on: the turns after the move resumed the one before it.
@@ -623,17 +642,24 @@ async function answeringFromMemory(cluster: TestCluster, client: KsiClient): Pro
       const answers = await Promise.all(completions.map(async ({ request_id }: { request_id: string }) => (await b.sendSingle('completion:status', { request_id })) as Answer));
       expect(answers.map(({ status, result }) => `${status}: ${result?.ksi.prompt} (attempt ${result?.ksi.attempt} on ${result?.ksi.node_id})`)).toEqual([
         expect.stringMatching(/^completed: .*first turn/),
+        expect.stringMatching(/^completed: .*decided on the other node \(attempt 1 on node-0\)$/),
         expect.stringMatching(/^completed: .*tool turn \(attempt \d on node-1\)$/),
         expect.stringMatching(/^completed: .*after the move/),
       ]);
-      // The shell command ran: node-1's bridge carried the approval.
+      // The shell commands ran: node-1's decision reached node-0's bridge, and node-1's bridge carried the approval.
       expect(answers[1].result?.response.permission_denials).toEqual([]);
+      expect(answers[2].result?.response.permission_denials).toEqual([]);
       // Turns of both nodes, in order, from either end of the chain.
-      const wholeConversation = [expect.stringContaining('first turn'), expect.stringContaining('tool turn'), expect.stringContaining('after the move')];
+      const wholeConversation = ['first turn', 'decided on the other node', 'tool turn', 'after the move'].map((prompt) => expect.stringContaining(prompt));
       expect(await userTurns(info.session_id!)).toEqual(wholeConversation);
       expect(await userTurns(first)).toEqual(wholeConversation);
-      expect(await b.sendSingle('conversation:list', {})).toMatchObject({ total: 1, conversations: [{ session_id: info.session_id, root_session_id: first, message_count: 6 }] });
+      expect(await b.sendSingle('conversation:list', {})).toMatchObject({ total: 1, conversations: [{ session_id: info.session_id, root_session_id: first, message_count: 8 }] });
+      // The identity's request, asked on node-0 before it died, is denied by node-1 once its timeout passed.
+      const expired = async () => (await b.sendSingle('approval:get', { approval_id: orphaned.approval_id })) as Approval;
+      await eventually(async () => (await expired()).status === 'expired', 15_000, 'the request of the dead node timed out on node-1');
+      expect(await expired()).toMatchObject({ decided_by: 'timeout' });
     } finally {
+      asker?.close();
       await watcher.close();
     }
   }, 60_000);

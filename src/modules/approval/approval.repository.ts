@@ -34,10 +34,34 @@ const statements = {
   ),
 };
 
+/** The signal nodes sharing a database send each other when an approval request was made, decided or withdrawn. */
+const CHANGED_SIGNAL = 'ksi_approvals';
+
+/** What a node announces: which request changed, and that it did (its row says how). */
+interface ApprovalNote {
+  from: string;
+  approvalId: string;
+}
+
 /** Every query of `approvals` and `approval_rules`. Times are epoch ms; writes resolve once committed. */
 @Injectable()
 export class ApprovalRepository {
   constructor(private readonly storage: Storage) {}
+
+  /** Tells the nodes sharing the database that a request changed (nothing on SQLite). */
+  async announce(note: ApprovalNote): Promise<void> {
+    await this.storage.signal(CHANGED_SIGNAL, JSON.stringify(note));
+  }
+
+  /** Calls `listener` for each change a node announced, this one's included. */
+  onAnnounced(listener: (note: ApprovalNote) => void): void {
+    this.storage.onSignal(CHANGED_SIGNAL, (payload) => listener(JSON.parse(payload) as ApprovalNote));
+  }
+
+  /** See Storage.onSignalsMissed. */
+  onSignalsMissed(listener: () => void): void {
+    this.storage.onSignalsMissed(listener);
+  }
 
   async insert(approval: Approval): Promise<void> {
     await this.storage.write((tx) => tx.run(statements.insert, approval));

@@ -1,5 +1,6 @@
-import { Inject, Injectable, type OnModuleDestroy } from '@nestjs/common';
+import { Inject, Injectable, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
+import type { Logger } from 'pino';
 import {
   agentAdopted,
   approvalDecided,
@@ -21,6 +22,7 @@ import { EventBus } from '../../events/event-bus';
 import type { ClientConnection, EventContext } from '../../events/event-context';
 import { EventError } from '../../events/event-error';
 import { Listens } from '../../events/handles.decorator';
+import { DAEMON_LOG } from '../../logging/logger';
 import type { Approval } from './approval.entity';
 import { ApprovalRepository } from './approval.repository';
 import { allowingRule, argumentOf, denyingRule, subjectOf } from './approval-rules';
@@ -33,26 +35,41 @@ type Decision = 'allow' | 'deny';
  * MCP bridge) is decided by the agent's rules (its profile's `approvals`, then what approvers asked to
  * remember); anything else becomes a durable request that waits for `approval:decide` (the operator, or
  * the agent's parent) up to the profile's timeout, then is denied.
+ *
+ * In a cluster a call waits on the node whose bridge asked, while any node may decide, and the request
+ * must time out even when that node is gone: every change is announced to the other nodes, which read
+ * the row (see heard), and each node reads the pending requests again every third of its lease TTL.
  */
 @Injectable()
-export class ApprovalService implements OnModuleDestroy {
+export class ApprovalService implements OnModuleInit, OnModuleDestroy {
   /** The calls waiting for each pending request; undefined tells one it will not be heard (its connection or the daemon is going). */
   private readonly waiting = new Map<string, ((answer: ApprovalAnswer | undefined) => void)[]>();
   private readonly timers = new Map<string, NodeJS.Timeout>();
   private readonly subscribers = new Set<ClientConnection>();
+  private catchUpTimer?: NodeJS.Timeout;
 
   constructor(
     @Inject(CLOCK) private readonly clock: Clock,
     @Inject(KSI_CONFIG) private readonly config: KsiConfig,
+    @Inject(DAEMON_LOG) private readonly log: Logger,
     private readonly repo: ApprovalRepository,
     private readonly bus: EventBus,
     private readonly webhook: ApprovalWebhook,
   ) {}
 
-  /** Requests still pending from before a restart time out as they would have. */
+  onModuleInit(): void {
+    this.repo.onAnnounced(({ from, approvalId }) => {
+      if (from !== this.config.node.id) void this.heard(approvalId).catch((error: Error) => this.log.warn({ approval_id: approvalId, err: error.message }, 'approval changed on another node not read'));
+    });
+    this.repo.onSignalsMissed(() => this.catchUpLogged());
+  }
+
+  /** Requests still pending from before a restart (or, in a cluster, made on another node) time out as they would have. */
   @Listens(systemReady)
   async armTimeouts(): Promise<void> {
-    for (const approval of await this.repo.withStatus('pending')) this.armTimeout(approval);
+    await this.catchUp();
+    // The backstop for signals that never came (a NOTIFY that failed).
+    if (this.config.node.clustered) this.catchUpTimer = setInterval(() => this.catchUpLogged(), this.config.node.leaseTtlMs / 3).unref();
   }
 
   /**
@@ -74,12 +91,13 @@ export class ApprovalService implements OnModuleDestroy {
   async closeElsewhere({ agent_id, node_id }: PayloadOf<typeof agentAdopted>): Promise<void> {
     const reason = (askedOn: string) => `Asked on node ${askedOn}, which no longer runs agent ${agent_id}: its turn runs again on node ${node_id}, and asks there`;
     for (const { approvalId } of await this.repo.closeElsewhere(agent_id, node_id, this.clock.now(), reason)) {
-      clearTimeout(this.timers.get(approvalId));
-      this.timers.delete(approvalId);
+      this.disarm(approvalId);
+      this.announce(approvalId);
     }
   }
 
   onModuleDestroy(): void {
+    clearInterval(this.catchUpTimer);
     for (const timer of this.timers.values()) clearTimeout(timer);
   }
 
@@ -171,11 +189,68 @@ export class ApprovalService implements OnModuleDestroy {
     };
     await this.repo.insert(approval);
     this.armTimeout(approval);
+    this.announce(approval.approvalId);
     const record = recordOf(approval);
-    for (const connection of this.subscribers) if (!connection.push(approvalRequested, record)) this.subscribers.delete(connection);
+    this.pushRequested(record);
     this.bus.emit(approvalRequested, record);
     this.webhook.notify(record);
     return approval;
+  }
+
+  private pushRequested(record: ApprovalRecord): void {
+    for (const connection of this.subscribers) if (!connection.push(approvalRequested, record)) this.subscribers.delete(connection);
+  }
+
+  /** The other nodes read the request again (see heard). */
+  private announce(approvalId: string): void {
+    void this.repo.announce({ from: this.config.node.id, approvalId }).catch((error: Error) => this.log.warn({ approval_id: approvalId, err: error.message }, 'approval change not announced to the other nodes'));
+  }
+
+  /** Another node made, decided or withdrew the request. */
+  private async heard(approvalId: string): Promise<void> {
+    const approval = await this.repo.byId(approvalId);
+    if (!approval) return;
+    if (approval.status === 'pending') this.learned(approval);
+    else this.closed(approval);
+  }
+
+  /** A pending request not timed here yet (made on another node, or before a restart): it is, and this node's subscribers hear of it. */
+  private learned(approval: Approval): void {
+    if (this.timers.has(approval.approvalId)) return;
+    this.armTimeout(approval);
+    this.pushRequested(recordOf(approval));
+  }
+
+  /** What signals may not have told: pending requests are learned, and those timed or waited on here that are pending no more are closed. */
+  private async catchUp(): Promise<void> {
+    const pending = await this.repo.withStatus('pending');
+    for (const approval of pending) this.learned(approval);
+    const open = new Set(pending.map((approval) => approval.approvalId));
+    for (const approvalId of new Set([...this.timers.keys(), ...this.waiting.keys()])) if (!open.has(approvalId)) await this.closeIfDone(approvalId);
+  }
+
+  private catchUpLogged(): void {
+    void this.catchUp().catch((error: Error) => this.log.warn({ err: error.message }, 'approval requests not read again; reading them again later'));
+  }
+
+  /** Read again: one made here since catchUp read the pending ones is still pending. */
+  private async closeIfDone(approvalId: string): Promise<void> {
+    const approval = await this.repo.byId(approvalId);
+    if (approval && approval.status !== 'pending') this.closed(approval);
+  }
+
+  /** Decided or withdrawn (here, or on any node): the calls waiting here get its answer, once. */
+  private closed(approval: Approval): void {
+    this.disarm(approval.approvalId);
+    const waiters = this.waiting.get(approval.approvalId) ?? [];
+    this.waiting.delete(approval.approvalId);
+    const answer = answerOf(approval);
+    for (const resolve of waiters) resolve(answer);
+  }
+
+  private disarm(approvalId: string): void {
+    clearTimeout(this.timers.get(approvalId));
+    this.timers.delete(approvalId);
   }
 
   private async settle(approval: Approval, decision: Decision, reason: string | null, decidedBy: string, remember: boolean): Promise<ApprovalRecord> {
@@ -184,9 +259,9 @@ export class ApprovalService implements OnModuleDestroy {
     const rule = remember ? { agentId: approval.agentId, subject: approval.subject, decision, createdAt: now } : undefined;
     const settled = await this.repo.decide({ approvalId: approval.approvalId, status, reason, decidedBy, remember: remember ? 1 : 0, now }, rule);
     if (!settled) throw new EventError('already_decided', `Approval ${approval.approvalId} is ${(await this.find(approval.approvalId)).status}, not pending`);
-    clearTimeout(this.timers.get(approval.approvalId));
-    this.timers.delete(approval.approvalId);
     const decided = { ...approval, status, reason, decidedBy, remember: remember ? 1 : 0, decidedAt: now };
+    this.closed(decided);
+    this.announce(approval.approvalId);
     this.bus.emit(approvalDecided, {
       approval_id: approval.approvalId,
       agent_id: approval.agentId,
@@ -198,17 +273,19 @@ export class ApprovalService implements OnModuleDestroy {
       reason,
       waited_ms: now - approval.requestedAt,
     });
-    const answer = answerOf(decided);
-    for (const resolve of this.waiting.get(approval.approvalId) ?? []) resolve(answer);
-    this.waiting.delete(approval.approvalId);
     return recordOf(decided);
   }
 
   private armTimeout(approval: Approval): void {
-    const delay = Math.max(0, approval.timeoutAt - this.clock.now());
+    // The node the call waits on denies it on time; the others a lease TTL later, should that node be gone (one write wins).
+    const grace = approval.nodeId === null || approval.nodeId === this.config.node.id ? 0 : this.config.node.leaseTtlMs;
+    const delay = Math.max(0, approval.timeoutAt + grace - this.clock.now());
     const expire = () => {
       const seconds = Math.round((approval.timeoutAt - approval.requestedAt) / 1000);
-      void this.settle(approval, 'deny', `Nobody decided within ${seconds} s, so it was denied`, 'timeout', false).catch(() => undefined);
+      // Already closed on another node whose signal did not come: the calls here get that answer.
+      void this.settle(approval, 'deny', `Nobody decided within ${seconds} s, so it was denied`, 'timeout', false)
+        .catch(() => this.closeIfDone(approval.approvalId))
+        .catch(() => undefined);
     };
     this.timers.set(approval.approvalId, setTimeout(expire, Math.min(delay, 2 ** 31 - 1)).unref());
   }
@@ -222,7 +299,8 @@ export class ApprovalService implements OnModuleDestroy {
 /** What the CLI gets for a decided request. */
 function answerOf(approval: Approval): ApprovalAnswer {
   if (approval.status === 'allowed') return { behavior: 'allow', updatedInput: JSON.parse(approval.input) as Record<string, unknown> };
-  const by = approval.decidedBy === 'timeout' ? '' : ` by ${approval.decidedBy}`;
+  // Timed out or withdrawn: the reason says why.
+  const by = approval.decidedBy === null || approval.decidedBy === 'timeout' ? '' : ` by ${approval.decidedBy}`;
   return { behavior: 'deny', message: `${approval.toolName} was denied${by}${approval.reason ? `: ${approval.reason}` : ''}` };
 }
 
