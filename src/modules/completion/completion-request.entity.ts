@@ -8,6 +8,7 @@ export type CompletionStatus = 'queued' | 'processing' | 'completed' | 'failed' 
 @Index('idx_completion_requests_runnable', ['status', 'nextAttemptAt'])
 @Index('idx_completion_requests_active', ['queueKey', 'seq'], { where: "status IN ('queued', 'processing')" })
 @Index('idx_completion_requests_agent', ['agentId'])
+@Index('idx_completion_requests_result_session', ['resultSessionId'])
 // The database itself keeps a queue (one session or conversation) to one running request, on one node.
 @Index('idx_completion_requests_one_running', ['queueKey'], { unique: true, where: "status = 'processing'" })
 export class CompletionRequest {

@@ -76,7 +76,11 @@ export class ConversationHistory {
   private async chains(sessionId?: string): Promise<Map<string, Turn[]>> {
     const { turns } = await this.bus.requestOne(completionFinishedTurns, sessionId === undefined ? {} : { session_id: sessionId });
     const chains = new Map<string, Turn[]>();
-    for (const turn of turns) chains.set(turn.root_session_id, [...(chains.get(turn.root_session_id) ?? []), toTurn(turn)]);
+    for (const turn of turns) {
+      const chain = chains.get(turn.root_session_id);
+      if (chain) chain.push(toTurn(turn));
+      else chains.set(turn.root_session_id, [toTurn(turn)]);
+    }
     return chains;
   }
 }
