@@ -101,9 +101,9 @@ export const PROVIDER_API_KEY = 'KSI_ANTHROPIC_API_KEY';
 export const APPROVAL_WEBHOOK_SECRET = 'KSI_APPROVAL_WEBHOOK_SECRET';
 
 /**
- * The daemon's own credentials, kept out of every Claude CLI's environment: an agent allowed a shell
- * command such as `env` would otherwise read the database's password or the webhook's key, and could
- * then write to KSI's tables or forge approvals around its permissions.
+ * The daemon's own credentials, kept out of every Claude CLI's environment so that an agent allowed a
+ * shell command such as `env` does not read them in passing. Defence in depth only: a CLI runs as the
+ * daemon's Unix user, which can read the var dir and reach the socket; a separate user is the boundary.
  */
 export const DAEMON_SECRETS: readonly string[] = [PROVIDER_API_KEY, APPROVAL_WEBHOOK_SECRET, 'KSI_DATABASE_URL', 'PGPASSWORD'];
 
