@@ -5,6 +5,7 @@ import { agentBridgeConfig, APPROVAL_PROMPT_TOOL_NAME, budgetCheck, completionPr
 import { CLOCK, type Clock } from '../../common/clock';
 import { KSI_CONFIG, type KsiConfig } from '../../config/config';
 import { EventBus } from '../../events/event-bus';
+import { EventError } from '../../events/event-error';
 import { DAEMON_LOG } from '../../logging/logger';
 import { AttemptSettlement } from './attempt-settlement';
 import { cliMarkers } from './cli-processes';
@@ -12,6 +13,7 @@ import type { AsyncParams } from './completion-admission';
 import { CompletionNotifier } from './completion-notifier';
 import type { CompletionRequest } from './completion-request.entity';
 import { CompletionRepository } from './completion.repository';
+import type { AttemptOutcome } from './providers/attempt-outcome';
 import { COMPLETION_PROVIDERS, type CompletionProvider, type Turn } from './providers/completion-provider';
 import { StreamedText } from './streamed-text';
 
@@ -54,16 +56,19 @@ export class AttemptRunner {
       const base = { request_id: id, session_id: row.sessionId, attempt };
       this.notifier.notify(completionProgress, { ...base, status: 'calling_llm', resume_session_id: resume ?? null });
       const text = new StreamedText(STREAMED_TEXT_WINDOW_MS, () => this.clock.now(), (delta) => this.notifier.notify(completionProgress, { ...base, status: 'streaming', delta }));
-      const outcome = provider
-        ? await provider.run({ ...this.turn(id, payload, model.name, resume, await this.mcpConfigOf(row, payload)), ...(budget.remaining_usd !== null && { maxBudgetUsd: budget.remaining_usd }) }, abort.signal, {
-            spawned: (pid) => void this.repo.setPid(row, pid).catch((error: Error) => this.log.warn({ request_id: id, err: error.message }, 'pid of a completion attempt not recorded')),
-            progress: (update) => {
-              if (update.status === 'streaming') return text.add(update.delta);
-              text.flush();
-              this.notifier.notify(completionProgress, { ...base, ...update });
-            },
-          })
-        : ({ ok: false, code: 'invalid_request', message: `No provider runs the model ${row.model}`, retryable: false, durationMs: 0 } as const);
+      const bridge = await this.mcpConfigOf(row, payload);
+      let outcome: AttemptOutcome;
+      if (!provider) outcome = { ok: false, code: 'invalid_request', message: `No provider runs the model ${row.model}`, retryable: false, durationMs: 0 };
+      else if ('failure' in bridge) outcome = bridge.failure;
+      else
+        outcome = await provider.run({ ...this.turn(id, payload, model.name, resume, bridge.path), ...(budget.remaining_usd !== null && { maxBudgetUsd: budget.remaining_usd }) }, abort.signal, {
+          spawned: (pid) => void this.repo.setPid(row, pid).catch((error: Error) => this.log.warn({ request_id: id, err: error.message }, 'pid of a completion attempt not recorded')),
+          progress: (update) => {
+            if (update.status === 'streaming') return text.add(update.delta);
+            text.flush();
+            this.notifier.notify(completionProgress, { ...base, ...update });
+          },
+        });
       text.flush();
       await this.settlement.settle({ row, number: attempt, prompt: promptOf(payload), resume, signal: abort.signal, freeSlot }, outcome, provider?.name ?? 'claude-cli');
     } finally {
@@ -104,9 +109,16 @@ export class AttemptRunner {
    * The turn's --mcp-config. An agent's own bridge is looked up where the attempt runs: a config written
    * on another node reaches that node's socket, and the attempt may run here because that node is gone.
    */
-  private async mcpConfigOf(row: CompletionRequest, payload: AsyncParams): Promise<string | undefined> {
-    if (payload.agent_bridge && row.agentId !== null) return (await this.bus.requestOne(agentBridgeConfig, { agent_id: row.agentId })).path;
-    return payload.mcp_config ?? ksiOf(payload).mcp_config_path;
+  private async mcpConfigOf(row: CompletionRequest, payload: AsyncParams): Promise<{ path: string | undefined } | { failure: AttemptOutcome }> {
+    if (!payload.agent_bridge || row.agentId === null) return { path: payload.mcp_config ?? ksiOf(payload).mcp_config_path };
+    try {
+      return { path: (await this.bus.requestOne(agentBridgeConfig, { agent_id: row.agentId })).path };
+    } catch (error) {
+      // An agent terminated while its turn waited has no bridge to get; anything else (storage) may pass.
+      const gone = error instanceof EventError && error.code === 'not_found';
+      const message = `The MCP bridge of agent ${row.agentId} could not be prepared on this node: ${(error as Error).message}`;
+      return { failure: { ok: false, code: gone ? 'invalid_request' : 'cli_failed', message, retryable: !gone, durationMs: 0 } };
+    }
   }
 
   /** A new session gets its id from KSI (a fresh one per attempt: a failed attempt may have created its session). */
