@@ -56,7 +56,9 @@ export class DaemonProcess {
     child.stdout?.on('data', (chunk) => (this.output += chunk));
     child.stderr?.on('data', (chunk) => (this.output += chunk));
     this.exited = new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
-    const deadline = Date.now() + 15_000;
+    // Generous: a start under a loaded CI machine takes seconds, and a cluster node may first wait two
+    // TTLs for a paused node alone to yield; a start that hangs still fails here.
+    const deadline = Date.now() + 30_000;
     while (Date.now() < deadline) {
       if (child.exitCode !== null) throw new Error(`daemon exited with ${child.exitCode}: ${this.output}`);
       if (await this.answers()) {
