@@ -75,6 +75,8 @@ export class AgentLifecycle {
       ...(repository !== undefined && { repository }),
       ...(typeof profile.claude_config_dir === 'string' && { claude_config_dir: profile.claude_config_dir }),
     };
+    // Held before its row exists: an adoption sweep reading the row meanwhile must not take it over as an agent left here.
+    this.ownership.hold(agentId);
     await this.agents.insert({
       agentId,
       profile: name,
@@ -86,7 +88,6 @@ export class AgentLifecycle {
       restarts: 0,
       createdAt: this.clock.now(),
     });
-    this.ownership.hold(agentId);
     await this.bus.request(messageConnect, { agent_id: agentId }, context);
     return { ...(await this.records.info(agentId)), token_written_to: mcpConfig };
   }
