@@ -192,7 +192,7 @@ export const agentFindIdle = defineInternal('agent:find_idle', {
   result: z.object({ agent_id: z.string() }).optional().describe('Absent when no idle agent has every capability'),
 });
 export const agentBridgeConfig = defineInternal('agent:bridge_config', {
-  summary: "The agent's MCP config (--mcp-config) on this node, for a turn run here: written here, with a new token, when the agent's is another node's",
+  summary: "The agent's MCP config (--mcp-config) on this node, for a turn run here: the one its row names when that file is in this node's var dir, else one written here with a new token",
   params: agentIdParams,
   result: z.object({ path: z.string() }),
 });
