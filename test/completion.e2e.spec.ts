@@ -7,7 +7,8 @@ import { ksi } from './support/ksi-cli';
 import { alive } from './support/processes';
 
 describe('completions with the fake Claude CLI', () => {
-  const daemon = fakeClaudeDaemon({ env: { KSI_MAX_CONCURRENT: '2', KSI_RETRY_INITIAL_MS: '300' } });
+  // A webhook key (and, on PostgreSQL, the database URL) the daemon holds and its CLIs must not see.
+  const daemon = fakeClaudeDaemon({ env: { KSI_MAX_CONCURRENT: '2', KSI_RETRY_INITIAL_MS: '300', KSI_APPROVAL_WEBHOOK_SECRET: 'hmac-key' } });
   let client: KsiClient;
   let watcher: CompletionWatcher;
 
@@ -90,7 +91,7 @@ describe('completions with the fake Claude CLI', () => {
     expect(end).toMatchObject({ event: 'completion:error', data: { code: 'session_not_found', attempts: 1, error: `No conversation found with session ID: ${unknown}` } });
   });
 
-  it('passes tools, turns, system prompt and MCP config as flags, and runs in the requested directory', async () => {
+  it('passes tools, turns, system prompt and MCP config as flags, runs in the requested directory, and keeps the daemon’s credentials from the CLI', async () => {
     const cwd = fs.mkdtempSync(path.join(daemon.varDir, 'work-'));
     await watcher.end(
       await submit({
@@ -111,6 +112,8 @@ describe('completions with the fake Claude CLI', () => {
       expect.stringMatching(/^--session-id=/), '--mcp-config=/tmp/mcp.json', '--append-system-prompt=Be brief.',
     ]);
     expect(invocation?.cwd).toBe(cwd);
+    expect(invocation?.env.KSI_APPROVAL_WEBHOOK_SECRET).toBeUndefined();
+    expect(invocation?.env.KSI_DATABASE_URL).toBeUndefined();
   });
 
   it('starts higher-priority requests first when they compete for the limit', async () => {

@@ -11,7 +11,7 @@ export interface Invocation {
   stdin: string;
   pid: number;
   time: number;
-  env: { KSI_AGENT_ID?: string; KSI_REQUEST_ID?: string; CLAUDE_CONFIG_DIR?: string };
+  env: { KSI_AGENT_ID?: string; KSI_REQUEST_ID?: string; CLAUDE_CONFIG_DIR?: string; KSI_DATABASE_URL?: string; KSI_APPROVAL_WEBHOOK_SECRET?: string };
   /** True on the line the fake writes when it printed a result. */
   answered?: boolean;
 }
