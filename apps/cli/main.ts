@@ -2,6 +2,7 @@
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { defaultSocketPath } from '../../libs/client/src';
+import { installRoot } from '../../src/config/install-root';
 import { report } from './cli-error';
 import { parseFastSend, runFastSend } from './fast-send';
 
@@ -12,7 +13,7 @@ async function runCommand(): Promise<void> {
   const { CliModule } = require('./cli.module') as typeof import('./cli.module');
   await CommandFactory.run(CliModule, {
     cliName: 'ksi',
-    version: (JSON.parse(readFileSync(path.resolve(__dirname, '../../../package.json'), 'utf8')) as { version: string }).version,
+    version: (JSON.parse(readFileSync(path.join(installRoot(), 'package.json'), 'utf8')) as { version: string }).version,
     logger: false,
     serviceErrorHandler: (error: Error) => {
       process.exitCode = report(error);

@@ -1,4 +1,5 @@
 import * as path from 'node:path';
+import { installRoot } from '../../src/config/install-root';
 
 /**
  * The Node flags the daemon runs with, wherever it is started from: `ksi daemon start|run|dev`, the
@@ -10,8 +11,8 @@ import * as path from 'node:path';
  */
 export const DAEMON_NODE_FLAGS = ['--max-semi-space-size=4', '--v8-pool-size=0'];
 
-/** The daemon's entry point, compiled (this file's directory in dist/). */
-export const DAEMON_MAIN = path.join(__dirname, 'main.js');
+/** The daemon's entry point: it loads the bundle of main.ts (rolldown.config.mjs) through v8-compile-cache. */
+export const DAEMON_MAIN = path.join(installRoot(), 'bin', 'ksi-daemon');
 
 /** Arguments to `node` (process.execPath) that start the daemon. */
 export const daemonNodeArgs = (main = DAEMON_MAIN): string[] => [...DAEMON_NODE_FLAGS, main];

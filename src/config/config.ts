@@ -5,6 +5,7 @@ import { parse as parseConnectionString } from 'pg-connection-string';
 import { z } from 'zod';
 import { MODEL_FORMAT, parseModel } from '../../libs/client/src/contract/completion.events';
 import { resolveExecutable } from './executable';
+import { installRoot } from './install-root';
 import { modelPrices, type ModelPrices } from './model-prices';
 
 const positiveInt = (name: string, fallback: number) =>
@@ -283,17 +284,6 @@ function postgresUrlProblem(url: string): string | undefined {
 
 /** Injection token for the validated configuration. */
 export const KSI_CONFIG = Symbol('KSI_CONFIG');
-
-/** The installation's root: the nearest folder above this file that holds package.json. */
-export function installRoot(from = __dirname): string {
-  let dir = from;
-  while (!existsSync(path.join(dir, 'package.json'))) {
-    const parent = path.dirname(dir);
-    if (parent === dir) return from;
-    dir = parent;
-  }
-  return dir;
-}
 
 /** `$KSI_VAR_DIR/lib` when the operator made one, else the library shipped in git. */
 function defaultLibDir(varDir: string): string {

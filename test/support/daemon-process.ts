@@ -9,7 +9,7 @@ import { KsiClient } from '../../libs/client/src';
 import { databaseEnv, dropDatabase } from './test-database';
 
 const ROOT = path.resolve(__dirname, '../..');
-export const DAEMON_MAIN = path.join(ROOT, 'dist/apps/daemon/main.js');
+export const DAEMON_MAIN = path.join(ROOT, 'bin/ksi-daemon');
 /** The stand-in for the Claude CLI (test/fixtures/fake-claude); every test daemon runs it unless told otherwise. */
 export const FAKE_CLAUDE = path.join(ROOT, 'test/fixtures/fake-claude');
 

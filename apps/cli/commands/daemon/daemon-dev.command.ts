@@ -1,11 +1,12 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import * as path from 'node:path';
 import { SubCommand } from 'nest-commander';
-import { DAEMON_MAIN, daemonNodeArgs } from '../../../daemon/launch';
+import { installRoot } from '../../../../src/config/install-root';
+import { daemonNodeArgs } from '../../../daemon/launch';
 import { KsiCommand, type SocketOptions } from '../../ksi-command';
 import { dim, green, red } from '../../output';
 
-const ROOT = path.resolve(DAEMON_MAIN, '../../../..');
+const ROOT = installRoot();
 const WATCHED = ['src', 'apps', 'libs'].map((dir) => path.join(ROOT, dir));
 
 @SubCommand({ name: 'dev', description: 'Run the daemon in the foreground, rebuilding and restarting it when src/, apps/ or libs/ change' })
