@@ -1,6 +1,6 @@
 // Bundles the daemon, the CLI and the event log's writer thread from tsc's output into dist/bundle.
-// Node loads one file instead of ~1,500 (Nest 12 alone is ESM that Node 20 loads module by module),
-// which v8-compile-cache then reads as compiled code: see bin/ksi-daemon and bin/ksi.
+// Node then loads a few large files instead of ~1,100 small ones (Nest 12 alone is ESM that Node 20
+// loads module by module): bin/ksi-daemon and bin/ksi run them.
 import { defineConfig } from 'rolldown';
 
 export default defineConfig({
@@ -19,6 +19,8 @@ export default defineConfig({
     'pg',
     'typeorm',
     'reflect-metadata',
+    // It runs the xdg-open script shipped beside its own files.
+    'open',
     // Optional packages KSI does not install: their users try them and go on without (pg's native
     // binding; Nest's HTTP, WebSocket, validation and broker transports).
     'pg-native',

@@ -11,7 +11,7 @@ import { installRoot } from '../../src/config/install-root';
  */
 export const DAEMON_NODE_FLAGS = ['--max-semi-space-size=4', '--v8-pool-size=0'];
 
-/** The daemon's entry point: it loads the bundle of main.ts (rolldown.config.mjs) through v8-compile-cache. */
+/** The daemon's entry point: it loads the bundle of main.ts (rolldown.config.mjs). */
 export const DAEMON_MAIN = path.join(installRoot(), 'bin', 'ksi-daemon');
 
 /** Arguments to `node` (process.execPath) that start the daemon. */
