@@ -145,8 +145,8 @@ export class AgentRepository {
     return this.storage.write((tx) => tx.column<string>(statements.idleAfterBudget, [this.me]));
   }
 
-  /** The agent's next turn starts a new session, unless its session changed meanwhile. */
-  async forgetSession(agentId: string, sessionId: string | null): Promise<void> {
-    await this.storage.write((tx) => tx.run(statements.forgetSession, [agentId, sessionId]));
+  /** The agent's next turn starts a new session, unless its session changed meanwhile; false when it had. */
+  async forgetSession(agentId: string, sessionId: string | null): Promise<boolean> {
+    return (await this.storage.write((tx) => tx.run(statements.forgetSession, [agentId, sessionId]))) === 1;
   }
 }
