@@ -129,7 +129,7 @@ export class TurnOutcomes {
   private async forgetSession(agentId: string, sessionId: string | null, why: string): Promise<void> {
     this.log.warn({ agent_id: agentId, session_id: sessionId, code: why }, 'the agent’s session cannot go on; its next turn starts a new one');
     if (await this.agents.forgetSession(agentId, sessionId)) return;
-    const now = (await this.agents.find(agentId))?.sessionId;
-    this.log.warn({ agent_id: agentId, session_id: sessionId, current_session_id: now }, 'the agent’s session changed before it could be forgotten; it is kept');
+    const current = (await this.agents.find(agentId))?.sessionId;
+    this.log.warn({ agent_id: agentId, session_id: sessionId, current_session_id: current }, 'the agent’s session changed before it could be forgotten; it is kept');
   }
 }
