@@ -7,6 +7,8 @@ import { Client } from 'pg';
 export interface PostgresCluster {
   /** A URL of the cluster's `postgres` database, over its Unix socket, as superuser `ksi`. */
   url: string;
+  /** The server's log, until stop() removes the cluster. */
+  logFile: string;
   stop(): void;
 }
 
@@ -41,9 +43,11 @@ export function startPostgresCluster(options: { durable?: boolean } = {}): Postg
   run('initdb', ['-D', data, '-U', 'ksi', '-A', 'trust', '-E', 'UTF8', '--locale=C', '--no-sync']);
   const settings = [`-k ${dir}`, "-c listen_addresses=''", '-c max_connections=400', '-c shared_buffers=64MB'];
   if (!options.durable) settings.push('-c fsync=off', '-c synchronous_commit=off', '-c full_page_writes=off');
-  run('pg_ctl', ['-D', data, '-l', path.join(dir, 'server.log'), '-w', '-o', settings.join(' '), 'start']);
+  const logFile = path.join(dir, 'server.log');
+  run('pg_ctl', ['-D', data, '-l', logFile, '-w', '-o', settings.join(' '), 'start']);
   return {
     url: `postgresql://ksi@/postgres?host=${encodeURIComponent(dir)}`,
+    logFile,
     stop: () => {
       try {
         run('pg_ctl', ['-D', data, '-m', 'immediate', '-w', 'stop']);

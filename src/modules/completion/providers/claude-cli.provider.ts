@@ -3,6 +3,7 @@ import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import { isSafeId, LINE_TOO_LONG, LineSplitter, type Frame } from '../../../../libs/client/src';
 import { DAEMON_SECRETS, KSI_CONFIG, type KsiConfig } from '../../../config/config';
+import { signalCli } from '../cli-processes';
 import type { AttemptOutcome, TurnCost } from './attempt-outcome';
 import { classifyCliFailure } from './claude-cli-failure';
 import { appendTail, ClaudeCliStream } from './claude-cli-stream';
@@ -74,8 +75,8 @@ export class ClaudeCliProvider implements CompletionProvider {
       const stop = (why: 'timeout' | 'cancelled' | 'overflow') => {
         if (stoppedFor || child.pid === undefined) return;
         stoppedFor = why;
-        killGroup(child.pid, 'SIGTERM');
-        setTimeout(() => killGroup(child.pid as number, 'SIGKILL'), KILL_GRACE_MS).unref();
+        signalCli(child, 'SIGTERM', request.env);
+        setTimeout(() => signalCli(child, 'SIGKILL', request.env), KILL_GRACE_MS).unref();
       };
       const lines = new LineSplitter(this.maxLineBytes);
       const frames: Frame[] = [];
@@ -190,12 +191,4 @@ function costOf(response: Record<string, unknown>): TurnCost {
     num_turns: orNull(response.num_turns),
     duration_api_ms: orNull(response.duration_api_ms),
   };
-}
-
-export function killGroup(pid: number, signal: NodeJS.Signals): void {
-  try {
-    process.kill(-pid, signal);
-  } catch {
-    // already gone
-  }
 }
