@@ -222,6 +222,15 @@ describe('completions with the fake Claude CLI', () => {
     await eventually(() => !alive(pid));
   });
 
+  it('keeps the answer of a CLI that answers as its timeout stops it: the turn is paid for and is not run again', async () => {
+    const stopBegan = path.join(daemon.varDir, 'timeout-began');
+    const prompt = `answers at its timeout [[ignore_sigterm:${stopBegan}]] [[result_after:${stopBegan}]]`;
+    const id = await submit({ prompt, timeout: 0.5, max_attempts: 3 });
+    const end = await watcher.end(id);
+    expect(end).toMatchObject({ event: 'completion:result', data: { result: { ksi: { attempt: 1 }, response: { is_error: false } } } });
+    expect(daemon.invocations().filter((entry) => entry.stdin === prompt)).toHaveLength(1);
+  });
+
   it('cancels a running request: its process is gone and no result ever comes', async () => {
     const id = await submit({ prompt: 'cancel me [[hang]]', conversation_id: 'cancel-session' });
     const queued = await submit({ prompt: 'behind it', conversation_id: 'cancel-session' });

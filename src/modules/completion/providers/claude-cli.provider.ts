@@ -132,9 +132,10 @@ export class ClaudeCliProvider implements CompletionProvider {
         const spent = result && { cost: costOf(result) };
         // A CLI that answered anyway (it finished before its SIGTERM took effect, or ignored it) reports its
         // answer: whoever stopped it decides whether it counts (a daemon stopping keeps it, a cancel does not).
+        // A timed-out turn that answered is kept: running it again would pay for the same turn twice.
         const answered = code === 0 && result !== undefined && result.is_error !== true;
         if (stoppedFor === 'cancelled' && !answered) return finish({ ok: false, code: 'cancelled', message: 'Cancelled', retryable: false, ...spent, durationMs });
-        if (stoppedFor === 'timeout') {
+        if (stoppedFor === 'timeout' && !answered) {
           return finish({ ok: false, code: 'timeout', message: `Claude CLI timed out after ${request.timeoutMs} ms and was killed`, retryable: true, ...spent, durationMs });
         }
         if (stoppedFor === 'overflow') {
