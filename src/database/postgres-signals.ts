@@ -15,6 +15,8 @@ export class PostgresSignals {
   /** A connection was tried before: signals sent since it went (or since it failed) may have been missed. */
   private tried = false;
   private client?: Client;
+  /** The connection's statements, one after another: pg takes no query while one runs (pg@9 throws). */
+  private statements: Promise<void> = Promise.resolve();
   private closed = false;
   private reconnectTimer?: NodeJS.Timeout;
 
@@ -27,7 +29,7 @@ export class PostgresSignals {
     let set = this.listeners.get(channel);
     if (!set) {
       this.listeners.set(channel, (set = new Set()));
-      if (this.client) void this.client.query(`LISTEN ${quoteIdentifier(channel)}`).catch(() => this.lost());
+      if (this.client) this.onConnection(this.client, (client) => client.query(`LISTEN ${quoteIdentifier(channel)}`));
       else this.connect();
     }
     set.add(listener);
@@ -65,11 +67,20 @@ export class PostgresSignals {
     });
     client.on('error', () => this.lost(client));
     client.on('end', () => this.lost(client));
-    void (async () => {
+    this.statements = Promise.resolve();
+    this.onConnection(client, async () => {
       await client.connect();
       for (const channel of this.listeners.keys()) await client.query(`LISTEN ${quoteIdentifier(channel)}`);
       if (resuming) this.callResumed();
-    })().catch(() => this.lost(client));
+    });
+  }
+
+  /** Runs `work` on `client` after its earlier statements; a failure means the connection is lost. */
+  private onConnection(client: Client, work: (client: Client) => Promise<unknown>): void {
+    this.statements = this.statements.then(() => work(client)).then(
+      () => undefined,
+      () => this.lost(client),
+    );
   }
 
   private callResumed(): void {

@@ -1,4 +1,4 @@
-import { Pool } from 'pg';
+import { Client, Pool } from 'pg';
 import { postgresCluster } from '../../test/support/test-database';
 import { postgresTypes } from './postgres-connection';
 import { PostgresStorage } from './postgres-storage';
@@ -86,6 +86,36 @@ const cluster = postgresCluster();
     } finally {
       await here.onApplicationShutdown();
       await other.onApplicationShutdown();
+    }
+  });
+
+  it('listens on channels asked for while its connection opens, one statement at a time', async () => {
+    // pg queues a query sent while another runs on the same client, with a deprecation warning: pg@9 refuses it.
+    const query = Client.prototype.query;
+    let running = 0;
+    let overlapped = 0;
+    const onSignalsConnection = (client: Client) => (client as unknown as { connectionParameters: { application_name?: string } }).connectionParameters.application_name?.startsWith('ksi signals');
+    const spy = jest.spyOn(Client.prototype, 'query').mockImplementation(function (this: Client, ...args: unknown[]) {
+      const result = (query as (...args: unknown[]) => unknown).apply(this, args);
+      if (!onSignalsConnection(this) || !(result instanceof Promise)) return result;
+      if (running > 0) overlapped++;
+      running++;
+      return result.finally(() => running--);
+    } as typeof query);
+    const here = new PostgresStorage(pool, 'this node');
+    const heard = new Set<string>();
+    const channels = ['ksi_test_a', 'ksi_test_b', 'ksi_test_c'];
+    try {
+      for (const channel of channels) here.onSignal(channel, () => heard.add(channel));
+      for (let i = 0; heard.size < channels.length; i++) {
+        if (i > 200) throw new Error(`heard only ${[...heard].join(', ')}`);
+        for (const channel of channels) await here.signal(channel, '');
+        await new Promise((resolve) => setTimeout(resolve, 25));
+      }
+      expect(overlapped).toBe(0);
+    } finally {
+      spy.mockRestore();
+      await here.onApplicationShutdown();
     }
   });
 
