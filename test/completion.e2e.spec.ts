@@ -356,7 +356,9 @@ describe('completions at volume', () => {
   afterAll(() => daemon.dispose());
 
   it('finishes 200 queued requests exactly once each', async () => {
-    const client = daemon.client();
+    // One connection admits its lines one after another, each after its commit: on PostgreSQL with a
+    // busy machine the last of 200 has waited for 199 commits, past the client's usual 10 s.
+    const client = daemon.client(60_000);
     const watcher = new CompletionWatcher(client);
     const ids = await Promise.all(Array.from({ length: 200 }, (_, i) => client.sendSingle('completion:async', { prompt: `bulk ${i}`, conversation_id: `bulk-${i % 10}` }).then((r) => r.request_id)));
     const ends = await Promise.all(ids.map((id) => watcher.end(id, 60_000)));
