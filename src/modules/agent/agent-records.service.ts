@@ -20,6 +20,11 @@ export interface AgentConfig {
   claude_config_dir?: string;
 }
 
+interface Inbox {
+  counts: Awaited<ReturnType<AgentMessageRepository['counts']>>;
+  failed: Awaited<ReturnType<AgentMessageRepository['latestFailed']>>;
+}
+
 /** Failed turns agent:info lists (the count covers all of them). */
 const FAILED_TURNS_SHOWN = 10;
 
@@ -33,14 +38,18 @@ export class AgentRecords {
   ) {}
 
   async list(status?: string): Promise<AgentInfo[]> {
-    const agents = (await this.agents.all()).filter((agent) => status === undefined || agent.status === status);
-    return Promise.all(agents.map((agent) => this.toInfo(agent)));
+    const listed = (agents: Agent[]) => agents.filter((agent) => status === undefined || agent.status === status);
+    const inboxes = new Map(await Promise.all(listed(await this.agents.all()).map(async (agent) => [agent.agentId, await this.inboxOf(agent.agentId)] as const)));
+    // Read again after the inboxes (see inboxOf); an agent listed only now waits for the next list.
+    const agents = listed(await this.agents.all()).filter((agent) => inboxes.has(agent.agentId));
+    return agents.map((agent) => this.toInfo(agent, inboxes.get(agent.agentId)!));
   }
 
   async info(agentId: string): Promise<AgentInfo> {
+    const inbox = await this.inboxOf(agentId);
     const agent = await this.agents.find(agentId);
     if (!agent) throw new EventError('not_found', `Agent ${agentId} not found`);
-    return this.toInfo(agent);
+    return this.toInfo(agent, inbox);
   }
 
   /** An agent and what its completions cost, across its restarts (costs are recorded by the completion module). */
@@ -54,9 +63,19 @@ export class AgentRecords {
     return (await this.list('idle')).find((agent) => capabilities.every((capability) => agent.capabilities.includes(capability)))?.agent_id;
   }
 
-  private async toInfo(agent: Agent): Promise<AgentInfo> {
+  /**
+   * Read before the agent's row: a turn that outgrew its session forgets the session first and shows
+   * as failed in the inbox after, so whoever sees the failed turn sees the session already forgotten.
+   * The reads are separate statements, on separate connections on PostgreSQL, each seeing what was
+   * committed when it began.
+   */
+  private async inboxOf(agentId: string): Promise<Inbox> {
+    const [counts, failed] = await Promise.all([this.messages.counts(agentId), this.messages.latestFailed(agentId, FAILED_TURNS_SHOWN)]);
+    return { counts, failed };
+  }
+
+  private toInfo(agent: Agent, { counts, failed }: Inbox): AgentInfo {
     const config = JSON.parse(agent.config) as AgentConfig;
-    const [counts, failed] = await Promise.all([this.messages.counts(agent.agentId), this.messages.latestFailed(agent.agentId, FAILED_TURNS_SHOWN)]);
     return {
       agent_id: agent.agentId,
       status: agent.status,
