@@ -222,9 +222,11 @@ describe('completions with the fake Claude CLI', () => {
     await eventually(() => !alive(pid));
   });
 
-  it('keeps the answer of a CLI that answers as its timeout stops it: the turn is paid for and is not run again', async () => {
-    const stopBegan = path.join(daemon.varDir, 'timeout-began');
-    const prompt = `answers at its timeout [[ignore_sigterm:${stopBegan}]] [[result_after:${stopBegan}]]`;
+  it.each([
+    ['answers as its timeout stops it', (gate: string) => `[[ignore_sigterm:${gate}]] [[result_after:${gate}]]`],
+    ['answered and is still exiting when its timeout stops it', () => '[[linger]]'],
+  ])('keeps the answer of a CLI that %s: the turn is paid for and is not run again', async (name, directives) => {
+    const prompt = `${name} ${directives(path.join(daemon.varDir, `timeout-began-${name.length}`))}`;
     const id = await submit({ prompt, timeout: 0.5, max_attempts: 3 });
     const end = await watcher.end(id);
     expect(end).toMatchObject({ event: 'completion:result', data: { result: { ksi: { attempt: 1 }, response: { is_error: false } } } });

@@ -371,7 +371,7 @@ describe('operator experience', () => {
       expect(runs).toHaveLength(1);
       expect(JSON.parse(runs[0].shutdown ?? 'null')).toMatchObject({ clean: true });
     } finally {
-      if (dev?.exitCode === null) process.kill(-(dev.pid as number), 'SIGKILL');
+      if (dev?.exitCode === null && dev.signalCode === null) process.kill(-(dev.pid as number), 'SIGKILL');
       await ksi(['daemon', 'stop'], { KSI_VAR_DIR: varDir });
       fs.rmSync(varDir, { recursive: true, force: true });
       await dropDatabase(varDir);

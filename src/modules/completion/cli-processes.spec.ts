@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -34,28 +34,38 @@ describe('signalCli (real processes)', () => {
   const cli = `
     require('node:child_process').spawn(process.execPath, ['-e', "process.on('SIGTERM', () => {}); console.log(process.pid); setInterval(() => {}, 1000)"], { stdio: ['ignore', 'inherit', 'ignore'] });
     setInterval(() => {}, 1000);`;
+  let helperPid: number;
+  let child: ChildProcess;
+  let kill: jest.SpiedFunction<typeof process.kill>;
 
-  it("once the CLI is reaped, signals its group's stragglers by their markers and never the group id, which the kernel may have given to another group", async () => {
-    const varDir = fs.mkdtempSync(path.join(os.tmpdir(), 'ksi-var-'));
-    const markers = cliMarkers(varDir, 'r-1');
-    const child = spawn(process.execPath, ['-e', cli], { detached: true, stdio: ['ignore', 'pipe', 'ignore'], env: { ...process.env, ...markers } });
-    const helperPid = Number((await once(child.stdout, 'data'))[0]);
+  beforeEach(async () => {
+    child = spawn(process.execPath, ['-e', cli], { detached: true, stdio: ['ignore', 'pipe', 'ignore'] });
+    helperPid = Number((await once(child.stdout!, 'data'))[0]);
+    const exited = once(child, 'exit');
+    signalCli(child, 'SIGTERM');
+    await exited;
+    expect(alive(helperPid)).toBe(true);
+    kill = jest.spyOn(process, 'kill');
+  });
+  afterEach(() => {
+    kill.mockRestore();
+    if (alive(helperPid)) process.kill(helperPid, 'SIGKILL');
+  });
+
+  it("once the CLI is reaped, still signals what is left in its group: the group's id is nobody else's while it has a member", async () => {
+    signalCli(child, 'SIGKILL');
+    expect(kill.mock.calls).toEqual([[-child.pid!, 'SIGKILL']]);
+    await eventually(() => !alive(helperPid), 10_000, 'the helper to die');
+  });
+
+  it('signals nothing once another process has the reaped CLI\'s pid: the kernel may have given it to the leader of another group', () => {
+    const proc = fs.mkdtempSync(path.join(os.tmpdir(), 'ksi-proc-'));
     try {
-      const exited = once(child, 'exit');
-      signalCli(child, 'SIGTERM', markers);
-      await exited;
-      expect(alive(helperPid)).toBe(true);
-      const kill = jest.spyOn(process, 'kill');
-      try {
-        signalCli(child, 'SIGKILL', markers);
-        expect(kill.mock.calls).toEqual([[helperPid, 'SIGKILL']]);
-      } finally {
-        kill.mockRestore();
-      }
-      await eventually(() => !alive(helperPid), 10_000, 'the helper to die');
+      fs.mkdirSync(path.join(proc, String(child.pid)));
+      signalCli(child, 'SIGKILL', proc);
+      expect(kill).not.toHaveBeenCalled();
     } finally {
-      if (alive(helperPid)) process.kill(helperPid, 'SIGKILL');
-      fs.rmSync(varDir, { recursive: true, force: true });
+      fs.rmSync(proc, { recursive: true, force: true });
     }
   });
 });

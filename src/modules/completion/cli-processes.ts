@@ -1,5 +1,5 @@
 import type { ChildProcess } from 'node:child_process';
-import { readFileSync, readdirSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
 
 /**
  * Every Claude CLI a daemon starts carries its var dir in this variable. The environment is fixed at
@@ -50,26 +50,20 @@ export function killCliProcessesOf(varDir: string, procDir = '/proc', requestId?
 }
 
 /**
- * Signals a CLI started in its own process group (its leader's pid is the group's id) and everything in
- * that group. Once the leader is reaped and its group empty, the kernel may give that pid to another
- * process that leads its own group (each PostgreSQL backend does): from then on only processes still
- * carrying this CLI's markers (`env`, see cliMarkers) are signalled, never the group id.
+ * Signals a CLI started in its own process group (its leader's pid is the group's id) and everything
+ * left in that group. While a group has a member the kernel gives its id to no other process; once the
+ * leader is reaped and the group empty, it may give that pid to another process, which may lead a
+ * group of its own (each PostgreSQL backend does). So after the reap the group is signalled only while
+ * no process has the leader's pid.
  */
-export function signalCli(child: ChildProcess, signal: NodeJS.Signals, env: Record<string, string>, procDir = '/proc'): void {
+export function signalCli(child: ChildProcess, signal: NodeJS.Signals, procDir = '/proc'): void {
   if (child.pid === undefined) return;
-  if (child.exitCode === null && child.signalCode === null) return killGroup(child.pid, signal);
-  const owner = env[CLI_OWNER_VARIABLE];
-  if (owner === undefined) return;
-  for (const pid of cliProcessesOf(owner, procDir, env[CLI_REQUEST_VARIABLE])) {
-    try {
-      process.kill(pid, signal);
-    } catch {
-      // already gone
-    }
-  }
+  const reaped = child.exitCode !== null || child.signalCode !== null;
+  if (reaped && existsSync(`${procDir}/${child.pid}`)) return;
+  killGroup(child.pid, signal);
 }
 
-/** Signals the process group `pid` leads; only for a pid known to be alive and ours. */
+/** Signals the process group `pid` leads; only for a group known to be ours. */
 function killGroup(pid: number, signal: NodeJS.Signals): void {
   try {
     process.kill(-pid, signal);

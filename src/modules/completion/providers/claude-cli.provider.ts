@@ -75,8 +75,8 @@ export class ClaudeCliProvider implements CompletionProvider {
       const stop = (why: 'timeout' | 'cancelled' | 'overflow') => {
         if (stoppedFor || child.pid === undefined) return;
         stoppedFor = why;
-        signalCli(child, 'SIGTERM', request.env);
-        setTimeout(() => signalCli(child, 'SIGKILL', request.env), KILL_GRACE_MS).unref();
+        signalCli(child, 'SIGTERM');
+        setTimeout(() => signalCli(child, 'SIGKILL'), KILL_GRACE_MS).unref();
       };
       const lines = new LineSplitter(this.maxLineBytes);
       const frames: Frame[] = [];
@@ -133,7 +133,9 @@ export class ClaudeCliProvider implements CompletionProvider {
         // A CLI that answered anyway (it finished before its SIGTERM took effect, or ignored it) reports its
         // answer: whoever stopped it decides whether it counts (a daemon stopping keeps it, a cancel does not).
         // A timed-out turn that answered is kept: running it again would pay for the same turn twice.
-        const answered = code === 0 && result !== undefined && result.is_error !== true;
+        // A stopped CLI that printed a successful result answered, whatever its exit: the signal may
+        // have come while it was exiting.
+        const answered = result !== undefined && result.is_error !== true && (code === 0 || stoppedFor !== undefined);
         if (stoppedFor === 'cancelled' && !answered) return finish({ ok: false, code: 'cancelled', message: 'Cancelled', retryable: false, ...spent, durationMs });
         if (stoppedFor === 'timeout' && !answered) {
           return finish({ ok: false, code: 'timeout', message: `Claude CLI timed out after ${request.timeoutMs} ms and was killed`, retryable: true, ...spent, durationMs });
@@ -141,7 +143,7 @@ export class ClaudeCliProvider implements CompletionProvider {
         if (stoppedFor === 'overflow') {
           return finish({ ok: false, code: 'invalid_output', message: `Claude CLI printed a line longer than ${this.maxLineBytes} bytes and was stopped`, retryable: false, ...spent, durationMs });
         }
-        if (code !== 0 || result?.is_error === true) {
+        if (!answered && (code !== 0 || result?.is_error === true)) {
           const failure = classifyCliFailure({ result, assistantError: stream.assistantError, exit: { code, signal: exitSignal }, stderr, plainStdout: stream.plainText });
           return finish({ ok: false, ...failure, ...spent, durationMs });
         }
