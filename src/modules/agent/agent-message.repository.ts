@@ -38,6 +38,23 @@ export interface InboxCounts {
 
 export type FailedTurn = Pick<AgentMessage, 'id' | 'message' | 'error' | 'errorCode' | 'failedAt'>;
 
+/** Why a turn failed, and what that does to its agent. */
+export interface TurnFailure {
+  error: string;
+  code: string;
+  /** idle: the turn ended without a reply (cancelled, or stopped at its budget's cap); failed: the agent failed with it, unless it was stopped. */
+  agent: 'idle' | 'failed';
+  /** The session the turn could not go on with: the next turn starts a new one, unless the agent's session changed since. */
+  forgetSession?: { sessionId: string | null };
+}
+
+export interface FailedTurnOutcome {
+  /** The turn was still running, and now is failed. */
+  settled: boolean;
+  agentFailed: boolean;
+  sessionForgotten: boolean;
+}
+
 /**
  * Every query of `agent_messages`, the agents' durable inboxes. A move of a message that changes its
  * agent's status too commits both in one transaction (see agentMoves). Times are epoch ms.
@@ -113,17 +130,19 @@ export class AgentMessageRepository {
     });
   }
 
-  /** The running turn, the request `requestId`, failed; false when it was settled already, or is another turn now. */
-  markFailed(messageId: number, requestId: string, error: string, code: string, now: number): Promise<boolean> {
-    return this.storage.write(async (tx) => (await tx.run(statements.failed, [error, code, now, messageId, requestId])) === 1);
-  }
-
-  /** The turn could not be queued: it failed, and its agent with it, together; false (nothing changed) when it is not this node's turn any more. */
-  failStart(messageId: number, agentId: string, requestId: string, error: string, code: string, now: number): Promise<boolean> {
+  /**
+   * The running turn, the request `requestId`, failed, and its agent moves with it in the same
+   * transaction: whoever sees the failed turn sees the agent idle or failed, its session forgotten.
+   * Nothing changes when the turn was settled already, or is another turn now.
+   */
+  failTurn(messageId: number, requestId: string, agentId: string, failure: TurnFailure, now: number): Promise<FailedTurnOutcome> {
     return this.storage.write(async (tx) => {
-      if ((await tx.run(statements.failed, [error, code, now, messageId, requestId])) === 0) return false;
-      await agentMoves.setStatus(tx, agentId, 'failed');
-      return true;
+      if ((await tx.run(statements.failed, [failure.error, failure.code, now, messageId, requestId])) === 0) return { settled: false, agentFailed: false, sessionForgotten: false };
+      const sessionForgotten = failure.forgetSession !== undefined && (await agentMoves.forgetSession(tx, agentId, failure.forgetSession.sessionId)) === 1;
+      let agentFailed = false;
+      if (failure.agent === 'failed') agentFailed = (await agentMoves.fail(tx, agentId)) === 1;
+      else await agentMoves.idleWithoutReply(tx, agentId);
+      return { settled: true, agentFailed, sessionForgotten };
     });
   }
 

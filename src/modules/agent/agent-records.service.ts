@@ -64,14 +64,15 @@ export class AgentRecords {
   }
 
   /**
-   * Read before the agent's row: a turn that outgrew its session forgets the session first and shows
-   * as failed in the inbox after, so whoever sees the failed turn sees the session already forgotten.
-   * The reads are separate statements, on separate connections on PostgreSQL, each seeing what was
-   * committed when it began.
+   * The reads are separate statements (on separate connections on PostgreSQL), each seeing what was
+   * committed when it began; one after another, each after what it must agree with. The list after the
+   * counts: a turn counted as failed is listed. The agent's row after the inbox: a turn's end changes
+   * both in one commit, so whoever sees the end in the inbox sees the agent after it too (a move of the
+   * agent alone, such as a restart after its backoff, may show as well).
    */
   private async inboxOf(agentId: string): Promise<Inbox> {
-    const [counts, failed] = await Promise.all([this.messages.counts(agentId), this.messages.latestFailed(agentId, FAILED_TURNS_SHOWN)]);
-    return { counts, failed };
+    const counts = await this.messages.counts(agentId);
+    return { counts, failed: await this.messages.latestFailed(agentId, FAILED_TURNS_SHOWN) };
   }
 
   private toInfo(agent: Agent, { counts, failed }: Inbox): AgentInfo {

@@ -7,7 +7,7 @@ import { KSI_CONFIG, type KsiConfig } from '../../config/config';
 import { EventBus } from '../../events/event-bus';
 import { EventError } from '../../events/event-error';
 import { DAEMON_LOG } from '../../logging/logger';
-import { AgentMessageRepository } from './agent-message.repository';
+import { AgentMessageRepository, type FailedTurnOutcome, type TurnFailure } from './agent-message.repository';
 import type { AgentConfig } from './agent-records.service';
 import { AgentRepository } from './agent.repository';
 import { promptOf } from './turn-prompt';
@@ -93,12 +93,12 @@ export class AgentTurns {
       const code = error instanceof EventError ? error.code : 'internal_error';
       if (!claimed) return void (await this.agents.setStatus(agentId, 'failed'));
       // A turn this node lost meanwhile (it was paused, and the node that adopted the agent took the message back) is not its to fail.
-      await this.messages.failStart(claimed.messageId, agentId, claimed.requestId, `The turn could not be queued: ${(error as Error).message}`, code, this.clock.now());
+      await this.failTurn(claimed.messageId, claimed.requestId, agentId, { error: `The turn could not be queued: ${(error as Error).message}`, code, agent: 'failed' });
     }
   }
 
-  /** False when the turn was settled already, or the message is another turn's now. */
-  markFailed(messageId: number, requestId: string, error: string, code: string): Promise<boolean> {
-    return this.messages.markFailed(messageId, requestId, error, code, this.clock.now());
+  /** See AgentMessageRepository.failTurn. */
+  failTurn(messageId: number, requestId: string, agentId: string, failure: TurnFailure): Promise<FailedTurnOutcome> {
+    return this.messages.failTurn(messageId, requestId, agentId, failure, this.clock.now());
   }
 }

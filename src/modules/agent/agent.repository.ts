@@ -16,6 +16,7 @@ const statements = {
      VALUES (@agentId, @profile, @status, @sessionId, @config, @sandboxDir, @mcpConfigPath, @restarts, @createdAt, @me)`,
   ),
   setStatus: sql('UPDATE agents SET status = ? WHERE agent_id = ?'),
+  failUnlessStopped: sql(`UPDATE agents SET status = 'failed' WHERE agent_id = ? AND status != 'stopped'`),
   busyIfIdle: sql(`UPDATE agents SET status = 'busy' WHERE agent_id = ? AND status = 'idle'`),
   delete: sql('DELETE FROM agents WHERE agent_id = ?'),
   idleAfterReply: sql(`UPDATE agents SET session_id = COALESCE(?, session_id), status = 'idle', restarts = 0 WHERE agent_id = ? AND status != 'stopped'`),
@@ -51,6 +52,12 @@ export const agentMoves = {
   idleAfterRetry: (tx: SqlSession, agentId: string) => tx.run(statements.idleAfterRetry, [agentId]),
   /** Not once stopped: a stopped agent stays stopped. */
   waitForBudget: (tx: SqlSession, agentId: string) => tx.run(statements.waitForBudget, [agentId]),
+  /** Not once stopped. */
+  fail: (tx: SqlSession, agentId: string) => tx.run(statements.failUnlessStopped, [agentId]),
+  /** A busy agent whose turn ended without a reply (cancelled, or stopped at its budget's cap) is idle again. */
+  idleWithoutReply: (tx: SqlSession, agentId: string) => tx.run(statements.idleWithoutReply, [agentId]),
+  /** The agent's next turn starts a new session, unless its session changed meanwhile (0 rows). */
+  forgetSession: (tx: SqlSession, agentId: string, sessionId: string | null) => tx.run(statements.forgetSession, [agentId, sessionId]),
   delete: (tx: SqlSession, agentId: string) => tx.run(statements.delete, [agentId]),
 };
 
@@ -135,18 +142,13 @@ export class AgentRepository {
     await this.storage.write((tx) => tx.run(statements.idleAfterBackoff, [agentId]));
   }
 
-  /** A busy agent whose turn ended without a reply (cancelled, or stopped at its budget's cap) is idle again. */
+  /** A busy agent whose turn ended without a reply is idle again. */
   async idleWithoutReply(agentId: string): Promise<void> {
-    await this.storage.write((tx) => tx.run(statements.idleWithoutReply, [agentId]));
+    await this.storage.write((tx) => agentMoves.idleWithoutReply(tx, agentId));
   }
 
   /** Every agent a spent budget stopped is idle again (its budget may have been raised); their ids. */
   idleAfterBudget(): Promise<string[]> {
     return this.storage.write((tx) => tx.column<string>(statements.idleAfterBudget, [this.me]));
-  }
-
-  /** The agent's next turn starts a new session, unless its session changed meanwhile; false when it had. */
-  async forgetSession(agentId: string, sessionId: string | null): Promise<boolean> {
-    return (await this.storage.write((tx) => tx.run(statements.forgetSession, [agentId, sessionId]))) === 1;
   }
 }

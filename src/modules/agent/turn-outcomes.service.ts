@@ -84,15 +84,19 @@ export class TurnOutcomes {
     // The CLI stopped the turn at the budget's cap: it ran and paid, so it is failed (for agent:retry), not
     // restarted; the next message finds the budget spent and waits.
     if (end.code === 'max_budget_reached') {
-      if (!(await this.turns.markFailed(item.id, end.request_id, end.error, end.code))) return;
-      await this.agents.idleWithoutReply(item.agentId);
+      if (!(await this.turns.failTurn(item.id, end.request_id, item.agentId, { error: end.error, code: end.code, agent: 'idle' })).settled) return;
       void this.turns.next(item.agentId);
       return;
     }
-    // Before the turn shows as failed: whoever sees the failure sees the session already forgotten.
-    if (agent && agent.status !== 'stopped' && (end.code === 'session_not_found' || end.code === 'context_overflow')) await this.forgetSession(item.agentId, agent.sessionId, end.code);
-    if (!(await this.turns.markFailed(item.id, end.request_id, end.error, end.code)) || !agent || agent.status === 'stopped') return;
-    await this.agents.setStatus(item.agentId, 'failed');
+    const sessionLost = agent !== undefined && agent.status !== 'stopped' && (end.code === 'session_not_found' || end.code === 'context_overflow');
+    const failed = await this.turns.failTurn(item.id, end.request_id, item.agentId, {
+      error: end.error,
+      code: end.code,
+      agent: 'failed',
+      ...(sessionLost && { forgetSession: { sessionId: agent.sessionId } }),
+    });
+    if (sessionLost && failed.settled) await this.reportLostSession(item.agentId, agent.sessionId, end.code, failed.sessionForgotten);
+    if (!failed.agentFailed || !agent) return;
     if (agent.restarts >= MAX_RESTARTS) {
       this.log.error({ agent_id: item.agentId, error: end.error }, 'agent failed too often; it stays failed');
       return;
@@ -115,8 +119,7 @@ export class TurnOutcomes {
   private async settleCancelled(end: PayloadOf<typeof completionCancelled>): Promise<void> {
     const item = await this.messages.byRequest(end.request_id);
     if (!item) return;
-    if (!(await this.turns.markFailed(item.id, end.request_id, 'Cancelled', 'cancelled'))) return;
-    await this.agents.idleWithoutReply(item.agentId);
+    if (!(await this.turns.failTurn(item.id, end.request_id, item.agentId, { error: 'Cancelled', code: 'cancelled', agent: 'idle' })).settled) return;
     void this.turns.next(item.agentId);
   }
 
@@ -126,10 +129,9 @@ export class TurnOutcomes {
    * with the profile's prompt, rather than every turn failing for good. The failed turn stays failed,
    * so `agent:retry` runs it again on the new session.
    */
-  private async forgetSession(agentId: string, sessionId: string | null, why: string): Promise<void> {
-    this.log.warn({ agent_id: agentId, session_id: sessionId, code: why }, 'the agent’s session cannot go on; its next turn starts a new one');
-    if (await this.agents.forgetSession(agentId, sessionId)) return;
+  private async reportLostSession(agentId: string, sessionId: string | null, why: string, forgotten: boolean): Promise<void> {
+    if (forgotten) return void this.log.warn({ agent_id: agentId, session_id: sessionId, code: why }, 'the agent’s session cannot go on; its next turn starts a new one');
     const current = (await this.agents.find(agentId))?.sessionId;
-    this.log.warn({ agent_id: agentId, session_id: sessionId, current_session_id: current }, 'the agent’s session changed before it could be forgotten; it is kept');
+    this.log.warn({ agent_id: agentId, session_id: sessionId, current_session_id: current, code: why }, 'the agent’s session changed before it could be forgotten; it is kept');
   }
 }
