@@ -222,12 +222,13 @@ describe('completions with the fake Claude CLI', () => {
     await eventually(() => !alive(pid));
   });
 
+  // The second CLI must print its result before the timeout, on a loaded machine too.
   it.each([
-    ['answers as its timeout stops it', (gate: string) => `[[ignore_sigterm:${gate}]] [[result_after:${gate}]]`],
-    ['answered and is still exiting when its timeout stops it', () => '[[linger]]'],
-  ])('keeps the answer of a CLI that %s: the turn is paid for and is not run again', async (name, directives) => {
+    ['answers as its timeout stops it', 0.5, (gate: string) => `[[ignore_sigterm:${gate}]] [[result_after:${gate}]]`],
+    ['answered and is still exiting when its timeout stops it', 3, () => '[[linger]]'],
+  ])('keeps the answer of a CLI that %s: the turn is paid for and is not run again', async (name, timeout, directives) => {
     const prompt = `${name} ${directives(path.join(daemon.varDir, `timeout-began-${name.length}`))}`;
-    const id = await submit({ prompt, timeout: 0.5, max_attempts: 3 });
+    const id = await submit({ prompt, timeout, max_attempts: 3 });
     const end = await watcher.end(id);
     expect(end).toMatchObject({ event: 'completion:result', data: { result: { ksi: { attempt: 1 }, response: { is_error: false } } } });
     expect(daemon.invocations().filter((entry) => entry.stdin === prompt)).toHaveLength(1);

@@ -65,10 +65,10 @@ export class AgentRecords {
 
   /**
    * The reads are separate statements (on separate connections on PostgreSQL), each seeing what was
-   * committed when it began; one after another, each after what it must agree with. The list after the
-   * counts: a turn counted as failed is listed. The agent's row after the inbox: a turn's end changes
-   * both in one commit, so whoever sees the end in the inbox sees the agent after it too (a move of the
-   * agent alone, such as a restart after its backoff, may show as well).
+   * committed when it began, so they run one after another, the later reads after what they must
+   * agree with. The list after the counts: a failed turn counted is listed (unless requeued between
+   * the two). The agent's row after the inbox: a turn's end changes both in one commit, so whoever
+   * sees the end in the inbox sees the agent after it too.
    */
   private async inboxOf(agentId: string): Promise<Inbox> {
     const counts = await this.messages.counts(agentId);

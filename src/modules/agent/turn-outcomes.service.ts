@@ -33,6 +33,7 @@ export class TurnOutcomes {
   /** The agent's pending restart after a failure is off (it was retried, restarted or terminated). */
   cancelRestart(agentId: string): void {
     clearTimeout(this.restartTimers.get(agentId));
+    this.restartTimers.delete(agentId);
   }
 
   @Listens(completionResult)
@@ -95,17 +96,23 @@ export class TurnOutcomes {
       agent: 'failed',
       ...(sessionLost && { forgetSession: { sessionId: agent.sessionId } }),
     });
+    if (failed.agentFailed && agent) this.restartLater(item.agentId, agent.restarts, end.error);
     if (sessionLost && failed.settled) await this.reportLostSession(item.agentId, agent.sessionId, end.code, failed.sessionForgotten);
-    if (!failed.agentFailed || !agent) return;
-    if (agent.restarts >= MAX_RESTARTS) {
-      this.log.error({ agent_id: item.agentId, error: end.error }, 'agent failed too often; it stays failed');
+  }
+
+  /** A failed agent runs again after its backoff, unless it failed too often. Set at once: an agent:retry cancels it. */
+  private restartLater(agentId: string, restarts: number, error: string): void {
+    this.cancelRestart(agentId);
+    if (restarts >= MAX_RESTARTS) {
+      this.log.error({ agent_id: agentId, error }, 'agent failed too often; it stays failed');
       return;
     }
-    const delay = 1_000 * 2 ** agent.restarts;
+    const delay = 1_000 * 2 ** restarts;
     this.restartTimers.set(
-      item.agentId,
+      agentId,
       setTimeout(() => {
-        void this.agents.idleAfterBackoff(item.agentId).then(() => this.turns.next(item.agentId));
+        this.restartTimers.delete(agentId);
+        void this.agents.idleAfterBackoff(agentId).then(() => this.turns.next(agentId));
       }, delay).unref(),
     );
   }

@@ -53,14 +53,26 @@ export function killCliProcessesOf(varDir: string, procDir = '/proc', requestId?
  * Signals a CLI started in its own process group (its leader's pid is the group's id) and everything
  * left in that group. While a group has a member the kernel gives its id to no other process; once the
  * leader is reaped and the group empty, it may give that pid to another process, which may lead a
- * group of its own (each PostgreSQL backend does). So after the reap the group is signalled only while
- * no process has the leader's pid.
+ * group of its own (each PostgreSQL backend does). So after the reap the group is not signalled once a
+ * process has the leader's pid. That narrows the risk without closing it (the new process may have
+ * left a group behind and exited): callers signal a reaped CLI only while its group was alive when
+ * it was reaped.
  */
 export function signalCli(child: ChildProcess, signal: NodeJS.Signals, procDir = '/proc'): void {
   if (child.pid === undefined) return;
   const reaped = child.exitCode !== null || child.signalCode !== null;
   if (reaped && existsSync(`${procDir}/${child.pid}`)) return;
   killGroup(child.pid, signal);
+}
+
+/** Whether any process is left in the group `pid` leads or led. */
+export function groupAlive(pid: number): boolean {
+  try {
+    process.kill(-pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
 }
 
 /** Signals the process group `pid` leads; only for a group known to be ours. */

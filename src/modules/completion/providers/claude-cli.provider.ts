@@ -3,7 +3,7 @@ import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import { isSafeId, LINE_TOO_LONG, LineSplitter, type Frame } from '../../../../libs/client/src';
 import { DAEMON_SECRETS, KSI_CONFIG, type KsiConfig } from '../../../config/config';
-import { signalCli } from '../cli-processes';
+import { groupAlive, signalCli } from '../cli-processes';
 import type { AttemptOutcome, TurnCost } from './attempt-outcome';
 import { classifyCliFailure } from './claude-cli-failure';
 import { appendTail, ClaudeCliStream } from './claude-cli-stream';
@@ -72,11 +72,12 @@ export class ClaudeCliProvider implements CompletionProvider {
       const stream = new ClaudeCliStream((progress) => observer.progress(progress));
       let stderr = '';
       let stoppedFor: 'timeout' | 'cancelled' | 'overflow' | undefined;
+      let killTimer: NodeJS.Timeout | undefined;
       const stop = (why: 'timeout' | 'cancelled' | 'overflow') => {
         if (stoppedFor || child.pid === undefined) return;
         stoppedFor = why;
         signalCli(child, 'SIGTERM');
-        setTimeout(() => signalCli(child, 'SIGKILL'), KILL_GRACE_MS).unref();
+        killTimer = setTimeout(() => signalCli(child, 'SIGKILL'), KILL_GRACE_MS).unref();
       };
       const lines = new LineSplitter(this.maxLineBytes);
       const frames: Frame[] = [];
@@ -126,6 +127,8 @@ export class ClaudeCliProvider implements CompletionProvider {
           lines.end(frames);
           read();
         }
+        // A group with nobody left needs no SIGKILL, and its id may soon be another group's.
+        if (killTimer && !groupAlive(child.pid as number)) clearTimeout(killTimer);
         const durationMs = elapsed();
         const result = stream.result;
         // A result line reports what the turn spent, however the run ended (an interrupted CLI prints one too).
