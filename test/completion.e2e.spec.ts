@@ -234,6 +234,16 @@ describe('completions with the fake Claude CLI', () => {
     expect(daemon.invocations().filter((entry) => entry.stdin === prompt)).toHaveLength(1);
   });
 
+  it('cancels a request whose CLI answered and is still exiting: the cancel wins, and the turn is not run again', async () => {
+    const prompt = 'answered before its cancel [[linger]]';
+    const id = await submit({ prompt, max_attempts: 3 });
+    await eventually(() => daemon.answered().some((entry) => entry.stdin === prompt), 10_000, 'the CLI to print its result');
+    expect(await client.sendSingle('completion:cancel', { request_id: id })).toEqual({ request_id: id, status: 'cancelled' });
+    expect((await watcher.end(id)).event).toBe('completion:cancelled');
+    expect(await status(id)).toMatchObject({ status: 'cancelled', attempts: 1 });
+    expect(daemon.invocations().filter((entry) => entry.stdin === prompt)).toHaveLength(1);
+  });
+
   it('cancels a running request: its process is gone and no result ever comes', async () => {
     const id = await submit({ prompt: 'cancel me [[hang]]', conversation_id: 'cancel-session' });
     const queued = await submit({ prompt: 'behind it', conversation_id: 'cancel-session' });

@@ -138,7 +138,7 @@ export class ClaudeCliProvider implements CompletionProvider {
         // A timed-out turn that answered is kept: running it again would pay for the same turn twice.
         // A stopped CLI that printed a successful result answered, whatever its exit: the signal may
         // have come while it was exiting.
-        const answered = result !== undefined && result.is_error !== true && (code === 0 || stoppedFor !== undefined);
+        const answered = result !== undefined && result.is_error !== true && (code === 0 || (stoppedFor !== undefined && result.subtype === 'success'));
         if (stoppedFor === 'cancelled' && !answered) return finish({ ok: false, code: 'cancelled', message: 'Cancelled', retryable: false, ...spent, durationMs });
         if (stoppedFor === 'timeout' && !answered) {
           return finish({ ok: false, code: 'timeout', message: `Claude CLI timed out after ${request.timeoutMs} ms and was killed`, retryable: true, ...spent, durationMs });
