@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { costAgentTotals, type AgentInfo, type HandlerResult, type agentInfo } from '../../../libs/client/src';
 import { EventBus } from '../../events/event-bus';
 import { EventError } from '../../events/event-error';
-import { AgentMessageRepository } from './agent-message.repository';
+import { AgentMessageRepository, type FailedTurn, type InboxCounts } from './agent-message.repository';
 import type { Agent } from './agent.entity';
 import { AgentRepository } from './agent.repository';
 import { promptOf } from './turn-prompt';
@@ -21,8 +21,8 @@ export interface AgentConfig {
 }
 
 interface Inbox {
-  counts: Awaited<ReturnType<AgentMessageRepository['counts']>>;
-  failed: Awaited<ReturnType<AgentMessageRepository['latestFailed']>>;
+  counts: InboxCounts;
+  failed: FailedTurn[];
 }
 
 /** Failed turns agent:info lists (the count covers all of them). */
