@@ -222,12 +222,13 @@ describe('completions with the fake Claude CLI', () => {
     await eventually(() => !alive(pid));
   });
 
-  // The second CLI must print its result before the timeout, on a loaded machine too.
+  const timeoutBegan = path.join(daemon.varDir, 'timeout-began');
   it.each([
-    ['answers as its timeout stops it', 0.5, (gate: string) => `[[ignore_sigterm:${gate}]] [[result_after:${gate}]]`],
-    ['answered and is still exiting when its timeout stops it', 3, () => '[[linger]]'],
+    ['answers as its timeout stops it', 0.5, `[[ignore_sigterm:${timeoutBegan}]] [[result_after:${timeoutBegan}]]`],
+    // Its result must come before the timeout, on a loaded machine too.
+    ['answered and is still exiting when its timeout stops it', 3, '[[linger]]'],
   ])('keeps the answer of a CLI that %s: the turn is paid for and is not run again', async (name, timeout, directives) => {
-    const prompt = `${name} ${directives(path.join(daemon.varDir, `timeout-began-${name.length}`))}`;
+    const prompt = `${name} ${directives}`;
     const id = await submit({ prompt, timeout, max_attempts: 3 });
     const end = await watcher.end(id);
     expect(end).toMatchObject({ event: 'completion:result', data: { result: { ksi: { attempt: 1 }, response: { is_error: false } } } });

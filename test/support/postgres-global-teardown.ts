@@ -8,7 +8,10 @@ const CRASH = /terminated by signal|was terminated|PANIC|terminating any other a
 export default function teardown(): void {
   const cluster = (globalThis as { ksiPostgresCluster?: PostgresCluster }).ksiPostgresCluster;
   if (!cluster) return;
-  const crashes = fs.readFileSync(cluster.logFile, 'utf8').split('\n').filter((line) => CRASH.test(line));
-  if (crashes.length > 0) console.error(`The test PostgreSQL cluster crashed during the run (${cluster.logFile}):\n${crashes.join('\n')}`);
-  cluster.stop();
+  try {
+    const crashes = fs.readFileSync(cluster.logFile, 'utf8').split('\n').filter((line) => CRASH.test(line));
+    if (crashes.length > 0) console.error(`The test PostgreSQL cluster crashed during the run (${cluster.logFile}):\n${crashes.join('\n')}`);
+  } finally {
+    cluster.stop();
+  }
 }
