@@ -21,7 +21,7 @@ export class StateEntry {
   @Column('real', { name: 'updated_at' })
   updatedAt: number;
 
-  @Index('idx_state_entries_expires_at')
+  @Index('idx_state_entries_expires_at', { where: '"expires_at" IS NOT NULL' })
   @Column('real', { name: 'expires_at', nullable: true })
   expiresAt: number | null;
 }

@@ -20,7 +20,8 @@ import { Orchestrations1764140000000 } from './1764140000000-orchestrations';
 import { OrchestrationStartedBy1764150000000 } from './1764150000000-orchestration-started-by';
 import { ClusterNodeLeaseTtl1764160000000 } from './1764160000000-cluster-node-lease-ttl';
 import { ApprovalNode1764170000000 } from './1764170000000-approval-node';
-import { CompletionResultSession1764180000000 } from './1764180000000-completion-result-session';
+import { CompletionResultSession1764180000000 } from '../both/1764180000000-completion-result-session';
+import { StateExpiryIndex1764190000000 } from '../both/1764190000000-state-expiry-index';
 
 /** Every migration, oldest first; run at start (the daemon never uses `synchronize`). */
 export const sqliteMigrations = [
@@ -47,4 +48,5 @@ export const sqliteMigrations = [
   ClusterNodeLeaseTtl1764160000000,
   ApprovalNode1764170000000,
   CompletionResultSession1764180000000,
+  StateExpiryIndex1764190000000,
 ];
