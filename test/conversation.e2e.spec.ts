@@ -1,6 +1,7 @@
 import * as fs from 'node:fs';
 import type { KsiClient } from '../libs/client/src';
 import { CompletionWatcher, fakeClaudeDaemon, useFakeClaudeDaemon } from './support/completions';
+import { onDaemonDatabase } from './support/daemon-database';
 import { eventually } from './support/daemon-process';
 
 describe('conversations and locks (real daemon, fake Claude CLI)', () => {
@@ -64,6 +65,39 @@ describe('conversations and locks (real daemon, fake Claude CLI)', () => {
     await send('conversation:acquire_lock', { request_id: 'patient', conversation_id: 'c2' });
     await eventually(async () => (await send('conversation:lock_status', { conversation_id: 'c2' })).holder === 'patient');
     expect(await send('conversation:release_lock', { request_id: 'slow' })).toMatchObject({ released: false, error: 'No lock held by this request' });
+  });
+});
+
+describe('conversations over more finished turns than one page holds', () => {
+  const { daemon, client, send } = useFakeClaudeDaemon();
+
+  it('lists, counts, searches and gets them all', async () => {
+    const watcher = new CompletionWatcher(client());
+    const { request_id } = await send('completion:async', { prompt: 'Copy me, walrus' });
+    const { session_id } = (await watcher.end(request_id)).data;
+    // 450 more conversations of one turn each, finishing one after another: the history is read 200 turns at a time.
+    const [row] = await onDaemonDatabase<Record<string, unknown>>(daemon.varDir, 'SELECT * FROM completion_requests WHERE request_id = ?', [request_id]);
+    const copied: Record<string, string> = { request_id: `'copy-' || n.i`, result_session_id: `'chain-' || n.i`, completed_at: 'completed_at + n.i', seq: '-n.i' };
+    const columns = Object.keys(row);
+    await onDaemonDatabase(
+      daemon.varDir,
+      `WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 450)
+       INSERT INTO completion_requests (${columns.join(', ')}) SELECT ${columns.map((column) => copied[column] ?? column).join(', ')} FROM completion_requests, n WHERE request_id = ?`,
+      [request_id],
+    );
+
+    const list = await send('conversation:list', { limit: 3, sort_by: 'message_count' });
+    expect(list).toMatchObject({ total: 451, limit: 3 });
+    expect(list.conversations).toHaveLength(3);
+    expect(await send('conversation:stats')).toMatchObject({ total_conversations: 451, total_messages: 902 });
+    const found = await send('conversation:search', { query: 'WALRUS', limit: 2 });
+    expect(found).toMatchObject({ total_conversations: 451 });
+    expect(found.results).toHaveLength(2);
+    expect(found.results[0]).toMatchObject({ match_count: 2 });
+    const last = await send('conversation:get', { session_id: 'chain-450' });
+    expect(last).toMatchObject({ root_session_id: 'chain-450', total: 2 });
+    expect(last.messages.map((message: { content: string }) => message.content)).toEqual(['Copy me, walrus', 'echo: Copy me, walrus']);
+    expect((await send('conversation:get', { session_id })).total).toBe(2);
   });
 });
 

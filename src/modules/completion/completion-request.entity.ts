@@ -9,6 +9,8 @@ export type CompletionStatus = 'queued' | 'processing' | 'completed' | 'failed' 
 @Index('idx_completion_requests_active', ['queueKey', 'seq'], { where: "status IN ('queued', 'processing')" })
 @Index('idx_completion_requests_agent', ['agentId'])
 @Index('idx_completion_requests_result_session', ['resultSessionId'])
+// Conversations are read a page of finished turns at a time, in the order they finished.
+@Index('idx_completion_requests_finished', ['completedAt', 'seq'], { where: "status = 'completed' AND result_session_id IS NOT NULL" })
 // The database itself keeps a queue (one session or conversation) to one running request, on one node.
 @Index('idx_completion_requests_one_running', ['queueKey'], { unique: true, where: "status = 'processing'" })
 export class CompletionRequest {

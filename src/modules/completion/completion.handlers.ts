@@ -112,9 +112,13 @@ export class CompletionHandlers {
   }
 
   @Handles(completionFinishedTurns)
-  async finishedTurns({ session_id }: ParamsOut<typeof completionFinishedTurns>): Promise<HandlerResult<typeof completionFinishedTurns>> {
-    const turns = await this.repo.finishedTurns(session_id);
-    return { turns: turns.map((turn) => ({ root_session_id: turn.rootSessionId, session_id: turn.sessionId, result: JSON.parse(turn.result) as StandardResponse })) };
+  async finishedTurns({ session_id, after, limit }: ParamsOut<typeof completionFinishedTurns>): Promise<HandlerResult<typeof completionFinishedTurns>> {
+    const turns = await this.repo.finishedTurns(limit, after && { completedAt: after.completed_at, seq: after.seq }, session_id);
+    const last = turns.length === limit ? turns[turns.length - 1] : undefined;
+    return {
+      turns: turns.map((turn) => ({ root_session_id: turn.rootSessionId, session_id: turn.sessionId, result: JSON.parse(turn.result) as StandardResponse })),
+      ...(last && { next: { completed_at: last.completedAt, seq: last.seq } }),
+    };
   }
 
   @Handles(checkpointCollect)

@@ -29,7 +29,12 @@ export interface FinishedTurn {
   rootSessionId: string;
   sessionId: string;
   result: string;
+  completedAt: number;
+  seq: number;
 }
+
+/** Where a page of finished turns starts: after this turn (see idx_completion_requests_finished). */
+export type FinishedTurnCursor = Pick<FinishedTurn, 'completedAt' | 'seq'>;
 
 /** What the checkpoint lists of an unfinished request. */
 export type ActiveRequest = Pick<CompletionRequest, 'requestId' | 'status' | 'attempts' | 'queueKey' | 'owner'>;
@@ -85,9 +90,11 @@ const newestFirst = linkOrder(' DESC');
 const oldestFirst = linkOrder('');
 
 /** A completed request that returned a session, with the first session of its chain (a session no link names is its own). */
-const FINISHED_TURN = `SELECT COALESCE(l.root_session_id, r.result_session_id) AS "rootSessionId", r.result_session_id AS "sessionId", r.result
-  FROM completion_requests r LEFT JOIN session_links l ON l.session_id = r.result_session_id
-  WHERE r.status = 'completed' AND r.result_session_id IS NOT NULL`;
+const finishedTurn = (requests = 'completion_requests r') => `SELECT COALESCE(l.root_session_id, r.result_session_id) AS "rootSessionId", r.result_session_id AS "sessionId", r.result,
+    r.completed_at AS "completedAt", r.seq
+  FROM ${requests} LEFT JOIN session_links l ON l.session_id = r.result_session_id
+  WHERE r.status = 'completed' AND r.result_session_id IS NOT NULL AND (r.completed_at, r.seq) > (@completedAt, @seq)`;
+const FINISHED_TURN_PAGE = 'ORDER BY r.completed_at, r.seq LIMIT @limit';
 
 const statements = {
   // SQLite has one writer; PostgreSQL's nodes insert at once, so its order comes from a sequence.
@@ -206,11 +213,15 @@ const statements = {
      ON CONFLICT (session_id) DO NOTHING`,
   ),
   rootOf: sql('SELECT root_session_id FROM session_links WHERE session_id = ?'),
-  finishedTurns: sql(`${FINISHED_TURN} ORDER BY r.completed_at, r.seq`),
+  // Without statistics SQLite would rather search the status index and sort every finished turn for each page.
+  finishedTurns: sql(
+    `${finishedTurn('completion_requests r INDEXED BY idx_completion_requests_finished')} ${FINISHED_TURN_PAGE}`,
+    `${finishedTurn()} ${FINISHED_TURN_PAGE}`,
+  ),
   // The root itself or a session linked to it: both found through indexes, not by reading every finished turn.
   finishedTurnsOf: sql(
-    `${FINISHED_TURN} AND (r.result_session_id = @root OR r.result_session_id IN (SELECT session_id FROM session_links WHERE root_session_id = @root))
-     ORDER BY r.completed_at, r.seq`,
+    `${finishedTurn()} AND (r.result_session_id = @root OR r.result_session_id IN (SELECT session_id FROM session_links WHERE root_session_id = @root))
+     ${FINISHED_TURN_PAGE}`,
   ),
   newestOf: sql(
     `SELECT l.session_id FROM session_links l WHERE l.root_session_id = ? ORDER BY ${newestFirst.sqlite} LIMIT 1`,
@@ -446,10 +457,11 @@ export class CompletionRepository {
     return this.storage.all<CompletionRequest>(statements.ofChain, { root });
   }
 
-  /** Finished turns in the order they finished; with `sessionId`, those of its chain only. */
-  async finishedTurns(sessionId?: string): Promise<FinishedTurn[]> {
-    if (sessionId === undefined) return this.storage.all<FinishedTurn>(statements.finishedTurns);
-    return this.storage.all<FinishedTurn>(statements.finishedTurnsOf, { root: await this.rootOf(sessionId) });
+  /** Up to `limit` finished turns in the order they finished, after `after` (from the first when absent); with `sessionId`, those of its chain only. */
+  async finishedTurns(limit: number, after: FinishedTurnCursor = { completedAt: -1, seq: -1 }, sessionId?: string): Promise<FinishedTurn[]> {
+    const page = { ...after, limit };
+    if (sessionId === undefined) return this.storage.all<FinishedTurn>(statements.finishedTurns, page);
+    return this.storage.all<FinishedTurn>(statements.finishedTurnsOf, { ...page, root: await this.rootOf(sessionId) });
   }
 
   private fenced(row: Leased): { id: string; me: string; epoch: number } {

@@ -14,6 +14,7 @@ import { EventBus } from '../../events/event-bus';
 import { EventError } from '../../events/event-error';
 
 interface Turn {
+  root: string;
   session: string;
   requestId: string;
   timestamp: string;
@@ -22,11 +23,17 @@ interface Turn {
   sender: string;
 }
 
+/** Finished turns read per request: memory holds a page of them, never the whole history. */
+const TURNS_PER_PAGE = 200;
+/** The matches a search result shows per conversation (match_count still counts them all). */
+const MATCHES_SHOWN = 10;
+
 /**
  * Conversations read back from the finished completions in the database, every node's: a node's
  * response logs hold only the turns it ran, and any node answers for the whole cluster. A
  * conversation is a session chain (a resume that returned another session links it to the one it
- * resumed), so any session of the chain finds the whole conversation.
+ * resumed), so any session of the chain finds the whole conversation. Lists and searches go through
+ * the turns a page at a time and keep only what they answer with.
  */
 @Injectable()
 export class ConversationHistory {
@@ -36,26 +43,49 @@ export class ConversationHistory {
   ) {}
 
   async list(): Promise<ConversationSummary[]> {
-    return [...(await this.chains())].map(([root, turns]) => summarise(root, turns));
+    const summaries = new Map<string, ConversationSummary & { senders: Set<string> }>();
+    for await (const { root, session, timestamp, sender } of this.turns()) {
+      const summary = summaries.get(root);
+      if (!summary) {
+        summaries.set(root, { session_id: session, root_session_id: root, message_count: 2, first_timestamp: timestamp, last_timestamp: timestamp, participants: [], senders: new Set([sender]) });
+        continue;
+      }
+      summary.session_id = session;
+      summary.message_count += 2;
+      summary.last_timestamp = timestamp;
+      summary.senders.add(sender);
+    }
+    return [...summaries.values()].map(({ senders, ...summary }) => ({ ...summary, participants: [...new Set([...senders, 'Claude'])] }));
   }
 
   /** The messages of the conversation `sessionId` belongs to, oldest first. */
   async messages(sessionId: string): Promise<{ root: string; messages: ConversationMessage[] }> {
-    const [chain] = await this.chains(sessionId);
-    if (!chain) throw new EventError('not_found', `Conversation not found: ${sessionId} (no finished turn on any node returned this session or another of its chain)`);
-    const [root, turns] = chain;
-    return { root, messages: turns.flatMap(toMessages) };
+    let root: string | undefined;
+    const messages: ConversationMessage[] = [];
+    for await (const turn of this.turns(sessionId)) {
+      root = turn.root;
+      messages.push(...toMessages(turn));
+    }
+    if (root === undefined) throw new EventError('not_found', `Conversation not found: ${sessionId} (no finished turn on any node returned this session or another of its chain)`);
+    return { root, messages };
   }
 
   async search(query: string): Promise<ConversationMatches[]> {
     const needle = query.toLowerCase();
-    return [...(await this.chains())]
-      .map(([root, turns]) => {
-        const matches = turns.flatMap(toMessages).filter((message) => message.content.toLowerCase().includes(needle));
-        return { session_id: turns[turns.length - 1].session, root_session_id: root, matches: matches.slice(0, 10), match_count: matches.length };
-      })
-      .filter((result) => result.match_count > 0)
-      .sort((a, b) => b.match_count - a.match_count);
+    const found = new Map<string, ConversationMatches>();
+    for await (const turn of this.turns()) {
+      const matches = toMessages(turn).filter((message) => message.content.toLowerCase().includes(needle));
+      const result = found.get(turn.root);
+      if (result) result.session_id = turn.session;
+      if (matches.length === 0) continue;
+      if (!result) {
+        found.set(turn.root, { session_id: turn.session, root_session_id: turn.root, matches: matches.slice(0, MATCHES_SHOWN), match_count: matches.length });
+        continue;
+      }
+      result.matches.push(...matches.slice(0, MATCHES_SHOWN - result.matches.length));
+      result.match_count += matches.length;
+    }
+    return [...found.values()].sort((a, b) => b.match_count - a.match_count);
   }
 
   async export(sessionId: string, format: 'markdown' | 'json'): Promise<ExportedConversation> {
@@ -72,21 +102,20 @@ export class ConversationHistory {
     return { export_path: file, message_count: messages.length, size_bytes: Buffer.byteLength(text) };
   }
 
-  /** Turns by the first session of their chain, oldest first; with `sessionId`, only the chain it belongs to. */
-  private async chains(sessionId?: string): Promise<Map<string, Turn[]>> {
-    const { turns } = await this.bus.requestOne(completionFinishedTurns, sessionId === undefined ? {} : { session_id: sessionId });
-    const chains = new Map<string, Turn[]>();
-    for (const turn of turns) {
-      const chain = chains.get(turn.root_session_id);
-      if (chain) chain.push(toTurn(turn));
-      else chains.set(turn.root_session_id, [toTurn(turn)]);
-    }
-    return chains;
+  /** Every finished turn in the order they finished, a page at a time; with `sessionId`, only those of the chain it belongs to. */
+  private async *turns(sessionId?: string): AsyncGenerator<Turn> {
+    let after: HandlerResult<typeof completionFinishedTurns>['next'];
+    do {
+      const page = await this.bus.requestOne(completionFinishedTurns, { ...(sessionId !== undefined && { session_id: sessionId }), ...(after && { after }), limit: TURNS_PER_PAGE });
+      yield* page.turns.map(toTurn);
+      after = page.next;
+    } while (after);
   }
 }
 
-function toTurn({ session_id, result: { ksi, response } }: HandlerResult<typeof completionFinishedTurns>['turns'][number]): Turn {
+function toTurn({ root_session_id, session_id, result: { ksi, response } }: HandlerResult<typeof completionFinishedTurns>['turns'][number]): Turn {
   return {
+    root: root_session_id,
     session: session_id,
     requestId: ksi.request_id,
     timestamp: ksi.timestamp,
@@ -101,15 +130,4 @@ function toMessages(turn: Turn): ConversationMessage[] {
     { timestamp: turn.timestamp, sender: turn.sender, content: turn.prompt, type: 'user', session_id: turn.session, request_id: turn.requestId },
     { timestamp: turn.timestamp, sender: 'Claude', content: turn.result, type: 'claude', session_id: turn.session, request_id: turn.requestId },
   ];
-}
-
-function summarise(root: string, turns: Turn[]): ConversationSummary {
-  return {
-    session_id: turns[turns.length - 1].session,
-    root_session_id: root,
-    message_count: turns.length * 2,
-    first_timestamp: turns[0].timestamp,
-    last_timestamp: turns[turns.length - 1].timestamp,
-    participants: [...new Set([...turns.map((turn) => turn.sender), 'Claude'])],
-  };
 }

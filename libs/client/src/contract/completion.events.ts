@@ -251,11 +251,18 @@ export const completionUsageWindows = defineInternal('completion:usage_windows',
   params: noCompletionParams,
   result: z.object({ usage_windows: z.array(usageWindow) }),
 });
+/** Where a page of finished turns ended: the last turn's finishing time and acceptance order. */
+const finishedTurnCursor = z.object({ completed_at: z.number(), seq: z.number() });
 export const completionFinishedTurns = defineInternal('completion:finished_turns', {
-  summary: "Completed requests that returned a session, every node's, oldest first, each with the first session of its chain: the conversations",
-  params: z.object({ session_id: safeId('Only the chain this session belongs to').optional() }),
+  summary: "Completed requests that returned a session, every node's, in the order they finished, each with the first session of its chain: the conversations, a page at a time",
+  params: z.object({
+    session_id: safeId('Only the chain this session belongs to').optional(),
+    after: finishedTurnCursor.optional().describe("The previous page's next"),
+    limit: z.number().int().min(1).max(1_000).default(200),
+  }),
   result: z.object({
     turns: z.array(z.object({ root_session_id: z.string(), session_id: z.string().describe('The session the turn returned'), result: standardResponse })),
+    next: finishedTurnCursor.optional().describe('Where the next page starts; absent on the last page'),
   }),
 });
 export const completionSessionStatus = defineRequest('completion:session_status', {

@@ -22,6 +22,7 @@ import { ClusterNodeLeaseTtl1764160000000 } from './1764160000000-cluster-node-l
 import { ApprovalNode1764170000000 } from './1764170000000-approval-node';
 import { CompletionResultSession1764180000000 } from '../both/1764180000000-completion-result-session';
 import { StateExpiryIndex1764190000000 } from '../both/1764190000000-state-expiry-index';
+import { FinishedTurnsIndex1764200000000 } from '../both/1764200000000-finished-turns-index';
 
 /** Every migration, oldest first; run at start (the daemon never uses `synchronize`). */
 export const sqliteMigrations = [
@@ -49,4 +50,5 @@ export const sqliteMigrations = [
   ApprovalNode1764170000000,
   CompletionResultSession1764180000000,
   StateExpiryIndex1764190000000,
+  FinishedTurnsIndex1764200000000,
 ];
