@@ -1,3 +1,5 @@
+import { AgentMessageRepository } from '../src/modules/agent/agent-message.repository';
+import { AgentRepository } from '../src/modules/agent/agent.repository';
 import { CheckpointRepository } from '../src/modules/checkpoint/checkpoint.repository';
 import { CompositionRepository, type DiscoverFilter } from '../src/modules/composition/composition.repository';
 import { BusMessageRepository } from '../src/modules/message/bus-message.repository';
@@ -7,7 +9,7 @@ import { startInProcess, type InProcessDaemon } from './support/in-process-daemo
 
 // Queries the event-level suites do not reach on both backends: history pruning, every discover
 // filter, checkpoint pruning and byte order. The same answers are expected from SQLite and PostgreSQL.
-describe('permission, sandbox, composition, checkpoint and bus message repositories (in process, real database)', () => {
+describe('permission, sandbox, composition, checkpoint, bus message and agent inbox repositories (in process, real database)', () => {
   let daemon: InProcessDaemon;
   beforeAll(async () => (daemon = await startInProcess()));
   afterAll(() => daemon.close());
@@ -84,5 +86,22 @@ describe('permission, sandbox, composition, checkpoint and bus message repositor
     expect((await permissions.all()).find((row) => row.agentId === 'p1')).toEqual({ agentId: 'p1', level: 'l2', permissions: '{"a":1}', parentId: 'q', tokenHash: 'h' });
     expect(await permissions.delete('p1')).toBe(true);
     expect(await permissions.delete('p1')).toBe(false);
+  });
+
+  // Terminating stops the agent before it ends its requests and deletes it: a turn that fails in
+  // between (its request refused, or cancelled) must neither fail the agent, which would schedule a
+  // restart for the agent respawned with the same id, nor make it idle, which would start its next turn.
+  it('a turn that fails once its agent is stopped leaves it stopped', async () => {
+    const agents = daemon.app.get(AgentRepository);
+    const messages = daemon.app.get(AgentMessageRepository);
+    await agents.insert({ agentId: 'leaving', profile: 'p', status: 'idle', sessionId: 's', config: '{}', sandboxDir: null, mcpConfigPath: null, restarts: 0, createdAt: 1 });
+    for (const agent of ['failed', 'idle'] as const) {
+      const id = await messages.enqueue('leaving', '{"prompt":"hi"}', 2);
+      expect(await messages.claim(id, 'leaving', `turn-${agent}`)).toBe(true);
+      await agents.setStatus('leaving', 'stopped');
+      expect(await messages.failTurn(id, `turn-${agent}`, 'leaving', { error: 'refused', code: 'storage_unavailable', agent }, 3)).toEqual({ settled: true, agentFailed: false, sessionForgotten: false });
+      expect(await agents.find('leaving')).toMatchObject({ status: 'stopped', restarts: 0 });
+      await agents.setStatus('leaving', 'idle');
+    }
   });
 });
