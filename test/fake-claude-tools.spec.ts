@@ -8,12 +8,17 @@ const recorded = JSON.parse(fs.readFileSync(path.join(__dirname, 'fixtures', 're
 
 /** The tools the fake's system/init line lists when run with these options. */
 function initTools(...options: string[]): string[] {
-  const run = spawnSync(process.execPath, [FAKE_CLAUDE, '-p', '--output-format', 'stream-json', '--verbose', '--model=sonnet', ...options], {
-    input: 'hi',
-    encoding: 'utf8',
-    env: { ...process.env, FAKE_CLAUDE_STATE_DIR: fs.mkdtempSync(path.join(os.tmpdir(), 'fake-claude-tools-')) },
-  });
-  return JSON.parse(run.stdout.split('\n')[0]).tools;
+  const stateDir = fs.mkdtempSync(path.join(os.tmpdir(), 'fake-claude-tools-'));
+  try {
+    const run = spawnSync(process.execPath, [FAKE_CLAUDE, '-p', '--output-format', 'stream-json', '--verbose', '--model=sonnet', ...options], {
+      input: 'hi',
+      encoding: 'utf8',
+      env: { ...process.env, FAKE_CLAUDE_STATE_DIR: stateDir },
+    });
+    return JSON.parse(run.stdout.split('\n')[0]).tools;
+  } finally {
+    fs.rmSync(stateDir, { recursive: true, force: true });
+  }
 }
 
 describe("the fake Claude CLI's system/init tools are the recorded ones", () => {

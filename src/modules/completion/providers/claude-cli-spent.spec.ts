@@ -28,10 +28,15 @@ describe('ClaudeCliProvider keeps what a turn spent whenever a result line was p
   });
 
   it('on an unusable session_id', async () => {
-    const stdout = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'ksi-spent-')), 'result.jsonl');
-    const usage = { input_tokens: 5, output_tokens: 7, cache_read_input_tokens: 3, cache_creation_input_tokens: 2 };
-    fs.writeFileSync(stdout, `${JSON.stringify({ type: 'result', subtype: 'success', is_error: false, result: 'hi', session_id: '../elsewhere', total_cost_usd: 0.25, usage, num_turns: 1, duration_api_ms: 7 })}\n`);
-    const outcome = await provider.run(turn({ REPLAY_STDOUT: stdout }), new AbortController().signal, quiet);
-    expect(outcome).toMatchObject({ ok: false, code: 'invalid_output', cost: { cost_usd: 0.25, usage, num_turns: 1, duration_api_ms: 7 } });
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ksi-spent-'));
+    try {
+      const stdout = path.join(dir, 'result.jsonl');
+      const usage = { input_tokens: 5, output_tokens: 7, cache_read_input_tokens: 3, cache_creation_input_tokens: 2 };
+      fs.writeFileSync(stdout, `${JSON.stringify({ type: 'result', subtype: 'success', is_error: false, result: 'hi', session_id: '../elsewhere', total_cost_usd: 0.25, usage, num_turns: 1, duration_api_ms: 7 })}\n`);
+      const outcome = await provider.run(turn({ REPLAY_STDOUT: stdout }), new AbortController().signal, quiet);
+      expect(outcome).toMatchObject({ ok: false, code: 'invalid_output', cost: { cost_usd: 0.25, usage, num_turns: 1, duration_api_ms: 7 } });
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
