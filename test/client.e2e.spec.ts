@@ -3,7 +3,7 @@ import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { KsiClient, KsiConnectionError, KsiEventError, KsiIdentityError, KsiTimeoutError } from '../libs/client/src';
-import { useDaemon } from './support/daemon-process';
+import { eventually, useDaemon } from './support/daemon-process';
 
 describe('KsiClient against the real daemon', () => {
   const { client: connected } = useDaemon();
@@ -142,6 +142,26 @@ describe('KsiClient failure modes', () => {
     const results = await Promise.allSettled([client.sendEvent('a:b'), client.sendEvent('c:d')]);
     expect(results.map((r) => r.status)).toEqual(['rejected', 'rejected']);
     for (const result of results) expect((result as PromiseRejectedResult).reason).toBeInstanceOf(KsiConnectionError);
+    server.close();
+  });
+
+  it('close() while connecting leaves no connection behind; the next call connects again', async () => {
+    const accepted: net.Socket[] = [];
+    const socketPath = path.join(dir, 'closing.sock');
+    const server = net.createServer((socket) => {
+      accepted.push(socket);
+      socket.on('data', () => socket.write(`${JSON.stringify({ event: 'system:health', data: { status: 'healthy' }, correlation_id: `${client.correlationPrefix}-1` })}\n`));
+    });
+    await new Promise<void>((resolve) => server.listen(socketPath, resolve));
+    const client = new KsiClient({ socketPath, timeoutMs: 5_000 });
+    const connecting = client.connect();
+    await client.close();
+    await expect(connecting).rejects.toThrow(new KsiConnectionError('Client closed', socketPath));
+    expect(client.connected).toBe(false);
+    await eventually(() => accepted.length === 1 && accepted[0].readableEnded, 5_000, 'the peer saw the connection end');
+    expect(await client.sendEvent('system:health')).toEqual({ status: 'healthy' });
+    expect(accepted).toHaveLength(2);
+    await client.close();
     server.close();
   });
 

@@ -69,6 +69,8 @@ export class KsiClient {
   private identity?: { agentId: string; token: string };
   /** The daemon refused `identity` on a reconnect: every call fails with this from then on. */
   private identityLost?: KsiIdentityError;
+  /** Counts close() calls: a connection that was being opened when one came is closed, not kept. */
+  private closes = 0;
 
   constructor(options: KsiClientOptions = {}) {
     this.socketPath = options.socketPath ?? defaultSocketPath();
@@ -97,15 +99,20 @@ export class KsiClient {
   }
 
   private async open(): Promise<void> {
+    const closes = this.closes;
     const socket = await this.dial();
     const identity = this.identity;
-    if (identity) {
+    if (identity && this.closes === closes) {
       try {
         await this.identifyAgain(socket, identity);
       } catch (error) {
         socket.destroy();
         throw error;
       }
+    }
+    if (this.closes !== closes) {
+      socket.destroy();
+      throw new KsiConnectionError('Client closed', this.socketPath);
     }
     if (socket.destroyed) throw new KsiConnectionError(`Connection to the KSI daemon at ${this.socketPath} was closed`, this.socketPath);
     this.socket = socket;
@@ -141,7 +148,10 @@ export class KsiClient {
     });
   }
 
+  /** Ends the connection, and one being opened (connect, or a call reconnecting): the next call connects again. */
   async close(): Promise<void> {
+    this.closes++;
+    await this.connecting?.catch(() => undefined);
     const socket = this.socket;
     if (!socket) return;
     this.socket = undefined;
