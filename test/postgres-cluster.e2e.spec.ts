@@ -628,6 +628,14 @@ async function answeringFromMemory(cluster: TestCluster, client: KsiClient): Pro
       const askedAgain = await eventually(async () => (await pending()).find((approval) => approval.approval_id !== asked.approval_id), 20_000, 'the turn asking node-1 for approval');
       expect(await pending()).toEqual([askedAgain]);
       expect(await b.sendSingle('approval:get', { approval_id: asked.approval_id })).toMatchObject({ status: 'withdrawn', reason: expect.stringContaining('node-0') });
+      const withdrawal = await eventually(async () => {
+        const { events } = await b.sendSingle('monitor:get_events', { patterns: ['approval:decided'], limit: 1000 });
+        const decided = events.map(({ data }) => data as { approval_id: string | null }).filter((data) => data.approval_id === asked.approval_id);
+        return decided.length > 0 && decided;
+      }, 10_000, 'the withdrawal in the event log');
+      expect(withdrawal).toEqual([
+        expect.objectContaining({ decision: 'deny', decided_by: 'withdrawn', reason: expect.stringContaining('node-0') }),
+      ]);
       await b.sendSingle('approval:decide', { approval_id: askedAgain.approval_id, decision: 'allow' });
       await eventually(() => results.length === 4, 30_000, 'the tool turn and the next one answered on the live node');
       expect(results.map((result) => result.in_reply_to.prompt)).toEqual(['first turn', decidedElsewhere, toolTurn, 'after the move']);

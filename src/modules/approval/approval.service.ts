@@ -90,9 +90,21 @@ export class ApprovalService implements OnModuleInit, OnModuleDestroy {
   @Listens(agentAdopted)
   async closeElsewhere({ agent_id, node_id }: PayloadOf<typeof agentAdopted>): Promise<void> {
     const reason = (askedOn: string) => `Asked on node ${askedOn}, which no longer runs agent ${agent_id}: its turn runs again on node ${node_id}, and asks there`;
-    for (const { approvalId } of await this.repo.closeElsewhere(agent_id, node_id, this.clock.now(), reason)) {
-      this.disarm(approvalId);
-      this.announce(approvalId);
+    const now = this.clock.now();
+    for (const approval of await this.repo.closeElsewhere(agent_id, node_id, now, reason)) {
+      this.disarm(approval.approvalId);
+      this.announce(approval.approvalId);
+      this.bus.emit(approvalDecided, {
+        approval_id: approval.approvalId,
+        agent_id,
+        tool_name: approval.toolName,
+        subject: approval.subject,
+        decision: 'deny',
+        decided_by: 'withdrawn',
+        rule: null,
+        reason: reason(approval.nodeId!),
+        waited_ms: now - approval.requestedAt,
+      });
     }
   }
 

@@ -76,14 +76,14 @@ export const approvalRequested = definePush('approval:requested', {
   payload: approvalRecord,
 });
 export const approvalDecided = defineInternal('approval:decided', {
-  summary: 'A tool call was decided: by a rule, a person, a parent agent or the timeout; with how long it waited',
+  summary: 'A tool call was decided: by a rule, a person, a parent agent or the timeout, or withdrawn; with how long it waited',
   params: z.object({
     approval_id: z.string().nullable().describe('null when a rule decided at once'),
     agent_id: z.string(),
     tool_name: z.string(),
     subject: z.string(),
     decision: z.enum(['allow', 'deny']),
-    decided_by: z.string().describe('rule, operator, agent:<id> or timeout'),
+    decided_by: z.string().describe('rule, operator, agent:<id>, timeout, or withdrawn (the node the call waited on no longer runs its agent)'),
     rule: z.string().nullable().describe('The rule that matched, when a rule decided'),
     reason: z.string().nullable(),
     waited_ms: z.number(),
