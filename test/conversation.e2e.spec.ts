@@ -71,13 +71,19 @@ describe('conversations and locks (real daemon, fake Claude CLI)', () => {
 describe('conversations over more finished turns than one page holds', () => {
   const { daemon, client, send } = useFakeClaudeDaemon();
 
-  it('lists, counts, searches and gets them all', async () => {
+  it('lists, counts, searches, gets and exports them all', async () => {
     const watcher = new CompletionWatcher(client());
     const { request_id } = await send('completion:async', { prompt: 'Copy me, walrus' });
     const { session_id } = (await watcher.end(request_id)).data;
-    // 450 more conversations of one turn each, finishing one after another: the history is read 200 turns at a time.
+    // 450 more finished turns, read 200 at a time: 250 go on the real turn's conversation, 200 start one each.
+    // Three at a time finish in the same millisecond, so a page ends between two of them (turns 200 and 201).
     const [row] = await onDaemonDatabase<Record<string, unknown>>(daemon.varDir, 'SELECT * FROM completion_requests WHERE request_id = ?', [request_id]);
-    const copied: Record<string, string> = { request_id: `'copy-' || n.i`, result_session_id: `'chain-' || n.i`, completed_at: 'completed_at + n.i', seq: '-n.i' };
+    const copied: Record<string, string> = {
+      request_id: `'copy-' || n.i`,
+      result_session_id: `CASE WHEN n.i <= 250 THEN result_session_id ELSE 'chain-' || n.i END`,
+      completed_at: 'completed_at + n.i / 3',
+      seq: '-n.i',
+    };
     const columns = Object.keys(row);
     await onDaemonDatabase(
       daemon.varDir,
@@ -87,17 +93,33 @@ describe('conversations over more finished turns than one page holds', () => {
     );
 
     const list = await send('conversation:list', { limit: 3, sort_by: 'message_count' });
-    expect(list).toMatchObject({ total: 451, limit: 3 });
-    expect(list.conversations).toHaveLength(3);
-    expect(await send('conversation:stats')).toMatchObject({ total_conversations: 451, total_messages: 902 });
+    expect(list).toMatchObject({ total: 201, limit: 3 });
+    expect(list.conversations.map((c: { message_count: number }) => c.message_count)).toEqual([502, 2, 2]);
+    expect(list.conversations[0]).toMatchObject({ root_session_id: session_id, session_id });
+    expect(await send('conversation:stats')).toMatchObject({ total_conversations: 201, total_messages: 902 });
+
     const found = await send('conversation:search', { query: 'WALRUS', limit: 2 });
-    expect(found).toMatchObject({ total_conversations: 451 });
-    expect(found.results).toHaveLength(2);
-    expect(found.results[0]).toMatchObject({ match_count: 2 });
-    const last = await send('conversation:get', { session_id: 'chain-450' });
-    expect(last).toMatchObject({ root_session_id: 'chain-450', total: 2 });
-    expect(last.messages.map((message: { content: string }) => message.content)).toEqual(['Copy me, walrus', 'echo: Copy me, walrus']);
-    expect((await send('conversation:get', { session_id })).total).toBe(2);
+    expect(found).toMatchObject({ total_conversations: 201 });
+    expect(found.results.map((r: { match_count: number; matches: unknown[] }) => [r.match_count, r.matches.length])).toEqual([[502, 10], [2, 2]]);
+    expect(found.results[0].root_session_id).toBe(session_id);
+
+    const one = await send('conversation:get', { session_id: 'chain-450' });
+    expect(one).toMatchObject({ root_session_id: 'chain-450', total: 2 });
+    expect(one.messages.map((message: { content: string }) => message.content)).toEqual(['Copy me, walrus', 'echo: Copy me, walrus']);
+    const tail = await send('conversation:get', { session_id, offset: 499, limit: 10 });
+    expect(tail).toMatchObject({ total: 502, offset: 499 });
+    expect(tail.messages.map((message: { type: string }) => message.type)).toEqual(['claude', 'user', 'claude']);
+
+    const exported = await send('conversation:export', { session_id, format: 'json' });
+    const text = fs.readFileSync(exported.export_path, 'utf8');
+    const parsed = JSON.parse(text);
+    expect(exported).toMatchObject({ message_count: 502, size_bytes: Buffer.byteLength(text) });
+    expect(parsed).toMatchObject({ session_id, total_messages: 502 });
+    expect(parsed.messages).toHaveLength(502);
+    // Written a message at a time, the same text as the whole object stringified.
+    expect(text).toBe(JSON.stringify(parsed, null, 2));
+    const markdown = await send('conversation:export', { session_id: 'chain-450', format: 'markdown' });
+    expect(fs.readFileSync(markdown.export_path, 'utf8')).toMatch(/^# Conversation chain-450\n\n2 messages, exported \S+\n\n### \S+ - \S+\n\nCopy me, walrus\n\n---\n\n### \S+ - Claude\n\necho: Copy me, walrus\n\n---\n$/);
   });
 });
 

@@ -95,6 +95,7 @@ const finishedTurn = (requests = 'completion_requests r') => `SELECT COALESCE(l.
   FROM ${requests} LEFT JOIN session_links l ON l.session_id = r.result_session_id
   WHERE r.status = 'completed' AND r.result_session_id IS NOT NULL AND (r.completed_at, r.seq) > (@completedAt, @seq)`;
 const FINISHED_TURN_PAGE = 'ORDER BY r.completed_at, r.seq LIMIT @limit';
+const OF_CHAIN = '(r.result_session_id = @root OR r.result_session_id IN (SELECT session_id FROM session_links WHERE root_session_id = @root))';
 
 const statements = {
   // SQLite has one writer; PostgreSQL's nodes insert at once, so its order comes from a sequence.
@@ -213,15 +214,15 @@ const statements = {
      ON CONFLICT (session_id) DO NOTHING`,
   ),
   rootOf: sql('SELECT root_session_id FROM session_links WHERE session_id = ?'),
-  // Without statistics SQLite would rather search the status index and sort every finished turn for each page.
+  // Without statistics SQLite would rather search the status index and sort every finished turn for each page (here and below).
   finishedTurns: sql(
     `${finishedTurn('completion_requests r INDEXED BY idx_completion_requests_finished')} ${FINISHED_TURN_PAGE}`,
     `${finishedTurn()} ${FINISHED_TURN_PAGE}`,
   ),
-  // The root itself or a session linked to it: both found through indexes, not by reading every finished turn.
+  // The root itself or a session linked to it, both found through the index of the sessions turns returned.
   finishedTurnsOf: sql(
-    `${finishedTurn()} AND (r.result_session_id = @root OR r.result_session_id IN (SELECT session_id FROM session_links WHERE root_session_id = @root))
-     ${FINISHED_TURN_PAGE}`,
+    `${finishedTurn('completion_requests r INDEXED BY idx_completion_requests_result_session')} AND ${OF_CHAIN} ${FINISHED_TURN_PAGE}`,
+    `${finishedTurn()} AND ${OF_CHAIN} ${FINISHED_TURN_PAGE}`,
   ),
   newestOf: sql(
     `SELECT l.session_id FROM session_links l WHERE l.root_session_id = ? ORDER BY ${newestFirst.sqlite} LIMIT 1`,

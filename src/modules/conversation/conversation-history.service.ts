@@ -32,8 +32,9 @@ const MATCHES_SHOWN = 10;
  * Conversations read back from the finished completions in the database, every node's: a node's
  * response logs hold only the turns it ran, and any node answers for the whole cluster. A
  * conversation is a session chain (a resume that returned another session links it to the one it
- * resumed), so any session of the chain finds the whole conversation. Lists and searches go through
- * the turns a page at a time and keep only what they answer with.
+ * resumed), so any session of the chain finds the whole conversation. Every read goes through the
+ * turns a page at a time and keeps at most a small summary per conversation and the messages it
+ * answers with: never the history's text.
  */
 @Injectable()
 export class ConversationHistory {
@@ -58,48 +59,73 @@ export class ConversationHistory {
     return [...summaries.values()].map(({ senders, ...summary }) => ({ ...summary, participants: [...new Set([...senders, 'Claude'])] }));
   }
 
-  /** The messages of the conversation `sessionId` belongs to, oldest first. */
-  async messages(sessionId: string): Promise<{ root: string; messages: ConversationMessage[] }> {
+  /** The messages `offset` to `offset + limit` of the conversation `sessionId` belongs to (oldest first), and how many it has. */
+  async page(sessionId: string, offset: number, limit: number): Promise<{ root: string; messages: ConversationMessage[]; total: number }> {
     let root: string | undefined;
     const messages: ConversationMessage[] = [];
+    let total = 0;
     for await (const turn of this.turns(sessionId)) {
       root = turn.root;
-      messages.push(...toMessages(turn));
+      for (const message of toMessages(turn)) if (total++ >= offset && messages.length < limit) messages.push(message);
     }
     if (root === undefined) throw new EventError('not_found', `Conversation not found: ${sessionId} (no finished turn on any node returned this session or another of its chain)`);
-    return { root, messages };
+    return { root, messages, total };
   }
 
-  async search(query: string): Promise<ConversationMatches[]> {
+  /** The `limit` conversations with the most messages containing `query` (case-insensitive), ties in the order they began; and how many match. */
+  async search(query: string, limit: number): Promise<{ results: ConversationMatches[]; total: number }> {
     const needle = query.toLowerCase();
-    const found = new Map<string, ConversationMatches>();
+    const matching = (turn: Turn) => toMessages(turn).filter((message) => message.content.toLowerCase().includes(needle));
+    // First each conversation's count and newest session; then the matches of those shown only, read again.
+    const counts = new Map<string, { matches: number; session: string }>();
     for await (const turn of this.turns()) {
-      const matches = toMessages(turn).filter((message) => message.content.toLowerCase().includes(needle));
-      const result = found.get(turn.root);
-      if (result) result.session_id = turn.session;
-      if (matches.length === 0) continue;
-      if (!result) {
-        found.set(turn.root, { session_id: turn.session, root_session_id: turn.root, matches: matches.slice(0, MATCHES_SHOWN), match_count: matches.length });
-        continue;
-      }
-      result.matches.push(...matches.slice(0, MATCHES_SHOWN - result.matches.length));
-      result.match_count += matches.length;
+      const count = counts.get(turn.root);
+      if (count) {
+        count.matches += matching(turn).length;
+        count.session = turn.session;
+      } else counts.set(turn.root, { matches: matching(turn).length, session: turn.session });
     }
-    return [...found.values()].sort((a, b) => b.match_count - a.match_count);
+    const ranked = [...counts].filter(([, { matches }]) => matches > 0).sort(([, a], [, b]) => b.matches - a.matches);
+    const results: ConversationMatches[] = [];
+    for (const [root, { matches, session }] of ranked.slice(0, limit)) {
+      const shown: ConversationMessage[] = [];
+      for await (const turn of this.turns(root)) {
+        shown.push(...matching(turn));
+        if (shown.length >= MATCHES_SHOWN) break;
+      }
+      results.push({ session_id: session, root_session_id: root, matches: shown.slice(0, MATCHES_SHOWN), match_count: matches });
+    }
+    return { results, total: ranked.length };
   }
 
+  /** Written a page at a time; the messages counted first are those written, should the conversation go on meanwhile. */
   async export(sessionId: string, format: 'markdown' | 'json'): Promise<ExportedConversation> {
-    const { root, messages } = await this.messages(sessionId);
+    const { root, total } = await this.page(sessionId, 0, 0);
     const dir = path.join(this.config.varDir, 'state', 'exports');
     fs.mkdirSync(dir, { recursive: true });
-    const stamp = new Date().toISOString().replace(/[:.]/g, '-');
-    const file = path.join(dir, `conversation_${root}_${stamp}.${format === 'json' ? 'json' : 'md'}`);
-    const text =
-      format === 'json'
-        ? JSON.stringify({ session_id: root, exported_at: new Date().toISOString(), total_messages: messages.length, messages }, null, 2)
-        : [`# Conversation ${root}`, '', `${messages.length} messages, exported ${new Date().toISOString()}`, '', ...messages.map((m) => `### ${m.timestamp} - ${m.sender}\n\n${m.content}\n\n---\n`)].join('\n');
-    fs.writeFileSync(file, text);
-    return { export_path: file, message_count: messages.length, size_bytes: Buffer.byteLength(text) };
+    const exportedAt = new Date().toISOString();
+    const file = path.join(dir, `conversation_${root}_${exportedAt.replace(/[:.]/g, '-')}.${format === 'json' ? 'json' : 'md'}`);
+    const text = format === 'json' ? jsonExport(root, exportedAt, total) : markdownExport(root, exportedAt, total);
+    const fd = fs.openSync(file, 'w');
+    let bytes = 0;
+    const write = (chunk: string) => {
+      fs.writeFileSync(fd, chunk);
+      bytes += Buffer.byteLength(chunk);
+    };
+    try {
+      write(text.head);
+      let written = 0;
+      for await (const turn of this.turns(sessionId)) {
+        const messages = toMessages(turn).slice(0, total - written);
+        write(messages.map((message, index) => text.message(message, written + index)).join(''));
+        written += messages.length;
+        if (written === total) break;
+      }
+      write(text.tail);
+    } finally {
+      fs.closeSync(fd);
+    }
+    return { export_path: file, message_count: total, size_bytes: bytes };
   }
 
   /** Every finished turn in the order they finished, a page at a time; with `sessionId`, only those of the chain it belongs to. */
@@ -111,6 +137,28 @@ export class ConversationHistory {
       after = page.next;
     } while (after);
   }
+}
+
+/** An export in pieces: what comes before the messages, each message (the nth), what comes after. */
+interface ExportText {
+  head: string;
+  message: (message: ConversationMessage, index: number) => string;
+  tail: string;
+}
+
+/** What JSON.stringify({ session_id, exported_at, total_messages, messages }, null, 2) writes, a message at a time. */
+function jsonExport(root: string, exportedAt: string, total: number): ExportText {
+  const head = `{\n  "session_id": ${JSON.stringify(root)},\n  "exported_at": ${JSON.stringify(exportedAt)},\n  "total_messages": ${total},\n  "messages": [`;
+  const indented = (message: ConversationMessage) => JSON.stringify(message, null, 2).replace(/\n/g, '\n    ');
+  return { head, message: (message, index) => `${index === 0 ? '' : ','}\n    ${indented(message)}`, tail: total === 0 ? ']\n}' : '\n  ]\n}' };
+}
+
+function markdownExport(root: string, exportedAt: string, total: number): ExportText {
+  return {
+    head: `# Conversation ${root}\n\n${total} messages, exported ${exportedAt}\n`,
+    message: (m) => `\n### ${m.timestamp} - ${m.sender}\n\n${m.content}\n\n---\n`,
+    tail: '',
+  };
 }
 
 function toTurn({ root_session_id, session_id, result: { ksi, response } }: HandlerResult<typeof completionFinishedTurns>['turns'][number]): Turn {

@@ -36,14 +36,14 @@ export class ConversationHandlers {
 
   @Handles(conversationSearch)
   async search({ query, limit }: ParamsOut<typeof conversationSearch>): Promise<HandlerResult<typeof conversationSearch>> {
-    const results = await this.history.search(query);
-    return { query, results: results.slice(0, limit), total_conversations: results.length };
+    const { results, total } = await this.history.search(query, limit);
+    return { query, results, total_conversations: total };
   }
 
   @Handles(conversationGet)
   async get({ session_id, limit, offset }: ParamsOut<typeof conversationGet>): Promise<HandlerResult<typeof conversationGet>> {
-    const { root, messages } = await this.history.messages(session_id);
-    return { session_id, root_session_id: root, messages: messages.slice(offset, offset + limit), total: messages.length, offset, limit };
+    const { root, messages, total } = await this.history.page(session_id, offset, limit);
+    return { session_id, root_session_id: root, messages, total, offset, limit };
   }
 
   @Handles(conversationExport)
