@@ -165,6 +165,40 @@ describe('KsiClient failure modes', () => {
     server.close();
   });
 
+  it('close() while identifying again with a daemon that does not answer ends at once; a call right after a close() not awaited connects again', async () => {
+    const connections: net.Socket[] = [];
+    const socketPath = path.join(dir, 'identifying.sock');
+    // The first and third connections answer; the second, as a hung daemon, does not.
+    const server = net.createServer((socket) => {
+      const answers = connections.push(socket) !== 2;
+      let buffered = '';
+      socket.on('data', (chunk) => {
+        buffered += chunk.toString();
+        for (let end = buffered.indexOf('\n'); end >= 0; end = buffered.indexOf('\n')) {
+          const { event, data, correlation_id } = JSON.parse(buffered.slice(0, end));
+          buffered = buffered.slice(end + 1);
+          const result = event === 'system:identify' ? { identified: true, agent_id: data.agent_id } : { status: 'healthy' };
+          if (answers) socket.write(`${JSON.stringify({ event, data: result, correlation_id })}\n`);
+        }
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(socketPath, resolve));
+    const client = new KsiClient({ socketPath, timeoutMs: 120_000 });
+    expect(await client.sendEvent('system:identify', { agent_id: 'a1', token: 't' })).toMatchObject({ identified: true });
+    connections[0].destroy();
+    await eventually(() => !client.connected, 5_000, 'the client saw its connection end');
+    const call = client.sendEvent('system:health');
+    await eventually(() => connections.length === 2, 5_000, 'the client reconnecting');
+    // Longer than the test's own timeout: only close() can end the identify.
+    await client.close();
+    await expect(call).rejects.toThrow(new KsiConnectionError('Client closed', socketPath));
+    void client.close();
+    expect(await client.sendEvent('system:health')).toEqual({ status: 'healthy' });
+    expect(connections).toHaveLength(3);
+    await client.close();
+    server.close();
+  });
+
   it('delivers pushed lines to subscribers whose event name or glob matches', async () => {
     const { socketPath, server } = await peer('push.sock', (socket) => {
       socket.write(`${JSON.stringify({ event: 'completion:progress', data: { n: 1 }, timestamp: 1, push: true })}\n`);

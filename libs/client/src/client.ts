@@ -59,7 +59,10 @@ export class KsiClient {
   readonly socketPath: string;
   readonly timeoutMs: number;
   private socket?: net.Socket;
-  private connecting?: Promise<void>;
+  /** The open under way, and the close() count it began after: a later close() ends it. */
+  private connecting?: { closes: number; done: Promise<void> };
+  /** A connection dialled and identifying again, not yet the client's. */
+  private opening?: net.Socket;
   private readonly pending = new Map<string, Pending>();
   private readonly subscribers = new Set<{ matches: (event: string) => boolean; handler: PushHandler }>();
   private readonly closeListeners = new Set<() => void>();
@@ -94,26 +97,41 @@ export class KsiClient {
   connect(): Promise<void> {
     if (this.identityLost) return Promise.reject(this.identityLost);
     if (this.connected) return Promise.resolve();
-    this.connecting ??= this.open().finally(() => (this.connecting = undefined));
-    return this.connecting;
+    if (this.connecting?.closes !== this.closes) {
+      const attempt = {
+        closes: this.closes,
+        done: this.open(this.closes).finally(() => {
+          if (this.connecting === attempt) this.connecting = undefined;
+        }),
+      };
+      this.connecting = attempt;
+    }
+    return this.connecting.done;
   }
 
-  private async open(): Promise<void> {
-    const closes = this.closes;
+  /** Opens a connection for the client, unless close() is called before it is done (`closes`: the count of them when it began). */
+  private async open(closes: number): Promise<void> {
     const socket = await this.dial();
+    const unlessClosed = () => {
+      if (this.closes === closes) return;
+      socket.destroy();
+      throw new KsiConnectionError('Client closed', this.socketPath);
+    };
+    unlessClosed();
     const identity = this.identity;
-    if (identity && this.closes === closes) {
+    if (identity) {
+      this.opening = socket;
       try {
         await this.identifyAgain(socket, identity);
       } catch (error) {
         socket.destroy();
+        unlessClosed();
         throw error;
+      } finally {
+        if (this.opening === socket) this.opening = undefined;
       }
     }
-    if (this.closes !== closes) {
-      socket.destroy();
-      throw new KsiConnectionError('Client closed', this.socketPath);
-    }
+    unlessClosed();
     if (socket.destroyed) throw new KsiConnectionError(`Connection to the KSI daemon at ${this.socketPath} was closed`, this.socketPath);
     this.socket = socket;
   }
@@ -151,10 +169,13 @@ export class KsiClient {
   /** Ends the connection, and one being opened (connect, or a call reconnecting): the next call connects again. */
   async close(): Promise<void> {
     this.closes++;
-    await this.connecting?.catch(() => undefined);
+    // Its identify fails at once: a daemon that does not answer would hold close() for the whole timeout.
+    this.opening?.destroy();
+    const connecting = this.connecting?.done;
     const socket = this.socket;
-    if (!socket) return;
     this.socket = undefined;
+    await connecting?.catch(() => undefined);
+    if (!socket) return;
     await new Promise<void>((resolve) => {
       // A daemon that is frozen (stopped, hung) never closes its end: drop the connection after a grace.
       const drop = setTimeout(() => socket.destroy(), CLOSE_GRACE_MS);
