@@ -627,7 +627,7 @@ async function answeringFromMemory(cluster: TestCluster, client: KsiClient): Pro
       // Run again on node-1, the turn asks through node-1's bridge; what node-0's call waited for is withdrawn.
       const askedAgain = await eventually(async () => (await pending()).find((approval) => approval.approval_id !== asked.approval_id), 20_000, 'the turn asking node-1 for approval');
       expect(await pending()).toEqual([askedAgain]);
-      expect(await b.sendSingle('approval:get', { approval_id: asked.approval_id })).toMatchObject({ status: 'withdrawn', reason: expect.stringContaining('node-0') });
+      expect(await b.sendSingle('approval:get', { approval_id: asked.approval_id })).toMatchObject({ status: 'withdrawn', decided_by: 'withdrawn', reason: expect.stringContaining('node-0') });
       const withdrawal = await eventually(async () => {
         const { events } = await b.sendSingle('monitor:get_events', { patterns: ['approval:decided'], limit: 1000 });
         const decided = events.map(({ data }) => data as { approval_id: string | null }).filter((data) => data.approval_id === asked.approval_id);

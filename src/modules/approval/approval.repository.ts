@@ -26,7 +26,7 @@ const statements = {
      WHERE approval_id = @approvalId AND status = 'pending'`,
   ),
   answered: sql('UPDATE approvals SET answered_at = ? WHERE approval_id = ? AND answered_at IS NULL'),
-  withdraw: sql(`UPDATE approvals SET status = 'withdrawn', reason = @reason, decided_at = @now WHERE approval_id = @approvalId AND status = 'pending'`),
+  withdraw: sql(`UPDATE approvals SET status = 'withdrawn', reason = @reason, decided_by = 'withdrawn', decided_at = @now WHERE approval_id = @approvalId AND status = 'pending'`),
   rulesOf: sql('SELECT agent_id AS "agentId", subject, decision, created_at AS "createdAt" FROM approval_rules WHERE agent_id = ?'),
   addRule: sql(
     `INSERT INTO approval_rules (agent_id, subject, decision, created_at) VALUES (@agentId, @subject, @decision, @createdAt)

@@ -312,7 +312,7 @@ export class ApprovalService implements OnModuleInit, OnModuleDestroy {
 function answerOf(approval: Approval): ApprovalAnswer {
   if (approval.status === 'allowed') return { behavior: 'allow', updatedInput: JSON.parse(approval.input) as Record<string, unknown> };
   // Timed out or withdrawn: the reason says why.
-  const by = approval.decidedBy === null || approval.decidedBy === 'timeout' ? '' : ` by ${approval.decidedBy}`;
+  const by = approval.decidedBy === null || approval.decidedBy === 'timeout' || approval.decidedBy === 'withdrawn' ? '' : ` by ${approval.decidedBy}`;
   return { behavior: 'deny', message: `${approval.toolName} was denied${by}${approval.reason ? `: ${approval.reason}` : ''}` };
 }
 

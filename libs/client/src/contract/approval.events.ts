@@ -20,7 +20,7 @@ export const approvalRecord = z.object({
     .enum(APPROVAL_STATUSES)
     .describe('expired: nobody decided before its timeout, so it was denied; withdrawn: the call that asked went with its node (the agent moved), and its turn asks again where it runs now'),
   reason: z.string().nullable().describe('Why it was decided so, as the decider said'),
-  decided_by: z.string().nullable().describe('operator, agent:<id> (a parent agent) or timeout'),
+  decided_by: z.string().nullable().describe('operator, agent:<id> (a parent agent), timeout or withdrawn'),
   remember: z.boolean().describe('The decision became a rule for this agent'),
   requested_at: z.number().describe('Epoch seconds'),
   timeout_at: z.number().describe('Undecided by then (epoch seconds), it is denied'),
