@@ -57,6 +57,31 @@ const cluster = postgresCluster();
     expect(await storage.column(all)).toEqual(['after']);
   });
 
+  it('writes aside the queue: a queued write does not wait for a transaction aside, which commits whole or not at all', async () => {
+    // The test holds an advisory lock the job aside waits for: its transaction stays open until the lock is let go.
+    const gate = new Client({ connectionString: (pool as unknown as { options: { connectionString: string } }).options.connectionString });
+    await gate.connect();
+    await gate.query('SELECT pg_advisory_lock(4242)');
+    const aside = storage.writeAside(async (tx) => {
+      await tx.run(insert, ['aside']);
+      await tx.get(sql('SELECT pg_advisory_xact_lock(4242)'));
+      return 'done';
+    });
+    expect(await storage.write((tx) => tx.run(insert, ['queued']))).toBe(1);
+    expect(await storage.column(all)).toEqual(['queued']);
+    await gate.query('SELECT pg_advisory_unlock(4242)');
+    await gate.end();
+    expect(await aside).toBe('done');
+    expect((await storage.column<string>(all)).sort()).toEqual(['aside', 'queued']);
+
+    const failing = storage.writeAside(async (tx) => {
+      await tx.run(insert, ['undone']);
+      await tx.run(insert, ['aside']);
+    });
+    await expect(failing).rejects.toThrow(/duplicate key/);
+    expect((await storage.column<string>(all)).sort()).toEqual(['aside', 'queued']);
+  });
+
   it('runs a job exclusively: a second node asking while the first runs it is turned away, and may run it after', async () => {
     const other = new PostgresStorage(pool, 'other node');
     let release!: () => void;

@@ -7,7 +7,7 @@ import { PostgresNodeClaim } from './postgres-node-claim';
 import { PRESENCE_UNAVAILABLE, PostgresPresence } from './postgres-presence';
 import { PostgresSignals } from './postgres-signals';
 import type { SqlParams, SqlStatement } from './sql-statement';
-import { Storage, type PendingWrite, type SqlSession, type WriteOutcome } from './storage';
+import { Storage, type PendingWrite, type SqlSession, type WriteJob, type WriteOutcome } from './storage';
 
 type Queryable = Pick<Pool, 'query'> | PoolClient;
 
@@ -176,6 +176,29 @@ export class PostgresStorage extends Storage {
 
   run(statement: SqlStatement, params?: SqlParams): Promise<number> {
     return this.reads.run(statement, params);
+  }
+
+  /** On a pooled connection: the presence connection is for writes that another node's must not pass (see PostgresPresence). */
+  async writeAside<T>(job: WriteJob<T>): Promise<T> {
+    let client: PoolClient;
+    try {
+      client = await this.pool.connect();
+    } catch (error) {
+      throw this.storageFailure(error);
+    }
+    let broken: Error | undefined;
+    try {
+      await client.query('BEGIN');
+      const value = await job(new PostgresSession(() => client, (error) => error));
+      await commit(client);
+      return value;
+    } catch (error) {
+      await client.query('ROLLBACK').catch((rollbackFailed: Error) => (broken = rollbackFailed));
+      throw this.storageFailure(error);
+    } finally {
+      // A connection whose rollback failed is in an unknown state: closed, not given back.
+      client.release(broken);
+    }
   }
 
   protected enqueue(write: Pick<PendingWrite, 'job' | 'row'>): Promise<unknown> {

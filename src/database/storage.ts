@@ -77,6 +77,13 @@ export abstract class Storage implements SqlSession {
     return this.enqueue({ job }) as Promise<T>;
   }
 
+  /**
+   * Runs `job` in a transaction of its own beside the write queue, not in it: for writes whose order
+   * against the others does not matter (the event log's rows, written in batches of hundreds), so
+   * that the queue's writes do not wait behind them. SQLite has one writer: there it is `write`.
+   */
+  abstract writeAside<T>(job: WriteJob<T>): Promise<T>;
+
   /** One row through `write.one`, queued like any write; resolves once committed. */
   writeRow<Row extends object>(write: RowWrite<Row>, row: Row): Promise<void> {
     return this.enqueue({ job: (tx) => tx.run(write.one, row), row: { write: write as RowWrite<unknown>, value: row } }) as Promise<void>;

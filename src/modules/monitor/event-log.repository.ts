@@ -106,8 +106,9 @@ const AFTER_LAST_ID = Number.MAX_SAFE_INTEGER;
 
 /**
  * Every query of `event_log`. Reads go through Storage. Writes on SQLite go to the writer thread
- * (its own connection, off the daemon's thread); on PostgreSQL, each batch is one transaction through
- * Storage. Either way writes are carried out in the order they were asked.
+ * (its own connection, off the daemon's thread); on PostgreSQL, each batch is one transaction beside
+ * Storage's write queue (writeAside), so that no write waits behind hundreds of rows of the log. Either
+ * way writes are carried out in the order they were asked.
  */
 @Injectable()
 export class EventLogRepository {
@@ -146,7 +147,7 @@ export class EventLogRepository {
   insert(rows: unknown[]): Promise<number> {
     if (this.onThread) return this.thread.call({ op: 'insert', rows });
     return this.written(async () => {
-      const count = await this.storage.write(async (tx) => {
+      const count = await this.storage.writeAside(async (tx) => {
         const step = ROWS_PER_INSERT * VALUES_PER_ROW;
         for (let start = 0; start < rows.length; start += step) {
           const chunk = rows.slice(start, start + step);
