@@ -425,7 +425,7 @@ async function answeringFromMemory(cluster: TestCluster, client: KsiClient): Pro
       const second = await heartbeat();
       await eventually(async () => (await heartbeat()) > second, 10_000, 'another heartbeat');
       await a.sendSingle('cluster:nodes', {});
-      const recorded = async (name: string) => Number((await db.query<{ n: string }>('SELECT COUNT(*) AS n FROM event_log WHERE event_name = $1', [name])).rows[0].n);
+      const recorded = async (name: string) => Number((await db.query<{ n: string }>('SELECT COUNT(*) AS n FROM event_log WHERE (meta)::json ->> 3 = $1', [name])).rows[0].n);
       await eventually(async () => (await recorded('cluster:nodes')) === 1, 10_000, 'the client’s cluster:nodes recorded');
       expect(await recorded('completion:running_by_node')).toBe(1);
     } finally {

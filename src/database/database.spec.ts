@@ -45,7 +45,8 @@ describe('database (real SQLite files)', () => {
 
   it('the compact event log keeps the rows logged before it, readable by the same column names, and never reuses an id', async () => {
     const file = path.join(dir, 'upgrade.db');
-    const before = migrations.filter((migration) => migration.name !== 'CompactEventLog1764040000000');
+    const compactedAt = migrations.findIndex((migration) => migration.name === 'CompactEventLog1764040000000');
+    const before = migrations.slice(0, compactedAt);
     const old = new DataSource({ type: 'better-sqlite3', database: file, migrations: before, migrationsRun: true });
     await old.initialize();
     await old.query(
@@ -53,15 +54,22 @@ describe('database (real SQLite files)', () => {
     );
     await old.query(`DELETE FROM event_log WHERE event_id = 'e-2'`);
     await old.destroy();
-    const upgraded = new DataSource({ type: 'better-sqlite3', database: file, migrations, migrationsRun: true });
-    await upgraded.initialize();
-    const rows = await upgraded.query('SELECT event_id, parent_id, correlation_id, event_name, timestamp, client_id, agent_id, session_id, source, outcome, duration_ms, data FROM event_log');
-    await upgraded.query(`INSERT INTO event_log (timestamp, meta, data) VALUES (1700000002, '["e-3"]', '{}')`);
-    const [next] = await upgraded.query(`SELECT id FROM event_log WHERE event_id = 'e-3'`);
-    await upgraded.destroy();
-    expect(next.id).toBe(3);
+    const compact = new DataSource({ type: 'better-sqlite3', database: file, migrations: migrations.slice(0, compactedAt + 1), migrationsRun: true });
+    await compact.initialize();
+    const rows = await compact.query('SELECT event_id, parent_id, correlation_id, event_name, timestamp, client_id, agent_id, session_id, source, outcome, duration_ms, data FROM event_log');
+    await compact.destroy();
     expect(rows).toEqual([
       { event_id: 'e-1', parent_id: null, correlation_id: 'cid', event_name: 'state:set', timestamp: 1700000000.5, client_id: 'client-1', agent_id: null, session_id: 'sess', source: 'external', outcome: 'ok', duration_ms: 0.25, data: '{"key":"k"}' },
+    ]);
+    // Its columns dropped later (the queries read meta), the row stays, and ids go on.
+    const upgraded = new DataSource({ type: 'better-sqlite3', database: file, migrations, migrationsRun: true });
+    await upgraded.initialize();
+    await upgraded.query(`INSERT INTO event_log (timestamp, meta, data) VALUES (1700000002, '["e-3"]', '{}')`);
+    const kept = await upgraded.query(`SELECT id, meta ->> 0 AS event_id, meta ->> 9 AS duration_ms, data FROM event_log ORDER BY id`);
+    await upgraded.destroy();
+    expect(kept).toEqual([
+      { id: 1, event_id: 'e-1', duration_ms: 0.25, data: '{"key":"k"}' },
+      { id: 3, event_id: 'e-3', duration_ms: null, data: '{}' },
     ]);
   });
 

@@ -20,7 +20,6 @@ export interface ExportRow {
 
 interface Table {
   name: string;
-  /** Stored columns; generated ones (the event log's) are computed again on import. */
   columns: string[];
   /** `id` for tables numbered by the database: read in that order, and the counter moved past it on import. */
   serial: boolean;
@@ -38,10 +37,10 @@ function tables(): Table[] {
   return ENTITIES.map((entity) => {
     const name = storage.tables.find((table) => table.target === entity)!.name!;
     const columns = storage.columns.filter((column) => column.target === entity);
-    const stored = columns.filter((column) => !column.options.generatedType).map((column) => column.options.name ?? column.propertyName);
+    const names = columns.map((column) => column.options.name ?? column.propertyName);
     const primary = columns.filter((column) => column.options.primary).map((column) => column.options.name ?? column.propertyName);
     const serial = storage.generations.some((generation) => generation.target === entity && generation.propertyName === 'id');
-    return { name, columns: stored, serial, orderBy: primary.map(quoted).join(', ') };
+    return { name, columns: names, serial, orderBy: primary.map(quoted).join(', ') };
   });
 }
 

@@ -2,16 +2,13 @@ import { Injectable } from '@nestjs/common';
 import { sql, type SqlStatement } from '../../database/sql-statement';
 import { Storage } from '../../database/storage';
 import { globPattern } from '../../database/glob-pattern';
-import { NODE_META_INDEX, type EventLogEntry } from './event-log.entity';
+import { EVENT_META, NODE_META_INDEX, type EventLogEntry, type EventMeta } from './event-log.entity';
 import { VALUES_PER_ROW } from './event-log.protocol';
 import { DELETE_BEFORE_TEXT, DELETE_THROUGH_TEXT, insertRowsText, LAST_ID_TEXT, ROWS_PER_DELETE, ROWS_PER_INSERT } from './event-log.sql';
 import { EventLogWriterThread } from './event-log.writer-thread';
 
 /** An event as read back: its data is JSON text. */
-export type StoredEvent = Pick<
-  EventLogEntry,
-  'eventId' | 'parentId' | 'correlationId' | 'eventName' | 'timestamp' | 'clientId' | 'agentId' | 'sessionId' | 'source' | 'outcome' | 'durationMs' | 'data'
-> & { nodeId: string | null };
+export type StoredEvent = Pick<EventLogEntry, 'timestamp' | 'data'> & EventMeta;
 
 /** Which events to read; a filter left undefined matches every event. */
 export interface EventSelection {
@@ -26,9 +23,21 @@ export interface EventSelection {
   newestFirst: boolean;
 }
 
-/** The node is read out of `meta` when asked for, not as a column: only reads pay for it. */
-const SELECTED = (nodeOfMeta: string) => `event_id AS "eventId", parent_id AS "parentId", correlation_id AS "correlationId", event_name AS "eventName",
-  timestamp, client_id AS "clientId", agent_id AS "agentId", session_id AS "sessionId", source, outcome, duration_ms AS "durationMs", ${nodeOfMeta} AS "nodeId", data`;
+/**
+ * The event log with the values of `meta` as columns, read out of it by the queries that name them
+ * (both engines put the expressions in the outer query): the table itself has none, so inserts
+ * compute nothing. PostgreSQL's `json` extracts without converting the whole array as jsonb would.
+ */
+const META_COLUMNS: [name: string, index: number][] = [...EVENT_META.map((name, index): [string, number] => [name, index]), ['node_id', NODE_META_INDEX]];
+const eventsReading = (value: (index: number, name: string) => string) =>
+  `(SELECT id, timestamp, data, ${META_COLUMNS.map(([name, index]) => `${value(index, name)} AS ${name}`).join(', ')} FROM event_log) AS events`;
+const EVENTS = {
+  sqlite: eventsReading((index) => `meta ->> ${index}`),
+  postgres: eventsReading((index, name) => (name === 'duration_ms' ? `((meta)::json ->> ${index})::double precision` : `(meta)::json ->> ${index}`)),
+};
+
+const SELECTED = `event_id AS "eventId", parent_id AS "parentId", correlation_id AS "correlationId", event_name AS "eventName",
+  timestamp, client_id AS "clientId", agent_id AS "agentId", session_id AS "sessionId", source, outcome, duration_ms AS "durationMs", node_id AS "nodeId", data`;
 
 /**
  * A statement per shape of selection: whether it has patterns, since, until, and its direction. The
@@ -46,12 +55,12 @@ function selectionStatement(patterns: boolean, since: boolean, until: boolean, n
     '(correlation_id = @correlationId OR @correlationId IS NULL)',
     `id ${newestFirst ? '<' : '>'} ${cursor}`,
   ];
-  const text = (matchPatterns: string, cursor: string, nodeOfMeta: string) =>
-    `SELECT id, ${SELECTED(nodeOfMeta)} FROM event_log WHERE ${clauses(matchPatterns, cursor).join(' AND ')} ORDER BY id ${newestFirst ? 'DESC' : 'ASC'} LIMIT @rows`;
+  const text = (events: string, matchPatterns: string, cursor: string) =>
+    `SELECT id, ${SELECTED} FROM ${events} WHERE ${clauses(matchPatterns, cursor).join(' AND ')} ORDER BY id ${newestFirst ? 'DESC' : 'ASC'} LIMIT @rows`;
   return sql(
-    text('EXISTS (SELECT 1 FROM json_each(@patterns) WHERE event_name GLOB json_each.value)', '@cursor', `meta ->> ${NODE_META_INDEX}`),
+    text(EVENTS.sqlite, 'EXISTS (SELECT 1 FROM json_each(@patterns) WHERE event_name GLOB json_each.value)', '@cursor'),
     // Patterns as POSIX regular expressions (globPattern); the cursor may pass an int4 id's range.
-    text('EXISTS (SELECT 1 FROM jsonb_array_elements_text(@patterns::jsonb) AS p(pattern) WHERE event_name ~ p.pattern)', '@cursor::bigint', `(meta)::jsonb ->> ${NODE_META_INDEX}`),
+    text(EVENTS.postgres, 'EXISTS (SELECT 1 FROM jsonb_array_elements_text(@patterns::jsonb) AS p(pattern) WHERE event_name ~ p.pattern)', '@cursor::bigint'),
   );
 }
 
@@ -95,7 +104,10 @@ const statements = {
     `(SELECT id, timestamp, meta, data FROM event_log WHERE id > @after::bigint ORDER BY id LIMIT @rows)
      UNION ALL (SELECT id, timestamp, meta, data FROM event_log WHERE id = ANY(SELECT jsonb_array_elements_text(@gaps::jsonb)::bigint)) ORDER BY id`,
   ),
-  correlationStats: sql('SELECT COUNT(DISTINCT correlation_id) AS correlations, COUNT(*) AS events, MIN(timestamp) AS oldest FROM event_log'),
+  correlationStats: sql(
+    `SELECT COUNT(DISTINCT correlation_id) AS correlations, COUNT(*) AS events, MIN(timestamp) AS oldest FROM ${EVENTS.sqlite}`,
+    `SELECT COUNT(DISTINCT correlation_id) AS correlations, COUNT(*) AS events, MIN(timestamp) AS oldest FROM ${EVENTS.postgres}`,
+  ),
   lastId: sql(LAST_ID_TEXT),
   deleteBefore: sql(DELETE_BEFORE_TEXT),
   deleteThrough: sql(DELETE_THROUGH_TEXT),

@@ -23,6 +23,7 @@ import { ApprovalNode1764170000000 } from './1764170000000-approval-node';
 import { CompletionResultSession1764180000000 } from '../both/1764180000000-completion-result-session';
 import { StateExpiryIndex1764190000000 } from '../both/1764190000000-state-expiry-index';
 import { FinishedTurnsIndex1764200000000 } from '../both/1764200000000-finished-turns-index';
+import { EventLogWithoutGeneratedColumns1764210000000 } from './1764210000000-event-log-without-generated-columns';
 
 /** Every migration, oldest first; run at start (the daemon never uses `synchronize`). */
 export const sqliteMigrations = [
@@ -51,4 +52,5 @@ export const sqliteMigrations = [
   CompletionResultSession1764180000000,
   StateExpiryIndex1764190000000,
   FinishedTurnsIndex1764200000000,
+  EventLogWithoutGeneratedColumns1764210000000,
 ];
