@@ -13,6 +13,8 @@ const WAIT_MS = 250;
  * its write.
  */
 const IDLE_TRANSACTION_FLOOR_MS = 5_000;
+/** See IDLE_TRANSACTION_FLOOR_MS: for every connection of a node that writes in transactions. */
+export const idleTransactionTimeoutMs = (ttlMs: number): number => Math.max(ttlMs, IDLE_TRANSACTION_FLOOR_MS);
 /** The code of the error writes fail with when the presence cannot be taken (see PostgresStorage's unavailable codes). */
 export const PRESENCE_UNAVAILABLE = 'KSI_PRESENCE';
 
@@ -25,8 +27,8 @@ export const PRESENCE_UNAVAILABLE = 'KSI_PRESENCE';
  * finds a node waiting. A holder that does not yield within two TTLs (paused, its session alive) has
  * its session ended, and with it any write of its still open; it trusts its memory only within half
  * a TTL of its last look (by both the monotonic and the wall clock), which it will not have had.
- * Since every write runs on a presence connection, no write of another node can land once a node
- * holds the lock exclusively.
+ * Since every write runs on a presence connection (but the event log's, which no memory holds: see
+ * Storage.writeAside), no write of another node can land once a node holds the lock exclusively.
  */
 export class PostgresPresence {
   private client?: Client;
@@ -105,7 +107,7 @@ export class PostgresPresence {
       // touched from every other node until it woke; the server ends it instead, by which time the
       // node's leases have ended too. KSI's transactions wait on nothing but the database. A SET, not
       // a startup parameter, which poolers such as PgBouncer refuse.
-      await client.query(`SET idle_in_transaction_session_timeout = ${Math.max(this.ttlMs, IDLE_TRANSACTION_FLOOR_MS)}`);
+      await client.query(`SET idle_in_transaction_session_timeout = ${idleTransactionTimeoutMs(this.ttlMs)}`);
       await this.takeShared(client);
     } catch (error) {
       await client.end().catch(() => undefined);

@@ -4,7 +4,7 @@ import { STORAGE_FULL, STORAGE_UNAVAILABLE } from '../../libs/client/src';
 import { systemClock, type Clock } from '../common/clock';
 import { EventError } from '../events/event-error';
 import { PostgresNodeClaim } from './postgres-node-claim';
-import { PRESENCE_UNAVAILABLE, PostgresPresence } from './postgres-presence';
+import { idleTransactionTimeoutMs, PRESENCE_UNAVAILABLE, PostgresPresence } from './postgres-presence';
 import { PostgresSignals } from './postgres-signals';
 import type { SqlParams, SqlStatement } from './sql-statement';
 import { Storage, type PendingWrite, type SqlSession, type WriteJob, type WriteOutcome } from './storage';
@@ -178,7 +178,11 @@ export class PostgresStorage extends Storage {
     return this.reads.run(statement, params);
   }
 
-  /** On a pooled connection: the presence connection is for writes that another node's must not pass (see PostgresPresence). */
+  /**
+   * On a pooled connection: the presence connection is for the writes a node alone may answer from
+   * memory (see PostgresPresence). Like those, a transaction left open (its node paused) is ended by
+   * the server, rather than holding back vacuum and schema changes for as long as the pause lasts.
+   */
   async writeAside<T>(job: WriteJob<T>): Promise<T> {
     let client: PoolClient;
     try {
@@ -188,9 +192,10 @@ export class PostgresStorage extends Storage {
     }
     let broken: Error | undefined;
     try {
-      await client.query('BEGIN');
+      await client.query(`BEGIN; SET LOCAL idle_in_transaction_session_timeout = ${idleTransactionTimeoutMs(this.leaseTtlMs)}`);
       const value = await job(new PostgresSession(() => client, (error) => error));
       await commit(client);
+      this.storageFault = undefined;
       return value;
     } catch (error) {
       await client.query('ROLLBACK').catch((rollbackFailed: Error) => (broken = rollbackFailed));

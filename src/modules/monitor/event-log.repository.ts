@@ -124,7 +124,7 @@ const AFTER_LAST_ID = Number.MAX_SAFE_INTEGER;
  */
 @Injectable()
 export class EventLogRepository {
-  /** PostgreSQL: settles when every write asked so far is committed (Storage commits in order). */
+  /** PostgreSQL: settles when every write asked so far is carried out (see written). */
   private lastWrite: Promise<unknown> = Promise.resolve();
   private closedForGood = false;
 
@@ -203,8 +203,8 @@ export class EventLogRepository {
   deleteAll(): Promise<number> {
     if (this.onThread) return this.thread.call({ op: 'delete_all' });
     return this.written(async () => {
-      // Read in the write queue: after the rows asked to be written before.
-      const [lastId] = await this.storage.write((tx) => tx.column<number | null>(statements.lastId));
+      // The rows asked to be written before are committed by now (see written).
+      const [lastId] = await this.storage.column<number | null>(statements.lastId);
       return lastId === null ? 0 : this.deleteInChunks(statements.deleteThrough, lastId);
     });
   }
@@ -252,10 +252,11 @@ export class EventLogRepository {
     }
   }
 
+  /** PostgreSQL: starts `start` once every write asked before it is done, so the log keeps its order. */
   private written<T>(start: () => Promise<T>): Promise<T> {
     if (this.closedForGood) return Promise.reject(new Error('the event log is closed: the daemon is stopping'));
-    const write = start();
-    this.lastWrite = Promise.all([this.lastWrite, write.catch(() => undefined)]);
+    const write = this.lastWrite.then(start);
+    this.lastWrite = write.catch(() => undefined);
     return write;
   }
 }
