@@ -149,6 +149,7 @@ describe('KsiClient failure modes', () => {
     const accepted: net.Socket[] = [];
     const socketPath = path.join(dir, 'closing.sock');
     const server = net.createServer((socket) => {
+      socket.on('error', () => undefined);
       accepted.push(socket);
       socket.on('data', () => socket.write(`${JSON.stringify({ event: 'system:health', data: { status: 'healthy' }, correlation_id: `${client.correlationPrefix}-1` })}\n`));
     });
@@ -165,11 +166,13 @@ describe('KsiClient failure modes', () => {
     server.close();
   });
 
-  it('close() while identifying again with a daemon that does not answer ends at once; a call right after a close() not awaited connects again', async () => {
+  it('close() while identifying again with a daemon that does not answer ends at once; a call right after a close() not awaited goes out on a new connection', async () => {
     const connections: net.Socket[] = [];
     const socketPath = path.join(dir, 'identifying.sock');
     // The first and third connections answer; the second, as a hung daemon, does not.
     const server = net.createServer((socket) => {
+      // A connection the client drops mid-request ends in ECONNRESET here.
+      socket.on('error', () => undefined);
       const answers = connections.push(socket) !== 2;
       let buffered = '';
       socket.on('data', (chunk) => {
@@ -192,9 +195,14 @@ describe('KsiClient failure modes', () => {
     // Longer than the test's own timeout: only close() can end the identify.
     await client.close();
     await expect(call).rejects.toThrow(new KsiConnectionError('Client closed', socketPath));
+    expect(await client.sendEvent('system:health')).toEqual({ status: 'healthy' });
+    // The connection closing is not the new one's: the call on the new one is answered.
+    let closings = 0;
+    client.onClose(() => closings++);
     void client.close();
     expect(await client.sendEvent('system:health')).toEqual({ status: 'healthy' });
-    expect(connections).toHaveLength(3);
+    expect(connections).toHaveLength(4);
+    await eventually(() => closings === 1, 5_000, 'the closed connection told to onClose');
     await client.close();
     server.close();
   });

@@ -35,6 +35,8 @@ type UndefinedEvent<N extends string> = N extends KsiEventName ? never : N;
 
 interface Pending {
   event: string;
+  /** The connection the request went out on: only its closing fails the request. */
+  socket: net.Socket;
   resolve: (reply: KsiReply | KsiErrorReply) => void;
   reject: (error: Error) => void;
   timer?: NodeJS.Timeout;
@@ -50,6 +52,22 @@ export function defaultSocketPath(env: NodeJS.ProcessEnv = process.env): string 
 /** How long close() waits for the daemon to close its end of the connection. */
 const CLOSE_GRACE_MS = 1_000;
 
+/** Ends `socket`; resolves once it is closed, or after CLOSE_GRACE_MS with it cut off (a frozen daemon never closes its end). */
+function ended(socket: net.Socket): Promise<void> {
+  if (socket.closed) return Promise.resolve();
+  return new Promise((resolve) => {
+    const drop = setTimeout(() => {
+      socket.destroy();
+      resolve();
+    }, CLOSE_GRACE_MS);
+    socket.once('close', () => {
+      clearTimeout(drop);
+      resolve();
+    });
+    socket.end();
+  });
+}
+
 /**
  * A promise-based NDJSON client for the KSI daemon, usable from any Node program. Results are typed by
  * the event's definition; an application error (`{error, code}`, see isErrorResult) can come back in a
@@ -63,6 +81,8 @@ export class KsiClient {
   private connecting?: { closes: number; done: Promise<void> };
   /** A connection dialled and identifying again, not yet the client's. */
   private opening?: net.Socket;
+  /** Connections that were the client's: their closing is told to onClose's listeners. */
+  private readonly adopted = new WeakSet<net.Socket>();
   private readonly pending = new Map<string, Pending>();
   private readonly subscribers = new Set<{ matches: (event: string) => boolean; handler: PushHandler }>();
   private readonly closeListeners = new Set<() => void>();
@@ -134,6 +154,7 @@ export class KsiClient {
     unlessClosed();
     if (socket.destroyed) throw new KsiConnectionError(`Connection to the KSI daemon at ${this.socketPath} was closed`, this.socketPath);
     this.socket = socket;
+    this.adopted.add(socket);
   }
 
   private async identifyAgain(socket: net.Socket, { agentId, token }: { agentId: string; token: string }): Promise<void> {
@@ -160,8 +181,8 @@ export class KsiClient {
       socket.once('error', (error: NodeJS.ErrnoException) => reject(unreachable(this.socketPath, error)));
       socket.once('close', () => {
         if (this.socket === socket) this.socket = undefined;
-        this.failPending(new KsiConnectionError(`Connection to the KSI daemon at ${this.socketPath} was closed`, this.socketPath));
-        for (const listener of this.closeListeners) listener();
+        this.failPending(socket, new KsiConnectionError(`Connection to the KSI daemon at ${this.socketPath} was closed`, this.socketPath));
+        if (this.adopted.has(socket)) for (const listener of this.closeListeners) listener();
       });
     });
   }
@@ -174,18 +195,8 @@ export class KsiClient {
     const connecting = this.connecting?.done;
     const socket = this.socket;
     this.socket = undefined;
-    await connecting?.catch(() => undefined);
-    if (!socket) return;
-    await new Promise<void>((resolve) => {
-      // A daemon that is frozen (stopped, hung) never closes its end: drop the connection after a grace.
-      const drop = setTimeout(() => socket.destroy(), CLOSE_GRACE_MS);
-      socket.once('close', () => {
-        clearTimeout(drop);
-        resolve();
-      });
-      socket.end();
-    });
-    this.failPending(new KsiConnectionError('Client closed', this.socketPath));
+    if (socket) this.failPending(socket, new KsiConnectionError('Client closed', this.socketPath));
+    await Promise.all([socket && ended(socket), connecting?.catch(() => undefined)]);
   }
 
   /** Sends one request and resolves with the whole reply line (request-level errors included). */
@@ -203,7 +214,7 @@ export class KsiClient {
   private exchange(socket: net.Socket, event: string, data: Data, timeoutMs: number): Promise<KsiReply | KsiErrorReply> {
     const correlationId = `${this.correlationPrefix}-${++this.sequence}`;
     return new Promise((resolve, reject) => {
-      const entry: Pending = { event, resolve, reject };
+      const entry: Pending = { event, socket, resolve, reject };
       if (timeoutMs > 0) {
         entry.timer = setTimeout(() => {
           this.pending.delete(correlationId);
@@ -358,8 +369,9 @@ export class KsiClient {
     }
   }
 
-  private failPending(error: Error): void {
+  private failPending(socket: net.Socket, error: Error): void {
     for (const [id, pending] of this.pending) {
+      if (pending.socket !== socket) continue;
       this.pending.delete(id);
       clearTimeout(pending.timer);
       pending.reject(error);
