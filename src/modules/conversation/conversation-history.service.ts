@@ -98,7 +98,10 @@ export class ConversationHistory {
     return { results, total: ranked.length };
   }
 
-  /** Written a page at a time; the messages counted first are those written, should the conversation go on meanwhile. */
+  /**
+   * Written a page at a time, under a temporary name until complete: a read that fails midway leaves
+   * no half file. The messages counted first are those written, should the conversation go on meanwhile.
+   */
   async export(sessionId: string, format: 'markdown' | 'json'): Promise<ExportedConversation> {
     const { root, total } = await this.page(sessionId, 0, 0);
     const dir = path.join(this.config.varDir, 'state', 'exports');
@@ -106,24 +109,31 @@ export class ConversationHistory {
     const exportedAt = new Date().toISOString();
     const file = path.join(dir, `conversation_${root}_${exportedAt.replace(/[:.]/g, '-')}.${format === 'json' ? 'json' : 'md'}`);
     const text = format === 'json' ? jsonExport(root, exportedAt, total) : markdownExport(root, exportedAt, total);
-    const fd = fs.openSync(file, 'w');
+    const partial = `${file}.part`;
+    const fd = fs.openSync(partial, 'w');
     let bytes = 0;
     const write = (chunk: string) => {
       fs.writeFileSync(fd, chunk);
       bytes += Buffer.byteLength(chunk);
     };
     try {
-      write(text.head);
-      let written = 0;
-      for await (const turn of this.turns(sessionId)) {
-        const messages = toMessages(turn).slice(0, total - written);
-        write(messages.map((message, index) => text.message(message, written + index)).join(''));
-        written += messages.length;
-        if (written === total) break;
+      try {
+        write(text.head);
+        let written = 0;
+        for await (const turn of this.turns(sessionId)) {
+          const messages = toMessages(turn).slice(0, total - written);
+          write(messages.map((message, index) => text.message(message, written + index)).join(''));
+          written += messages.length;
+          if (written === total) break;
+        }
+        write(text.tail);
+      } finally {
+        fs.closeSync(fd);
       }
-      write(text.tail);
-    } finally {
-      fs.closeSync(fd);
+      fs.renameSync(partial, file);
+    } catch (error) {
+      fs.rmSync(partial, { force: true });
+      throw error;
     }
     return { export_path: file, message_count: total, size_bytes: bytes };
   }
