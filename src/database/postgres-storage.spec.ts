@@ -1,4 +1,5 @@
 import { Client, Pool } from 'pg';
+import { eventually } from '../../test/support/daemon-process';
 import { postgresCluster } from '../../test/support/test-database';
 import { postgresTypes } from './postgres-connection';
 import { PostgresStorage } from './postgres-storage';
@@ -80,6 +81,23 @@ const cluster = postgresCluster();
     });
     await expect(failing).rejects.toThrow(/duplicate key/);
     expect((await storage.column<string>(all)).sort()).toEqual(['aside', 'queued']);
+  });
+
+  it('a write aside whose session the server ends fails with storage_unavailable, and nothing fails outside it', async () => {
+    const gate = new Client({ connectionString: (pool as unknown as { options: { connectionString: string } }).options.connectionString });
+    await gate.connect();
+    await gate.query('SELECT pg_advisory_lock(4343)');
+    let backend: number | undefined;
+    const aside = storage.writeAside(async (tx) => {
+      [backend] = await tx.column<number>(sql('SELECT pg_backend_pid()'));
+      await tx.get(sql('SELECT pg_advisory_xact_lock(4343)'));
+    });
+    const pid = await eventually(() => backend, 10_000, 'the write aside waiting');
+    await gate.query('SELECT pg_terminate_backend($1)', [pid]);
+    await expect(aside).rejects.toMatchObject({ code: 'storage_unavailable' });
+    await gate.end();
+    // The ended connection is not given back to the pool: the next write aside commits.
+    expect(await storage.writeAside((tx) => tx.run(insert, ['after']))).toBe(1);
   });
 
   it('runs a job exclusively: a second node asking while the first runs it is turned away, and may run it after', async () => {

@@ -143,23 +143,17 @@ export class PostgresStorage extends Storage {
     await this.nodeClaim?.close();
   }
 
-  async exclusively<T>(name: string, job: () => Promise<T>): Promise<T | undefined> {
-    let client: PoolClient;
-    try {
-      client = await this.pool.connect();
-    } catch (error) {
-      throw this.storageFailure(error);
-    }
-    let locked = false;
-    let broken: Error | undefined;
-    try {
-      locked = (await client.query<{ locked: boolean }>('SELECT pg_try_advisory_lock(hashtext($1)) AS locked', [name])).rows[0].locked;
-      return locked ? await job() : undefined;
-    } finally {
-      if (locked) await client.query('SELECT pg_advisory_unlock(hashtext($1))', [name]).catch((error: Error) => (broken = error));
-      // A connection whose unlock failed may still hold the lock: it is closed, not given back.
-      client.release(broken);
-    }
+  exclusively<T>(name: string, job: () => Promise<T>): Promise<T | undefined> {
+    return this.onPooledClient(async (client, markBroken) => {
+      let locked = false;
+      try {
+        locked = (await client.query<{ locked: boolean }>('SELECT pg_try_advisory_lock(hashtext($1)) AS locked', [name])).rows[0].locked;
+        return locked ? await job() : undefined;
+      } finally {
+        // A connection whose unlock failed may still hold the lock: it is closed, not given back.
+        if (locked) await client.query('SELECT pg_advisory_unlock(hashtext($1))', [name]).catch(markBroken);
+      }
+    });
   }
 
   all<R>(statement: SqlStatement, params?: SqlParams): Promise<R[]> {
@@ -183,7 +177,28 @@ export class PostgresStorage extends Storage {
    * memory (see PostgresPresence). Like those, a transaction left open (its node paused) is ended by
    * the server, rather than holding back vacuum and schema changes for as long as the pause lasts.
    */
-  async writeAside<T>(job: WriteJob<T>): Promise<T> {
+  writeAside<T>(job: WriteJob<T>): Promise<T> {
+    return this.onPooledClient(async (client, markBroken) => {
+      try {
+        await client.query(`BEGIN; SET LOCAL idle_in_transaction_session_timeout = ${idleTransactionTimeoutMs(this.leaseTtlMs)}`);
+        const value = await job(new PostgresSession(() => client, (error) => error));
+        await commit(client);
+        return value;
+      } catch (error) {
+        // A connection whose rollback failed is in an unknown state: closed, not given back.
+        await client.query('ROLLBACK').catch(markBroken);
+        throw this.storageFailure(error);
+      }
+    });
+  }
+
+  /**
+   * Runs `work` on a connection of the pool and gives it back, or closes it when `work` marked it
+   * broken or the server ended its session meanwhile. pg-pool listens for a connection's errors only
+   * while it is idle: without a listener here, a session ended while checked out (a restart of the
+   * server, the idle-transaction timeout of a paused node) would be an uncaught error.
+   */
+  private async onPooledClient<T>(work: (client: PoolClient, markBroken: (error: Error) => void) => Promise<T>): Promise<T> {
     let client: PoolClient;
     try {
       client = await this.pool.connect();
@@ -191,17 +206,14 @@ export class PostgresStorage extends Storage {
       throw this.storageFailure(error);
     }
     let broken: Error | undefined;
+    const markBroken = (error: Error) => {
+      broken ??= error;
+    };
+    client.on('error', markBroken);
     try {
-      await client.query(`BEGIN; SET LOCAL idle_in_transaction_session_timeout = ${idleTransactionTimeoutMs(this.leaseTtlMs)}`);
-      const value = await job(new PostgresSession(() => client, (error) => error));
-      await commit(client);
-      this.storageFault = undefined;
-      return value;
-    } catch (error) {
-      await client.query('ROLLBACK').catch((rollbackFailed: Error) => (broken = rollbackFailed));
-      throw this.storageFailure(error);
+      return await work(client, markBroken);
     } finally {
-      // A connection whose rollback failed is in an unknown state: closed, not given back.
+      client.off('error', markBroken);
       client.release(broken);
     }
   }
