@@ -1,4 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
+import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import {
@@ -109,8 +110,9 @@ export class ConversationHistory {
     const exportedAt = new Date().toISOString();
     const file = path.join(dir, `conversation_${root}_${exportedAt.replace(/[:.]/g, '-')}.${format === 'json' ? 'json' : 'md'}`);
     const text = format === 'json' ? jsonExport(root, exportedAt, total) : markdownExport(root, exportedAt, total);
-    const partial = `${file}.part`;
-    const fd = fs.openSync(partial, 'w');
+    // Its own: two exports of one conversation in the same millisecond would share the final name.
+    const partial = `${file}.${randomBytes(4).toString('hex')}.part`;
+    const fd = fs.openSync(partial, 'wx');
     let bytes = 0;
     const write = (chunk: string) => {
       fs.writeFileSync(fd, chunk);
