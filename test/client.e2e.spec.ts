@@ -120,6 +120,33 @@ describe('KsiClient failure modes', () => {
       server.listen(socketPath, () => resolve({ socketPath, server }));
     });
 
+  /**
+   * A daemon stand-in that answers each request line (system:identify as identified, anything else as
+   * healthy) on the connections `answers` picks by their number (1 for the first), and is silent on the
+   * others; `connections` holds every connection accepted.
+   */
+  const answeringPeer = async (name: string, answers: (connection: number) => boolean = () => true) => {
+    const connections: net.Socket[] = [];
+    const socketPath = path.join(dir, name);
+    const server = net.createServer((socket) => {
+      // A connection the client drops mid-request ends in ECONNRESET here.
+      socket.on('error', () => undefined);
+      const answering = answers(connections.push(socket));
+      let buffered = '';
+      socket.on('data', (chunk) => {
+        buffered += chunk.toString();
+        for (let end = buffered.indexOf('\n'); end >= 0; end = buffered.indexOf('\n')) {
+          const { event, data, correlation_id } = JSON.parse(buffered.slice(0, end));
+          buffered = buffered.slice(end + 1);
+          const result = event === 'system:identify' ? { identified: true, agent_id: data.agent_id } : { status: 'healthy' };
+          if (answering) socket.write(`${JSON.stringify({ event, data: result, correlation_id })}\n`);
+        }
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(socketPath, resolve));
+    return { socketPath, server, connections };
+  };
+
   it('rejects with KsiConnectionError and says how to start the daemon when nothing listens', async () => {
     const client = new KsiClient({ socketPath: path.join(dir, 'missing.sock') });
     const error = await client.sendEvent('system:health').catch((e: unknown) => e);
@@ -146,14 +173,7 @@ describe('KsiClient failure modes', () => {
   });
 
   it('close() while connecting leaves no connection behind; the next call connects again', async () => {
-    const accepted: net.Socket[] = [];
-    const socketPath = path.join(dir, 'closing.sock');
-    const server = net.createServer((socket) => {
-      socket.on('error', () => undefined);
-      accepted.push(socket);
-      socket.on('data', () => socket.write(`${JSON.stringify({ event: 'system:health', data: { status: 'healthy' }, correlation_id: `${client.correlationPrefix}-1` })}\n`));
-    });
-    await new Promise<void>((resolve) => server.listen(socketPath, resolve));
+    const { socketPath, server, connections: accepted } = await answeringPeer('closing.sock');
     const client = new KsiClient({ socketPath, timeoutMs: 5_000 });
     const connecting = client.connect();
     await client.close();
@@ -167,25 +187,8 @@ describe('KsiClient failure modes', () => {
   });
 
   it('close() while identifying again with a daemon that does not answer ends at once; a call right after a close() not awaited goes out on a new connection', async () => {
-    const connections: net.Socket[] = [];
-    const socketPath = path.join(dir, 'identifying.sock');
-    // The first and third connections answer; the second, as a hung daemon, does not.
-    const server = net.createServer((socket) => {
-      // A connection the client drops mid-request ends in ECONNRESET here.
-      socket.on('error', () => undefined);
-      const answers = connections.push(socket) !== 2;
-      let buffered = '';
-      socket.on('data', (chunk) => {
-        buffered += chunk.toString();
-        for (let end = buffered.indexOf('\n'); end >= 0; end = buffered.indexOf('\n')) {
-          const { event, data, correlation_id } = JSON.parse(buffered.slice(0, end));
-          buffered = buffered.slice(end + 1);
-          const result = event === 'system:identify' ? { identified: true, agent_id: data.agent_id } : { status: 'healthy' };
-          if (answers) socket.write(`${JSON.stringify({ event, data: result, correlation_id })}\n`);
-        }
-      });
-    });
-    await new Promise<void>((resolve) => server.listen(socketPath, resolve));
+    // The second connection, as a hung daemon, does not answer.
+    const { socketPath, server, connections } = await answeringPeer('identifying.sock', (connection) => connection !== 2);
     const client = new KsiClient({ socketPath, timeoutMs: 120_000 });
     expect(await client.sendEvent('system:identify', { agent_id: 'a1', token: 't' })).toMatchObject({ identified: true });
     connections[0].destroy();

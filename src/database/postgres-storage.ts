@@ -177,7 +177,7 @@ export class PostgresStorage extends Storage {
    * memory (see PostgresPresence). Like those, a transaction left open (its node paused) is ended by
    * the server, rather than holding back vacuum and schema changes for as long as the pause lasts.
    */
-  writeAside<T>(job: WriteJob<T>): Promise<T> {
+  override writeAside<T>(job: WriteJob<T>): Promise<T> {
     return this.onPooledClient(async (client, markBroken) => {
       try {
         await client.query(`BEGIN; SET LOCAL idle_in_transaction_session_timeout = ${idleTransactionTimeoutMs(this.leaseTtlMs)}`);

@@ -93,10 +93,6 @@ export class SqliteStorage extends Storage {
     return Promise.resolve(prepared.run(...bound(params)).changes);
   }
 
-  writeAside<T>(job: WriteJob<T>): Promise<T> {
-    return this.write(job);
-  }
-
   protected enqueue(write: Pick<PendingWrite, 'job' | 'row'>): Promise<unknown> {
     return new Promise((resolve, reject) => {
       this.pending.push({ ...write, resolve, reject });

@@ -82,7 +82,9 @@ export abstract class Storage implements SqlSession {
    * against the others does not matter (the event log's rows, written in batches of hundreds), so
    * that the queue's writes do not wait behind them. SQLite has one writer: there it is `write`.
    */
-  abstract writeAside<T>(job: WriteJob<T>): Promise<T>;
+  writeAside<T>(job: WriteJob<T>): Promise<T> {
+    return this.write(job);
+  }
 
   /** One row through `write.one`, queued like any write; resolves once committed. */
   writeRow<Row extends object>(write: RowWrite<Row>, row: Row): Promise<void> {

@@ -36,6 +36,8 @@ const EVENTS = {
   postgres: eventsReading((index, name) => (name === 'duration_ms' ? `((meta)::json ->> ${index})::double precision` : `(meta)::json ->> ${index}`)),
 };
 
+const correlationStatsOf = (events: string) => `SELECT COUNT(DISTINCT correlation_id) AS correlations, COUNT(*) AS events, MIN(timestamp) AS oldest FROM ${events}`;
+
 const SELECTED = `event_id AS "eventId", parent_id AS "parentId", correlation_id AS "correlationId", event_name AS "eventName",
   timestamp, client_id AS "clientId", agent_id AS "agentId", session_id AS "sessionId", source, outcome, duration_ms AS "durationMs", node_id AS "nodeId", data`;
 
@@ -104,10 +106,7 @@ const statements = {
     `(SELECT id, timestamp, meta, data FROM event_log WHERE id > @after::bigint ORDER BY id LIMIT @rows)
      UNION ALL (SELECT id, timestamp, meta, data FROM event_log WHERE id = ANY(SELECT jsonb_array_elements_text(@gaps::jsonb)::bigint)) ORDER BY id`,
   ),
-  correlationStats: sql(
-    `SELECT COUNT(DISTINCT correlation_id) AS correlations, COUNT(*) AS events, MIN(timestamp) AS oldest FROM ${EVENTS.sqlite}`,
-    `SELECT COUNT(DISTINCT correlation_id) AS correlations, COUNT(*) AS events, MIN(timestamp) AS oldest FROM ${EVENTS.postgres}`,
-  ),
+  correlationStats: sql(correlationStatsOf(EVENTS.sqlite), correlationStatsOf(EVENTS.postgres)),
   lastId: sql(LAST_ID_TEXT),
   deleteBefore: sql(DELETE_BEFORE_TEXT),
   deleteThrough: sql(DELETE_THROUGH_TEXT),
