@@ -13,8 +13,11 @@ import {
 } from '../../libs/client/src';
 import type { EventContext } from './event-context';
 
-/** Itself; itself or an agent it spawned; only an agent it spawned (managing it). */
-export type AgentScope = 'self' | 'self_or_child' | 'child';
+/**
+ * Itself; itself or an agent it spawned; only an agent it spawned (managing it); an agent it sends a
+ * message to, which may become that agent's turn (see the profile's `messaging`).
+ */
+export type AgentScope = 'self' | 'self_or_child' | 'child' | 'recipient';
 
 /** Which agents and namespaces a connection identified as an agent may name; request guards enforce it. */
 export interface AccessRules {

@@ -7,16 +7,36 @@ import type { EventContext } from './event-context';
  */
 export type RequestGuard = (event: string, context: EventContext, data?: unknown) => string | undefined;
 
+/** Says why agent `sender` may not send `recipient` a message (a sentence), or undefined when it may. */
+export type MessagePolicy = (sender: string, recipient: string) => string | undefined;
+
 /**
  * Checks for requests from connections that identified as an agent. Feature modules (permissions)
  * register here; the dispatcher asks before any handler runs and answers `permission_denied`.
+ * Handlers whose recipients are known only once they run (a broadcast, a task given to whichever
+ * agent is idle) ask the message policy themselves.
  */
 @Injectable()
 export class RequestGuards {
   private readonly guards: RequestGuard[] = [];
+  private readonly messagePolicies: MessagePolicy[] = [];
 
   register(guard: RequestGuard): void {
     this.guards.push(guard);
+  }
+
+  registerMessagePolicy(policy: MessagePolicy): void {
+    this.messagePolicies.push(policy);
+  }
+
+  /** Why the request's agent may not message `recipient`; undefined when it may, or when the request is not an identified agent's from the socket. */
+  messageDenial(context: EventContext, recipient: string): string | undefined {
+    if (context.agentId === undefined || context.connection === undefined) return undefined;
+    for (const policy of this.messagePolicies) {
+      const reason = policy(context.agentId, recipient);
+      if (reason) return reason;
+    }
+    return undefined;
   }
 
   deny(event: string, context: EventContext, data?: unknown): string | undefined {

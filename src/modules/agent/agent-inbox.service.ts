@@ -25,11 +25,13 @@ export class AgentInbox {
     return id;
   }
 
-  /** A broadcast is delivered once to every other running agent and is never broadcast again. */
-  async broadcast(message: Record<string, unknown>, sender: string): Promise<{ agents_reached: number; total_agents: number }> {
-    const running = (await this.agents.all()).filter((agent) => agent.status !== 'stopped' && agent.agentId !== sender);
-    for (const agent of running) await this.enqueue(agent.agentId, { ...message, type: 'broadcast', from: sender });
-    return { agents_reached: running.length, total_agents: (await this.agents.all()).length };
+  /** A broadcast is delivered once to every other running agent that accepts the sender's messages, and is never broadcast again. */
+  async broadcast(message: Record<string, unknown>, sender: string, accepts: (agentId: string) => boolean): Promise<{ agents_reached: number; total_agents: number; declined: string[] }> {
+    const everyAgent = await this.agents.all();
+    const running = everyAgent.filter((agent) => agent.status !== 'stopped' && agent.agentId !== sender).map((agent) => agent.agentId);
+    const reached = running.filter(accepts);
+    for (const agentId of reached) await this.enqueue(agentId, { ...message, type: 'broadcast', from: sender });
+    return { agents_reached: reached.length, total_agents: everyAgent.length, declined: running.filter((agentId) => !reached.includes(agentId)) };
   }
 
   /**

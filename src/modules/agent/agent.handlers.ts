@@ -26,6 +26,7 @@ import {
 import type { EventContext } from '../../events/event-context';
 import { EventError } from '../../events/event-error';
 import { Handles } from '../../events/handles.decorator';
+import { RequestGuards } from '../../events/request-guard';
 import { AgentBridges } from './agent-bridges.service';
 import { AgentIdentities } from './agent-identities.service';
 import { AgentInbox } from './agent-inbox.service';
@@ -40,6 +41,7 @@ export class AgentHandlers {
     private readonly records: AgentRecords,
     private readonly identities: AgentIdentities,
     private readonly bridges: AgentBridges,
+    private readonly guards: RequestGuards,
   ) {}
 
   @Handles(agentSpawn, { agentParams: { parent_id: 'self' } })
@@ -109,14 +111,14 @@ export class AgentHandlers {
     return this.records.infoWithCosts(agent_id);
   }
 
-  @Handles(agentSendMessage)
+  @Handles(agentSendMessage, { agentParams: { agent_id: 'recipient' } })
   async send({ agent_id, message }: ParamsOut<typeof agentSendMessage>): Promise<HandlerResult<typeof agentSendMessage>> {
     return { status: 'sent', agent_id, message_id: await this.inboxes.enqueue(agent_id, message) };
   }
 
   @Handles(agentBroadcast, { agentParams: { sender: 'self' } })
   async broadcast({ message, sender }: ParamsOut<typeof agentBroadcast>, context: EventContext): Promise<HandlerResult<typeof agentBroadcast>> {
-    return { status: 'broadcast', ...(await this.inboxes.broadcast(message, context.agentId ?? sender)) };
+    return { status: 'broadcast', ...(await this.inboxes.broadcast(message, context.agentId ?? sender, (agentId) => this.guards.messageDenial(context, agentId) === undefined)) };
   }
 
   @Handles(agentDiscoverPeers, { agentParams: { agent_id: 'self' } })

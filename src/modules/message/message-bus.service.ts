@@ -7,6 +7,7 @@ import { KSI_CONFIG, type KsiConfig } from '../../config/config';
 import { EventBus } from '../../events/event-bus';
 import type { ClientConnection, EventContext } from '../../events/event-context';
 import { EventError } from '../../events/event-error';
+import { RequestGuards } from '../../events/request-guard';
 import { ShutdownHandler } from '../../lifecycle/shutdown-handler.decorator';
 import { DAEMON_LOG } from '../../logging/logger';
 import { BusMessageRepository, type PublishedNote } from './bus-message.repository';
@@ -41,6 +42,7 @@ export class MessageBusService implements OnModuleInit {
     @Inject(KSI_CONFIG) private readonly config: KsiConfig,
     @Inject(DAEMON_LOG) private readonly log: Logger,
     private readonly bus: EventBus,
+    private readonly guards: RequestGuards,
   ) {}
 
   /** Messages published on other nodes sharing the database reach this node's subscribers and agents. */
@@ -94,6 +96,9 @@ export class MessageBusService implements OnModuleInit {
     if (type === 'DIRECT_MESSAGE' || type === 'TASK_ASSIGNMENT') {
       const recipient = to ?? (type === 'TASK_ASSIGNMENT' ? await this.capableAgent(body, context) : undefined);
       if (!recipient) throw new EventError('invalid_params', type === 'TASK_ASSIGNMENT' ? 'No capable agent found' : 'A DIRECT_MESSAGE needs a recipient (to)');
+      // A recipient named in the request was checked before the handler ran; the one chosen here is checked now.
+      const denied = to === undefined && context ? this.guards.messageDenial(context, recipient) : undefined;
+      if (denied) throw new EventError('permission_denied', denied);
       message.to = recipient;
       if (this.reachable(recipient)) {
         await this.record(message, null);

@@ -38,7 +38,7 @@ export class MessageHandlers {
     return { status: 'unsubscribed', subscriber: id, event_types: this.messages.unsubscribe(id, event_types) };
   }
 
-  @Handles(messagePublish, asItself)
+  @Handles(messagePublish, { agentParams: { agent_id: 'self', to: 'recipient', 'message.to': 'recipient' } })
   publish({ event_type, message, to, agent_id }: ParamsOut<typeof messagePublish>, context: EventContext): Promise<HandlerResult<typeof messagePublish>> {
     const from = context.agentId ?? agent_id ?? 'operator';
     const recipient = to ?? (typeof message.to === 'string' ? message.to : undefined);

@@ -25,7 +25,7 @@ export function eventAccess(permissions: Permissions): (event: string) => boolea
   return (event) => allows(event) && !denies(event);
 }
 
-/** The profile with its overrides: tools and events added or removed, capabilities set, resources raised, approval rules added. */
+/** The profile with its overrides: tools and events added or removed, capabilities set, resources raised, approval rules and message senders added. */
 export function applyOverrides(base: Permissions, overrides: Overrides): Permissions {
   const tools = { ...base.tools, disallowed: [...base.tools.disallowed] };
   if (overrides.tools?.allowed_add && tools.allowed !== null) tools.allowed = [...new Set([...tools.allowed, ...overrides.tools.allowed_add])];
@@ -49,32 +49,39 @@ export function applyOverrides(base: Permissions, overrides: Overrides): Permiss
       deny: [...base.approvals.deny, ...(overrides.approvals?.deny_add ?? [])],
       timeout_seconds: overrides.approvals?.timeout_seconds ?? base.approvals.timeout_seconds,
     },
+    messaging: { accept_from: [...new Set([...base.messaging.accept_from, ...(overrides.messaging?.accept_from_add ?? [])])] },
   };
 }
 
-/**
- * Why `child` would have more than `parent` (tools, capabilities, resources, events among `events`,
- * the daemon's event names, and state namespaces); empty when it would not.
- */
+/** Why `child` would have more than `parent`, which must also be allowed to spawn agents; empty when neither. */
 export function spawnProblems(parent: Permissions, child: Permissions, events: readonly string[]): string[] {
+  const problems = parent.capabilities.spawn_agents ? [] : [`the parent (${parent.level}) may not spawn agents`];
+  return [...problems, ...rightsBeyond(parent, child, events, 'the parent')];
+}
+
+/**
+ * What `other` may do that `holder` may not (tools, capabilities, resources, events among `events`,
+ * the daemon's event names, approval rules and state namespaces), each said of `holderName`; empty
+ * when `holder` has every right `other` has.
+ */
+export function rightsBeyond(holder: Permissions, other: Permissions, events: readonly string[], holderName: string): string[] {
   const problems: string[] = [];
-  if (!parent.capabilities.spawn_agents) problems.push(`the parent (${parent.level}) may not spawn agents`);
-  const parentTools = new Set(effectiveTools(parent));
-  const extraTools = effectiveTools(child).filter((tool) => !parentTools.has(tool));
-  if (extraTools.length > 0) problems.push(`tools the parent lacks: ${extraTools.join(', ')}`);
-  const extraCapabilities = Object.entries(child.capabilities).filter(([name, on]) => on && !parent.capabilities[name]).map(([name]) => name);
-  if (extraCapabilities.length > 0) problems.push(`capabilities the parent lacks: ${extraCapabilities.join(', ')}`);
-  const larger = Object.entries(child.resources).filter(([name, value]) => parent.resources[name] !== undefined && value > parent.resources[name]).map(([name]) => name);
-  if (larger.length > 0) problems.push(`resources above the parent's: ${larger.join(', ')}`);
-  const parentMay = eventAccess(parent);
-  const childMay = eventAccess(child);
-  const extraEvents = events.filter((event) => childMay(event) && !parentMay(event));
-  if (extraEvents.length > 0) problems.push(`events the parent may not send: ${listed(extraEvents)}`);
-  // A rule that approves calls at once is a grant: the parent must hold it, or the tool itself.
-  const extraApprovals = child.approvals.allow.filter((rule) => !parent.approvals.allow.includes(rule) && !parentTools.has(rule.replace(/\(.*$/s, '')));
-  if (extraApprovals.length > 0) problems.push(`approval rules the parent lacks: ${listed(extraApprovals)}`);
-  const extraNamespaces = child.state.namespaces.filter((glob) => !parent.state.namespaces.includes(glob));
-  if (extraNamespaces.length > 0) problems.push(`state namespaces the parent is not granted: ${extraNamespaces.join(', ')}`);
+  const holderTools = new Set(effectiveTools(holder));
+  const extraTools = effectiveTools(other).filter((tool) => !holderTools.has(tool));
+  if (extraTools.length > 0) problems.push(`tools ${holderName} lacks: ${listed(extraTools)}`);
+  const extraCapabilities = Object.entries(other.capabilities).filter(([name, on]) => on && !holder.capabilities[name]).map(([name]) => name);
+  if (extraCapabilities.length > 0) problems.push(`capabilities ${holderName} lacks: ${extraCapabilities.join(', ')}`);
+  const larger = Object.entries(other.resources).filter(([name, value]) => holder.resources[name] !== undefined && value > holder.resources[name]).map(([name]) => name);
+  if (larger.length > 0) problems.push(`resources above ${holderName}'s: ${larger.join(', ')}`);
+  const holderMay = eventAccess(holder);
+  const otherMay = eventAccess(other);
+  const extraEvents = events.filter((event) => otherMay(event) && !holderMay(event));
+  if (extraEvents.length > 0) problems.push(`events ${holderName} may not send: ${listed(extraEvents)}`);
+  // A rule that approves calls at once is a grant: the holder must have it, or the tool itself.
+  const extraApprovals = other.approvals.allow.filter((rule) => !holder.approvals.allow.includes(rule) && !holderTools.has(rule.replace(/\(.*$/s, '')));
+  if (extraApprovals.length > 0) problems.push(`approval rules ${holderName} lacks: ${listed(extraApprovals)}`);
+  const extraNamespaces = other.state.namespaces.filter((glob) => !holder.state.namespaces.includes(glob));
+  if (extraNamespaces.length > 0) problems.push(`state namespaces ${holderName} is not granted: ${extraNamespaces.join(', ')}`);
   return problems;
 }
 

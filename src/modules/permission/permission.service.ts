@@ -15,12 +15,13 @@ import { RequestGuards } from '../../events/request-guard';
 import { DAEMON_LOG } from '../../logging/logger';
 import { closestName, readLibraryFile } from '../composition/library-file';
 import { AgentPermissionRepository, type PermissionRow } from './agent-permission.repository';
-import { applyOverrides, eventAccess, spawnProblems, type Overrides } from './permission-rules';
+import { applyOverrides, eventAccess, rightsBeyond, spawnProblems, type Overrides } from './permission-rules';
 
 /** Events an identified agent may always send: identifying, its MCP bridge, and asking to use a tool (as itself). */
 const ALWAYS_ALLOWED = new Set(['system:identify', 'mcp:session_start', 'approval:prompt']);
 
 interface AccessRule {
+  permissions: Permissions;
   mayRaise: (event: string) => boolean;
   /** The token a connection must have identified with to act as the agent. */
   tokenHash: string | null;
@@ -62,6 +63,7 @@ export class PermissionService implements OnModuleInit {
     guards: RequestGuards,
   ) {
     guards.register((event, context, data) => (context.agentId === undefined ? undefined : this.denial(event, context, data)));
+    guards.registerMessagePolicy((sender, recipient) => this.messageDenial(sender, recipient));
   }
 
   async onModuleInit(): Promise<void> {
@@ -229,6 +231,7 @@ export class PermissionService implements OnModuleInit {
     if (!row) return undefined;
     const permissions = storedPermissions(row);
     rule = {
+      permissions,
       mayRaise: eventAccess(permissions),
       tokenHash: row.tokenHash,
       managesChildren: permissions.capabilities.spawn_agents === true,
@@ -259,7 +262,13 @@ export class PermissionService implements OnModuleInit {
     for (const { access } of this.catalogue.handlersOf(event) ?? []) {
       for (const [param, scope] of Object.entries(access.agentParams ?? {})) {
         const named = valueAt(data, param);
-        if (typeof named !== 'string' || this.mayName(agentId, rule, named, scope)) continue;
+        if (typeof named !== 'string') continue;
+        if (scope === 'recipient') {
+          const denied = this.messageDenial(agentId, named);
+          if (denied) return denied;
+          continue;
+        }
+        if (this.mayName(agentId, rule, named, scope)) continue;
         if (scope === 'self') return `Agent ${agentId} acts only as itself: ${param} must be ${agentId} (or left out), not ${named}`;
         return `Agent ${agentId} may not name ${named} in ${param} of ${event}: only ${scope === 'child' ? '' : 'itself or '}agents it spawned, and only when its permission profile allows spawn_agents`;
       }
@@ -270,6 +279,24 @@ export class PermissionService implements OnModuleInit {
       }
     }
     return undefined;
+  }
+
+  /**
+   * A message may become the recipient's turn, run with the recipient's rights: an agent lacking some
+   * of them sends it one only when the recipient's profile accepts it (messaging.accept_from). A
+   * recipient without permissions is no agent here: what it gets is pushed to its connection or waits.
+   */
+  private messageDenial(sender: string, recipient: string): string | undefined {
+    const from = this.rule(sender);
+    const to = recipient === sender ? undefined : this.rule(recipient);
+    if (!from || !to) return undefined;
+    const lacking = rightsBeyond(from.permissions, to.permissions, this.catalogue.eventNames(), sender);
+    if (lacking.length === 0) return undefined;
+    const accepted = to.permissions.messaging.accept_from;
+    const related = accepted.includes('any') || (accepted.includes('parent') && this.parentOf(recipient) === sender) || (accepted.includes('children') && this.parentOf(sender) === recipient);
+    if (related) return undefined;
+    const takes = accepted.length > 0 ? `only from its ${accepted.join(' or ')}` : 'from no agent';
+    return `Agent ${sender} may not message agent ${recipient}: that agent's turns run with rights ${sender} lacks (${lacking.join('; ')}), and its permission profile (${to.permissions.level}) takes such messages ${takes} (messaging.accept_from). The operator may send the message, or add the relation to messaging.accept_from`;
   }
 
   private mayName(agentId: string, rule: AccessRule, named: string, scope: AgentScope): boolean {

@@ -164,7 +164,12 @@ export const agentSendMessage = defineRequest('agent:send_message', {
 export const agentBroadcast = defineRequest('agent:broadcast', {
   summary: 'Send a message to every other agent once',
   params: agentBroadcastParams,
-  result: z.object({ status: z.literal('broadcast'), agents_reached: z.number(), total_agents: z.number().describe('Every agent, the sender and stopped ones included') }),
+  result: z.object({
+    status: z.literal('broadcast'),
+    agents_reached: z.number(),
+    total_agents: z.number().describe('Every agent, the sender and stopped ones included'),
+    declined: z.array(z.string()).describe("Running agents left out: an agent sender lacks some of their rights and their profiles do not take its messages (messaging.accept_from)"),
+  }),
 });
 export const agentDiscoverPeers = defineRequest('agent:discover_peers', {
   summary: 'Other agents, filtered by capabilities (any) and roles',

@@ -3,6 +3,9 @@ import { jsonObject, nonEmpty, safeId, z } from './schema';
 
 const agentId = safeId('The agent');
 
+/** Senders by their relation to the recipient: the agent that spawned it, those it spawned, or any agent. */
+const messageSenders = z.enum(['parent', 'children', 'any']);
+
 /**
  * A permission profile (var/lib/permissions/profiles/<level>.yaml) or an agent's effective permissions.
  * Strict: a mistyped key (`allowd:`) is an error, never a section left at its default.
@@ -30,6 +33,12 @@ export const permissionsSchema = z.strictObject({
       timeout_seconds: z.number().positive().default(600),
     })
     .default({ allow: [], deny: [], timeout_seconds: 600 }),
+  /**
+   * Whose messages (agent:send_message, a DIRECT_MESSAGE or TASK_ASSIGNMENT, agent:broadcast) an agent
+   * lacking some of this agent's rights may send it: they would become its turns, run with its rights.
+   * The operator, and agents holding every right it has, always may.
+   */
+  messaging: z.strictObject({ accept_from: z.array(messageSenders).default([]) }).default({ accept_from: [] }),
 });
 export type Permissions = z.output<typeof permissionsSchema>;
 
@@ -40,6 +49,7 @@ export const overridesSchema = z
     resources: z.record(z.string(), z.number()),
     events: z.object({ allowed_add: z.array(z.string()), disallowed_add: z.array(z.string()) }).partial(),
     approvals: z.object({ allow_add: z.array(z.string()), deny_add: z.array(z.string()), timeout_seconds: z.number().positive() }).partial(),
+    messaging: z.object({ accept_from_add: z.array(messageSenders) }).partial(),
   })
   .partial();
 
