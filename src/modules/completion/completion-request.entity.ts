@@ -7,7 +7,10 @@ export type CompletionStatus = 'queued' | 'processing' | 'completed' | 'failed' 
 @Entity('completion_requests')
 @Index('idx_completion_requests_runnable', ['status', 'nextAttemptAt'])
 @Index('idx_completion_requests_active', ['queueKey', 'seq'], { where: "status IN ('queued', 'processing')" })
-@Index('idx_completion_requests_agent', ['agentId'])
+// Budget checks add up what was spent in a period, on every attempt: by the time a request finished, as a whole, per agent and per profile.
+@Index('idx_completion_requests_agent', ['agentId', 'completedAt', 'costUsd'])
+@Index('idx_completion_requests_profile', ['profile', 'completedAt', 'costUsd'])
+@Index('idx_completion_requests_completed', ['completedAt', 'costUsd'])
 @Index('idx_completion_requests_result_session', ['resultSessionId'])
 // Conversations are read a page of finished turns at a time, in the order they finished.
 @Index('idx_completion_requests_finished', ['completedAt', 'seq'], { where: "status = 'completed' AND result_session_id IS NOT NULL" })

@@ -27,6 +27,21 @@ type KeyedTotalsRow = TotalsRow & { key: string | null };
 const SPENT_AT = 'COALESCE(r.completed_at, r.started_at, r.queued_at)';
 
 /**
+ * USD spent since @since (by SPENT_AT), of the requests `filter` keeps, in two parts an index on
+ * completed_at serves: those finished since, and the few not finished (running, or queued again after
+ * an attempt). A budget check asks on every attempt, so it must not read the whole history. A request
+ * finished without an attempt spent nothing.
+ */
+function spentSince(filter?: string): string {
+  const kept = filter === undefined ? '' : `${filter} AND `;
+  return `SELECT COALESCE(SUM(cost_usd), 0) FROM (
+    SELECT r.cost_usd FROM completion_requests r WHERE ${kept}r.completed_at >= @since
+    UNION ALL
+    SELECT r.cost_usd FROM completion_requests r WHERE ${kept}r.completed_at IS NULL AND r.attempts > 0 AND COALESCE(r.started_at, r.queued_at) >= @since
+  ) spent`;
+}
+
+/**
  * The key each dimension adds up under. A session chain counts under its root: the root of the
  * session the request returned, else of the session it resumed (an unknown one is its own root).
  */
@@ -73,9 +88,9 @@ const statements = {
      WHERE request_id = @id`,
   ),
   ofAgent: sql(`SELECT ${SUMS} FROM completion_requests r WHERE r.agent_id = ? AND r.attempts > 0`),
-  spent: sql(`SELECT COALESCE(SUM(r.cost_usd), 0) FROM completion_requests r WHERE r.attempts > 0 AND ${SPENT_AT} >= ?`),
-  spentByAgent: sql(`SELECT COALESCE(SUM(r.cost_usd), 0) FROM completion_requests r WHERE r.agent_id = ? AND r.attempts > 0 AND ${SPENT_AT} >= ?`),
-  spentByProfile: sql(`SELECT COALESCE(SUM(r.cost_usd), 0) FROM completion_requests r WHERE r.profile = ? AND r.attempts > 0 AND ${SPENT_AT} >= ?`),
+  spent: sql(spentSince()),
+  spentByAgent: sql(spentSince('r.agent_id = @key')),
+  spentByProfile: sql(spentSince('r.profile = @key')),
   byKey: { agent: grouped('agent'), profile: grouped('profile'), session: grouped('session'), model: grouped('model'), day: grouped('day'), hour: grouped('hour') } satisfies Record<CostDimension, SqlStatement>,
 };
 
@@ -107,10 +122,10 @@ export class CostRepository {
   async spent(since: number, by: { agent_id?: string; profile?: string }): Promise<number> {
     const [usd] =
       by.agent_id !== undefined
-        ? await this.storage.column<number>(statements.spentByAgent, [by.agent_id, since])
+        ? await this.storage.column<number>(statements.spentByAgent, { key: by.agent_id, since })
         : by.profile !== undefined
-          ? await this.storage.column<number>(statements.spentByProfile, [by.profile, since])
-          : await this.storage.column<number>(statements.spent, [since]);
+          ? await this.storage.column<number>(statements.spentByProfile, { key: by.profile, since })
+          : await this.storage.column<number>(statements.spent, { since });
     return roundUsd(Number(usd));
   }
 

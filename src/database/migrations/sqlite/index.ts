@@ -24,6 +24,7 @@ import { CompletionResultSession1764180000000 } from '../both/1764180000000-comp
 import { StateExpiryIndex1764190000000 } from '../both/1764190000000-state-expiry-index';
 import { FinishedTurnsIndex1764200000000 } from '../both/1764200000000-finished-turns-index';
 import { EventLogWithoutGeneratedColumns1764210000000 } from './1764210000000-event-log-without-generated-columns';
+import { BudgetSpendingIndexes1764220000000 } from '../both/1764220000000-budget-spending-indexes';
 
 /** Every migration, oldest first; run at start (the daemon never uses `synchronize`). */
 export const sqliteMigrations = [
@@ -53,4 +54,5 @@ export const sqliteMigrations = [
   StateExpiryIndex1764190000000,
   FinishedTurnsIndex1764200000000,
   EventLogWithoutGeneratedColumns1764210000000,
+  BudgetSpendingIndexes1764220000000,
 ];
