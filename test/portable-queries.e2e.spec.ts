@@ -1,6 +1,8 @@
 import { AgentMessageRepository } from '../src/modules/agent/agent-message.repository';
 import { AgentRepository } from '../src/modules/agent/agent.repository';
 import { CheckpointRepository } from '../src/modules/checkpoint/checkpoint.repository';
+import { CompletionRepository } from '../src/modules/completion/completion.repository';
+import { CostRepository } from '../src/modules/completion/cost.repository';
 import { CompositionRepository, type DiscoverFilter } from '../src/modules/composition/composition.repository';
 import { BusMessageRepository } from '../src/modules/message/bus-message.repository';
 import { AgentPermissionRepository } from '../src/modules/permission/agent-permission.repository';
@@ -9,7 +11,7 @@ import { startInProcess, type InProcessDaemon } from './support/in-process-daemo
 
 // Queries the event-level suites do not reach on both backends: history pruning, every discover
 // filter, checkpoint pruning and byte order. The same answers are expected from SQLite and PostgreSQL.
-describe('permission, sandbox, composition, checkpoint, bus message and agent inbox repositories (in process, real database)', () => {
+describe('permission, sandbox, composition, checkpoint, bus message, agent inbox and cost repositories (in process, real database)', () => {
   let daemon: InProcessDaemon;
   beforeAll(async () => (daemon = await startInProcess()));
   afterAll(() => daemon.close());
@@ -91,6 +93,32 @@ describe('permission, sandbox, composition, checkpoint, bus message and agent in
   // Terminating stops the agent before it ends its requests and deletes it: a turn that fails in
   // between (its request refused, or cancelled) must neither fail the agent, which would schedule a
   // restart for the agent respawned with the same id, nor make it idle, which would start its next turn.
+  it('adds up what was spent since a time: finished requests by when they finished, the others by when their last attempt started', async () => {
+    const requests = daemon.app.get(CompletionRepository);
+    const costs = daemon.app.get(CostRepository);
+    // Due long after the real time: the daemon's own processor never claims these.
+    const due = 4e15;
+    /** A request of this agent and profile whose attempt started at `startedAt` and cost `usd`; it stays claimed. */
+    const attempted = async (id: string, agentId: string, profile: string, startedAt: number, usd: number) => {
+      await requests.insert({ requestId: id, status: 'queued', queueKey: `spent-${id}`, sessionId: null, priority: 1, model: 'sonnet', payload: '{}', attempts: 0, maxAttempts: 3, nextAttemptAt: due, clientId: null, agentId, queuedAt: 1, account: 'claude-cli', profile, cause: null });
+      const [row] = (await requests.claim(due, due + 60_000, 1)) ?? [];
+      expect(row?.requestId).toBe(id);
+      expect(await requests.start(row, startedAt)).toBe(true);
+      await costs.record(id, { cost_usd: usd, usage: { input_tokens: 0, output_tokens: 0, cache_read_input_tokens: 0, cache_creation_input_tokens: 0 }, num_turns: 1, duration_api_ms: 0 });
+      return row;
+    };
+    expect(await requests.complete(await attempted('finished-since', 'spender-x', 'spending', 500, 1), '{}', undefined, undefined, 1500)).toBe(true);
+    expect(await requests.fail(await attempted('finished-before', 'spender-x', 'spending', 500, 2), 'failed', 'no', 'cli_error', 900)).toBe(true);
+    expect(await requests.retry(await attempted('retrying-since', 'spender-y', 'spending', 1200, 4), 2 * due, 'again', 'cli_error')).toBe(true);
+    expect(await requests.retry(await attempted('retrying-before', 'spender-y', 'spending', 800, 8), 2 * due, 'again', 'cli_error')).toBe(true);
+    expect(await costs.spent(1000, {})).toBe(5);
+    expect(await costs.spent(1000, { agent_id: 'spender-x' })).toBe(1);
+    expect(await costs.spent(1000, { agent_id: 'spender-y' })).toBe(4);
+    expect(await costs.spent(1000, { profile: 'spending' })).toBe(5);
+    expect(await costs.spent(0, { profile: 'spending' })).toBe(15);
+    expect(await costs.spent(0, { profile: 'other' })).toBe(0);
+  });
+
   it('a turn that fails once its agent is stopped leaves it stopped', async () => {
     const agents = daemon.app.get(AgentRepository);
     const messages = daemon.app.get(AgentMessageRepository);
