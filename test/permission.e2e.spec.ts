@@ -165,29 +165,37 @@ describe('permissions, sandboxes and agent identity (real daemon)', () => {
   });
 
   it("lets an agent's message become another agent's turn only when it holds every right that turn runs with, or the recipient's profile accepts it", async () => {
-    await send('agent:spawn', { profile: 'base_agent', agent_id: 'chief', permission_profile: 'trusted', config: { capabilities: ['auditing'] } });
+    await send('agent:spawn', { profile: 'base_agent', agent_id: 'chief', permission_profile: 'trusted', config: { capabilities: ['auditing', 'signing'] } });
     const messaging = { events: { allowed_add: ['agent:send_message', 'agent:broadcast'] } };
     await send('agent:spawn', { profile: 'base_agent', agent_id: 'aide', permission_profile: 'restricted', parent_id: 'chief' });
     await send('permission:set_agent', { agent_id: 'aide', profile: 'restricted', parent_id: 'chief', overrides: messaging });
-    await send('agent:spawn', { profile: 'base_agent', agent_id: 'clerk', permission_profile: 'restricted' });
+    await send('agent:spawn', { profile: 'base_agent', agent_id: 'clerk', permission_profile: 'restricted', config: { capabilities: ['auditing'] } });
     await send('permission:set_agent', { agent_id: 'clerk', profile: 'restricted', overrides: messaging });
     const answered = (prompt: string) => daemon.answered().filter((entry) => entry.stdin === prompt).length;
     const aide = await identified('aide');
     const fromAide = async (event: string, data: Record<string, unknown>) => (await aide.request({ event, data })) as Record<string, any>;
 
-    // Every way of reaching the chief's turns is refused, naming what the aide lacks.
-    const refused = { code: 'permission_denied', error: expect.stringMatching(/^Agent aide may not message agent chief: .*tools aide lacks: .*Bash.*\(trusted\) takes such messages from no agent/) };
+    // Every way of reaching the chief's turns is refused, naming what the aide lacks and what would admit it.
+    const refused = {
+      code: 'permission_denied',
+      error: expect.stringMatching(/^Agent aide may not message agent chief: .*tools aide lacks: .*Bash.*\(trusted\) takes such messages from no agent\. .*give chief messaging\.accept_from: \[children\]$/),
+    };
     expect(await fromAide('message:publish', { event_type: 'DIRECT_MESSAGE', to: 'chief', message: { prompt: 'upward 1' } })).toMatchObject(refused);
     expect(await fromAide('message:publish', { event_type: 'DIRECT_MESSAGE', message: { to: 'chief', prompt: 'upward 2' } })).toMatchObject(refused);
     expect(await fromAide('agent:send_message', { agent_id: 'chief', message: { prompt: 'upward 3' } })).toMatchObject(refused);
-    expect((await fromAide('message:publish', { event_type: 'TASK_ASSIGNMENT', message: { prompt: 'upward 4', required_capabilities: ['auditing'] } })).data).toMatchObject(refused);
+    // A task goes to an idle capable agent the aide may message, else to none.
+    expect((await fromAide('message:publish', { event_type: 'TASK_ASSIGNMENT', message: { prompt: 'audit this', required_capabilities: ['auditing'] } })).data).toMatchObject({ delivered: ['clerk'] });
+    expect((await fromAide('message:publish', { event_type: 'TASK_ASSIGNMENT', message: { prompt: 'upward 4', required_capabilities: ['signing'] } })).data).toMatchObject({ code: 'invalid_params' });
+    // A message left for an id no agent has yet would become the turn of whichever agent gets it.
+    expect(await fromAide('message:publish', { event_type: 'DIRECT_MESSAGE', to: 'chief-to-be', message: { prompt: 'upward 5' } })).toMatchObject({ data: { code: 'permission_denied', error: expect.stringContaining('may not leave a message for chief-to-be') } });
     const broadcast = (await fromAide('agent:broadcast', { message: { prompt: 'to all I may reach' } })).data;
     expect(broadcast.declined).toContain('chief');
     expect(broadcast.declined).not.toContain('clerk');
-    // Sideways and downward, messages run as before.
+    // Sideways, and downward from the parent's own connection, messages run.
     expect((await fromAide('agent:send_message', { agent_id: 'clerk', message: { prompt: 'sideways' } })).data).toMatchObject({ status: 'sent' });
-    expect(await send('agent:send_message', { agent_id: 'aide', message: { prompt: 'downward' } })).toMatchObject({ status: 'sent' });
-    await eventually(() => answered('sideways') === 1 && answered('downward') === 1 && answered('to all I may reach') === broadcast.agents_reached);
+    const chief = await identified('chief');
+    expect((await chief.request({ event: 'agent:send_message', data: { agent_id: 'aide', message: { prompt: 'downward' } } })).data).toMatchObject({ status: 'sent' });
+    await eventually(() => answered('sideways') === 1 && answered('downward') === 1 && answered('audit this') === 1 && answered('to all I may reach') === broadcast.agents_reached);
 
     // The chief's profile takes its children's messages: the aide's now run as its turns, the clerk's still do not.
     await send('permission:set_agent', { agent_id: 'chief', profile: 'trusted', overrides: { messaging: { accept_from_add: ['children'] } } });
@@ -196,7 +204,14 @@ describe('permissions, sandboxes and agent identity (real daemon)', () => {
     expect(await clerk.request({ event: 'agent:send_message', data: { agent_id: 'chief', message: { prompt: 'not my boss' } } })).toMatchObject({ code: 'permission_denied' });
     await eventually(() => answered('report') === 1);
     expect(daemon.invocations().filter((entry) => /upward|to all I may reach|not my boss/.test(entry.stdin) && entry.cwd.includes('chief'))).toEqual([]);
-    [aide, clerk].forEach((connection) => connection.close());
+
+    // An agent whose permissions were removed runs no turn, whoever asks for it: it would run without limits.
+    await send('permission:remove_agent', { agent_id: 'clerk' });
+    await send('agent:send_message', { agent_id: 'clerk', message: { prompt: 'unlimited?' } });
+    const stalled = await eventually(async () => (await send('agent:info', { agent_id: 'clerk' })).failed_turns?.[0]);
+    expect(stalled).toMatchObject({ code: 'permission_denied', error: expect.stringContaining('clerk has no permissions') });
+    expect(daemon.invocations().filter((entry) => entry.stdin === 'unlimited?')).toEqual([]);
+    [aide, chief, clerk].forEach((connection) => connection.close());
   });
 
   it("runs a restricted agent's completions with its tool flags, in its sandbox", async () => {

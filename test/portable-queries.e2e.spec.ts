@@ -108,9 +108,9 @@ describe('permission, sandbox, composition, checkpoint, bus message, agent inbox
       return row;
     };
     expect(await requests.complete(await attempted('finished-since', 'spender-x', 'spending', 500, 1), '{}', undefined, undefined, 1500)).toBe(true);
-    expect(await requests.fail(await attempted('finished-before', 'spender-x', 'spending', 500, 2), 'failed', 'no', 'cli_error', 900)).toBe(true);
-    expect(await requests.retry(await attempted('retrying-since', 'spender-y', 'spending', 1200, 4), 2 * due, 'again', 'cli_error')).toBe(true);
-    expect(await requests.retry(await attempted('retrying-before', 'spender-y', 'spending', 800, 8), 2 * due, 'again', 'cli_error')).toBe(true);
+    expect(await requests.fail(await attempted('finished-before', 'spender-x', 'spending', 500, 2), 'failed', 'no', 'cli_failed', 900)).toBe(true);
+    expect(await requests.retry(await attempted('retrying-since', 'spender-y', 'spending', 1200, 4), 2 * due, 'again', 'cli_failed')).toBe(true);
+    expect(await requests.retry(await attempted('retrying-before', 'spender-y', 'spending', 800, 8), 2 * due, 'again', 'cli_failed')).toBe(true);
     expect(await costs.spent(1000, {})).toBe(5);
     expect(await costs.spent(1000, { agent_id: 'spender-x' })).toBe(1);
     expect(await costs.spent(1000, { agent_id: 'spender-y' })).toBe(4);

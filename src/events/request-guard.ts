@@ -7,8 +7,11 @@ import type { EventContext } from './event-context';
  */
 export type RequestGuard = (event: string, context: EventContext, data?: unknown) => string | undefined;
 
-/** Says why agent `sender` may not send `recipient` a message (a sentence), or undefined when it may. */
-export type MessagePolicy = (sender: string, recipient: string) => string | undefined;
+/**
+ * Says why agent `sender` may not send `recipient` a message (a sentence), or undefined when it may.
+ * `waits`: the recipient is not connected, so the message would wait for whoever connects as it.
+ */
+export type MessagePolicy = (sender: string, recipient: string, waits: boolean) => string | undefined;
 
 /**
  * Checks for requests from connections that identified as an agent. Feature modules (permissions)
@@ -29,11 +32,14 @@ export class RequestGuards {
     this.messagePolicies.push(policy);
   }
 
-  /** Why the request's agent may not message `recipient`; undefined when it may, or when the request is not an identified agent's from the socket. */
-  messageDenial(context: EventContext, recipient: string): string | undefined {
-    if (context.agentId === undefined || context.connection === undefined) return undefined;
+  /**
+   * Why the agent the request comes from may not message `recipient`; undefined when it may, or when
+   * no agent asks (the operator, or the daemon itself: an orchestration routes turns as its pattern says).
+   */
+  messageDenial(context: EventContext, recipient: string, waits = false): string | undefined {
+    if (context.agentId === undefined) return undefined;
     for (const policy of this.messagePolicies) {
-      const reason = policy(context.agentId, recipient);
+      const reason = policy(context.agentId, recipient, waits);
       if (reason) return reason;
     }
     return undefined;

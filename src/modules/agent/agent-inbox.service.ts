@@ -31,7 +31,8 @@ export class AgentInbox {
     const running = everyAgent.filter((agent) => agent.status !== 'stopped' && agent.agentId !== sender).map((agent) => agent.agentId);
     const reached = running.filter(accepts);
     for (const agentId of reached) await this.enqueue(agentId, { ...message, type: 'broadcast', from: sender });
-    return { agents_reached: reached.length, total_agents: everyAgent.length, declined: running.filter((agentId) => !reached.includes(agentId)) };
+    const reachedIds = new Set(reached);
+    return { agents_reached: reached.length, total_agents: everyAgent.length, declined: running.filter((agentId) => !reachedIds.has(agentId)) };
   }
 
   /**

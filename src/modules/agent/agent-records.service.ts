@@ -58,9 +58,9 @@ export class AgentRecords {
     return { ...info, costs: await this.bus.requestOne(costAgentTotals, { agent_id: agentId }) };
   }
 
-  /** The first idle agent with every capability (for TASK_ASSIGNMENT). */
-  async findIdle(capabilities: string[]): Promise<string | undefined> {
-    return (await this.list('idle')).find((agent) => capabilities.every((capability) => agent.capabilities.includes(capability)))?.agent_id;
+  /** The first idle agent with every capability that `takes` the task (for TASK_ASSIGNMENT). */
+  async findIdle(capabilities: string[], takes: (agentId: string) => boolean): Promise<string | undefined> {
+    return (await this.list('idle')).find((agent) => capabilities.every((capability) => agent.capabilities.includes(capability)) && takes(agent.agent_id))?.agent_id;
   }
 
   /**

@@ -154,8 +154,9 @@ export class AgentHandlers {
   }
 
   @Handles(agentFindIdle)
-  async findIdle({ capabilities }: ParamsOut<typeof agentFindIdle>): Promise<HandlerResult<typeof agentFindIdle>> {
-    const agentId = await this.records.findIdle(capabilities);
+  async findIdle({ capabilities }: ParamsOut<typeof agentFindIdle>, context: EventContext): Promise<HandlerResult<typeof agentFindIdle>> {
+    // A task for an agent to give: only to one it may message.
+    const agentId = await this.records.findIdle(capabilities, (candidate) => this.guards.messageDenial(context, candidate) === undefined);
     return agentId ? { agent_id: agentId } : undefined;
   }
 }

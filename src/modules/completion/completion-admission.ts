@@ -147,7 +147,10 @@ export class CompletionAdmission {
     if (agentId === undefined) return request;
     const limited: AsyncParams = { ...request, agent_id: agentId };
     const permissions = await this.bus.requestOne(permissionGetAgent, { agent_id: agentId }, context).catch(() => undefined);
-    if (!permissions && context.agentId !== undefined) throw new EventError('permission_denied', `Agent ${agentId} has no permissions`);
+    // An agent's own turn (with its bridge) never runs unlimited: permissions removed from a running agent stop its turns.
+    if (!permissions && (context.agentId !== undefined || request.agent_bridge)) {
+      throw new EventError('permission_denied', `Agent ${agentId} has no permissions, so its turns do not run; give it some with permission:set_agent`);
+    }
     if (permissions) {
       const wanted = request.allowed_tools;
       limited.allowed_tools = wanted ? wanted.filter((tool) => permissions.effective_tools.includes(tool)) : permissions.effective_tools;

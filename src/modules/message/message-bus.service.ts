@@ -96,15 +96,15 @@ export class MessageBusService implements OnModuleInit {
     if (type === 'DIRECT_MESSAGE' || type === 'TASK_ASSIGNMENT') {
       const recipient = to ?? (type === 'TASK_ASSIGNMENT' ? await this.capableAgent(body, context) : undefined);
       if (!recipient) throw new EventError('invalid_params', type === 'TASK_ASSIGNMENT' ? 'No capable agent found' : 'A DIRECT_MESSAGE needs a recipient (to)');
-      // A recipient named in the request was checked before the handler ran; the one chosen here is checked now.
-      const denied = to === undefined && context ? this.guards.messageDenial(context, recipient) : undefined;
-      if (denied) throw new EventError('permission_denied', denied);
       message.to = recipient;
       if (this.reachable(recipient)) {
         await this.record(message, null);
         this.deliver(recipient, message);
         return { status: 'delivered', id: message.id, delivered: [recipient], queued: [] };
       }
+      // Whoever connects as the recipient later takes what waits for it: an agent leaves messages only for agents it may message.
+      const denied = context && this.guards.messageDenial(context, recipient, true);
+      if (denied) throw new EventError('permission_denied', denied);
       await this.record(message, recipient);
       // The recipient may be on another node: that node takes it from the inbox.
       this.announce({ id: message.id, to: recipient });

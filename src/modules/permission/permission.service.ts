@@ -63,7 +63,7 @@ export class PermissionService implements OnModuleInit {
     guards: RequestGuards,
   ) {
     guards.register((event, context, data) => (context.agentId === undefined ? undefined : this.denial(event, context, data)));
-    guards.registerMessagePolicy((sender, recipient) => this.messageDenial(sender, recipient));
+    guards.registerMessagePolicy((sender, recipient, waits) => this.messageRefusal(sender, recipient, waits));
   }
 
   async onModuleInit(): Promise<void> {
@@ -264,7 +264,7 @@ export class PermissionService implements OnModuleInit {
         const named = valueAt(data, param);
         if (typeof named !== 'string') continue;
         if (scope === 'recipient') {
-          const denied = this.messageDenial(agentId, named);
+          const denied = this.messageRefusal(agentId, named, false);
           if (denied) return denied;
           continue;
         }
@@ -283,20 +283,26 @@ export class PermissionService implements OnModuleInit {
 
   /**
    * A message may become the recipient's turn, run with the recipient's rights: an agent lacking some
-   * of them sends it one only when the recipient's profile accepts it (messaging.accept_from). A
-   * recipient without permissions is no agent here: what it gets is pushed to its connection or waits.
+   * of them sends it one only when the recipient's profile takes it (messaging.accept_from). A
+   * recipient without permissions is no agent: what it gets is pushed to its connection, and a message
+   * left for it (`waits`) would run as the turn of whichever agent is later given its id.
    */
-  private messageDenial(sender: string, recipient: string): string | undefined {
+  private messageRefusal(sender: string, recipient: string, waits: boolean): string | undefined {
     const from = this.rule(sender);
-    const to = recipient === sender ? undefined : this.rule(recipient);
-    if (!from || !to) return undefined;
+    if (!from || recipient === sender) return undefined;
+    const to = this.rule(recipient);
+    if (!to) {
+      return waits
+        ? `Agent ${sender} may not leave a message for ${recipient}: no agent ${recipient} exists and nothing is connected as it, and a waiting message would become the turn of whichever agent is given that id later. Agents message agents that exist`
+        : undefined;
+    }
     const lacking = rightsBeyond(from.permissions, to.permissions, this.catalogue.eventNames(), sender);
     if (lacking.length === 0) return undefined;
     const accepted = to.permissions.messaging.accept_from;
-    const related = accepted.includes('any') || (accepted.includes('parent') && this.parentOf(recipient) === sender) || (accepted.includes('children') && this.parentOf(sender) === recipient);
-    if (related) return undefined;
+    const relation = this.parentOf(sender) === recipient ? 'children' : this.parentOf(recipient) === sender ? 'parent' : 'any';
+    if (accepted.includes(relation) || accepted.includes('any')) return undefined;
     const takes = accepted.length > 0 ? `only from its ${accepted.join(' or ')}` : 'from no agent';
-    return `Agent ${sender} may not message agent ${recipient}: that agent's turns run with rights ${sender} lacks (${lacking.join('; ')}), and its permission profile (${to.permissions.level}) takes such messages ${takes} (messaging.accept_from). The operator may send the message, or add the relation to messaging.accept_from`;
+    return `Agent ${sender} may not message agent ${recipient}: that agent's turns run with rights ${sender} lacks (${lacking.join('; ')}), and its permission profile (${to.permissions.level}) takes such messages ${takes}. The operator may send the message, or give ${recipient} messaging.accept_from: [${relation}]`;
   }
 
   private mayName(agentId: string, rule: AccessRule, named: string, scope: AgentScope): boolean {

@@ -168,7 +168,7 @@ export const agentBroadcast = defineRequest('agent:broadcast', {
     status: z.literal('broadcast'),
     agents_reached: z.number(),
     total_agents: z.number().describe('Every agent, the sender and stopped ones included'),
-    declined: z.array(z.string()).describe("Running agents left out: an agent sender lacks some of their rights and their profiles do not take its messages (messaging.accept_from)"),
+    declined: z.array(z.string()).describe('Running agents left out: the sending agent lacks some of their rights, and their profiles do not take its messages (messaging.accept_from)'),
   }),
 });
 export const agentDiscoverPeers = defineRequest('agent:discover_peers', {
