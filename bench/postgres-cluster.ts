@@ -1,4 +1,4 @@
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -23,6 +23,25 @@ export function postgresBinDir(): string | undefined {
 }
 
 /**
+ * Stops a cluster whose owner died without stopping it (a test run interrupted with Ctrl-C or killed
+ * by a CI timeout skips its global teardown): args owner pid, the cluster's folder, then the stop
+ * command. Ends by itself once the folder is gone, as after a normal stop.
+ */
+const WATCHDOG = `
+const { execFileSync } = require('node:child_process');
+const fs = require('node:fs');
+const [owner, dir, program, ...args] = process.argv.slice(1);
+const ownerAlive = () => { try { process.kill(Number(owner), 0); return true; } catch (error) { return error.code === 'EPERM'; } };
+const timer = setInterval(() => {
+  if (!fs.existsSync(dir)) return clearInterval(timer);
+  if (ownerAlive()) return;
+  clearInterval(timer);
+  try { execFileSync(program, args, { stdio: 'ignore' }); } catch {}
+  fs.rmSync(dir, { recursive: true, force: true });
+}, 500);
+`;
+
+/**
  * A throwaway PostgreSQL cluster in a temporary folder, listening only on a Unix socket there.
  * PostgreSQL refuses to run as root, so as root its programs run as the `postgres` user.
  * `durable: false` (the tests) turns fsync off; the bench keeps PostgreSQL's defaults (fsync and
@@ -45,6 +64,9 @@ export function startPostgresCluster(options: { durable?: boolean } = {}): Postg
   if (!options.durable) settings.push('-c fsync=off', '-c synchronous_commit=off', '-c full_page_writes=off');
   const logFile = path.join(dir, 'server.log');
   run('pg_ctl', ['-D', data, '-l', logFile, '-w', '-o', settings.join(' '), 'start']);
+  const stop = asRoot ? ['runuser', '-u', 'postgres', '--', path.join(bin, 'pg_ctl')] : [path.join(bin, 'pg_ctl')];
+  // Its own session: a Ctrl-C of the run does not reach it, and it outlives a run killed outright.
+  spawn(process.execPath, ['-e', WATCHDOG, String(process.pid), dir, ...stop, '-D', data, '-m', 'immediate', '-w', 'stop'], { detached: true, stdio: 'ignore' }).unref();
   return {
     url: `postgresql://ksi@/postgres?host=${encodeURIComponent(dir)}`,
     logFile,
