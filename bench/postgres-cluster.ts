@@ -54,19 +54,18 @@ export function startPostgresCluster(options: { durable?: boolean } = {}): Postg
   const data = path.join(dir, 'data');
   const asRoot = process.getuid?.() === 0;
   if (asRoot) execFileSync('chown', ['postgres:postgres', dir]);
-  const run = (program: string, args: string[]) =>
-    execFileSync(asRoot ? 'runuser' : path.join(bin, program), asRoot ? ['-u', 'postgres', '--', path.join(bin, program), ...args] : args, {
-      stdio: ['ignore', 'pipe', 'pipe'],
-      cwd: dir,
-    });
+  const command = (program: string) => (asRoot ? ['runuser', '-u', 'postgres', '--', path.join(bin, program)] : [path.join(bin, program)]);
+  // Its own session: a Ctrl-C of the run does not reach it, and it outlives a run killed outright, even during initdb.
+  spawn(process.execPath, ['-e', WATCHDOG, String(process.pid), dir, ...command('pg_ctl'), '-D', data, '-m', 'immediate', '-w', 'stop'], { detached: true, stdio: 'ignore' }).unref();
+  const run = (program: string, args: string[]) => {
+    const [file, ...prefix] = command(program);
+    return execFileSync(file, [...prefix, ...args], { stdio: ['ignore', 'pipe', 'pipe'], cwd: dir });
+  };
   run('initdb', ['-D', data, '-U', 'ksi', '-A', 'trust', '-E', 'UTF8', '--locale=C', '--no-sync']);
   const settings = [`-k ${dir}`, "-c listen_addresses=''", '-c max_connections=400', '-c shared_buffers=64MB'];
   if (!options.durable) settings.push('-c fsync=off', '-c synchronous_commit=off', '-c full_page_writes=off');
   const logFile = path.join(dir, 'server.log');
   run('pg_ctl', ['-D', data, '-l', logFile, '-w', '-o', settings.join(' '), 'start']);
-  const stop = asRoot ? ['runuser', '-u', 'postgres', '--', path.join(bin, 'pg_ctl')] : [path.join(bin, 'pg_ctl')];
-  // Its own session: a Ctrl-C of the run does not reach it, and it outlives a run killed outright.
-  spawn(process.execPath, ['-e', WATCHDOG, String(process.pid), dir, ...stop, '-D', data, '-m', 'immediate', '-w', 'stop'], { detached: true, stdio: 'ignore' }).unref();
   return {
     url: `postgresql://ksi@/postgres?host=${encodeURIComponent(dir)}`,
     logFile,

@@ -187,7 +187,7 @@ describe('permissions, sandboxes and agent identity (real daemon)', () => {
     expect((await fromAide('message:publish', { event_type: 'TASK_ASSIGNMENT', message: { prompt: 'audit this', required_capabilities: ['auditing'] } })).data).toMatchObject({ delivered: ['clerk'] });
     expect((await fromAide('message:publish', { event_type: 'TASK_ASSIGNMENT', message: { prompt: 'upward 4', required_capabilities: ['signing'] } })).data).toMatchObject({ code: 'invalid_params' });
     // A message left for an id no agent has yet would become the turn of whichever agent gets it.
-    expect(await fromAide('message:publish', { event_type: 'DIRECT_MESSAGE', to: 'chief-to-be', message: { prompt: 'upward 5' } })).toMatchObject({ data: { code: 'permission_denied', error: expect.stringContaining('may not leave a message for chief-to-be') } });
+    expect(await fromAide('message:publish', { event_type: 'DIRECT_MESSAGE', to: 'chief-to-be', message: { prompt: 'upward 5' } })).toMatchObject({ data: { code: 'permission_denied', error: expect.stringContaining('may not message chief-to-be: chief-to-be has no permissions') } });
     const broadcast = (await fromAide('agent:broadcast', { message: { prompt: 'to all I may reach' } })).data;
     expect(broadcast.declined).toContain('chief');
     expect(broadcast.declined).not.toContain('clerk');
@@ -211,6 +211,11 @@ describe('permissions, sandboxes and agent identity (real daemon)', () => {
     const stalled = await eventually(async () => (await send('agent:info', { agent_id: 'clerk' })).failed_turns?.[0]);
     expect(stalled).toMatchObject({ code: 'permission_denied', error: expect.stringContaining('clerk has no permissions') });
     expect(daemon.invocations().filter((entry) => entry.stdin === 'unlimited?')).toEqual([]);
+    // Nor may another agent leave it messages, which would run with whatever rights it is given back.
+    expect(await fromAide('agent:send_message', { agent_id: 'clerk', message: { prompt: 'for later' } })).toMatchObject({
+      code: 'permission_denied',
+      error: expect.stringContaining('may not message clerk: clerk has no permissions'),
+    });
     [aide, chief, clerk].forEach((connection) => connection.close());
   });
 

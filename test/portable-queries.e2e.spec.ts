@@ -90,9 +90,6 @@ describe('permission, sandbox, composition, checkpoint, bus message, agent inbox
     expect(await permissions.delete('p1')).toBe(false);
   });
 
-  // Terminating stops the agent before it ends its requests and deletes it: a turn that fails in
-  // between (its request refused, or cancelled) must neither fail the agent, which would schedule a
-  // restart for the agent respawned with the same id, nor make it idle, which would start its next turn.
   it('adds up what was spent since a time: finished requests by when they finished, the others by when their last attempt started', async () => {
     const requests = daemon.app.get(CompletionRepository);
     const costs = daemon.app.get(CostRepository);
@@ -119,6 +116,9 @@ describe('permission, sandbox, composition, checkpoint, bus message, agent inbox
     expect(await costs.spent(0, { profile: 'other' })).toBe(0);
   });
 
+  // Terminating stops the agent before it ends its requests and deletes it: a turn that fails in
+  // between (its request refused, or cancelled) must neither fail the agent, which would schedule a
+  // restart for the agent respawned with the same id, nor make it idle, which would start its next turn.
   it('a turn that fails once its agent is stopped leaves it stopped', async () => {
     const agents = daemon.app.get(AgentRepository);
     const messages = daemon.app.get(AgentMessageRepository);

@@ -9,9 +9,10 @@ export type RequestGuard = (event: string, context: EventContext, data?: unknown
 
 /**
  * Says why agent `sender` may not send `recipient` a message (a sentence), or undefined when it may.
- * `waits`: the recipient is not connected, so the message would wait for whoever connects as it.
+ * `kept`: the message is kept for the recipient (an agent, or an id nothing is connected as), so it
+ * would become the turn of whichever agent holds that id when it is delivered.
  */
-export type MessagePolicy = (sender: string, recipient: string, waits: boolean) => string | undefined;
+export type MessagePolicy = (sender: string, recipient: string, kept: boolean) => string | undefined;
 
 /**
  * Checks for requests from connections that identified as an agent. Feature modules (permissions)
@@ -36,10 +37,10 @@ export class RequestGuards {
    * Why the agent the request comes from may not message `recipient`; undefined when it may, or when
    * no agent asks (the operator, or the daemon itself: an orchestration routes turns as its pattern says).
    */
-  messageDenial(context: EventContext, recipient: string, waits = false): string | undefined {
+  messageDenial(context: EventContext, recipient: string, kept: boolean): string | undefined {
     if (context.agentId === undefined) return undefined;
     for (const policy of this.messagePolicies) {
-      const reason = policy(context.agentId, recipient, waits);
+      const reason = policy(context.agentId, recipient, kept);
       if (reason) return reason;
     }
     return undefined;

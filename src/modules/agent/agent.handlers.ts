@@ -118,7 +118,7 @@ export class AgentHandlers {
 
   @Handles(agentBroadcast, { agentParams: { sender: 'self' } })
   async broadcast({ message, sender }: ParamsOut<typeof agentBroadcast>, context: EventContext): Promise<HandlerResult<typeof agentBroadcast>> {
-    return { status: 'broadcast', ...(await this.inboxes.broadcast(message, context.agentId ?? sender, (agentId) => this.guards.messageDenial(context, agentId) === undefined)) };
+    return { status: 'broadcast', ...(await this.inboxes.broadcast(message, context.agentId ?? sender, (agentId) => this.guards.messageDenial(context, agentId, true) === undefined)) };
   }
 
   @Handles(agentDiscoverPeers, { agentParams: { agent_id: 'self' } })
@@ -156,7 +156,7 @@ export class AgentHandlers {
   @Handles(agentFindIdle)
   async findIdle({ capabilities }: ParamsOut<typeof agentFindIdle>, context: EventContext): Promise<HandlerResult<typeof agentFindIdle>> {
     // A task for an agent to give: only to one it may message.
-    const agentId = await this.records.findIdle(capabilities, (candidate) => this.guards.messageDenial(context, candidate) === undefined);
+    const agentId = await this.records.findIdle(capabilities, (candidate) => this.guards.messageDenial(context, candidate, true) === undefined);
     return agentId ? { agent_id: agentId } : undefined;
   }
 }

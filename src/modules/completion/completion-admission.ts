@@ -146,7 +146,11 @@ export class CompletionAdmission {
     const agentId = context.agentId ?? request.agent_id;
     if (agentId === undefined) return request;
     const limited: AsyncParams = { ...request, agent_id: agentId };
-    const permissions = await this.bus.requestOne(permissionGetAgent, { agent_id: agentId }, context).catch(() => undefined);
+    // Only "none found" means no permissions; any other failure is the request's error, not a verdict on the agent.
+    const permissions = await this.bus.requestOne(permissionGetAgent, { agent_id: agentId }, context).catch((error: unknown) => {
+      if (error instanceof EventError && error.code === 'not_found') return undefined;
+      throw error;
+    });
     // An agent's own turn (with its bridge) never runs unlimited: permissions removed from a running agent stop its turns.
     if (!permissions && (context.agentId !== undefined || request.agent_bridge)) {
       throw new EventError('permission_denied', `Agent ${agentId} has no permissions, so its turns do not run; give it some with permission:set_agent`);

@@ -63,7 +63,7 @@ export class PermissionService implements OnModuleInit {
     guards: RequestGuards,
   ) {
     guards.register((event, context, data) => (context.agentId === undefined ? undefined : this.denial(event, context, data)));
-    guards.registerMessagePolicy((sender, recipient, waits) => this.messageRefusal(sender, recipient, waits));
+    guards.registerMessagePolicy((sender, recipient, kept) => this.messageRefusal(sender, recipient, kept));
   }
 
   async onModuleInit(): Promise<void> {
@@ -284,16 +284,17 @@ export class PermissionService implements OnModuleInit {
   /**
    * A message may become the recipient's turn, run with the recipient's rights: an agent lacking some
    * of them sends it one only when the recipient's profile takes it (messaging.accept_from). A
-   * recipient without permissions is no agent: what it gets is pushed to its connection, and a message
-   * left for it (`waits`) would run as the turn of whichever agent is later given its id.
+   * connected recipient without permissions is a client: what it gets is pushed to its connection.
+   * Otherwise (`kept`: the message waits for it, or it is an agent) the message would become a turn
+   * run with whatever rights that id is given later.
    */
-  private messageRefusal(sender: string, recipient: string, waits: boolean): string | undefined {
+  private messageRefusal(sender: string, recipient: string, kept: boolean): string | undefined {
     const from = this.rule(sender);
     if (!from || recipient === sender) return undefined;
     const to = this.rule(recipient);
     if (!to) {
-      return waits
-        ? `Agent ${sender} may not leave a message for ${recipient}: no agent ${recipient} exists and nothing is connected as it, and a waiting message would become the turn of whichever agent is given that id later. Agents message agents that exist`
+      return kept
+        ? `Agent ${sender} may not message ${recipient}: ${recipient} has no permissions (no agent has that id, or its permissions were removed), and the message would become a turn run with whatever rights that id is given later. The operator gives it some with permission:set_agent`
         : undefined;
     }
     const lacking = rightsBeyond(from.permissions, to.permissions, this.catalogue.eventNames(), sender);

@@ -5,13 +5,19 @@ import { DataSource } from 'typeorm';
 import { sqliteMigrations as migrations } from './index';
 
 describe('the completion costs migration', () => {
+  /** Where the named migration is in the list; an old install ran the ones before it. */
+  const migrationIndex = (name: string) => {
+    const index = migrations.findIndex((migration) => migration.name === name);
+    if (index < 0) throw new Error(`No migration named ${name}`);
+    return index;
+  };
   let dir: string;
   beforeEach(() => (dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ksi-costs-db-'))));
   afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
 
   it("reads the costs of requests finished before it from their stored result, and their agent's profile", async () => {
     const file = path.join(dir, 'upgrade.db');
-    const old = new DataSource({ type: 'better-sqlite3', database: file, migrations: migrations.slice(0, migrations.findIndex((migration) => migration.name === 'CompletionCosts1764060000000')), migrationsRun: true });
+    const old = new DataSource({ type: 'better-sqlite3', database: file, migrations: migrations.slice(0, migrationIndex('CompletionCosts1764060000000')), migrationsRun: true });
     await old.initialize();
     const response = { total_cost_usd: 0.25, num_turns: 3, duration_api_ms: 900, usage: { input_tokens: 10, output_tokens: 20, cache_read_input_tokens: 30, cache_creation_input_tokens: 40 } };
     const insert = `INSERT INTO completion_requests (request_id, seq, status, queue_key, priority, model, payload, attempts, max_attempts, next_attempt_at, result, agent_id, queued_at) VALUES (?, ?, ?, 'q', 1, 'sonnet', '{}', 1, 3, 0, ?, ?, 0)`;
