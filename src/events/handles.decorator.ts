@@ -14,10 +14,11 @@ import {
 import type { EventContext } from './event-context';
 
 /**
- * Itself; itself or an agent it spawned; only an agent it spawned (managing it); an agent it sends a
- * message to, which may become that agent's turn (see the profile's `messaging`).
+ * Itself; itself or an agent it spawned; only an agent it spawned (managing it); whoever it sends a
+ * message to, which may become that agent's turn (see the profile's `messaging`); the same when the
+ * recipient can only be an agent, which then must have permissions even while connected.
  */
-export type AgentScope = 'self' | 'self_or_child' | 'child' | 'recipient';
+export type AgentScope = 'self' | 'self_or_child' | 'child' | 'recipient' | 'agent_recipient';
 
 /** Which agents and namespaces a connection identified as an agent may name; request guards enforce it. */
 export interface AccessRules {

@@ -111,7 +111,7 @@ export class AgentHandlers {
     return this.records.infoWithCosts(agent_id);
   }
 
-  @Handles(agentSendMessage, { agentParams: { agent_id: 'recipient' } })
+  @Handles(agentSendMessage, { agentParams: { agent_id: 'agent_recipient' } })
   async send({ agent_id, message }: ParamsOut<typeof agentSendMessage>): Promise<HandlerResult<typeof agentSendMessage>> {
     return { status: 'sent', agent_id, message_id: await this.inboxes.enqueue(agent_id, message) };
   }

@@ -263,8 +263,8 @@ export class PermissionService implements OnModuleInit {
       for (const [param, scope] of Object.entries(access.agentParams ?? {})) {
         const named = valueAt(data, param);
         if (typeof named !== 'string') continue;
-        if (scope === 'recipient') {
-          const denied = this.messageRefusal(agentId, named, false);
+        if (scope === 'recipient' || scope === 'agent_recipient') {
+          const denied = this.messageRefusal(agentId, named, scope === 'agent_recipient');
           if (denied) return denied;
           continue;
         }
