@@ -382,7 +382,8 @@ describe('completions at volume', () => {
     expect(new Set(prompts).size).toBe(200);
     expect((await client.sendSingle('completion:status', {})) as Record<string, any>).toMatchObject({ status_counts: { completed: 200, queued: 0, processing: 0 } });
     await client.close();
-  });
+    // Its own deadlines (admission, then the results) bound it, not Jest's 30 s default.
+  }, 150_000);
 });
 
 describe('completions without a Claude CLI', () => {
