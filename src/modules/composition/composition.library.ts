@@ -4,7 +4,7 @@ import * as path from 'node:path';
 import { compositionDocument, type CompositionDocument } from '../../../libs/client/src';
 import { KSI_CONFIG, type KsiConfig } from '../../config/config';
 import { CompositionError } from './composition.error';
-import { describeIssues, readLibraryFile } from './library-file';
+import { describeIssues, readLibraryFile } from '../../common/library-file';
 
 export interface LoadedComposition {
   composition: CompositionDocument;

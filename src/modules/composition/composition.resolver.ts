@@ -4,7 +4,7 @@ import type { CompositionComponent, CompositionDocument } from '../../../libs/cl
 import { PLACEHOLDER, substitute } from '../../common/placeholders';
 import { CompositionLibrary } from './composition.library';
 import { CompositionError } from './composition.error';
-import { closestName } from './library-file';
+import { closestName } from '../../common/library-file';
 
 type Vars = Record<string, unknown>;
 

@@ -13,7 +13,7 @@ import { EventError } from '../../events/event-error';
 import { Handles, type AgentScope } from '../../events/handles.decorator';
 import { RequestGuards } from '../../events/request-guard';
 import { DAEMON_LOG } from '../../logging/logger';
-import { closestName, readLibraryFile } from '../composition/library-file';
+import { closestName, readLibraryFile } from '../../common/library-file';
 import { AgentPermissionRepository, type PermissionRow } from './agent-permission.repository';
 import { applyOverrides, eventAccess, rightsBeyond, spawnProblems, type Overrides } from './permission-rules';
 

@@ -2,7 +2,7 @@ import { distance } from 'fastest-levenshtein';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { isMap, isScalar, LineCounter, parseDocument, type Document } from 'yaml';
-import type { z } from '../../../libs/client/src';
+import type { z } from '../../libs/client/src';
 
 /** A file of the library left out: what it would have been found by, and one sentence naming the file, the line and the cause. */
 export interface BrokenFile {
