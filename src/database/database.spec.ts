@@ -128,6 +128,17 @@ describe('database (real SQLite files)', () => {
       expect(db.prepare('SELECT v FROM t ORDER BY v').pluck().all()).toEqual(['a', 'b', 'c']);
     });
 
+    it('writes a statement without a savepoint: one that fails fails alone, among jobs that commit, and each resolves with the rows it changed', async () => {
+      const results = await Promise.allSettled([
+        queue.writeStatement(insert, ['a']),
+        queue.writeStatement(insert, ['a']),
+        queue.write((tx) => tx.run(insert, ['b'])),
+        queue.writeStatement(sql("UPDATE t SET v = v || '!' WHERE v IN ('a', 'b')")),
+      ]);
+      expect(results.map((r) => (r.status === 'fulfilled' ? r.value : r.reason.code))).toEqual([1, 'SQLITE_CONSTRAINT_PRIMARYKEY', 1, 2]);
+      expect(db.prepare('SELECT v FROM t ORDER BY v').pluck().all()).toEqual(['a!', 'b!']);
+    });
+
     it('waits for the other writer without blocking: what is queued meanwhile commits too once it is done, and flush waits for that commit', async () => {
       const lock = new WriteLock();
       const waiting = new SqliteStorage(db, lock);

@@ -162,6 +162,25 @@ const cluster = postgresCluster();
     }
   });
 
+  it('writes a statement alone in its batch, resolving with the rows it changed; one the server refuses rejects with its error, and the next goes on', async () => {
+    expect(await storage.writeStatement(insert, ['one'])).toBe(1);
+    expect(await storage.writeStatement(sql("UPDATE t SET v = v || '!'"))).toBe(1);
+    await expect(storage.writeStatement(insert, ['one!'])).rejects.toMatchObject({ code: '23505' });
+    expect(await storage.writeStatement(insert, ['two'])).toBe(1);
+    expect(await storage.column(all)).toEqual(['one!', 'two']);
+  });
+
+  it('writes a statement among jobs in their transaction: one that fails fails alone, and the others keep their order', async () => {
+    const results = await Promise.allSettled([
+      storage.write((tx) => tx.run(insert, ['a'])),
+      storage.writeStatement(insert, ['a']),
+      storage.writeStatement(insert, ['b']),
+      storage.write((tx) => tx.run(insert, ['c'])),
+    ]);
+    expect(results.map((result) => (result.status === 'fulfilled' ? result.value : result.reason.code))).toEqual([1, '23505', 1, 1]);
+    expect(await storage.column(all)).toEqual(['a', 'b', 'c']);
+  });
+
   describe('writeRow', () => {
     type Pair = { k: string; v: string };
     const upsert = `ON CONFLICT (k) DO UPDATE SET v = excluded.v`;

@@ -218,7 +218,7 @@ export class PostgresStorage extends Storage {
     }
   }
 
-  protected enqueue(write: Pick<PendingWrite, 'job' | 'row'>): Promise<unknown> {
+  protected enqueue(write: Pick<PendingWrite, 'job' | 'row' | 'statement'>): Promise<unknown> {
     return new Promise((resolve, reject) => {
       this.pending.push({ ...write, resolve, reject });
       if (!this.committing) void this.commitPending();
@@ -277,10 +277,12 @@ export class PostgresStorage extends Storage {
   /**
    * Every job of the batch in one transaction: no savepoint per job, since each would cost a round
    * trip. Undefined, rolled back, when a job failed: then the batch runs again one by one. A batch
-   * that is one run of rows is one statement, atomic without a transaction: one round trip, not three.
+   * that is one run of rows, or one statement alone (writeStatement), is atomic without a
+   * transaction: one round trip, not three.
    */
   private async runTogether(client: ClientBase, tx: SqlSession, batch: PendingWrite[]): Promise<WriteOutcome[] | undefined> {
-    if (batch[0].row && endOfPart(batch, 0) === batch.length) return this.runPart(tx, batch).catch(() => undefined);
+    const oneStatement = batch[0].row ? endOfPart(batch, 0) === batch.length : batch.length === 1 && batch[0].statement !== undefined;
+    if (oneStatement) return this.runPart(tx, batch).catch(() => undefined);
     await client.query('BEGIN');
     const outcomes: WriteOutcome[] = [];
     for (let start = 0; start < batch.length; ) {

@@ -93,7 +93,7 @@ export class SqliteStorage extends Storage {
     return Promise.resolve(prepared.run(...bound(params)).changes);
   }
 
-  protected enqueue(write: Pick<PendingWrite, 'job' | 'row'>): Promise<unknown> {
+  protected enqueue(write: Pick<PendingWrite, 'job' | 'row' | 'statement'>): Promise<unknown> {
     return new Promise((resolve, reject) => {
       this.pending.push({ ...write, resolve, reject });
       this.schedule();
@@ -137,8 +137,10 @@ export class SqliteStorage extends Storage {
       this.begin.run();
       try {
         for (let i = 0; i < batch.length; i++) {
-          const { row, job } = batch[i];
-          outcomes[i] = row ? this.oneRow(row) : await this.inSavepoint(job);
+          const { row, statement, job } = batch[i];
+          if (row) outcomes[i] = this.alone(() => void this.rowsOf(row.write.one).run(row.value));
+          else if (statement) outcomes[i] = this.alone(() => this.rowsOf(statement.statement).run(...bound(statement.params)).changes);
+          else outcomes[i] = await this.inSavepoint(job);
         }
         this.commit.run();
       } catch (error) {
@@ -154,10 +156,9 @@ export class SqliteStorage extends Storage {
   }
 
   /** A single statement needs no savepoint: when it fails SQLite undoes it alone, unless the error ended the whole transaction. */
-  private oneRow({ write, value }: NonNullable<PendingWrite['row']>): WriteOutcome {
+  private alone(statement: () => unknown): WriteOutcome {
     try {
-      this.rowsOf(write.one).run(value);
-      return { ok: true, value: undefined };
+      return { ok: true, value: statement() };
     } catch (error) {
       if (!this.db.inTransaction) throw error;
       return { ok: false, error };

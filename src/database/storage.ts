@@ -39,6 +39,8 @@ export interface PendingWrite {
   job: WriteJob<unknown>;
   /** Set by `writeRow`: `job` runs `row` alone. */
   row?: { write: RowWrite<unknown>; value: unknown };
+  /** Set by `writeStatement`: `job` runs this statement alone. */
+  statement?: { statement: SqlStatement; params?: SqlParams };
   resolve: (value: unknown) => void;
   reject: (error: unknown) => void;
 }
@@ -86,6 +88,15 @@ export abstract class Storage implements SqlSession {
     return this.write(job);
   }
 
+  /**
+   * One statement, queued like any write; resolves once committed, with the number of rows it
+   * changed. A statement is atomic on its own: SQLite runs it without a savepoint, and PostgreSQL
+   * alone in its batch without a transaction, one round trip instead of three.
+   */
+  writeStatement(statement: SqlStatement, params?: SqlParams): Promise<number> {
+    return this.enqueue({ job: (tx) => tx.run(statement, params), statement: { statement, params } }) as Promise<number>;
+  }
+
   /** One row through `write.one`, queued like any write; resolves once committed. */
   writeRow<Row extends object>(write: RowWrite<Row>, row: Row): Promise<void> {
     return this.enqueue({ job: (tx) => tx.run(write.one, row), row: { write: write as RowWrite<unknown>, value: row } }) as Promise<void>;
@@ -123,7 +134,7 @@ export abstract class Storage implements SqlSession {
   /** Stops listening for signals (at shutdown). */
   abstract onApplicationShutdown(): Promise<void>;
 
-  protected abstract enqueue(write: Pick<PendingWrite, 'job' | 'row'>): Promise<unknown>;
+  protected abstract enqueue(write: Pick<PendingWrite, 'job' | 'row' | 'statement'>): Promise<unknown>;
   /** Commits whatever is queued now; used at shutdown so nothing accepted is left behind. */
   abstract flush(): Promise<void>;
   /** A cheap read of the schema; rejects when the storage cannot be read. */

@@ -38,6 +38,6 @@ export class DaemonRunRepository {
 
   /** `shutdown` is JSON: how the run ended. Resolves once committed. */
   async end(id: number, now: number, shutdown: string): Promise<void> {
-    await this.storage.write((tx) => tx.run(statements.end, [now, shutdown, id]));
+    await this.storage.writeStatement(statements.end, [now, shutdown, id]);
   }
 }

@@ -32,15 +32,15 @@ export class AgentIdentityRepository {
 
   /** Resolves once committed, with false when the agent already had an identity (it is left as it was). */
   insert(identity: AgentIdentity): Promise<boolean> {
-    return this.storage.write(async (tx) => (await tx.run(statements.insert, identity)) > 0);
+    return this.storage.writeStatement(statements.insert, identity).then((changes) => changes > 0);
   }
 
   async update(agentId: string, identityJson: string, now: number): Promise<void> {
-    await this.storage.write((tx) => tx.run(statements.update, [identityJson, now, agentId]));
+    await this.storage.writeStatement(statements.update, [identityJson, now, agentId]);
   }
 
   /** Resolves once committed, with whether there was one. */
   delete(agentId: string): Promise<boolean> {
-    return this.storage.write(async (tx) => (await tx.run(statements.delete, [agentId])) > 0);
+    return this.storage.writeStatement(statements.delete, [agentId]).then((changes) => changes > 0);
   }
 }

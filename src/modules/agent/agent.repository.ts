@@ -98,11 +98,11 @@ export class AgentRepository {
 
   /** Lets go of this node's agents (it stops): another node adopts them. */
   async release(): Promise<void> {
-    await this.storage.write((tx) => tx.run(statements.release, [this.me]));
+    await this.storage.writeStatement(statements.release, [this.me]);
   }
 
   async setMcpConfig(agentId: string, path: string): Promise<void> {
-    await this.storage.write((tx) => tx.run(statements.setMcpConfig, [path, agentId]));
+    await this.storage.writeStatement(statements.setMcpConfig, [path, agentId]);
   }
 
   /** Tells the nodes sharing the database (nothing on SQLite). */
@@ -130,7 +130,7 @@ export class AgentRepository {
 
   /** A new agent, owned by this node. */
   async insert(agent: Omit<Agent, 'owner'>): Promise<void> {
-    await this.storage.write((tx) => tx.run(statements.insert, { ...agent, me: this.me }));
+    await this.storage.writeStatement(statements.insert, { ...agent, me: this.me });
   }
 
   async setStatus(agentId: string, status: AgentStatus): Promise<void> {
@@ -139,7 +139,7 @@ export class AgentRepository {
 
   /** A failed agent runs again after its backoff, one more restart counted; not if it was retried or stopped meanwhile. */
   async idleAfterBackoff(agentId: string): Promise<void> {
-    await this.storage.write((tx) => tx.run(statements.idleAfterBackoff, [agentId]));
+    await this.storage.writeStatement(statements.idleAfterBackoff, [agentId]);
   }
 
   /** A busy agent whose turn ended without a reply is idle again. */

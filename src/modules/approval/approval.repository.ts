@@ -64,7 +64,7 @@ export class ApprovalRepository {
   }
 
   async insert(approval: Approval): Promise<void> {
-    await this.storage.write((tx) => tx.run(statements.insert, approval));
+    await this.storage.writeStatement(statements.insert, approval);
   }
 
   byId(approvalId: string): Promise<Approval | undefined> {
@@ -109,7 +109,7 @@ export class ApprovalRepository {
   }
 
   async markAnswered(approvalId: string, now: number): Promise<void> {
-    await this.storage.write((tx) => tx.run(statements.answered, [now, approvalId]));
+    await this.storage.writeStatement(statements.answered, [now, approvalId]);
   }
 
   rulesOf(agentId: string): Promise<ApprovalRule[]> {

@@ -41,11 +41,11 @@ export class BudgetRepository {
   }
 
   async save(budget: Budget): Promise<void> {
-    await this.storage.write((tx) => tx.run(statements.upsert, budget));
+    await this.storage.writeStatement(statements.upsert, budget);
   }
 
   /** False when there was no such budget. */
   delete(scope: Budget['scope'], scopeId: string): Promise<boolean> {
-    return this.storage.write(async (tx) => (await tx.run(statements.delete, [scope, scopeId])) > 0);
+    return this.storage.writeStatement(statements.delete, [scope, scopeId]).then((changes) => changes > 0);
   }
 }

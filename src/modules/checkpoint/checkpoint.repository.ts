@@ -47,6 +47,6 @@ export class CheckpointRepository {
 
   /** Marks a checkpoint used by a restore, with the restore's summary (JSON). */
   async consume(id: number, at: number, summary: string): Promise<void> {
-    await this.storage.write((tx) => tx.run(statements.consume, [at, summary, id]));
+    await this.storage.writeStatement(statements.consume, [at, summary, id]);
   }
 }

@@ -25,15 +25,15 @@ export class ClusterNodeRepository {
 
   /** This node's row as it starts: a node restarting under its id takes its row over. */
   async register(node: Omit<ClusterNode, 'stoppedAt'>): Promise<void> {
-    await this.storage.write((tx) => tx.run(statements.register, node));
+    await this.storage.writeStatement(statements.register, node);
   }
 
   async beat(nodeId: string, now: number): Promise<void> {
-    await this.storage.write((tx) => tx.run(statements.beat, [now, nodeId]));
+    await this.storage.writeStatement(statements.beat, [now, nodeId]);
   }
 
   async stopped(nodeId: string, now: number): Promise<void> {
-    await this.storage.write((tx) => tx.run(statements.stopped, [now, nodeId]));
+    await this.storage.writeStatement(statements.stopped, [now, nodeId]);
   }
 
   all(): Promise<ClusterNode[]> {
@@ -42,6 +42,6 @@ export class ClusterNodeRepository {
 
   /** Nodes silent since `before` are no longer listed. */
   async forget(before: number, nodeId: string): Promise<void> {
-    await this.storage.write((tx) => tx.run(statements.forget, [before, nodeId]));
+    await this.storage.writeStatement(statements.forget, [before, nodeId]);
   }
 }

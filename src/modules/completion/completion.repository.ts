@@ -249,7 +249,7 @@ export class CompletionRepository {
 
   /** False when a request with this id exists already (the caller chose the id and sent it again). */
   async insert(request: NewRequest): Promise<boolean> {
-    return (await this.storage.write((tx) => tx.run(statements.insert, { ...request, me: this.me }))) === 1;
+    return (await this.storage.writeStatement(statements.insert, { ...request, me: this.me })) === 1;
   }
 
   /**
@@ -293,7 +293,7 @@ export class CompletionRepository {
 
   /** A claimed request that may not start yet goes back to the queue as it was. */
   async release(row: Leased): Promise<void> {
-    await this.storage.write((tx) => tx.run(statements.release, this.fenced(row)));
+    await this.storage.writeStatement(statements.release, this.fenced(row));
   }
 
   /** Extends this node's leases on the requests `running` until `until`; resolves with the epoch of each lease it still holds. */
@@ -329,7 +329,7 @@ export class CompletionRepository {
    * those a node in `aliveNodes` accepted (its client waits there); resolves with how many.
    */
   adoptAgent(agentId: string, aliveNodes: string[]): Promise<number> {
-    return this.storage.write((tx) => tx.run(statements.adoptAgent, { me: this.me, agent: agentId, alive: JSON.stringify(aliveNodes) }));
+    return this.storage.writeStatement(statements.adoptAgent, { me: this.me, agent: agentId, alive: JSON.stringify(aliveNodes) });
   }
 
   /** Requests running per node. */
@@ -357,11 +357,11 @@ export class CompletionRepository {
 
   /** Counts the attempt that starts now; false when the lease is lost (cancelled, taken over). */
   start(row: Leased, now: number): Promise<boolean> {
-    return this.storage.write(async (tx) => (await tx.run(statements.start, { ...this.fenced(row), now })) === 1);
+    return this.storage.writeStatement(statements.start, { ...this.fenced(row), now }).then((changes) => changes === 1);
   }
 
   async setPid(row: Leased, pid: number): Promise<void> {
-    await this.storage.write((tx) => tx.run(statements.setPid, { ...this.fenced(row), pid }));
+    await this.storage.writeStatement(statements.setPid, { ...this.fenced(row), pid });
   }
 
   /**
@@ -383,7 +383,7 @@ export class CompletionRepository {
 
   /** Back to the queue until `at`; `minMax` lets a daemon restart add an attempt beyond the budget. False when the lease is lost. */
   retry(row: Leased, at: number, error: string, code: CompletionErrorCode, minMax = 0): Promise<boolean> {
-    return this.storage.write(async (tx) => (await tx.run(statements.retry, { ...this.fenced(row), at, error, code, minMax })) === 1);
+    return this.storage.writeStatement(statements.retry, { ...this.fenced(row), at, error, code, minMax }).then((changes) => changes === 1);
   }
 
   /**
@@ -396,12 +396,12 @@ export class CompletionRepository {
 
   /** Ends the request for good; false when the lease is lost. */
   fail(row: Leased, status: 'failed' | 'cancelled', error: string, code: CompletionErrorCode, now: number): Promise<boolean> {
-    return this.storage.write(async (tx) => (await tx.run(statements.fail, { ...this.fenced(row), status, error, code, now })) === 1);
+    return this.storage.writeStatement(statements.fail, { ...this.fenced(row), status, error, code, now }).then((changes) => changes === 1);
   }
 
   /** Cancels a request no attempt is running for: queued, or left `processing` by an attempt that ended. */
   cancelWaiting(id: string, now: number): Promise<boolean> {
-    return this.storage.write(async (tx) => (await tx.run(statements.cancelWaiting, [now, id])) === 1);
+    return this.storage.writeStatement(statements.cancelWaiting, [now, id]).then((changes) => changes === 1);
   }
 
   /** Unfinished requests in acceptance order: `all`, or those this node accepted or runs. */

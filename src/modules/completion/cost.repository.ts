@@ -111,7 +111,7 @@ export class CostRepository {
       numTurns: cost.num_turns ?? 0,
       durationApiMs: cost.duration_api_ms ?? 0,
     };
-    await this.storage.write((tx) => tx.run(statements.add, added));
+    await this.storage.writeStatement(statements.add, added);
   }
 
   async ofAgentId(agentId: string): Promise<CostTotals> {

@@ -22,10 +22,10 @@ export class UsageWindowRepository {
   }
 
   async save(window: UsageWindowRow): Promise<void> {
-    await this.storage.write((tx) => tx.run(statements.save, window));
+    await this.storage.writeStatement(statements.save, window);
   }
 
   async delete(account: string): Promise<void> {
-    await this.storage.write((tx) => tx.run(statements.delete, [account]));
+    await this.storage.writeStatement(statements.delete, [account]);
   }
 }

@@ -63,7 +63,7 @@ export class CompositionRepository {
 
   /** Stores (or replaces) a run-time composition; resolves once committed. */
   async saveDynamic(name: string, body: string, createdAt: number): Promise<void> {
-    await this.storage.write((tx) => tx.run(statements.saveDynamic, [name, body, createdAt]));
+    await this.storage.writeStatement(statements.saveDynamic, [name, body, createdAt]);
   }
 
   /** Replaces the whole index in one transaction. */

@@ -245,7 +245,7 @@ export class EventLogRepository {
   private async deleteInChunks(statement: SqlStatement, bound: number): Promise<number> {
     let total = 0;
     for (;;) {
-      const changes = await this.storage.write((tx) => tx.run(statement, [bound]));
+      const changes = await this.storage.writeStatement(statement, [bound]);
       total += changes;
       if (changes < ROWS_PER_DELETE) return total;
     }

@@ -41,7 +41,7 @@ export class OrchestrationRepository {
   constructor(private readonly storage: Storage) {}
 
   async insert(row: OrchestrationRow): Promise<void> {
-    await this.storage.write((tx) => tx.run(statements.insert, row));
+    await this.storage.writeStatement(statements.insert, row);
   }
 
   find(orchestrationId: string): Promise<OrchestrationRow | undefined> {
@@ -78,17 +78,17 @@ export class OrchestrationRepository {
 
   /** The pending turn written with `messageCount` replies reached its agent. */
   async delivered(orchestrationId: string, messageCount: number): Promise<void> {
-    await this.storage.write((tx) => tx.run(statements.delivered, [orchestrationId, messageCount]));
+    await this.storage.writeStatement(statements.delivered, [orchestrationId, messageCount]);
   }
 
   /** Marks a running instance as ending for `reason`; false when it no longer runs. */
   beginEnding(orchestrationId: string, reason: string, now: number): Promise<boolean> {
-    return this.storage.write(async (tx) => (await tx.run(statements.beginEnding, [reason, now, orchestrationId])) > 0);
+    return this.storage.writeStatement(statements.beginEnding, [reason, now, orchestrationId]).then((changes) => changes > 0);
   }
 
   /** An ending instance's agents are gone; false when another node recorded it first. */
   ended(orchestrationId: string, now: number): Promise<boolean> {
-    return this.storage.write(async (tx) => (await tx.run(statements.ended, [now, orchestrationId])) > 0);
+    return this.storage.writeStatement(statements.ended, [now, orchestrationId]).then((changes) => changes > 0);
   }
 
   /** Instances whose pending turn or ending was written at or before `before` and not finished since. */

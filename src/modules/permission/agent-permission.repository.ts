@@ -52,14 +52,14 @@ export class AgentPermissionRepository {
 
   /** Stores the permissions (JSON); the token, if any, stays. */
   async save(row: Omit<PermissionRow, 'tokenHash'>, updatedAt: number): Promise<void> {
-    await this.storage.write((tx) => tx.run(statements.upsert, [row.agentId, row.level, row.permissions, row.parentId, updatedAt]));
+    await this.storage.writeStatement(statements.upsert, [row.agentId, row.level, row.permissions, row.parentId, updatedAt]);
   }
 
   delete(agentId: string): Promise<boolean> {
-    return this.storage.write(async (tx) => (await tx.run(statements.delete, [agentId])) > 0);
+    return this.storage.writeStatement(statements.delete, [agentId]).then((changes) => changes > 0);
   }
 
   async setTokenHash(agentId: string, tokenHash: string): Promise<void> {
-    await this.storage.write((tx) => tx.run(statements.setTokenHash, [tokenHash, agentId]));
+    await this.storage.writeStatement(statements.setTokenHash, [tokenHash, agentId]);
   }
 }

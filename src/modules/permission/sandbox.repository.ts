@@ -30,10 +30,10 @@ export class SandboxRepository {
   }
 
   async insert(sandbox: Sandbox): Promise<void> {
-    await this.storage.write((tx) => tx.run(statements.insert, sandbox));
+    await this.storage.writeStatement(statements.insert, sandbox);
   }
 
   async delete(agentId: string): Promise<void> {
-    await this.storage.write((tx) => tx.run(statements.delete, [agentId]));
+    await this.storage.writeStatement(statements.delete, [agentId]);
   }
 }

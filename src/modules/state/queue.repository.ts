@@ -54,7 +54,7 @@ export class QueueRepository {
 
   /** Resolves once committed with the number of elements removed. */
   delete(namespace: string, queue: string): Promise<number> {
-    return this.storage.write((tx) => tx.run(statements.deleteQueue, [namespace, queue]));
+    return this.storage.writeStatement(statements.deleteQueue, [namespace, queue]);
   }
 
   names(namespace: string): Promise<string[]> {

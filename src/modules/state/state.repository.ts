@@ -111,7 +111,7 @@ export class StateRepository {
 
   /** Resolves once committed, with whether a row was there. */
   delete(namespace: string, key: string): Promise<boolean> {
-    return this.storage.write(async (tx) => (await tx.run(statements.delete, [namespace, key])) > 0);
+    return this.storage.writeStatement(statements.delete, [namespace, key]).then((changes) => changes > 0);
   }
 
   /** Live keys in key order; `pattern` is a glob (`*`, `?`, `[...]`). */
@@ -123,6 +123,6 @@ export class StateRepository {
 
   /** Deletes the entries expired at `now`; on one node at a time when several share the database. */
   async sweep(now: number): Promise<void> {
-    await this.storage.exclusively('ksi_state_sweep', () => this.storage.write((tx) => tx.run(statements.sweep, [now])));
+    await this.storage.exclusively('ksi_state_sweep', () => this.storage.writeStatement(statements.sweep, [now]));
   }
 }
