@@ -460,11 +460,13 @@ async function answeringFromMemory(cluster: TestCluster, client: KsiClient): Pro
     const blocker = await cluster.connect();
     const writesOfPaused = (state: string) =>
       blocker.query(`SELECT 1 FROM pg_stat_activity WHERE application_name = $1 AND ${state}`, [`ksi presence ${paused.pid}`]).then((found) => found.rowCount === 1);
+    const pipelining = await RawConnection.open(paused.socketPath);
     try {
-      // node-0's delete waits for the row inside its transaction; it is paused there, then given the row.
+      // node-0's delete and the write pipelined after it commit in one transaction (a statement alone
+      // would commit as it ends): the delete waits for the row inside it, is paused there, then given the row.
       await blocker.query('BEGIN');
       await blocker.query(`SELECT 1 FROM state_entries WHERE key = 'held' FOR UPDATE`);
-      const deleting = a.sendSingle('state:delete', { key: 'held' }).catch((error: unknown) => error);
+      pipelining.write(`${JSON.stringify({ event: 'state:delete', data: { key: 'held' } })}\n${JSON.stringify({ event: 'state:set', data: { key: 'beside', value: 1 } })}\n`);
       await eventually(() => writesOfPaused(`wait_event_type = 'Lock'`), 10_000, 'node-0 deleting, waiting for the row');
       process.kill(paused.pid!, 'SIGSTOP');
       try {
@@ -475,8 +477,11 @@ async function answeringFromMemory(cluster: TestCluster, client: KsiClient): Pro
       } finally {
         process.kill(paused.pid!, 'SIGCONT');
       }
-      expect(await deleting).toMatchObject({ code: 'storage_unavailable' });
+      const [deleted, beside] = await pipelining.read(2, 30_000);
+      expect(deleted.data).toMatchObject({ code: 'storage_unavailable' });
+      expect(beside.data).toMatchObject({ code: 'storage_unavailable' });
     } finally {
+      pipelining.close();
       await blocker.end();
       await patient.close();
     }

@@ -139,7 +139,7 @@ export class SqliteStorage extends Storage {
         for (let i = 0; i < batch.length; i++) {
           const { row, statement, job } = batch[i];
           if (row) outcomes[i] = this.alone(() => void this.rowsOf(row.write.one).run(row.value));
-          else if (statement) outcomes[i] = this.alone(() => this.rowsOf(statement.statement).run(...bound(statement.params)).changes);
+          else if (statement) outcomes[i] = this.alone(() => this.runAlone(statement));
           else outcomes[i] = await this.inSavepoint(job);
         }
         this.commit.run();
@@ -163,6 +163,11 @@ export class SqliteStorage extends Storage {
       if (!this.db.inTransaction) throw error;
       return { ok: false, error };
     }
+  }
+
+  private runAlone({ statement, params, returning }: NonNullable<PendingWrite['statement']>): unknown {
+    const prepared = this.rowsOf(statement);
+    return returning ? prepared.all(...bound(params)) : prepared.run(...bound(params)).changes;
   }
 
   private async inSavepoint(job: WriteJob<unknown>): Promise<WriteOutcome> {

@@ -39,8 +39,8 @@ export interface PendingWrite {
   job: WriteJob<unknown>;
   /** Set by `writeRow`: `job` runs `row` alone. */
   row?: { write: RowWrite<unknown>; value: unknown };
-  /** Set by `writeStatement`: `job` runs this statement alone. */
-  statement?: { statement: SqlStatement; params?: SqlParams };
+  /** Set by `writeStatement` and `writeReturning`: `job` runs this statement alone. */
+  statement?: { statement: SqlStatement; params?: SqlParams; returning: boolean };
   resolve: (value: unknown) => void;
   reject: (error: unknown) => void;
 }
@@ -94,7 +94,12 @@ export abstract class Storage implements SqlSession {
    * alone in its batch without a transaction, one round trip instead of three.
    */
   writeStatement(statement: SqlStatement, params?: SqlParams): Promise<number> {
-    return this.enqueue({ job: (tx) => tx.run(statement, params), statement: { statement, params } }) as Promise<number>;
+    return this.enqueue({ job: (tx) => tx.run(statement, params), statement: { statement, params, returning: false } }) as Promise<number>;
+  }
+
+  /** As `writeStatement`, for a statement with RETURNING: resolves with the rows it returned. */
+  writeReturning<R>(statement: SqlStatement, params?: SqlParams): Promise<R[]> {
+    return this.enqueue({ job: (tx) => tx.all(statement, params), statement: { statement, params, returning: true } }) as Promise<R[]>;
   }
 
   /** One row through `write.one`, queued like any write; resolves once committed. */

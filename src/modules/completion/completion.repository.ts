@@ -52,6 +52,9 @@ const REQUEST = `r.request_id AS "requestId", r.seq, r.status, r.queue_key AS "q
   r.agent_id AS "agentId", r.pid, r.queued_at AS "queuedAt", r.started_at AS "startedAt", r.completed_at AS "completedAt", r.profile, r.account, ${COST_COLUMNS},
   r.cause, r.accepted_by AS "acceptedBy", r.owner, r.lease_epoch AS "leaseEpoch", r.lease_expires_at AS "leaseExpiresAt"`;
 
+/** REQUEST as SQLite's RETURNING spells it: the updated table's columns, unqualified. */
+const RETURNED_REQUEST = REQUEST.replace(/\br\./g, '');
+
 /** PostgreSQL's unique_violation. */
 const UNIQUE_VIOLATION = '23505';
 
@@ -118,24 +121,22 @@ const statements = {
      ON CONFLICT (request_id) DO NOTHING`,
   ),
   barredOf: sql(`SELECT request_id FROM completion_requests WHERE request_id IN (SELECT value FROM json_each(?)) AND payload = '${NEVER_QUEUED}'`, `SELECT request_id FROM completion_requests WHERE request_id IN (SELECT jsonb_array_elements_text(?::jsonb)) AND payload = '${NEVER_QUEUED}'`),
-  // Queue heads due now whose queue runs nothing; on PostgreSQL rows other nodes are claiming are skipped, not waited for.
-  // There, a request for an agent KSI runs is claimed only by the agent's node, where its workspace and
-  // tools are: read from the agent's row in the same statement, so that no copy of it can go stale
-  // (an agent adopted meanwhile, or released by a node stopping, whose requests then wait).
-  claimable: sql(
-    `SELECT r.request_id FROM completion_requests r WHERE r.status = 'queued' AND r.next_attempt_at <= @now AND ${NOT_PARKED} AND ${HEAD} AND ${QUEUE_FREE}
-     ORDER BY r.priority, r.seq LIMIT @limit`,
-    `SELECT r.request_id FROM completion_requests r WHERE r.status = 'queued' AND r.next_attempt_at <= @now AND ${NOT_PARKED} AND ${HEAD} AND ${QUEUE_FREE}
-     AND (r.agent_id IS NULL OR NOT EXISTS (SELECT 1 FROM agents a WHERE a.agent_id = r.agent_id AND a.owner IS DISTINCT FROM @me))
-     ORDER BY r.priority, r.seq LIMIT @limit FOR UPDATE SKIP LOCKED`,
-  ),
+  // Leases on the queue heads due now whose queue runs nothing, in one statement; on PostgreSQL rows
+  // other nodes are claiming are skipped, not waited for. There, a request for an agent KSI runs is
+  // claimed only by the agent's node, where its workspace and tools are: read from the agent's row in
+  // the same statement, so that no copy of it can go stale (an agent adopted meanwhile, or released by
+  // a node stopping, whose requests then wait). Rows come back in no particular order.
   claim: sql(
-    `UPDATE completion_requests SET status = 'processing', owner = @me, lease_epoch = lease_epoch + 1, lease_expires_at = @until, pid = NULL WHERE request_id IN (SELECT value FROM json_each(@ids)) AND status = 'queued'`,
-    `UPDATE completion_requests SET status = 'processing', owner = @me, lease_epoch = lease_epoch + 1, lease_expires_at = @until, pid = NULL WHERE request_id IN (SELECT jsonb_array_elements_text(@ids::jsonb)) AND status = 'queued'`,
-  ),
-  byIds: sql(
-    `SELECT ${REQUEST} FROM completion_requests r WHERE r.request_id IN (SELECT value FROM json_each(?)) ORDER BY r.priority, r.seq`,
-    `SELECT ${REQUEST} FROM completion_requests r WHERE r.request_id IN (SELECT jsonb_array_elements_text(?::jsonb)) ORDER BY r.priority, r.seq`,
+    `UPDATE completion_requests SET status = 'processing', owner = @me, lease_epoch = lease_epoch + 1, lease_expires_at = @until, pid = NULL
+     WHERE request_id IN (SELECT r.request_id FROM completion_requests r WHERE r.status = 'queued' AND r.next_attempt_at <= @now AND ${NOT_PARKED} AND ${HEAD} AND ${QUEUE_FREE}
+       ORDER BY r.priority, r.seq LIMIT @limit)
+     RETURNING ${RETURNED_REQUEST}`,
+    `WITH heads AS (SELECT r.request_id FROM completion_requests r WHERE r.status = 'queued' AND r.next_attempt_at <= @now AND ${NOT_PARKED} AND ${HEAD} AND ${QUEUE_FREE}
+       AND (r.agent_id IS NULL OR NOT EXISTS (SELECT 1 FROM agents a WHERE a.agent_id = r.agent_id AND a.owner IS DISTINCT FROM @me))
+       ORDER BY r.priority, r.seq LIMIT @limit FOR UPDATE SKIP LOCKED)
+     UPDATE completion_requests r SET status = 'processing', owner = @me, lease_epoch = r.lease_epoch + 1, lease_expires_at = @until, pid = NULL
+     FROM heads WHERE r.request_id = heads.request_id
+     RETURNING ${REQUEST}`,
   ),
   release: sql(`UPDATE completion_requests SET status = 'queued', ${NO_LEASE} WHERE request_id = @id AND ${FENCE}`),
   // Only the leases of attempts this node runs: a row it holds but runs no attempt for (a write that failed) expires and is taken over.
@@ -277,13 +278,8 @@ export class CompletionRepository {
    */
   async claim(now: number, until: number, limit: number): Promise<CompletionRequest[] | undefined> {
     try {
-      return await this.storage.write(async (tx) => {
-        const ids = await tx.column<string>(statements.claimable, { now, limit, me: this.me });
-        if (ids.length === 0) return [];
-        const json = JSON.stringify(ids);
-        await tx.run(statements.claim, { me: this.me, until, ids: json });
-        return tx.all<CompletionRequest>(statements.byIds, [json]);
-      });
+      const rows = await this.storage.writeReturning<CompletionRequest>(statements.claim, { now, until, limit, me: this.me });
+      return rows.sort((a, b) => a.priority - b.priority || a.seq - b.seq);
     } catch (error) {
       // The unique index on running queues refused a second claim of one queue.
       if ((error as { code?: string }).code === UNIQUE_VIOLATION) return undefined;
