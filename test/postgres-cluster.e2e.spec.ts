@@ -349,16 +349,19 @@ async function answeringFromMemory(cluster: TestCluster, client: KsiClient): Pro
     expect(await watcher.end(refused)).toMatchObject({ event: 'completion:error', data: { code: 'budget_exhausted' } });
   }, 60_000);
 
-  it('a node alone answers state:get from memory, and stops the moment a second node starts: what the second writes, the first reads', async () => {
+  it('a node alone answers state:get and reads budgets from memory, and stops the moment a second node starts: what the second writes, the first reads', async () => {
     await cluster.start(0);
     const [a] = cluster.clients;
     await answeringFromMemory(cluster, a);
+    expect(await a.sendSingle('budget:list')).toEqual({ budgets: [] });
     await cluster.start(1);
     const [, b] = cluster.clients;
     await b.sendSingle('state:set', { key: 'k', value: 'from node-1' });
     expect(await a.sendSingle('state:get', { key: 'k' })).toMatchObject({ found: true, value: 'from node-1' });
     await cluster.sql(`UPDATE state_entries SET value = '"behind its back"' WHERE key = 'k'`);
     expect(await a.sendSingle('state:get', { key: 'k' })).toMatchObject({ value: 'behind its back' });
+    await b.sendSingle('budget:set', { scope: 'global', limit_usd: 0 });
+    expect(await a.sendSingle('budget:list')).toMatchObject({ budgets: [{ scope: 'global', limit_usd: 0, exhausted: true }] });
   }, 60_000);
 
   it('a node alone that is paused cannot hold the others back or answer from stale memory: a starting node ends its session after two TTLs', async () => {

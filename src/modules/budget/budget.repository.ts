@@ -36,6 +36,11 @@ export class BudgetRepository {
     });
   }
 
+  /** See Storage.soleEpoch: while it holds, budgets read here may be answered from memory. */
+  soleEpoch(): number | undefined {
+    return this.storage.soleEpoch();
+  }
+
   all(): Promise<Budget[]> {
     return this.storage.all<Budget>(statements.all);
   }

@@ -19,8 +19,9 @@ const keyOf = (scope: BudgetScope, scopeId: string) => `${scope}:${scopeId}`;
  * Spending limits per agent, per profile and for every completion. On SQLite budgets are kept in
  * memory (read once at start, changed after each committed write), so a turn with no budget that
  * applies is checked without the database. On PostgreSQL other nodes may change them, so each check
- * reads them afresh, and a change is announced to the other nodes (their waiting agents try again).
- * Spending is read from the costs recorded per completion, every node's.
+ * reads them afresh unless this node knows it is alone (see Storage.soleEpoch), and a change is
+ * announced to the other nodes (their waiting agents try again). Spending is read from the costs
+ * recorded per completion, every node's.
  */
 @Injectable()
 export class BudgetService implements OnModuleInit, OnModuleDestroy {
@@ -30,6 +31,10 @@ export class BudgetService implements OnModuleInit, OnModuleDestroy {
 
   /** Other nodes may change budgets. */
   private readonly shared: boolean;
+  /** The sole-writer epoch the budgets in memory were read in; undefined when they must be read again. */
+  private loadedEpoch: number | undefined;
+  /** Moves when a budget write of this node starts and when it ends: a read that saw it move may hold a budget from before the write. */
+  private writeMoves = 0;
 
   constructor(
     @Inject(KSI_CONFIG) private readonly config: KsiConfig,
@@ -50,7 +55,7 @@ export class BudgetService implements OnModuleInit, OnModuleDestroy {
 
   async set({ scope, id, limit_usd, period }: ParamsOut<typeof budgetSet>): Promise<BudgetStatus> {
     const budget: Budget = { scope, scopeId: id ?? GLOBAL, limitUsd: limit_usd, period, updatedAt: this.clock.now() };
-    await this.repo.save(budget);
+    await this.writing(() => this.repo.save(budget));
     const key = keyOf(scope, budget.scopeId);
     this.budgets.set(key, budget);
     clearTimeout(this.periodTimers.get(key));
@@ -60,7 +65,7 @@ export class BudgetService implements OnModuleInit, OnModuleDestroy {
 
   async remove(scope: BudgetScope, id: string | undefined): Promise<boolean> {
     const scopeId = id ?? GLOBAL;
-    const removed = await this.repo.delete(scope, scopeId);
+    const removed = await this.writing(() => this.repo.delete(scope, scopeId));
     this.budgets.delete(keyOf(scope, scopeId));
     clearTimeout(this.periodTimers.get(keyOf(scope, scopeId)));
     if (removed) this.changed({ scope, id: id ?? null, reason: 'removed' });
@@ -101,15 +106,30 @@ export class BudgetService implements OnModuleInit, OnModuleDestroy {
     for (const timer of this.periodTimers.values()) clearTimeout(timer);
   }
 
-  /** What other nodes changed, on a shared database. */
+  /** What other nodes changed, on a shared database, unless none could have changed anything since the last read. */
   private async refresh(): Promise<void> {
-    if (this.shared) await this.reload();
+    if (!this.shared) return;
+    const epoch = this.repo.soleEpoch();
+    if (epoch === undefined || epoch !== this.loadedEpoch) await this.reload();
   }
 
   private async reload(): Promise<void> {
+    const epoch = this.repo.soleEpoch();
+    const moves = this.writeMoves;
     const budgets = await this.repo.all();
     this.budgets.clear();
     for (const budget of budgets) this.budgets.set(keyOf(budget.scope, budget.scopeId), budget);
+    const unchanged = epoch !== undefined && this.repo.soleEpoch() === epoch && this.writeMoves === moves;
+    this.loadedEpoch = unchanged ? epoch : undefined;
+  }
+
+  private async writing<T>(write: () => Promise<T>): Promise<T> {
+    this.writeMoves++;
+    try {
+      return await write();
+    } finally {
+      this.writeMoves++;
+    }
   }
 
   /** This node's listeners hear of the change at once; the other nodes' once the signal reaches them. */

@@ -43,21 +43,27 @@ export class AttemptSettlement {
     private readonly windows: UsageWindows,
   ) {}
 
-  async settle({ row, number, prompt, resume, signal, freeSlot }: Attempt, outcome: AttemptOutcome, provider: ModelProvider): Promise<void> {
-    const id = row.requestId;
+  async settle(attempt: Attempt, outcome: AttemptOutcome, provider: ModelProvider): Promise<void> {
+    const { row, signal, freeSlot } = attempt;
     const now = this.clock.now();
     // Whatever ends the attempt, the money it reports was spent. Writes commit in the order they are
     // queued, so the next attempt's claim commits with or after this cost, and its budget check sees it.
-    const recorded = outcome.cost && this.costs.record(id, outcome.cost);
+    const recorded = outcome.cost && this.costs.record(row.requestId, outcome.cost);
     // Awaited below; a failure meanwhile is not unhandled.
     recorded?.catch(() => undefined);
     // A usage limit with a reset parks the whole account, whether or not this request may try again:
     // before another attempt may start, and before anyone hears of the failure, so whoever does sees the window.
     if (!signal.aborted && !outcome.ok && outcome.code === 'rate_limited' && outcome.retryAt !== undefined && outcome.retryAt > now) {
-      await this.windows.open({ account: row.account, pausedUntil: outcome.retryAt, reason: outcome.message, requestId: id });
+      await this.windows.open({ account: row.account, pausedUntil: outcome.retryAt, reason: outcome.message, requestId: row.requestId });
     }
     freeSlot();
+    // The row's end is queued right behind the cost, not once the cost commits: both commit in one batch.
+    await this.end(attempt, outcome, provider, now);
     await recorded;
+  }
+
+  private async end({ row, number, prompt, resume, signal }: Attempt, outcome: AttemptOutcome, provider: ModelProvider, now: number): Promise<void> {
+    const id = row.requestId;
     // A turn that answered while the daemon stopped is kept: it was paid for, and a re-run would pay again.
     const answeredDuringStop = outcome.ok && signal.reason === 'shutdown';
     if (!answeredDuringStop && (await this.endIfAborted(row, number, signal, now))) return;

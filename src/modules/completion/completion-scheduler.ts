@@ -81,9 +81,13 @@ export class CompletionScheduler {
    * sees the attempts the one before started; wakes during a look make one more look after it.
    */
   wake(): void {
+    this.schedulePump(setImmediate);
+  }
+
+  private schedulePump(defer: (look: () => void) => unknown): void {
     if (this.pumpScheduled) return;
     this.pumpScheduled = true;
-    setImmediate(() => {
+    defer(() => {
       this.pumps = this.pumps.then(() => {
         this.pumpScheduled = false;
         return this.pump().catch((error: Error) => this.pumpFailed(error));
@@ -143,12 +147,13 @@ export class CompletionScheduler {
   /**
    * The attempt runs in the scope of the event that accepted its request. Once its process has ended
    * the next attempt may start while this one's row is written (another queue's: this queue's next
-   * waits for the row); whatever ends it, the queue moves on.
+   * waits for the row); whatever ends it, the queue moves on. The freed slot is looked at in the same
+   * turn, so the next claim joins the batch that writes the ended attempt's cost and end: one commit.
    */
   private launch(row: CompletionRequest): void {
     const freeSlot = () => {
       this.live.freeSlot(row.requestId);
-      this.wake();
+      this.schedulePump(queueMicrotask);
     };
     void this.live
       .run(row, (abort) =>
