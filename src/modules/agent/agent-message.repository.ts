@@ -104,7 +104,7 @@ export class AgentMessageRepository {
 
   /** Resolves once committed with the message's id. */
   enqueue(agentId: string, messageJson: string, now: number): Promise<number> {
-    return this.storage.write(async (tx) => (await tx.column<number>(statements.insert, [agentId, messageJson, now]))[0]);
+    return this.storage.writeReturning<{ id: number }>(statements.insert, [agentId, messageJson, now]).then(([row]) => row.id);
   }
 
   /**

@@ -24,7 +24,7 @@ const statements = {
   idleAfterBackoff: sql(`UPDATE agents SET status = 'idle', restarts = restarts + 1 WHERE agent_id = ? AND status = 'failed'`),
   idleWithoutReply: sql(`UPDATE agents SET status = 'idle' WHERE agent_id = ? AND status = 'busy'`),
   waitForBudget: sql(`UPDATE agents SET status = 'budget_exhausted' WHERE agent_id = ? AND status != 'stopped'`),
-  idleAfterBudget: sql(`UPDATE agents SET status = 'idle' WHERE status = 'budget_exhausted' AND (owner = ? OR owner IS NULL) RETURNING agent_id`),
+  idleAfterBudget: sql(`UPDATE agents SET status = 'idle' WHERE status = 'budget_exhausted' AND (owner = ? OR owner IS NULL) RETURNING agent_id AS "agentId"`),
   // This node's agents, those no node holds, and those of nodes not in @alive; every one with @all (SQLite: one node).
   adoptable: sql(
     `SELECT agent_id AS "agentId", owner AS "previous" FROM agents
@@ -149,6 +149,6 @@ export class AgentRepository {
 
   /** Every agent a spent budget stopped is idle again (its budget may have been raised); their ids. */
   idleAfterBudget(): Promise<string[]> {
-    return this.storage.write((tx) => tx.column<string>(statements.idleAfterBudget, [this.me]));
+    return this.storage.writeReturning<{ agentId: string }>(statements.idleAfterBudget, [this.me]).then((rows) => rows.map((row) => row.agentId));
   }
 }

@@ -179,7 +179,7 @@ const statements = {
   // Each interrupted request may run once more, beyond its budget. @all: every node's (SQLite has one node); else this node's and those no node held.
   requeueInterrupted: sql(
     `UPDATE completion_requests SET status = 'queued', next_attempt_at = @now, last_error = @error, error_code = @code, pid = NULL, ${NO_LEASE}, lease_epoch = lease_epoch + 1, ${AT_LEAST('attempts + 1')}
-     WHERE status = 'processing' AND (@all = 1 OR owner = @me OR owner IS NULL) RETURNING request_id`,
+     WHERE status = 'processing' AND (@all = 1 OR owner = @me OR owner IS NULL) RETURNING request_id AS "requestId"`,
   ),
   fail: sql(`UPDATE completion_requests SET status = @status, last_error = @error, error_code = @code, completed_at = @now, pid = NULL, ${NO_LEASE} WHERE request_id = @id AND ${FENCE}`),
   // A request another node runs is cancelled too: its lease ends here, and that node stops the attempt when it renews.
@@ -294,7 +294,7 @@ export class CompletionRepository {
 
   /** Extends this node's leases on the requests `running` until `until`; resolves with the epoch of each lease it still holds. */
   async renew(running: string[], until: number): Promise<Map<string, number>> {
-    const rows = await this.storage.write((tx) => tx.all<Leased>(statements.renew, { me: this.me, until, ids: JSON.stringify(running) }));
+    const rows = await this.storage.writeReturning<Leased>(statements.renew, { me: this.me, until, ids: JSON.stringify(running) });
     return new Map(rows.map((row) => [row.requestId, row.leaseEpoch]));
   }
 
@@ -387,7 +387,9 @@ export class CompletionRepository {
    * one (a single node's database); else this node's and those no node held (a cluster's).
    */
   requeueInterrupted(now: number, error: string, code: CompletionErrorCode, all: boolean): Promise<string[]> {
-    return this.storage.write((tx) => tx.column<string>(statements.requeueInterrupted, { now, error, code, me: this.me, all: all ? 1 : 0 }));
+    return this.storage
+      .writeReturning<{ requestId: string }>(statements.requeueInterrupted, { now, error, code, me: this.me, all: all ? 1 : 0 })
+      .then((rows) => rows.map((row) => row.requestId));
   }
 
   /** Ends the request for good; false when the lease is lost. */

@@ -55,15 +55,20 @@ export class BusMessageRepository {
 
   /** Records a message (JSON body) in publishing order; with `keep`, also deletes the history older than the newest `keep`. */
   async record(message: Pick<BusMessageRow, 'id' | 'type' | 'body' | 'recipient' | 'createdAt'>, keep?: number): Promise<void> {
+    const values = [message.id, message.type, message.body, message.recipient, message.createdAt];
+    if (keep === undefined) {
+      await this.storage.writeStatement(statements.insert, values);
+      return;
+    }
     await this.storage.write(async (tx) => {
-      await tx.run(statements.insert, [message.id, message.type, message.body, message.recipient, message.createdAt]);
-      if (keep !== undefined) await tx.run(statements.prune, [keep]);
+      await tx.run(statements.insert, values);
+      await tx.run(statements.prune, [keep]);
     });
   }
 
   /** The messages waiting for `recipient`, oldest first, marked delivered at `at`: the caller delivers them, or puts back those it could not. */
   async takePending(recipient: string, at: number): Promise<Pick<BusMessageRow, 'id' | 'body'>[]> {
-    const rows = await this.storage.write((tx) => tx.all<Pick<BusMessageRow, 'id' | 'body' | 'seq'>>(statements.takePending, [at, recipient]));
+    const rows = await this.storage.writeReturning<Pick<BusMessageRow, 'id' | 'body' | 'seq'>>(statements.takePending, [at, recipient]);
     return rows.sort((a, b) => a.seq - b.seq).map(({ id, body }) => ({ id, body }));
   }
 
