@@ -7,7 +7,7 @@ import { PostgresNodeClaim } from './postgres-node-claim';
 import { idleTransactionTimeoutMs, PRESENCE_UNAVAILABLE, PostgresPresence } from './postgres-presence';
 import { PostgresSignals } from './postgres-signals';
 import type { SqlParams, SqlStatement } from './sql-statement';
-import { Storage, type PendingWrite, type SqlSession, type WriteJob, type WriteOutcome } from './storage';
+import { pendingWrite, Storage, type PendingWrite, type SqlSession, type WriteJob, type WriteOutcome } from './storage';
 
 type Queryable = Pick<Pool, 'query'> | PoolClient;
 
@@ -220,7 +220,7 @@ export class PostgresStorage extends Storage {
 
   protected enqueue(write: Pick<PendingWrite, 'job' | 'row' | 'statement'>): Promise<unknown> {
     return new Promise((resolve, reject) => {
-      this.pending.push({ ...write, resolve, reject });
+      this.pending.push(pendingWrite(write, resolve, reject));
       if (!this.committing) void this.commitPending();
     });
   }

@@ -3,7 +3,7 @@ import { STORAGE_FULL } from '../../libs/client/src';
 import { systemClock, type Clock } from '../common/clock';
 import { EventError } from '../events/event-error';
 import type { SqlParams, SqlStatement } from './sql-statement';
-import { Storage, type PendingWrite, type SqlSession, type WriteJob, type WriteOutcome } from './storage';
+import { pendingWrite, Storage, type PendingWrite, type SqlSession, type WriteJob, type WriteOutcome } from './storage';
 import type { WriteLock } from './write-lock';
 
 /** SQLite codes that say the file or its disk is at fault, not the statement. */
@@ -95,7 +95,7 @@ export class SqliteStorage extends Storage {
 
   protected enqueue(write: Pick<PendingWrite, 'job' | 'row' | 'statement'>): Promise<unknown> {
     return new Promise((resolve, reject) => {
-      this.pending.push({ ...write, resolve, reject });
+      this.pending.push(pendingWrite(write, resolve, reject));
       this.schedule();
     });
   }
@@ -137,10 +137,8 @@ export class SqliteStorage extends Storage {
       this.begin.run();
       try {
         for (let i = 0; i < batch.length; i++) {
-          const { row, statement, job } = batch[i];
-          if (row) outcomes[i] = this.alone(() => void this.rowsOf(row.write.one).run(row.value));
-          else if (statement) outcomes[i] = this.alone(() => this.runAlone(statement));
-          else outcomes[i] = await this.inSavepoint(job);
+          const write = batch[i];
+          outcomes[i] = write.row || write.statement ? this.alone(write) : await this.inSavepoint(write.job);
         }
         this.commit.run();
       } catch (error) {
@@ -156,9 +154,11 @@ export class SqliteStorage extends Storage {
   }
 
   /** A single statement needs no savepoint: when it fails SQLite undoes it alone, unless the error ended the whole transaction. */
-  private alone(statement: () => unknown): WriteOutcome {
+  private alone({ row, statement }: PendingWrite): WriteOutcome {
     try {
-      return { ok: true, value: statement() };
+      if (!row) return { ok: true, value: this.runAlone(statement!) };
+      this.rowsOf(row.write.one).run(row.value);
+      return { ok: true, value: undefined };
     } catch (error) {
       if (!this.db.inTransaction) throw error;
       return { ok: false, error };
