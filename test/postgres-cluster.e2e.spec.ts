@@ -349,10 +349,11 @@ async function answeringFromMemory(cluster: TestCluster, client: KsiClient): Pro
     expect(await watcher.end(refused)).toMatchObject({ event: 'completion:error', data: { code: 'budget_exhausted' } });
   }, 60_000);
 
-  it('a node alone answers state:get and reads budgets from memory, and stops the moment a second node starts: what the second writes, the first reads', async () => {
+  it('a node alone answers state:get from memory, and stops the moment a second node starts: what the second writes, state or budget, the first reads', async () => {
     await cluster.start(0);
     const [a] = cluster.clients;
     await answeringFromMemory(cluster, a);
+    // Read while alone: a node alone keeps the budgets it read.
     expect(await a.sendSingle('budget:list')).toEqual({ budgets: [] });
     await cluster.start(1);
     const [, b] = cluster.clients;
