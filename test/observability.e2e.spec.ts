@@ -1,8 +1,11 @@
+import Database from 'better-sqlite3';
+import * as path from 'node:path';
 import { onDaemonDatabase } from './support/daemon-database';
-import { eventually } from './support/daemon-process';
+import { eventually, useDaemon } from './support/daemon-process';
 import { CompletionWatcher, useFakeClaudeDaemon } from './support/completions';
 import { ksi } from './support/ksi-cli';
 import { RawConnection } from './support/raw-connection';
+import { testBackend } from './support/test-database';
 
 interface Node {
   event_name: string;
@@ -99,5 +102,26 @@ describe('event log, monitor and correlation (real daemon, fake Claude CLI)', ()
     await reconnect();
     const { events } = await send('monitor:get_events', { patterns: ['system:shutdown*', 'checkpoint:write'], limit: 10 });
     expect(events.map((event: { event_name: string }) => event.event_name)).toEqual(expect.arrayContaining(['system:shutdown_started', 'checkpoint:write', 'system:shutdown_complete']));
+  });
+});
+
+(testBackend() === 'sqlite' ? describe : describe.skip)('the event log writer and the SQLite WAL (real daemon)', () => {
+  const { daemon, client } = useDaemon();
+
+  it('keeps the WAL short itself: what it holds is copied into the database once it passes 1,000 pages', async () => {
+    // ~2 pages of WAL per set of a 3 KB value and its event: well past 1,000, and short of the 4,000
+    // at which the daemon's own connection would copy it instead.
+    const value = 'x'.repeat(3_000);
+    await Promise.all(Array.from({ length: 800 }, (_, i) => client().sendSingle('state:set', { key: `wal-${i}`, value })));
+    const db = new Database(path.join(daemon.varDir, 'db', 'ksi.db'), { fileMustExist: true });
+    try {
+      await eventually(() => {
+        const [wal] = db.pragma('wal_checkpoint(NOOP)') as { log: number; checkpointed: number }[];
+        if (wal.log >= 1_000 && wal.checkpointed < wal.log) throw new Error(`a WAL of ${wal.log} pages, ${wal.checkpointed} of them copied`);
+        return wal;
+      }, 10_000, 'a WAL shorter than 1,000 pages, or copied into the database whole');
+    } finally {
+      db.close();
+    }
   });
 });

@@ -17,8 +17,9 @@ const MIGRATION_LOCK = 7_151_931;
 
 /**
  * The WAL is copied back into the file by whichever connection's commit finds it longer than its
- * threshold. The event log's writer thread keeps SQLite's 1,000 pages, so it does this off the
- * daemon's thread; with the event log on, the daemon's connection does it only if the writer stopped.
+ * threshold. With the event log on, its writer thread does this at 1,000 pages, after its own commits
+ * (event-log.writer.ts), so off the daemon's thread; the daemon's connection does it only if the
+ * writer stopped.
  */
 const CHECKPOINT_PAGES = 1_000;
 const CHECKPOINT_PAGES_BEHIND_THE_EVENT_LOG = 4_000;
