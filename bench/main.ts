@@ -105,16 +105,21 @@ async function main(): Promise<void> {
   }
 }
 
-/** state:set and state:get in each workload, against the bare server in the same minutes. */
 /** Rounds of each state workload: this machine's speed drifts within seconds. */
-const STATE_ROUNDS = 3;
+const STATE_ROUNDS = 5;
+
+interface Round {
+  ksi: LoadResult;
+  base: LoadResult;
+}
 
 /**
  * Runs KSI and the bare server back to back STATE_ROUNDS times, each first in turn, and returns the
- * round whose ratio is the median: a ratio from two runs seconds apart, not from two medians.
+ * round whose ratio is the median (a ratio of two runs seconds apart, not of two medians), and the
+ * lowest and highest ratio of the rounds.
  */
-async function medianRound(ksiRun: () => Promise<LoadResult>, bareRun: () => Promise<LoadResult>): Promise<{ ksi: LoadResult; base: LoadResult }> {
-  const rounds: { ksi: LoadResult; base: LoadResult }[] = [];
+async function medianRound(ksiRun: () => Promise<LoadResult>, bareRun: () => Promise<LoadResult>): Promise<Round & { spread: string }> {
+  const rounds: Round[] = [];
   for (let round = 0; round < STATE_ROUNDS; round++) {
     if (round % 2 === 0) {
       const ksi = await ksiRun();
@@ -124,19 +129,22 @@ async function medianRound(ksiRun: () => Promise<LoadResult>, bareRun: () => Pro
       rounds.push({ ksi: await ksiRun(), base });
     }
   }
-  const ratio = ({ ksi, base }: { ksi: LoadResult; base: LoadResult }) => ksi.opsPerSecond / base.opsPerSecond;
-  return rounds.sort((a, b) => ratio(a) - ratio(b))[Math.floor(STATE_ROUNDS / 2)];
+  const ratio = ({ ksi, base }: Round) => ksi.opsPerSecond / base.opsPerSecond;
+  rounds.sort((a, b) => ratio(a) - ratio(b));
+  const spread = `${pct(rounds[0].ksi, rounds[0].base)}-${pct(rounds[STATE_ROUNDS - 1].ksi, rounds[STATE_ROUNDS - 1].base)}`;
+  return { ...rounds[Math.floor(STATE_ROUNDS / 2)], spread };
 }
 
+/** state:set and state:get in each workload, against the bare server in the same minutes. */
 async function stateRows(socket: string, bareSocket: string): Promise<string[][]> {
-  const rows: string[][] = [['op', 'workload', 'KSI ops/s', 'bare ops/s', 'ratio', 'KSI p50/p99 ms', 'bare p50/p99 ms', 'x Python']];
+  const rows: string[][] = [['op', 'workload', 'KSI ops/s', 'bare ops/s', 'ratio', 'rounds', 'KSI p50/p99 ms', 'bare p50/p99 ms', 'x Python']];
   for (const [op, request] of [['state:set', setRequest], ['state:get', getRequest]] as const) {
     for (const workload of workloads) {
       const options = { ...workload, request };
       await drive(socket, { ...options, total: Math.min(2_000, workload.total) });
       await drive(bareSocket, { ...options, total: Math.min(2_000, workload.total) });
-      const { ksi, base } = await medianRound(() => drive(socket, options), () => drive(bareSocket, options));
-      rows.push([op, workload.name, fmt(ksi.opsPerSecond), fmt(base.opsPerSecond), pct(ksi, base), latency(ksi), latency(base), `${(ksi.opsPerSecond / PYTHON_KSI_OPS).toFixed(0)}x`]);
+      const { ksi, base, spread } = await medianRound(() => drive(socket, options), () => drive(bareSocket, options));
+      rows.push([op, workload.name, fmt(ksi.opsPerSecond), fmt(base.opsPerSecond), pct(ksi, base), spread, latency(ksi), latency(base), `${(ksi.opsPerSecond / PYTHON_KSI_OPS).toFixed(0)}x`]);
     }
   }
   return rows;
@@ -385,18 +393,18 @@ async function stateAlone(dir: string, bareSocket: string): Promise<void> {
 
 /** State operations on SQLite beside the bare server, and what the event log costs them. */
 async function stateSection(dir: string, socket: string, bareSocket: string): Promise<void> {
-  console.log(`State over the socket (KSI daemon on its default SQLite file vs bare Node NDJSON server with an in-memory Map; each row the round with the median ratio of ${STATE_ROUNDS}, KSI and the server alternating)`);
+  console.log(`State over the socket (KSI daemon on its default SQLite file vs bare Node NDJSON server with an in-memory Map; each row the round with the median ratio of ${STATE_ROUNDS}, KSI and the server alternating; "rounds": the lowest and highest ratio)`);
   printTable(await stateRows(socket, bareSocket));
   console.log(`(x Python: against the original Python KSI's ~${PYTHON_KSI_OPS} state ops/s in every mode)\n`);
 
   const noLog = await startDaemon(path.join(dir, 'no-event-log'), { KSI_EVENT_LOG: 'off' });
   const options = { ...workloads[1], request: setRequest };
-  const { ksi: setWith, base: setWithout } = await medianRound(() => drive(socket, options), () => drive(noLog.socket, options));
+  const { ksi: setWith, base: setWithout, spread } = await medianRound(() => drive(socket, options), () => drive(noLog.socket, options));
   await stopDaemon(noLog.child);
-  console.log(`Cost of the event log: state:set, 16 connections (the median of ${STATE_ROUNDS} alternating rounds)`);
+  console.log(`Cost of the event log: state:set, 16 connections (the round with the median ratio of ${STATE_ROUNDS}, alternating; rounds ${spread})`);
   printTable([
     ['event log', 'ops/s', 'ratio'],
-    ['on (default)', fmt(setWith.opsPerSecond), `${((setWith.opsPerSecond / setWithout.opsPerSecond) * 100).toFixed(0)}%`],
+    ['on (default)', fmt(setWith.opsPerSecond), pct(setWith, setWithout)],
     ['off (KSI_EVENT_LOG=off)', fmt(setWithout.opsPerSecond), '100%'],
   ]);
   console.log('');
