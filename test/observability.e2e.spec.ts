@@ -112,7 +112,11 @@ describe('event log, monitor and correlation (real daemon, fake Claude CLI)', ()
     // ~2 pages of WAL per set of a 3 KB value and its event: well past 1,000, and short of the 4,000
     // at which the daemon's own connection would copy it instead.
     const value = 'x'.repeat(3_000);
+    const since = Date.now() / 1000;
     await Promise.all(Array.from({ length: 800 }, (_, i) => client().sendSingle('state:set', { key: `wal-${i}`, value })));
+    // The query waits for the writer to have written every event, and so to have looked at the WAL after the last.
+    const { events } = await client().sendSingle('monitor:get_events', { patterns: ['state:set'], since, limit: 1_000 });
+    expect(events).toHaveLength(800);
     const db = new Database(path.join(daemon.varDir, 'db', 'ksi.db'), { fileMustExist: true });
     try {
       await eventually(() => {
