@@ -21,6 +21,11 @@ import { promptOf } from './turn-prompt';
 export class AgentTurns {
   /** The agents whose next turn is being started (or that withoutTurns holds), and when that is done. */
   private readonly pumping = new Map<string, Promise<void>>();
+  /**
+   * Agents asked for their next turn while `pumping` held them: looked at again once that is done. A
+   * message stored after a running pump looked for one would otherwise wait for the next wake-up.
+   */
+  private readonly askedAgain = new Set<string>();
 
   constructor(
     @Inject(CLOCK) private readonly clock: Clock,
@@ -33,10 +38,19 @@ export class AgentTurns {
 
   /** Starts the agent's next message when it is idle. */
   next(agentId: string): Promise<void> {
-    if (this.pumping.has(agentId)) return Promise.resolve();
-    const pump = this.pump(agentId).finally(() => this.pumping.delete(agentId));
+    const running = this.pumping.get(agentId);
+    if (running) {
+      this.askedAgain.add(agentId);
+      return running;
+    }
+    const pump = this.pump(agentId).finally(() => this.released(agentId));
     this.pumping.set(agentId, pump);
     return pump;
+  }
+
+  private released(agentId: string): void {
+    this.pumping.delete(agentId);
+    if (this.askedAgain.delete(agentId)) void this.next(agentId);
   }
 
   /**
@@ -54,7 +68,7 @@ export class AgentTurns {
     try {
       return await run;
     } finally {
-      if (this.pumping.get(agentId) === held) this.pumping.delete(agentId);
+      if (this.pumping.get(agentId) === held) this.released(agentId);
     }
   }
 
