@@ -40,5 +40,9 @@ export default defineConfig({
     // Nest names providers and modules by their classes' names in its errors and logs.
     keepNames: true,
     cleanDir: true,
+    // V8 keeps each script's source, two bytes a character if one character is beyond Latin-1: escaped,
+    // and without JSDoc comments, the daemon's sources take ~6 MB of its RSS instead of ~12.
+    charset: 'ascii',
+    comments: { legal: true, annotation: true, jsdoc: false },
   },
 });
