@@ -123,6 +123,8 @@ async function answeringFromMemory(cluster: TestCluster, client: KsiClient): Pro
   await eventually(
     async () => {
       await client.sendSingle('state:set', { key: 'k', value: ++n });
+      // A read caches what it found (a write only removes its key from the cache).
+      await client.sendSingle('state:get', { key: 'k' });
       await cluster.sql(`UPDATE state_entries SET value = '"behind its back"' WHERE key = 'k'`);
       return (await client.sendSingle('state:get', { key: 'k' })).value === n;
     },
