@@ -16,3 +16,6 @@ export type WriterRequest =
 export type WriterReply = { id: number; changes: number } | { id: number; error: string };
 
 export const VALUES_PER_ROW = 3;
+
+/** The rows of a full batch of the recorder's; the writer commits up to this many in one transaction. */
+export const ROWS_PER_BATCH = 500;

@@ -7,12 +7,12 @@ import { ShutdownHandler } from '../../lifecycle/shutdown-handler.decorator';
 import { DAEMON_LOG } from '../../logging/logger';
 import { EventLogBuffer, type Batch } from './event-log.buffer';
 import { EVENT_META } from './event-log.entity';
+import { ROWS_PER_BATCH } from './event-log.protocol';
 import { RecentEvents } from './event-log.recent';
 import { EventLogRepository } from './event-log.repository';
 import { toRecordedJson } from './redact';
 
-/** Recorded events are written in batches: at this many or this many bytes, or after this long. */
-const BATCH_SIZE = 500;
+/** Recorded events are written in batches: at ROWS_PER_BATCH rows or this many bytes, or after this long. */
 const BATCH_BYTES = 1024 * 1024;
 const BATCH_MS = 500;
 /** Batches being written; more wait (and, once the buffer is full, are dropped). */
@@ -41,7 +41,7 @@ export class EventLogRecorder implements OnModuleInit, BeforeApplicationShutdown
     private readonly events: EventLogRepository,
   ) {
     this.recent = new RecentEvents(clock.now());
-    this.buffer = new EventLogBuffer({ maxBytes: config.eventLogBufferBytes, batchRows: BATCH_SIZE, batchBytes: BATCH_BYTES, maxBatchesInFlight: MAX_BATCHES_IN_FLIGHT });
+    this.buffer = new EventLogBuffer({ maxBytes: config.eventLogBufferBytes, batchRows: ROWS_PER_BATCH, batchBytes: BATCH_BYTES, maxBatchesInFlight: MAX_BATCHES_IN_FLIGHT });
   }
 
   onModuleInit(): void {
