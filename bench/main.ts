@@ -29,6 +29,8 @@ const workloads = [
 
 const setRequest: RequestFactory = (c, i) => ({ event: 'state:set', data: { key: `k${c}-${i % 1000}`, value: { n: i, text: 'bench' } } });
 const getRequest: RequestFactory = (c, i) => ({ event: 'state:get', data: { key: `k${c}-${i % 1000}` } });
+/** A key no one set is not cached: each read asks the database, as every read does on a cluster. */
+const missingKeyRequest: RequestFactory = (c, i) => ({ event: 'state:get', data: { key: `never-set-${c}-${i % 1000}` } });
 
 /** `node dist/bench/main.js memory` (or `state`, `completions`, `postgres`, `cluster`, `cli`, `dashboard`) runs that section alone; `postgres state` or `postgres completions` one part of it. */
 async function main(): Promise<void> {
@@ -138,8 +140,13 @@ async function medianRound(ksiRun: () => Promise<LoadResult>, bareRun: () => Pro
 /** state:set and state:get in each workload, against the bare server in the same minutes. */
 async function stateRows(socket: string, bareSocket: string): Promise<string[][]> {
   const rows: string[][] = [['op', 'workload', 'KSI ops/s', 'bare ops/s', 'ratio', 'rounds', 'KSI p50/p99 ms', 'bare p50/p99 ms', 'x Python']];
-  for (const [op, request] of [['state:set', setRequest], ['state:get', getRequest]] as const) {
-    for (const workload of workloads) {
+  const measured = [
+    ['state:set', setRequest, workloads],
+    ['state:get', getRequest, workloads],
+    ['state:get, key never set', missingKeyRequest, workloads.slice(2)],
+  ] as const;
+  for (const [op, request, opWorkloads] of measured) {
+    for (const workload of opWorkloads) {
       const options = { ...workload, request };
       await drive(socket, { ...options, total: Math.min(2_000, workload.total) });
       await drive(bareSocket, { ...options, total: Math.min(2_000, workload.total) });

@@ -240,20 +240,30 @@ export class Connection implements ClientConnection {
       this.output.push(next.line);
       this.outputBytes += next.line.length + 1;
     }
-    if (!this.flushScheduled) {
+    this.flushSoon();
+    this.wake();
+  }
+
+  /**
+   * Writes what is answered once the current microtasks are done: requests answered in microtasks
+   * (a read of SQLite, say) share one syscall instead of one each. Large replies go at once, so
+   * that the request loop sees them in the socket's backlog.
+   */
+  private flushSoon(): void {
+    if (this.outputBytes >= FLUSH_BYTES) this.flush();
+    else if (!this.flushScheduled) {
       this.flushScheduled = true;
       process.nextTick(() => {
         this.flushScheduled = false;
         this.flush();
       });
     }
-    this.wake();
   }
 
   /** Waits, with what is answered written out, until `ready` holds; re-checked on every reply and every line received. */
   private async until(ready: () => boolean): Promise<void> {
     while (!ready()) {
-      this.flush();
+      this.flushSoon();
       await new Promise<void>((resolve) => (this.wakePump = resolve));
     }
   }
