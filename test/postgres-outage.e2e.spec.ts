@@ -27,10 +27,12 @@ const cluster = postgresCluster();
       expect(health).toMatchObject({ status: 'unhealthy', database: { status: 'error', error: expect.any(String) } });
       // The CLI says so too: not "Key not found" for a key it could not read, nor a crash; and what the daemon can tell without its database, it shows.
       const unavailable = /^Error \(storage_unavailable\): The PostgreSQL server at .* cannot be reached[^\n]*\n$/;
-      const [got, nodes, status] = await Promise.all([['get', 'state', '--key', 'kept'], ['nodes'], ['status']].map((args) => ksi([...args, '--socket', daemon.socketPath])));
+      const [got, nodes, status, daemonHealth] = await Promise.all([['get', 'state', '--key', 'kept'], ['nodes'], ['status'], ['daemon', 'health']].map((args) => ksi([...args, '--socket', daemon.socketPath])));
       expect(got).toEqual({ code: 1, stdout: '', stderr: expect.stringMatching(unavailable) });
       expect(nodes).toEqual({ code: 1, stdout: expect.stringMatching(/^NODE\s+STATUS\s+RUNNING\s+HEARTBEAT\n\S+ \*\s+unhealthy\s+\?\s+\?\n/), stderr: expect.stringMatching(unavailable) });
       expect(status).toEqual({ code: 1, stdout: expect.stringMatching(/^DAEMON\s+unhealthy \(database: The PostgreSQL server at .*\nQUEUE\s+unknown \(storage_unavailable\)/s), stderr: expect.stringMatching(unavailable) });
+      // A health check in a script fails too.
+      expect(daemonHealth).toMatchObject({ code: 1, stdout: expect.stringContaining("status: unhealthy") });
     } finally {
       // Back whatever happened above: a daemon left without its database cannot finish a shutdown either.
       await cluster!.execute(`ALTER DATABASE "${database}" ALLOW_CONNECTIONS true`);

@@ -14,6 +14,8 @@ describe('the PostgreSQL and cluster settings', () => {
   it.each([
     [{ KSI_DATABASE_URL: 'postgresql://ksi@:5499/ksi?host=/run/postgresql' }, /^Invalid configuration: KSI_DATABASE_URL is not a URL pg can read \(Invalid URL\): .* for a Unix socket postgresql:\/\/user@\/db\?host=\/socket\/dir&port=5432 \(pg refuses an empty host before a port/],
     [{ KSI_DATABASE_URL: 'postgresql://ksi@db.example:5432' }, /^Invalid configuration: KSI_DATABASE_URL must name a database, as in /],
+    [{ KSI_DATABASE_URL: 'postgresql://ksi@/ksi?host=/run/postgresql&port=abc' }, /^Invalid configuration: KSI_DATABASE_URL's port must be a number from 1 to 65535, .* \(got "abc"\)/],
+    [{ KSI_DATABASE_URL: 'postgresql://ksi@/ksi?host=/run/postgresql&port=99999' }, /^Invalid configuration: KSI_DATABASE_URL's port must be a number from 1 to 65535, .* \(got "99999"\)/],
     [{ KSI_NODE_ID: '   ' }, /^Invalid configuration: KSI_NODE_ID must not be blank: .* \(got " {3}"\)$/],
     [{ KSI_LEASE_TTL_MS: '1e9' }, /^Invalid configuration: KSI_LEASE_TTL_MS must be at most 600000 \(10 minutes\): .* \(got "1e9"\)$/],
     [{ KSI_LEASE_TTL_MS: '299' }, /^Invalid configuration: KSI_LEASE_TTL_MS must be at least 300 /],

@@ -274,11 +274,14 @@ const UNIX_SOCKET_URL = 'postgresql://user@/db?host=/socket/dir&port=5432';
 function postgresUrlProblem(url: string): string | undefined {
   if (!/^postgres(ql)?:\/\//.test(url)) return `KSI_DATABASE_URL must be a PostgreSQL URL, such as postgresql://user@host:5432/ksi or ${UNIX_SOCKET_URL}`;
   let database: string | null | undefined;
+  let port: string | null | undefined;
   try {
-    ({ database } = parseConnectionString(url));
+    ({ database, port } = parseConnectionString(url));
   } catch (error) {
     return `KSI_DATABASE_URL is not a URL pg can read (${(error as Error).message}): write postgresql://user:password@host:5432/db with a numeric port and special characters percent-encoded, or for a Unix socket ${UNIX_SOCKET_URL} (pg refuses an empty host before a port, as in user@:5432)`;
   }
+  // pg takes `?port=` as it comes and connects to port NaN (or the socket .s.PGSQL.NaN).
+  if (port && !(/^\d+$/.test(port) && Number(port) >= 1 && Number(port) <= 65535)) return `KSI_DATABASE_URL's port must be a number from 1 to 65535, as in postgresql://user@host:5432/ksi or ${UNIX_SOCKET_URL} (got ${JSON.stringify(port)})`;
   return database ? undefined : `KSI_DATABASE_URL must name a database, as in postgresql://user@host:5432/ksi or ${UNIX_SOCKET_URL}`;
 }
 
