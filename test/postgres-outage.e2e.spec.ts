@@ -51,7 +51,7 @@ const cluster = postgresCluster();
       const { code } = await failing.waitForExit();
       expect(code).toBe(1);
       expect(failing.output.trim().split('\n')).toEqual([
-        expect.stringMatching(/^KSI daemon cannot start: the PostgreSQL server at \S+\/ksi_never_created: database "ksi_never_created" does not exist \(3D000\); create the database/),
+        expect.stringMatching(/^KSI daemon cannot start: the PostgreSQL server at postgresql:\/\/\S*\/ksi_never_created\S*: database "ksi_never_created" does not exist \(3D000\); create the database/),
       ]);
     } finally {
       await failing.dispose();

@@ -1,3 +1,4 @@
+import { postgresLocation } from '../database/postgres-connection';
 import { ConfigError, loadConfig } from './config';
 
 describe('the PostgreSQL and cluster settings', () => {
@@ -27,5 +28,16 @@ describe('the PostgreSQL and cluster settings', () => {
   it('takes lease TTLs from 300 ms to 10 minutes', () => {
     expect(loadConfig({ KSI_LEASE_TTL_MS: '300' }).node.leaseTtlMs).toBe(300);
     expect(loadConfig({ KSI_LEASE_TTL_MS: '600000' }).node.leaseTtlMs).toBe(600_000);
+  });
+});
+
+describe('where messages and system:health say the database is (postgresLocation)', () => {
+  it.each([
+    ['postgresql://ksi:S3cret@db.example/ksi', 'postgresql://db.example:5432/ksi'],
+    ['postgres://ksi@db.example:5499/ksi?sslmode=require', 'postgresql://db.example:5499/ksi'],
+    ['postgresql://ksi@/ksi?host=/run/postgresql', 'postgresql:///ksi?host=/run/postgresql&port=5432'],
+    ['postgresql://ksi:S3cret@%2Frun%2Fpostgresql:5499/ksi', 'postgresql:///ksi?host=/run/postgresql&port=5499'],
+  ])('names %s as %s: server, port and database, never the user or password', (url, location) => {
+    expect(postgresLocation(url)).toBe(location);
   });
 });

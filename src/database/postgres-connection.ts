@@ -16,8 +16,16 @@ export function postgresTypes(): CustomTypesConfig {
   };
 }
 
-/** The server and database of a KSI_DATABASE_URL, for messages and system:health: never the password. */
+/** PostgreSQL's own default, which pg uses when the URL names no port. */
+const DEFAULT_PORT = '5432';
+
+/**
+ * The server and database of a KSI_DATABASE_URL, for messages and system:health, as a URL without
+ * the user and password; a Unix socket's directory as `?host=`, so that it does not read as a file.
+ */
 export function postgresLocation(url: string): string {
   const { host, port, database } = parse(url);
-  return `${host ?? 'localhost'}${port ? `:${port}` : ''}/${database ?? ''}`;
+  const portOrDefault = port || DEFAULT_PORT;
+  const name = encodeURIComponent(database ?? '');
+  return host?.startsWith('/') ? `postgresql:///${name}?host=${host}&port=${portOrDefault}` : `postgresql://${host || 'localhost'}:${portOrDefault}/${name}`;
 }

@@ -3,20 +3,32 @@ import { ENTITIES } from './entities';
 import { sql, type SqlStatement } from './sql-statement';
 import type { Storage } from './storage';
 
-/** The first line of an export: what follows, so an import can refuse what it does not know. */
+/**
+ * The first line of an export. Version 1 counted each table's rows here, before reading them (so a
+ * running daemon made the counts wrong); version 2 counts what it wrote, on its last line.
+ */
 export interface ExportHeader {
-  ksi_export: 1;
+  ksi_export: 1 | 2;
   dialect: Storage['dialect'];
   exported_at: string;
-  /** Rows per table, in the order they follow. */
-  tables: Record<string, number>;
+  /** Version 1: rows per table. */
+  tables?: Record<string, number>;
 }
 
-/** Every later line: one row of one table, by column name. */
+/** Every line between the first and the last: one row of one table, by column name. */
 export interface ExportRow {
   table: string;
   row: Record<string, unknown>;
 }
+
+/** The last line of a version 2 export: an import refuses a file without it (cut short). */
+export interface ExportEnd {
+  ksi_export_end: true;
+  /** Rows written per table. */
+  rows: Record<string, number>;
+}
+
+const EXPORT_VERSION = 2;
 
 interface Table {
   name: string;
@@ -45,23 +57,27 @@ function tables(): Table[] {
 }
 
 /**
- * Writes the whole database as NDJSON: a header, then every row of every table, page by page, so a
- * large event log never sits in memory. Works the same on both dialects; the file moves a KSI from
- * SQLite to PostgreSQL (or back) with `importDatabase`.
+ * Writes the whole database as NDJSON: a header, every row of every table, page by page (so a large
+ * event log never sits in memory), and a last line counting the rows written. Works the same on both
+ * dialects; the file moves a KSI from SQLite to PostgreSQL (or back) with `importDatabase`.
  */
-export async function exportDatabase(storage: Storage, write: (line: string) => Promise<void>): Promise<ExportHeader> {
-  const all = tables();
-  const counts: Record<string, number> = {};
-  for (const table of all) [counts[table.name]] = await storage.column<number>(sql(`SELECT COUNT(*) FROM ${table.name}`));
-  const header: ExportHeader = { ksi_export: 1, dialect: storage.dialect, exported_at: new Date().toISOString(), tables: counts };
+export async function exportDatabase(storage: Storage, write: (line: string) => Promise<void>): Promise<ExportEnd> {
+  const header: ExportHeader = { ksi_export: EXPORT_VERSION, dialect: storage.dialect, exported_at: new Date().toISOString() };
   await write(JSON.stringify(header));
-  for (const table of all) {
+  const end: ExportEnd = { ksi_export_end: true, rows: {} };
+  for (const table of tables()) {
     const page = sql(`SELECT ${table.columns.map(quoted).join(', ')} FROM ${table.name} ORDER BY ${table.orderBy} LIMIT ${PAGE} OFFSET ?`);
-    for (let offset = 0; offset < counts[table.name]; offset += PAGE) {
-      for (const row of await storage.all<Record<string, unknown>>(page, [offset])) await write(JSON.stringify({ table: table.name, row } satisfies ExportRow));
+    let written = 0;
+    for (;;) {
+      const rows = await storage.all<Record<string, unknown>>(page, [written]);
+      for (const row of rows) await write(JSON.stringify({ table: table.name, row } satisfies ExportRow));
+      written += rows.length;
+      if (rows.length < PAGE) break;
     }
+    end.rows[table.name] = written;
   }
-  return header;
+  await write(JSON.stringify(end));
+  return end;
 }
 
 /** A line of an import that cannot be taken, with its line number. */
@@ -69,12 +85,30 @@ export class ImportError extends Error {}
 
 /**
  * Reads an export into an empty database (refusing one that holds any row: nothing is merged or
- * overwritten). Rows go in one transaction per page; a bad line stops the import, naming it, and
- * takes back what was imported before it.
+ * overwritten). Rows go in one transaction per page; a bad line, or a file that ends before the rows
+ * it counts, stops the import, naming why, and takes back what was imported before.
  */
 export async function importDatabase(storage: Storage, lines: AsyncIterable<string>): Promise<Record<string, number>> {
   // Taken before the first await: a readline interface drops the lines read before someone iterates it.
   const input = lines[Symbol.asyncIterator]();
+  let lineNumber = 0;
+  /** The next line that is not blank, parsed; undefined at the end of the file. */
+  const nextLine = async (): Promise<unknown> => {
+    for (let next = await input.next(); !next.done; next = await input.next()) {
+      lineNumber++;
+      if (next.value.trim() === '') continue;
+      try {
+        return JSON.parse(next.value) as unknown;
+      } catch {
+        throw new ImportError(`Line ${lineNumber} is not JSON: an export has one JSON object per line.`);
+      }
+    }
+    return undefined;
+  };
+  // The file first: one that is not an export is named so, whatever the database holds.
+  const header = (await nextLine()) as ExportHeader | undefined;
+  if (header === undefined) throw new ImportError('The file is empty: expected the output of `ksi db export`.');
+  if (header?.ksi_export !== 1 && header?.ksi_export !== EXPORT_VERSION) throw new ImportError(`The first line is not the header of a \`ksi db export\` (version 1 or ${EXPORT_VERSION}).`);
   const byName = new Map(tables().map((table) => [table.name, table]));
   for (const table of byName.values()) {
     const [count] = await storage.column<number>(sql(`SELECT COUNT(*) FROM ${table.name}`));
@@ -91,21 +125,11 @@ export async function importDatabase(storage: Storage, lines: AsyncIterable<stri
     });
   };
   try {
-    let lineNumber = 0;
-    let header: ExportHeader | undefined;
-    for (let next = await input.next(); !next.done; next = await input.next()) {
-      const line = next.value;
-      lineNumber++;
-      if (line.trim() === '') continue;
-      let parsed: unknown;
-      try {
-        parsed = JSON.parse(line);
-      } catch {
-        throw new ImportError(`Line ${lineNumber} is not JSON: an export has one JSON object per line.`);
-      }
-      if (!header) {
-        if ((parsed as ExportHeader)?.ksi_export !== 1) throw new ImportError('The first line is not the header of a `ksi db export` (version 1).');
-        header = parsed as ExportHeader;
+    let end: ExportEnd | undefined;
+    for (let parsed = await nextLine(); parsed !== undefined; parsed = await nextLine()) {
+      if (end) throw new ImportError(`Line ${lineNumber} follows the export's last line.`);
+      if ((parsed as ExportEnd)?.ksi_export_end === true && header.ksi_export === EXPORT_VERSION) {
+        end = parsed as ExportEnd;
         continue;
       }
       const { table: name, row } = parsed as ExportRow;
@@ -118,7 +142,10 @@ export async function importDatabase(storage: Storage, lines: AsyncIterable<stri
       imported[name] = (imported[name] ?? 0) + 1;
       if (page.length >= PAGE) await flush();
     }
-    if (!header) throw new ImportError('The file is empty: expected the output of `ksi db export`.');
+    const counted = header.ksi_export === EXPORT_VERSION ? end?.rows : header.tables;
+    if (!counted) throw new ImportError(`The file ends at line ${lineNumber} without the export's last line: it was cut short (an interrupted copy, a full disk?). Export again.`);
+    const missing = rowCountMismatches(counted, imported);
+    if (missing) throw new ImportError(`The file holds other row counts than the export wrote (${missing}): it was cut short or changed. Export again.`);
     await flush();
   } catch (error) {
     // The tables were empty: emptying them again leaves the database as it was.
@@ -137,4 +164,11 @@ export async function importDatabase(storage: Storage, lines: AsyncIterable<stri
     }
   }
   return imported;
+}
+
+/** "table: read of counted" for each table whose rows read differ from the export's count, or undefined. */
+function rowCountMismatches(counted: Record<string, number>, read: Record<string, number>): string | undefined {
+  const names = new Set([...Object.keys(counted), ...Object.keys(read)]);
+  const mismatches = [...names].filter((name) => (counted[name] ?? 0) !== (read[name] ?? 0)).map((name) => `${name}: ${read[name] ?? 0} of ${counted[name] ?? 0}`);
+  return mismatches.length > 0 ? mismatches.join(', ') : undefined;
 }

@@ -33,14 +33,19 @@ export function recordDaemonSettings(varDir: string, env: NodeJS.ProcessEnv): vo
   fs.writeFileSync(daemonSettingsPath(varDir), `${JSON.stringify(settings, null, 2)}\n`, { mode: 0o600 });
 }
 
-/** The settings the daemon with this PID recorded, if it did. */
-export function readDaemonSettings(varDir: string, pid: number): DaemonSettings | undefined {
+/** The settings the last daemon on this var dir recorded (running or not), if one did. */
+export function lastDaemonSettings(varDir: string): DaemonSettings | undefined {
   try {
-    const settings = JSON.parse(fs.readFileSync(daemonSettingsPath(varDir), 'utf8')) as DaemonSettings;
-    return settings.pid === pid ? settings : undefined;
+    return JSON.parse(fs.readFileSync(daemonSettingsPath(varDir), 'utf8')) as DaemonSettings;
   } catch {
     return undefined;
   }
+}
+
+/** The settings the daemon with this PID recorded, if it did. */
+export function readDaemonSettings(varDir: string, pid: number): DaemonSettings | undefined {
+  const settings = lastDaemonSettings(varDir);
+  return settings?.pid === pid ? settings : undefined;
 }
 
 /** Names of the daemon variables whose value in `env` differs from the recorded one (set, unset or changed). */

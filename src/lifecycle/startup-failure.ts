@@ -4,6 +4,9 @@ import * as path from 'node:path';
 /** A start-up failure already phrased as the one line the terminal shows. */
 export class StartupError extends Error {}
 
+/** How the line starts; `ksi db` opens the database too, and says so. */
+const DAEMON_CANNOT_START = 'KSI daemon cannot start';
+
 /** Causes by error code (Node's, and SQLite's primary codes: extended ones such as SQLITE_IOERR_WRITE match by prefix). */
 const CAUSES: [code: string, cause: string, advice: string][] = [
   ['ENOSPC', 'no space left on the device', 'free some space and start again'],
@@ -24,7 +27,7 @@ const CAUSES: [code: string, cause: string, advice: string][] = [
  * step worked on; an error that names its own path (Node's fs errors) wins. Anything else is a bug,
  * returned as it is so that its stack is printed.
  */
-export function startupFailure(error: unknown, filePath: string): unknown {
+export function startupFailure(error: unknown, filePath: string, failing = DAEMON_CANNOT_START): unknown {
   if (error instanceof StartupError) return error;
   const { code, path: ownPath } = error as NodeJS.ErrnoException;
   const subject = ownPath ?? filePath;
@@ -33,7 +36,7 @@ export function startupFailure(error: unknown, filePath: string): unknown {
   const known = CAUSES.find(([prefix]) => shownCode?.startsWith(prefix));
   if (!known) return error;
   const [, cause, advice] = known;
-  return new StartupError(`KSI daemon cannot start: ${cause}: ${subject} (${shownCode}); ${advice}.`);
+  return new StartupError(`${failing}: ${cause}: ${subject} (${shownCode}); ${advice}.`);
 }
 
 /**
@@ -67,11 +70,11 @@ const POSTGRES_ADVICE: [code: RegExp, advice: string][] = [
  * The one line a failed start prints when the PostgreSQL server at `location` (no password) cannot
  * serve the daemon: unreachable, a refused login, a missing database. Anything else is returned as it is.
  */
-export function postgresStartupFailure(error: unknown, location: string): unknown {
+export function postgresStartupFailure(error: unknown, location: string, failing = DAEMON_CANNOT_START): unknown {
   if (error instanceof StartupError) return error;
   const { code, message } = (error ?? {}) as { code?: unknown; message?: unknown };
   const timedOut = typeof message === 'string' && /timeout/i.test(message) && code === undefined;
   const advice = timedOut ? 'the server did not answer in time: check that it runs and is reachable' : POSTGRES_ADVICE.find(([pattern]) => typeof code === 'string' && pattern.test(code))?.[1];
   if (!advice) return error;
-  return new StartupError(`KSI daemon cannot start: the PostgreSQL server at ${location}: ${String(message)}${typeof code === 'string' ? ` (${code})` : ''}; ${advice}.`);
+  return new StartupError(`${failing}: the PostgreSQL server at ${location}: ${String(message)}${typeof code === 'string' ? ` (${code})` : ''}; ${advice}.`);
 }

@@ -21,16 +21,19 @@ export class DbExportCommand extends KsiCommand<ExportOptions> {
   }
 
   protected async execute(_params: string[], options: ExportOptions): Promise<void> {
-    if (await new DaemonControl(this.socketPath(options)).health()) {
+    const daemon = await new DaemonControl(this.socketPath(options)).health();
+    const { exportDatabase } = await import('../../../../src/database/transfer.js');
+    const { storage, close } = await openConfiguredStorage({ existing: true });
+    if (daemon?.database.path === storage.location) {
       process.stderr.write('A daemon is running: rows it writes during the export may be missing. Stop it (ksi daemon stop) for an exact copy.\n');
+    } else if (daemon) {
+      process.stderr.write(`The daemon on this var dir uses the database at ${daemon.database.path}; this exports ${storage.location}. Set KSI_DATABASE_URL (or KSI_VAR_DIR) as the daemon has it to export its database.\n`);
     }
     const out = options.output ? createWriteStream(options.output, { mode: 0o600 }) : process.stdout;
     let outputError: NodeJS.ErrnoException | undefined;
     out.on('error', (error: NodeJS.ErrnoException) => (outputError = error));
-    const { exportDatabase } = await import('../../../../src/database/transfer.js');
-    const { storage, close } = await openConfiguredStorage();
     try {
-      const header = await exportDatabase(storage, async (line) => {
+      const end = await exportDatabase(storage, async (line) => {
         if (outputError) throw outputError;
         // once() rejects on an 'error' meanwhile, and drops its listeners either way (a second once() for the error kept one per wait).
         if (!out.write(`${line}\n`)) await once(out, 'drain');
@@ -40,9 +43,9 @@ export class DbExportCommand extends KsiCommand<ExportOptions> {
         if (error === outputError) throw new CliError(EXIT.daemonError, `Cannot write ${options.output ?? 'to stdout'}: ${error.message}`);
         throw error;
       });
-      if (!header) return;
-      const rows = Object.values(header.tables).reduce((sum, count) => sum + count, 0);
-      process.stderr.write(`Exported ${rows} rows of ${Object.keys(header.tables).length} tables from ${storage.location}${options.output ? ` to ${options.output}` : ''}\n`);
+      if (!end) return;
+      const rows = Object.values(end.rows).reduce((sum, count) => sum + count, 0);
+      process.stderr.write(`Exported ${rows} rows of ${Object.keys(end.rows).length} tables from ${storage.location}${options.output ? ` to ${options.output}` : ''}\n`);
     } finally {
       await close();
       if (out !== process.stdout) await new Promise<void>((resolve) => out.end(() => resolve()));

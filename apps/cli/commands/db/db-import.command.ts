@@ -27,7 +27,7 @@ export class DbImportCommand extends KsiCommand {
       const rows = Object.values(imported).reduce((sum, count) => sum + count, 0);
       process.stdout.write(`Imported ${rows} rows into ${storage.location}\n`);
     } catch (error) {
-      if (error instanceof ImportError) throw new CliError(EXIT.daemonError, `Nothing imported: ${error.message}`);
+      if (error instanceof ImportError) throw new CliError(EXIT.daemonError, `Nothing imported. ${error.message}`);
       throw error;
     } finally {
       await close();
