@@ -70,7 +70,7 @@ export async function migrate(dataSource: DataSource): Promise<void> {
 }
 
 /** The Storage over an initialised DataSource's connection (SQLite) or pool (PostgreSQL). */
-export function storageOn(dataSource: DataSource, config: KsiConfig, lock: WriteLock, clock: Clock, log?: Pick<Logger, 'warn'>): Storage {
+export function storageOn(dataSource: DataSource, config: KsiConfig, lock: WriteLock, clock: Clock, log?: Pick<Logger, 'warn' | 'info'>): Storage {
   if (config.databaseUrl) {
     // Loaded only here: a daemon on SQLite never loads pg.
     const { PostgresStorage: Postgres } = require('./postgres-storage') as { PostgresStorage: typeof PostgresStorage };

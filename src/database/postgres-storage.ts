@@ -7,7 +7,7 @@ import { PostgresNodeClaim } from './postgres-node-claim';
 import { idleTransactionTimeoutMs, PRESENCE_UNAVAILABLE, PostgresPresence } from './postgres-presence';
 import { PostgresSignals } from './postgres-signals';
 import type { SqlParams, SqlStatement } from './sql-statement';
-import { pendingWrite, Storage, type PendingWrite, type SqlSession, type WriteJob, type WriteOutcome } from './storage';
+import { pendingWrite, Storage, type PendingWrite, type SqlSession, type StorageFault, type WriteJob, type WriteOutcome } from './storage';
 
 type Queryable = Pick<Pool, 'query'> | PoolClient;
 
@@ -100,7 +100,7 @@ export class PostgresStorage extends Storage {
     private readonly pool: Pool,
     readonly location: string,
     private readonly clock: Clock = systemClock,
-    private readonly log?: Pick<Logger, 'warn'>,
+    private readonly log?: Pick<Logger, 'warn' | 'info'>,
     private readonly leaseTtlMs = 15_000,
   ) {
     super();
@@ -233,7 +233,9 @@ export class PostgresStorage extends Storage {
     try {
       await this.pool.query('SELECT 1');
     } catch (error) {
-      throw this.storageFailure(error);
+      const failure = this.storageFailure(error);
+      // system:health states the cause; the advice to a request (retry, see system:health) is not for it.
+      throw failure instanceof EventError && failure.code === STORAGE_UNAVAILABLE ? new Error(this.unreachable(error)) : failure;
     }
   }
 
@@ -324,6 +326,11 @@ export class PostgresStorage extends Storage {
     return outcomes;
   }
 
+  /** Said once: while the server was away, the retry loops' warnings were written once a minute at most. */
+  protected override recovered(fault: StorageFault): void {
+    this.log?.info({ since: new Date(fault.at * 1000).toISOString(), err: fault.error }, `PostgreSQL server at ${this.location} answers again: writes commit`);
+  }
+
   /** Turns the server's or the socket's failures into coded errors a client can act on, and records them for system:health. */
   protected storageFailure(error: unknown): unknown {
     if (error instanceof EventError) return error;
@@ -337,9 +344,10 @@ export class PostgresStorage extends Storage {
     if (!unavailable && !full) return error;
     this.storageFault = { code: code || 'connection_lost', error: message, at: this.storageFault?.at ?? this.clock.now() / 1000 };
     if (full) return new EventError(STORAGE_FULL, `The PostgreSQL server at ${this.location} has no space left: nothing was written. Free some space and retry.`);
-    return new EventError(
-      STORAGE_UNAVAILABLE,
-      `The PostgreSQL server at ${this.location} cannot be reached (${message}): the request was not carried out. Retry once it is back; system:health shows its state.`,
-    );
+    return new EventError(STORAGE_UNAVAILABLE, `${this.unreachable(error)}: the request was not carried out. Retry once it is back; system:health shows its state.`);
+  }
+
+  private unreachable(error: unknown): string {
+    return `The PostgreSQL server at ${this.location} cannot be reached (${(error as Error | null | undefined)?.message ?? String(error)})`;
   }
 }

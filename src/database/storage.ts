@@ -157,13 +157,19 @@ export abstract class Storage implements SqlSession {
   /** The engine's error as the client should see it (a coded error when the storage is at fault), recorded for system:health. */
   protected abstract storageFailure(error: unknown): unknown;
 
+  /** A batch committed after `fault`: the storage works again. */
+  protected recovered(_fault: StorageFault): void {}
+
   /** Answers a batch's jobs: all with `failure` when the transaction failed, else each with its outcome. */
   protected settle(batch: PendingWrite[], outcomes: WriteOutcome[], failure: unknown): void {
     if (failure !== undefined) {
       for (const entry of batch) entry.reject(failure);
       return;
     }
-    this.storageFault = undefined;
+    if (this.storageFault) {
+      this.recovered(this.storageFault);
+      this.storageFault = undefined;
+    }
     for (let i = 0; i < batch.length; i++) {
       const outcome = outcomes[i];
       if (outcome.ok) batch[i].resolve(outcome.value);
