@@ -29,7 +29,7 @@ const workloads = [
 
 const setRequest: RequestFactory = (c, i) => ({ event: 'state:set', data: { key: `k${c}-${i % 1000}`, value: { n: i, text: 'bench' } } });
 const getRequest: RequestFactory = (c, i) => ({ event: 'state:get', data: { key: `k${c}-${i % 1000}` } });
-/** A key no one set is not cached: each read asks the database, as every read does on a cluster. */
+/** Keys no one set, as a client polling for a key asks: their absence is remembered after the first read. */
 const missingKeyRequest: RequestFactory = (c, i) => ({ event: 'state:get', data: { key: `never-set-${c}-${i % 1000}` } });
 
 /** `node dist/bench/main.js memory` (or `state`, `completions`, `postgres`, `cluster`, `cli`, `dashboard`) runs that section alone; `postgres state` or `postgres completions` one part of it. */

@@ -355,12 +355,15 @@ async function answeringFromMemory(cluster: TestCluster, client: KsiClient): Pro
     await cluster.start(0);
     const [a] = cluster.clients;
     await answeringFromMemory(cluster, a);
-    // Read while alone: a node alone keeps the budgets it read.
+    // Read while alone: a node alone keeps the budgets it read, and the keys it found absent.
     expect(await a.sendSingle('budget:list')).toEqual({ budgets: [] });
+    expect(await a.sendSingle('state:get', { key: 'absent' })).toMatchObject({ found: false });
     await cluster.start(1);
     const [, b] = cluster.clients;
     await b.sendSingle('state:set', { key: 'k', value: 'from node-1' });
+    await b.sendSingle('state:set', { key: 'absent', value: 'set by node-1' });
     expect(await a.sendSingle('state:get', { key: 'k' })).toMatchObject({ found: true, value: 'from node-1' });
+    expect(await a.sendSingle('state:get', { key: 'absent' })).toMatchObject({ found: true, value: 'set by node-1' });
     await cluster.sql(`UPDATE state_entries SET value = '"behind its back"' WHERE key = 'k'`);
     expect(await a.sendSingle('state:get', { key: 'k' })).toMatchObject({ value: 'behind its back' });
     await b.sendSingle('budget:set', { scope: 'global', limit_usd: 0 });

@@ -53,6 +53,18 @@ describe('state and async_state (real daemon)', () => {
       expect(await client.sendSingle('state:get', { key: 'never-written' })).toEqual({ value: null, found: false, namespace: 'global', key: 'never-written' });
     });
 
+    it('finds a key polled for as soon as it is written, and misses it once deleted', async () => {
+      // The daemon remembers the key is absent; the write must end that.
+      for (let poll = 0; poll < 3; poll++) expect(await client.sendSingle('state:get', { key: 'polled' })).toMatchObject({ found: false });
+      await client.sendSingle('state:set', { key: 'polled', value: 'here' });
+      expect(await client.sendSingle('state:get', { key: 'polled' })).toMatchObject({ found: true, value: 'here' });
+      await client.sendSingle('state:delete', { key: 'polled' });
+      expect(await client.sendSingle('state:get', { key: 'polled' })).toMatchObject({ found: false });
+      expect(await client.sendSingle('state:get', { key: 'polled' })).toMatchObject({ found: false });
+      await client.sendSingle('state:set', { key: 'polled', value: 'back' });
+      expect(await client.sendSingle('state:get', { key: 'polled' })).toMatchObject({ found: true, value: 'back' });
+    });
+
     it('keeps namespaces apart', async () => {
       await client.sendSingle('state:set', { key: 'shared', value: 'g' });
       await client.sendSingle('state:set', { key: 'shared', value: 'n', namespace: 'ns1' });

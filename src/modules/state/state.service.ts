@@ -17,14 +17,17 @@ const CACHED_ENTRIES = 20_000;
 /** What an entry costs beside its text: the object, the map's node and the cache's bookkeeping. */
 const ENTRY_OVERHEAD_BYTES = 200;
 
+/** `json` null: the key was read and not found (a client polling for a key pays one read, not one per poll). */
 interface CachedEntry {
-  json: string;
+  json: string | null;
   expiresAt: number | null;
 }
 
+const ABSENT: CachedEntry = { json: null, expiresAt: null };
+
 
 /**
- * Key/value state and FIFO queues. Reads go through a cache of what reads found, from which a
+ * Key/value state and FIFO queues. Reads go through a cache of what reads found (a key or its absence), from which a
  * committed write removes its key, while this daemon is the only one that can write its database:
  * always on SQLite; on PostgreSQL while the node knows it is alone (see Storage.soleEpoch).
  * Otherwise every read asks the database: a value acknowledged on one node is what the next read on
@@ -51,7 +54,7 @@ export class StateService implements OnModuleInit, OnApplicationShutdown {
       maxSize: config.stateCacheBytes,
       // One huge value is read from SQLite instead of emptying the cache of everything else.
       maxEntrySize: Math.max(1, Math.floor(config.stateCacheBytes / 8)),
-      sizeCalculation: (entry, cacheKey) => (entry.json.length + cacheKey.length) * 2 + ENTRY_OVERHEAD_BYTES,
+      sizeCalculation: (entry, cacheKey) => ((entry.json?.length ?? 0) + cacheKey.length) * 2 + ENTRY_OVERHEAD_BYTES,
     });
   }
 
@@ -74,8 +77,7 @@ export class StateService implements OnModuleInit, OnApplicationShutdown {
     }
     const moves = this.writeMoves;
     return this.entries.find(namespace, key).then((row) => {
-      if (!row) return { found: false, value: null };
-      const read = { json: row.value, expiresAt: row.expiresAt };
+      const read = row ? { json: row.value, expiresAt: row.expiresAt } : ABSENT;
       // A write that started or ended meanwhile may be newer than what the read found.
       if (moves === this.writeMoves) this.remember(cacheKey, read, epoch);
       return this.foundIn(cacheKey, read);
@@ -167,6 +169,7 @@ export class StateService implements OnModuleInit, OnApplicationShutdown {
   }
 
   private foundIn(cacheKey: string, entry: CachedEntry): Found {
+    if (entry.json === null) return { found: false, value: null };
     if (entry.expiresAt !== null && entry.expiresAt <= this.clock.now()) {
       this.cache.delete(cacheKey);
       return { found: false, value: null };
