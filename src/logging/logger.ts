@@ -1,4 +1,5 @@
 import type { LoggerService } from '@nestjs/common';
+import { createHash } from 'node:crypto';
 import pino, { type Logger } from 'pino';
 import type { KsiConfig } from '../config/config';
 import { correlationStorage } from '../events/correlation';
@@ -50,10 +51,15 @@ export function createDaemonLog(config: KsiConfig, now: () => number = Date.now)
   );
 }
 
-/** The line's level and arguments as text (an Error by its stack), or undefined when they have none (a cycle): such a line is always written. */
+/**
+ * A digest of the line's level and arguments (an Error by its stack): kept per line, so that a large
+ * line costs its key no more than a small one. Undefined when they cannot be written as JSON (a
+ * cycle): such a line is always written.
+ */
 function repeatKey(level: number, args: unknown[]): string | undefined {
   try {
-    return `${level} ${JSON.stringify(args, (_key, value: unknown) => (value instanceof Error ? (value.stack ?? value.message) : value))}`;
+    const text = JSON.stringify(args, (_key, value: unknown) => (value instanceof Error ? (value.stack ?? value.message) : value));
+    return createHash('sha1').update(`${level} ${text}`).digest('base64');
   } catch {
     return undefined;
   }
